@@ -1,0 +1,45 @@
+/**
+ * @module config/schema
+ * Every setting sso-bridge reads, with its default and why. `.env.example` lists the same keys
+ * (a test holds the two together). Only `config/load.ts` turns the environment into this shape.
+ */
+import { z } from 'zod'
+
+const port = z.coerce.number().int().min(0).max(65535)
+const positiveInt = z.coerce.number().int().positive()
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Raw environment → typed values. Keys are the environment variable names. */
+export const envSchema = z.object({
+  /** TCP port to listen on. */
+  PORT: port.default(3000),
+  /** Interface to bind; `0.0.0.0` listens on every IPv4 interface. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Public base URL (what browsers and platforms see); default http://localhost:PORT. */
+  ISSUER: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((v) => !new URL(v).search && !new URL(v).hash, 'must not have a query or fragment')
+    .optional(),
+  /** Folder for the embedded SQLite file and generated state (admin token). */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** postgres://… selects PostgreSQL; unset uses the embedded SQLite file in DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Folder holding the OIDC JWKS and the SAML key and certificate (generated when absent). */
+  KEYS_DIR: z.string().min(1).default('./keys'),
+  /** Bearer token for /api/v1; when unset one is generated into DATA_DIR on first start. */
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Largest JSON body accepted by the API, in bytes (413 above it). */
+  MAX_BODY_BYTES: positiveInt.default(1_048_576),
+  /** Largest bulk-import body, in bytes (413 above it); imports are streamed. */
+  IMPORT_MAX_BYTES: positiveInt.default(268_435_456),
+  /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+})
+
+export type EnvInput = z.input<typeof envSchema>

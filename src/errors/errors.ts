@@ -1,0 +1,98 @@
+/**
+ * @module errors/errors
+ * One base class, one subclass per condition, each with a stable `code` (shape of jose's
+ * `util/errors.ts`). Domain errors carry no HTTP status: that is `http/`'s business.
+ */
+import type { BridgeErrorCode } from './codes.ts'
+
+export class BridgeError extends Error {
+  code: BridgeErrorCode = 'ERR_GENERIC'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = this.constructor.name
+  }
+}
+
+/** One invalid input field: `path` is dotted (`profile.tags.0`), `message` says why. */
+export interface FieldIssue {
+  path: string
+  message: string
+}
+
+/** Input failed validation. `issues` names every bad field, not only the first. */
+export class ValidationFailed extends BridgeError {
+  override code = 'ERR_VALIDATION' as const
+  readonly issues: FieldIssue[]
+  constructor(issues: FieldIssue[], message?: string) {
+    super(message ?? issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '))
+    this.issues = issues
+  }
+}
+
+/** Startup configuration is unusable; the message lists every bad key. */
+export class ConfigInvalid extends BridgeError {
+  override code = 'ERR_CONFIG_INVALID' as const
+  readonly issues: FieldIssue[]
+  constructor(issues: FieldIssue[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`)
+    this.issues = issues
+  }
+}
+
+export class AccountNotFound extends BridgeError {
+  override code = 'ERR_ACCOUNT_NOT_FOUND' as const
+  constructor(readonly externalId: string) {
+    super('account not found')
+  }
+}
+
+export type ConflictField = 'username' | 'email' | 'external_id'
+
+/**
+ * A unique identifier is already held by another account. `existingId` is for the audit log
+ * and the conflict rules only; the HTTP layer never echoes it.
+ */
+export class AccountConflict extends BridgeError {
+  override code = 'ERR_ACCOUNT_CONFLICT' as const
+  constructor(
+    readonly field: ConflictField,
+    readonly existingId?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field} already in use`, options)
+  }
+}
+
+export class IntegrationNotFound extends BridgeError {
+  override code = 'ERR_INTEGRATION_NOT_FOUND' as const
+  constructor(readonly integrationId: string) {
+    super('integration not found')
+  }
+}
+
+export class IntegrationTypeUnknown extends BridgeError {
+  override code = 'ERR_INTEGRATION_TYPE_UNKNOWN' as const
+  constructor(readonly type: string) {
+    super(`unknown integration type "${type}"`)
+  }
+}
+
+export class PasswordHashUnsupported extends BridgeError {
+  override code = 'ERR_PASSWORD_HASH_UNSUPPORTED' as const
+  constructor() {
+    super('password_hash is not in a supported format (argon2id, argon2i, bcrypt, phpass, WordPress bcrypt)')
+  }
+}
+
+export class KeysInvalid extends BridgeError {
+  override code = 'ERR_KEYS_INVALID' as const
+}
+
+export class StoreUnavailable extends BridgeError {
+  override code = 'ERR_STORE_UNAVAILABLE' as const
+}
+
+/** A bulk import body could not be read at all (not a per-record rejection). */
+export class ImportFormatInvalid extends BridgeError {
+  override code = 'ERR_IMPORT_FORMAT' as const
+}

@@ -1,0 +1,2 @@
+export type { BridgeErrorCode } from './codes.ts'
+export * from './errors.ts'
