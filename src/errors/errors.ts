@@ -41,8 +41,10 @@ export class ConfigInvalid extends BridgeError {
 
 export class AccountNotFound extends BridgeError {
   override code = 'ERR_ACCOUNT_NOT_FOUND' as const
-  constructor(readonly externalId: string) {
+  readonly externalId: string
+  constructor(externalId: string) {
     super('account not found')
+    this.externalId = externalId
   }
 }
 
@@ -54,26 +56,30 @@ export type ConflictField = 'username' | 'email' | 'external_id'
  */
 export class AccountConflict extends BridgeError {
   override code = 'ERR_ACCOUNT_CONFLICT' as const
-  constructor(
-    readonly field: ConflictField,
-    readonly existingId?: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly field: ConflictField
+  readonly existingId: string | undefined
+  constructor(field: ConflictField, existingId?: string, options?: { cause?: unknown }) {
     super(`${field} already in use`, options)
+    this.field = field
+    this.existingId = existingId
   }
 }
 
 export class IntegrationNotFound extends BridgeError {
   override code = 'ERR_INTEGRATION_NOT_FOUND' as const
-  constructor(readonly integrationId: string) {
+  readonly integrationId: string
+  constructor(integrationId: string) {
     super('integration not found')
+    this.integrationId = integrationId
   }
 }
 
 export class IntegrationTypeUnknown extends BridgeError {
   override code = 'ERR_INTEGRATION_TYPE_UNKNOWN' as const
-  constructor(readonly type: string) {
+  readonly type: string
+  constructor(type: string) {
     super(`unknown integration type "${type}"`)
+    this.type = type
   }
 }
 

@@ -1,0 +1,7 @@
+/**
+ * @module keys
+ * KEYS_DIR: the OIDC signing JWKS and the SAML signing key + certificate. Layout and write
+ * discipline are documented in `store.ts`.
+ */
+export type { KeyMaterial, SamlKeyPair } from './types.ts'
+export { ensureKeys, generateKeys, loadKeys, rotateKeys, toPublicJwk, OIDC_JWKS_FILE, SAML_DIR, SAML_MANIFEST_FILE } from './store.ts'

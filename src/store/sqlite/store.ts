@@ -1,0 +1,289 @@
+/**
+ * @module store/sqlite/store
+ * The embedded store: one SQLite file through node:sqlite (synchronous, in-process). WAL mode
+ * lets the CLI work on the same file while the server runs; `busy_timeout` makes the two wait
+ * for each other instead of failing.
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import type { Account } from '../../accounts/types.ts'
+import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/index.ts'
+import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
+import { decodeCursor, encodeCursor, newId } from '../ids.ts'
+import { listMigrations } from '../migrations/index.ts'
+import type {
+  AccountWrite,
+  AccountWriteResult,
+  BatchItemResult,
+  Credentials,
+  IntegrationRecord,
+  IntegrationWrite,
+  Page,
+  Store,
+} from '../ports.ts'
+
+type Row = Record<string, SQLInputValue>
+
+const SQLITE_CONSTRAINT_UNIQUE = 2067
+const READ = ACCOUNT_READ_COLUMNS.join(', ')
+
+export function createSqliteStore(file: string): Store {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
+  let db: DatabaseSync
+  try {
+    db = new DatabaseSync(file)
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+    migrate(db)
+  } catch (cause) {
+    throw new StoreUnavailable(`cannot open SQLite database at ${file}`, { cause })
+  }
+
+  const cols = ACCOUNT_WRITE_COLUMNS
+  const upsert = db.prepare(`
+    INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
+    VALUES (:id, ${cols.map((c) => `:${c}`).join(', ')}, :password_hash, :now, :now)
+    ON CONFLICT (external_id) DO UPDATE SET
+      ${cols.filter((c) => c !== 'external_id').map((c) => `${c} = excluded.${c}`).join(',\n      ')},
+      password_hash = CASE WHEN :keep_password THEN accounts.password_hash ELSE excluded.password_hash END,
+      updated_at = excluded.updated_at
+    RETURNING ${READ}, password_hash IS NOT NULL AS has_password`)
+  const byExternalId = db.prepare(
+    `SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE external_id = ?`,
+  )
+  const byId = db.prepare(`SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE id = ?`)
+  const credsByUsername = db.prepare(
+    `SELECT ${READ}, password_hash IS NOT NULL AS has_password, password_hash AS hash FROM accounts WHERE username_key = ?`,
+  )
+  const credsByEmail = db.prepare(
+    `SELECT ${READ}, password_hash IS NOT NULL AS has_password, password_hash AS hash FROM accounts WHERE email_key = ?`,
+  )
+  const holderOf = {
+    username: db.prepare('SELECT id FROM accounts WHERE username_key = ?'),
+    email: db.prepare('SELECT id FROM accounts WHERE email_key = ?'),
+  }
+  const replaceHash = db.prepare(
+    'UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?',
+  )
+  const del = db.prepare('DELETE FROM accounts WHERE external_id = ?')
+  const page = db.prepare(
+    `SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE id > ? ORDER BY id LIMIT ?`,
+  )
+  const count = db.prepare('SELECT count(*) AS n FROM accounts')
+  const putIntegration = db.prepare(`
+    INSERT INTO integrations (id, type, settings, secrets, mapping, created_at, updated_at)
+    VALUES (:id, :type, :settings, :secrets, :mapping, :now, :now)
+    ON CONFLICT (id) DO UPDATE SET type = excluded.type, settings = excluded.settings,
+      secrets = excluded.secrets, mapping = excluded.mapping, updated_at = excluded.updated_at
+    RETURNING *, created_at = updated_at AND :now = created_at AS created`)
+  const getIntegration = db.prepare('SELECT * FROM integrations WHERE id = ?')
+  const listIntegrations = db.prepare('SELECT * FROM integrations ORDER BY id')
+  const delIntegration = db.prepare('DELETE FROM integrations WHERE id = ?')
+
+  /** Runs one upsert; a unique violation becomes AccountConflict naming the holder. */
+  function upsertOne(write: AccountWrite, now: string): AccountWriteResult {
+    const id = newId()
+    const params: Row = {
+      id,
+      now,
+      password_hash: write.password_hash ?? null,
+      keep_password: write.password_hash === undefined ? 1 : 0,
+    }
+    for (const c of cols) params[c] = toSql(c, write[c])
+    try {
+      const row = upsert.get(params) as Row
+      return { account: toAccount(row), created: row.id === id }
+    } catch (err) {
+      throw mapError(err, write)
+    }
+  }
+
+  function mapError(err: unknown, write: AccountWrite): unknown {
+    if (!isUniqueViolation(err)) return err
+    const msg = (err as Error).message
+    for (const field of ['username', 'email'] as const) {
+      if (msg.includes(`accounts.${field}_key`)) {
+        const key = write[`${field}_key`]
+        const holder = key === null ? undefined : (holderOf[field].get(key) as { id: string } | undefined)
+        return new AccountConflict(field, holder?.id, { cause: err })
+      }
+    }
+    return new AccountConflict('external_id', undefined, { cause: err })
+  }
+
+  function transaction<T>(fn: () => T, commit: (result: T) => boolean = () => true): T {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = fn()
+      db.exec(commit(result) ? 'COMMIT' : 'ROLLBACK')
+      return result
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  return {
+    kind: 'sqlite',
+
+    async upsertAccount(write) {
+      return upsertOne(write, new Date().toISOString())
+    },
+
+    async upsertAccounts(writes, { atomic }) {
+      const now = new Date().toISOString()
+      // SQLite undoes only the failing statement on a constraint error (ON CONFLICT ABORT),
+      // so one transaction serves both modes: non-atomic keeps the good rows, atomic drops all.
+      return transaction(
+        () =>
+          writes.map((w): BatchItemResult => {
+            try {
+              const { created } = upsertOne(w, now)
+              return { ok: true, created, external_id: w.external_id }
+            } catch (error) {
+              if (error instanceof BridgeError) return { ok: false, error }
+              throw error
+            }
+          }),
+        (results) => !atomic || results.every((r) => r.ok),
+      )
+    },
+
+    async getAccountByExternalId(externalId) {
+      const row = byExternalId.get(externalId) as Row | undefined
+      return row ? toAccount(row) : null
+    },
+
+    async getAccountById(id) {
+      const row = byId.get(id) as Row | undefined
+      return row ? toAccount(row) : null
+    },
+
+    async findCredentials({ username_key, email_key }): Promise<Credentials | null> {
+      const row = (
+        username_key !== undefined ? credsByUsername.get(username_key) : email_key !== undefined ? credsByEmail.get(email_key) : undefined
+      ) as Row | undefined
+      return row ? { account: toAccount(row), password_hash: (row.hash as string | null) ?? null } : null
+    },
+
+    async replacePasswordHash(id, expected, next) {
+      return Number(replaceHash.run(next, new Date().toISOString(), id, expected).changes) === 1
+    },
+
+    async deleteAccount(externalId) {
+      return Number(del.run(externalId).changes) === 1
+    },
+
+    async listAccounts({ after, limit }): Promise<Page<Account>> {
+      const from = after ? decodeCursor(after) : ''
+      if (from === null) return { items: [], next: null }
+      const rows = page.all(from, limit + 1) as Row[]
+      const items = rows.slice(0, limit).map(toAccount)
+      return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null }
+    },
+
+    async countAccounts() {
+      return Number((count.get() as { n: number }).n)
+    },
+
+    async putIntegration(write: IntegrationWrite) {
+      const now = new Date().toISOString()
+      const row = putIntegration.get({
+        id: write.id,
+        type: write.type,
+        settings: JSON.stringify(write.settings),
+        secrets: JSON.stringify(write.secrets),
+        mapping: write.mapping === null ? null : JSON.stringify(write.mapping),
+        now,
+      }) as Row
+      return { record: toIntegration(row), created: row.created === 1 }
+    },
+
+    async getIntegration(id) {
+      const row = getIntegration.get(id) as Row | undefined
+      return row ? toIntegration(row) : null
+    },
+
+    async listIntegrations() {
+      return (listIntegrations.all() as Row[]).map(toIntegration)
+    },
+
+    async deleteIntegration(id) {
+      return Number(delIntegration.run(id).changes) === 1
+    },
+
+    async ping() {
+      try {
+        db.prepare('SELECT 1').get()
+      } catch (cause) {
+        throw new StoreUnavailable('SQLite database is not readable', { cause })
+      }
+    },
+
+    async close() {
+      if (db.isOpen) db.close()
+    },
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version))
+  for (const m of listMigrations('sqlite')) {
+    if (applied.has(m.version)) continue
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString())
+      db.exec('COMMIT')
+    } catch (err) {
+      db.exec('ROLLBACK')
+      throw err
+    }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { errcode?: number } | null)?.errcode === SQLITE_CONSTRAINT_UNIQUE
+}
+
+function toSql(column: string, value: unknown): SQLInputValue {
+  if (column === 'profile') return JSON.stringify(value ?? {})
+  if (typeof value === 'boolean') return value ? 1 : 0
+  return (value ?? null) as SQLInputValue
+}
+
+function toAccount(row: Row): Account {
+  return {
+    id: row.id as string,
+    external_id: row.external_id as string,
+    username: row.username as string | null,
+    email: row.email as string | null,
+    email_verified: row.email_verified === 1,
+    nickname: row.nickname as string | null,
+    given_name: row.given_name as string | null,
+    family_name: row.family_name as string | null,
+    picture: row.picture as string | null,
+    rank: row.rank as Account['rank'],
+    title: row.title as string | null,
+    locale: row.locale as string | null,
+    timezone: row.timezone as string | null,
+    profile: JSON.parse(row.profile as string),
+    status: row.status as Account['status'],
+    has_password: row.has_password === 1,
+    created_at: row.created_at as string,
+    updated_at: row.updated_at as string,
+  }
+}
+
+function toIntegration(row: Row): IntegrationRecord {
+  return {
+    id: row.id as string,
+    type: row.type as string,
+    settings: JSON.parse(row.settings as string),
+    secrets: JSON.parse(row.secrets as string),
+    mapping: row.mapping === null ? null : JSON.parse(row.mapping as string),
+    created_at: row.created_at as string,
+    updated_at: row.updated_at as string,
+  }
+}
