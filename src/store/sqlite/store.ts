@@ -29,9 +29,9 @@ const SQLITE_CONSTRAINT_UNIQUE = 2067
 const READ = ACCOUNT_READ_COLUMNS.join(', ')
 
 export function createSqliteStore(file: string): Store {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
   let db: DatabaseSync
   try {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
     db = new DatabaseSync(file)
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
     migrate(db)
