@@ -1,0 +1,163 @@
+/**
+ * @module accounts/import-formats
+ * Reads a bulk-import body as a stream of records with their line numbers: a JSON array,
+ * NDJSON or CSV. A record that cannot be read is reported on its own line and the rest go on;
+ * only a body that is not the announced format at all throws.
+ */
+import { parse as parseCsv } from 'csv-parse'
+import type { Readable } from 'node:stream'
+import { createInterface } from 'node:readline'
+import { ImportFormatInvalid } from '../errors/index.ts'
+import type { ImportRecord } from './service.ts'
+
+export const IMPORT_FORMATS = ['json', 'ndjson', 'csv'] as const
+export type ImportFormat = (typeof IMPORT_FORMATS)[number]
+
+/** Maps a Content-Type to an import format, or null when it is not one we read. */
+export function formatFromContentType(contentType: string | undefined): ImportFormat | null {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase()
+  switch (type) {
+    case 'application/json':
+      return 'json'
+    case 'application/x-ndjson':
+    case 'application/ndjson':
+    case 'application/jsonl':
+    case 'application/x-jsonlines':
+      return 'ndjson'
+    case 'text/csv':
+      return 'csv'
+    default:
+      return null
+  }
+}
+
+/** Guesses a file's format from its name (CLI). */
+export function formatFromFileName(name: string): ImportFormat | null {
+  if (/\.csv$/i.test(name)) return 'csv'
+  if (/\.(ndjson|jsonl)$/i.test(name)) return 'ndjson'
+  if (/\.json$/i.test(name)) return 'json'
+  return null
+}
+
+export function readImport(input: Readable, format: ImportFormat): AsyncIterable<ImportRecord> {
+  switch (format) {
+    case 'json':
+      return jsonArrayRecords(input)
+    case 'ndjson':
+      return ndjsonRecords(input)
+    case 'csv':
+      return csvRecords(input)
+  }
+}
+
+async function* ndjsonRecords(input: Readable): AsyncGenerator<ImportRecord> {
+  let line = 0
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    line++
+    if (text.trim() === '') continue
+    yield parseJsonRecord(text, line)
+  }
+}
+
+function parseJsonRecord(text: string, line: number): ImportRecord {
+  try {
+    return { line, value: JSON.parse(text) }
+  } catch {
+    return { line, error: { path: '', message: 'is not valid JSON' } }
+  }
+}
+
+/**
+ * Splits a top-level JSON array into its elements without holding the whole body: tracks
+ * string and nesting state character by character, and hands each element to JSON.parse.
+ */
+async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> {
+  input.setEncoding('utf8')
+  let started = false
+  let ended = false
+  let depth = 0
+  let inString = false
+  let escaped = false
+  let buf = ''
+  let line = 1
+  let startLine = 1
+  for await (const chunk of input as AsyncIterable<string>) {
+    for (let i = 0; i < chunk.length; i++) {
+      const ch = chunk[i]!
+      if (ch === '\n') line++
+      if (!started) {
+        if (ch === '\uFEFF' || /\s/.test(ch)) continue
+        if (ch !== '[') throw new ImportFormatInvalid('body must be a JSON array of user objects')
+        started = true
+        continue
+      }
+      if (ended) {
+        if (/\s/.test(ch)) continue
+        yield { line, error: { path: '', message: 'unexpected text after the end of the JSON array' } }
+        return
+      }
+      if (inString) {
+        buf += ch
+        if (escaped) escaped = false
+        else if (ch === '\\') escaped = true
+        else if (ch === '"') inString = false
+        continue
+      }
+      if (depth === 0 && (ch === ',' || ch === ']')) {
+        if (buf.trim() !== '') yield parseJsonRecord(buf, startLine)
+        buf = ''
+        if (ch === ']') ended = true
+        continue
+      }
+      if (buf === '' && /\s/.test(ch)) continue
+      if (buf === '') startLine = line
+      buf += ch
+      if (ch === '"') inString = true
+      else if (ch === '{' || ch === '[') depth++
+      else if (ch === '}' || ch === ']') depth--
+    }
+  }
+  if (!started) throw new ImportFormatInvalid('body must be a JSON array of user objects')
+  if (!ended) yield { line, error: { path: '', message: 'the JSON array is not closed (truncated body?)' } }
+}
+
+const BOOLEAN_COLUMNS = new Set(['email_verified'])
+const JSON_COLUMNS = new Set(['profile'])
+
+/**
+ * CSV with a header row naming account fields. Empty cells are absent fields; `profile` holds
+ * JSON; `email_verified` is true/false/1/0.
+ */
+async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
+  const parser = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false, info: true }))
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      const value: Record<string, unknown> = {}
+      let error: ImportRecord | undefined
+      for (const [column, cell] of Object.entries(record)) {
+        if (cell === '') continue
+        if (BOOLEAN_COLUMNS.has(column)) {
+          const b = /^(true|1|yes)$/i.test(cell) ? true : /^(false|0|no)$/i.test(cell) ? false : undefined
+          if (b === undefined) error ??= { line: info.lines, error: { path: column, message: 'must be true or false' } }
+          value[column] = b
+        } else if (JSON_COLUMNS.has(column)) {
+          try {
+            value[column] = JSON.parse(cell)
+          } catch {
+            error ??= { line: info.lines, error: { path: column, message: 'must hold a JSON object' } }
+          }
+        } else {
+          value[column] = cell
+        }
+      }
+      yield error ?? { line: info.lines, value }
+    }
+  } catch (cause) {
+    const err = cause as { code?: string; lines?: number; message?: string }
+    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+      yield { line: err.lines ?? 0, error: { path: '', message: `CSV cannot be read: ${err.message}` } }
+      return
+    }
+    throw cause
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * @module accounts/service
+ * Every account write and sign-in check goes through here: validation, normalization of the
+ * unique identifiers, password hashing, and translation of store conflicts. Depends only on the
+ * store's types, never on a concrete database or on HTTP.
+ */
+import { randomUUID } from 'node:crypto'
+import { AccountNotFound, BridgeError, ValidationFailed, type FieldIssue } from '../errors/index.ts'
+import { fromZod, zodIssues } from '../errors/zod.ts'
+import { toWireError, type WireError } from '../errors/wire.ts'
+import type { AccountStore, AccountWrite, Page } from '../store/ports.ts'
+import { accountInputSchema, externalIdSchema, type AccountInput } from './input.ts'
+import { emailKey, usernameKey } from './normalize.ts'
+import { hashPassword, verifyPassword } from './passwords.ts'
+import type { Account } from './types.ts'
+
+/** One record of a bulk import, as the parser read it. */
+export type ImportRecord = { line: number; value: unknown } | { line: number; error: FieldIssue }
+
+export interface RejectedRecord extends WireError {
+  line: number
+  external_id?: string
+}
+
+export interface ImportReport {
+  received: number
+  accepted: number
+  created: number
+  updated: number
+  rejected: RejectedRecord[]
+  atomic: boolean
+  /** False when an atomic import was rolled back. */
+  committed: boolean
+}
+
+export type LoginResult =
+  | { ok: true; account: Account }
+  | { ok: false; reason: 'invalid_credentials' | 'account_disabled' }
+
+export const IMPORT_BATCH_SIZE = 1000
+export const MAX_PAGE_SIZE = 500
+
+// Verifying against a real hash of a random password when the login matches no account costs
+// the same time as a real check, so response time does not reveal which logins exist.
+let dummyHash: Promise<string> | undefined
+const timingDecoy = () => (dummyHash ??= hashPassword(randomUUID()))
+
+export function createAccountService({ store }: { store: AccountStore }) {
+  /**
+   * Validates an input record and normalizes it into a store write.
+   * @throws {ValidationFailed} naming every bad field
+   */
+  async function prepare(input: unknown): Promise<AccountWrite> {
+    const parsed = accountInputSchema.safeParse(input)
+    if (!parsed.success) throw fromZod(parsed.error)
+    return toWrite(parsed.data)
+  }
+
+  async function toWrite(a: AccountInput): Promise<AccountWrite> {
+    const username = a.username ?? null
+    const email = a.email ?? null
+    return {
+      external_id: a.external_id,
+      username,
+      username_key: username === null ? null : usernameKey(username),
+      email,
+      email_key: email === null ? null : emailKey(email),
+      email_verified: a.email_verified ?? false,
+      nickname: a.nickname ?? null,
+      given_name: a.given_name ?? null,
+      family_name: a.family_name ?? null,
+      picture: a.picture ?? null,
+      rank: a.rank ?? 'regular',
+      title: a.title ?? null,
+      locale: a.locale ?? null,
+      timezone: a.timezone ?? null,
+      profile: (a.profile ?? {}) as Account['profile'],
+      status: a.status ?? 'active',
+      password_hash: a.password !== undefined ? await hashPassword(a.password) : a.password_hash,
+    }
+  }
+
+  function checkExternalId(externalId: string): void {
+    const r = externalIdSchema.safeParse(externalId)
+    if (!r.success) throw new ValidationFailed(zodIssues(r.error, 'external_id'))
+  }
+
+  return {
+    /**
+     * Creates or replaces the account `externalId` (PUT semantics: absent fields take their
+     * defaults; the password is kept unless `password` or `password_hash` is given).
+     * @throws {ValidationFailed} bad fields, or a body `external_id` that differs from the path
+     * @throws {AccountConflict} username or email held by another account
+     */
+    async put(externalId: string, body: unknown): Promise<{ account: Account; created: boolean }> {
+      checkExternalId(externalId)
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new ValidationFailed([{ path: '', message: 'must be a JSON object' }])
+      }
+      const given = (body as { external_id?: unknown }).external_id
+      if (given !== undefined && given !== externalId) {
+        throw new ValidationFailed([{ path: 'external_id', message: 'must match the external_id in the URL' }])
+      }
+      return store.upsertAccount(await prepare({ ...body, external_id: externalId }))
+    },
+
+    /** @throws {AccountNotFound} */
+    async get(externalId: string): Promise<Account> {
+      const account = await store.getAccountByExternalId(externalId)
+      if (!account) throw new AccountNotFound(externalId)
+      return account
+    },
+
+    /** @throws {AccountNotFound} */
+    async remove(externalId: string): Promise<void> {
+      if (!(await store.deleteAccount(externalId))) throw new AccountNotFound(externalId)
+    },
+
+    /** @throws {ValidationFailed} a limit outside 1..MAX_PAGE_SIZE */
+    async list({ cursor, limit = 100 }: { cursor?: string | null; limit?: number }): Promise<Page<Account>> {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new ValidationFailed([{ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }])
+      }
+      return store.listAccounts({ after: cursor ?? null, limit })
+    },
+
+    /**
+     * Streams records into the store in batches. Each record is validated on its own; an invalid
+     * or conflicting record is reported with its line and never half-written. With `atomic`, all
+     * records are collected and written in one transaction that commits only if none failed.
+     */
+    async import(records: AsyncIterable<ImportRecord>, { atomic }: { atomic: boolean }): Promise<ImportReport> {
+      const report: ImportReport = { received: 0, accepted: 0, created: 0, updated: 0, rejected: [], atomic, committed: true }
+      let batch: { line: number; write: AccountWrite }[] = []
+
+      const flush = async () => {
+        if (batch.length === 0) return
+        const results = await store.upsertAccounts(batch.map((b) => b.write), { atomic })
+        results.forEach((r, i) => {
+          const { line, write } = batch[i]!
+          if (r.ok) {
+            report.accepted++
+            if (r.created) report.created++
+            else report.updated++
+          } else {
+            report.rejected.push({ line, external_id: write.external_id, ...toWireError(r.error) })
+          }
+        })
+        batch = []
+      }
+
+      for await (const record of records) {
+        report.received++
+        if ('error' in record) {
+          report.rejected.push({ line: record.line, error: 'validation_failed', message: `${record.error.path}: ${record.error.message}`, details: { issues: [record.error] } })
+          continue
+        }
+        try {
+          batch.push({ line: record.line, write: await prepare(record.value) })
+        } catch (err) {
+          if (!(err instanceof BridgeError)) throw err
+          const id = (record.value as { external_id?: unknown } | null)?.external_id
+          report.rejected.push({ line: record.line, ...(typeof id === 'string' ? { external_id: id } : {}), ...toWireError(err) })
+        }
+        if (!atomic && batch.length >= IMPORT_BATCH_SIZE) await flush()
+      }
+      if (atomic && report.rejected.length > 0) {
+        // Invalid records were already found: writing the rest would only be rolled back.
+        batch = []
+      }
+      await flush()
+      if (atomic && report.rejected.length > 0) {
+        report.committed = false
+        report.accepted = report.created = report.updated = 0
+      }
+      return report
+    },
+
+    /**
+     * Checks a username-or-email and password. A successful check of a legacy or weaker hash
+     * upgrades it to argon2id (only if the hash was not changed meanwhile).
+     */
+    async authenticate(login: string, password: string): Promise<LoginResult> {
+      const trimmed = login.trim()
+      const creds =
+        (await store.findCredentials({ username_key: usernameKey(trimmed) })) ??
+        (trimmed.includes('@') ? await store.findCredentials({ email_key: emailKey(trimmed) }) : null)
+      if (!creds?.password_hash) {
+        await verifyPassword(password, await timingDecoy())
+        return { ok: false, reason: 'invalid_credentials' }
+      }
+      const { ok, needsRehash } = await verifyPassword(password, creds.password_hash)
+      if (!ok) return { ok: false, reason: 'invalid_credentials' }
+      if (creds.account.status !== 'active') return { ok: false, reason: 'account_disabled' }
+      if (needsRehash) await store.replacePasswordHash(creds.account.id, creds.password_hash, await hashPassword(password))
+      return { ok: true, account: creds.account }
+    },
+  }
+}
+
+export type AccountService = ReturnType<typeof createAccountService>

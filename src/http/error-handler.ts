@@ -1,0 +1,60 @@
+/**
+ * @module http/error-handler
+ * The single table from error code to HTTP status, and the JSON error body
+ * `{"error", "message", "details"}`. Unknown errors become a bare 500: their message and stack
+ * go to the log, never to the client.
+ */
+import type { ErrorRequestHandler } from 'express'
+import type { BridgeErrorCode } from '../errors/codes.ts'
+import { BridgeError } from '../errors/index.ts'
+import { toWireError } from '../errors/wire.ts'
+import type { Logger } from '../log/logger.ts'
+import { HttpError } from './errors.ts'
+
+const STATUS: Record<BridgeErrorCode, number> = {
+  ERR_GENERIC: 500,
+  ERR_CONFIG_INVALID: 500,
+  ERR_VALIDATION: 400,
+  ERR_ACCOUNT_NOT_FOUND: 404,
+  ERR_ACCOUNT_CONFLICT: 409,
+  ERR_INTEGRATION_NOT_FOUND: 404,
+  ERR_INTEGRATION_TYPE_UNKNOWN: 400,
+  ERR_PASSWORD_HASH_UNSUPPORTED: 400,
+  ERR_KEYS_INVALID: 500,
+  ERR_STORE_UNAVAILABLE: 503,
+  ERR_IMPORT_FORMAT: 400,
+}
+
+/** body-parser's own error types, by `err.type`. */
+const PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.too.large': [413, 'payload_too_large', 'request body is too large'],
+  'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
+  'encoding.unsupported': [415, 'unsupported_media_type', 'unsupported content encoding'],
+  'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset'],
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let status: number
+    let body: { error: string; message: string; details?: unknown }
+    if (err instanceof HttpError) {
+      status = err.status
+      body = { error: err.error, message: err.message }
+    } else if (err instanceof BridgeError) {
+      status = STATUS[err.code]
+      body = toWireError(err)
+    } else if (typeof err?.type === 'string' && PARSER_ERRORS[err.type]) {
+      const [s, error, message] = PARSER_ERRORS[err.type]!
+      status = s
+      body = { error, message }
+    } else {
+      status = 500
+      body = toWireError(err)
+    }
+    const entry = { method: req.method, path: req.path, status, error: body.error, code: err?.code }
+    if (status >= 500) log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
+    else log.info(entry, 'request refused')
+    if (res.headersSent) return res.end()
+    res.status(status).json(body)
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * @module http/routes/integrations
+ * Admin API for the integrations registry: PUT/GET/DELETE /integrations/{id}, GET /integrations.
+ * Reads never carry secret values.
+ */
+import { Router, json } from 'express'
+import type { Services } from '../../services.ts'
+
+export function integrationsRouter(services: Services, limits: { maxBodyBytes: number }): Router {
+  const router = Router()
+  const { integrations } = services
+  const body = json({ limit: limits.maxBodyBytes, strict: false, type: () => true })
+
+  router.get('/integrations', async (_req, res) => {
+    res.json({ items: await integrations.list() })
+  })
+
+  router.put('/integrations/:id', body, async (req, res) => {
+    const { integration, created } = await integrations.put(req.params.id, req.body)
+    res.status(created ? 201 : 200).json(integration)
+  })
+
+  router.get('/integrations/:id', async (req, res) => {
+    res.json(await integrations.get(req.params.id))
+  })
+
+  router.delete('/integrations/:id', async (req, res) => {
+    await integrations.remove(req.params.id)
+    res.status(204).end()
+  })
+
+  return router
+}

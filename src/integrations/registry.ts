@@ -1,0 +1,166 @@
+/**
+ * @module integrations/registry
+ * The one registry of chat-platform connections: validates an integration against its type's
+ * definition, stores it, and shows it without secret values. Secrets are write-only: a read
+ * says where each comes from and whether it is set, never what it is.
+ */
+import { z } from 'zod'
+import {
+  IntegrationNotFound,
+  IntegrationTypeUnknown,
+  ValidationFailed,
+  type FieldIssue,
+} from '../errors/index.ts'
+import { zodIssues } from '../errors/zod.ts'
+import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
+import type { IntegrationTypeDefinition } from './types.ts'
+
+export const INTEGRATION_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+const secretSource = z.union([
+  z.strictObject({ value: z.string().min(1, 'must not be empty').max(4096) }),
+  z.strictObject({ env: z.string().regex(ENV_NAME, 'must be an environment variable name') }),
+])
+
+const bodySchema = z.strictObject({
+  id: z.string().optional(),
+  type: z.string({ error: 'is required' }),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** Omitted secrets are kept from the stored integration; `null` removes one. */
+  secrets: z.record(z.string(), z.union([secretSource, z.string().min(1).transform((value) => ({ value })), z.null()])).default({}),
+  mapping: z.record(z.string(), z.unknown()).nullable().default(null),
+})
+
+export type SecretView =
+  | { source: 'inline'; set: true }
+  | { source: 'env'; env: string; set: boolean }
+
+/** An integration as the API and CLI show it. */
+export interface IntegrationView extends Omit<IntegrationRecord, 'secrets'> {
+  secrets: Record<string, SecretView>
+}
+
+export interface IntegrationServiceDeps {
+  store: IntegrationStore
+  types: readonly IntegrationTypeDefinition[]
+  /** Resolves `{ env }` secrets (config's snapshot of the environment). */
+  readSecretEnv: (name: string) => string | undefined
+}
+
+export function createIntegrationService({ store, types, readSecretEnv }: IntegrationServiceDeps) {
+  const byType = new Map(types.map((t) => [t.type, t]))
+
+  function definition(type: string): IntegrationTypeDefinition {
+    const def = byType.get(type)
+    if (!def) throw new IntegrationTypeUnknown(type)
+    return def
+  }
+
+  function resolve(source: SecretSource): string | undefined {
+    return 'value' in source ? source.value : readSecretEnv(source.env)
+  }
+
+  function view(record: IntegrationRecord): IntegrationView {
+    const secrets: Record<string, SecretView> = {}
+    for (const [name, source] of Object.entries(record.secrets)) {
+      secrets[name] = 'value' in source ? { source: 'inline', set: true } : { source: 'env', env: source.env, set: readSecretEnv(source.env) !== undefined }
+    }
+    return { ...record, secrets }
+  }
+
+  function checkId(id: string): void {
+    if (!INTEGRATION_ID.test(id)) {
+      throw new ValidationFailed([{ path: 'id', message: 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit' }])
+    }
+  }
+
+  return {
+    types: () => [...byType.values()],
+
+    /**
+     * Creates or replaces integration `id`.
+     * @throws {ValidationFailed} naming each bad field (`settings.chat_url`, `secrets.encryption_key`…)
+     */
+    async put(id: string, body: unknown): Promise<{ integration: IntegrationView; created: boolean }> {
+      checkId(id)
+      const parsed = bodySchema.safeParse(body)
+      if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error))
+      const input = parsed.data
+      const issues: FieldIssue[] = []
+      if (input.id !== undefined && input.id !== id) issues.push({ path: 'id', message: 'must match the id in the URL' })
+      const def = byType.get(input.type)
+      if (!def) {
+        issues.push({ path: 'type', message: `must be one of ${[...byType.keys()].join(', ')}` })
+        throw new ValidationFailed(issues)
+      }
+      const settings = def.settings.safeParse(input.settings)
+      if (!settings.success) issues.push(...zodIssues(settings.error, 'settings'))
+
+      const existing = await store.getIntegration(id)
+      const secrets: Record<string, SecretSource> = existing?.type === input.type ? { ...existing.secrets } : {}
+      for (const [name, source] of Object.entries(input.secrets)) {
+        if (!(name in def.secrets)) {
+          issues.push({ path: `secrets.${name}`, message: `is not a secret of type ${def.type} (known: ${Object.keys(def.secrets).join(', ') || 'none'})` })
+        } else if (source === null) {
+          delete secrets[name]
+        } else {
+          secrets[name] = source
+        }
+      }
+      for (const [name, spec] of Object.entries(def.secrets)) {
+        const source = secrets[name]
+        if (!source) {
+          if (spec.required) issues.push({ path: `secrets.${name}`, message: `is required (${spec.description})` })
+          continue
+        }
+        const value = resolve(source)
+        // An env secret may be set only where the server runs; check it when we can see it.
+        const reason = value !== undefined && spec.check ? spec.check(value) : null
+        if (reason) issues.push({ path: `secrets.${name}`, message: reason })
+      }
+      if (issues.length > 0) throw new ValidationFailed(issues)
+
+      const { record, created } = await store.putIntegration({
+        id,
+        type: def.type,
+        settings: settings.data!,
+        secrets,
+        mapping: input.mapping,
+      })
+      return { integration: view(record), created }
+    },
+
+    /** @throws {IntegrationNotFound} */
+    async get(id: string): Promise<IntegrationView> {
+      const record = await store.getIntegration(id)
+      if (!record) throw new IntegrationNotFound(id)
+      return view(record)
+    },
+
+    async list(): Promise<IntegrationView[]> {
+      return (await store.listIntegrations()).map(view)
+    },
+
+    /** @throws {IntegrationNotFound} */
+    async remove(id: string): Promise<void> {
+      if (!(await store.deleteIntegration(id))) throw new IntegrationNotFound(id)
+    },
+
+    /** For doors: the record with resolved secret values. Never expose its result. */
+    async load(id: string): Promise<{ record: IntegrationRecord; definition: IntegrationTypeDefinition; secret: (name: string) => string | undefined }> {
+      const record = await store.getIntegration(id)
+      if (!record) throw new IntegrationNotFound(id)
+      return {
+        record,
+        definition: definition(record.type),
+        secret: (name) => {
+          const source = record.secrets[name]
+          return source ? resolve(source) : undefined
+        },
+      }
+    },
+  }
+}
+
+export type IntegrationService = ReturnType<typeof createIntegrationService>

@@ -1,0 +1,24 @@
+/**
+ * @module integrations/types
+ * What a door contributes to the registry for each integration type it serves. The registry
+ * validates integrations with these definitions and never imports a door itself.
+ */
+import type { z } from 'zod'
+
+export interface SecretSpec {
+  /** One line for operators: what the platform calls it and where to find it. */
+  description: string
+  required: boolean
+  /** Checks a resolved value; returns a reason when it is unusable (e.g. wrong length). */
+  check?: (value: string) => string | null
+}
+
+export interface IntegrationTypeDefinition {
+  type: string
+  /** One line shown in listings and on the home page. */
+  description: string
+  /** Validates (and fills defaults in) the type's `settings`. */
+  settings: z.ZodType<Record<string, unknown>>
+  /** Secrets the type uses, by name. Any other name is refused. */
+  secrets: Record<string, SecretSpec>
+}

@@ -1,0 +1,100 @@
+/**
+ * @module main
+ * Composition root: config → logger → keys → store → services → app → listen, and a graceful
+ * shutdown on SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the store).
+ */
+import type { Server } from 'node:http'
+import { resolveAdminToken } from './admin-token.ts'
+import { loadConfig, type Config } from './config/index.ts'
+import { BridgeError } from './errors/index.ts'
+import { createApp } from './http/app.ts'
+import { ensureKeys } from './keys/index.ts'
+import { createLogger, type Logger } from './log/logger.ts'
+import { createServices } from './services.ts'
+import { createStore } from './store/index.ts'
+import { VERSION } from './version.ts'
+
+export interface Running {
+  server: Server
+  url: string
+  stop: () => Promise<void>
+}
+
+export async function start(config: Readonly<Config>, log: Logger): Promise<Running> {
+  const admin = resolveAdminToken(config.adminToken, config.dataDir)
+  if (admin.source === 'generated') log.warn({ file: admin.file }, 'ADMIN_TOKEN is not set: generated an admin token; read it from this file')
+  else if (admin.source === 'file') log.info({ file: admin.file }, 'admin token loaded from file (set ADMIN_TOKEN to choose your own)')
+
+  const { generated } = await ensureKeys(config.keysDir, {
+    commonName: new URL(config.issuer).hostname,
+    log: (msg) => log.info({ keysDir: config.keysDir }, msg),
+  })
+  if (generated) log.info({ keysDir: config.keysDir }, 'generated signing keys (first start)')
+
+  const store = await createStore(config.store)
+  const services = createServices(store, config)
+  const app = createApp({
+    services,
+    log,
+    issuer: config.issuer,
+    version: VERSION,
+    adminToken: admin.token,
+    maxBodyBytes: config.maxBodyBytes,
+    importMaxBytes: config.importMaxBytes,
+  })
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)))
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  log.info({ port, issuer: config.issuer, store: store.kind, version: VERSION }, 'sso-bridge listening')
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: no new connections, finishing in-flight requests')
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const timer = setTimeout(() => {
+        log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections')
+        server.closeAllConnections()
+      }, config.shutdownTimeoutMs)
+      await closed
+      clearTimeout(timer)
+      await store.close()
+      log.info('stopped')
+    })())
+  return { server, url: `http://127.0.0.1:${port}`, stop }
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    process.stderr.write(`sso-bridge: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  const log = createLogger(config.logLevel)
+  try {
+    const running = await start(config, log)
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        running.stop().then(
+          () => process.exit(0),
+          (err) => {
+            log.error({ err: { message: err?.message } }, 'error during shutdown')
+            process.exit(1)
+          },
+        )
+      })
+    }
+  } catch (err) {
+    const code = err instanceof BridgeError ? err.code : undefined
+    log.fatal({ code, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'cannot start')
+    process.exit(1)
+  }
+}
+
+if (import.meta.main) await main()

@@ -1,0 +1,33 @@
+/**
+ * @module oidc/client-settings
+ * Settings of an `oidc` integration: one OAuth2/OIDC client (relying party) of our provider.
+ * Behaviour comes with the OIDC door; this is what the registry validates.
+ */
+import { z } from 'zod'
+import type { IntegrationTypeDefinition } from '../integrations/types.ts'
+import { httpUrl, lifetime } from '../integrations/schemas.ts'
+
+const redirectUri = z.url('must be an absolute URL').refine((u) => !new URL(u).hash, 'must not have a fragment')
+
+export const oidcIntegrationType: IntegrationTypeDefinition = {
+  type: 'oidc',
+  description: 'OAuth2/OIDC client (Minnit OAuth2 form, any OIDC relying party)',
+  settings: z.strictObject({
+    /** Exact-match redirect URIs. */
+    redirect_uris: z.array(redirectUri).min(1, 'must list at least one redirect URI'),
+    post_logout_redirect_uris: z.array(redirectUri).default([]),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).default(['openid', 'profile', 'email']),
+    /** Public clients (no secret) must use PKCE S256. */
+    public: z.boolean().default(false),
+    /** First-party clients skip the consent screen. */
+    first_party: z.boolean().default(false),
+    id_token_signing_alg: z.enum(['RS256', 'ES256']).default('RS256'),
+    subject_type: z.enum(['public', 'pairwise']).default('public'),
+    access_token_ttl: lifetime(3600, 86_400),
+    refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
+    logo_uri: httpUrl.optional(),
+  }),
+  secrets: {
+    client_secret: { description: 'OAuth2 client secret (generated when absent for confidential clients)', required: false, check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null) },
+  },
+}

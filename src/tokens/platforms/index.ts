@@ -1,0 +1,5 @@
+export { minnitZeroClickType } from './minnit-zero-click.ts'
+export { boostgptJwtType } from './boostgpt-jwt.ts'
+export { meltingspotJwtType } from './meltingspot-jwt.ts'
+export { deadsimplechatType } from './deadsimplechat.ts'
+export { genericJwtType } from './jwt.ts'

@@ -1,0 +1,133 @@
+/**
+ * A throwaway PostgreSQL server for the test run: `initdb` into a temp dir, start it on a free
+ * loopback port with durability switched off (fsync, synchronous_commit, full_page_writes: the
+ * data dies with the run anyway), create one database, hand back its URL. PostgreSQL refuses to
+ * run as root, so as root (CI) the server binaries run as the `postgres` OS user via `runuser`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+
+export const TEST_DATABASE = 'sso_bridge_test'
+
+export interface TestPostgres {
+  url: string
+  stop(): Promise<void>
+}
+
+/**
+ * The directory holding `initdb`, `pg_ctl` and `postgres`: `PG_BIN` if set, else the newest
+ * `/usr/lib/postgresql/<major>/bin` (Debian/Ubuntu), else the first such directory on PATH.
+ * @returns null when no PostgreSQL server binaries are installed
+ */
+export function findPostgresBin(): string | null {
+  const complete = (dir: string) => ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(path.join(dir, b)))
+  if (process.env.PG_BIN) return complete(process.env.PG_BIN) ? process.env.PG_BIN : null
+  const debian = '/usr/lib/postgresql'
+  if (existsSync(debian)) {
+    const majors = readdirSync(debian)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))
+    for (const v of majors) if (complete(path.join(debian, v, 'bin'))) return path.join(debian, v, 'bin')
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && complete(dir)) return dir
+  return null
+}
+
+/** Starts a fresh cluster and creates {@link TEST_DATABASE} in it. */
+export async function startPostgres(bin: string): Promise<TestPostgres> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-pg-'))
+  const data = path.join(dir, 'data')
+  const log = path.join(dir, 'server.log')
+  const asRoot = process.getuid?.() === 0
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
+    chownSync(dir, uid, gid)
+  }
+
+  /** Runs a server binary (as `postgres` when we are root), failing with its output. */
+  const run = (tool: string, args: string[]) => {
+    const exe = path.join(bin, tool)
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args]
+    const r = spawnSync(cmd, argv, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 })
+    if (r.status !== 0) {
+      const serverLog = existsSync(log) ? `\n--- server log ---\n${readFileSync(log, 'utf8')}` : ''
+      throw new Error(`${tool} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}${serverLog}`)
+    }
+  }
+
+  let started = false
+  const stopSync = () => {
+    if (!started) return
+    started = false
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  // Last resort if the run dies without teardown: never leave a server behind.
+  process.once('exit', stopSync)
+
+  try {
+    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'])
+    const port = await freePort()
+    appendFileSync(
+      path.join(data, 'postgresql.conf'),
+      [
+        '',
+        '# sso-bridge test cluster',
+        `port = ${port}`,
+        "listen_addresses = '127.0.0.1'",
+        `unix_socket_directories = '${dir}'`,
+        'fsync = off',
+        'synchronous_commit = off',
+        'full_page_writes = off',
+        'max_connections = 200',
+        '',
+      ].join('\n'),
+    )
+    started = true
+    run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
+    const base = `postgres://postgres@127.0.0.1:${port}`
+    const admin = new pg.Client({ connectionString: `${base}/postgres` })
+    await admin.connect()
+    try {
+      await admin.query(`CREATE DATABASE ${TEST_DATABASE}`)
+    } finally {
+      await admin.end()
+    }
+    return {
+      url: `${base}/${TEST_DATABASE}`,
+      async stop() {
+        process.removeListener('exit', stopSync)
+        stopSync()
+      },
+    }
+  } catch (err) {
+    process.removeListener('exit', stopSync)
+    try {
+      stopSync()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    throw err
+  }
+}
+
+/** A TCP port nothing listens on right now (bind port 0, read it back, let go). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
