@@ -1,0 +1,64 @@
+/**
+ * Builds the real express app over a real SQLite store in a temp dir. Nothing is mocked: tests
+ * drive it over HTTP with supertest.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { createApp } from '../../src/http/app.ts'
+import { createLogger } from '../../src/log/logger.ts'
+import { createServices } from '../../src/services.ts'
+import { createSqliteStore } from '../../src/store/sqlite/store.ts'
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>
+  services: ReturnType<typeof createServices>
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[]
+  /** The raw log text, to search for leaked secrets. */
+  logText: () => string
+  env: Record<string, string>
+  close: () => Promise<void>
+}
+
+export function makeTestApp(opts: { maxBodyBytes?: number; importMaxBytes?: number; env?: Record<string, string> } = {}): TestApp {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-app-'))
+  const store = createSqliteStore(path.join(dir, 'db.sqlite'))
+  const env = { ...opts.env }
+  const services = createServices(store, { readSecretEnv: (name) => env[name] })
+  const lines: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean))
+      done()
+    },
+  })
+  const log = createLogger('debug', sink)
+  const app = createApp({
+    services,
+    log,
+    issuer: 'http://localhost:3000',
+    version: '0.0.0-test',
+    adminToken: ADMIN_TOKEN,
+    maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
+    importMaxBytes: opts.importMaxBytes ?? 10_000_000,
+  })
+  return {
+    app,
+    services,
+    env,
+    get logs() {
+      return lines.map((l) => JSON.parse(l))
+    },
+    logText: () => lines.join('\n'),
+    close: async () => {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` }
