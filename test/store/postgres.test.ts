@@ -1,0 +1,214 @@
+/**
+ * The store contract against PostgreSQL, plus what only PostgreSQL has (a server to miss,
+ * concurrent migrators, savepoint-based batches). Each store gets its own fresh database
+ * (`CREATE DATABASE … TEMPLATE template0`, ~40 ms) on the server globalSetup provides, so
+ * every open really runs the migrations on an empty database; the databases are dropped
+ * afterwards. With TEST_DATABASE_URL, its role needs CREATEDB.
+ */
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { AccountConflict } from '../../src/errors/index.ts'
+import { createPostgresStore } from '../../src/store/postgres/store.ts'
+import type { Store } from '../../src/store/ports.ts'
+import { defineStoreContract } from '../contract/store.contract.ts'
+import { accountWrite } from '../fixtures/accounts.ts'
+import { freePort } from '../setup/postgres.ts'
+
+const MISSING = 'PostgreSQL not available: install postgresql (apt-get install postgresql) or set TEST_DATABASE_URL'
+const baseUrl = inject('postgresUrl')
+
+if (baseUrl === null) {
+  // globalSetup already threw under CI; elsewhere say so as a failure, never a silent pass.
+  it('PostgreSQL store suite', () => {
+    throw new Error(MISSING)
+  })
+} else {
+  const run = randomBytes(3).toString('hex')
+  const created: string[] = []
+  let admin: pg.Client
+  let n = 0
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: baseUrl })
+    await admin.connect()
+  })
+  afterAll(async () => {
+    for (const db of created) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    await admin.end()
+  })
+
+  /** A new, empty database on the test server; returns its URL. */
+  async function freshDatabase(): Promise<string> {
+    const name = `sso_t_${run}_${n++}`
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`)
+    created.push(name)
+    const url = new URL(baseUrl!)
+    url.pathname = `/${name}`
+    return url.toString()
+  }
+
+  defineStoreContract('postgres', async () => createPostgresStore(await freshDatabase()))
+
+  describe('postgres store specifics', () => {
+    it('reopens a migrated database without re-running migrations and keeps the data', async () => {
+      const url = await freshDatabase()
+      const a = await createPostgresStore(url)
+      await a.putIntegration({ id: 'x', type: 'jwt', settings: {}, secrets: {}, mapping: null })
+      await a.close()
+      const b = await createPostgresStore(url)
+      expect(await b.getIntegration('x')).not.toBeNull()
+      await b.close()
+      const c = new pg.Client({ connectionString: url })
+      await c.connect()
+      const { rows } = await c.query('SELECT version, name FROM schema_migrations ORDER BY version')
+      await c.end()
+      expect(rows).toEqual([{ version: 1, name: 'init' }])
+    })
+
+    it('two stores opening the same fresh database at once both succeed, migrating once', async () => {
+      const url = await freshDatabase()
+      const stores = await Promise.all([createPostgresStore(url), createPostgresStore(url), createPostgresStore(url)])
+      await stores[0]!.upsertAccount(accountWrite({ external_id: 'a' }))
+      for (const s of stores) expect(await s.countAccounts()).toBe(1)
+      await Promise.all(stores.map((s) => s.close()))
+      const c = new pg.Client({ connectionString: url })
+      await c.connect()
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM schema_migrations')
+      await c.end()
+      expect(rows[0].n).toBe(1)
+    })
+
+    it('an unreachable server is ERR_STORE_UNAVAILABLE, and the message never shows the password', async () => {
+      const port = await freePort()
+      const url = `postgres://someone:Sup3r-S3cret-pw@127.0.0.1:${port}/nowhere`
+      const err = await createPostgresStore(url).then(
+        () => expect.unreachable('should not open'),
+        (e: unknown) => e as Error & { code: string },
+      )
+      expect(err.code).toBe('ERR_STORE_UNAVAILABLE')
+      expect(err.message).toContain(`127.0.0.1:${port}/nowhere`)
+      expect(err.message).not.toContain('Sup3r-S3cret-pw')
+    })
+
+    it('a refused login (unknown database) is ERR_STORE_UNAVAILABLE without echoing the password', async () => {
+      // The test server trusts everyone (no wrong password possible): a missing database is
+      // the server refusing the login, with a password in the URL all the same.
+      const url = new URL(baseUrl!)
+      url.password = 'An0ther-S3cret'
+      url.pathname = '/no_such_database'
+      const err = (await createPostgresStore(url.toString()).catch((e: unknown) => e)) as Error & { code: string }
+      expect(err.code).toBe('ERR_STORE_UNAVAILABLE')
+      expect(err.message).toMatch(/no_such_database/)
+      expect(err.message).not.toContain('An0ther-S3cret')
+    })
+
+    it('ping fails with ERR_STORE_UNAVAILABLE once the pool is closed', async () => {
+      const store = await createPostgresStore(await freshDatabase())
+      await store.close()
+      await expect(store.ping()).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
+      await store.close() // idempotent
+    })
+
+    describe('large batches', () => {
+      let store: Store
+      beforeAll(async () => {
+        store = await createPostgresStore(await freshDatabase())
+      })
+      afterAll(() => store.close())
+
+      it('2,000 non-atomic upserts with a few conflicting records report exactly those', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'holder-u', username: 'Taken' }))
+        await store.upsertAccount(accountWrite({ external_id: 'holder-e', email: 'taken@example.test' }))
+        const bad = new Map<number, 'username' | 'email'>([
+          [0, 'username'], // clashes with an existing account
+          [7, 'email'],
+          [999, 'username'],
+          [1000, 'email'], // first record of the second chunk
+          [1500, 'username'], // clashes with record 1499, written earlier in the same batch
+          [1999, 'email'],
+        ])
+        const writes = Array.from({ length: 2000 }, (_, i) => {
+          const field = bad.get(i)
+          if (i === 1500) return accountWrite({ external_id: `b${i}`, username: 'USER-B1499' })
+          return accountWrite({
+            external_id: `b${i}`,
+            ...(field === 'username' ? { username: 'TAKEN' } : {}),
+            ...(field === 'email' ? { email: 'Taken@Example.test' } : {}),
+          })
+        })
+        const started = performance.now()
+        const results = await store.upsertAccounts(writes, { atomic: false })
+        const ms = performance.now() - started
+        expect(results).toHaveLength(2000)
+        const failed = results.flatMap((r, i) => (r.ok ? [] : [i]))
+        expect(failed).toEqual([...bad.keys()])
+        for (const [i, field] of bad) {
+          const r = results[i]!
+          expect(r.ok).toBe(false)
+          if (r.ok) continue
+          expect(r.error).toBeInstanceOf(AccountConflict)
+          expect(r.error).toMatchObject({ code: 'ERR_ACCOUNT_CONFLICT', field })
+        }
+        const holderU = await store.getAccountByExternalId('holder-u')
+        const b1499 = await store.getAccountByExternalId('b1499')
+        expect(results[0]).toMatchObject({ error: { existingId: holderU!.id } })
+        expect(results[1500]).toMatchObject({ error: { existingId: b1499!.id } })
+        expect(results.filter((r) => r.ok && r.created)).toHaveLength(2000 - bad.size)
+        expect(await store.countAccounts()).toBe(2 + 2000 - bad.size)
+        for (const i of bad.keys()) expect(await store.getAccountByExternalId(`b${i}`)).toBeNull()
+        expect(ms).toBeLessThan(10_000)
+      })
+
+      it('a batch repeating an external_id applies the records in order, like single writes', async () => {
+        const results = await store.upsertAccounts(
+          [
+            accountWrite({ external_id: 'rep', nickname: 'one', password_hash: 'h1' }),
+            accountWrite({ external_id: 'rep', nickname: 'two' }), // keeps h1
+            accountWrite({ external_id: 'rep-2' }),
+            accountWrite({ external_id: 'rep', nickname: 'three', password_hash: null }), // clears
+          ],
+          { atomic: false },
+        )
+        expect(results).toEqual([
+          { ok: true, created: true, external_id: 'rep' },
+          { ok: true, created: false, external_id: 'rep' },
+          { ok: true, created: true, external_id: 'rep-2' },
+          { ok: true, created: false, external_id: 'rep' },
+        ])
+        expect(await store.getAccountByExternalId('rep')).toMatchObject({ nickname: 'three', has_password: false })
+      })
+
+      it('a batch where a record frees a username that a later record takes succeeds', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'swap-a', username: 'Swapped' }))
+        const results = await store.upsertAccounts(
+          [accountWrite({ external_id: 'swap-a', username: 'Other' }), accountWrite({ external_id: 'swap-b', username: 'swapped' })],
+          { atomic: true },
+        )
+        expect(results.map((r) => r.ok)).toEqual([true, true])
+        expect((await store.findCredentials({ username_key: 'swapped' }))!.account.external_id).toBe('swap-b')
+      })
+
+      it('a batch failing on something other than a clash (a CHECK) throws and writes nothing', async () => {
+        const before = await store.countAccounts()
+        const bad = { ...accountWrite({ external_id: 'chk-2' }), rank: 'emperor' } as unknown as ReturnType<typeof accountWrite>
+        await expect(store.upsertAccounts([accountWrite({ external_id: 'chk-1' }), bad], { atomic: false })).rejects.toMatchObject({ code: '23514' })
+        expect(await store.countAccounts()).toBe(before)
+      })
+
+      it('mixed password modes in one batch keep, set and clear hashes per record', async () => {
+        await store.upsertAccounts(
+          Array.from({ length: 6 }, (_, i) => accountWrite({ external_id: `pw${i}`, password_hash: `h${i}` })),
+          { atomic: true },
+        )
+        const modes = [undefined, 'new1', null, undefined, null, 'new5'] as const
+        await store.upsertAccounts(
+          modes.map((password_hash, i) => accountWrite({ external_id: `pw${i}`, password_hash })),
+          { atomic: false },
+        )
+        const hashes = await Promise.all(modes.map(async (_, i) => (await store.findCredentials({ username_key: `user-pw${i}` }))!.password_hash))
+        expect(hashes).toEqual(['h0', 'new1', null, 'h3', null, 'new5'])
+      })
+    })
+  })
+}
