@@ -55,13 +55,16 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     (stopping ??= (async () => {
       log.info('shutting down: no new connections, finishing in-flight requests')
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
+      // close() only drops connections idle right now; keep-alive sockets of requests still in
+      // flight go idle later and would otherwise hold the process for keepAliveTimeout.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50)
       const timer = setTimeout(() => {
         log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections')
         server.closeAllConnections()
       }, config.shutdownTimeoutMs)
       await closed
       clearTimeout(timer)
+      clearInterval(sweeper)
       await store.close()
       log.info('stopped')
     })())

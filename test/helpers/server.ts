@@ -1,0 +1,55 @@
+/**
+ * Starts the real server (`node src/main.ts`, as `npm start` does) in a child process on a free
+ * port, in a temp DATA_DIR/KEYS_DIR, and waits for its "listening" log line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+export const NODE = path.resolve('node_modules/.bin/node')
+
+export interface ServerProcess {
+  child: ChildProcess
+  url: string
+  dir: string
+  logs: () => string
+  exited: Promise<number | null>
+}
+
+export async function startServer(env: Record<string, string> = {}, dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-'))): Promise<ServerProcess> {
+  const child = spawn(NODE, ['src/main.ts'], {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15_000)
+    const check = () => {
+      const m = /"port":(\d+),.*"msg":"sso-bridge listening"/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(Number(m[1]))
+      }
+    }
+    child.stdout!.on('data', check)
+    exited.then(() => reject(new Error(`server exited early:\n${out}`)))
+  })
+  return { child, url: `http://127.0.0.1:${port}`, dir, logs: () => out, exited }
+}
+
+/** Runs the server to completion (for startup failures). */
+export function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-'))
+  const child = spawn(NODE, ['src/main.ts'], {
+    env: { PATH: process.env.PATH, DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })))
+}

@@ -1,0 +1,93 @@
+import { readFileSync, statSync, existsSync } from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runServer, startServer, type ServerProcess } from '../helpers/server.ts'
+
+let server: ServerProcess | undefined
+afterEach(async () => {
+  if (server && server.child.exitCode === null) {
+    server.child.kill('SIGKILL')
+    await server.exited
+  }
+  server = undefined
+})
+
+describe('the server process (npm start)', () => {
+  it('starts on the embedded store, generates keys and an admin token it never logs', async () => {
+    server = await startServer()
+    const health = await fetch(`${server.url}/healthz`)
+    expect(await health.json()).toEqual({ status: 'ok' })
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', store: 'sqlite' })
+
+    const tokenFile = path.join(server.dir, 'data', 'admin-token')
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600)
+    const token = readFileSync(tokenFile, 'utf8').trim()
+    expect(token.length).toBeGreaterThanOrEqual(32)
+    expect(server.logs()).toContain(tokenFile)
+    expect(server.logs()).not.toContain(token)
+
+    const res = await fetch(`${server.url}/api/v1/users`, { headers: { Authorization: `Bearer ${token}` } })
+    expect(res.status).toBe(200)
+    expect(existsSync(path.join(server.dir, 'data', 'sso-bridge.sqlite'))).toBe(true)
+    expect(existsSync(path.join(server.dir, 'keys', 'oidc-jwks.json'))).toBe(true)
+    expect(server.logs()).toMatch(/generated signing keys/)
+
+    const home = await fetch(`${server.url}/`)
+    const html = await home.text()
+    expect(html).toContain('sso-bridge')
+    expect(html).toMatch(/version \d+\.\d+\.\d+/)
+    expect(html).toContain('/.well-known/openid-configuration')
+    expect(html).toContain('/saml/metadata')
+  })
+
+  it('reuses the generated admin token and keys on the next start', async () => {
+    const first = await startServer()
+    const token = readFileSync(path.join(first.dir, 'data', 'admin-token'), 'utf8')
+    const jwks = readFileSync(path.join(first.dir, 'keys', 'oidc-jwks.json'), 'utf8')
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    server = await startServer({}, first.dir)
+    expect(readFileSync(path.join(first.dir, 'data', 'admin-token'), 'utf8')).toBe(token)
+    expect(readFileSync(path.join(first.dir, 'keys', 'oidc-jwks.json'), 'utf8')).toBe(jwks)
+    expect(server.logs()).not.toMatch(/generated signing keys/)
+  })
+
+  it('on SIGTERM finishes the in-flight request, then exits 0', async () => {
+    server = await startServer({ ADMIN_TOKEN: 'a-configured-admin-token-123456' })
+    const { port } = new URL(server.url)
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ port, method: 'POST', path: '/api/v1/users/import', headers: { Authorization: 'Bearer a-configured-admin-token-123456', 'Content-Type': 'application/x-ndjson' } }, (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      })
+      req.on('error', reject)
+      req.write('{"external_id":"in-flight-1"}\n')
+      // The body is still open when the signal arrives; it completes afterwards.
+      setTimeout(() => {
+        server!.child.kill('SIGTERM')
+        setTimeout(() => req.end('{"external_id":"in-flight-2"}\n'), 300)
+      }, 300)
+    })
+    const { status, body } = await response
+    expect(status).toBe(200)
+    expect(JSON.parse(body)).toMatchObject({ accepted: 2 })
+    expect(await server.exited).toBe(0)
+    expect(server.logs()).toMatch(/"msg":"stopped"/)
+  })
+
+  it('refuses to start on a bad config value, naming the key', async () => {
+    const { code, output } = await runServer({ PORT: 'eighty', DATABASE_URL: 'mysql://nope' })
+    expect(code).toBe(78)
+    expect(output).toMatch(/PORT: .*"eighty"/)
+    expect(output).toMatch(/DATABASE_URL: /)
+  })
+
+  it('fails clearly when the PostgreSQL server cannot be reached, without printing its password', async () => {
+    const { code, output } = await runServer({ PORT: '0', DATABASE_URL: 'postgres://sso:s3cret-pw@127.0.0.1:1/sso' })
+    expect(code).toBe(1)
+    expect(output).toContain('ERR_STORE_UNAVAILABLE')
+    expect(output).not.toContain('s3cret-pw')
+  })
+})
