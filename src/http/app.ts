@@ -10,6 +10,7 @@ import type { Services } from '../services.ts'
 import { requireAdmin } from './admin-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { notFound } from './errors.ts'
+import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
 import { homeRouter } from './routes/home.ts'
 import { integrationsRouter } from './routes/integrations.ts'
@@ -36,6 +37,7 @@ export function createApp(opts: AppOptions): Express {
   })
 
   app.use(healthRouter(opts.services.store))
+  app.use(docsRouter())
   app.use(homeRouter({ issuer: opts.issuer, version: opts.version, types: opts.services.integrations.types() }))
 
   const api = express.Router()

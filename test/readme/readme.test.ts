@@ -1,0 +1,91 @@
+/**
+ * The README's examples, run as written: every `sh` block of the "Admin API" and "Command line"
+ * sections runs in bash (set -e) against a real server started the way `npm start` starts it.
+ * Only the base URL is pointed at the test server's port.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type ServerProcess } from '../helpers/server.ts'
+
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+function section(title: string): string {
+  const start = README.indexOf(`\n## ${title}\n`)
+  if (start < 0) throw new Error(`README has no "## ${title}" section`)
+  const end = README.indexOf('\n## ', start + 4)
+  return README.slice(start, end < 0 ? undefined : end)
+}
+
+function shBlocks(text: string): string[] {
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!)
+}
+
+let server: ServerProcess
+let adminToken: string
+
+beforeAll(async () => {
+  server = await startServer()
+  adminToken = readFileSync(path.join(server.dir, 'data', 'admin-token'), 'utf8').trim()
+  // `npx sso-bridge` resolves through the nearest node_modules/.bin, as in a project checkout.
+  mkdirSync(path.join(server.dir, 'node_modules', '.bin'), { recursive: true })
+  symlinkSync(path.resolve('bin/sso-bridge.js'), path.join(server.dir, 'node_modules', '.bin', 'sso-bridge'))
+}, 30_000)
+
+afterAll(async () => {
+  server.child.kill('SIGTERM')
+  await server.exited
+})
+
+function run(script: string): string {
+  return execFileSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:3000', server.url)], {
+    cwd: server.dir,
+    env: {
+      PATH: `${path.resolve('node_modules/.bin')}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? server.dir,
+      DATA_DIR: path.join(server.dir, 'data'),
+      KEYS_DIR: path.join(server.dir, 'keys'),
+      LOG_LEVEL: 'silent',
+      PS1: '',
+      npm_config_yes: 'false',
+      npm_config_offline: 'true',
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+}
+
+async function api(p: string) {
+  const res = await fetch(`${server.url}/api/v1${p}`, { headers: { Authorization: `Bearer ${adminToken}` } })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+describe('README examples', () => {
+  it('Admin API: every block runs and does what the text says', async () => {
+    const blocks = shBlocks(section('Admin API'))
+    expect(blocks).toHaveLength(3)
+    const outputs = blocks.map(run)
+    expect(outputs[0]).toContain('"external_id":"42"')
+    expect((await api('/users/42')).body).toMatchObject({ username: 'Rob', rank: 'moderator', profile: { names: { nicknames: ['Rob', 'Robbie'] } } })
+    expect(JSON.parse(outputs[1]!)).toMatchObject({ received: 2, accepted: 2, rejected: [] })
+    expect((await api('/users/1001')).body).toMatchObject({ username: 'alice', rank: 'owner', email_verified: true, has_password: true })
+    expect(JSON.parse(outputs[2]!)).toMatchObject({ id: 'minnit', secrets: { encryption_key: { source: 'env', env: 'MINNIT_KEY' } } })
+  })
+
+  it('Command line: every block runs against the same store', async () => {
+    const blocks = shBlocks(section('Command line'))
+    expect(blocks).toHaveLength(1)
+    const out = run(blocks[0]!)
+    expect(out).toContain('"username": "Carol"')
+    expect((await api('/users/43')).status).toBe(404)
+    expect((await api('/users/45')).body).toMatchObject({ username: 'erin' })
+  })
+
+  it('the docs page renders the README with working section anchors', async () => {
+    const html = await (await fetch(`${server.url}/docs`)).text()
+    for (const anchor of ['quick-start', 'configuration', 'admin-api', 'command-line', 'performance']) expect(html).toContain(`id="${anchor}"`)
+    const home = await (await fetch(`${server.url}/`)).text()
+    for (const link of home.matchAll(/href="[^"]*\/docs#([\w-]+)"/g)) expect(html).toContain(`id="${link[1]}"`)
+  })
+})
