@@ -1,0 +1,53 @@
+/**
+ * Keeps the dependency direction honest (../shared/STYLE.md §2) by reading the imports of
+ * every file under src/.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const SRC = path.resolve('src')
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  )
+}
+
+const graph = files(SRC).map((file) => {
+  const text = readFileSync(file, 'utf8')
+  const imports = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gm)]
+    .map((m) => path.relative(SRC, path.resolve(path.dirname(file), (m[1] ?? m[2])!)))
+  return { file: path.relative(SRC, file), imports, text }
+})
+
+const inside = (p: string, ...dirs: string[]) => dirs.some((d) => p === d || p.startsWith(`${d}/`))
+
+describe('dependency direction', () => {
+  it('accounts/ and integrations/ never import a door, http, cli or a concrete store', () => {
+    for (const { file, imports } of graph.filter((g) => inside(g.file, 'accounts', 'integrations'))) {
+      const bad = imports.filter((i) => inside(i, 'oidc', 'saml', 'tokens', 'http', 'cli', 'store/sqlite', 'store/postgres') || i === 'store/index.ts')
+      expect(bad, file).toEqual([])
+    }
+  })
+
+  it('only store/index.ts names a store implementation (tests aside)', () => {
+    for (const { file, imports } of graph.filter((g) => !inside(g.file, 'store/sqlite', 'store/postgres'))) {
+      const bad = imports.filter((i) => inside(i, 'store/sqlite', 'store/postgres'))
+      if (file !== 'store/index.ts') expect(bad, file).toEqual([])
+    }
+  })
+
+  it('only http/ knows express', () => {
+    for (const { file, text } of graph.filter((g) => !inside(g.file, 'http'))) {
+      expect(/from ['"]express['"]/.test(text), file).toBe(false)
+    }
+  })
+
+  it('process.env is read only by the composition roots, which hand it to loadConfig', () => {
+    const code = (text: string) => text.split('\n').filter((l) => !/^\s*(\*|\/\/|\/\*)/.test(l)).join('\n')
+    const readers = graph.filter((g) => /process\.env\b/.test(code(g.text))).map((g) => g.file)
+    expect(readers.length).toBeGreaterThan(0)
+    for (const f of readers) expect(['main.ts', 'cli/index.ts']).toContain(f)
+  })
+})
