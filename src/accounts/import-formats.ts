@@ -124,40 +124,81 @@ async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> 
 const BOOLEAN_COLUMNS = new Set(['email_verified'])
 const JSON_COLUMNS = new Set(['profile'])
 
+type CsvRow = { record: Record<string, string>; info: { lines: number; error?: { message: string } } }
+
 /**
  * CSV with a header row naming account fields. Empty cells are absent fields; `profile` holds
- * JSON; `email_verified` is true/false/1/0.
+ * JSON; `email_verified` is true/false/1/0. A row with the wrong number of cells is reported on
+ * its line; a fatal syntax error (an unclosed quote) ends the import with a report on its line,
+ * after every row before it has been yielded.
  */
 async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
-  const parser = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: false, info: true }))
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      const value: Record<string, unknown> = {}
-      let error: ImportRecord | undefined
-      for (const [column, cell] of Object.entries(record)) {
-        if (cell === '') continue
-        if (BOOLEAN_COLUMNS.has(column)) {
-          const b = /^(true|1|yes)$/i.test(cell) ? true : /^(false|0|no)$/i.test(cell) ? false : undefined
-          if (b === undefined) error ??= { line: info.lines, error: { path: column, message: 'must be true or false' } }
-          value[column] = b
-        } else if (JSON_COLUMNS.has(column)) {
-          try {
-            value[column] = JSON.parse(cell)
-          } catch {
-            error ??= { line: info.lines, error: { path: column, message: 'must hold a JSON object' } }
-          }
-        } else {
-          value[column] = cell
-        }
-      }
-      yield error ?? { line: info.lines, value }
-    }
-  } catch (cause) {
-    const err = cause as { code?: string; lines?: number; message?: string }
-    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+  const parser = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true }))
+  input.on('error', (err) => parser.destroy(err))
+  for await (const item of drain<CsvRow>(parser)) {
+    if ('fatal' in item) {
+      const err = item.fatal as { code?: string; lines?: number; message?: string }
+      if (typeof err.code !== 'string' || !err.code.startsWith('CSV_')) throw item.fatal
       yield { line: err.lines ?? 0, error: { path: '', message: `CSV cannot be read: ${err.message}` } }
       return
     }
-    throw cause
+    const { record, info } = item.value
+    if (info.error) {
+      yield { line: info.lines, error: { path: '', message: 'row does not have as many cells as the header' } }
+      continue
+    }
+    yield csvRow(record, info.lines)
+  }
+}
+
+function csvRow(record: Record<string, string>, line: number): ImportRecord {
+  const value: Record<string, unknown> = {}
+  for (const [column, cell] of Object.entries(record)) {
+    if (cell === '') continue
+    if (BOOLEAN_COLUMNS.has(column)) {
+      const b = /^(true|1|yes)$/i.test(cell) ? true : /^(false|0|no)$/i.test(cell) ? false : undefined
+      if (b === undefined) return { line, error: { path: column, message: 'must be true or false' } }
+      value[column] = b
+    } else if (JSON_COLUMNS.has(column)) {
+      try {
+        value[column] = JSON.parse(cell)
+      } catch {
+        return { line, error: { path: column, message: 'must hold a JSON object' } }
+      }
+    } else {
+      value[column] = cell
+    }
+  }
+  return { line, value }
+}
+
+/**
+ * Iterates a stream's objects, then its error (if any) as a final item. Unlike the stream's own
+ * async iterator, objects already emitted before an error are never dropped.
+ */
+async function* drain<T>(stream: Readable): AsyncGenerator<{ value: T } | { fatal: unknown }> {
+  const queue: ({ value: T } | { fatal: unknown } | { end: true })[] = []
+  let wake: (() => void) | undefined
+  const push = (item: (typeof queue)[number]) => {
+    queue.push(item)
+    wake?.()
+  }
+  stream.on('data', (value: T) => {
+    push({ value })
+    if (queue.length >= 1000) stream.pause()
+  })
+  stream.on('end', () => push({ end: true }))
+  stream.on('error', (fatal) => push({ fatal }))
+  for (;;) {
+    if (queue.length === 0) {
+      stream.resume()
+      await new Promise<void>((resolve) => (wake = resolve))
+      wake = undefined
+      continue
+    }
+    const item = queue.shift()!
+    if ('end' in item) return
+    yield item
+    if ('fatal' in item) return
   }
 }
