@@ -97,7 +97,7 @@ describe('NDJSON and CSV readers', () => {
 
   it('CSV: an unclosed quote ends the import on its line, after every earlier row', async () => {
     const out = await collect('external_id,nickname\n1,a\n2,b\n3,"never closed\n4,d\n', 'csv')
-    expect(out.slice(0, 2).map((r) => ('value' in r ? r.value.external_id : r))).toEqual(['1', '2'])
+    expect(out.slice(0, 2).map((r) => ('value' in r ? (r.value as { external_id: string }).external_id : r))).toEqual(['1', '2'])
     expect(out[2]).toMatchObject({ error: { message: expect.stringContaining('CSV cannot be read') } })
     expect(out).toHaveLength(3)
   })
