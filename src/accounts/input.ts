@@ -58,7 +58,8 @@ export const PASSWORD_MAX = 1024
 
 export const accountInputSchema = z
   .strictObject({
-    external_id: externalIdSchema,
+    // Sites often key members by an integer; it is stored as its decimal string.
+    external_id: z.union([externalIdSchema, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(String)]),
     username: nullable(text(64)),
     email: nullable(z.email('must be a valid email address').max(254)),
     email_verified: z.boolean().optional(),

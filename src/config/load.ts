@@ -10,6 +10,9 @@ import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors/index.ts'
 import { envSchema, LOG_LEVELS } from './schema.ts'
 
+/** Keys whose values are credentials (DATABASE_URL may embed a password). */
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL'])
+
 export interface StoreConfig {
   kind: 'sqlite' | 'postgres'
   /** SQLite file path (kind sqlite). */
@@ -61,10 +64,12 @@ export function loadConfig(
   const parsed = envSchema.safeParse(input)
   if (!parsed.success) {
     throw new ConfigInvalid(
-      parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: `${i.message} (got ${JSON.stringify(input[String(i.path[0])] ?? null)})`,
-      })),
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0])
+        // Echo the bad value to help the operator, unless the value is itself a credential.
+        const got = SECRET_KEYS.has(key) ? 'value hidden' : `got ${JSON.stringify(input[key] ?? null)}`
+        return { path: i.path.join('.'), message: `${i.message} (${got})` }
+      }),
     )
   }
   const v = parsed.data

@@ -75,3 +75,15 @@ describe('loadConfig', () => {
     }
   })
 })
+
+describe('loadConfig error messages', () => {
+  it('never echo credential values', () => {
+    try {
+      loadConfig({ ADMIN_TOKEN: 'sekrit', DATABASE_URL: 'mysql://u:hunter2@db/x' }, noFile)
+      expect.unreachable()
+    } catch (err) {
+      expect((err as Error).message).not.toMatch(/sekrit|hunter2/)
+      expect((err as Error).message).toMatch(/ADMIN_TOKEN: .*value hidden/)
+    }
+  })
+})

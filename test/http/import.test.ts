@@ -126,3 +126,12 @@ describe('admin API: bulk import', () => {
     }
   })
 })
+
+describe('admin API: bulk import of integer ids', () => {
+  it('stores an integer external_id as its decimal string', async () => {
+    const res = await request(t.app).post('/api/v1/users/import').set(auth).set('Content-Type', 'application/json').send('[{"external_id": 1234567}, {"external_id": 1.5}, {"external_id": -1}]')
+    expect(res.body.accepted).toBe(1)
+    expect(res.body.rejected.map((r: { line: number }) => r.line)).toEqual([1, 1])
+    expect((await t.services.accounts.get('1234567')).external_id).toBe('1234567')
+  })
+})

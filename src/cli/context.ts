@@ -1,0 +1,43 @@
+/**
+ * @module cli/context
+ * What a command needs, opened on first use: the server's config (`.env` included), then the
+ * store and services over it. Lazy so that `--help`, usage errors and the `keys` commands never
+ * touch the database, and so one place can close the store whatever happened.
+ */
+import { loadConfig, type Config } from '../config/index.ts'
+import { createServices, type Services } from '../services.ts'
+import { createStore } from '../store/index.ts'
+
+export interface CliContext {
+  /** The environment config is read from (also consulted for LOG_LEVEL when reporting). */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** @throws {ConfigInvalid} */
+  config(): Readonly<Config>
+  /** Opens the store named by the config (once). @throws {StoreUnavailable} */
+  services(): Promise<Services>
+  /** Closes the store if it was opened; safe to call more than once. */
+  close(): Promise<void>
+}
+
+export function createContext(env: Record<string, string | undefined>): CliContext {
+  let config: Readonly<Config> | undefined
+  let services: Promise<Services> | undefined
+  const getConfig = () => (config ??= loadConfig(env))
+  return {
+    env,
+    config: getConfig,
+    services: () =>
+      (services ??= (async () => {
+        const c = getConfig()
+        return createServices(await createStore(c.store), c)
+      })()),
+    async close() {
+      if (!services) return
+      const opened = services
+      services = undefined
+      // A store that failed to open has nothing to close; its error was already reported.
+      const s = await opened.catch(() => undefined)
+      await s?.store.close()
+    },
+  }
+}
