@@ -46,6 +46,10 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)))
   })
+  // Outlive the idle timeout of the proxies usually in front (60 s on common load balancers),
+  // so a proxy never reuses a connection this server has just closed (a 502 at random).
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   log.info({ port, issuer: config.issuer, store: store.kind, version: VERSION }, 'sso-bridge listening')

@@ -38,7 +38,18 @@ export function createApp(opts: AppOptions): Express {
 
   app.use(healthRouter(opts.services.store))
   app.use(docsRouter())
-  app.use(homeRouter({ issuer: opts.issuer, version: opts.version, types: opts.services.integrations.types() }))
+  app.use(
+    homeRouter({
+      issuer: opts.issuer,
+      version: opts.version,
+      types: opts.services.integrations.types(),
+      links: [
+        { label: 'Documentation', path: '/docs' },
+        { label: 'Health', path: '/healthz' },
+        { label: 'Readiness', path: '/readyz' },
+      ],
+    }),
+  )
 
   const api = express.Router()
   api.use(requireAdmin(opts.adminToken))
