@@ -1,0 +1,25 @@
+/**
+ * mapping/ is pure (../shared/STYLE.md §2): it imports only accounts/types.ts (types only),
+ * errors/, its own files and no Node built-ins or packages, and evaluates no code.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const DIR = path.resolve('src/mapping')
+const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'))
+
+describe('src/mapping purity', () => {
+  it.each(files)('%s imports only what mapping may use', (file) => {
+    const text = readFileSync(path.join(DIR, file), 'utf8')
+    const imports = [...text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)]
+    for (const [, , typeOnly, spec] of imports) {
+      if (spec!.startsWith('./')) continue
+      if (spec === '../errors/index.ts' || spec === '../errors/errors.ts') continue
+      expect(spec, `${file}: ${spec}`).toBe('../accounts/types.ts')
+      expect(typeOnly, `${file}: accounts/types.ts must be a type-only import`).toBeDefined()
+    }
+    expect(text).not.toMatch(/\b(eval|new Function|import\()\b|\brequire\(/)
+    expect(text).not.toMatch(/\bprocess\.(env|argv|stdout|stderr|exit|cwd)\b|['"]node:/)
+  })
+})
