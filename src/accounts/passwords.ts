@@ -7,7 +7,9 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm, type Version } from '@node-rs/argon2'
-import { verify as bcryptVerify } from '@node-rs/bcrypt'
+// bcryptjs is pure JavaScript: no per-platform binary to fetch, and legacy bcrypt hashes are
+// verified once per member before being upgraded to argon2id, so its speed is not on a hot path.
+import bcrypt from 'bcryptjs'
 
 export type HashScheme = 'argon2id' | 'argon2i' | 'bcrypt' | 'phpass' | 'wp-bcrypt'
 
@@ -53,7 +55,7 @@ const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const ARGON2_RE =
   /^\$(argon2id|argon2i)\$(?:v=(\d{1,3})\$)?m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{6,})$/
 // `$2x$` is deliberately absent: it marks hashes made with the sign-extension bug of crypt_blowfish
-// before 1.1 (2011), which @node-rs/bcrypt would verify with the corrected algorithm (wrong for any
+// before 1.1 (2011), which bcrypt libraries would verify with the corrected algorithm (wrong for any
 // password with non-ASCII bytes). `$2a$`, `$2b$` and `$2y$` are one algorithm for our purposes.
 const BCRYPT_RE = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
 const WP_BCRYPT_RE = /^\$wp\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
@@ -110,7 +112,7 @@ export async function verifyPassword(
         // bcrypt reads only the first 72 bytes of the password: longer passwords that share those
         // bytes all match. That is inherent to the stored hash and cannot be undone when
         // verifying; the rehash to argon2id on success removes it for the member from then on.
-        ok = await bcryptVerify(password, stored)
+        ok = await bcrypt.compare(plain, stored)
         break
       case 'wp-bcrypt':
         ok = password.length <= LEGACY_MAX_PASSWORD_BYTES && (await verifyWordPressBcrypt(password, stored))
@@ -176,7 +178,7 @@ function unpaddedBase64Bytes(text: string): number {
  */
 async function verifyWordPressBcrypt(password: Buffer, stored: string): Promise<boolean> {
   const prehash = createHmac('sha384', 'wp-sha384').update(password).digest('base64')
-  return bcryptVerify(prehash, stored.slice(3))
+  return bcrypt.compare(prehash, stored.slice(3))
 }
 
 /**
