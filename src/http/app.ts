@@ -13,6 +13,7 @@ import { notFound } from './errors.ts'
 import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
 import { homeRouter } from './routes/home.ts'
+import { inspectRouter } from './routes/inspect.ts'
 import { integrationsRouter } from './routes/integrations.ts'
 import { usersRouter } from './routes/users.ts'
 
@@ -59,6 +60,7 @@ export function createApp(opts: AppOptions): Express {
   })
   api.use(usersRouter(opts.services, opts))
   api.use(integrationsRouter(opts.services, opts))
+  api.use(inspectRouter(opts))
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 

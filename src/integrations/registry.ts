@@ -12,6 +12,7 @@ import {
   type FieldIssue,
 } from '../errors/index.ts'
 import { zodIssues } from '../errors/zod.ts'
+import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
 import type { IntegrationTypeDefinition } from './types.ts'
 
@@ -41,6 +42,14 @@ export interface IntegrationView extends Omit<IntegrationRecord, 'secrets'> {
   secrets: Record<string, SecretView>
 }
 
+export interface LoadedIntegration {
+  record: IntegrationRecord
+  definition: IntegrationTypeDefinition
+  /** The integration's mapping laid over its type's default mapping, compiled. */
+  mapping: CompiledMapping
+  secret: (name: string) => string | undefined
+}
+
 export interface IntegrationServiceDeps {
   store: IntegrationStore
   types: readonly IntegrationTypeDefinition[]
@@ -50,6 +59,7 @@ export interface IntegrationServiceDeps {
 
 export function createIntegrationService({ store, types, readSecretEnv }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
+  const compiled = new Map<string, { version: string; mapping: CompiledMapping }>()
 
   function definition(type: string): IntegrationTypeDefinition {
     const def = byType.get(type)
@@ -119,6 +129,12 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
         const reason = value !== undefined && spec.check ? spec.check(value) : null
         if (reason) issues.push({ path: `secrets.${name}`, message: reason })
       }
+      try {
+        compileMapping(input.mapping, { defaults: def.defaultMapping })
+      } catch (err) {
+        if (!(err instanceof ValidationFailed)) throw err
+        issues.push(...err.issues)
+      }
       if (issues.length > 0) throw new ValidationFailed(issues)
 
       const { record, created } = await store.putIntegration({
@@ -145,15 +161,26 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
     /** @throws {IntegrationNotFound} */
     async remove(id: string): Promise<void> {
       if (!(await store.deleteIntegration(id))) throw new IntegrationNotFound(id)
+      compiled.delete(id)
     },
 
-    /** For doors: the record with resolved secret values. Never expose its result. */
-    async load(id: string): Promise<{ record: IntegrationRecord; definition: IntegrationTypeDefinition; secret: (name: string) => string | undefined }> {
+    /**
+     * For doors: the record, its compiled mapping and resolved secret values. Never expose the
+     * secrets. Compiled mappings are cached per integration version (`updated_at`).
+     */
+    async load(id: string): Promise<LoadedIntegration> {
       const record = await store.getIntegration(id)
       if (!record) throw new IntegrationNotFound(id)
+      const def = definition(record.type)
+      let cached = compiled.get(id)
+      if (cached?.version !== record.updated_at) {
+        cached = { version: record.updated_at, mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }) }
+        compiled.set(id, cached)
+      }
       return {
         record,
-        definition: definition(record.type),
+        definition: def,
+        mapping: cached.mapping,
         secret: (name) => {
           const source = record.secrets[name]
           return source ? resolve(source) : undefined

@@ -21,4 +21,9 @@ export interface IntegrationTypeDefinition {
   settings: z.ZodType<Record<string, unknown>>
   /** Secrets the type uses, by name. Any other name is refused. */
   secrets: Record<string, SecretSpec>
+  /**
+   * The document the platform documents, built from an account (format: mapping/rules.ts). An
+   * integration's own mapping overrides or extends it, so none needs to be written.
+   */
+  defaultMapping: Record<string, unknown>
 }

@@ -27,6 +27,21 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
     refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
     logo_uri: httpUrl.optional(),
   }),
+  // OIDC standard claims (OpenID Connect Core §5.1); `sub` is the site's own user key.
+  defaultMapping: {
+    sub: 'external_id',
+    preferred_username: 'username',
+    nickname: 'nickname',
+    name: { template: '{given_name} {family_name}' },
+    given_name: 'given_name',
+    family_name: 'family_name',
+    picture: 'picture',
+    email: 'email',
+    email_verified: 'email_verified',
+    locale: 'locale',
+    zoneinfo: 'timezone',
+    updated_at: { path: 'updated_at', transforms: ['unix'] },
+  },
   secrets: {
     client_secret: { description: 'OAuth2 client secret (generated when absent for confidential clients)', required: false, check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null) },
   },

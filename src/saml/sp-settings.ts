@@ -25,5 +25,16 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
     sign_assertion: z.boolean().default(true),
     attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
   }),
+  // Attribute names most SPs pre-fill (eduPerson/inetOrgPerson short names).
+  defaultMapping: {
+    uid: 'external_id',
+    username: 'username',
+    email: 'email',
+    givenName: 'given_name',
+    sn: 'family_name',
+    displayName: 'nickname',
+    picture: 'picture',
+    rank: 'rank',
+  },
   secrets: {},
 }

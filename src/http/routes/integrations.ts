@@ -1,9 +1,11 @@
 /**
  * @module http/routes/integrations
  * Admin API for the integrations registry: PUT/GET/DELETE /integrations/{id}, GET /integrations.
- * Reads never carry secret values.
+ * Reads never carry secret values. POST /integrations/{id}/preview shows the document the
+ * integration would send for one account.
  */
 import { Router, json } from 'express'
+import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 
 export function integrationsRouter(services: Services, limits: { maxBodyBytes: number }): Router {
@@ -22,6 +24,10 @@ export function integrationsRouter(services: Services, limits: { maxBodyBytes: n
 
   router.get('/integrations/:id', async (req, res) => {
     res.json(await integrations.get(req.params.id))
+  })
+
+  router.post('/integrations/:id/preview', body, async (req, res) => {
+    res.json(await previewIntegration(services, req.params.id, (req.body as { external_id?: unknown } | null)?.external_id))
   })
 
   router.delete('/integrations/:id', async (req, res) => {

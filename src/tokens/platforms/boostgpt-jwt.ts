@@ -15,6 +15,12 @@ export const boostgptJwtType: IntegrationTypeDefinition = {
     /** The doc: "should expire within 1 hour". */
     token_ttl: lifetime(3600, 3600),
   }),
+  // JWT payload table of boostgpt-widget-sso.txt: email (required), name, external_id.
+  defaultMapping: {
+    email: 'email',
+    name: 'nickname',
+    external_id: 'external_id',
+  },
   secrets: {
     sso_secret: { description: "agent's SSO secret from BoostGPT's Deploy page", required: true, check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null) },
   },

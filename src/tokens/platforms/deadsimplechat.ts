@@ -14,6 +14,11 @@ export const deadsimplechatType: IntegrationTypeDefinition = {
     api_base_url: httpUrl.default('https://api.deadsimplechat.com'),
     chat_room_url: httpUrl,
   }),
+  // Create User API body (deadsimplechat-sso-auth-token.txt); moderators log in as moderators.
+  defaultMapping: {
+    username: 'username',
+    isModerator: { path: 'rank', transforms: [{ map: { moderator: true, manager: true, owner: true }, fallback: false }] },
+  },
   secrets: {
     private_key: { description: 'API Private Key from Dashboard → Developer', required: true },
   },

@@ -16,6 +16,15 @@ export const genericJwtType: IntegrationTypeDefinition = {
     token_ttl: lifetime(300, 86_400),
     audience: z.string().max(1024).optional(),
   }),
+  defaultMapping: {
+    sub: 'external_id',
+    preferred_username: 'username',
+    name: 'nickname',
+    email: 'email',
+    email_verified: 'email_verified',
+    picture: 'picture',
+    rank: 'rank',
+  },
   secrets: {
     secret: { description: 'shared HMAC secret', required: true, check: (v) => (Buffer.byteLength(v) < 32 ? 'must be at least 32 bytes (HS256 key)' : null) },
   },

@@ -18,6 +18,17 @@ export const meltingspotJwtType: IntegrationTypeDefinition = {
     /** The doc recommends 60 seconds. */
     token_ttl: lifetime(60, 3600),
   }),
+  // Payload fields of meltingspot-jwt-sso.txt; lang only where MeltingSpot has the locale.
+  defaultMapping: {
+    sub: 'external_id',
+    firstName: 'given_name',
+    lastName: 'family_name',
+    email: 'email',
+    title: 'title',
+    avatarUrl: 'picture',
+    lang: { path: 'locale', transforms: [{ map: { en: 'en', 'en-US': 'en', 'en-GB': 'en', fr: 'fr', 'fr-FR': 'fr', 'fr-CA': 'fr', de: 'de', 'de-DE': 'de', 'de-AT': 'de', 'de-CH': 'de' } }] },
+    timezone: 'timezone',
+  },
   secrets: {
     jwt_secret: { description: "private key copied from the spot's SSO settings", required: true },
   },

@@ -16,6 +16,14 @@ export const minnitZeroClickType: IntegrationTypeDefinition = {
     /** Seconds a token stays valid (`max_valid_ts` = now + this). */
     token_ttl: lifetime(3600, 86_400),
   }),
+  // The zero-click JSON minus max_valid_ts, which the door sets (minnit-sso.txt, Zero-Click SSO).
+  defaultMapping: {
+    userid: 'external_id',
+    username: 'username',
+    nickname: 'nickname',
+    rank: 'rank',
+    profile_picture_url: 'picture',
+  },
   secrets: {
     // The doc's PHP uses the key string as raw key bytes: AES-256 needs exactly 32 of them.
     encryption_key: { description: "organization's encryption key from Minnit's SSO settings", required: true, check: (v) => (Buffer.byteLength(v) !== 32 ? 'must be exactly 32 bytes (AES-256 key)' : null) },

@@ -1,0 +1,15 @@
+/**
+ * @module http/routes/inspect
+ * POST /inspect/paths: every leaf path of any JSON document with its value — the names to type
+ * into a platform's "unique user key / username key" fields (Minnit's nested-key table).
+ */
+import { Router, json } from 'express'
+import { listPaths } from '../../mapping/index.ts'
+
+export function inspectRouter(limits: { maxBodyBytes: number }): Router {
+  const router = Router()
+  router.post('/inspect/paths', json({ limit: limits.maxBodyBytes, strict: false, type: () => true }), (req, res) => {
+    res.json({ paths: listPaths(req.body) })
+  })
+  return router
+}
