@@ -11,6 +11,7 @@ import { createContext, type CliContext } from './context.ts'
 import { registerIntegrations } from './integrations.ts'
 import { describeError, EXIT, usageError, type CliIo } from './io.ts'
 import { registerKeys } from './keys.ts'
+import { registerMapping } from './mapping.ts'
 import { registerUsers } from './users.ts'
 
 export function buildProgram(ctx: CliContext, io: CliIo): Command {
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext, io: CliIo): Command {
   registerUsers(program, ctx, io)
   registerIntegrations(program, ctx, io)
   registerKeys(program, ctx, io)
+  registerMapping(program, ctx, io)
   routeUsageErrors(program)
   return program
 }

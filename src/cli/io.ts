@@ -64,7 +64,7 @@ export function usageError(message: string): CliFailure {
   return new CliFailure({ error: 'usage_error', message }, EXIT.usage)
 }
 
-async function readAll(stream: Readable): Promise<string> {
+export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
   return Buffer.concat(chunks).toString('utf8')

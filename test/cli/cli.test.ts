@@ -194,4 +194,27 @@ describe.concurrent('sso-bridge CLI', () => {
     expect(err.error).toBe('config_invalid')
     expect(err.details.issues.map((i: { path: string }) => i.path)).toEqual(['PORT'])
   })
+
+  it('preview shows the mapped document and its paths; paths lists any JSON file or stdin', async () => {
+    const { cli } = await sandbox()
+    expect((await cli(['users', 'put', '123', '--data', JSON.stringify({ username: 'rob', nickname: 'Rob', profile: { nicknames: ['Rob', 'Robbie'] } })])).code).toBe(0)
+    const integration = { type: 'jwt', secrets: { secret: 's'.repeat(32) }, mapping: { 'names.nicknames.0': 'profile.nicknames.0', 'names.nicknames.1': 'profile.nicknames.1' } }
+    expect((await cli(['integrations', 'put', 'generic', '--file', '-'], { input: JSON.stringify(integration) })).code).toBe(0)
+    const preview = await cli(['preview', 'generic', '123'])
+    expect(preview.code, preview.stderr).toBe(0)
+    expect(json(preview).document).toMatchObject({ sub: '123', preferred_username: 'rob', names: { nicknames: ['Rob', 'Robbie'] } })
+    expect(json(preview).paths).toContainEqual({ path: 'names.nicknames.1', value: 'Robbie' })
+    const missing = await cli(['preview', 'generic', 'nobody'])
+    expect(missing.code).toBe(1)
+    expect(wireError(missing).error).toBe('user_not_found')
+
+    const paths = await cli(['paths', '-'], { input: '{"id":123,"names":{"nicknames":["Rob","Robbie"]}}' })
+    expect(json(paths).paths).toEqual([
+      { path: 'id', value: 123 },
+      { path: 'names.nicknames.0', value: 'Rob' },
+      { path: 'names.nicknames.1', value: 'Robbie' },
+    ])
+    const bad = await cli(['paths', '-'], { input: '{nope' })
+    expect(bad.code).toBe(2)
+  })
 })

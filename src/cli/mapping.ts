@@ -1,0 +1,38 @@
+/**
+ * @module cli/mapping
+ * `sso-bridge preview <integration> <external_id>`: the document an integration would send for
+ * one account, with its key paths. `sso-bridge paths FILE|-`: every leaf path of any JSON
+ * document, in the form a platform's "unique user key / username key" field takes.
+ */
+import type { Command } from 'commander'
+import { ValidationFailed } from '../errors/index.ts'
+import { previewIntegration } from '../integrations/preview.ts'
+import { listPaths } from '../mapping/index.ts'
+import type { CliContext } from './context.ts'
+import { openInput, printJson, readAll, type CliIo } from './io.ts'
+
+export function registerMapping(program: Command, ctx: CliContext, io: CliIo): void {
+  program
+    .command('preview')
+    .description("show the document an integration would send for one account, and its key paths")
+    .argument('<integration>', 'integration id')
+    .argument('<external_id>', "the account's external_id")
+    .action(async (integration: string, externalId: string) => {
+      printJson(io, await previewIntegration(await ctx.services(), integration, externalId))
+    })
+
+  program
+    .command('paths')
+    .description('list every leaf path of a JSON document with its value (e.g. names.nicknames.0)')
+    .argument('<file>', 'a JSON file, or "-" for stdin')
+    .action(async (file: string) => {
+      const text = file === '-' ? await readAll(io.stdin) : await readAll(await openInput(file, '<file>'))
+      let doc: unknown
+      try {
+        doc = JSON.parse(text)
+      } catch {
+        throw new ValidationFailed([{ path: '<file>', message: 'is not valid JSON' }])
+      }
+      printJson(io, { paths: listPaths(doc) })
+    })
+}
