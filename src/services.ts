@@ -29,10 +29,10 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   genericJwtType,
 ]
 
-export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'>) {
+export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts'>>) {
   return {
     store,
-    accounts: createAccountService({ store }),
+    accounts: createAccountService({ store, conflicts: config.conflicts }),
     integrations: createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv }),
   }
 }

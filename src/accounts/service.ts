@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto'
 import { AccountNotFound, BridgeError, ValidationFailed, type FieldIssue } from '../errors/index.ts'
 import { fromZod, zodIssues } from '../errors/zod.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
-import type { AccountStore, AccountWrite, Page } from '../store/ports.ts'
+import type { AccountStore, AccountWrite, AccountWriteResult, AuditEntry, AuditQuery, Page } from '../store/ports.ts'
+import { createConflictResolver, type ConflictPolicies, type ConflictResolver } from './conflicts.ts'
 import { accountInputSchema, externalIdSchema, type AccountInput } from './input.ts'
 import { emailKey, usernameKey } from './normalize.ts'
 import { hashPassword, verifyPassword } from './passwords.ts'
@@ -27,6 +28,8 @@ export interface ImportReport {
   accepted: number
   created: number
   updated: number
+  /** Username/email conflicts resolved by the configured rules (each is in the audit log). */
+  resolved: number
   rejected: RejectedRecord[]
   atomic: boolean
   /** False when an atomic import was rolled back. */
@@ -45,7 +48,19 @@ export const MAX_PAGE_SIZE = 500
 let dummyHash: Promise<string> | undefined
 const timingDecoy = () => (dummyHash ??= hashPassword(randomUUID()))
 
-export function createAccountService({ store }: { store: AccountStore }) {
+export interface AccountServiceDeps {
+  store: AccountStore
+  /** Conflict rules per field (config CONFLICT_USERNAME / CONFLICT_EMAIL); default reject. */
+  conflicts?: ConflictPolicies
+}
+
+/** Who is writing, for the audit log. */
+export type Actor = 'admin-api' | 'import' | 'cli' | 'site-ticket' | 'login' | (string & {})
+
+export function createAccountService({ store, conflicts = { username: 'reject', email: 'reject' } }: AccountServiceDeps) {
+  const resolverFor = (actor: Actor): ConflictResolver | undefined =>
+    conflicts.username === 'reject' && conflicts.email === 'reject' ? undefined : createConflictResolver(conflicts, actor)
+
   /**
    * Validates an input record and normalizes it into a store write.
    * @throws {ValidationFailed} naming every bad field
@@ -76,6 +91,9 @@ export function createAccountService({ store }: { store: AccountStore }) {
       timezone: a.timezone ?? null,
       profile: (a.profile ?? {}) as Account['profile'],
       status: a.status ?? 'active',
+      // A write carries the site's real values: anything pending from a conflict is settled.
+      desired_username: null,
+      desired_email: null,
       password_hash: a.password !== undefined ? await hashPassword(a.password) : a.password_hash,
     }
   }
@@ -92,7 +110,7 @@ export function createAccountService({ store }: { store: AccountStore }) {
      * @throws {ValidationFailed} bad fields, or a body `external_id` that differs from the path
      * @throws {AccountConflict} username or email held by another account
      */
-    async put(externalId: string, body: unknown): Promise<{ account: Account; created: boolean }> {
+    async put(externalId: string, body: unknown, actor: Actor = 'admin-api'): Promise<AccountWriteResult> {
       checkExternalId(externalId)
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new ValidationFailed([{ path: '', message: 'must be a JSON object' }])
@@ -101,7 +119,7 @@ export function createAccountService({ store }: { store: AccountStore }) {
       if (given !== undefined && given !== externalId) {
         throw new ValidationFailed([{ path: 'external_id', message: 'must match the external_id in the URL' }])
       }
-      return store.upsertAccount(await prepare({ ...body, external_id: externalId }))
+      return store.upsertAccount(await prepare({ ...body, external_id: externalId }), { resolver: resolverFor(actor) })
     },
 
     /** @throws {AccountNotFound} */
@@ -129,17 +147,19 @@ export function createAccountService({ store }: { store: AccountStore }) {
      * or conflicting record is reported with its line and never half-written. With `atomic`, all
      * records are collected and written in one transaction that commits only if none failed.
      */
-    async import(records: AsyncIterable<ImportRecord>, { atomic }: { atomic: boolean }): Promise<ImportReport> {
-      const report: ImportReport = { received: 0, accepted: 0, created: 0, updated: 0, rejected: [], atomic, committed: true }
+    async import(records: AsyncIterable<ImportRecord>, { atomic, actor = 'import' }: { atomic: boolean; actor?: Actor }): Promise<ImportReport> {
+      const resolver = resolverFor(actor)
+      const report: ImportReport = { received: 0, accepted: 0, created: 0, updated: 0, resolved: 0, rejected: [], atomic, committed: true }
       let batch: { line: number; write: AccountWrite }[] = []
 
       const flush = async () => {
         if (batch.length === 0) return
-        const results = await store.upsertAccounts(batch.map((b) => b.write), { atomic })
+        const results = await store.upsertAccounts(batch.map((b) => b.write), { atomic, resolver })
         results.forEach((r, i) => {
           const { line, write } = batch[i]!
           if (r.ok) {
             report.accepted++
+            report.resolved += r.resolutions.length
             if (r.created) report.created++
             else report.updated++
           } else {
@@ -171,9 +191,27 @@ export function createAccountService({ store }: { store: AccountStore }) {
       await flush()
       if (atomic && report.rejected.length > 0) {
         report.committed = false
-        report.accepted = report.created = report.updated = 0
+        report.accepted = report.created = report.updated = report.resolved = 0
       }
       return report
+    },
+
+    /**
+     * The audit log of conflict resolutions, oldest first.
+     * @throws {ValidationFailed} a bad limit, date or field filter
+     */
+    async audit(query: Partial<Omit<AuditQuery, 'limit'>> & { limit?: number }): Promise<Page<AuditEntry>> {
+      const limit = query.limit ?? 100
+      const issues: FieldIssue[] = []
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
+      if (query.field !== undefined && query.field !== 'username' && query.field !== 'email') issues.push({ path: 'field', message: 'must be username or email' })
+      for (const key of ['since', 'until'] as const) {
+        const v = query[key]
+        if (v !== undefined && Number.isNaN(Date.parse(v))) issues.push({ path: key, message: 'must be an ISO 8601 date-time' })
+      }
+      if (issues.length > 0) throw new ValidationFailed(issues)
+      const iso = (v: string | undefined) => (v === undefined ? undefined : new Date(v).toISOString())
+      return store.listAudit({ ...query, since: iso(query.since), until: iso(query.until), limit })
     },
 
     /**

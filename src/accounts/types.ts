@@ -35,6 +35,15 @@ export interface Account {
   timezone: string | null
   profile: JsonObject
   status: AccountStatus
+  /**
+   * The username/email the site last sent but the account does not hold (a conflict rule gave
+   * it another, or took it away). The site's real values are never lost; the next write for this
+   * account applies them again.
+   */
+  desired_username: string | null
+  desired_email: string | null
+  /** True while a desired value is pending (derived from desired_*). */
+  stale: boolean
   /** Whether a password (of any supported scheme) is set. */
   has_password: boolean
   created_at: string
@@ -42,4 +51,4 @@ export interface Account {
 }
 
 /** Fields a write supplies (after validation and normalization). */
-export type AccountFields = Omit<Account, 'id' | 'has_password' | 'created_at' | 'updated_at'>
+export type AccountFields = Omit<Account, 'id' | 'has_password' | 'stale' | 'created_at' | 'updated_at'>

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors/index.ts'
-import { envSchema, LOG_LEVELS } from './schema.ts'
+import { envSchema, LOG_LEVELS, type ConflictPolicies } from './schema.ts'
 
 /** Keys whose values are credentials (DATABASE_URL may embed a password). */
 const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL'])
@@ -35,6 +35,8 @@ export interface Config {
   maxBodyBytes: number
   importMaxBytes: number
   shutdownTimeoutMs: number
+  /** Conflict rules for usernames and emails held by another account. */
+  conflicts: ConflictPolicies
   /**
    * Looks up an environment variable that an integration names as its secret's source. The
    * snapshot is taken here, once, so no other module reads `process.env`.
@@ -88,6 +90,7 @@ export function loadConfig(
     maxBodyBytes: v.MAX_BODY_BYTES,
     importMaxBytes: v.IMPORT_MAX_BYTES,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    conflicts: { username: v.CONFLICT_USERNAME, email: v.CONFLICT_EMAIL },
     readSecretEnv: (name) => {
       const value = snapshot[name]
       return value === '' ? undefined : value

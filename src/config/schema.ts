@@ -8,6 +8,16 @@ import { z } from 'zod'
 const port = z.coerce.number().int().min(0).max(65535)
 const positiveInt = z.coerce.number().int().positive()
 
+/** Conflict rules (accounts/conflicts.ts says what each does). */
+export const USERNAME_POLICIES = ['reject', 'takeover', 'suffix', 'prompt'] as const
+export const EMAIL_POLICIES = ['reject', 'takeover', 'prompt'] as const
+export type UsernamePolicy = (typeof USERNAME_POLICIES)[number]
+export type EmailPolicy = (typeof EMAIL_POLICIES)[number]
+export interface ConflictPolicies {
+  username: UsernamePolicy
+  email: EmailPolicy
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Raw environment → typed values. Keys are the environment variable names. */
@@ -38,6 +48,10 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: positiveInt.default(1_048_576),
   /** Largest bulk-import body, in bytes (413 above it); imports are streamed. */
   IMPORT_MAX_BYTES: positiveInt.default(268_435_456),
+  /** What a write does with a username another account holds: reject, takeover, suffix or prompt. */
+  CONFLICT_USERNAME: z.enum(USERNAME_POLICIES).default('reject'),
+  /** What a write does with an email another account holds: reject, takeover or prompt. */
+  CONFLICT_EMAIL: z.enum(EMAIL_POLICIES).default('reject'),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 })

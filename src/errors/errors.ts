@@ -58,10 +58,13 @@ export class AccountConflict extends BridgeError {
   override code = 'ERR_ACCOUNT_CONFLICT' as const
   readonly field: ConflictField
   readonly existingId: string | undefined
-  constructor(field: ConflictField, existingId?: string, options?: { cause?: unknown }) {
+  /** The conflict policy that refused the write (`prompt` lets an interactive sign-in ask). */
+  policy: string | undefined
+  constructor(field: ConflictField, existingId?: string, options?: { cause?: unknown; policy?: string }) {
     super(`${field} already in use`, options)
     this.field = field
     this.existingId = existingId
+    this.policy = options?.policy
   }
 }
 

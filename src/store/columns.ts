@@ -22,6 +22,8 @@ export const ACCOUNT_WRITE_COLUMNS = [
   'timezone',
   'profile',
   'status',
+  'desired_username',
+  'desired_email',
 ] as const
 
 /** Columns read back into an {@link Account}. `password_hash` is read only for credentials. */

@@ -4,6 +4,7 @@
  * implement it; one contract suite (test/contract/store.contract.ts) runs against both.
  * Every module except `store/index.ts` and `main.ts` depends on these types alone.
  */
+import type { ConflictResolver, ResolutionRecord } from '../accounts/conflicts.ts'
 import type { Account, AccountFields } from '../accounts/types.ts'
 import type { BridgeError } from '../errors/index.ts'
 
@@ -22,11 +23,41 @@ export interface AccountWrite extends AccountFields {
 export interface AccountWriteResult {
   account: Account
   created: boolean
+  /** Conflicts resolved on the way (each also written to the audit log, same transaction). */
+  resolutions: ResolutionRecord[]
+}
+
+export interface WriteOptions {
+  /**
+   * Applies the conflict rules when a username/email is held by another account. Without one,
+   * every conflict is refused.
+   */
+  resolver?: ConflictResolver
+}
+
+/** One entry of the audit log. */
+export interface AuditEntry extends ResolutionRecord {
+  id: string
+  at: string
+  action: 'conflict_resolved'
+}
+
+export interface AuditQuery {
+  /** Entries where this account is the incoming one or the holder. */
+  external_id?: string
+  field?: 'username' | 'email'
+  policy?: string
+  actor?: string
+  /** ISO timestamps, inclusive. */
+  since?: string
+  until?: string
+  after?: string | null
+  limit: number
 }
 
 /** Outcome of one record in a batch write, in input order. */
 export type BatchItemResult =
-  | { ok: true; created: boolean; external_id: string }
+  | { ok: true; created: boolean; external_id: string; resolutions: ResolutionRecord[] }
   | { ok: false; error: BridgeError }
 
 export interface Page<T> {
@@ -61,14 +92,16 @@ export interface AccountStore {
   /**
    * Inserts or replaces the account with this `external_id` in one statement. Unique
    * username/email are enforced by the database itself (the last word under concurrency).
+   * With a resolver, a conflict is resolved in one transaction with the holder's change and its
+   * audit entry; the unique indexes still decide every race.
    * @throws {AccountConflict} field `username` or `email`, with the holder's id
    */
-  upsertAccount(write: AccountWrite): Promise<AccountWriteResult>
+  upsertAccount(write: AccountWrite, options?: WriteOptions): Promise<AccountWriteResult>
   /**
    * Writes many accounts. Non-atomic: each record commits or fails alone, a failing record
    * leaves nothing behind. Atomic: all commit, or none do (the results still say which failed).
    */
-  upsertAccounts(writes: AccountWrite[], options: { atomic: boolean }): Promise<BatchItemResult[]>
+  upsertAccounts(writes: AccountWrite[], options: WriteOptions & { atomic: boolean }): Promise<BatchItemResult[]>
   getAccountByExternalId(externalId: string): Promise<Account | null>
   getAccountById(id: string): Promise<Account | null>
   /** Finds an account by its folded username or lower-cased email, with its password hash. */
@@ -82,6 +115,8 @@ export interface AccountStore {
   /** Accounts in creation order; `after` is a cursor from a previous page. */
   listAccounts(options: { after?: string | null; limit: number }): Promise<Page<Account>>
   countAccounts(): Promise<number>
+  /** Audit entries, oldest first. */
+  listAudit(query: AuditQuery): Promise<Page<AuditEntry>>
 }
 
 export interface IntegrationStore {

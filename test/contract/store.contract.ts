@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Store } from '../../src/store/ports.ts'
+import { createConflictResolver, type ConflictPolicies } from '../../src/accounts/conflicts.ts'
 import { accountWrite } from '../fixtures/accounts.ts'
 
 export function defineStoreContract(name: string, makeStore: () => Promise<Store>): void {
@@ -153,8 +154,8 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Store
         await store.upsertAccount(accountWrite({ external_id: 'n1' }))
         const results = await store.upsertAccounts([accountWrite({ external_id: 'n1', nickname: 'x' }), accountWrite({ external_id: 'n2' })], { atomic: true })
         expect(results).toEqual([
-          { ok: true, created: false, external_id: 'n1' },
-          { ok: true, created: true, external_id: 'n2' },
+          { ok: true, created: false, external_id: 'n1', resolutions: [] },
+          { ok: true, created: true, external_id: 'n2', resolutions: [] },
         ])
         expect((await store.getAccountByExternalId('n1'))!.nickname).toBe('x')
       })
@@ -167,6 +168,163 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Store
         for (const s of settled) if (s.status === 'rejected') expect(s.reason).toMatchObject({ code: 'ERR_ACCOUNT_CONFLICT', field: 'username' })
         expect(await store.countAccounts()).toBe(1)
         expect((await store.findCredentials({ username_key: 'contested' }))!.account.username).toBe('Contested')
+      })
+    })
+
+    describe('conflict rules', () => {
+      const resolver = (policies: Partial<ConflictPolicies>, actor = 'test') =>
+        createConflictResolver({ username: 'reject', email: 'reject', ...policies }, actor)
+      const holderOf = async (username: string) => (await store.findCredentials({ username_key: username.toLowerCase() }))?.account.external_id ?? null
+      const allAudit = async () => (await store.listAudit({ limit: 500 })).items
+
+      it('takeover (username): the incoming account gets it, the holder gets a random name and keeps its real one', async () => {
+        const a = await store.upsertAccount(accountWrite({ external_id: 'a', username: 'John' }))
+        const b = await store.upsertAccount(accountWrite({ external_id: 'b', username: 'john' }), { resolver: resolver({ username: 'takeover' }, 'admin-api') })
+        expect(b.account.username).toBe('john')
+        expect(b.resolutions).toHaveLength(1)
+        const holder = (await store.getAccountByExternalId('a'))!
+        expect(holder.username).toMatch(/^user_[0-9a-f]{12}$/)
+        expect(holder).toMatchObject({ id: a.account.id, desired_username: 'John', stale: true, email: 'a@example.test' })
+        expect(await allAudit()).toEqual([
+          expect.objectContaining({ action: 'conflict_resolved', actor: 'admin-api', policy: 'takeover', field: 'username', account_external_id: 'b', holder_external_id: 'a', holder_id: a.account.id, requested_value: 'john', assigned_value: 'john', holder_old_value: 'John', holder_new_value: holder.username }),
+        ])
+      })
+
+      it("takeover: the holder's next write applies its real value again, resolving in turn", async () => {
+        const r = resolver({ username: 'takeover' })
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'John' }))
+        await store.upsertAccount(accountWrite({ external_id: 'b', username: 'John' }), { resolver: r })
+        const back = await store.upsertAccount(accountWrite({ external_id: 'a', username: 'John' }), { resolver: r })
+        expect(back.account).toMatchObject({ username: 'John', stale: false, desired_username: null })
+        expect((await store.getAccountByExternalId('b'))!).toMatchObject({ stale: true, desired_username: 'John' })
+        expect(await holderOf('john')).toBe('a')
+        expect(await allAudit()).toHaveLength(2)
+      })
+
+      it('takeover (email): the holder loses its email and keeps it as desired_email', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'a', email: 'Shared@Example.test' }))
+        const b = await store.upsertAccount(accountWrite({ external_id: 'b', email: 'shared@example.test' }), { resolver: resolver({ email: 'takeover' }) })
+        expect(b.account.email).toBe('shared@example.test')
+        expect(await store.getAccountByExternalId('a')).toMatchObject({ email: null, desired_email: 'Shared@Example.test', stale: true })
+        expect((await allAudit())[0]).toMatchObject({ field: 'email', holder_old_value: 'Shared@Example.test', holder_new_value: null })
+      })
+
+      it('suffix: the incoming account gets the first free name_N and keeps what it asked for', async () => {
+        const r = resolver({ username: 'suffix' })
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'john' }))
+        const b = await store.upsertAccount(accountWrite({ external_id: 'b', username: 'John' }), { resolver: r })
+        expect(b.account).toMatchObject({ username: 'John_2', desired_username: 'John', stale: true })
+        const c = await store.upsertAccount(accountWrite({ external_id: 'c', username: 'JOHN' }), { resolver: r })
+        expect(c.account.username).toBe('JOHN_3')
+        expect(await store.getAccountByExternalId('a')).toMatchObject({ username: 'john', stale: false })
+        // Once the name is free, the next write for b gets it.
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'johnny' }), { resolver: r })
+        const again = await store.upsertAccount(accountWrite({ external_id: 'b', username: 'John' }), { resolver: r })
+        expect(again.account).toMatchObject({ username: 'John', stale: false, desired_username: null })
+        expect((await allAudit()).map((e) => [e.policy, e.account_external_id, e.assigned_value])).toEqual([
+          ['suffix', 'b', 'John_2'],
+          ['suffix', 'c', 'JOHN_3'],
+        ])
+      })
+
+      it('reject and prompt refuse with the policy named; nothing changes', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'taken', email: 'taken@example.test' }))
+        await expect(store.upsertAccount(accountWrite({ external_id: 'b', username: 'TAKEN' }), { resolver: resolver({ email: 'takeover' }) })).rejects.toMatchObject({ code: 'ERR_ACCOUNT_CONFLICT', field: 'username', policy: 'reject' })
+        await expect(store.upsertAccount(accountWrite({ external_id: 'b', email: 'taken@example.test' }), { resolver: resolver({ username: 'takeover', email: 'prompt' }) })).rejects.toMatchObject({ field: 'email', policy: 'prompt' })
+        expect(await store.getAccountByExternalId('b')).toBeNull()
+        expect(await store.getAccountByExternalId('a')).toMatchObject({ username: 'taken', email: 'taken@example.test', stale: false })
+        expect(await allAudit()).toEqual([])
+      })
+
+      it('a write refused on its second field undoes the takeover made for its first', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'name-a' }))
+        await store.upsertAccount(accountWrite({ external_id: 'c', email: 'mail-c@example.test' }))
+        await expect(
+          store.upsertAccount(accountWrite({ external_id: 'b', username: 'name-a', email: 'mail-c@example.test' }), { resolver: resolver({ username: 'takeover' }) }),
+        ).rejects.toMatchObject({ field: 'email' })
+        expect(await store.getAccountByExternalId('a')).toMatchObject({ username: 'name-a', stale: false })
+        expect(await store.getAccountByExternalId('b')).toBeNull()
+        expect(await allAudit()).toEqual([])
+      })
+
+      it('resolves both fields in one write, one audit entry each', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'both' }))
+        await store.upsertAccount(accountWrite({ external_id: 'c', email: 'both@example.test' }))
+        const b = await store.upsertAccount(accountWrite({ external_id: 'b', username: 'both', email: 'both@example.test' }), { resolver: resolver({ username: 'takeover', email: 'takeover' }) })
+        expect(b.resolutions.map((r) => r.field).sort()).toEqual(['email', 'username'])
+        expect(await allAudit()).toHaveLength(2)
+      })
+
+      it('batch, non-atomic: conflicts resolve per record; a refused record leaves no holder change behind', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'h1', username: 'one' }))
+        await store.upsertAccount(accountWrite({ external_id: 'h2', username: 'two', email: 'two@example.test' }))
+        const results = await store.upsertAccounts(
+          [
+            accountWrite({ external_id: 'n1', username: 'ONE' }),
+            accountWrite({ external_id: 'n2', username: 'two', email: 'two@example.test' }),
+            accountWrite({ external_id: 'n3' }),
+          ],
+          { atomic: false, resolver: resolver({ username: 'takeover' }) },
+        )
+        expect(results.map((r) => r.ok)).toEqual([true, false, true])
+        expect(results[0]).toMatchObject({ ok: true, resolutions: [expect.objectContaining({ holder_external_id: 'h1' })] })
+        expect(await store.getAccountByExternalId('h2')).toMatchObject({ username: 'two', stale: false })
+        expect(await holderOf('one')).toBe('n1')
+        expect((await allAudit()).map((e) => e.account_external_id)).toEqual(['n1'])
+      })
+
+      it('batch, atomic: one refused record undoes every resolution and audit entry', async () => {
+        await store.upsertAccount(accountWrite({ external_id: 'h1', username: 'one' }))
+        await store.upsertAccount(accountWrite({ external_id: 'h2', email: 'x@example.test' }))
+        const results = await store.upsertAccounts(
+          [accountWrite({ external_id: 'n1', username: 'one' }), accountWrite({ external_id: 'n2', email: 'x@example.test' })],
+          { atomic: true, resolver: resolver({ username: 'takeover' }) },
+        )
+        expect(results.map((r) => r.ok)).toEqual([true, false])
+        expect(await holderOf('one')).toBe('h1')
+        expect(await store.getAccountByExternalId('n1')).toBeNull()
+        expect(await allAudit()).toEqual([])
+      })
+
+      it('concurrent takeovers of one name: exactly one holder, every account kept, every resolution audited', async () => {
+        const r = resolver({ username: 'takeover' })
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.upsertAccount(accountWrite({ external_id: `t${i}`, username: 'Contested' }), { resolver: r })))
+        expect(await store.countAccounts()).toBe(10)
+        const accounts = await store.listAccounts({ limit: 100 })
+        expect(accounts.items.filter((a) => a.username?.toLowerCase() === 'contested')).toHaveLength(1)
+        expect(new Set(accounts.items.map((a) => a.username!.toLowerCase())).size).toBe(10)
+        expect(accounts.items.filter((a) => a.stale)).toHaveLength(9)
+        const resolutions = results.reduce((n, x) => n + x.resolutions.length, 0)
+        expect(resolutions).toBeGreaterThanOrEqual(9)
+        expect(await allAudit()).toHaveLength(resolutions)
+      })
+
+      it('concurrent suffixes of one name: distinct names for all, no duplicate', async () => {
+        const r = resolver({ username: 'suffix' })
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.upsertAccount(accountWrite({ external_id: `s${i}`, username: 'Popular' }), { resolver: r })))
+        const names = (await store.listAccounts({ limit: 100 })).items.map((a) => a.username).sort()
+        expect(names).toEqual(['Popular', ...Array.from({ length: 9 }, (_, i) => `Popular_${i + 2}`)].sort())
+        expect(await allAudit()).toHaveLength(9)
+      })
+
+      it('lists the audit log with filters and paging', async () => {
+        const r = resolver({ username: 'suffix', email: 'takeover' }, 'import')
+        await store.upsertAccount(accountWrite({ external_id: 'a', username: 'x', email: 'x@example.test' }))
+        for (let i = 0; i < 3; i++) await store.upsertAccount(accountWrite({ external_id: `b${i}`, username: 'x', email: `b${i}@example.test` }), { resolver: r })
+        await store.upsertAccount(accountWrite({ external_id: 'c', email: 'x@example.test' }), { resolver: r })
+        expect((await store.listAudit({ limit: 10, field: 'email' })).items.map((e) => e.account_external_id)).toEqual(['c'])
+        // 'a' held the name the suffixes went around and the email c took over.
+        expect((await store.listAudit({ limit: 10, external_id: 'a' })).items.map((e) => e.account_external_id)).toEqual(['b0', 'b1', 'b2', 'c'])
+        expect((await store.listAudit({ limit: 10, external_id: 'b1' })).items.map((e) => e.assigned_value)).toEqual(['x_3'])
+        expect((await store.listAudit({ limit: 10, policy: 'suffix', actor: 'import' })).items).toHaveLength(3)
+        const first = await store.listAudit({ limit: 2 })
+        const second = await store.listAudit({ limit: 2, after: first.next })
+        expect([...first.items, ...second.items].map((e) => e.account_external_id)).toEqual(['b0', 'b1', 'b2', 'c'])
+        expect(second.next).toBeNull()
+        const at = first.items[0]!.at
+        expect(Number.isNaN(Date.parse(at))).toBe(false)
+        expect((await store.listAudit({ limit: 10, since: new Date(Date.now() + 60_000).toISOString() })).items).toEqual([])
+        expect((await store.listAudit({ limit: 10, until: new Date(Date.now() + 60_000).toISOString() })).items).toHaveLength(4)
       })
     })
 

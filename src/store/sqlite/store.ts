@@ -12,7 +12,10 @@ import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/ind
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
+import type { ConflictResolver } from '../../accounts/conflicts.ts'
+import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
+  AuditEntry,
   AccountWrite,
   AccountWriteResult,
   BatchItemResult,
@@ -80,6 +83,17 @@ export function createSqliteStore(file: string): Store {
   const listIntegrations = db.prepare('SELECT * FROM integrations ORDER BY id')
   const delIntegration = db.prepare('DELETE FROM integrations WHERE id = ?')
 
+  const changeHolderUsername = db.prepare(
+    'UPDATE accounts SET username = ?, username_key = ?, desired_username = ?, updated_at = ? WHERE id = ? AND username_key = ?',
+  )
+  const changeHolderEmail = db.prepare(
+    'UPDATE accounts SET email = NULL, email_key = NULL, desired_email = ?, updated_at = ? WHERE id = ? AND email_key = ?',
+  )
+  const insertAudit = db.prepare(`
+    INSERT INTO audit_log (id, at, actor, action, policy, field, account_external_id, holder_id, holder_external_id,
+      requested_value, assigned_value, holder_old_value, holder_new_value)
+    VALUES (?, ?, ?, 'conflict_resolved', ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+
   /** Runs one upsert; a unique violation becomes AccountConflict naming the holder. */
   function upsertOne(write: AccountWrite, now: string): AccountWriteResult {
     const id = newId()
@@ -92,7 +106,7 @@ export function createSqliteStore(file: string): Store {
     for (const c of cols) params[c] = toSql(c, write[c])
     try {
       const row = upsert.get(params) as Row
-      return { account: toAccount(row), created: row.id === id }
+      return { account: toAccount(row), created: row.id === id, resolutions: [] }
     } catch (err) {
       throw mapError(err, write)
     }
@@ -111,6 +125,71 @@ export function createSqliteStore(file: string): Store {
     return new AccountConflict('external_id', undefined, { cause: err })
   }
 
+  /**
+   * Runs the conflict-rule loop (store/resolution.ts) synchronously: nothing else can run on
+   * this connection until it is done. The caller provides the transaction or savepoint.
+   */
+  function writeResolved(write: AccountWrite, resolver: ConflictResolver | undefined, now: string): AccountWriteResult {
+    const steps = writeWithRules(write, resolver)
+    let next = steps.next()
+    while (!next.done) {
+      next = steps.next(runStep(next.value, now))
+    }
+    return next.value
+  }
+
+  function runStep(step: Step, now: string): StepResult {
+    switch (step.op) {
+      case 'upsert':
+        try {
+          return upsertOne(step.write, now)
+        } catch (err) {
+          if (err instanceof AccountConflict) return err
+          throw err
+        }
+      case 'account': {
+        const row = byId.get(step.id) as Row | undefined
+        return row ? toAccount(row) : null
+      }
+      case 'taken': {
+        const placeholders = step.keys.map(() => '?').join(', ')
+        const rows = db.prepare(`SELECT username_key FROM accounts WHERE username_key IN (${placeholders})`).all(...step.keys) as { username_key: string }[]
+        return new Set(rows.map((r) => r.username_key))
+      }
+      case 'changeHolder': {
+        const c = step.change
+        try {
+          const result = c.field === 'username'
+            ? changeHolderUsername.run(c.username!, c.username_key!, c.desired_username ?? null, now, c.id, c.expected_key)
+            : changeHolderEmail.run(c.desired_email ?? null, now, c.id, c.expected_key)
+          return Number(result.changes) === 1
+        } catch (err) {
+          if (isUniqueViolation(err)) return false
+          throw err
+        }
+      }
+      case 'audit':
+        for (const r of step.records) {
+          insertAudit.run(newId(), now, r.actor, r.policy, r.field, r.account_external_id, r.holder_id, r.holder_external_id, r.requested_value, r.assigned_value, r.holder_old_value, r.holder_new_value)
+        }
+        return undefined
+    }
+  }
+
+  /** Runs `fn` inside a savepoint: its writes are undone if it throws. */
+  function savepoint<T>(fn: () => T): T {
+    db.exec('SAVEPOINT record')
+    try {
+      const result = fn()
+      db.exec('RELEASE record')
+      return result
+    } catch (err) {
+      db.exec('ROLLBACK TO record')
+      db.exec('RELEASE record')
+      throw err
+    }
+  }
+
   function transaction<T>(fn: () => T, commit: (result: T) => boolean = () => true): T {
     db.exec('BEGIN IMMEDIATE')
     try {
@@ -126,11 +205,19 @@ export function createSqliteStore(file: string): Store {
   return {
     kind: 'sqlite',
 
-    async upsertAccount(write) {
-      return upsertOne(write, new Date().toISOString())
+    async upsertAccount(write, options = {}) {
+      const now = new Date().toISOString()
+      try {
+        // The common case needs no transaction: one statement, decided by the unique indexes.
+        return upsertOne(write, now)
+      } catch (err) {
+        if (!(err instanceof AccountConflict) || !options.resolver) throw err
+      }
+      // A conflict to resolve: the holder's change, the write and the audit entry commit together.
+      return transaction(() => writeResolved(write, options.resolver, now))
     },
 
-    async upsertAccounts(writes, { atomic }) {
+    async upsertAccounts(writes, { atomic, resolver }) {
       const now = new Date().toISOString()
       // SQLite undoes only the failing statement on a constraint error (ON CONFLICT ABORT),
       // so one transaction serves both modes: non-atomic keeps the good rows, atomic drops all.
@@ -138,8 +225,8 @@ export function createSqliteStore(file: string): Store {
         () =>
           writes.map((w): BatchItemResult => {
             try {
-              const { created } = upsertOne(w, now)
-              return { ok: true, created, external_id: w.external_id }
+              const { created, resolutions } = resolver ? savepoint(() => writeResolved(w, resolver, now)) : upsertOne(w, now)
+              return { ok: true, created, external_id: w.external_id, resolutions }
             } catch (error) {
               if (error instanceof BridgeError) return { ok: false, error }
               throw error
@@ -180,6 +267,37 @@ export function createSqliteStore(file: string): Store {
       const rows = page.all(from, limit + 1) as Row[]
       const items = rows.slice(0, limit).map(toAccount)
       return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null }
+    },
+
+    async listAudit(query) {
+      const where: string[] = []
+      const params: SQLInputValue[] = []
+      const from = query.after ? decodeCursor(query.after) : ''
+      if (from === null) return { items: [], next: null }
+      where.push('id > ?')
+      params.push(from)
+      if (query.external_id !== undefined) {
+        where.push('(account_external_id = ? OR holder_external_id = ?)')
+        params.push(query.external_id, query.external_id)
+      }
+      for (const key of ['field', 'policy', 'actor'] as const) {
+        if (query[key] !== undefined) {
+          where.push(`${key} = ?`)
+          params.push(query[key]!)
+        }
+      }
+      if (query.since !== undefined) {
+        where.push('at >= ?')
+        params.push(query.since)
+      }
+      if (query.until !== undefined) {
+        where.push('at <= ?')
+        params.push(query.until)
+      }
+      params.push(query.limit + 1)
+      const rows = db.prepare(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params) as Row[]
+      const items = rows.slice(0, query.limit).map((r) => ({ ...r }) as unknown as AuditEntry)
+      return { items, next: rows.length > query.limit ? encodeCursor(items.at(-1)!.id) : null }
     },
 
     async countAccounts() {
@@ -270,6 +388,9 @@ function toAccount(row: Row): Account {
     timezone: row.timezone as string | null,
     profile: JSON.parse(row.profile as string),
     status: row.status as Account['status'],
+    desired_username: row.desired_username as string | null,
+    desired_email: row.desired_email as string | null,
+    stale: row.desired_username !== null || row.desired_email !== null,
     has_password: row.has_password === 1,
     created_at: row.created_at as string,
     updated_at: row.updated_at as string,
