@@ -24,7 +24,7 @@ export function registerUsers(program: Command, ctx: CliContext, io: CliIo): voi
     .action(async (externalId: string, opts: BodyOptions) => {
       const body = await readJsonBody(opts, io.stdin)
       const { accounts } = await ctx.services()
-      const { account } = await accounts.put(externalId, body)
+      const { account } = await accounts.put(externalId, body, 'cli')
       printJson(io, account)
     })
 
@@ -74,7 +74,7 @@ export function registerUsers(program: Command, ctx: CliContext, io: CliIo): voi
       const input: Readable = file === '-' ? io.stdin : await openInput(file, 'file')
       try {
         const { accounts } = await ctx.services()
-        const report = await accounts.import(readImport(input, format), { atomic: opts.atomic })
+        const report = await accounts.import(readImport(input, format), { atomic: opts.atomic, actor: 'cli' })
         printJson(io, report)
         if (report.rejected.length > 0) {
           const rolledBack = report.atomic && !report.committed ? '; atomic import rolled back, nothing was committed' : ''

@@ -10,6 +10,7 @@ import type { Services } from '../services.ts'
 import { requireAdmin } from './admin-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { notFound } from './errors.ts'
+import { auditRouter } from './routes/audit.ts'
 import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
 import { homeRouter } from './routes/home.ts'
@@ -61,6 +62,7 @@ export function createApp(opts: AppOptions): Express {
   api.use(usersRouter(opts.services, opts))
   api.use(integrationsRouter(opts.services, opts))
   api.use(inspectRouter(opts))
+  api.use(auditRouter(opts.services))
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 

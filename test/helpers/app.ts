@@ -9,6 +9,8 @@ import { Writable } from 'node:stream'
 import { createApp } from '../../src/http/app.ts'
 import { createLogger } from '../../src/log/logger.ts'
 import { createServices } from '../../src/services.ts'
+import type { ConflictPolicies } from '../../src/config/index.ts'
+import type { Store } from '../../src/store/ports.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
@@ -24,11 +26,20 @@ export interface TestApp {
   close: () => Promise<void>
 }
 
-export function makeTestApp(opts: { maxBodyBytes?: number; importMaxBytes?: number; env?: Record<string, string> } = {}): TestApp {
+export interface TestAppOptions {
+  maxBodyBytes?: number
+  importMaxBytes?: number
+  env?: Record<string, string>
+  conflicts?: ConflictPolicies
+  /** Another store than a fresh SQLite file (e.g. PostgreSQL); the test closes it. */
+  store?: Store
+}
+
+export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-app-'))
-  const store = createSqliteStore(path.join(dir, 'db.sqlite'))
+  const store = opts.store ?? createSqliteStore(path.join(dir, 'db.sqlite'))
   const env = { ...opts.env }
-  const services = createServices(store, { readSecretEnv: (name) => env[name] })
+  const services = createServices(store, { readSecretEnv: (name) => env[name], conflicts: opts.conflicts })
   const lines: string[] = []
   const sink = new Writable({
     write(chunk, _enc, done) {

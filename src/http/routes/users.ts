@@ -28,7 +28,7 @@ export function usersRouter(services: Services, limits: { maxBodyBytes: number; 
     const atomic = parseBoolean(req.query.atomic, 'atomic')
     const declared = Number(req.get('content-length'))
     if (declared > limits.importMaxBytes) throw payloadTooLarge(limits.importMaxBytes)
-    const report = await accounts.import(readImport(req.pipe(byteLimit(limits.importMaxBytes)), format), { atomic })
+    const report = await accounts.import(readImport(req.pipe(byteLimit(limits.importMaxBytes)), format), { atomic, actor: 'import' })
     if (atomic && !report.committed) {
       res.status(422).json({ error: 'import_rejected', message: 'atomic import rolled back: some records were rejected', ...report })
       return
@@ -37,7 +37,7 @@ export function usersRouter(services: Services, limits: { maxBodyBytes: number; 
   })
 
   router.put('/users/:external_id', body, async (req, res) => {
-    const { account, created } = await accounts.put(req.params.external_id, req.body)
+    const { account, created } = await accounts.put(req.params.external_id, req.body, 'admin-api')
     res.status(created ? 201 : 200).json(account)
   })
 
