@@ -56,6 +56,24 @@ function run(script: string): string {
   })
 }
 
+/** The JSON values curl printed back to back (curl adds no newline between responses). */
+function jsonValues(text: string): any[] {
+  const out: unknown[] = []
+  let depth = 0
+  let start = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '{' || c === '[') depth++ === 0 && (start = i)
+    else if ((c === '}' || c === ']') && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)))
+  }
+  return out
+}
+
 async function api(p: string) {
   const res = await fetch(`${server.url}/api/v1${p}`, { headers: { Authorization: `Bearer ${adminToken}` } })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
@@ -64,13 +82,18 @@ async function api(p: string) {
 describe('README examples', () => {
   it('Admin API: every block runs and does what the text says', async () => {
     const blocks = shBlocks(section('Admin API'))
-    expect(blocks).toHaveLength(3)
+    expect(blocks).toHaveLength(4)
     const outputs = blocks.map(run)
     expect(outputs[0]).toContain('"external_id":"42"')
     expect((await api('/users/42')).body).toMatchObject({ username: 'Rob', rank: 'moderator', profile: { names: { nicknames: ['Rob', 'Robbie'] } } })
     expect(JSON.parse(outputs[1]!)).toMatchObject({ received: 2, accepted: 2, rejected: [] })
     expect((await api('/users/1001')).body).toMatchObject({ username: 'alice', rank: 'owner', email_verified: true, has_password: true })
-    expect(JSON.parse(outputs[2]!)).toMatchObject({ id: 'minnit', secrets: { encryption_key: { source: 'env', env: 'MINNIT_KEY' } } })
+    // Block 3 prints the integration, then the preview of member 42.
+    const [integration, preview] = jsonValues(outputs[2]!)
+    expect(integration).toMatchObject({ id: 'minnit', secrets: { encryption_key: { source: 'env', env: 'MINNIT_KEY' } } })
+    expect(preview.document).toEqual({ userid: '42', username: 'Rob', nickname: 'Robbie', rank: 'moderator', names: { nicknames: ['Rob', 'Robbie'] } })
+    expect(preview.paths).toContainEqual({ path: 'names.nicknames.1', value: 'Robbie' })
+    expect(JSON.parse(outputs[3]!).paths.map((p: { path: string }) => p.path)).toEqual(['id', 'names.full_name', 'names.first', 'names.last', 'names.nicknames.0', 'names.nicknames.1'])
   })
 
   it('Command line: every block runs against the same store', async () => {
@@ -78,13 +101,15 @@ describe('README examples', () => {
     expect(blocks).toHaveLength(1)
     const out = run(blocks[0]!)
     expect(out).toContain('"username": "Carol"')
+    expect(out).toContain('"userid": "44"')
+    expect(out).toContain('"path": "names.nicknames.1"')
     expect((await api('/users/43')).status).toBe(404)
     expect((await api('/users/45')).body).toMatchObject({ username: 'erin' })
   })
 
   it('the docs page renders the README with working section anchors', async () => {
     const html = await (await fetch(`${server.url}/docs`)).text()
-    for (const anchor of ['quick-start', 'configuration', 'admin-api', 'command-line', 'performance']) expect(html).toContain(`id="${anchor}"`)
+    for (const anchor of ['quick-start', 'configuration', 'conflict-rules', 'mappings', 'admin-api', 'command-line', 'performance']) expect(html).toContain(`id="${anchor}"`)
     const home = await (await fetch(`${server.url}/`)).text()
     for (const link of home.matchAll(/href="[^"]*\/docs#([\w-]+)"/g)) expect(html).toContain(`id="${link[1]}"`)
   })
