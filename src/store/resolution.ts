@@ -9,6 +9,8 @@
  * Rules of the loop:
  * - try the upsert; on success, record the resolutions made on the way and finish;
  * - a conflict without a resolver, or on external_id, is final;
+ * - the writer's own current name never counts as taken, so a suffixed account keeps its
+ *   `name_2` across syncs instead of moving to `name_3`;
  * - otherwise read the holder, ask the resolver which candidates to check, check them, and ask
  *   for a decision (more candidate rounds for suffixes); no decision → refuse with the policy;
  * - a takeover first changes the holder (only if it still holds the contested value);
@@ -25,7 +27,8 @@ const CANDIDATE_ROUNDS = 3
 export type Step =
   | { op: 'upsert'; write: AccountWrite }
   | { op: 'account'; id: string }
-  | { op: 'taken'; keys: string[] }
+  /** Which of these username keys are held by an account other than `except_external_id`. */
+  | { op: 'taken'; keys: string[]; except_external_id: string }
   | { op: 'changeHolder'; change: HolderChange }
   | { op: 'audit'; records: ResolutionRecord[] }
 
@@ -55,7 +58,7 @@ export function* writeWithRules(
     let decision = null
     for (let round = 0; round < CANDIDATE_ROUNDS && decision === null; round++) {
       const candidates = resolver.candidates(field, write, round)
-      const taken = candidates.size > 0 ? ((yield { op: 'taken', keys: [...candidates.keys()] }) as Set<string>) : new Set<string>()
+      const taken = candidates.size > 0 ? ((yield { op: 'taken', keys: [...candidates.keys()], except_external_id: write.external_id }) as Set<string>) : new Set<string>()
       decision = resolver.resolve({ field, write, holder, taken, candidates })
       if (candidates.size === 0) break
     }

@@ -217,6 +217,9 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Store
         const c = await store.upsertAccount(accountWrite({ external_id: 'c', username: 'JOHN' }), { resolver: r })
         expect(c.account.username).toBe('JOHN_3')
         expect(await store.getAccountByExternalId('a')).toMatchObject({ username: 'john', stale: false })
+        // A sync that still cannot have the name keeps the suffixed one it has.
+        const resync = await store.upsertAccount(accountWrite({ external_id: 'b', username: 'John' }), { resolver: r })
+        expect(resync.account.username).toBe('John_2')
         // Once the name is free, the next write for b gets it.
         await store.upsertAccount(accountWrite({ external_id: 'a', username: 'johnny' }), { resolver: r })
         const again = await store.upsertAccount(accountWrite({ external_id: 'b', username: 'John' }), { resolver: r })
@@ -224,6 +227,7 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Store
         expect((await allAudit()).map((e) => [e.policy, e.account_external_id, e.assigned_value])).toEqual([
           ['suffix', 'b', 'John_2'],
           ['suffix', 'c', 'JOHN_3'],
+          ['suffix', 'b', 'John_2'],
         ])
       })
 

@@ -153,7 +153,9 @@ export function createSqliteStore(file: string): Store {
       }
       case 'taken': {
         const placeholders = step.keys.map(() => '?').join(', ')
-        const rows = db.prepare(`SELECT username_key FROM accounts WHERE username_key IN (${placeholders})`).all(...step.keys) as { username_key: string }[]
+        const rows = db
+          .prepare(`SELECT username_key FROM accounts WHERE username_key IN (${placeholders}) AND external_id <> ?`)
+          .all(...step.keys, step.except_external_id) as { username_key: string }[]
         return new Set(rows.map((r) => r.username_key))
       }
       case 'changeHolder': {
