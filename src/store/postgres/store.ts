@@ -7,19 +7,25 @@
  * - Batches are written many rows per statement (`INSERT … SELECT FROM unnest(…)`), falling back
  *   to smaller windows and finally one row at a time around a failing record, so the per-record
  *   results are exactly those of writing the records one by one, in order.
- * - Batch writes take a transaction-level advisory lock, so batches run one at a time as under
- *   SQLite's single writer (and two imports cannot deadlock on each other's keys).
+ * - Every multi-statement write transaction (a batch, or a single write resolving a conflict)
+ *   takes one transaction-level advisory lock, so they run one at a time as under SQLite's single
+ *   writer: two of them can never deadlock on each other's keys or rows (see WRITER_LOCK).
+ * - Conflict rules run the shared step generator (store/resolution.ts) with awaits on the
+ *   transaction's client; every step that may hit a unique index runs under a SAVEPOINT.
  * - Migrations may race between processes starting at once: another advisory lock serialises
  *   them.
  */
 import pg, { type DatabaseError, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
+import type { ConflictResolver } from '../../accounts/conflicts.ts'
 import type { Account } from '../../accounts/types.ts'
 import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/index.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
+import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
   AccountWrite,
+  AuditEntry,
   AccountWriteResult,
   BatchItemResult,
   Credentials,
@@ -30,19 +36,37 @@ import type {
 } from '../ports.ts'
 
 type Row = QueryResultRow
+/** A statement; named ones are prepared once per pooled connection. */
+type Query = { name?: string; text: string }
 type WriteColumn = (typeof ACCOUNT_WRITE_COLUMNS)[number]
 
 const UNIQUE_VIOLATION = '23505'
 /** "ON CONFLICT DO UPDATE command cannot affect row a second time": a batch-internal repeat. */
 const CARDINALITY_VIOLATION = '21000'
+/** The server broke a lock cycle by aborting this statement. */
+const DEADLOCK_DETECTED = '40P01'
+/** How many times a conflict resolution is started again after losing a deadlock. */
+const DEADLOCK_TRIES = 3
 /** Key of the advisory lock serialising migrations across processes (any fixed bigint). */
 const MIGRATION_LOCK = 0x550b_71d6_e5
 /**
- * Key of the advisory lock batch writes take for their transaction: batches run one at a time,
- * like SQLite's `BEGIN IMMEDIATE`, so two imports touching the same keys in different orders
- * wait for each other instead of deadlocking. Single upserts do not take it.
+ * Key of the advisory lock every multi-statement write transaction takes first (before touching
+ * any row): batches, and single writes resolving a conflict. They run one at a time, like
+ * SQLite's `BEGIN IMMEDIATE`, so two of them can never wait on each other's keys or rows in a
+ * cycle: two imports touching the same keys in different orders, two takeovers swapping names,
+ * a takeover of a holder that is itself taking over, all queue instead of deadlocking. One lock
+ * rather than a lock per contested key: the keys a resolution touches (the holder's current and
+ * random names, the write's second field, its own account's row) are only known as it goes, so
+ * per-key locks could not be taken up front in one order, and resolutions are rare enough to
+ * queue. The one-statement fast path (a write without conflict) does not take it, so single
+ * writes never wait behind an import; while it waits it holds only its own account's row and
+ * the keys it already inserted, so a cycle needs crossing writes (two accounts swapping names,
+ * which PostgreSQL's unique checks deadlock on with or without conflict rules, or two writes of
+ * one account). The server's deadlock detector then aborts one statement: a fast-path victim
+ * starts again inside the serialised path, a transaction victim is run again from the start
+ * (DEADLOCK_TRIES); either way everything it did was rolled back first.
  */
-const BATCH_LOCK = 0x550b_71d6_e6
+const WRITER_LOCK = 0x550b_71d6_e6
 /** Rows per multi-row statement in a batch write. */
 const CHUNK = 1000
 
@@ -73,7 +97,7 @@ const SQL = {
     text: `SELECT ${READ}, password_hash AS hash FROM accounts WHERE username_key = $1`,
   },
   credsByEmail: { name: 'sso_creds_by_email', text: `SELECT ${READ}, password_hash AS hash FROM accounts WHERE email_key = $1` },
-  batchLock: { name: 'sso_batch_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
+  writerLock: { name: 'sso_writer_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
   touched: {
     name: 'sso_accounts_touched',
     text: `SELECT external_id, username_key, email_key FROM accounts
@@ -81,6 +105,34 @@ const SQL = {
   },
   holderUsername: { name: 'sso_holder_username', text: 'SELECT id FROM accounts WHERE username_key = $1' },
   holderEmail: { name: 'sso_holder_email', text: 'SELECT id FROM accounts WHERE email_key = $1' },
+  /** Which candidate keys another account holds (the writer's own name is free to keep). */
+  taken: {
+    name: 'sso_usernames_taken',
+    text: 'SELECT username_key FROM accounts WHERE username_key = ANY($1::text[]) AND external_id <> $2',
+  },
+  /** A takeover's change to the holder, only if it still holds the contested key. */
+  changeHolderUsername: {
+    name: 'sso_change_holder_username',
+    text: `UPDATE accounts SET username = $1, username_key = $2, desired_username = $3, updated_at = $4
+  WHERE id = $5 AND username_key = $6`,
+  },
+  changeHolderEmail: {
+    name: 'sso_change_holder_email',
+    text: `UPDATE accounts SET email = NULL, email_key = NULL, desired_email = $1, updated_at = $2
+  WHERE id = $3 AND email_key = $4`,
+  },
+  insertAudit: {
+    name: 'sso_audit_insert',
+    text: `
+  INSERT INTO audit_log (id, at, actor, action, policy, field, account_external_id, holder_id, holder_external_id,
+    requested_value, assigned_value, holder_old_value, holder_new_value)
+  SELECT t.id, $12::timestamptz, t.actor, 'conflict_resolved', t.policy, t.field, t.account_external_id, t.holder_id,
+    t.holder_external_id, t.requested_value, t.assigned_value, t.holder_old_value, t.holder_new_value
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+    $9::text[], $10::text[], $11::text[])
+    AS t(id, actor, policy, field, account_external_id, holder_id, holder_external_id, requested_value, assigned_value,
+      holder_old_value, holder_new_value)`,
+  },
   replaceHash: {
     name: 'sso_replace_hash',
     text: 'UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4',
@@ -158,17 +210,16 @@ export async function createPostgresStore(url: string): Promise<Store> {
   }
 
   /** Runs a query (on `client`, else the pool); a lost or refused connection becomes StoreUnavailable. */
-  async function run(query: { name: string; text: string }, values: unknown[] = [], client?: PoolClient): Promise<QueryResult> {
+  async function run(query: Query, values: unknown[] = [], client?: PoolClient): Promise<QueryResult> {
     try {
       return await (client ?? pool).query({ ...query, values })
     } catch (err) {
       throw unavailable(err, url) ?? err
     }
   }
-  const q = async (query: { name: string; text: string }, values: unknown[] = [], client?: PoolClient): Promise<Row[]> =>
-    (await run(query, values, client)).rows
-  const changed = async (query: { name: string; text: string }, values: unknown[]): Promise<boolean> =>
-    (await run(query, values)).rowCount === 1
+  const q = async (query: Query, values: unknown[] = [], client?: PoolClient): Promise<Row[]> => (await run(query, values, client)).rows
+  const changed = async (query: Query, values: unknown[], client?: PoolClient): Promise<boolean> =>
+    (await run(query, values, client)).rowCount === 1
 
   function upsertValues(write: AccountWrite, id: string, now: string): unknown[] {
     return [
@@ -183,7 +234,24 @@ export async function createPostgresStore(url: string): Promise<Store> {
   /** One upsert statement, errors as PostgreSQL raised them. */
   async function upsertRow(write: AccountWrite, id: string, now: string, client?: PoolClient): Promise<AccountWriteResult> {
     const [row] = await q(SQL.upsert, upsertValues(write, id, now), client)
-    return { account: toAccount(row!), created: row!.id === id }
+    return { account: toAccount(row!), created: row!.id === id, resolutions: [] }
+  }
+
+  /**
+   * One upsert inside a transaction, under a savepoint: a unique violation rolls back just this
+   * statement (the transaction stays usable) and comes back as the AccountConflict, not thrown.
+   */
+  async function tryUpsert(client: PoolClient, write: AccountWrite, id: string, now: string): Promise<AccountWriteResult | AccountConflict> {
+    await client.query('SAVEPOINT attempt')
+    try {
+      const result = await upsertRow(write, id, now, client)
+      await client.query('RELEASE SAVEPOINT attempt')
+      return result
+    } catch (err) {
+      if (!isDbError(err, UNIQUE_VIOLATION)) throw err
+      await client.query('ROLLBACK TO SAVEPOINT attempt; RELEASE SAVEPOINT attempt')
+      return (await mapError(err, write, client)) as AccountConflict
+    }
   }
 
   /**
@@ -228,11 +296,106 @@ export async function createPostgresStore(url: string): Promise<Store> {
   }
 
   /**
+   * Drives the conflict-rule loop (store/resolution.ts) on `client`, inside a transaction that
+   * holds WRITER_LOCK. Every upsert attempt proposes the same `id` (a failed attempt is rolled
+   * back, so the id is free again). `first`, when given, answers the first upsert: the caller
+   * has just tried it in this same transaction. A refusal is thrown (AccountConflict); the
+   * caller rolls back whatever the attempts changed (transaction or record savepoint).
+   */
+  async function resolveWrite(
+    client: PoolClient,
+    write: AccountWrite,
+    resolver: ConflictResolver | undefined,
+    id: string,
+    now: string,
+    first?: AccountConflict,
+  ): Promise<AccountWriteResult> {
+    const steps = writeWithRules(write, resolver)
+    let known = first
+    let next = steps.next()
+    while (!next.done) {
+      const step = next.value
+      let result: StepResult
+      if (known !== undefined && step.op === 'upsert') {
+        result = known
+        known = undefined
+      } else {
+        result = await runStep(client, step, id, now)
+      }
+      next = steps.next(result)
+    }
+    return next.value
+  }
+
+  async function runStep(client: PoolClient, step: Step, id: string, now: string): Promise<StepResult> {
+    switch (step.op) {
+      case 'upsert':
+        return tryUpsert(client, step.write, id, now)
+      case 'account': {
+        const [row] = await q(SQL.byId, [step.id], client)
+        return row ? toAccount(row) : null
+      }
+      case 'taken':
+        return new Set((await q(SQL.taken, [step.keys, step.except_external_id], client)).map((r) => r.username_key as string))
+      case 'changeHolder': {
+        const c = step.change
+        if (c.field === 'email') {
+          // Clears the key: cannot hit a unique index, so no savepoint.
+          return changed(SQL.changeHolderEmail, [c.desired_email ?? null, now, c.id, c.expected_key], client)
+        }
+        // The random name may have been taken meanwhile: only this UPDATE is undone, and the
+        // generator goes round again.
+        await client.query('SAVEPOINT holder')
+        try {
+          const done = await changed(
+            SQL.changeHolderUsername,
+            [c.username!, c.username_key!, c.desired_username ?? null, now, c.id, c.expected_key],
+            client,
+          )
+          await client.query('RELEASE SAVEPOINT holder')
+          return done
+        } catch (err) {
+          if (!isDbError(err, UNIQUE_VIOLATION)) throw err
+          await client.query('ROLLBACK TO SAVEPOINT holder; RELEASE SAVEPOINT holder')
+          return false
+        }
+      }
+      case 'audit': {
+        const rs = step.records
+        await run(
+          SQL.insertAudit,
+          [
+            rs.map(() => newId()),
+            rs.map((r) => r.actor),
+            rs.map((r) => r.policy),
+            rs.map((r) => r.field),
+            rs.map((r) => r.account_external_id),
+            rs.map((r) => r.holder_id),
+            rs.map((r) => r.holder_external_id),
+            rs.map((r) => r.requested_value),
+            rs.map((r) => r.assigned_value),
+            rs.map((r) => r.holder_old_value),
+            rs.map((r) => r.holder_new_value),
+            now,
+          ],
+          client,
+        )
+        return undefined
+      }
+    }
+  }
+
+  /**
    * Writes a batch inside an open transaction, filling `results` in input order. Records are
    * cut into segments that one multi-row statement can carry (distinct external_ids, one
    * password mode, at most CHUNK rows), then each segment is written by {@link writeSegment}.
    */
-  async function writeBatch(client: PoolClient, writes: AccountWrite[], now: string): Promise<BatchItemResult[]> {
+  async function writeBatch(
+    client: PoolClient,
+    writes: AccountWrite[],
+    now: string,
+    resolver: ConflictResolver | undefined,
+  ): Promise<BatchItemResult[]> {
     const results: BatchItemResult[] = new Array(writes.length)
     // Proposed ids in input order, so creation order (the listing order) is input order.
     const ids = writes.map(() => newId())
@@ -244,7 +407,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
       const wants = w === undefined ? null : w.password_hash === undefined ? 'keep' : w.password_hash === null ? 'set' : null
       const cut = w === undefined || i - start === CHUNK || seen.has(w.external_id) || (wants !== null && mode !== null && wants !== mode)
       if (cut && i > start) {
-        await writeSegment(client, writes, ids, results, start, i, mode ?? 'keep', now)
+        await writeSegment(client, writes, ids, results, start, i, mode ?? 'keep', now, resolver)
         start = i
         seen = new Set()
         mode = null
@@ -265,6 +428,9 @@ export async function createPostgresStore(url: string): Promise<Store> {
    * record that may be the culprit: the records before it ran clean, so they go as one
    * statement, the suspect goes alone. Windows shrink on failure and grow back on success, so
    * dense surprises degrade to row-at-a-time, never worse.
+   *
+   * With a resolver, a record that clashes when written alone goes through the conflict rules
+   * under its own savepoint (see `resolveRecord`); records without a clash never do.
    */
   async function writeSegment(
     client: PoolClient,
@@ -275,19 +441,37 @@ export async function createPostgresStore(url: string): Promise<Store> {
     hi: number,
     mode: 'keep' | 'set',
     now: string,
+    resolver: ConflictResolver | undefined,
   ): Promise<void> {
     /** The record alone, under a savepoint: a clash rolls back just this record. */
     const one = async (i: number) => {
       const w = writes[i]!
-      await client.query('SAVEPOINT one')
-      try {
-        const { created } = await upsertRow(w, ids[i]!, now, client)
-        await client.query('RELEASE SAVEPOINT one')
-        results[i] = { ok: true, created, external_id: w.external_id }
-      } catch (err) {
-        if (!isDbError(err, UNIQUE_VIOLATION)) throw err
-        await client.query('ROLLBACK TO SAVEPOINT one; RELEASE SAVEPOINT one')
-        results[i] = { ok: false, error: (await mapError(err, w, client)) as BridgeError }
+      const outcome = await tryUpsert(client, w, ids[i]!, now)
+      if (!(outcome instanceof AccountConflict)) {
+        results[i] = { ok: true, created: outcome.created, external_id: w.external_id, resolutions: [] }
+      } else {
+        results[i] = resolver ? await resolveRecord(i, outcome) : { ok: false, error: outcome }
+      }
+    }
+    /**
+     * The conflict rules for record i, which just clashed, under a savepoint of its own: a record
+     * that ends refused leaves no holder change and no audit entry behind. A deadlock the server
+     * broke by aborting one of our statements undoes just this record, which starts again.
+     */
+    const resolveRecord = async (i: number, conflict: AccountConflict): Promise<BatchItemResult> => {
+      const w = writes[i]!
+      for (let attempt = 1; ; attempt++) {
+        await client.query('SAVEPOINT record')
+        try {
+          const { created, resolutions } = await resolveWrite(client, w, resolver, ids[i]!, now, attempt === 1 ? conflict : undefined)
+          await client.query('RELEASE SAVEPOINT record')
+          return { ok: true, created, external_id: w.external_id, resolutions }
+        } catch (err) {
+          const refused = err instanceof AccountConflict
+          if (!refused && !(isDbError(err, DEADLOCK_DETECTED) && attempt < DEADLOCK_TRIES)) throw err
+          await client.query('ROLLBACK TO SAVEPOINT record; RELEASE SAVEPOINT record')
+          if (refused) return { ok: false, error: err }
+        }
       }
     }
     /** @returns null when all rows were written, else the unique violation (rolled back). */
@@ -313,7 +497,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
       await client.query('RELEASE SAVEPOINT many')
       const written = new Set(rows.map((r) => r.id as string))
       for (let i = from; i < to; i++) {
-        results[i] = { ok: true, created: written.has(ids[i]!), external_id: writes[i]!.external_id }
+        results[i] = { ok: true, created: written.has(ids[i]!), external_id: writes[i]!.external_id, resolutions: [] }
       }
       return null
     }
@@ -403,21 +587,45 @@ export async function createPostgresStore(url: string): Promise<Store> {
   return {
     kind: 'postgres',
 
-    async upsertAccount(write) {
+    async upsertAccount(write, options = {}) {
+      const { resolver } = options
+      const id = newId()
+      const now = new Date().toISOString()
       try {
-        return await upsertRow(write, newId(), new Date().toISOString())
+        // The common case needs no transaction: one statement, decided by the unique indexes.
+        return await upsertRow(write, id, now)
       } catch (err) {
-        throw await mapError(err, write)
+        // A deadlock victim (see WRITER_LOCK) starts again below, serialised with the others.
+        if (!isDbError(err, DEADLOCK_DETECTED)) {
+          const mapped = await mapError(err, write)
+          if (!(mapped instanceof AccountConflict) || !resolver) throw mapped
+        }
+      }
+      // A conflict to resolve: the holder's change, the write and the audit entry commit together,
+      // or not at all. The conflict seen above may be stale by the time the lock is ours, so the
+      // loop starts with a fresh upsert.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await transaction(
+            async (client) => {
+              await client.query({ ...SQL.writerLock, values: [WRITER_LOCK] })
+              return resolveWrite(client, write, resolver, id, now)
+            },
+            () => true,
+          )
+        } catch (err) {
+          if (!isDbError(err, DEADLOCK_DETECTED) || attempt >= DEADLOCK_TRIES) throw err
+        }
       }
     },
 
-    async upsertAccounts(writes, { atomic }) {
+    async upsertAccounts(writes, { atomic, resolver }) {
       if (writes.length === 0) return []
       const now = new Date().toISOString()
       return transaction(
         async (client) => {
-          await client.query({ ...SQL.batchLock, values: [BATCH_LOCK] })
-          return writeBatch(client, writes, now)
+          await client.query({ ...SQL.writerLock, values: [WRITER_LOCK] })
+          return writeBatch(client, writes, now, resolver)
         },
         (results) => !atomic || results.every((r) => r.ok),
       )
@@ -459,6 +667,28 @@ export async function createPostgresStore(url: string): Promise<Store> {
     async countAccounts() {
       const [row] = await q(SQL.count)
       return Number(row!.n)
+    },
+
+    async listAudit(query): Promise<Page<AuditEntry>> {
+      const from = query.after ? decodeCursor(query.after) : ''
+      if (from === null) return { items: [], next: null }
+      const values: unknown[] = [from]
+      const where = ['id > $1']
+      /** Adds a condition on the next parameter, `$n` standing for it. */
+      const filter = (condition: string, value: unknown) => {
+        values.push(value)
+        where.push(condition.replaceAll('$n', `$${values.length}`))
+      }
+      if (query.external_id !== undefined) filter('(account_external_id = $n OR holder_external_id = $n)', query.external_id)
+      for (const key of ['field', 'policy', 'actor'] as const) {
+        if (query[key] !== undefined) filter(`${key} = $n`, query[key])
+      }
+      if (query.since !== undefined) filter('at >= $n::timestamptz', query.since)
+      if (query.until !== undefined) filter('at <= $n::timestamptz', query.until)
+      values.push(query.limit + 1)
+      const rows = await q({ text: `SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${values.length}` }, values)
+      const items = rows.slice(0, query.limit).map((r) => ({ ...r, at: (r.at as Date).toISOString() }) as AuditEntry)
+      return { items, next: rows.length > query.limit ? encodeCursor(items.at(-1)!.id) : null }
     },
 
     async putIntegration(write: IntegrationWrite) {
@@ -631,6 +861,9 @@ function toAccount(row: Row): Account {
     timezone: row.timezone,
     profile: row.profile,
     status: row.status,
+    desired_username: row.desired_username,
+    desired_email: row.desired_email,
+    stale: row.desired_username !== null || row.desired_email !== null,
     has_password: row.has_password,
     created_at: (row.created_at as Date).toISOString(),
     updated_at: (row.updated_at as Date).toISOString(),
