@@ -40,6 +40,8 @@ export type SecretView =
 /** An integration as the API and CLI show it. */
 export interface IntegrationView extends Omit<IntegrationRecord, 'secrets'> {
   secrets: Record<string, SecretView>
+  /** Only in the response of the save that generated them: shown once, never again. */
+  generated_secrets?: Record<string, string>
 }
 
 export interface LoadedIntegration {
@@ -118,7 +120,15 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
           secrets[name] = source
         }
       }
+      const generated: Record<string, string> = {}
       for (const [name, spec] of Object.entries(def.secrets)) {
+        if (!secrets[name] && spec.generate && settings.success) {
+          const value = spec.generate(settings.data)
+          if (value !== null) {
+            secrets[name] = { value }
+            generated[name] = value
+          }
+        }
         const source = secrets[name]
         if (!source) {
           if (spec.required) issues.push({ path: `secrets.${name}`, message: `is required (${spec.description})` })
@@ -144,7 +154,9 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
         secrets,
         mapping: input.mapping,
       })
-      return { integration: view(record), created }
+      const integration = view(record)
+      if (Object.keys(generated).length > 0) integration.generated_secrets = generated
+      return { integration, created }
     },
 
     /** @throws {IntegrationNotFound} */

@@ -11,6 +11,12 @@ export interface SecretSpec {
   required: boolean
   /** Checks a resolved value; returns a reason when it is unusable (e.g. wrong length). */
   check?: (value: string) => string | null
+  /**
+   * Makes a value when the integration is saved without one (e.g. an OAuth2 client secret). The
+   * save's response shows it once; reads never do. Returns null when the settings need none
+   * (a public client).
+   */
+  generate?: (settings: Record<string, unknown>) => string | null
 }
 
 export interface IntegrationTypeDefinition {

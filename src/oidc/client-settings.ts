@@ -3,6 +3,7 @@
  * Settings of an `oidc` integration: one OAuth2/OIDC client (relying party) of our provider.
  * Behaviour comes with the OIDC door; this is what the registry validates.
  */
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import { httpUrl, lifetime } from '../integrations/schemas.ts'
@@ -43,6 +44,12 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
     updated_at: { path: 'updated_at', transforms: ['unix'] },
   },
   secrets: {
-    client_secret: { description: 'OAuth2 client secret (generated when absent for confidential clients)', required: false, check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null) },
+    client_secret: {
+      description: 'OAuth2 client secret (generated when absent for confidential clients, shown once)',
+      required: false,
+      check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null),
+      // 256 bits, URL-safe: pastes cleanly into any platform's settings form.
+      generate: (settings) => (settings.public ? null : randomBytes(32).toString('base64url')),
+    },
   },
 }

@@ -111,3 +111,25 @@ describe('admin API: integrations', () => {
     expect(res.body.error).toBe('integration_not_found')
   })
 })
+
+describe('admin API: generated secrets', () => {
+  it('generates an OAuth2 client secret once for a confidential client, never for a public one', async () => {
+    const created = await request(t.app).put('/api/v1/integrations/rp').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example.com/cb'] } })
+    expect(created.status).toBe(201)
+    const secret = created.body.generated_secrets.client_secret as string
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(created.body.secrets.client_secret).toEqual({ source: 'inline', set: true })
+    const got = await request(t.app).get('/api/v1/integrations/rp').set(auth)
+    expect(got.body.generated_secrets).toBeUndefined()
+    expect(JSON.stringify(got.body)).not.toContain(secret)
+    // Saving again keeps the stored secret and generates nothing new.
+    const again = await request(t.app).put('/api/v1/integrations/rp').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example.com/cb2'] } })
+    expect(again.body.generated_secrets).toBeUndefined()
+    expect((await t.services.integrations.load('rp')).secret('client_secret')).toBe(secret)
+    expect(t.logText()).not.toContain(secret)
+
+    const pub = await request(t.app).put('/api/v1/integrations/spa').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://spa.example.com/cb'], public: true } })
+    expect(pub.body.generated_secrets).toBeUndefined()
+    expect(pub.body.secrets).toEqual({})
+  })
+})
