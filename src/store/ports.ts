@@ -126,7 +126,96 @@ export interface IntegrationStore {
   deleteIntegration(id: string): Promise<boolean>
 }
 
-export interface Store extends AccountStore, IntegrationStore {
+/** One live entry of the key-value store. */
+export interface KvEntry<T extends Record<string, unknown> = Record<string, unknown>> {
+  /** The JSON object stored (a fresh copy: changing it changes nothing stored). */
+  value: T
+  /** When it expires, epoch milliseconds; null when it never does. */
+  expiresAt: number | null
+}
+
+/** A live entry found through a secondary index, with its primary key. */
+export interface KvFound<T extends Record<string, unknown> = Record<string, unknown>> {
+  key: string
+  entry: KvEntry<T>
+}
+
+/** Options of {@link KvStore.kvSet}. */
+export interface KvSetOptions {
+  /** Lifetime in milliseconds from now (a finite number; zero or less is born expired). Absent: never expires. */
+  ttlMs?: number
+  /**
+   * Secondary lookup keys of this entry, name → value (e.g. `{ uid, userCode, grantId }`),
+   * for {@link KvStore.kvFindBy} and {@link KvStore.kvDeleteBy}. They replace the entry's
+   * previous ones. Several entries of a namespace may share an index value.
+   */
+  indexes?: Record<string, string>
+}
+
+/**
+ * Short-lived server state, shaped so that Redis (or any key-value server) can implement it:
+ * oidc-provider's sessions, grants, codes and tokens (see oidc/adapter.ts), the bridge's own
+ * login sessions, single-use ticket `jti`s, SAML request-id replay caches and login-throttle
+ * counters.
+ *
+ * Entries live in namespaces (e.g. `oidc:Session`, `saml:replay`); a key is unique within its
+ * namespace, and namespaces never see each other's entries. A value is a JSON object: what
+ * JSON cannot carry (undefined, functions, class instances) is dropped or flattened as
+ * `JSON.stringify` does, and PostgreSQL refuses the NUL character (`\u0000`) in strings.
+ *
+ * Expiry: an entry whose `expiresAt` is at or before now is absent for every method (reads
+ * return null, conditional writes treat the key as free); its row is removed by
+ * {@link KvStore.kvPurgeExpired}, which stores also run on their own every so many writes. "Now" is
+ * the server process's clock (`Date.now()`).
+ *
+ * Every method is one atomic step, also between processes sharing the database.
+ */
+export interface KvStore {
+  /**
+   * Sets (creates or replaces) `namespace`/`key`: value, lifetime and indexes are all replaced
+   * (no option, no TTL, no index).
+   * @throws {TypeError} value not a plain JSON object, bad TTL or index value
+   */
+  kvSet(namespace: string, key: string, value: Record<string, unknown>, options?: KvSetOptions): Promise<void>
+  /** The live entry, or null when absent or expired. */
+  kvGet(namespace: string, key: string): Promise<KvEntry | null>
+  /**
+   * A live entry whose index `index` has `indexValue` (see {@link KvSetOptions.indexes}), or null.
+   * When several match, the one set most recently.
+   */
+  kvFindBy(namespace: string, index: string, indexValue: string): Promise<KvFound | null>
+  /** Removes `namespace`/`key`; true when a live entry was removed (an expired one goes too, quietly). */
+  kvDelete(namespace: string, key: string): Promise<boolean>
+  /**
+   * Removes every entry of `namespace` whose index `index` has `indexValue` (e.g. all tokens of
+   * one grant: `kvDeleteBy('oidc:AccessToken', 'grantId', id)`); returns how many live ones.
+   */
+  kvDeleteBy(namespace: string, index: string, indexValue: string): Promise<number>
+  /**
+   * Creates `namespace`/`key` only if absent or expired (then without indexes). True when this
+   * call created it: of concurrent calls for one key, exactly one wins, across processes too.
+   * For single-use `jti`s and replay caches: `if (!(await kv.kvSetIfAbsent('jti', jti, {}, { ttlMs }))) reject()`.
+   */
+  kvSetIfAbsent(namespace: string, key: string, value: Record<string, unknown>, options?: { ttlMs?: number }): Promise<boolean>
+  /**
+   * Adds `by` to the counter `value.count` of `namespace`/`key` and returns the new count. An
+   * absent or expired entry starts again at `{ count: 0 }` with lifetime `ttlMs` (no indexes);
+   * a live one keeps its lifetime (a fixed window, for rate limits), its other fields and
+   * indexes; a missing or non-numeric `count` counts as 0. Concurrent increments all count.
+   */
+  kvIncrement(namespace: string, key: string, by: number, ttlMs: number): Promise<number>
+  /**
+   * Marks a live entry consumed (oidc-provider's `consume`): sets `value.consumed` to now in
+   * epoch seconds, keeping lifetime and indexes. True when this call consumed it; false when it
+   * is absent, expired or already consumed (the first mark stays), so it also serves as an
+   * atomic "use once".
+   */
+  kvConsume(namespace: string, key: string): Promise<boolean>
+  /** Removes every expired entry, in all namespaces; returns how many. */
+  kvPurgeExpired(): Promise<number>
+}
+
+export interface Store extends AccountStore, IntegrationStore, KvStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Cheap round trip to the database, for /readyz. @throws {StoreUnavailable} */
   ping(): Promise<void>

@@ -4,8 +4,9 @@
  *
  * A measurement warms both sides up, then runs `rounds` rounds, alternating which side goes
  * first so slow drift (page cache, checkpoints, CPU frequency) hits both alike, and reports the
- * median ops/s of the rounds. A round lasts until it has done at least `minOps` operations and
- * `minMs` milliseconds, or `maxOps` operations, whichever comes first.
+ * median ops/s of each side and the median of the per-round ratios. A round lasts until it has
+ * done at least `minOps` operations and `minMs` milliseconds, or `maxOps` operations, whichever
+ * comes first.
  */
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
@@ -50,7 +51,7 @@ async function round(op: Op, from: number, o: Pick<RoundOptions, 'minMs' | 'minO
 }
 
 /** Measures `ours` and `baseline` in alternating rounds; see the module doc. */
-export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Promise<{ ours: Rate; baseline: Rate }> {
+export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Promise<{ ours: Rate; baseline: Rate; ratio: number }> {
   interface Side {
     op: Op
     next: number
@@ -72,7 +73,10 @@ export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Prom
     }
   }
   const rate = (s: Side): Rate => ({ perSec: median(s.rates), rounds: s.rates, ops: s.ops, used: s.next })
-  return { ours: rate(a), baseline: rate(b) }
+  // Rounds r of both sides ran back to back, so their quotient is the comparison least moved by
+  // drift (other load, fsync latency); the median of those quotients is the reported ratio.
+  const ratio = median(a.rates.map((x, r) => x / b.rates[r]!))
+  return { ours: rate(a), baseline: rate(b), ratio }
 }
 
 /** Wall-clock seconds of one async run. */

@@ -22,6 +22,7 @@ import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/ind
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
+import { createPostgresKv } from './kv.ts'
 import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
   AccountWrite,
@@ -586,6 +587,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
 
   return {
     kind: 'postgres',
+    ...createPostgresKv(run),
 
     async upsertAccount(write, options = {}) {
       const { resolver } = options

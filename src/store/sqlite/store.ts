@@ -12,6 +12,7 @@ import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/ind
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
+import { createSqliteKv } from './kv.ts'
 import type { ConflictResolver } from '../../accounts/conflicts.ts'
 import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
@@ -206,6 +207,7 @@ export function createSqliteStore(file: string): Store {
 
   return {
     kind: 'sqlite',
+    ...createSqliteKv(db),
 
     async upsertAccount(write, options = {}) {
       const now = new Date().toISOString()

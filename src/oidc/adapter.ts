@@ -1,0 +1,148 @@
+/**
+ * @module oidc/adapter
+ * oidc-provider's storage `adapter` over our KvStore (store/ports.ts): sessions, grants,
+ * interactions, codes and tokens live in the store (SQLite or PostgreSQL today, any KvStore,
+ * e.g. Redis, later), with expiry.
+ *
+ * One adapter per model (oidc-provider asks the factory once per model name), each in its own
+ * namespace `oidc:<Model>`, the record's id as key. A payload's `uid`, `userCode` and
+ * `grantId` are stored as secondary indexes: `findByUid`, `findByUserCode` and
+ * `revokeByGrantId` look them up within the model's namespace (oidc-provider calls
+ * `revokeByGrantId` on each token model in turn).
+ *
+ * The `Client` model is not stored: clients come from the integrations registry, read through
+ * the optional `findClient` hook; writing one (dynamic registration) throws.
+ */
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider'
+import type { KvSetOptions, KvStore } from '../store/ports.ts'
+
+export interface OidcAdapterOptions {
+  /**
+   * Serves `Client.find(id)` (and so every client lookup oidc-provider makes beyond the
+   * `clients` of its configuration): the client's metadata as oidc-provider takes it
+   * (`client_id`, `redirect_uris`, … in snake_case), or undefined when there is no such client.
+   * Without it, only configured static clients exist.
+   */
+  findClient?: (id: string) => Promise<AdapterPayload | undefined>
+  /**
+   * Seconds a record is kept past its `expiresIn`, as oidc-provider's own memory adapter does
+   * with the provider's `clockTolerance` (it still accepts a token that much past `exp`).
+   * Default 0.
+   */
+  clockTolerance?: number
+}
+
+/** The KV namespace of an oidc-provider model's records. */
+export const oidcNamespace = (model: string): string => `oidc:${model}`
+
+/** Payload fields stored as secondary indexes, when they are non-empty strings. */
+const INDEXED = ['uid', 'userCode', 'grantId'] as const
+
+/**
+ * The value for oidc-provider's `adapter` option: a factory (not a class) that oidc-provider
+ * calls with each model's name.
+ */
+export function createOidcAdapter(kv: KvStore, options: OidcAdapterOptions = {}): AdapterFactory {
+  const toleranceMs = (options.clockTolerance ?? 0) * 1000
+  if (!Number.isFinite(toleranceMs) || toleranceMs < 0) throw new TypeError('clockTolerance must be a non-negative number of seconds')
+  return (model: string): Adapter =>
+    model === 'Client' ? new RegistryClientAdapter(options.findClient) : new KvAdapter(kv, model, toleranceMs)
+}
+
+/** One model's records in the namespace `oidc:<model>`. */
+class KvAdapter implements Adapter {
+  readonly #kv: KvStore
+  readonly #namespace: string
+  readonly #toleranceMs: number
+
+  constructor(kv: KvStore, model: string, toleranceMs: number) {
+    this.#kv = kv
+    this.#namespace = oidcNamespace(model)
+    this.#toleranceMs = toleranceMs
+  }
+
+  /** Stores (or replaces) the record, expiring `expiresIn` seconds from now when given. */
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const indexes: Record<string, string> = {}
+    for (const name of INDEXED) {
+      const value = payload[name]
+      if (typeof value === 'string' && value !== '') indexes[name] = value
+    }
+    const options: KvSetOptions = { indexes }
+    if (typeof expiresIn === 'number') options.ttlMs = expiresIn * 1000 + this.#toleranceMs
+    await this.#kv.kvSet(this.#namespace, id, payload as Record<string, unknown>, options)
+  }
+
+  /** The stored payload, or undefined when absent or expired. */
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return ((await this.#kv.kvGet(this.#namespace, id))?.value as AdapterPayload | undefined) ?? undefined
+  }
+
+  /** A DeviceCode by its user code. */
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return ((await this.#kv.kvFindBy(this.#namespace, 'userCode', userCode))?.entry.value as AdapterPayload | undefined) ?? undefined
+  }
+
+  /** A Session by its uid. */
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return ((await this.#kv.kvFindBy(this.#namespace, 'uid', uid))?.entry.value as AdapterPayload | undefined) ?? undefined
+  }
+
+  /** Marks the record consumed (`consumed`: epoch seconds); a record consumed already keeps its first mark. */
+  async consume(id: string): Promise<void> {
+    await this.#kv.kvConsume(this.#namespace, id)
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#kv.kvDelete(this.#namespace, id)
+  }
+
+  /** Removes every record of this model issued under the grant. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#kv.kvDeleteBy(this.#namespace, 'grantId', grantId)
+  }
+}
+
+/** The `Client` model: read from the integrations registry, never written. */
+class RegistryClientAdapter implements Adapter {
+  readonly #findClient: OidcAdapterOptions['findClient']
+
+  constructor(findClient: OidcAdapterOptions['findClient']) {
+    this.#findClient = findClient
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.#findClient ? await this.#findClient(id) : undefined
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined
+  }
+
+  async findByUid(): Promise<undefined> {
+    return undefined
+  }
+
+  async upsert(id: string): Promise<never> {
+    throw readOnly('store', id)
+  }
+
+  async destroy(id: string): Promise<never> {
+    throw readOnly('delete', id)
+  }
+
+  async consume(id: string): Promise<never> {
+    throw readOnly('consume', id)
+  }
+
+  async revokeByGrantId(): Promise<never> {
+    throw readOnly('revoke grants of', undefined)
+  }
+}
+
+function readOnly(what: string, id: string | undefined): Error {
+  return new Error(
+    `cannot ${what} OIDC client${id === undefined ? 's' : ` ${JSON.stringify(id)}`} through the oidc-provider adapter: ` +
+      'clients come from the integrations registry (manage them as integrations; dynamic client registration is not supported)',
+  )
+}
