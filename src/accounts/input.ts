@@ -21,7 +21,23 @@ const text = (max: number) =>
 
 const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional()
 
-const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone').concat(['UTC', 'Etc/UTC']))
+// ICU's list (Intl.supportedValuesOf) holds older names only (Asia/Calcutta, not Asia/Kolkata),
+// so a name is valid when Intl can use it, spelled as IANA spells names (Area/Location).
+const IANA_SHAPE = /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
+const knownZones = new Map<string, boolean>()
+function isTimeZone(name: string): boolean {
+  let ok = knownZones.get(name)
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: name })
+      ok = IANA_SHAPE.test(name)
+    } catch {
+      ok = false
+    }
+    if (knownZones.size < 2000) knownZones.set(name, ok)
+  }
+  return ok
+}
 
 const locale = z
   .string()
@@ -34,7 +50,7 @@ const locale = z
     }
   }, 'must be a BCP 47 language tag such as en or fr-CA')
 
-const timezone = z.string().refine((s) => TIME_ZONES.has(s), 'must be an IANA time zone such as Europe/Paris')
+const timezone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
 
 const picture = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })

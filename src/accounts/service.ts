@@ -40,7 +40,9 @@ export type LoginResult =
   | { ok: true; account: Account }
   | { ok: false; reason: 'invalid_credentials' | 'account_disabled' }
 
-export const IMPORT_BATCH_SIZE = 1000
+// Bigger batches mean fewer commits: SQLite rewrites the unique indexes' pages to the WAL at
+// each one (measured: 1,000-row commits wrote 4× the bytes of 10,000-row ones).
+export const IMPORT_BATCH_SIZE = 5000
 export const MAX_PAGE_SIZE = 500
 
 // Verifying against a real hash of a random password when the login matches no account costs

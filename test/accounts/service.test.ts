@@ -74,3 +74,14 @@ describe('put', () => {
     expect(await store.countAccounts()).toBe(0)
   })
 })
+
+describe('time zones', () => {
+  it('accepts current IANA names ICU lists under older ones, refuses the rest', async () => {
+    for (const tz of ['Asia/Kolkata', 'Europe/Kyiv', 'Asia/Ho_Chi_Minh', 'America/Argentina/Buenos_Aires', 'UTC', 'Europe/Paris', 'Etc/GMT+5']) {
+      await expect(accounts.put(`tz-${tz}`, { timezone: tz }), tz).resolves.toMatchObject({ account: { timezone: tz } })
+    }
+    for (const tz of ['Mars/Olympus', 'europe/paris', 'Paris', '+02:00', 'Europe/Paris/../x']) {
+      await expect(accounts.put('bad', { timezone: tz }), tz).rejects.toMatchObject({ code: 'ERR_VALIDATION', issues: [{ path: 'timezone' }] })
+    }
+  })
+})

@@ -52,6 +52,16 @@ export function createSqliteStore(file: string): Store {
       password_hash = CASE WHEN :keep_password THEN accounts.password_hash ELSE excluded.password_hash END,
       updated_at = excluded.updated_at
     RETURNING ${READ}, password_hash IS NOT NULL AS has_password`)
+  // Batches need only "created or updated": positional parameters and RETURNING id save the
+  // named-parameter object and the row mapping, which were most of an import's store time.
+  const upsertLean = db.prepare(`
+    INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
+    VALUES (?, ${cols.map(() => '?').join(', ')}, ?, ?, ?)
+    ON CONFLICT (external_id) DO UPDATE SET
+      ${cols.filter((c) => c !== 'external_id').map((c) => `${c} = excluded.${c}`).join(',\n      ')},
+      password_hash = CASE WHEN ? THEN accounts.password_hash ELSE excluded.password_hash END,
+      updated_at = excluded.updated_at
+    RETURNING id`)
   const byExternalId = db.prepare(
     `SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE external_id = ?`,
   )
@@ -111,6 +121,30 @@ export function createSqliteStore(file: string): Store {
     } catch (err) {
       throw mapError(err, write)
     }
+  }
+
+  /** A batch row: like upsertOne, but only says whether it created the account. */
+  function upsertLeanOne(write: AccountWrite, now: string): boolean {
+    const id = newId()
+    const params: SQLInputValue[] = [id]
+    for (const c of cols) params.push(toSql(c, write[c]))
+    params.push(write.password_hash ?? null, now, now, write.password_hash === undefined ? 1 : 0)
+    try {
+      return (upsertLean.get(...params) as { id: string }).id === id
+    } catch (err) {
+      throw mapError(err, write)
+    }
+  }
+
+  /** One batch record: the lean statement first; the conflict rules only when it conflicts. */
+  function batchOne(write: AccountWrite, resolver: ConflictResolver | undefined, now: string): BatchItemResult {
+    try {
+      return { ok: true, created: upsertLeanOne(write, now), external_id: write.external_id, resolutions: [] }
+    } catch (err) {
+      if (!(err instanceof AccountConflict) || !resolver) throw err
+    }
+    const { created, resolutions } = savepoint(() => writeResolved(write, resolver, now))
+    return { ok: true, created, external_id: write.external_id, resolutions }
   }
 
   function mapError(err: unknown, write: AccountWrite): unknown {
@@ -229,8 +263,7 @@ export function createSqliteStore(file: string): Store {
         () =>
           writes.map((w): BatchItemResult => {
             try {
-              const { created, resolutions } = resolver ? savepoint(() => writeResolved(w, resolver, now)) : upsertOne(w, now)
-              return { ok: true, created, external_id: w.external_id, resolutions }
+              return batchOne(w, resolver, now)
             } catch (error) {
               if (error instanceof BridgeError) return { ok: false, error }
               throw error
