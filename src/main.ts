@@ -8,7 +8,7 @@ import { resolveAdminToken } from './admin-token.ts'
 import { loadConfig, type Config } from './config/index.ts'
 import { BridgeError } from './errors/index.ts'
 import { createApp } from './http/app.ts'
-import { ensureKeys } from './keys/index.ts'
+import { ensureCookieSecret, ensureKeys } from './keys/index.ts'
 import { createLogger, type Logger } from './log/logger.ts'
 import { createServices } from './services.ts'
 import { createStore } from './store/index.ts'
@@ -25,11 +25,13 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   if (admin.source === 'generated') log.warn({ file: admin.file }, 'ADMIN_TOKEN is not set: generated an admin token; read it from this file')
   else if (admin.source === 'file') log.info({ file: admin.file }, 'admin token loaded from file (set ADMIN_TOKEN to choose your own)')
 
-  const { generated } = await ensureKeys(config.keysDir, {
+  const { keys, generated } = await ensureKeys(config.keysDir, {
     commonName: new URL(config.issuer).hostname,
     log: (msg) => log.info({ keysDir: config.keysDir }, msg),
   })
   if (generated) log.info({ keysDir: config.keysDir }, 'generated signing keys (first start)')
+  const cookie = ensureCookieSecret(config.keysDir)
+  if (cookie.generated) log.info({ keysDir: config.keysDir }, 'generated the cookie secret (first start)')
 
   const store = await createStore(config.store)
   const services = createServices(store, config)
@@ -41,6 +43,11 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     adminToken: admin.token,
     maxBodyBytes: config.maxBodyBytes,
     importMaxBytes: config.importMaxBytes,
+    keys,
+    cookieSecret: cookie.secret,
+    site: config.site,
+    sessionTtlMs: config.sessionTtlMs,
+    trustProxy: config.trustProxy,
   })
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -131,6 +131,11 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
       return account
     },
 
+    /** By internal id (sessions hold it); null when the account is gone. */
+    async getById(id: string): Promise<Account | null> {
+      return store.getAccountById(id)
+    },
+
     /** @throws {AccountNotFound} */
     async remove(externalId: string): Promise<void> {
       if (!(await store.deleteAccount(externalId))) throw new AccountNotFound(externalId)

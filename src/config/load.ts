@@ -35,6 +35,9 @@ export interface Config {
   maxBodyBytes: number
   importMaxBytes: number
   shutdownTimeoutMs: number
+  site: { name: string; color: string }
+  sessionTtlMs: number
+  trustProxy: boolean
   /** Conflict rules for usernames and emails held by another account. */
   conflicts: ConflictPolicies
   /**
@@ -91,6 +94,9 @@ export function loadConfig(
     importMaxBytes: v.IMPORT_MAX_BYTES,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     conflicts: { username: v.CONFLICT_USERNAME, email: v.CONFLICT_EMAIL },
+    site: { name: v.SITE_NAME, color: v.SITE_COLOR },
+    sessionTtlMs: v.SESSION_TTL * 1000,
+    trustProxy: v.TRUST_PROXY,
     readSecretEnv: (name) => {
       const value = snapshot[name]
       return value === '' ? undefined : value

@@ -52,6 +52,14 @@ export const envSchema = z.object({
   CONFLICT_USERNAME: z.enum(USERNAME_POLICIES).default('reject'),
   /** What a write does with an email another account holds: reject, takeover or prompt. */
   CONFLICT_EMAIL: z.enum(EMAIL_POLICIES).default('reject'),
+  /** The site's name, shown on the sign-in pages. */
+  SITE_NAME: z.string().min(1).max(80).default('sso-bridge'),
+  /** Accent colour of the sign-in pages (#rgb or #rrggbb). */
+  SITE_COLOR: z.string().regex(/^#(?:[0-9a-fA-F]{3}){1,2}$/, 'must be a hex colour such as #2a6df4').default('#2a6df4'),
+  /** How long a bridge sign-in lasts, in seconds (one session for every door). */
+  SESSION_TTL: z.coerce.number().int().min(60).max(90 * 86_400).default(8 * 3600),
+  /** Trust X-Forwarded-* from a reverse proxy (client IP for throttling, https detection). */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 })

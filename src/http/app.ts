@@ -17,6 +17,14 @@ import { homeRouter } from './routes/home.ts'
 import { inspectRouter } from './routes/inspect.ts'
 import { integrationsRouter } from './routes/integrations.ts'
 import { usersRouter } from './routes/users.ts'
+import { userinfoRouter } from './routes/userinfo.ts'
+import { interactionRouter } from './routes/interaction.ts'
+import { createPassport } from './passport.ts'
+import { page, raw, type SiteLook } from './views.ts'
+import { createOidcProvider } from '../oidc/provider.ts'
+import { createSessionManager } from '../login/session.ts'
+import { createMemoryThrottle, type LoginThrottle } from '../login/throttle.ts'
+import type { KeyMaterial } from '../keys/index.ts'
 
 export interface AppOptions {
   services: Services
@@ -26,12 +34,48 @@ export interface AppOptions {
   adminToken: string
   maxBodyBytes: number
   importMaxBytes: number
+  keys: KeyMaterial
+  cookieSecret: string
+  site: SiteLook
+  sessionTtlMs: number
+  trustProxy: boolean
+  /** Failed sign-in limits; an in-process one by default. */
+  throttle?: LoginThrottle
 }
 
 export function createApp(opts: AppOptions): Express {
   const app = express()
+  const { services, site } = opts
+  const secure = opts.issuer.startsWith('https:')
+  const sessions = createSessionManager({ kv: services.store, ttlMs: opts.sessionTtlMs })
+  const door = createOidcProvider({
+    issuer: opts.issuer,
+    keys: opts.keys,
+    kv: services.store,
+    accounts: services.accounts,
+    integrations: services.integrations,
+    sessions,
+    cookieKeys: [opts.cookieSecret],
+    renderError: (ctx, out) => {
+      ctx.type = 'html'
+      ctx.body = page('error', 'Something went wrong', site, {
+        error: String(out.error ?? 'error'),
+        description: String(out.error_description ?? ''),
+        reference: '',
+      })
+    },
+    renderLogout: (ctx, form) => {
+      ctx.type = 'html'
+      ctx.body = page('logout', 'Sign out', site, { form: raw(form) })
+    },
+    renderLoggedOut: (ctx) => {
+      ctx.type = 'html'
+      ctx.body = page('logged-out', 'Signed out', site, {})
+    },
+  })
+  door.provider.proxy = opts.trustProxy
   app.disable('x-powered-by')
-  app.set('trust proxy', false)
+  app.set('trust proxy', opts.trustProxy)
   app.use(requestLog(opts.log))
   app.use((_req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' })
@@ -46,6 +90,7 @@ export function createApp(opts: AppOptions): Express {
       version: opts.version,
       types: opts.services.integrations.types(),
       links: [
+        { label: 'OpenID Connect discovery document', path: '/.well-known/openid-configuration' },
         { label: 'Documentation', path: '/docs' },
         { label: 'Health', path: '/healthz' },
         { label: 'Readiness', path: '/readyz' },
@@ -66,8 +111,22 @@ export function createApp(opts: AppOptions): Express {
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 
-  app.use((_req, _res, next) => next(notFound()))
-  app.use(errorHandler(opts.log))
+  app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer }))
+  app.use(
+    interactionRouter({
+      provider: door.provider,
+      accounts: services.accounts,
+      sessions,
+      throttle: opts.throttle ?? createMemoryThrottle(),
+      passport: createPassport(services.accounts),
+      site,
+      secure,
+      log: opts.log,
+    }),
+  )
+  // oidc-provider answers its own routes (discovery, /auth, /token, /jwks, …) and 404s the rest.
+  app.use(door.provider.callback())
+  app.use(errorHandler(opts.log, site))
   return app
 }
 

@@ -10,6 +10,7 @@ import { BridgeError } from '../errors/index.ts'
 import { toWireError } from '../errors/wire.ts'
 import type { Logger } from '../log/logger.ts'
 import { HttpError } from './errors.ts'
+import { page, type SiteLook } from './views.ts'
 
 const STATUS: Record<BridgeErrorCode, number> = {
   ERR_GENERIC: 500,
@@ -33,7 +34,12 @@ const PARSER_ERRORS: Record<string, [number, string, string]> = {
   'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset'],
 }
 
-export function errorHandler(log: Logger): ErrorRequestHandler {
+/** Pages people see get an HTML error page; the API and machines get JSON. */
+function wantsHtml(req: Parameters<ErrorRequestHandler>[1]): boolean {
+  return !req.originalUrl.startsWith('/api/') && req.accepts(['json', 'html']) === 'html'
+}
+
+export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let status: number
     let body: { error: string; message: string; details?: unknown }
@@ -43,6 +49,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     } else if (err instanceof BridgeError) {
       status = STATUS[err.code]
       body = toWireError(err)
+    } else if (err?.name === 'SessionNotFound' || err?.name === 'InvalidRequest' || typeof err?.error === 'string') {
+      // oidc-provider's errors (e.g. an interaction that expired or was already finished).
+      status = typeof err.statusCode === 'number' ? err.statusCode : 400
+      body = { error: String(err.error ?? 'invalid_request'), message: String(err.error_description ?? err.message ?? 'invalid request') }
     } else if (typeof err?.type === 'string' && PARSER_ERRORS[err.type]) {
       const [s, error, message] = PARSER_ERRORS[err.type]!
       status = s
@@ -55,6 +65,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (status >= 500) log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
     if (res.headersSent) return res.end()
+    if (site && wantsHtml(req)) {
+      res.status(status).type('html').send(page('error', 'Something went wrong', site, { error: body.error, description: body.message, reference: '' }))
+      return
+    }
     res.status(status).json(body)
   }
 }

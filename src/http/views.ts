@@ -30,3 +30,13 @@ export function render(view: string, locals: Record<string, string | RawHtml>): 
     return typeof value === 'string' ? escapeHtml(value) : value.html
   })
 }
+
+export interface SiteLook {
+  name: string
+  color: string
+}
+
+/** A view inside the sign-in pages' layout (site name and colour from config). */
+export function page(view: string, title: string, site: SiteLook, locals: Record<string, string | RawHtml>): string {
+  return render('_layout', { title, site_name: site.name, color: site.color, content: raw(render(view, { site_name: site.name, ...locals })) })
+}

@@ -5,3 +5,4 @@
  */
 export type { KeyMaterial, SamlKeyPair } from './types.ts'
 export { ensureKeys, generateKeys, loadKeys, rotateKeys, toPublicJwk, OIDC_JWKS_FILE, SAML_DIR, SAML_MANIFEST_FILE } from './store.ts'
+export { COOKIE_SECRET_FILE, ensureCookieSecret } from './cookie-secret.ts'

@@ -2,7 +2,11 @@
  * Builds the real express app over a real SQLite store in a temp dir. Nothing is mocked: tests
  * drive it over HTTP with supertest.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import type { JWK } from 'jose'
+import { toPublicJwk, type KeyMaterial } from '../../src/keys/index.ts'
+import type { LoginThrottle } from '../../src/login/throttle.ts'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -33,6 +37,23 @@ export interface TestAppOptions {
   conflicts?: ConflictPolicies
   /** Another store than a fresh SQLite file (e.g. PostgreSQL); the test closes it. */
   store?: Store
+  throttle?: LoginThrottle
+  issuer?: string
+}
+
+let keys: KeyMaterial | undefined
+/** The committed test keys (test/fixtures/keys), read once. */
+export function fixtureKeys(): KeyMaterial {
+  if (keys) return keys
+  const dir = new URL('../fixtures/keys/', import.meta.url)
+  const jwks = JSON.parse(readFileSync(new URL('oidc-jwks.json', dir), 'utf8')) as { keys: JWK[] }
+  const manifest = JSON.parse(readFileSync(new URL('saml/manifest.json', dir), 'utf8')) as { keys: { id: string; createdAt: string }[] }
+  const saml = manifest.keys.map(({ id, createdAt }) => {
+    const certificatePem = readFileSync(new URL(`saml/${id}.crt`, dir), 'utf8')
+    return { id, createdAt, certificatePem, privateKeyPem: readFileSync(new URL(`saml/${id}.key`, dir), 'utf8'), fingerprintSha256: new X509Certificate(certificatePem).fingerprint256 }
+  })
+  keys = { oidc: { jwks, publicJwks: { keys: jwks.keys.map(toPublicJwk) } }, saml: { current: saml[0]!, previous: saml.slice(1) } }
+  return keys
 }
 
 export function makeTestApp(opts: TestAppOptions = {}): TestApp {
@@ -51,11 +72,17 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   const app = createApp({
     services,
     log,
-    issuer: 'http://localhost:3000',
+    issuer: opts.issuer ?? 'http://localhost:3000',
     version: '0.0.0-test',
     adminToken: ADMIN_TOKEN,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     importMaxBytes: opts.importMaxBytes ?? 10_000_000,
+    keys: fixtureKeys(),
+    cookieSecret: 'test-cookie-secret-0123456789abcdef0123456789',
+    site: { name: 'Test Site', color: '#2a6df4' },
+    sessionTtlMs: 3_600_000,
+    trustProxy: false,
+    ...(opts.throttle ? { throttle: opts.throttle } : {}),
   })
   return {
     app,

@@ -1,0 +1,165 @@
+/**
+ * @module http/routes/interaction
+ * The OIDC interaction pages (shape of oidc-provider's example/routes/express.js): sign-in and
+ * consent, every one `no-store`, every form CSRF-protected.
+ *
+ * - A bridge session that is still valid signs the member in without a form (one session for
+ *   every door); a disabled account never does.
+ * - The password form goes through passport-local, is throttled per IP and per account, and a
+ *   success starts a new bridge session id (session fixation).
+ * - First-party clients never see the consent page.
+ */
+import { urlencoded, Router, type Request, type Response } from 'express'
+import type Provider from 'oidc-provider'
+import type { Account } from '../../accounts/types.ts'
+import type { AccountService } from '../../accounts/service.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { SessionManager } from '../../login/session.ts'
+import type { LoginThrottle } from '../../login/throttle.ts'
+import { SESSION_COOKIE } from '../../oidc/provider.ts'
+import { readCookie, setCookie } from '../cookies.ts'
+import { checkCsrf, csrfToken } from '../csrf.ts'
+import { HttpError } from '../errors.ts'
+import type { createPassport } from '../passport.ts'
+import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
+
+export interface InteractionDeps {
+  provider: Provider
+  accounts: AccountService
+  sessions: SessionManager
+  throttle: LoginThrottle
+  passport: ReturnType<typeof createPassport>
+  site: SiteLook
+  secure: boolean
+  log: Logger
+}
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'Your account identifier',
+  profile: 'Your name, username, picture and profile',
+  email: 'Your email address',
+  offline_access: 'Staying signed in when you are away',
+}
+
+function noStore(_req: Request, res: Response, next: () => void) {
+  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+  next()
+}
+
+export function interactionRouter(deps: InteractionDeps): Router {
+  const { provider, accounts, sessions, throttle, site, secure, log } = deps
+  const router = Router()
+  const form = urlencoded({ extended: false, limit: '16kb' })
+
+  async function clientName(clientId: unknown): Promise<string> {
+    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined
+    return (client?.clientName as string | undefined) ?? (typeof clientId === 'string' ? clientId : 'the application')
+  }
+
+  async function finishLogin(req: Request, res: Response, account: Account, amr: string[], authTime: number) {
+    await provider.interactionFinished(req, res, { login: { accountId: account.external_id, amr, ts: authTime } }, { mergeWithLastSubmission: false })
+  }
+
+  function renderLogin(req: Request, res: Response, uid: string, client: string, opts: { message?: string; username?: string; status?: number } = {}) {
+    res.status(opts.status ?? 200).type('html').send(
+      page('login', 'Sign in', site, {
+        client,
+        action: `/interaction/${uid}/login`,
+        abort: `/interaction/${uid}/abort`,
+        csrf: csrfToken(req, res, secure),
+        username: opts.username ?? '',
+        message: opts.message ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`) : '',
+      }),
+    )
+  }
+
+  async function grantConsent(req: Request, res: Response) {
+    const details = await provider.interactionDetails(req, res)
+    const { prompt, params, session } = details
+    let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
+    grant ??= new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string })
+    const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> }
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
+    const grantId = await grant.save()
+    await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
+  }
+
+  router.get('/interaction/:uid', noStore, async (req, res) => {
+    const { uid, prompt, params } = await provider.interactionDetails(req, res)
+    const client = await clientName(params.client_id)
+    if (prompt.name === 'login') {
+      const session = await sessions.get(readCookie(req, SESSION_COOKIE))
+      const account = session ? await accounts.getById(session.account_id) : null
+      if (session && account?.status === 'active') return finishLogin(req, res, account, session.amr, session.auth_time)
+      return renderLogin(req, res, uid, client)
+    }
+    if (prompt.name === 'consent') {
+      const registered = await provider.Client.find(params.client_id as string)
+      if (registered?.first_party === true) return grantConsent(req, res)
+      const scopes = String(params.scope ?? '').split(' ').filter(Boolean)
+      const details = await provider.interactionDetails(req, res)
+      const account = details.session?.accountId ? await accounts.get(details.session.accountId).catch(() => null) : null
+      const items = (scopes.length > 0 ? scopes : ['openid']).map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('')
+      return res.type('html').send(
+        page('consent', 'Allow access', site, {
+          client,
+          account: account?.username ? ` as ${account.username}` : '',
+          scopes: raw(items),
+          action: `/interaction/${uid}/confirm`,
+          abort: `/interaction/${uid}/abort`,
+          csrf: csrfToken(req, res, secure),
+        }),
+      )
+    }
+    throw new HttpError(400, 'interaction_unknown', `unsupported prompt ${prompt.name}`)
+  })
+
+  router.post('/interaction/:uid/login', noStore, form, async (req, res, next) => {
+    checkCsrf(req)
+    const { uid, prompt, params } = await provider.interactionDetails(req, res)
+    if (prompt.name !== 'login') throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
+    const client = await clientName(params.client_id)
+    const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
+    const keys = { ip: req.ip ?? 'unknown', account: username.trim().toLowerCase() }
+    const gate = await throttle.check(keys)
+    if (!gate.allowed) {
+      log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path }, 'sign-in throttled')
+      res.set('Retry-After', String(gate.retryAfter))
+      return renderLogin(req, res, uid, client, { status: 429, username, message: `Too many attempts. Try again in ${Math.ceil(gate.retryAfter / 60)} minute(s).` })
+    }
+    deps.passport.authenticate('local', { session: false }, async (err: unknown, account: Account | false, info: { message?: string } | undefined) => {
+      try {
+        if (err) throw err
+        if (!account) {
+          await throttle.fail(keys)
+          const disabled = info?.message === 'account_disabled'
+          log.info({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path }, 'sign-in refused')
+          return renderLogin(req, res, uid, client, { status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
+        }
+        await throttle.succeed(keys)
+        const authTime = Math.floor(Date.now() / 1000)
+        const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['pwd'] }, readCookie(req, SESSION_COOKIE))
+        setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+        await finishLogin(req, res, account, ['pwd'], authTime)
+      } catch (e) {
+        next(e)
+      }
+    })(req, res, next)
+  })
+
+  router.post('/interaction/:uid/confirm', noStore, form, async (req, res) => {
+    checkCsrf(req)
+    const { prompt } = await provider.interactionDetails(req, res)
+    if (prompt.name !== 'consent') throw new HttpError(400, 'interaction_state', 'this consent step is already done')
+    await grantConsent(req, res)
+  })
+
+  router.post('/interaction/:uid/abort', noStore, form, async (req, res) => {
+    checkCsrf(req)
+    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
+  })
+
+  return router
+}

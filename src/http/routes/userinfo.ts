@@ -1,0 +1,47 @@
+/**
+ * @module http/routes/userinfo
+ * The user-info URL (`GET|POST /me`, in discovery as `userinfo_endpoint`) for OIDC clients and
+ * for plain OAuth2 clients that never ask for `openid` (Minnit's OAuth2 form), which
+ * oidc-provider's own endpoint refuses. The bearer access token is checked by oidc-provider
+ * (`AccessToken.find`: signature-free opaque lookup, expiry, consumed grants), then the
+ * integration's mapping shapes the answer (RFC 6750 errors otherwise).
+ */
+import { Router, urlencoded, type Request, type Response } from 'express'
+import type { AccountService } from '../../accounts/service.ts'
+import type { IntegrationService } from '../../integrations/registry.ts'
+import { scopeFilter } from '../../oidc/claims.ts'
+import type { OidcDoor } from '../../oidc/provider.ts'
+
+export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService; integrations: IntegrationService; issuer: string }): Router {
+  const router = Router()
+  const { provider } = deps.door
+
+  function invalid(res: Response, error: 'invalid_request' | 'invalid_token', description: string) {
+    res.set('WWW-Authenticate', `Bearer realm="${deps.issuer}", error="${error}", error_description="${description}"`)
+    res.status(error === 'invalid_request' ? 400 : 401).json({ error, error_description: description })
+  }
+
+  async function handle(req: Request, res: Response) {
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+    const header = req.get('authorization')
+    const fromHeader = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1]
+    const fromBody = req.method === 'POST' && typeof req.body?.access_token === 'string' ? (req.body.access_token as string) : undefined
+    if (fromHeader && fromBody) return invalid(res, 'invalid_request', 'access token given more than once')
+    const value = fromHeader || fromBody
+    if (!value) return invalid(res, 'invalid_token', 'no access token')
+    const token = await provider.AccessToken.find(value)
+    if (!token || !token.accountId || !token.clientId) return invalid(res, 'invalid_token', 'invalid or expired access token')
+    const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined
+    const client = await provider.Client.find(token.clientId)
+    if (!grant || !client) return invalid(res, 'invalid_token', 'access token no longer valid')
+    const account = await deps.accounts.get(token.accountId).catch(() => null)
+    if (!account || account.status !== 'active') return invalid(res, 'invalid_token', 'account no longer active')
+    const { mapping } = await deps.integrations.load(token.clientId)
+    const document = scopeFilter(mapping.apply(account), token.scope)
+    res.json({ ...document, sub: deps.door.subjectFor(client, token.accountId) })
+  }
+
+  router.get('/me', handle)
+  router.post('/me', urlencoded({ extended: false, limit: '8kb' }), handle)
+  return router
+}

@@ -1,0 +1,60 @@
+/**
+ * @module login/session
+ * The bridge session: one sign-in shared by every door (OIDC, SAML, token pages). The cookie
+ * holds a random 256-bit id; the store holds only its SHA-256, so a leaked database does not
+ * hand out live cookies. A sign-in always makes a new id (session fixation), and sign-out
+ * removes it for every door at once.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import type { KvStore } from '../store/ports.ts'
+
+const NAMESPACE = 'bridge:session'
+
+export interface BridgeSession {
+  /** The account's internal id. */
+  account_id: string
+  /** When the member proved who they are (epoch seconds) — OIDC `auth_time`. */
+  auth_time: number
+  /** How: `pwd` (password form) or `ticket` (a site ticket). */
+  amr: string[]
+}
+
+export interface SessionManagerOptions {
+  kv: KvStore
+  /** Lifetime of a session without activity being required, in ms. */
+  ttlMs: number
+}
+
+const digest = (id: string) => createHash('sha256').update(id).digest('base64url')
+
+export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
+  return {
+    ttlMs,
+
+    /** Starts a session; pass the previous cookie value to end it (id rotation). @returns the new cookie value */
+    async create(session: BridgeSession, previous?: string | null): Promise<string> {
+      if (previous) await kv.kvDelete(NAMESPACE, digest(previous))
+      const id = randomBytes(32).toString('base64url')
+      await kv.kvSet(NAMESPACE, digest(id), { ...session }, { ttlMs, indexes: { account: session.account_id } })
+      return id
+    },
+
+    /** The live session of a cookie value, or null. */
+    async get(cookie: string | undefined | null): Promise<BridgeSession | null> {
+      if (!cookie || cookie.length > 128) return null
+      const entry = await kv.kvGet(NAMESPACE, digest(cookie))
+      return entry ? (entry.value as unknown as BridgeSession) : null
+    },
+
+    async destroy(cookie: string | undefined | null): Promise<void> {
+      if (cookie && cookie.length <= 128) await kv.kvDelete(NAMESPACE, digest(cookie))
+    },
+
+    /** Ends every session of an account (disabled or deleted accounts). */
+    async destroyAll(accountId: string): Promise<number> {
+      return kv.kvDeleteBy(NAMESPACE, 'account', accountId)
+    },
+  }
+}
+
+export type SessionManager = ReturnType<typeof createSessionManager>
