@@ -3,9 +3,11 @@
  * `sso-bridge preview <integration> <external_id>`: the document an integration would send for
  * one account, with its key paths. `sso-bridge paths FILE|-`: every leaf path of any JSON
  * document, in the form a platform's "unique user key / username key" field takes.
+ * `sso-bridge connection <integration>`: the connection sheet (integrations/connection.ts).
  */
 import type { Command } from 'commander'
 import { ValidationFailed } from '../errors/index.ts'
+import { connectionSheet } from '../integrations/connection.ts'
 import { previewIntegration } from '../integrations/preview.ts'
 import { listPaths } from '../mapping/index.ts'
 import type { CliContext } from './context.ts'
@@ -19,6 +21,14 @@ export function registerMapping(program: Command, ctx: CliContext, io: CliIo): v
     .argument('<external_id>', "the account's external_id")
     .action(async (integration: string, externalId: string) => {
       printJson(io, await previewIntegration(await ctx.services(), integration, externalId))
+    })
+
+  program
+    .command('connection')
+    .description("every value a platform's settings page asks for (endpoints, client id, key names); never a secret")
+    .argument('<integration>', 'integration id')
+    .action(async (integration: string) => {
+      printJson(io, await connectionSheet((await ctx.services()).integrations, integration, ctx.config().issuer))
     })
 
   program

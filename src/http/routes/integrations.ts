@@ -5,10 +5,11 @@
  * integration would send for one account.
  */
 import { Router, json } from 'express'
+import { connectionSheet } from '../../integrations/connection.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 
-export function integrationsRouter(services: Services, limits: { maxBodyBytes: number }): Router {
+export function integrationsRouter(services: Services, limits: { maxBodyBytes: number; issuer: string }): Router {
   const router = Router()
   const { integrations } = services
   const body = json({ limit: limits.maxBodyBytes, strict: false, type: () => true })
@@ -28,6 +29,10 @@ export function integrationsRouter(services: Services, limits: { maxBodyBytes: n
 
   router.post('/integrations/:id/preview', body, async (req, res) => {
     res.json(await previewIntegration(services, req.params.id, (req.body as { external_id?: unknown } | null)?.external_id))
+  })
+
+  router.get('/integrations/:id/connection', async (req, res) => {
+    res.json(await connectionSheet(integrations, req.params.id, limits.issuer))
   })
 
   router.delete('/integrations/:id', async (req, res) => {

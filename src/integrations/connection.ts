@@ -1,0 +1,86 @@
+/**
+ * @module integrations/connection
+ * The connection sheet: every value a platform's settings page asks for, for one integration —
+ * for an `oidc` integration the URLs of Minnit's OAuth2 form (Authorize, AccessToken and
+ * GetUserInfo URLs), the discovery document for generic OIDC platforms, the client id and
+ * redirect URIs, and the key names to enter as "unique user key", username, nickname and email
+ * given the integration's mapping. Never a secret value.
+ */
+import type { Account } from '../accounts/types.ts'
+import { listPaths } from '../mapping/index.ts'
+import { OIDC_ROUTES } from '../oidc/routes.ts'
+import type { IntegrationService, LoadedIntegration } from './registry.ts'
+
+/** Distinctive values pushed through the mapping to see which output key carries which field. */
+const PROBE: Account = {
+  id: '00000000-0000-7000-8000-000000000000',
+  external_id: 'probe-external-id-7f3a',
+  username: 'probe-username-7f3a',
+  email: 'probe-email-7f3a@example.invalid',
+  email_verified: true,
+  nickname: 'probe-nickname-7f3a',
+  given_name: 'Probe',
+  family_name: 'Account',
+  picture: 'https://example.invalid/probe-7f3a.png',
+  rank: 'regular',
+  title: null,
+  locale: 'en',
+  timezone: 'UTC',
+  profile: {},
+  status: 'active',
+  desired_username: null,
+  desired_email: null,
+  stale: false,
+  has_password: false,
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+}
+
+export interface KeyNames {
+  unique_user_key: string | null
+  username_key: string | null
+  nickname_key: string | null
+  email_key: string | null
+}
+
+/** Which output paths carry the external id, username, nickname and email (null: none does). */
+export function keyNames(integration: LoadedIntegration): KeyNames {
+  const paths = listPaths(integration.mapping.apply(PROBE))
+  const find = (value: string | null) => paths.find((p) => p.value === value)?.path ?? null
+  return {
+    unique_user_key: find(PROBE.external_id),
+    username_key: find(PROBE.username),
+    nickname_key: find(PROBE.nickname),
+    email_key: find(PROBE.email),
+  }
+}
+
+export async function connectionSheet(integrations: IntegrationService, id: string, issuer: string): Promise<Record<string, unknown>> {
+  const integration = await integrations.load(id)
+  const { record } = integration
+  const base = { id: record.id, type: record.type }
+  if (record.type === 'oidc') {
+    const s = record.settings as { redirect_uris: string[]; post_logout_redirect_uris: string[]; public: boolean; scopes: string[] }
+    const url = (path: string) => `${issuer}${path}`
+    return {
+      ...base,
+      issuer,
+      discovery_url: url('/.well-known/openid-configuration'),
+      authorization_endpoint: url(OIDC_ROUTES.authorization),
+      token_endpoint: url(OIDC_ROUTES.token),
+      userinfo_endpoint: url(OIDC_ROUTES.userinfo),
+      jwks_uri: url(OIDC_ROUTES.jwks),
+      end_session_endpoint: url(OIDC_ROUTES.end_session),
+      introspection_endpoint: url(OIDC_ROUTES.introspection),
+      revocation_endpoint: url(OIDC_ROUTES.revocation),
+      client_id: record.id,
+      client_secret: s.public ? 'none (public client: use PKCE S256)' : 'the secret shown once when the integration was created',
+      token_endpoint_auth_methods: s.public ? ['none'] : ['client_secret_basic', 'client_secret_post'],
+      redirect_uris: s.redirect_uris,
+      post_logout_redirect_uris: s.post_logout_redirect_uris,
+      scopes: s.scopes,
+      keys: keyNames(integration),
+    }
+  }
+  return { ...base, keys: keyNames(integration), note: `the ${record.type} door's connection details arrive with that door` }
+}
