@@ -3,11 +3,11 @@
  * `sso-bridge preview <integration> <external_id>`: the document an integration would send for
  * one account, with its key paths. `sso-bridge paths FILE|-`: every leaf path of any JSON
  * document, in the form a platform's "unique user key / username key" field takes.
- * `sso-bridge connection <integration>`: the connection sheet (integrations/connection.ts).
+ * `sso-bridge connection <integration>`: the connection sheet (connection/sheet.ts).
  */
 import type { Command } from 'commander'
 import { ValidationFailed } from '../errors/index.ts'
-import { connectionSheet } from '../integrations/connection.ts'
+import { connectionSheet } from '../connection/sheet.ts'
 import { previewIntegration } from '../integrations/preview.ts'
 import { listPaths } from '../mapping/index.ts'
 import type { CliContext } from './context.ts'

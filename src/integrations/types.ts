@@ -4,6 +4,7 @@
  * validates integrations with these definitions and never imports a door itself.
  */
 import type { z } from 'zod'
+import type { IntegrationRecord } from '../store/ports.ts'
 
 export interface SecretSpec {
   /** One line for operators: what the platform calls it and where to find it. */
@@ -32,4 +33,9 @@ export interface IntegrationTypeDefinition {
    * integration's own mapping overrides or extends it, so none needs to be written.
    */
   defaultMapping: Record<string, unknown>
+  /**
+   * The type's part of the connection sheet (integrations/connection.ts): what to paste into the
+   * platform and where, what to copy from it. Never a secret value.
+   */
+  connection?: (record: IntegrationRecord, issuer: string) => Record<string, unknown>
 }

@@ -5,7 +5,7 @@
  * integration would send for one account.
  */
 import { Router, json } from 'express'
-import { connectionSheet } from '../../integrations/connection.ts'
+import { connectionSheet } from '../../connection/sheet.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 

@@ -1,15 +1,18 @@
 /**
- * @module integrations/connection
+ * @module connection/sheet
  * The connection sheet: every value a platform's settings page asks for, for one integration —
  * for an `oidc` integration the URLs of Minnit's OAuth2 form (Authorize, AccessToken and
  * GetUserInfo URLs), the discovery document for generic OIDC platforms, the client id and
  * redirect URIs, and the key names to enter as "unique user key", username, nickname and email
  * given the integration's mapping. Never a secret value.
+ *
+ * It sits above the doors (it knows every door's endpoints) and beside http/ and cli/, which
+ * both serve it; the registry itself never imports a door.
  */
 import type { Account } from '../accounts/types.ts'
+import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { listPaths } from '../mapping/index.ts'
 import { OIDC_ROUTES } from '../oidc/routes.ts'
-import type { IntegrationService, LoadedIntegration } from './registry.ts'
 
 /** Distinctive values pushed through the mapping to see which output key carries which field. */
 const PROBE: Account = {
@@ -82,5 +85,8 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
       keys: keyNames(integration),
     }
   }
+  // Doors describe their own types (the registry never imports a door).
+  const sheet = integration.definition.connection?.(record, issuer)
+  if (sheet) return { ...base, ...sheet, keys: keyNames(integration) }
   return { ...base, keys: keyNames(integration), note: `the ${record.type} door's connection details arrive with that door` }
 }
