@@ -48,6 +48,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     site: config.site,
     sessionTtlMs: config.sessionTtlMs,
     trustProxy: config.trustProxy,
+    siteTicket: config.siteTicket,
   })
 
   const server = await new Promise<Server>((resolve, reject) => {

@@ -4,6 +4,7 @@
  * present) fills keys the real environment leaves unset. Any bad value stops startup with a
  * message naming every offending key.
  */
+import { createPublicKey } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
@@ -11,7 +12,7 @@ import { ConfigInvalid } from '../errors/index.ts'
 import { envSchema, LOG_LEVELS, type ConflictPolicies } from './schema.ts'
 
 /** Keys whose values are credentials (DATABASE_URL may embed a password). */
-const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL'])
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'SITE_TICKET_SECRET'])
 
 export interface StoreConfig {
   kind: 'sqlite' | 'postgres'
@@ -40,11 +41,22 @@ export interface Config {
   trustProxy: boolean
   /** Conflict rules for usernames and emails held by another account. */
   conflicts: ConflictPolicies
+  siteTicket: SiteTicketConfig
   /**
    * Looks up an environment variable that an integration names as its secret's source. The
    * snapshot is taken here, once, so no other module reads `process.env`.
    */
   readSecretEnv: (name: string) => string | undefined
+}
+
+/** Site tickets (login/ticket.ts): on when a secret or a public key is set. */
+export interface SiteTicketConfig {
+  /** HS256 shared secret. */
+  secret?: string
+  /** SPKI PEM text of the site's RS256/ES256 public key (read from the file when a path was given). */
+  publicKey?: string
+  /** Allow-listed origins for return_to, normalized (`https://www.example.com`). */
+  origins: string[]
 }
 
 export interface LoadOptions {
@@ -78,6 +90,11 @@ export function loadConfig(
     )
   }
   const v = parsed.data
+  const siteTicket: SiteTicketConfig = {
+    origins: [...new Set((v.SITE_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin))],
+  }
+  if (v.SITE_TICKET_SECRET) siteTicket.secret = v.SITE_TICKET_SECRET
+  if (v.SITE_TICKET_PUBLIC_KEY) siteTicket.publicKey = readTicketPublicKey(v.SITE_TICKET_PUBLIC_KEY)
   const dataDir = path.resolve(v.DATA_DIR)
   const snapshot = Object.freeze({ ...merged })
   const config: Config = {
@@ -94,6 +111,7 @@ export function loadConfig(
     importMaxBytes: v.IMPORT_MAX_BYTES,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     conflicts: { username: v.CONFLICT_USERNAME, email: v.CONFLICT_EMAIL },
+    siteTicket,
     site: { name: v.SITE_NAME, color: v.SITE_COLOR },
     sessionTtlMs: v.SESSION_TTL * 1000,
     trustProxy: v.TRUST_PROXY,
@@ -104,6 +122,34 @@ export function loadConfig(
   }
   if (v.ADMIN_TOKEN) config.adminToken = v.ADMIN_TOKEN
   return Object.freeze(config)
+}
+
+/** PEM text, or the path of a PEM file; checked here so a bad key stops startup. */
+function readTicketPublicKey(value: string): string {
+  const fail = (message: string): never => {
+    throw new ConfigInvalid([{ path: 'SITE_TICKET_PUBLIC_KEY', message }])
+  }
+  let pem = value.includes('-----BEGIN') ? value.replaceAll('\\n', '\n') : ''
+  if (!pem) {
+    try {
+      pem = readFileSync(path.resolve(value), 'utf8')
+    } catch {
+      fail(`is neither PEM text nor a readable PEM file (${JSON.stringify(value.slice(0, 200))})`)
+    }
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) fail('must be the public key (SPKI PEM), never the private key')
+  let key: ReturnType<typeof createPublicKey> | undefined
+  try {
+    key = createPublicKey(pem)
+  } catch {
+    fail('is not a PEM public key')
+  }
+  if (key!.type !== 'public') fail('must be a public key')
+  const { asymmetricKeyType: type, asymmetricKeyDetails: d } = key!
+  if (type === 'rsa' && (d?.modulusLength ?? 0) < 2048) fail('RSA keys must have at least 2048 bits (RS256)')
+  if (type === 'ec' && d?.namedCurve !== 'prime256v1') fail('EC keys must be on the P-256 curve (ES256)')
+  if (type !== 'rsa' && type !== 'ec') fail(`unsupported key type ${type} (use RSA for RS256 or EC P-256 for ES256)`)
+  return pem
 }
 
 function readEnvFile(file: string | false): Record<string, string> {

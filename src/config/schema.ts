@@ -62,6 +62,35 @@ export const envSchema = z.object({
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * HS256 shared secret of site tickets (32+ bytes). With SITE_TICKET_PUBLIC_KEY unset too,
+   * /ticket is off.
+   */
+  SITE_TICKET_SECRET: z
+    .string()
+    .refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes')
+    .optional(),
+  /**
+   * The site's public key for site tickets: SPKI PEM text (`\n` escapes allowed) or a PEM file's
+   * path; RSA 2048+ verifies RS256, EC P-256 verifies ES256. Checked by config/load.ts.
+   */
+  SITE_TICKET_PUBLIC_KEY: z.string().optional(),
+  /** Comma-separated origins a site ticket's return_to may lead to, e.g. https://www.example.com. */
+  SITE_ORIGINS: z
+    .string()
+    .superRefine((v, ctx) => {
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        if (!isOrigin(part)) ctx.addIssue({ code: 'custom', message: `"${part}" is not an origin such as https://www.example.com (scheme, host and optional port only)` })
+      }
+    })
+    .optional(),
 })
 
 export type EnvInput = z.input<typeof envSchema>
+
+/** `http(s)://host[:port]` with nothing after it (a trailing slash is tolerated). */
+export function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false
+  const u = new URL(value)
+  return (u.protocol === 'https:' || u.protocol === 'http:') && u.pathname === '/' && !/[?#]/.test(value) && !u.username && !u.password
+}

@@ -1,0 +1,143 @@
+/**
+ * @module http/routes/ticket
+ * The site-ticket door (zero prompt): `GET /ticket?ticket=…&return_to=…` or `POST /ticket` with
+ * the same two form fields. A valid ticket (login/ticket.ts) writes the member's account through
+ * the conflict rules, starts a new bridge session (amr `ticket`) and sends the browser on (303)
+ * to `return_to`, which must be on an allow-listed origin (SITE_ORIGINS) or on this server —
+ * e.g. `/interaction/<uid>` to finish a pending OIDC sign-in.
+ *
+ * Everything is checked before anything changes: `return_to` first (a bad one does not even use
+ * the ticket up), then the ticket, then the account. Each refusal is an HTML error page with an
+ * opaque code, and a log line with a stable `ERR_TICKET_*` code; the ticket itself is never
+ * logged (request lines carry no query string). Off (404) unless a ticket key is configured.
+ */
+import { Router, urlencoded, type Request, type Response } from 'express'
+import type { AccountService } from '../../accounts/service.ts'
+import { AccountConflict, ValidationFailed } from '../../errors/index.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { SessionManager } from '../../login/session.ts'
+import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES, TicketRefused, type TicketErrorCode } from '../../login/ticket.ts'
+import { SESSION_COOKIE } from '../../oidc/provider.ts'
+import type { KvStore } from '../../store/ports.ts'
+import { readCookie, setCookie } from '../cookies.ts'
+import { page, type SiteLook } from '../views.ts'
+
+/** What config/load.ts reads from SITE_TICKET_SECRET, SITE_TICKET_PUBLIC_KEY and SITE_ORIGINS. */
+export interface SiteTicketSettings {
+  secret?: string
+  /** SPKI PEM text. */
+  publicKey?: string
+  /** Origins return_to may lead to, besides this server's own. */
+  origins: string[]
+}
+
+export interface TicketRouteDeps {
+  settings?: SiteTicketSettings
+  issuer: string
+  kv: KvStore
+  accounts: AccountService
+  sessions: SessionManager
+  site: SiteLook
+  secure: boolean
+  log: Logger
+}
+
+const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
+  ERR_TICKET_INVALID: [400, 'This sign-in link is not valid. Go back to the site and try again.'],
+  ERR_TICKET_EXPIRED: [400, 'This sign-in link has expired. Go back to the site and try again.'],
+  ERR_TICKET_REPLAYED: [400, 'This sign-in link has already been used. Go back to the site and try again.'],
+  ERR_TICKET_AUDIENCE: [400, 'This sign-in link was made for another server.'],
+  ERR_TICKET_ACCOUNT_DISABLED: [403, 'This account is disabled.'],
+}
+
+/**
+ * The absolute URL to send the browser to, or null when `value` may not be followed: only
+ * http(s) URLs on an allowed origin, or paths of this server (`/…`, never `//…`). Backslashes,
+ * whitespace and control characters are refused outright (browsers read `/\evil` as `//evil`).
+ */
+export function allowedReturnTo(value: unknown, ownOrigin: string, origins: ReadonlySet<string>): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return null
+  if (/[\u0000-\u0020\u007f-\u00a0\\]/.test(value)) return null
+  if (value.startsWith('/')) {
+    if (value.startsWith('//')) return null
+    const url = new URL(value, ownOrigin)
+    return url.origin === ownOrigin ? url.href : null
+  }
+  if (!URL.canParse(value)) return null
+  const url = new URL(value)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
+  if (url.username || url.password) return null
+  return url.origin === ownOrigin || origins.has(url.origin) ? url.href : null
+}
+
+function noStore(_req: Request, res: Response, next: () => void) {
+  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Referrer-Policy': 'no-referrer' })
+  next()
+}
+
+export function ticketRouter(deps: TicketRouteDeps): Router {
+  const { settings, accounts, sessions, site, secure, log } = deps
+  const router = Router()
+  const ownOrigin = new URL(deps.issuer).origin
+  const origins = new Set((settings?.origins ?? []).map((o) => new URL(o).origin))
+  const verifier =
+    settings && (settings.secret !== undefined || settings.publicKey !== undefined)
+      ? createTicketVerifier({ secret: settings.secret, publicKey: settings.publicKey, audience: `${deps.issuer}/ticket`, kv: deps.kv })
+      : undefined
+  // A ticket may carry a profile object; its base64url form is about 4/3 of its size.
+  const form = urlencoded({ extended: false, limit: TICKET_MAX_LENGTH + 8 * 1024, parameterLimit: 10 })
+
+  function refuse(res: Response, status: number, error: string, description: string) {
+    res.status(status).type('html').send(page('error', 'Sign-in refused', site, { error, description, reference: '' }))
+  }
+
+  async function handle(req: Request, res: Response, input: Record<string, unknown>) {
+    if (!verifier) {
+      log.info({ code: 'ERR_TICKET_DISABLED', path: req.path }, 'site ticket refused')
+      return refuse(res, 404, 'not_found', 'Site tickets are not enabled on this server.')
+    }
+    const returnTo = allowedReturnTo(input.return_to, ownOrigin, origins)
+    if (!returnTo) {
+      // The origin only (to help set SITE_ORIGINS): a full URL could carry anything.
+      const origin = typeof input.return_to === 'string' && URL.canParse(input.return_to) ? new URL(input.return_to).origin.slice(0, 200) : undefined
+      log.warn({ code: 'ERR_TICKET_RETURN_TO', reason: input.return_to === undefined ? 'missing' : 'not_allowed', ...(origin ? { return_to_origin: origin } : {}), path: req.path }, 'site ticket refused')
+      return refuse(res, 400, 'return_to_invalid', 'The page to continue to is not one this server may send you to. Go back to the site and try again.')
+    }
+    let externalId: string | undefined
+    try {
+      const ticket = await verifier.verify(input.ticket as string)
+      externalId = ticket.externalId
+      const { account, created, resolutions } = await applyTicket(accounts, ticket)
+      const authTime = Math.floor(Date.now() / 1000)
+      const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['ticket'] }, readCookie(req, SESSION_COOKIE))
+      setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+      log.info({ code: 'TICKET_SIGNED_IN', external_id: account.external_id, created, resolutions: resolutions.length, path: req.path }, 'site ticket signed in')
+      res.redirect(303, returnTo)
+    } catch (err) {
+      if (err instanceof TicketRefused) {
+        log.warn({ code: err.code, reason: err.reason, ...(externalId === undefined ? {} : { external_id: externalId }), path: req.path }, 'site ticket refused')
+        const [status, text] = MESSAGES[err.code]
+        return refuse(res, status, TICKET_WIRE_CODES[err.code], text)
+      }
+      if (err instanceof AccountConflict) {
+        log.warn({ code: 'ERR_TICKET_CONFLICT', field: err.field, policy: err.policy, external_id: externalId, path: req.path }, 'site ticket refused')
+        return refuse(res, 409, `${err.field}_taken`, `The ${err.field} the site sent is already used by another member. Ask the site's team to sort it out.`)
+      }
+      if (err instanceof ValidationFailed) {
+        log.warn({ code: 'ERR_TICKET_INVALID', reason: `account_fields:${err.issues.map((i) => i.path).join(',')}`, external_id: externalId, path: req.path }, 'site ticket refused')
+        return refuse(res, 400, TICKET_WIRE_CODES.ERR_TICKET_INVALID, MESSAGES.ERR_TICKET_INVALID[1])
+      }
+      throw err
+    }
+  }
+
+  router.get('/ticket', noStore, async (req, res) => {
+    // Link checkers and previews send HEAD: it must not use the ticket up.
+    if (req.method === 'HEAD') return void res.status(405).set('Allow', 'GET, POST').end()
+    await handle(req, res, req.query as Record<string, unknown>)
+  })
+  router.post('/ticket', noStore, form, async (req, res) => {
+    await handle(req, res, (req.body ?? {}) as Record<string, unknown>)
+  })
+  return router
+}

@@ -1,0 +1,241 @@
+/**
+ * @module login/ticket
+ * Site tickets: the site's back end vouches for a member it has already signed in, so the member
+ * walks in without a second sign-in. A ticket is a compact JWS:
+ *
+ * - signed HS256 with the shared secret (`SITE_TICKET_SECRET`), or RS256/ES256 with the site's
+ *   registered public key (`SITE_TICKET_PUBLIC_KEY`); the algorithm is pinned by the key, so a
+ *   ticket can never pick its own (no `none`, no HS256 keyed with the public key);
+ * - `aud` = this server's ticket endpoint, `{ISSUER}/ticket` (a ticket is never mistaken for a
+ *   client assertion, whose audience is the issuer or its token endpoint);
+ * - `iat`, `exp` with `exp - iat` ≤ 120 s, a clock tolerance of 5 s, and a single-use `jti`
+ *   (remembered in the KV store until the ticket could no longer be accepted anyway);
+ * - `external_id` (required) and any of the account fields in {@link TICKET_FIELDS}. Any other
+ *   claim is refused by name, as the admin API refuses unknown fields (a typo never silently drops
+ *   data); `status` and passwords can never come through a ticket.
+ *
+ * Every refusal is a {@link TicketRefused} with one stable code per class; the reason is for the
+ * log only, and neither carries the token. Nothing here knows HTTP.
+ */
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
+import { errors as jose, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose'
+import { accountInputSchema } from '../accounts/input.ts'
+import type { AccountService } from '../accounts/service.ts'
+import type { Account } from '../accounts/types.ts'
+import type { AccountWriteResult, KvStore } from '../store/ports.ts'
+
+/** Longest a ticket may live, `exp - iat`, in seconds. */
+export const TICKET_MAX_LIFETIME_S = 120
+/** Clock skew allowed between the site and this server, in seconds. */
+export const TICKET_CLOCK_TOLERANCE_S = 5
+/** KV namespace of the `jti`s already used. */
+export const TICKET_JTI_NAMESPACE = 'bridge:ticket-jti'
+/** Largest ticket accepted, in characters (a ticket may carry a `profile` object). */
+export const TICKET_MAX_LENGTH = 96 * 1024
+
+/** Account fields a ticket may carry (never `status`, `password` or `password_hash`). */
+export const TICKET_FIELDS = [
+  'username', 'email', 'email_verified', 'nickname', 'given_name', 'family_name', 'picture', 'rank', 'title', 'locale', 'timezone', 'profile',
+] as const
+export type TicketField = (typeof TICKET_FIELDS)[number]
+
+/** Registered JWT claims a signing library may add; read by the verifier, never stored. */
+const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
+const FIELD_SET = new Set<string>(TICKET_FIELDS)
+
+export type TicketErrorCode =
+  | 'ERR_TICKET_INVALID'
+  | 'ERR_TICKET_EXPIRED'
+  | 'ERR_TICKET_REPLAYED'
+  | 'ERR_TICKET_AUDIENCE'
+  | 'ERR_TICKET_ACCOUNT_DISABLED'
+
+/** The opaque code a browser sees for each class of refusal. */
+export const TICKET_WIRE_CODES: Record<TicketErrorCode, string> = {
+  ERR_TICKET_INVALID: 'ticket_invalid',
+  ERR_TICKET_EXPIRED: 'ticket_expired',
+  ERR_TICKET_REPLAYED: 'ticket_replayed',
+  ERR_TICKET_AUDIENCE: 'ticket_audience',
+  ERR_TICKET_ACCOUNT_DISABLED: 'account_disabled',
+}
+
+/** A ticket that signs no one in. `reason` says why, for the log (never the token itself). */
+export class TicketRefused extends Error {
+  readonly code: TicketErrorCode
+  readonly reason: string
+  constructor(code: TicketErrorCode, reason: string) {
+    super(`site ticket refused: ${TICKET_WIRE_CODES[code]} (${reason})`)
+    this.name = 'TicketRefused'
+    this.code = code
+    this.reason = reason
+  }
+}
+
+/** A verified, now-used ticket. */
+export interface VerifiedTicket {
+  externalId: string
+  /** Only the account fields the ticket carried (an explicit null clears a field). */
+  fields: Partial<Record<TicketField, unknown>>
+  jti: string
+  /** Expiry, epoch seconds. */
+  exp: number
+}
+
+export interface TicketVerifierOptions {
+  /** HS256 shared secret (at least 32 bytes). */
+  secret?: string
+  /** SPKI PEM public key: RSA (2048+ bits) verifies RS256, EC P-256 verifies ES256. */
+  publicKey?: string | KeyObject
+  /** The `aud` a ticket must carry: `{ISSUER}/ticket`. */
+  audience: string
+  kv: KvStore
+  /** Clock for tests; epoch milliseconds. */
+  now?: () => number
+}
+
+/** The JWS algorithm a public key verifies, or an error message. */
+export function publicKeyAlgorithm(key: KeyObject): { alg: 'RS256' | 'ES256' } | { error: string } {
+  if (key.type !== 'public') return { error: 'must be a public key' }
+  const details = key.asymmetricKeyDetails
+  if (key.asymmetricKeyType === 'rsa') {
+    return (details?.modulusLength ?? 0) >= 2048 ? { alg: 'RS256' } : { error: 'RSA keys must have at least 2048 bits' }
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    return details?.namedCurve === 'prime256v1' ? { alg: 'ES256' } : { error: 'EC keys must be on the P-256 curve (ES256)' }
+  }
+  return { error: `unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (use RSA for RS256 or EC P-256 for ES256)` }
+}
+
+export function createTicketVerifier(opts: TicketVerifierOptions) {
+  const { audience, kv } = opts
+  const now = opts.now ?? Date.now
+  const keys = new Map<string, KeyObject>()
+  if (opts.secret !== undefined) {
+    if (Buffer.byteLength(opts.secret) < 32) throw new TypeError('the site ticket secret must be at least 32 bytes')
+    keys.set('HS256', createSecretKey(Buffer.from(opts.secret)))
+  }
+  if (opts.publicKey !== undefined) {
+    const key = typeof opts.publicKey === 'string' ? createPublicKey(opts.publicKey) : opts.publicKey
+    const found = publicKeyAlgorithm(key)
+    if ('error' in found) throw new TypeError(`the site ticket public key ${found.error}`)
+    keys.set(found.alg, key)
+  }
+  if (keys.size === 0) throw new TypeError('a site ticket verifier needs a secret or a public key')
+  const algorithms = [...keys.keys()]
+
+  /** Checks signature and claims; does not use the ticket up. */
+  async function check(token: string): Promise<VerifiedTicket> {
+    if (typeof token !== 'string' || token.length === 0) throw new TicketRefused('ERR_TICKET_INVALID', 'missing')
+    if (token.length > TICKET_MAX_LENGTH) throw new TicketRefused('ERR_TICKET_INVALID', 'too_long')
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => keys.get(header.alg)!, {
+        algorithms,
+        audience,
+        requiredClaims: ['exp', 'iat', 'jti'],
+        maxTokenAge: TICKET_MAX_LIFETIME_S,
+        clockTolerance: TICKET_CLOCK_TOLERANCE_S,
+        currentDate: new Date(now()),
+      }))
+    } catch (err) {
+      throw refusalOf(err)
+    }
+    const { exp, iat, jti } = payload as { exp: number; iat: number; jti: unknown }
+    if (exp - iat > TICKET_MAX_LIFETIME_S) throw new TicketRefused('ERR_TICKET_INVALID', 'lifetime_too_long')
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255) throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')
+
+    const unknown = Object.keys(payload).filter((k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !FIELD_SET.has(k))
+    if (unknown.length > 0) throw new TicketRefused('ERR_TICKET_INVALID', `unknown_claims:${unknown.slice(0, 10).join(',').slice(0, 200)}`)
+    const raw = payload as Record<string, unknown>
+    if (raw.external_id === undefined) throw new TicketRefused('ERR_TICKET_INVALID', 'claim_external_id')
+    const fields: Partial<Record<TicketField, unknown>> = {}
+    for (const f of TICKET_FIELDS) if (raw[f] !== undefined) fields[f] = raw[f]
+    // The same rules as every other account write, checked before the ticket is used up.
+    const parsed = accountInputSchema.safeParse({ external_id: raw.external_id, ...fields })
+    if (!parsed.success) {
+      const paths = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))].join(',')
+      throw new TicketRefused('ERR_TICKET_INVALID', `account_fields:${paths}`)
+    }
+    return { externalId: parsed.data.external_id, fields, jti, exp }
+  }
+
+  return {
+    audience,
+    algorithms,
+
+    /**
+     * Verifies a ticket and uses it up: a second call with the same ticket (from any process
+     * sharing the store) is refused with ERR_TICKET_REPLAYED.
+     * @throws {TicketRefused}
+     */
+    async verify(token: string): Promise<VerifiedTicket> {
+      const ticket = await check(token)
+      // Remember the jti for as long as the ticket could still be accepted.
+      const ttlMs = Math.max(1000, (ticket.exp + TICKET_CLOCK_TOLERANCE_S) * 1000 - now() + 1000)
+      if (!(await kv.kvSetIfAbsent(TICKET_JTI_NAMESPACE, ticket.jti, { exp: ticket.exp }, { ttlMs }))) {
+        throw new TicketRefused('ERR_TICKET_REPLAYED', 'jti_used')
+      }
+      return ticket
+    },
+  }
+}
+
+export type TicketVerifier = ReturnType<typeof createTicketVerifier>
+
+function refusalOf(err: unknown): TicketRefused {
+  if (err instanceof TicketRefused) return err
+  if (err instanceof jose.JWTExpired) return new TicketRefused('ERR_TICKET_EXPIRED', err.claim === 'iat' ? 'iat_too_old' : 'exp')
+  if (err instanceof jose.JWTClaimValidationFailed) {
+    return err.claim === 'aud' ? new TicketRefused('ERR_TICKET_AUDIENCE', `aud_${err.reason}`) : new TicketRefused('ERR_TICKET_INVALID', `claim_${err.claim}_${err.reason}`)
+  }
+  if (err instanceof jose.JOSEAlgNotAllowed) return new TicketRefused('ERR_TICKET_INVALID', 'alg')
+  if (err instanceof jose.JWSSignatureVerificationFailed) return new TicketRefused('ERR_TICKET_INVALID', 'signature')
+  if (err instanceof jose.JOSENotSupported) return new TicketRefused('ERR_TICKET_INVALID', 'not_supported')
+  if (err instanceof jose.JOSEError) return new TicketRefused('ERR_TICKET_INVALID', 'format')
+  // jose reports some malformed inputs (e.g. a header that is not JSON) as TypeError.
+  if (err instanceof TypeError) return new TicketRefused('ERR_TICKET_INVALID', 'format')
+  throw err
+}
+
+/**
+ * Writes the ticket's account through the conflict rules (actor `site-ticket`) and returns it.
+ *
+ * The ticket **merges** over the stored account: fields it carries replace the stored ones (an
+ * explicit null clears one; `profile` is replaced as a whole), fields it leaves out keep their
+ * stored values, where a username or email that a conflict rule kept from the account counts as
+ * its stored value (the site's real value, applied again). A ticket with no account fields for an
+ * existing account writes nothing. A new account starts from the defaults, active.
+ *
+ * @throws {TicketRefused} ERR_TICKET_ACCOUNT_DISABLED: a disabled account is never signed in
+ *   nor changed by a ticket
+ * @throws {AccountConflict} the conflict rules refused the username or email
+ * @throws {ValidationFailed}
+ */
+export async function applyTicket(accounts: AccountService, ticket: VerifiedTicket): Promise<AccountWriteResult> {
+  const current = await accounts.get(ticket.externalId).catch((err) => {
+    if ((err as { code?: string }).code === 'ERR_ACCOUNT_NOT_FOUND') return null
+    throw err
+  })
+  if (current && current.status !== 'active') throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
+  if (current && Object.keys(ticket.fields).length === 0) return { account: current, created: false, resolutions: [] }
+  const body = { ...(current ? storedFields(current) : {}), ...ticket.fields }
+  return accounts.put(ticket.externalId, body, 'site-ticket')
+}
+
+function storedFields(a: Account): Record<string, unknown> {
+  return {
+    username: a.desired_username ?? a.username,
+    email: a.desired_email ?? a.email,
+    email_verified: a.email_verified,
+    nickname: a.nickname,
+    given_name: a.given_name,
+    family_name: a.family_name,
+    picture: a.picture,
+    rank: a.rank,
+    title: a.title,
+    locale: a.locale,
+    timezone: a.timezone,
+    profile: a.profile,
+    status: a.status,
+  }
+}
