@@ -33,6 +33,11 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   const cookie = ensureCookieSecret(config.keysDir)
   if (cookie.generated) log.info({ keysDir: config.keysDir }, 'generated the cookie secret (first start)')
 
+  if (config.issuer.startsWith('https:') && !config.trustProxy) {
+    // This server speaks plain HTTP: an https ISSUER means a TLS proxy in front, and without
+    // trusting it oidc-provider refuses to set its Secure cookies (every sign-in would fail).
+    log.warn({ issuer: config.issuer }, 'ISSUER is https but TRUST_PROXY is false: set TRUST_PROXY=true behind your TLS proxy')
+  }
   const store = await createStore(config.store)
   const services = createServices(store, config)
   const app = createApp({
