@@ -87,3 +87,12 @@ describe('loadConfig error messages', () => {
     }
   })
 })
+
+describe('README configuration table', () => {
+  it('names every configuration key', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const start = readme.indexOf('\n## Configuration\n')
+    const table = readme.slice(start, readme.indexOf('\n## ', start + 5))
+    for (const key of Object.keys(envSchema.shape)) expect(table, key).toContain(`\`${key}\``)
+  })
+})
