@@ -52,6 +52,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     cookieSecret: cookie.secret,
     site: config.site,
     sessionTtlMs: config.sessionTtlMs,
+    samlSkewMs: config.samlSkewMs,
     trustProxy: config.trustProxy,
     siteTicket: config.siteTicket,
   })

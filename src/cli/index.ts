@@ -12,6 +12,7 @@ import { registerIntegrations } from './integrations.ts'
 import { describeError, EXIT, usageError, type CliIo } from './io.ts'
 import { registerKeys } from './keys.ts'
 import { registerMapping } from './mapping.ts'
+import { registerTokens } from './tokens.ts'
 import { registerUsers } from './users.ts'
 
 export function buildProgram(ctx: CliContext, io: CliIo): Command {
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext, io: CliIo): Command {
   registerIntegrations(program, ctx, io)
   registerKeys(program, ctx, io)
   registerMapping(program, ctx, io)
+  registerTokens(program, ctx, io)
   routeUsageErrors(program)
   return program
 }

@@ -38,6 +38,8 @@ export interface Config {
   shutdownTimeoutMs: number
   site: { name: string; color: string }
   sessionTtlMs: number
+  /** SAML_CLOCK_SKEW in ms. */
+  samlSkewMs: number
   trustProxy: boolean
   /** Conflict rules for usernames and emails held by another account. */
   conflicts: ConflictPolicies
@@ -114,6 +116,7 @@ export function loadConfig(
     siteTicket,
     site: { name: v.SITE_NAME, color: v.SITE_COLOR },
     sessionTtlMs: v.SESSION_TTL * 1000,
+    samlSkewMs: v.SAML_CLOCK_SKEW * 1000,
     trustProxy: v.TRUST_PROXY,
     readSecretEnv: (name) => {
       const value = snapshot[name]

@@ -58,6 +58,8 @@ export const envSchema = z.object({
   SITE_COLOR: z.string().regex(/^#(?:[0-9a-fA-F]{3}){1,2}$/, 'must be a hex colour such as #2a6df4').default('#2a6df4'),
   /** How long a bridge sign-in lasts, in seconds (one session for every door). */
   SESSION_TTL: z.coerce.number().int().min(60).max(90 * 86_400).default(8 * 3600),
+  /** SAML: how far an AuthnRequest's IssueInstant may be from our clock, in seconds (replayed IDs are refused regardless). */
+  SAML_CLOCK_SKEW: z.coerce.number().int().min(10).max(3600).default(180),
   /** Trust X-Forwarded-* from a reverse proxy (client IP for throttling, https detection). */
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */

@@ -13,6 +13,9 @@ import type { Account } from '../accounts/types.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { listPaths } from '../mapping/index.ts'
 import { OIDC_ROUTES } from '../oidc/routes.ts'
+import type { KeyMaterial, SamlKeyPair } from '../keys/index.ts'
+import { SAML_ROUTES } from '../saml/routes.ts'
+import type { SamlSpSettings } from '../saml/sp-settings.ts'
 
 /** Distinctive values pushed through the mapping to see which output key carries which field. */
 const PROBE: Account = {
@@ -58,7 +61,11 @@ export function keyNames(integration: LoadedIntegration): KeyNames {
   }
 }
 
-export async function connectionSheet(integrations: IntegrationService, id: string, issuer: string): Promise<Record<string, unknown>> {
+/**
+ * @param keys KEYS_DIR material: the SAML signing certificate(s) go on a `saml` integration's
+ *   sheet (without it, e.g. in a CLI that did not load keys, the sheet points at the metadata).
+ */
+export async function connectionSheet(integrations: IntegrationService, id: string, issuer: string, keys?: KeyMaterial): Promise<Record<string, unknown>> {
   const integration = await integrations.load(id)
   const { record } = integration
   const base = { id: record.id, type: record.type }
@@ -82,6 +89,28 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
       redirect_uris: s.redirect_uris,
       post_logout_redirect_uris: s.post_logout_redirect_uris,
       scopes: s.scopes,
+      keys: keyNames(integration),
+    }
+  }
+  if (record.type === 'saml') {
+    const s = record.settings as unknown as SamlSpSettings
+    const url = (path: string) => `${issuer}${path}`
+    const certificate = (k: SamlKeyPair) => ({ pem: k.certificatePem, fingerprint_sha256: k.fingerprintSha256, created_at: k.createdAt })
+    return {
+      ...base,
+      metadata_url: url(SAML_ROUTES.metadata),
+      entity_id: url(SAML_ROUTES.metadata),
+      sso_url: { 'HTTP-Redirect': url(SAML_ROUTES.sso), 'HTTP-POST': url(SAML_ROUTES.sso) },
+      slo_url: url(SAML_ROUTES.slo),
+      idp_initiated_url: url(`${SAML_ROUTES.idpInitiated}/${record.id}`),
+      certificate: keys ? certificate(keys.saml.current) : `served in the metadata at ${url(SAML_ROUTES.metadata)}`,
+      ...(keys && keys.saml.previous.length > 0 ? { previous_certificates: keys.saml.previous.map(certificate) } : {}),
+      name_id_format: s.name_id_format,
+      sp_entity_id: s.entity_id,
+      acs_urls: s.acs_urls,
+      attribute_name_format: s.attribute_name_format,
+      // SAML attribute names are the mapping's top-level keys: what the SP's attribute fields take.
+      attribute_names: Object.keys(integration.mapping.apply(PROBE)),
       keys: keyNames(integration),
     }
   }

@@ -105,3 +105,48 @@ export class StoreUnavailable extends BridgeError {
 export class ImportFormatInvalid extends BridgeError {
   override code = 'ERR_IMPORT_FORMAT' as const
 }
+
+/** The account exists but is disabled: no door signs it in, no token is issued for it. */
+export class AccountDisabled extends BridgeError {
+  override code = 'ERR_ACCOUNT_DISABLED' as const
+  constructor() {
+    super('account is disabled')
+  }
+}
+
+/**
+ * An account lacks a field (or holds an unusable value) that an integration's platform requires,
+ * e.g. no email for BoostGPT. Nothing was issued. `field` is the platform's field name.
+ */
+export class AccountIncomplete extends BridgeError {
+  override code = 'ERR_ACCOUNT_INCOMPLETE' as const
+  readonly integrationId: string
+  readonly field: string
+  readonly reason: 'missing' | 'invalid'
+  constructor(integrationId: string, field: string, reason: 'missing' | 'invalid', detail?: string) {
+    super(
+      reason === 'missing'
+        ? `integration ${integrationId} requires ${field}, which this account does not have`
+        : `integration ${integrationId} cannot use this account's ${field}${detail ? `: ${detail}` : ''}`,
+    )
+    this.integrationId = integrationId
+    this.field = field
+    this.reason = reason
+  }
+}
+
+/**
+ * A token given to inspect is not one of ours: bad encoding, wrong key, tampered, wrong
+ * algorithm. One opaque error for every cause, so it tells an attacker nothing (no oracle).
+ */
+export class TokenInvalid extends BridgeError {
+  override code = 'ERR_TOKEN_INVALID' as const
+  constructor() {
+    super('token is invalid for this integration')
+  }
+}
+
+/** A platform's API (Dead Simple Chat's Create User) failed or refused the request. */
+export class PlatformUnavailable extends BridgeError {
+  override code = 'ERR_PLATFORM_UNAVAILABLE' as const
+}

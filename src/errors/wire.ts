@@ -4,7 +4,7 @@
  * are safe to show. Used by the HTTP error handler, import reports and the CLI alike. Internal
  * data (a conflicting account's id, causes, stack traces) never appears here.
  */
-import { AccountConflict, BridgeError, ValidationFailed, type FieldIssue } from './errors.ts'
+import { AccountConflict, AccountIncomplete, BridgeError, ValidationFailed, type FieldIssue } from './errors.ts'
 import type { BridgeErrorCode } from './codes.ts'
 
 export interface WireError {
@@ -25,11 +25,18 @@ const WIRE_CODES: Record<BridgeErrorCode, string> = {
   ERR_KEYS_INVALID: 'keys_invalid',
   ERR_STORE_UNAVAILABLE: 'store_unavailable',
   ERR_IMPORT_FORMAT: 'import_format_invalid',
+  ERR_ACCOUNT_DISABLED: 'account_disabled',
+  ERR_ACCOUNT_INCOMPLETE: 'account_incomplete',
+  ERR_TOKEN_INVALID: 'token_invalid',
+  ERR_PLATFORM_UNAVAILABLE: 'platform_unavailable',
 }
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof AccountConflict) {
     return { error: `${err.field}_taken`, message: `${err.field} is already used by another account` }
+  }
+  if (err instanceof AccountIncomplete) {
+    return { error: 'account_incomplete', message: err.message, details: { integration: err.integrationId, field: err.field, reason: err.reason } }
   }
   if (err instanceof ValidationFailed) {
     return { error: 'validation_failed', message: err.message, details: { issues: err.issues } }

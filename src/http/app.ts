@@ -19,7 +19,12 @@ import { integrationsRouter } from './routes/integrations.ts'
 import { usersRouter } from './routes/users.ts'
 import { userinfoRouter } from './routes/userinfo.ts'
 import { interactionRouter } from './routes/interaction.ts'
+import { tokensRouter } from './routes/tokens.ts'
+import { ticketRouter, type SiteTicketSettings } from './routes/ticket.ts'
 import { createPassport } from './passport.ts'
+import { loginRouter } from './routes/login.ts'
+import { samlRouter } from './routes/saml.ts'
+import { createSamlIdp } from '../saml/idp.ts'
 import { page, raw, type SiteLook } from './views.ts'
 import { createOidcProvider } from '../oidc/provider.ts'
 import { createSessionManager } from '../login/session.ts'
@@ -41,6 +46,10 @@ export interface AppOptions {
   trustProxy: boolean
   /** Failed sign-in limits; an in-process one by default. */
   throttle?: LoginThrottle
+  /** Site tickets (SITE_TICKET_*, SITE_ORIGINS); /ticket answers 404 without a key. */
+  siteTicket?: SiteTicketSettings
+  /** SAML: accepted AuthnRequest IssueInstant skew, ms (default 3 min). */
+  samlSkewMs?: number
 }
 
 export function createApp(opts: AppOptions): Express {
@@ -55,6 +64,7 @@ export function createApp(opts: AppOptions): Express {
     accounts: services.accounts,
     integrations: services.integrations,
     sessions,
+    log: opts.log,
     cookieKeys: [opts.cookieSecret],
     renderError: (ctx, out) => {
       ctx.type = 'html'
@@ -98,6 +108,8 @@ export function createApp(opts: AppOptions): Express {
     }),
   )
 
+  // Platform tokens: before the admin API, whose token check would refuse an integration's api_key.
+  app.use(tokensRouter({ services, sessions, issuer: opts.issuer, adminToken: opts.adminToken, site, maxBodyBytes: opts.maxBodyBytes }))
   const api = express.Router()
   api.use(requireAdmin(opts.adminToken))
   api.use((_req, res, next) => {
@@ -111,14 +123,31 @@ export function createApp(opts: AppOptions): Express {
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 
-  app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer }))
+  app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer, log: opts.log }))
+  // One throttle and one passport for every password form (OIDC interaction and /login).
+  const throttle = opts.throttle ?? createMemoryThrottle()
+  const passport = createPassport(services.accounts)
   app.use(
     interactionRouter({
       provider: door.provider,
       accounts: services.accounts,
       sessions,
-      throttle: opts.throttle ?? createMemoryThrottle(),
-      passport: createPassport(services.accounts),
+      throttle,
+      passport,
+      site,
+      secure,
+      log: opts.log,
+    }),
+  )
+  app.use(ticketRouter({ settings: opts.siteTicket, issuer: opts.issuer, kv: services.store, accounts: services.accounts, sessions, site, secure, log: opts.log }))
+  // The SAML door and the standalone sign-in it (and any non-OIDC door) sends members to.
+  app.use(loginRouter({ accounts: services.accounts, sessions, throttle, passport, site, secure, log: opts.log, issuer: opts.issuer }))
+  app.use(
+    samlRouter({
+      idp: createSamlIdp({ issuer: opts.issuer, keys: opts.keys, kv: services.store, integrations: services.integrations, pairwiseSecret: opts.cookieSecret, ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}) }),
+      kv: services.store,
+      accounts: services.accounts,
+      sessions,
       site,
       secure,
       log: opts.log,

@@ -24,6 +24,10 @@ const STATUS: Record<BridgeErrorCode, number> = {
   ERR_KEYS_INVALID: 500,
   ERR_STORE_UNAVAILABLE: 503,
   ERR_IMPORT_FORMAT: 400,
+  ERR_ACCOUNT_DISABLED: 403,
+  ERR_ACCOUNT_INCOMPLETE: 422,
+  ERR_TOKEN_INVALID: 400,
+  ERR_PLATFORM_UNAVAILABLE: 502,
 }
 
 /** body-parser's own error types, by `err.type`. */
@@ -43,6 +47,7 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
   return (err, req, res, _next) => {
     let status: number
     let body: { error: string; message: string; details?: unknown }
+    let oidcError = false
     if (err instanceof HttpError) {
       status = err.status
       body = { error: err.error, message: err.message }
@@ -52,6 +57,7 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
     } else if (err?.name === 'SessionNotFound' || err?.name === 'InvalidRequest' || typeof err?.error === 'string') {
       // oidc-provider's errors (e.g. an interaction that expired or was already finished).
       status = typeof err.statusCode === 'number' ? err.statusCode : 400
+      oidcError = true
       body = { error: String(err.error ?? 'invalid_request'), message: String(err.error_description ?? err.message ?? 'invalid request') }
     } else if (typeof err?.type === 'string' && PARSER_ERRORS[err.type]) {
       const [s, error, message] = PARSER_ERRORS[err.type]!
@@ -61,7 +67,9 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
       status = 500
       body = toWireError(err)
     }
-    const entry = { method: req.method, path: req.path, status, error: body.error, code: err?.code }
+    // Every refusal is logged with a code: the error's own, else one named after the wire error.
+    const code = typeof err?.code === 'string' ? err.code : `ERR_${oidcError ? 'OIDC_' : ''}${body.error.toUpperCase()}`
+    const entry = { method: req.method, path: req.path, status, error: body.error, code }
     if (status >= 500) log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
     if (res.headersSent) return res.end()

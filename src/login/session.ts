@@ -8,7 +8,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { KvStore } from '../store/ports.ts'
 
-const NAMESPACE = 'bridge:session'
+/** The KV namespace of bridge sessions (keyed by the SHA-256 of the cookie value, indexed by `account`). */
+export const SESSION_NAMESPACE = 'bridge:session'
+const NAMESPACE = SESSION_NAMESPACE
 
 export interface BridgeSession {
   /** The account's internal id. */

@@ -13,7 +13,7 @@
  * The `Client` model is not stored: clients come from the integrations registry, read through
  * the optional `findClient` hook; writing one (dynamic registration) throws.
  */
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider'
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider'
 import type { KvSetOptions, KvStore } from '../store/ports.ts'
 
 export interface OidcAdapterOptions {
@@ -88,9 +88,17 @@ class KvAdapter implements Adapter {
     return ((await this.#kv.kvFindBy(this.#namespace, 'uid', uid))?.entry.value as AdapterPayload | undefined) ?? undefined
   }
 
-  /** Marks the record consumed (`consumed`: epoch seconds); a record consumed already keeps its first mark. */
+  /**
+   * Marks the record consumed (`consumed`: epoch seconds); a record consumed already keeps its
+   * first mark. oidc-provider reads a code (or refresh token), sees it unconsumed, then consumes
+   * it: two exchanges at once could both pass the read. The store's consume is atomic, so the
+   * one that did not consume it is refused here (`invalid_grant`): at most one exchange wins.
+   * @throws {errors.InvalidGrant} when the record was consumed already
+   */
   async consume(id: string): Promise<void> {
-    await this.#kv.kvConsume(this.#namespace, id)
+    if (await this.#kv.kvConsume(this.#namespace, id)) return
+    const current = await this.#kv.kvGet(this.#namespace, id)
+    if (current && current.value.consumed !== undefined) throw new errors.InvalidGrant('grant already consumed')
   }
 
   async destroy(id: string): Promise<void> {

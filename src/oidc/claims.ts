@@ -35,3 +35,22 @@ export function scopeFilter(document: JsonObject, scope: string | undefined): Js
   }
   return out
 }
+
+/** JWT and OIDC protocol claims a mapping never sets in a token (the provider owns them). */
+export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
+  'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'nonce', 'acr', 'amr', 'azp', 'auth_time',
+  'at_hash', 'c_hash', 's_hash', 'sid', 'cnf', 'typ', 'scope', 'client_id', 'events',
+  '_claim_names', '_claim_sources',
+])
+
+/**
+ * The keys of a mapped document beyond the standard claims (and never a protocol claim): what
+ * the integration's mapping adds, released with every scope.
+ */
+export function customClaims(document: Record<string, unknown>): JsonObject {
+  const out: JsonObject = {}
+  for (const [key, value] of Object.entries(document)) {
+    if (!STANDARD.has(key) && !PROTOCOL_CLAIMS.has(key) && value !== undefined) out[key] = value as JsonObject[string]
+  }
+  return out
+}

@@ -13,11 +13,12 @@ import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
 import type { IntegrationService } from '../integrations/registry.ts'
 import type { KeyMaterial } from '../keys/index.ts'
+import type { Logger } from '../log/logger.ts'
 import type { SessionManager } from '../login/session.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
 import { clientMetadata } from './clients.ts'
-import { SCOPE_CLAIMS, scopeFilter } from './claims.ts'
+import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 
 export const SESSION_COOKIE = 'sso_bridge'
 
@@ -28,6 +29,8 @@ export interface OidcDeps {
   accounts: AccountService
   integrations: IntegrationService
   sessions: SessionManager
+  /** Where refusals are logged, each with a `code` (ERR_OIDC_<protocol error>). */
+  log: Logger
   /** Secrets for oidc-provider's signed cookies and the pairwise-subject salt. */
   cookieKeys: string[]
   /** Renders the error page (http/ owns the views). */
@@ -53,7 +56,16 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   async function findClient(id: string) {
     try {
       const loaded = await integrations.load(id)
-      return loaded.record.type === 'oidc' ? clientMetadata(loaded) : undefined
+      if (loaded.record.type !== 'oidc') return undefined
+      const settings = loaded.record.settings as { public?: boolean }
+      if (!settings.public && !loaded.secret('client_secret')) {
+        // An `{ env }` secret whose variable is not set where the server runs: no such client
+        // (invalid_client), and the operator learns why from the log.
+        const source = loaded.record.secrets.client_secret
+        deps.log.warn({ code: 'ERR_OIDC_CLIENT_SECRET_UNSET', client_id: id, ...(source && 'env' in source ? { env: source.env } : {}) }, 'oidc client has no secret')
+        return undefined
+      }
+      return clientMetadata(loaded)
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return undefined
       throw err
@@ -76,7 +88,8 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       const session = await sessions.get(ctx.cookies.get(SESSION_COOKIE))
       const { accountId } = ctx.oidc.session ?? {}
       if (!session || !accountId) return interactionPolicy.Check.REQUEST_PROMPT
-      const account = await accounts.get(accountId).catch(() => undefined)
+      // A disabled (or deleted) account's session signs in nowhere, whatever cookies remain.
+      const account = await activeAccount(accountId)
       return account?.id === session.account_id ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT
     }),
   )
@@ -97,6 +110,21 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
     },
     claims: { ...SCOPE_CLAIMS } as unknown as Configuration['claims'],
     responseTypes: ['code'],
+    // A confidential client may send its secret either way (oidc-provider takes basic and post
+    // alike for a secret client); public clients use `none` and PKCE.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // A request without `scope` (plain OAuth2 clients such as Minnit's OAuth2 form never send
+    // one) is processed with a pre-defined default, as RFC 6749 §3.3 allows: the client's
+    // registered scopes but `openid` (it did not ask for OIDC) and `offline_access`, or just
+    // `openid` when it has nothing else. oidc-provider would otherwise grant nothing and answer
+    // access_denied. Its extra-parameter validators run for every request and may assign defaults.
+    extraParams: {
+      scope: (ctx, value, client) => {
+        if (value !== undefined || !client || !ctx.oidc.params) return
+        const registered = (client.scope ?? '').split(' ').filter((v) => v !== '' && v !== 'openid' && v !== 'offline_access')
+        ctx.oidc.params.scope = registered.length > 0 ? registered.join(' ') : 'openid'
+      },
+    },
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: async (_ctx, accountId, client) => pairwise(client.sectorIdentifier as string | undefined, accountId),
@@ -158,10 +186,53 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   }
 
   const provider = new Provider(issuer, configuration)
-  // The bridge session ends with the OIDC one (RP-initiated logout): every door signs out.
-  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
-    void sessions.destroy(ctx.cookies.get(SESSION_COOKIE))
-    ctx.cookies.set(SESSION_COOKIE, null)
+
+  // Keys the integration's mapping adds beyond the standard claims go into ID tokens too, as
+  // they go to the user-info URL (claims.ts: the operator's explicit choice). oidc-provider
+  // releases only claims named in its static `claims` configuration, and mappings change at
+  // run time, so they are added to this provider's own IdToken class after its filtering.
+  const IdToken = provider.IdToken
+  const basePayload = IdToken.prototype.payload
+  IdToken.prototype.payload = async function payload(this: InstanceType<typeof IdToken>) {
+    const out = await basePayload.call(this)
+    return { ...customClaims(this.available), ...out }
+  }
+
+  // The bridge session ends with the OIDC one when the member chooses "Sign out" (RP-initiated
+  // logout, `logout=yes`): every door signs out. "Stay signed in" only ends that client's
+  // authorization, as oidc-provider does. Done after the route and awaited, so the session is
+  // gone before the browser follows the redirect.
+  provider.use(async (ctx, next) => {
+    await next()
+    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && ctx.oidc.params?.logout) {
+      await sessions.destroy(ctx.cookies.get(SESSION_COOKIE))
+      ctx.cookies.set(SESSION_COOKIE, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false })
+    }
+  })
+
+  // Every refusal oidc-provider makes (wrong redirect_uri, unknown client, PKCE, reused code,
+  // bad secret…) is logged with a code. Only the error and the client: never parameters,
+  // which carry codes, tokens and secrets.
+  const refused = (event: string) => (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string; statusCode?: number }) => {
+    const error = typeof err.error === 'string' ? err.error : 'server_error'
+    const clientId = ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id
+    deps.log.info(
+      {
+        code: `ERR_OIDC_${error.toUpperCase()}`,
+        event,
+        error,
+        description: err.error_description,
+        status: err.statusCode,
+        ...(typeof clientId === 'string' ? { client_id: clientId.slice(0, 100) } : {}),
+      },
+      'oidc request refused',
+    )
+  }
+  for (const event of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'discovery.error', 'jwks.error']) {
+    provider.on(event as 'grant.error', refused(event))
+  }
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    deps.log.error({ code: 'ERR_OIDC_SERVER_ERROR', route: ctx.oidc?.route, err: { message: err.message, stack: err.stack } }, 'oidc request failed')
   })
   return {
     provider,

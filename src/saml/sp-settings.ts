@@ -6,6 +6,23 @@
 import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import { httpUrl } from '../integrations/schemas.ts'
+import { settingsFromSpMetadata } from './sp-metadata.ts'
+
+/** Merges `metadata_xml` (SP metadata) under the explicit fields; a bad document is a field issue. */
+function fromMetadata(input: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof input !== 'object' || input === null || !('metadata_xml' in input)) return input
+  const { metadata_xml: xml, ...rest } = input as Record<string, unknown>
+  if (typeof xml !== 'string') {
+    ctx.addIssue({ code: 'custom', path: ['metadata_xml'], message: 'must be the SP metadata XML as a string' })
+    return z.NEVER
+  }
+  try {
+    return { ...settingsFromSpMetadata(xml), ...rest }
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['metadata_xml'], message: (err as Error).message })
+    return z.NEVER
+  }
+}
 
 const BINDINGS = ['HTTP-POST', 'HTTP-Redirect'] as const
 const pem = z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate')
@@ -13,7 +30,8 @@ const pem = z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFI
 export const samlIntegrationType: IntegrationTypeDefinition = {
   type: 'saml',
   description: 'SAML 2.0 service provider (Minnit SAML2, any SAML SP)',
-  settings: z.strictObject({
+  // `metadata_xml`: the SP's metadata document; what it states fills the fields not given.
+  settings: z.preprocess(fromMetadata, z.strictObject({
     entity_id: z.string().min(1).max(1024),
     acs_urls: z.array(z.strictObject({ url: httpUrl, binding: z.enum(BINDINGS).default('HTTP-POST') })).min(1, 'must list at least one ACS URL'),
     slo_url: httpUrl.optional(),
@@ -24,7 +42,7 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
     sign_response: z.boolean().default(true),
     sign_assertion: z.boolean().default(true),
     attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
-  }),
+  })),
   // Attribute names most SPs pre-fill (eduPerson/inetOrgPerson short names).
   defaultMapping: {
     uid: 'external_id',
@@ -37,4 +55,18 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
     rank: 'rank',
   },
   secrets: {},
+}
+
+/** A `saml` integration's settings after validation (defaults filled in). */
+export interface SamlSpSettings {
+  entity_id: string
+  acs_urls: { url: string; binding: (typeof BINDINGS)[number] }[]
+  slo_url?: string
+  signing_certificate?: string
+  encryption_certificate?: string
+  require_signed_requests: boolean
+  name_id_format: 'persistent' | 'emailAddress' | 'unspecified'
+  sign_response: boolean
+  sign_assertion: boolean
+  attribute_name_format: 'basic' | 'uri'
 }

@@ -4,7 +4,7 @@
  *
  *   npm run bench                              # everything (~3–5 min on 2 cores)
  *   npm run bench -- --store sqlite            # one store only (sqlite | postgres)
- *   npm run bench -- --only import             # one group only (stores | import | mapping)
+ *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | oidc)
  *   npm run bench -- --users 20000 --quick     # smaller import, shorter rounds (a smoke run)
  *   npm run bench -- --breakdown               # also: where the import's time goes, stage by stage
  *   BENCH_DATABASE_URL=postgres://… npm run bench   # an existing server (role needs CREATEDB)
@@ -116,6 +116,52 @@ async function main(): Promise<number> {
     } catch (err) {
       failures.push(`mapping benchmark failed: ${(err as Error)?.message ?? String(err)}`)
       process.stderr.write(banner(['THE MAPPING BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+    }
+  }
+
+  if (wantGroup('tokens') && args.store === 'all') {
+    // tokens.bench.ts: zero-click and HS256 issue in process, the token API over HTTP.
+    try {
+      const { benchTokens } = await import('./tokens.bench.ts')
+      log('[tokens] zero-click and HS256 issue vs raw crypto; token API vs express hello over HTTP…')
+      for (const m of await benchTokens(args.quick ? { warmupMs: 100, rounds: 3, minMs: 300, concurrency: 16 } : undefined)) {
+        const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
+        mappingRows.push({ benchmark: m.name, store: '—', ours: unit(m.ours), baseline: `${unit(m.baseline)} (${m.baselineName})`, ratio: m.ratio, goal: m.goal })
+      }
+    } catch (err) {
+      failures.push(`tokens benchmark failed: ${(err as Error)?.message ?? String(err)}`)
+      process.stderr.write(banner(['THE TOKENS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+    }
+  }
+
+  if (wantGroup('oidc') && wantStore('sqlite')) {
+    // oidc.bench.ts (the app over SQLite beside a bare oidc-provider) is loaded on its own too.
+    try {
+      const { benchOidc, oidcNotes, DEFAULT_OIDC_OPTIONS, QUICK_OIDC_OPTIONS } = await import('./oidc.bench.ts')
+      const o = args.quick ? QUICK_OIDC_OPTIONS : DEFAULT_OIDC_OPTIONS
+      log('[oidc] refresh / user-info vs a bare oidc-provider, sign-ins vs argon2id verify…')
+      for (const m of await benchOidc(o)) {
+        const unit = (n: number, u: string) => perSec(n).replace('ops/s', u)
+        mappingRows.push({ benchmark: m.name, store: m.store, ours: unit(m.ours, m.unit), baseline: unit(m.baseline, m.baselineUnit), ratio: m.ratio, goal: m.goal })
+      }
+      notes.push(...oidcNotes(o))
+    } catch (err) {
+      failures.push(`oidc benchmark failed: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`)
+      process.stderr.write(banner(['THE OIDC BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+    }
+  }
+
+  if (wantGroup('saml') && args.store === 'all') {
+    // saml.bench.ts (store-independent), loaded on its own like the mapping benchmark.
+    try {
+      const { benchSaml } = await import('./saml.bench.ts')
+      log('[saml] signed login Responses vs raw RSA-2048 crypto.sign…')
+      for (const m of await benchSaml(args.quick ? { warmupMs: 200, rounds: 3, minMs: 300 } : undefined)) {
+        mappingRows.push({ benchmark: m.name, store: '—', ours: perSec(m.ours).replace('ops/s', m.unit), baseline: perSec(m.baseline).replace('ops/s', 'RSA signatures/s'), ratio: m.ratio, goal: m.goal })
+      }
+    } catch (err) {
+      failures.push(`saml benchmark failed: ${(err as Error)?.message ?? String(err)}`)
+      process.stderr.write(banner(['THE SAML BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
     }
   }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { createApp } from '../../src/http/app.ts'
+import type { SiteTicketSettings } from '../../src/http/routes/ticket.ts'
 import { createLogger } from '../../src/log/logger.ts'
 import { createServices } from '../../src/services.ts'
 import type { ConflictPolicies } from '../../src/config/index.ts'
@@ -39,6 +40,10 @@ export interface TestAppOptions {
   store?: Store
   throttle?: LoginThrottle
   issuer?: string
+  /** Site tickets (as config SITE_TICKET_* / SITE_ORIGINS); /ticket is off without. */
+  siteTicket?: SiteTicketSettings
+  /** Trust X-Forwarded-* (an https issuer behind a pretend TLS proxy over plain http). */
+  trustProxy?: boolean
 }
 
 let keys: KeyMaterial | undefined
@@ -81,8 +86,9 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     cookieSecret: 'test-cookie-secret-0123456789abcdef0123456789',
     site: { name: 'Test Site', color: '#2a6df4' },
     sessionTtlMs: 3_600_000,
-    trustProxy: false,
+    trustProxy: opts.trustProxy ?? false,
     ...(opts.throttle ? { throttle: opts.throttle } : {}),
+    ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
   })
   return {
     app,

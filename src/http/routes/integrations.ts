@@ -6,10 +6,11 @@
  */
 import { Router, json } from 'express'
 import { connectionSheet } from '../../connection/sheet.ts'
+import type { KeyMaterial } from '../../keys/index.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 
-export function integrationsRouter(services: Services, limits: { maxBodyBytes: number; issuer: string }): Router {
+export function integrationsRouter(services: Services, limits: { maxBodyBytes: number; issuer: string; keys?: KeyMaterial }): Router {
   const router = Router()
   const { integrations } = services
   const body = json({ limit: limits.maxBodyBytes, strict: false, type: () => true })
@@ -32,7 +33,7 @@ export function integrationsRouter(services: Services, limits: { maxBodyBytes: n
   })
 
   router.get('/integrations/:id/connection', async (req, res) => {
-    res.json(await connectionSheet(integrations, req.params.id, limits.issuer))
+    res.json(await connectionSheet(integrations, req.params.id, limits.issuer, limits.keys))
   })
 
   router.delete('/integrations/:id', async (req, res) => {

@@ -17,11 +17,12 @@ import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../../login/session.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
-import { readCookie, setCookie } from '../cookies.ts'
+import { readCookie } from '../cookies.ts'
 import { checkCsrf, csrfToken } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
 import type { createPassport } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
+import { passwordSignIn } from './login.ts'
 
 export interface InteractionDeps {
   provider: Provider
@@ -41,13 +42,27 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Staying signed in when you are away',
 }
 
+/**
+ * Login prompt reasons a live bridge session answers without asking again. Anything else
+ * (`login_prompt`: the client asked with prompt=login; `id_token_hint`: another member was
+ * expected; an ACR the password form would have to give) needs the form.
+ */
+const SESSION_ANSWERS = new Set(['no_session', 'bridge_session', 'max_age'])
+
+function sessionAnswers(reasons: string[], maxAge: unknown, authTime: number): boolean {
+  if (!reasons.every((r) => SESSION_ANSWERS.has(r))) return false
+  if (maxAge === undefined) return true
+  const seconds = Number(maxAge)
+  return Number.isFinite(seconds) && Math.floor(Date.now() / 1000) - authTime <= seconds
+}
+
 function noStore(_req: Request, res: Response, next: () => void) {
   res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
   next()
 }
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { provider, accounts, sessions, throttle, site, secure, log } = deps
+  const { provider, accounts, sessions, site, secure } = deps
   const router = Router()
   const form = urlencoded({ extended: false, limit: '16kb' })
 
@@ -92,7 +107,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (prompt.name === 'login') {
       const session = await sessions.get(readCookie(req, SESSION_COOKIE))
       const account = session ? await accounts.getById(session.account_id) : null
-      if (session && account?.status === 'active') return finishLogin(req, res, account, session.amr, session.auth_time)
+      if (session && account?.status === 'active' && sessionAnswers(prompt.reasons, params.max_age, session.auth_time)) {
+        return finishLogin(req, res, account, session.amr, session.auth_time)
+      }
       return renderLogin(req, res, uid, client)
     }
     if (prompt.name === 'consent') {
@@ -121,32 +138,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
     if (prompt.name !== 'login') throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
     const client = await clientName(params.client_id)
-    const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
-    const keys = { ip: req.ip ?? 'unknown', account: username.trim().toLowerCase() }
-    const gate = await throttle.check(keys)
-    if (!gate.allowed) {
-      log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path }, 'sign-in throttled')
-      res.set('Retry-After', String(gate.retryAfter))
-      return renderLogin(req, res, uid, client, { status: 429, username, message: `Too many attempts. Try again in ${Math.ceil(gate.retryAfter / 60)} minute(s).` })
-    }
-    deps.passport.authenticate('local', { session: false }, async (err: unknown, account: Account | false, info: { message?: string } | undefined) => {
-      try {
-        if (err) throw err
-        if (!account) {
-          await throttle.fail(keys)
-          const disabled = info?.message === 'account_disabled'
-          log.info({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path }, 'sign-in refused')
-          return renderLogin(req, res, uid, client, { status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
-        }
-        await throttle.succeed(keys)
-        const authTime = Math.floor(Date.now() / 1000)
-        const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['pwd'] }, readCookie(req, SESSION_COOKIE))
-        setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
-        await finishLogin(req, res, account, ['pwd'], authTime)
-      } catch (e) {
-        next(e)
-      }
-    })(req, res, next)
+    // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
+    const result = await passwordSignIn(deps, req, res, next)
+    if (!result.ok) return renderLogin(req, res, uid, client, { status: result.status, username: result.username, message: result.message })
+    await finishLogin(req, res, result.account, ['pwd'], result.authTime)
   })
 
   router.post('/interaction/:uid/confirm', noStore, form, async (req, res) => {

@@ -9,14 +9,25 @@
 import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import type { IntegrationService } from '../../integrations/registry.ts'
+import type { Logger } from '../../log/logger.ts'
 import { scopeFilter } from '../../oidc/claims.ts'
 import type { OidcDoor } from '../../oidc/provider.ts'
 
-export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService; integrations: IntegrationService; issuer: string }): Router {
+export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService; integrations: IntegrationService; issuer: string; log: Logger }): Router {
   const router = Router()
   const { provider } = deps.door
 
-  function invalid(res: Response, error: 'invalid_request' | 'invalid_token', description: string) {
+  /** An RFC 6750 refusal, logged with a code (never the token). A request with no token at all gets a bare challenge (§3.1). */
+  function invalid(res: Response, error: 'invalid_request' | 'invalid_token' | undefined, description: string, clientId?: string) {
+    deps.log.info(
+      { code: error === 'invalid_request' ? 'ERR_ACCESS_TOKEN_REQUEST' : error ? 'ERR_ACCESS_TOKEN_INVALID' : 'ERR_ACCESS_TOKEN_MISSING', path: '/me', reason: description, ...(clientId ? { client_id: clientId } : {}) },
+      'user-info refused',
+    )
+    if (!error) {
+      res.set('WWW-Authenticate', `Bearer realm="${deps.issuer}"`)
+      res.status(401).json({ error: 'invalid_token', error_description: description })
+      return
+    }
     res.set('WWW-Authenticate', `Bearer realm="${deps.issuer}", error="${error}", error_description="${description}"`)
     res.status(error === 'invalid_request' ? 400 : 401).json({ error, error_description: description })
   }
@@ -28,14 +39,19 @@ export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService;
     const fromBody = req.method === 'POST' && typeof req.body?.access_token === 'string' ? (req.body.access_token as string) : undefined
     if (fromHeader && fromBody) return invalid(res, 'invalid_request', 'access token given more than once')
     const value = fromHeader || fromBody
-    if (!value) return invalid(res, 'invalid_token', 'no access token')
+    if (!value) return invalid(res, undefined, 'no access token')
+    // find() checks the stored token's expiry; revoked tokens are gone from the store.
     const token = await provider.AccessToken.find(value)
     if (!token || !token.accountId || !token.clientId) return invalid(res, 'invalid_token', 'invalid or expired access token')
+    // A token issued for another resource server (RFC 8707) is not for the user-info URL.
+    if (token.aud !== undefined) return invalid(res, 'invalid_token', 'access token is not for the user-info URL', token.clientId)
     const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined
     const client = await provider.Client.find(token.clientId)
-    if (!grant || !client) return invalid(res, 'invalid_token', 'access token no longer valid')
+    if (!grant || !client || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
+      return invalid(res, 'invalid_token', 'access token no longer valid', token.clientId)
+    }
     const account = await deps.accounts.get(token.accountId).catch(() => null)
-    if (!account || account.status !== 'active') return invalid(res, 'invalid_token', 'account no longer active')
+    if (!account || account.status !== 'active') return invalid(res, 'invalid_token', 'account no longer active', token.clientId)
     const { mapping } = await deps.integrations.load(token.clientId)
     const document = scopeFilter(mapping.apply(account), token.scope)
     res.json({ ...document, sub: deps.door.subjectFor(client, token.accountId) })

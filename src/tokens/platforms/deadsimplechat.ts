@@ -1,25 +1,195 @@
 /**
  * @module tokens/platforms/deadsimplechat
  * Dead Simple Chat's "SSO using Auth Token": the server calls Create User once per account and
- * keeps the returned accessToken (../shared/platforms/deadsimplechat-sso-auth-token.txt).
+ * keeps the returned accessToken (../shared/platforms/deadsimplechat-sso-auth-token.txt, and the
+ * Create User reference it links to).
+ *
+ * Create User: `POST <api_base_url>/consumer/api/v1/user?auth=<private_key>`, JSON body — the
+ * mapped document (default `username`, `isModerator` from the rank, `externalUserId`) plus
+ * `chatRoom` when `room_id` is set — answered by `{"accessToken", "username", "userId"}`.
+ *
+ * The persistent session the doc describes: `accessToken` and `userId` are stored per account in
+ * the KV store (namespace `tokens:deadsimplechat:<integration>`, key = account id, no expiry) and
+ * handed out again on later logins. The user is created again when
+ * - there is none yet, or the stored one was made from another request (a changed username,
+ *   moderator flag, room or API base URL: a demoted moderator must not keep a moderator token);
+ * - the caller reports that the chat refused the stored token (`rejectedToken` equal to it; a
+ *   stale report for an already replaced token changes nothing).
+ * Concurrent first logins of one account in this process share one Create User call.
  */
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
+import type { Account, JsonObject } from '../../accounts/types.ts'
+import { ConfigInvalid, PlatformUnavailable, TokenInvalid } from '../../errors/index.ts'
+import type { LoadedIntegration } from '../../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { httpUrl } from '../../integrations/schemas.ts'
+import { tokenSheet } from '../connection.ts'
+import { requireText } from '../fields.ts'
+import { escapeHtml } from '../html.ts'
+import { apiKeySecret, browserSettings, printable } from '../settings.ts'
+import type { Inspected, IssueOptions, IssuedToken, TokenDeps } from '../types.ts'
 
+/** Create User's path under the API base URL. */
+export const CREATE_USER_PATH = '/consumer/api/v1/user'
+/** How long a Create User call may take before the door gives up (502). */
+export const CREATE_USER_TIMEOUT_MS = 10_000
+
+const settings = z.strictObject({
+  api_base_url: httpUrl.default('https://api.deadsimplechat.com'),
+  chat_room_url: httpUrl,
+  /**
+   * The chat room's id, sent as Create User's `chatRoom`: a moderator then moderates this room
+   * only. Without it, Dead Simple Chat makes a moderator "the moderator of all the chatRooms".
+   */
+  room_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the room id from the chat room URL').optional(),
+  ...browserSettings,
+})
+type Settings = z.infer<typeof settings>
+
+/** The `deadsimplechat` integration type: settings, secrets, default Create User body, connection sheet. */
 export const deadsimplechatType: IntegrationTypeDefinition = {
   type: 'deadsimplechat',
   description: 'Dead Simple Chat access token from its Create User API',
-  settings: z.strictObject({
-    api_base_url: httpUrl.default('https://api.deadsimplechat.com'),
-    chat_room_url: httpUrl,
-  }),
+  settings,
   // Create User API body (deadsimplechat-sso-auth-token.txt); moderators log in as moderators.
   defaultMapping: {
     username: 'username',
     isModerator: { path: 'rank', transforms: [{ map: { moderator: true, manager: true, owner: true }, fallback: false }] },
+    externalUserId: 'external_id',
   },
   secrets: {
-    private_key: { description: 'API Private Key from Dashboard → Developer', required: true },
+    private_key: { description: 'API Private Key from Dashboard → Developer', required: true, check: printable },
+    api_key: apiKeySecret,
   },
+  connection: (record, issuer) =>
+    tokenSheet(record, issuer, {
+      platform: 'Dead Simple Chat (SSO using Auth Token)',
+      paste_into_platform: [],
+      copy_from_platform: [{ setting: 'Dashboard → Developer → API Private Key', secret: 'private_key' }],
+      notes: [
+        'Nothing secret leaves the server: sso-bridge calls Create User with the private key and hands out only each member\'s accessToken.',
+        'Embed the "html" of a token (the chat room URL with accessToken=…); the same accessToken is reused on later logins.',
+        ...((record.settings as Settings).room_id ? [] : ['Set settings.room_id to make moderators moderators of this room only (otherwise of all rooms).']),
+      ],
+    }),
+}
+
+interface StoredUser {
+  accessToken: string
+  userId: string
+  /** Hash of the Create User request this user came from. */
+  request: string
+  external_id: string
+  created_at: string
+  [k: string]: unknown
+}
+
+const namespace = (integrationId: string) => `tokens:deadsimplechat:${integrationId}`
+const tokenIndex = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')
+const inFlight = new Map<string, Promise<StoredUser>>()
+
+/** The Create User body for an account. @throws {AccountIncomplete} no username */
+export function createUserBody(doc: JsonObject, integration: LoadedIntegration): JsonObject {
+  const s = integration.record.settings as Settings
+  doc.username = requireText(doc, 'username', integration.record.id)
+  doc.isModerator = doc.isModerator === true
+  if ('externalUserId' in doc && typeof doc.externalUserId !== 'string' && typeof doc.externalUserId !== 'number') delete doc.externalUserId
+  delete doc.chatRoom
+  if (s.room_id !== undefined) doc.chatRoom = s.room_id
+  return doc
+}
+
+/** `chat_room_url` with `accessToken=<token>` (step 4 of the doc). */
+export function chatRoomUrl(chatRoom: string, accessToken: string): string {
+  const u = new URL(chatRoom)
+  u.searchParams.set('accessToken', accessToken)
+  return u.href
+}
+
+/** The doc's embed code around a URL. */
+export const chatRoomHtml = (url: string): string => `<iframe src="${escapeHtml(url)}" width="100%" height="600px"></iframe>`
+
+/**
+ * Calls Create User.
+ * @throws {PlatformUnavailable} unreachable, timed out, not 2xx, or an answer without accessToken and userId
+ */
+async function createUser(s: Settings, privateKey: string, body: JsonObject, deps: TokenDeps): Promise<{ accessToken: string; userId: string }> {
+  const url = new URL(`${s.api_base_url.replace(/\/+$/, '')}${CREATE_USER_PATH}`)
+  url.searchParams.set('auth', privateKey)
+  let res: Response
+  try {
+    res = await deps.fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      redirect: 'error',
+      signal: AbortSignal.timeout(CREATE_USER_TIMEOUT_MS),
+    })
+  } catch (err) {
+    // The URL carries the private key: never put it (or fetch's message) in ours.
+    throw new PlatformUnavailable("Dead Simple Chat's Create User API could not be reached", { cause: err })
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {})
+    throw new PlatformUnavailable(`Dead Simple Chat's Create User API answered HTTP ${res.status}`)
+  }
+  let answer: unknown
+  try {
+    answer = await res.json()
+  } catch (err) {
+    throw new PlatformUnavailable("Dead Simple Chat's Create User API answered something other than JSON", { cause: err })
+  }
+  const { accessToken, userId } = (answer ?? {}) as { accessToken?: unknown; userId?: unknown }
+  if (typeof accessToken !== 'string' || !/^[\x21-\x7e]{1,8192}$/.test(accessToken) || typeof userId !== 'string' || userId === '' || userId.length > 256) {
+    throw new PlatformUnavailable("Dead Simple Chat's Create User API answered without an accessToken and userId")
+  }
+  return { accessToken, userId }
+}
+
+/**
+ * The member's accessToken: the stored one, or a new user's (see the module doc).
+ * @throws {AccountIncomplete} no username
+ * @throws {PlatformUnavailable} Create User failed (nothing is stored then)
+ */
+export async function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps, options: IssueOptions = {}): Promise<IssuedToken> {
+  const privateKey = integration.secret('private_key')
+  if (privateKey === undefined) {
+    throw new ConfigInvalid([{ path: `integrations.${integration.record.id}.secrets.private_key`, message: 'is not set where the server runs' }])
+  }
+  const s = integration.record.settings as Settings
+  const body = createUserBody(integration.mapping.apply(account), integration)
+  const request = createHash('sha256').update(JSON.stringify([s.api_base_url, body])).digest('base64url')
+  const ns = namespace(integration.record.id)
+
+  let user = (await deps.kv.kvGet(ns, account.id))?.value as StoredUser | undefined
+  const rejected = options.rejectedToken !== undefined && user?.accessToken === options.rejectedToken
+  if (!user || user.request !== request || rejected) {
+    const flight = `${integration.record.id}\u0000${account.id}`
+    let pending = inFlight.get(flight)
+    if (!pending) {
+      pending = (async () => {
+        const created = await createUser(s, privateKey, body, deps)
+        const stored: StoredUser = { ...created, request, external_id: account.external_id, created_at: new Date(deps.now()).toISOString() }
+        await deps.kv.kvSet(ns, account.id, stored, { indexes: { token: tokenIndex(created.accessToken) } })
+        return stored
+      })().finally(() => inFlight.delete(flight))
+      inFlight.set(flight, pending)
+    }
+    user = await pending
+  }
+  const url = chatRoomUrl(s.chat_room_url, user.accessToken)
+  return { token: user.accessToken, url, html: chatRoomHtml(url), expires_at: null }
+}
+
+/**
+ * Dead Simple Chat signs its tokens with its own key, so there is nothing to decrypt: inspect
+ * says which member a stored accessToken belongs to.
+ * @throws {TokenInvalid} not an accessToken this integration handed out (or since replaced)
+ */
+export async function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Promise<Inspected> {
+  const found = await deps.kv.kvFindBy(namespace(integration.record.id), 'token', tokenIndex(token.trim()))
+  const user = found?.entry.value as StoredUser | undefined
+  if (!user || user.accessToken !== token.trim()) throw new TokenInvalid()
+  return { payload: { userId: user.userId, external_id: user.external_id, created_at: user.created_at }, expires_at: null, expired: false }
 }

@@ -2,22 +2,53 @@
  * @module tokens/platforms/meltingspot-jwt
  * MeltingSpot's JWT SSO: HS256 token passed as `ms_token` to the spot's `/sso/jwt`
  * (../shared/platforms/meltingspot-jwt-sso.txt).
+ *
+ * Claims, in the doc's order: `sub`, `firstName`, `lastName`, `email` (all four required, each at
+ * most 255 characters, the email a valid address), then `title` (cut to 255 characters),
+ * `avatarUrl` (only an http(s) URL of at most 255 characters), `lang` (only `en`, `fr` or `de`)
+ * and `timezone` (only an IANA name) — an unusable optional value is left out so MeltingSpot's
+ * default applies — then `iat` and `exp` = iat + `token_ttl` (default 60 s, as the doc
+ * recommends).
+ *
+ * Both documented flows end at the configured spot's `/spot/<id>/sso/jwt?ms_token=…` on the
+ * configured host, and nowhere else (see {@link spotRedirect}).
  */
 import { z } from 'zod'
+import type { Account } from '../../accounts/types.ts'
+import { ValidationFailed } from '../../errors/index.ts'
+import type { LoadedIntegration } from '../../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { httpUrl, lifetime } from '../../integrations/schemas.ts'
+import { truncateCodePoints } from '../../mapping/index.ts'
+import { tokenSheet } from '../connection.ts'
+import { characters, isHttpUrl, optionalText, requireEmail, requireText, secondsToIso } from '../fields.ts'
+import { inspectJwt } from '../inspect.ts'
+import { signHs256 } from '../jwt.ts'
+import { TOKEN_ROUTES } from '../routes.ts'
+import { apiKeySecret, browserSettings, hs256Secret } from '../settings.ts'
+import type { Inspected, IssueOptions, IssuedToken, TokenDeps } from '../types.ts'
 
+/** "It should be 255 characters or less" (sub, firstName, lastName, email). */
+export const MAX_STRING = 255
+/** The locales MeltingSpot supports; any other `lang` is left out (it then defaults to en). */
+export const LANGS: ReadonlySet<string> = new Set(['en', 'fr', 'de'])
+
+const settings = z.strictObject({
+  /** Base URL of the MeltingSpot app hosting the spot (its host is the only redirect target). */
+  spot_base_url: httpUrl,
+  /** The string after `spot/` in the spot's URL. */
+  spot_id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be the spot id from the spot URL'),
+  /** The doc recommends 60 seconds. */
+  token_ttl: lifetime(60, 3600),
+  ...browserSettings,
+})
+type Settings = z.infer<typeof settings>
+
+/** The `meltingspot-jwt` integration type: settings, secrets, default claims, connection sheet. */
 export const meltingspotJwtType: IntegrationTypeDefinition = {
   type: 'meltingspot-jwt',
   description: 'MeltingSpot community JWT SSO (HS256, redirect to /sso/jwt)',
-  settings: z.strictObject({
-    /** Base URL of the MeltingSpot app hosting the spot (its host is the only redirect target). */
-    spot_base_url: httpUrl,
-    /** The string after `spot/` in the spot's URL. */
-    spot_id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be the spot id from the spot URL'),
-    /** The doc recommends 60 seconds. */
-    token_ttl: lifetime(60, 3600),
-  }),
+  settings,
   // Payload fields of meltingspot-jwt-sso.txt; lang only where MeltingSpot has the locale.
   defaultMapping: {
     sub: 'external_id',
@@ -30,6 +61,136 @@ export const meltingspotJwtType: IntegrationTypeDefinition = {
     timezone: 'timezone',
   },
   secrets: {
-    jwt_secret: { description: "private key copied from the spot's SSO settings", required: true },
+    jwt_secret: { description: "private key copied from the spot's SSO settings", required: true, check: hs256Secret },
+    api_key: apiKeySecret,
   },
+  connection: (record, issuer) => {
+    const s = record.settings as Settings
+    const authorize = `${issuer}${TOKEN_ROUTES.redirect(record.id)}`
+    return tokenSheet(record, issuer, {
+      platform: 'MeltingSpot',
+      paste_into_platform: [{ setting: 'Spot settings → SSO → Authorisation URL', value: authorize }],
+      copy_from_platform: [{ setting: 'Spot settings → SSO → private key', secret: 'jwt_secret' }],
+      notes: [
+        `From the site (flow a): link members to ${authorize} (add ?referrerUrl=/spot/${s.spot_id}/… to land on a page of the spot).`,
+        `From the spot (flow b): MeltingSpot sends members to the same URL with redirectUrl; only ${spotOrigin(s)}/spot/${s.spot_id}/sso/jwt is accepted.`,
+        'Both need the member signed in to sso-bridge (the shared bridge session); turn SSO on in the spot once this works.',
+      ],
+    })
+  },
+}
+
+const spotOrigin = (s: Settings) => new URL(s.spot_base_url).origin
+
+function refuse(path: string, message: string): never {
+  throw new ValidationFailed([{ path, message }])
+}
+
+/**
+ * Checks a `referrerUrl`: a path of this spot on MeltingSpot's host, nothing else. Refused: an
+ * absolute or protocol-relative URL (`https://…`, `//evil`), `javascript:` and any other scheme,
+ * backslashes, whitespace and control characters, another spot's path, dot segments or encoded
+ * slashes, dots and backslashes that could climb out of the spot's path once decoded.
+ * @throws {ValidationFailed} at `referrerUrl`
+ */
+export function checkReferrerUrl(value: string, spotId: string): string {
+  const message = `must be a path of this spot, such as /spot/${spotId}/lives`
+  if (value.length > 2048 || !value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u0020\u007f]/.test(value) || /%(2f|5c|2e)/i.test(value)) refuse('referrerUrl', message)
+  const base = 'https://spot.invalid'
+  const u = new URL(value, base)
+  const prefix = `/spot/${spotId}`
+  if (u.origin !== base || !(u.pathname === prefix || u.pathname.startsWith(`${prefix}/`))) refuse('referrerUrl', message)
+  // Anything the URL parser rewrote (dot segments, encodings) is refused rather than trusted.
+  if (`${u.pathname}${u.search}${u.hash}` !== value) refuse('referrerUrl', message)
+  return value
+}
+
+/**
+ * Where a member is sent with the token: always built from the configured host and spot id,
+ * `<origin>/spot/<id>/sso/jwt`, with a checked `referrerUrl`.
+ *
+ * - `redirectUrl` (flow b, sent by the spot): accepted only if it is exactly that URL — same
+ *   scheme, host and port, path `/spot/<id>/sso/jwt`, no credentials or fragment. Its own
+ *   `referrerUrl` parameter is checked and kept; other parameters are dropped.
+ * - `referrerUrl` (flow a, from the site's link): used when `redirectUrl` carries none.
+ * @throws {ValidationFailed} at `redirectUrl` or `referrerUrl`
+ */
+export function spotRedirect(s: Settings, options: Pick<IssueOptions, 'redirectUrl' | 'referrerUrl'> = {}): URL {
+  const base = new URL(s.spot_base_url)
+  const path = `/spot/${s.spot_id}/sso/jwt`
+  const target = new URL(path, base.origin)
+  let referrer = options.referrerUrl
+  if (options.redirectUrl !== undefined) {
+    const raw = options.redirectUrl
+    const message = `must be this spot's SSO URL, ${target.href}`
+    if (raw.length > 4096 || /[\\\u0000-\u0020\u007f]/.test(raw) || !URL.canParse(raw)) refuse('redirectUrl', message)
+    const u = new URL(raw)
+    if (u.protocol !== base.protocol || u.host !== base.host || u.username !== '' || u.password !== '' || u.pathname !== path || u.hash !== '') refuse('redirectUrl', message)
+    const inner = u.searchParams.getAll('referrerUrl')
+    if (inner.length > 1) refuse('redirectUrl', 'must carry at most one referrerUrl')
+    if (inner[0] !== undefined) referrer = inner[0]
+  }
+  if (referrer !== undefined && referrer !== '') target.searchParams.set('referrerUrl', checkReferrerUrl(referrer, s.spot_id))
+  return target
+}
+
+// ICU accepts some names IANA spells otherwise; require the IANA shape too (as accounts/input does).
+const IANA_SHAPE = /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
+const zones = new Map<string, boolean>()
+/** An IANA time zone name Intl can use (MeltingSpot's `timezone`). */
+export function isTimeZone(name: string): boolean {
+  let ok = zones.get(name)
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: name })
+      ok = IANA_SHAPE.test(name)
+    } catch {
+      ok = false
+    }
+    if (zones.size < 2000) zones.set(name, ok)
+  }
+  return ok
+}
+
+/**
+ * Issues a MeltingSpot token for `account`; `url` is the spot's `/sso/jwt?ms_token=…` (with the
+ * checked redirect options).
+ * @throws {ValidationFailed} a refused redirectUrl or referrerUrl (checked before anything is signed)
+ * @throws {AccountIncomplete} sub, firstName, lastName or email missing or unusable
+ */
+export function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps, options: IssueOptions = {}): IssuedToken {
+  const key = deps.keys.require(integration, 'jwt_secret')
+  const s = integration.record.settings as Settings
+  const target = spotRedirect(s, options)
+  const id = integration.record.id
+  const claims = integration.mapping.apply(account)
+  claims.sub = requireText(claims, 'sub', id, MAX_STRING)
+  claims.firstName = requireText(claims, 'firstName', id, MAX_STRING)
+  claims.lastName = requireText(claims, 'lastName', id, MAX_STRING)
+  claims.email = requireEmail(claims, 'email', id, MAX_STRING)
+  const title = optionalText(claims, 'title')
+  if (title === undefined) delete claims.title
+  else claims.title = truncateCodePoints(title, MAX_STRING)
+  const avatar = optionalText(claims, 'avatarUrl')
+  if (avatar === undefined || characters(avatar) > MAX_STRING || !isHttpUrl(avatar)) delete claims.avatarUrl
+  if (!(typeof claims.lang === 'string' && LANGS.has(claims.lang))) delete claims.lang
+  if (!(typeof claims.timezone === 'string' && isTimeZone(claims.timezone))) delete claims.timezone
+  delete claims.iat
+  delete claims.exp
+  const iat = Math.floor(deps.now() / 1000)
+  claims.iat = iat
+  claims.exp = iat + s.token_ttl
+  const token = signHs256(key, claims)
+  target.searchParams.set('ms_token', token)
+  return { token, url: target.href, html: null, expires_at: secondsToIso(claims.exp) }
+}
+
+/** Flows (a) and (b) both redirect; the options are checked before anything is signed. @throws {ValidationFailed} */
+export function redirectCheck(integration: LoadedIntegration, options: IssueOptions): void {
+  spotRedirect(integration.record.settings as Settings, options)
+}
+
+/** @throws {TokenInvalid} */
+export function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected {
+  return inspectJwt(token, integration, deps, 'jwt_secret')
 }

@@ -1,0 +1,45 @@
+/**
+ * @module cli/tokens
+ * `sso-bridge token <integration> <external_id>`: issues the platform token an integration gives
+ * an account — `{token, url, html, expires_at}`, as `POST /api/v1/integrations/{id}/tokens` does.
+ * `sso-bridge inspect <integration> <token|->`: decrypts a zero-click token or verifies a JWT
+ * with the integration's secret and shows its JSON and expiry (Minnit's "enter an encrypted
+ * ssotoken and retrieve the decrypted output"); any failure is one opaque `token_invalid`.
+ */
+import type { Command } from 'commander'
+import { createTokenService, type IssueOptions } from '../tokens/index.ts'
+import type { CliContext } from './context.ts'
+import { printJson, readAll, type CliIo } from './io.ts'
+
+/** Adds `token` and `inspect` to the program. */
+export function registerTokens(program: Command, ctx: CliContext, io: CliIo): void {
+  const service = async () => {
+    const { accounts, integrations, store } = await ctx.services()
+    return createTokenService({ accounts, integrations, kv: store })
+  }
+
+  program
+    .command('token')
+    .description("issue an integration's platform token for one account (Minnit ssotoken, JWT, Dead Simple Chat accessToken)")
+    .argument('<integration>', 'integration id')
+    .argument('<external_id>', "the account's external_id")
+    .option('--referrer-url <path>', 'MeltingSpot: the page of the spot to land on (/spot/<id>/…)')
+    .option('--rejected-token <token>', 'Dead Simple Chat: an accessToken the chat refused, to replace')
+    .action(async (integration: string, externalId: string, opts: { referrerUrl?: string; rejectedToken?: string }) => {
+      const options: IssueOptions = {}
+      if (opts.referrerUrl !== undefined) options.referrerUrl = opts.referrerUrl
+      if (opts.rejectedToken !== undefined) options.rejectedToken = opts.rejectedToken
+      printJson(io, await (await service()).issue(integration, externalId, options))
+    })
+
+  program
+    .command('inspect')
+    .description("decrypt or verify a token with the integration's secret: its JSON and expiry")
+    .argument('<integration>', 'integration id')
+    // Tokens in argv end up in `ps` and shell history; "-" reads it from stdin instead.
+    .argument('<token>', 'the token, or "-" to read it from stdin')
+    .action(async (integration: string, token: string) => {
+      const text = token === '-' ? (await readAll(io.stdin)).trim() : token
+      printJson(io, await (await service()).inspect(integration, text))
+    })
+}

@@ -1,0 +1,145 @@
+/**
+ * @module http/routes/login
+ * The standalone sign-in for doors that are not OIDC (the SAML door first): `GET/POST
+ * /login?return_to=/saml/continue/<id>`. Same view, CSRF, throttle, passport and bridge
+ * session as the OIDC interaction (`passwordSignIn` below is the shared part).
+ *
+ * - `return_to` is a same-origin path only (`/x…`, never `//host`, `/\host`, a scheme or a
+ *   control character): anything else is refused, so the page is no open redirect.
+ * - A live bridge session skips the form (`GET` redirects straight to `return_to`).
+ * - "Cancel" returns to `return_to` with `cancel=1`, for the door to tell its platform.
+ */
+import { urlencoded, Router, type NextFunction, type Request, type Response } from 'express'
+import type { Account } from '../../accounts/types.ts'
+import type { AccountService } from '../../accounts/service.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { SessionManager } from '../../login/session.ts'
+import type { LoginThrottle } from '../../login/throttle.ts'
+import { SESSION_COOKIE } from '../../oidc/provider.ts'
+import { readCookie, setCookie } from '../cookies.ts'
+import { checkCsrf, csrfToken } from '../csrf.ts'
+import { HttpError } from '../errors.ts'
+import type { createPassport } from '../passport.ts'
+import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
+
+export interface SignInDeps {
+  accounts: AccountService
+  sessions: SessionManager
+  throttle: LoginThrottle
+  passport: ReturnType<typeof createPassport>
+  secure: boolean
+  log: Logger
+}
+
+export type SignInResult =
+  | { ok: true; account: Account; authTime: number }
+  | { ok: false; status: number; message: string; username: string; retryAfter?: number }
+
+/**
+ * One password sign-in: throttle (per IP and account), passport-local, then a new bridge
+ * session id set as the cookie (session fixation). Failures are logged with a code.
+ */
+export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, next: NextFunction): Promise<SignInResult> {
+  const { throttle, sessions, secure, log } = deps
+  const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
+  const keys = { ip: req.ip ?? 'unknown', account: username.trim().toLowerCase() }
+  return new Promise<SignInResult>((resolve, reject) => {
+    throttle.check(keys).then((gate) => {
+      if (!gate.allowed) {
+        log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path }, 'sign-in throttled')
+        res.set('Retry-After', String(gate.retryAfter))
+        return resolve({ ok: false, status: 429, username, retryAfter: gate.retryAfter, message: `Too many attempts. Try again in ${Math.ceil(gate.retryAfter / 60)} minute(s).` })
+      }
+      deps.passport.authenticate('local', { session: false }, (err: unknown, account: Account | false, info: { message?: string } | undefined) => {
+        ;(async () => {
+          if (err) throw err
+          if (!account) {
+            await throttle.fail(keys)
+            const disabled = info?.message === 'account_disabled'
+            log.info({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path }, 'sign-in refused')
+            return resolve({ ok: false, status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
+          }
+          await throttle.succeed(keys)
+          const authTime = Math.floor(Date.now() / 1000)
+          const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['pwd'] }, readCookie(req, SESSION_COOKIE))
+          setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+          resolve({ ok: true, account, authTime })
+        })().catch(reject)
+      })(req, res, next)
+    }, reject)
+  })
+}
+
+/** `return_to` if it is a path on this server, else null. */
+export function safeReturnTo(value: unknown, issuer: string): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) return null
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\u0000-\u001F\u007F\\]/.test(value)) return null
+  try {
+    const base = new URL(issuer)
+    const target = new URL(value, base)
+    return target.origin === base.origin ? `${target.pathname}${target.search}` : null
+  } catch {
+    return null
+  }
+}
+
+export interface LoginRouteDeps extends SignInDeps {
+  site: SiteLook
+  issuer: string
+}
+
+function noStore(_req: Request, res: Response, next: () => void) {
+  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+  next()
+}
+
+export function loginRouter(deps: LoginRouteDeps): Router {
+  const { sessions, accounts, site, secure, issuer } = deps
+  const router = Router()
+  const form = urlencoded({ extended: false, limit: '16kb' })
+
+  function returnTo(req: Request): string {
+    const target = safeReturnTo(req.query.return_to, issuer)
+    if (!target) throw Object.assign(new HttpError(400, 'invalid_return_to', 'return_to must be a path on this server'), { code: 'ERR_LOGIN_RETURN_TO' })
+    return target
+  }
+
+  function render(req: Request, res: Response, target: string, opts: { message?: string; username?: string; status?: number } = {}) {
+    const q = `?return_to=${encodeURIComponent(target)}`
+    res.status(opts.status ?? 200).type('html').send(
+      page('login', 'Sign in', site, {
+        client: site.name,
+        action: `/login${q}`,
+        abort: `/login/cancel${q}`,
+        csrf: csrfToken(req, res, secure),
+        username: opts.username ?? '',
+        message: opts.message ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`) : '',
+      }),
+    )
+  }
+
+  router.get('/login', noStore, async (req, res) => {
+    const target = returnTo(req)
+    const session = await sessions.get(readCookie(req, SESSION_COOKIE))
+    const account = session ? await accounts.getById(session.account_id) : null
+    // `force=1`: the door needs a fresh sign-in (SAML ForceAuthn) even with a live session.
+    if (session && account?.status === 'active' && req.query.force !== '1') return res.redirect(303, target)
+    render(req, res, target)
+  })
+
+  router.post('/login', noStore, form, async (req, res, next) => {
+    const target = returnTo(req)
+    checkCsrf(req)
+    const result = await passwordSignIn(deps, req, res, next)
+    if (!result.ok) return render(req, res, target, { status: result.status, username: result.username, message: result.message })
+    res.redirect(303, target)
+  })
+
+  router.post('/login/cancel', noStore, form, (req, res) => {
+    const target = returnTo(req)
+    checkCsrf(req)
+    res.redirect(303, `${target}${target.includes('?') ? '&' : '?'}cancel=1`)
+  })
+
+  return router
+}

@@ -1,0 +1,357 @@
+/**
+ * @module saml/idp
+ * The SAML 2.0 identity provider: samlify entities for metadata and for verifying inbound
+ * request signatures, our own guards around them (xml-guard.ts), and the canonical writer
+ * (response.ts) for what goes out.
+ *
+ * Rules for an inbound AuthnRequest / LogoutRequest (saml-core §3.4.1, §3.7.1, saml-profiles §4.1.4):
+ * - size, base64, bounded inflate and no DTD are checked before any XML parser runs;
+ * - the Issuer must be the entity_id of a `saml` integration (unknown SP: refused);
+ * - a signature is verified (by samlify, over the octet string or the enveloped signature)
+ *   whenever the SP requires one, and whenever one is present and the SP has a certificate;
+ * - Destination, when given, must be our endpoint;
+ * - IssueInstant within ± skew (default 3 min);
+ * - the ACS comes from the registration: an AssertionConsumerServiceURL not registered for the
+ *   SP, or an index out of range, is refused (never used as given);
+ * - each request ID is accepted once per SP (replay cache in the KV, `kvSetIfAbsent`).
+ */
+import { createHmac } from 'node:crypto'
+import samlify from 'samlify'
+import type { Account } from '../accounts/types.ts'
+import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
+import type { KeyMaterial } from '../keys/index.ts'
+import { listPaths } from '../mapping/index.ts'
+import type { KvStore } from '../store/ports.ts'
+import { SamlRequestInvalid } from './errors.ts'
+import { SAML_ROUTES } from './routes.ts'
+import { buildErrorResponse, buildLoginResponse, buildLogoutResponse, NAME_ID_FORMAT, type SamlAttribute } from './response.ts'
+import { signingKey, type SigningKey } from './signer.ts'
+import { decodePostMessage, inflateMessage, LIMITS, parseSamlXml, samlSchemaValidator, type XElement } from './xml-guard.ts'
+import type { SamlSpSettings } from './sp-settings.ts'
+
+samlify.setSchemaValidator(samlSchemaValidator)
+
+export { SAML_ROUTES }
+
+const BINDING = {
+  post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
+  redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
+} as const
+
+export type Binding = 'post' | 'redirect'
+
+/** The raw parts of a message as they arrived. */
+export interface InboundMessage {
+  binding: Binding
+  /** SAMLRequest (base64; deflated for redirect). */
+  message: unknown
+  relayState?: unknown
+  /** Redirect binding: the raw query string (for the signature's octet string). */
+  rawQuery?: string
+  sigAlg?: unknown
+  signature?: unknown
+}
+
+export interface VerifiedAuthnRequest {
+  integrationId: string
+  requestId: string
+  acsUrl: string
+  relayState: string | undefined
+  forceAuthn: boolean
+  isPassive: boolean
+}
+
+export interface VerifiedLogoutRequest {
+  integrationId: string
+  requestId: string
+  nameId: string | undefined
+  sloUrl: string
+  relayState: string | undefined
+}
+
+export interface SamlIdpOptions {
+  issuer: string
+  keys: KeyMaterial
+  kv: KvStore
+  integrations: IntegrationService
+  /** Accepted IssueInstant skew, ms (default 3 min). */
+  skewMs?: number
+  /** Lifetime of an issued Assertion, ms (default 5 min). */
+  assertionLifetimeMs?: number
+  /** Keys the persistent NameID (pseudonymous per SP); never sent anywhere. */
+  pairwiseSecret: string
+}
+
+const REPLAY_NAMESPACE = 'saml:request-id'
+
+/** Gets `RelayState` as a string within the limit. @throws {SamlRequestInvalid} */
+export function relayStateOf(value: unknown, maxBytes = LIMITS.relayStateBytes): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (typeof value !== 'string') throw new SamlRequestInvalid('ERR_SAML_RELAY_STATE', 'RelayState must be one string')
+  if (Buffer.byteLength(value) > maxBytes) throw new SamlRequestInvalid('ERR_SAML_RELAY_STATE', `RelayState is longer than ${maxBytes} bytes`)
+  return value
+}
+
+const child = (node: XElement, ns: string, name: string): XElement | undefined => node.children.find((c) => c.ns === ns && c.name === name)
+const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion'
+
+export function createSamlIdp(opts: SamlIdpOptions) {
+  const skewMs = opts.skewMs ?? 3 * 60_000
+  const entityId = `${opts.issuer}${SAML_ROUTES.metadata}`
+  const url = (path: string) => `${opts.issuer}${path}`
+  const key: SigningKey = signingKey(opts.keys.saml.current.privateKeyPem, opts.keys.saml.current.certificatePem)
+  const certificates = [opts.keys.saml.current, ...opts.keys.saml.previous].map((k) => k.certificatePem)
+
+  const idpSettings = {
+    entityID: entityId,
+    signingCert: certificates,
+    singleSignOnService: [
+      { Binding: BINDING.redirect, Location: url(SAML_ROUTES.sso) },
+      { Binding: BINDING.post, Location: url(SAML_ROUTES.sso) },
+    ],
+    singleLogoutService: [
+      { Binding: BINDING.redirect, Location: url(SAML_ROUTES.slo) },
+      { Binding: BINDING.post, Location: url(SAML_ROUTES.slo) },
+    ],
+    nameIDFormat: Object.values(NAME_ID_FORMAT),
+    messageSigningOrder: 'sign-then-encrypt' as const,
+  }
+  // Two verifiers: samlify decides per IdP whether AuthnRequests must carry a signature; we decide per SP.
+  const verifying = samlify.IdentityProvider({ ...idpSettings, wantAuthnRequestsSigned: true, wantLogoutRequestSigned: true })
+  const lenient = samlify.IdentityProvider({ ...idpSettings, wantAuthnRequestsSigned: false, wantLogoutRequestSigned: false })
+  const metadataXml = lenient.getMetadata()
+
+  const spCache = new Map<string, { version: string; entity: ReturnType<typeof samlify.ServiceProvider> }>()
+  function spEntity(loaded: LoadedIntegration): ReturnType<typeof samlify.ServiceProvider> {
+    const s = loaded.record.settings as unknown as SamlSpSettings
+    const cached = spCache.get(loaded.record.id)
+    if (cached?.version === loaded.record.updated_at) return cached.entity
+    const entity = samlify.ServiceProvider({
+      entityID: s.entity_id,
+      assertionConsumerService: s.acs_urls.map((a) => ({ Binding: a.binding === 'HTTP-POST' ? BINDING.post : BINDING.redirect, Location: a.url })),
+      ...(s.slo_url ? { singleLogoutService: [{ Binding: BINDING.post, Location: s.slo_url }] } : {}),
+      ...(s.signing_certificate ? { signingCert: s.signing_certificate } : {}),
+      authnRequestsSigned: s.require_signed_requests,
+    })
+    spCache.set(loaded.record.id, { version: loaded.record.updated_at, entity })
+    return entity
+  }
+
+  /** The `saml` integration whose entity_id is `entityIdOf`. @throws {SamlRequestInvalid} ERR_SAML_UNKNOWN_SP */
+  async function findSp(spEntityId: string): Promise<LoadedIntegration> {
+    const match = (await opts.integrations.list()).find((i) => i.type === 'saml' && (i.settings as { entity_id?: string }).entity_id === spEntityId)
+    if (!match) throw new SamlRequestInvalid('ERR_SAML_UNKNOWN_SP', 'the service provider is not registered here')
+    return opts.integrations.load(match.id)
+  }
+
+  function decode(msg: InboundMessage): { xml: string; root: XElement } {
+    return parseSamlXml(msg.binding === 'redirect' ? inflateMessage(msg.message) : decodePostMessage(msg.message))
+  }
+
+  /** samlify's signature check, with our decision whether one is needed. */
+  async function verifySignature(msg: InboundMessage, loaded: LoadedIntegration, xml: string, kind: 'login' | 'logout'): Promise<void> {
+    const s = loaded.record.settings as unknown as SamlSpSettings
+    const present = msg.binding === 'redirect' ? msg.signature !== undefined : /<(\w+:)?Signature[\s>]/.test(xml)
+    const required = s.require_signed_requests
+    if (!required && !present) return
+    if (!s.signing_certificate) {
+      if (required) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the service provider has no signing certificate registered')
+      return
+    }
+    if (required && !present) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request must be signed')
+    const sp = spEntity(loaded)
+    const param = 'SAMLRequest'
+    let req: Record<string, unknown>
+    if (msg.binding === 'redirect') {
+      const raw = new Map<string, string>()
+      for (const part of (msg.rawQuery ?? '').split('&')) {
+        const i = part.indexOf('=')
+        if (i > 0) raw.set(part.slice(0, i), part.slice(i + 1))
+      }
+      // saml-bindings §3.4.4.1: the octet string is the parameters exactly as sent, in this order.
+      const octetString = ['SAMLRequest', 'RelayState', 'SigAlg'].filter((n) => raw.has(n)).map((n) => `${n}=${raw.get(n)}`).join('&')
+      req = { query: { [param]: msg.message, ...(msg.relayState ? { RelayState: msg.relayState } : {}), SigAlg: msg.sigAlg, Signature: msg.signature }, octetString }
+    } else {
+      // The XML we already decoded (and, for a deflating SP, inflated within bounds): samlify reads it as sent.
+      req = { body: { [param]: Buffer.from(xml).toString('base64') } }
+    }
+    try {
+      if (kind === 'login') await verifying.parseLoginRequest(sp, msg.binding, req as never)
+      else await verifying.parseLogoutRequest(sp, msg.binding, req as never)
+    } catch (err) {
+      throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request signature is missing or invalid', { cause: err })
+    }
+  }
+
+  function checkCommon(root: XElement, endpoint: string): { requestId: string; issuer: string } {
+    const requestId = root.attrs.ID
+    const issuer = child(root, ASSERTION_NS, 'Issuer')?.text.trim()
+    if (!requestId || !issuer || root.attrs.Version !== '2.0') throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request lacks an ID, Issuer or Version 2.0')
+    if (root.attrs.Destination !== undefined && root.attrs.Destination !== url(endpoint)) {
+      throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request was meant for another endpoint (Destination)')
+    }
+    return { requestId, issuer }
+  }
+
+  function checkInstant(root: XElement, now: number): void {
+    const at = Date.parse(root.attrs.IssueInstant ?? '')
+    if (!Number.isFinite(at)) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request has no valid IssueInstant')
+    if (Math.abs(now - at) > skewMs) throw new SamlRequestInvalid('ERR_SAML_STALE', 'the request was issued too long ago or in the future (check the clocks)')
+  }
+
+  async function once(integrationId: string, requestId: string): Promise<void> {
+    if (requestId.length > 256) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request ID is too long')
+    if (!(await opts.kv.kvSetIfAbsent(REPLAY_NAMESPACE, `${integrationId}:${requestId}`, {}, { ttlMs: 2 * skewMs + 60_000 }))) {
+      throw new SamlRequestInvalid('ERR_SAML_REPLAYED', 'this request was already used')
+    }
+  }
+
+  /** The POST ACS for a request: registered only. @throws {SamlRequestInvalid} ERR_SAML_ACS_NOT_REGISTERED */
+  function chooseAcs(s: SamlSpSettings, root: XElement): string {
+    const post = s.acs_urls.filter((a) => a.binding === 'HTTP-POST')
+    const asked = root.attrs.AssertionConsumerServiceURL
+    const index = root.attrs.AssertionConsumerServiceIndex
+    if (root.attrs.ProtocolBinding !== undefined && root.attrs.ProtocolBinding !== BINDING.post) {
+      throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'only the HTTP-POST binding is offered for responses')
+    }
+    if (asked !== undefined) {
+      if (!post.some((a) => a.url === asked)) throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the AssertionConsumerServiceURL is not registered for this service provider')
+      return asked
+    }
+    if (index !== undefined) {
+      const a = /^\d{1,3}$/.test(index) ? s.acs_urls[Number(index)] : undefined
+      if (!a || a.binding !== 'HTTP-POST') throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the AssertionConsumerServiceIndex is not a registered HTTP-POST ACS')
+      return a.url
+    }
+    const first = post[0]
+    if (!first) throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the service provider has no HTTP-POST ACS registered')
+    return first.url
+  }
+
+  function nameIdOf(loaded: LoadedIntegration, account: Account): string {
+    const s = loaded.record.settings as unknown as SamlSpSettings
+    switch (s.name_id_format) {
+      case 'persistent':
+        return createHmac('sha256', opts.pairwiseSecret).update(`saml-nameid\0${s.entity_id}\0${account.id}`).digest('base64url')
+      case 'emailAddress':
+        if (!account.email) throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'this account has no email address, which the service provider needs')
+        return account.email
+      case 'unspecified':
+        return account.username ?? account.external_id
+    }
+  }
+
+  /** The mapped document as SAML attributes: one per leaf path; arrays become multi-valued. */
+  function attributesOf(loaded: LoadedIntegration, account: Account): SamlAttribute[] {
+    const doc = loaded.mapping.apply(account)
+    const out: SamlAttribute[] = []
+    for (const [name, value] of Object.entries(doc)) {
+      if (value === null || value === undefined) continue
+      if (Array.isArray(value)) {
+        const values = value.filter((v) => v !== null && typeof v !== 'object').map(String)
+        if (values.length > 0) out.push({ name, values })
+      } else if (typeof value === 'object') {
+        for (const p of listPaths(value)) if (p.value !== null && typeof p.value !== 'object') out.push({ name: `${name}.${p.path}`, values: [String(p.value)] })
+      } else {
+        out.push({ name, values: [String(value)] })
+      }
+    }
+    return out
+  }
+
+  return {
+    entityId,
+    signingKey: key,
+    metadata: () => metadataXml,
+    url,
+
+    /**
+     * Everything about an AuthnRequest except who signs in.
+     * @throws {SamlRequestInvalid} with `integrationId`/`acsUrl` attached when a SAML error Response can go back
+     */
+    async verifyAuthnRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedAuthnRequest> {
+      const relayState = relayStateOf(msg.relayState)
+      const { xml, root } = decode(msg)
+      if (root.name !== 'AuthnRequest') throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the message is not an AuthnRequest')
+      const { requestId, issuer } = checkCommon(root, SAML_ROUTES.sso)
+      const loaded = await findSp(issuer)
+      const s = loaded.record.settings as unknown as SamlSpSettings
+      const acsUrl = chooseAcs(s, root)
+      await verifySignature(msg, loaded, xml, 'login')
+      try {
+        checkInstant(root, now)
+        await once(loaded.record.id, requestId)
+      } catch (err) {
+        // The SP and its ACS are known: the protocol's answer is an error Response (Requester).
+        throw Object.assign(err as SamlRequestInvalid, { reply: { integrationId: loaded.record.id, acsUrl, requestId, relayState } })
+      }
+      return { integrationId: loaded.record.id, requestId, acsUrl, relayState, forceAuthn: root.attrs.ForceAuthn === 'true' || root.attrs.ForceAuthn === '1', isPassive: root.attrs.IsPassive === 'true' || root.attrs.IsPassive === '1' }
+    },
+
+    /** @throws {SamlRequestInvalid} */
+    async verifyLogoutRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedLogoutRequest> {
+      const relayState = relayStateOf(msg.relayState)
+      const { xml, root } = decode(msg)
+      if (root.name !== 'LogoutRequest') throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'only LogoutRequests are accepted here')
+      const { requestId, issuer } = checkCommon(root, SAML_ROUTES.slo)
+      const loaded = await findSp(issuer)
+      const s = loaded.record.settings as unknown as SamlSpSettings
+      if (!s.slo_url) throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'the service provider has no SLO URL registered')
+      await verifySignature(msg, loaded, xml, 'logout')
+      checkInstant(root, now)
+      await once(loaded.record.id, requestId)
+      return { integrationId: loaded.record.id, requestId, nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(), sloUrl: s.slo_url, relayState }
+    },
+
+    /** The signed login Response (XML) for `account`. `inResponseTo` absent: IdP-initiated. */
+    async loginResponse(a: { integrationId: string; acsUrl?: string; inResponseTo?: string; account: Account; authTime: number; sessionIndex: string; now?: number }): Promise<{ xml: string; acsUrl: string }> {
+      const loaded = await opts.integrations.load(a.integrationId)
+      const s = loaded.record.settings as unknown as SamlSpSettings
+      const acsUrl = a.acsUrl ?? s.acs_urls.find((x) => x.binding === 'HTTP-POST')?.url
+      if (!acsUrl) throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the service provider has no HTTP-POST ACS registered')
+      const xml = await buildLoginResponse(
+        {
+          idpEntityId: entityId,
+          spEntityId: s.entity_id,
+          acsUrl,
+          inResponseTo: a.inResponseTo,
+          nameId: nameIdOf(loaded, a.account),
+          nameIdFormat: s.name_id_format,
+          authnInstant: a.authTime * 1000,
+          sessionIndex: a.sessionIndex,
+          attributes: attributesOf(loaded, a.account),
+          attributeNameFormat: s.attribute_name_format,
+          signAssertion: s.sign_assertion,
+          signResponse: s.sign_response,
+          encryptionCertificate: s.encryption_certificate,
+          ...(opts.assertionLifetimeMs ? { lifetimeMs: opts.assertionLifetimeMs } : {}),
+          ...(a.now ? { now: a.now } : {}),
+        },
+        key,
+      )
+      return { xml, acsUrl }
+    },
+
+    /** A `saml` integration by id, or null (absent or another type). */
+    async loadSp(integrationId: string): Promise<LoadedIntegration | null> {
+      try {
+        const loaded = await opts.integrations.load(integrationId)
+        return loaded.record.type === 'saml' ? loaded : null
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return null
+        throw err
+      }
+    },
+
+    errorResponse(a: { acsUrl: string; inResponseTo?: string; message: string }): string {
+      return buildErrorResponse({ idpEntityId: entityId, acsUrl: a.acsUrl, inResponseTo: a.inResponseTo, status: 'requester', subStatus: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied', message: a.message }, key)
+    },
+
+    logoutResponse(a: { destination: string; inResponseTo: string }): string {
+      return buildLogoutResponse({ idpEntityId: entityId, destination: a.destination, inResponseTo: a.inResponseTo }, key)
+    },
+  }
+
+}
+
+export type SamlIdp = ReturnType<typeof createSamlIdp>

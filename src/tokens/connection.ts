@@ -1,0 +1,36 @@
+/**
+ * @module tokens/connection
+ * The parts of a token type's connection sheet every type shares: the token endpoints and the
+ * state (never the value) of the secrets the operator copies from the platform.
+ */
+import type { IntegrationRecord } from '../store/ports.ts'
+import { TOKEN_ROUTES } from './routes.ts'
+import type { BrowserSettings } from './settings.ts'
+
+/** A value the operator copies from the platform into one of the integration's secrets. */
+export interface CopyFromPlatform {
+  /** Where the platform shows it. */
+  setting: string
+  /** Where it goes in sso-bridge. */
+  into: string
+  set: boolean
+}
+
+/** A token type's connection sheet: its own items plus the shared endpoints and secret states. */
+export function tokenSheet(
+  record: IntegrationRecord,
+  issuer: string,
+  sheet: { platform: string; paste_into_platform: { setting: string; value: string }[]; copy_from_platform: { setting: string; secret: string }[]; notes?: string[] },
+): Record<string, unknown> {
+  const settings = record.settings as BrowserSettings
+  return {
+    platform: sheet.platform,
+    paste_into_platform: sheet.paste_into_platform,
+    copy_from_platform: sheet.copy_from_platform.map(({ setting, secret }): CopyFromPlatform => ({ setting, into: `secrets.${secret}`, set: secret in record.secrets })),
+    token_api: `${issuer}${TOKEN_ROUTES.api(record.id)}`,
+    token_api_auth: 'api_key' in record.secrets ? "Bearer <the integration's api_key> (or the admin token)" : 'Bearer <admin token> (set secrets.api_key to give a site server a key for this integration only)',
+    browser_token_url: `${issuer}${TOKEN_ROUTES.browser(record.id)}`,
+    site_origins: settings.site_origins ?? [],
+    notes: sheet.notes ?? [],
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * @module tokens/service
+ * The token door: issues a platform token for an account through its integration's type, and
+ * inspects tokens. Used by the HTTP routes (server-to-server API, browser token URL, redirects)
+ * and by the CLI alike.
+ *
+ * Issuing, in order: the integration (404 when unknown; 400 when its type issues no tokens), the
+ * account (404), its status (a disabled account gets nothing), then the type's `issue`, which
+ * maps the account and refuses a missing required field before anything is signed, encrypted or
+ * sent to a platform.
+ */
+import type { AccountService } from '../accounts/service.ts'
+import type { Account } from '../accounts/types.ts'
+import { AccountDisabled, ValidationFailed } from '../errors/index.ts'
+import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
+import type { KvStore } from '../store/ports.ts'
+import { createKeyCache } from './keys.ts'
+import { createRandomPool } from './random.ts'
+import { TOKEN_PLATFORMS } from './platforms/index.ts'
+import type { Inspected, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from './types.ts'
+
+/** What {@link createTokenService} needs; the last three are injectable for tests. */
+export interface TokenServiceDeps {
+  accounts: AccountService
+  integrations: IntegrationService
+  kv: KvStore
+  /** Epoch milliseconds; default `Date.now` (tests freeze it with `vi.setSystemTime`). */
+  now?: () => number
+  /** Default: node:crypto's CSPRNG through a pool (tokens/random.ts); tests pass a fixed IV for known answers. */
+  randomBytes?: (size: number) => Buffer
+  /** For Dead Simple Chat's API; default the global fetch. */
+  fetch?: typeof globalThis.fetch
+}
+
+/** An integration of a token type, with its type's door. */
+export interface LoadedTokenIntegration {
+  integration: LoadedIntegration
+  platform: TokenPlatform
+}
+
+/** What inspect answers: the integration, its type, and the token's content and expiry. */
+export interface InspectResult extends Inspected {
+  integration: string
+  type: string
+}
+
+/**
+ * The token door over the account and integration services and the KV store (Dead Simple Chat's
+ * stored users). One instance holds one key cache: create it once per process.
+ * @example const tokens = createTokenService({ accounts, integrations, kv: store })
+ */
+export function createTokenService({ accounts, integrations, kv, now = Date.now, randomBytes = createRandomPool(), fetch = globalThis.fetch }: TokenServiceDeps) {
+  const deps: TokenDeps = { now, randomBytes, keys: createKeyCache(), kv, fetch }
+
+  /**
+   * @throws {IntegrationNotFound}
+   * @throws {ValidationFailed} the integration's type issues no platform tokens (oidc, saml)
+   */
+  async function load(id: string): Promise<LoadedTokenIntegration> {
+    const integration = await integrations.load(id)
+    const platform = TOKEN_PLATFORMS[integration.record.type]
+    if (!platform) {
+      throw new ValidationFailed([{ path: 'integration', message: `${id} is a ${integration.record.type} integration; tokens come from ${Object.keys(TOKEN_PLATFORMS).join(', ')} integrations` }])
+    }
+    return { integration, platform }
+  }
+
+  async function issueFor(account: Account, integration: LoadedIntegration, platform: TokenPlatform, options?: IssueOptions): Promise<IssuedToken> {
+    if (account.status !== 'active') throw new AccountDisabled()
+    return platform.issue(account, integration, deps, options)
+  }
+
+  return {
+    /** The loaded integration of a token type (the HTTP layer reads its settings for CORS). */
+    load,
+
+    /**
+     * Issues integration `id`'s token for the account `externalId`.
+     * @throws {ValidationFailed} externalId not a non-empty string, or not a token integration
+     * @throws {IntegrationNotFound}
+     * @throws {AccountNotFound}
+     * @throws {AccountDisabled}
+     * @throws {AccountIncomplete} naming the missing field and the integration; nothing issued
+     * @throws {PlatformUnavailable} Dead Simple Chat's API failed
+     * @example await tokens.issue('minnit', '42') // { token, url, html, expires_at }
+     */
+    async issue(id: string, externalId: unknown, options?: IssueOptions): Promise<IssuedToken> {
+      if (typeof externalId !== 'string' || externalId === '') {
+        throw new ValidationFailed([{ path: 'external_id', message: 'is required (the account to issue a token for)' }])
+      }
+      const { integration, platform } = await load(id)
+      return issueFor(await accounts.get(externalId), integration, platform, options)
+    },
+
+    /**
+     * Issues a token of an integration already loaded with {@link load} for an account already
+     * in hand (the member of a bridge session).
+     * @throws the same as {@link issue}, except AccountNotFound
+     */
+    async issueForAccount(loaded: LoadedTokenIntegration, account: Account, options?: IssueOptions): Promise<IssuedToken> {
+      return issueFor(account, loaded.integration, loaded.platform, options)
+    },
+
+    /**
+     * Checks redirect options before a browser is sent on with a token (MeltingSpot's
+     * redirectUrl and referrerUrl; a URL to go to at all).
+     * @throws {ValidationFailed}
+     */
+    redirectCheck(loaded: LoadedTokenIntegration, options: IssueOptions): void {
+      const { integration, platform } = loaded
+      if (!platform.redirectCheck) {
+        throw new ValidationFailed([{ path: 'integration', message: `${integration.record.type} tokens are not handed over in a URL: use the token URL instead` }])
+      }
+      platform.redirectCheck(integration, options)
+    },
+
+    /**
+     * Decrypts (zero-click) or verifies (JWT) a token with the integration's current secret and
+     * shows its JSON and expiry; for Dead Simple Chat, which member a stored accessToken is.
+     * @throws {ValidationFailed} token not a non-empty string (at most 16 KiB)
+     * @throws {IntegrationNotFound}
+     * @throws {TokenInvalid} any decoding, key or integrity failure (one opaque error)
+     */
+    async inspect(id: string, token: unknown): Promise<InspectResult> {
+      if (typeof token !== 'string' || token.trim() === '' || token.length > 16_384) {
+        throw new ValidationFailed([{ path: 'token', message: 'is required (the token to inspect, at most 16 KiB)' }])
+      }
+      const { integration, platform } = await load(id)
+      const result = await platform.inspect(token, integration, deps)
+      return { integration: id, type: integration.record.type, ...result }
+    },
+  }
+}
+
+export type TokenService = ReturnType<typeof createTokenService>

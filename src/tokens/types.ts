@@ -1,0 +1,75 @@
+/**
+ * @module tokens/types
+ * What the token door's platform types share: the shape of an issued token, the dependencies a
+ * type's `issue` gets (clock, random source, key cache, store, fetch — injectable so tests can
+ * freeze the clock and fix the IV), and the record each `platforms/<type>.ts` contributes.
+ */
+import type { Account, JsonObject } from '../accounts/types.ts'
+import type { LoadedIntegration } from '../integrations/registry.ts'
+import type { IntegrationTypeDefinition } from '../integrations/types.ts'
+import type { KvStore } from '../store/ports.ts'
+import type { KeyCache } from './keys.ts'
+
+/** One issued platform token, ready to hand to the platform. */
+export interface IssuedToken {
+  /** The platform's token: a zero-click `ssotoken`, a JWT, or a Dead Simple Chat accessToken. */
+  token: string
+  /** Where the browser goes (or the iframe points) with the token in it; null when the platform takes the token otherwise. */
+  url: string | null
+  /** Ready-to-paste HTML (iframe or script tag), attribute values escaped; null when none applies. */
+  html: string | null
+  /** When the platform stops accepting the token (ISO 8601); null when it never expires on our side. */
+  expires_at: string | null
+  /** A JavaScript statement for platforms initialised from script (BoostGPT's `BoostGPTWidget.init`). */
+  script?: string
+}
+
+/** Per-request options some types understand; the others ignore them. */
+export interface IssueOptions {
+  /** MeltingSpot flow (b): the `redirectUrl` the spot sent to the authorization URL. */
+  redirectUrl?: string
+  /** MeltingSpot: the page of the spot to land on (`referrerUrl`, a path of the spot). */
+  referrerUrl?: string
+  /** Dead Simple Chat: an accessToken the chat refused; replaced when it is the stored one. */
+  rejectedToken?: string
+}
+
+/** What inspect shows: the token's content once decrypted or verified with the integration's key. */
+export interface Inspected {
+  payload: JsonObject
+  /** From `max_valid_ts` / `exp`; null when the token carries none. */
+  expires_at: string | null
+  expired: boolean
+}
+
+/** What a type's `issue` and `inspect` may use; created once by the token service. */
+export interface TokenDeps {
+  /** Epoch milliseconds. */
+  now: () => number
+  /** Cryptographically random bytes (the zero-click IV). */
+  randomBytes: (size: number) => Buffer
+  keys: KeyCache
+  kv: KvStore
+  fetch: typeof globalThis.fetch
+}
+
+/** One platform token type: its registry definition and its door. */
+export interface TokenPlatform {
+  definition: IntegrationTypeDefinition
+  /**
+   * Issues the platform's token for an account.
+   * @throws {AccountIncomplete} a required field is missing or unusable; nothing was issued
+   */
+  issue(account: Account, integration: LoadedIntegration, deps: TokenDeps, options?: IssueOptions): IssuedToken | Promise<IssuedToken>
+  /**
+   * Decrypts or verifies a token with the integration's key.
+   * @throws {TokenInvalid} for any failure (one opaque error)
+   */
+  inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected | Promise<Inspected>
+  /**
+   * Present when the type's tokens travel in a URL a browser can be sent to (the redirect
+   * route): checks the redirect options before anything is issued. Absent: no redirect.
+   * @throws {ValidationFailed} a refused option, or no URL configured
+   */
+  redirectCheck?(integration: LoadedIntegration, options: IssueOptions): void
+}

@@ -1,0 +1,78 @@
+/**
+ * `npx sso-bridge token …` and `npx sso-bridge inspect …` as an operator runs them: the real
+ * CLI in a subprocess over a fresh DATA_DIR (SQLite), stdout/stderr and exit codes included.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import jsonwebtoken from 'jsonwebtoken'
+import { afterAll, describe, expect, it } from 'vitest'
+import { envSchema } from '../../src/config/index.ts'
+import { BOOSTGPT_SECRET, integrations, MINNIT_KEY, ROB } from './helpers/fixtures.ts'
+import { referenceDecrypt, referenceEncrypt } from './helpers/minnit-reference.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const NODE = path.join(ROOT, 'node_modules/.bin/node')
+const BIN = path.join(ROOT, 'bin/sso-bridge.js')
+
+const dirs: string[] = []
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+})
+
+async function sandbox() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sso-bridge-token-cli-'))
+  dirs.push(dir)
+  const env: Record<string, string | undefined> = { ...process.env }
+  for (const key of Object.keys(envSchema.shape)) delete env[key]
+  Object.assign(env, { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), LOG_LEVEL: 'silent' })
+  return (args: string[], input = '') =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(NODE, [BIN, ...args], { cwd: dir, env, stdio: 'pipe' })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+      child.on('error', reject)
+      child.on('close', (code) => resolve({ code, stdout, stderr }))
+      child.stdin.end(input)
+    })
+}
+
+describe.concurrent('sso-bridge token / inspect', () => {
+  it('token prints {token, url, html, expires_at}; inspect decrypts it, from argv or stdin', async () => {
+    const cli = await sandbox()
+    expect((await cli(['users', 'put', '42', '--file', '-'], JSON.stringify(ROB))).code).toBe(0)
+    expect((await cli(['integrations', 'put', 'minnit', '--file', '-'], JSON.stringify(integrations.minnit))).code).toBe(0)
+    const issued = await cli(['token', 'minnit', '42'])
+    expect(issued.code, issued.stderr).toBe(0)
+    const out = JSON.parse(issued.stdout)
+    expect(Object.keys(out).sort()).toEqual(['expires_at', 'html', 'token', 'url'])
+    expect(JSON.parse(referenceDecrypt(MINNIT_KEY, out.token))).toMatchObject({ userid: '42', username: 'Rob' })
+
+    const inspected = await cli(['inspect', 'minnit', out.token])
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ integration: 'minnit', payload: { userid: '42' }, expires_at: out.expires_at, expired: false })
+    const foreign = referenceEncrypt(MINNIT_KEY, '{"userid":"9","username":"Doc"}')
+    const fromStdin = await cli(['inspect', 'minnit', '-'], `${foreign}\n`)
+    expect(JSON.parse(fromStdin.stdout)).toMatchObject({ payload: { userid: '9', username: 'Doc' }, expires_at: null })
+  })
+
+  it('failures: token_invalid (opaque), user_not_found, account_incomplete naming the field — on stderr as wire JSON, exit 1', async () => {
+    const cli = await sandbox()
+    await cli(['users', 'put', '42', '--file', '-'], JSON.stringify({ username: 'Rob' }))
+    await cli(['integrations', 'put', 'boost', '--file', '-'], JSON.stringify(integrations.boostgpt))
+    const wire = (r: { stderr: string }) => JSON.parse(r.stderr.trim().split('\n').at(-1)!)
+    const bad = await cli(['inspect', 'boost', jsonwebtoken.sign({ a: 1 }, 'f'.repeat(64))])
+    expect([bad.code, wire(bad)]).toEqual([1, { error: 'token_invalid', message: 'token is invalid for this integration' }])
+    const ghost = await cli(['token', 'boost', 'ghost'])
+    expect([ghost.code, wire(ghost).error]).toEqual([1, 'user_not_found'])
+    const incomplete = await cli(['token', 'boost', '42'])
+    expect(incomplete.code).toBe(1)
+    expect(wire(incomplete)).toEqual({ error: 'account_incomplete', message: 'integration boost requires email, which this account does not have', details: { integration: 'boost', field: 'email', reason: 'missing' } })
+    await cli(['users', 'put', '42', '--file', '-'], JSON.stringify({ username: 'Rob', email: 'rob@example.com' }))
+    const ok = await cli(['token', 'boost', '42'])
+    expect(jsonwebtoken.verify(JSON.parse(ok.stdout).token, BOOSTGPT_SECRET, { algorithms: ['HS256'] })).toMatchObject({ email: 'rob@example.com' })
+  })
+})
