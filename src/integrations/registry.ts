@@ -184,9 +184,12 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
       const record = await store.getIntegration(id)
       if (!record) throw new IntegrationNotFound(id)
       const def = definition(record.type)
+      // updated_at has millisecond resolution: two saves within one millisecond must still
+      // recompile, so the mapping itself is part of the version.
+      const version = `${record.type}\u0000${JSON.stringify(record.mapping)}`
       let cached = compiled.get(id)
-      if (cached?.version !== record.updated_at) {
-        cached = { version: record.updated_at, mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }) }
+      if (cached?.version !== version) {
+        cached = { version, mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }) }
         compiled.set(id, cached)
       }
       return {

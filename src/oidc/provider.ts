@@ -17,6 +17,7 @@ import type { Logger } from '../log/logger.ts'
 import type { SessionManager } from '../login/session.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
+import { OIDC_ROUTES } from './routes.ts'
 import { clientMetadata } from './clients.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 
@@ -153,7 +154,16 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         postLogoutSuccessSource: async (ctx) => deps.renderLoggedOut(ctx),
       },
     },
-    discovery: { userinfo_endpoint: `${issuer}/me` } as Configuration['discovery'],
+    discovery: { userinfo_endpoint: `${issuer}${OIDC_ROUTES.userinfo}` } as Configuration['discovery'],
+    // One table of paths for the provider, the app's routing and the connection sheet.
+    routes: {
+      authorization: OIDC_ROUTES.authorization,
+      token: OIDC_ROUTES.token,
+      jwks: OIDC_ROUTES.jwks,
+      end_session: OIDC_ROUTES.end_session,
+      introspection: OIDC_ROUTES.introspection,
+      revocation: OIDC_ROUTES.revocation,
+    },
     interactions: {
       policy,
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
