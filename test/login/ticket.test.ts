@@ -476,3 +476,48 @@ describe("site tickets: the README's signing snippets, run as written", () => {
     await follow(out, 'u-7', { username: 'Zoë', rank: 'manager', timezone: 'Europe/Paris' })
   })
 })
+
+describe('site tickets: CONFLICT_*=prompt', () => {
+  const cookieOf = (res: request.Response, name: string) =>
+    ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${name}=`))
+
+  it('asks for another username, then signs in with it; a taken answer asks again; nothing is written until then', async () => {
+    app({ conflicts: { username: 'prompt', email: 'reject' } })
+    await request(t.app).put('/api/v1/users/holder').set(auth).send({ username: 'Rob' }).expect(201)
+    const first = await request(t.app).get('/ticket').query({ ticket: await sign({ external_id: 'newbie', username: 'rob' }), return_to: CHAT })
+    expect(first.status).toBe(409)
+    expect(first.text).toContain('Choose another username')
+    expect(cookieOf(first, 'sso_bridge')).toBeUndefined()
+    await request(t.app).get('/api/v1/users/newbie').set(auth).expect(404)
+    const action = /action="(\/ticket\/prompt\/[^"]+)"/.exec(first.text)![1]!
+    const csrf = /name="csrf" value="([^"]+)"/.exec(first.text)![1]!
+    const csrfCookie = cookieOf(first, 'sso_csrf')!
+
+    // Another member's name again: the page comes back with the reason.
+    const again = await request(t.app).post(action).set('Cookie', csrfCookie).type('form').send({ csrf, value: 'ROB' })
+    expect(again.status).toBe(409)
+    expect(again.text).toMatch(/role="alert"[^>]*>That username is taken too/)
+
+    // Without the browser's CSRF token the answer is refused.
+    expect((await request(t.app).post(action).type('form').send({ csrf, value: 'robbie' })).status).toBe(403)
+
+    const done = await request(t.app).post(action).set('Cookie', csrfCookie).type('form').send({ csrf, value: 'robbie' })
+    expect(done.status).toBe(303)
+    expect(done.headers.location).toBe(CHAT)
+    expect(cookieOf(done, 'sso_bridge')).toBeDefined()
+    expect((await request(t.app).get('/api/v1/users/newbie').set(auth)).body).toMatchObject({ username: 'robbie' })
+    expect((await request(t.app).get('/api/v1/users/holder').set(auth)).body).toMatchObject({ username: 'Rob' })
+    // The pending answer is used up.
+    expect((await request(t.app).post(action).set('Cookie', csrfCookie).type('form').send({ csrf, value: 'robbie2' })).status).toBe(400)
+    expect(t.logText()).toContain('TICKET_CONFLICT_PROMPT')
+  })
+
+  it('the prompt page escapes the value the site sent', async () => {
+    app({ conflicts: { username: 'prompt', email: 'reject' } })
+    await request(t.app).put('/api/v1/users/holder').set(auth).send({ username: '<b>x</b>' }).expect(201)
+    const res = await request(t.app).get('/ticket').query({ ticket: await sign({ external_id: 'n', username: '<B>X</B>' }), return_to: CHAT })
+    expect(res.status).toBe(409)
+    expect(res.text).not.toContain('<B>X</B>')
+    expect(res.text).toContain('&#60;B&#62;X&#60;/B&#62;')
+  })
+})

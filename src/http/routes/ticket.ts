@@ -11,16 +11,21 @@
  * opaque code, and a log line with a stable `ERR_TICKET_*` code; the ticket itself is never
  * logged (request lines carry no query string). Off (404) unless a ticket key is configured.
  */
+import { randomBytes } from 'node:crypto'
 import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import { AccountConflict, ValidationFailed } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../../login/session.ts'
-import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES, TicketRefused, type TicketErrorCode } from '../../login/ticket.ts'
+import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES, TicketRefused, type TicketErrorCode, type VerifiedTicket } from '../../login/ticket.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { readCookie, setCookie } from '../cookies.ts'
-import { page, type SiteLook } from '../views.ts'
+import { checkCsrf, csrfToken } from '../csrf.ts'
+import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
+
+const PROMPT_NAMESPACE = 'bridge:conflict-prompt'
+const PROMPT_TTL_MS = 10 * 60_000
 
 /** What config/load.ts reads from SITE_TICKET_SECRET, SITE_TICKET_PUBLIC_KEY and SITE_ORIGINS. */
 export interface SiteTicketSettings {
@@ -104,8 +109,10 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       return refuse(res, 400, 'return_to_invalid', 'The page to continue to is not one this server may send you to. Go back to the site and try again.')
     }
     let externalId: string | undefined
+    let lastTicket: VerifiedTicket | undefined
     try {
       const ticket = await verifier.verify(input.ticket as string)
+      lastTicket = ticket
       externalId = ticket.externalId
       const { account, created, resolutions } = await applyTicket(accounts, ticket)
       const authTime = Math.floor(Date.now() / 1000)
@@ -119,6 +126,15 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         const [status, text] = MESSAGES[err.code]
         return refuse(res, status, TICKET_WIRE_CODES[err.code], text)
       }
+      if (err instanceof AccountConflict && err.policy === 'prompt' && (err.field === 'username' || err.field === 'email') && lastTicket) {
+        // CONFLICT_*=prompt: the member picks another value; the verified (and now used) ticket
+        // waits server-side, bound to this browser's CSRF token, for a few minutes.
+        const id = randomBytes(24).toString('base64url')
+        const csrf = csrfToken(req, res, secure)
+        await deps.kv.kvSet(PROMPT_NAMESPACE, id, { externalId: lastTicket.externalId, fields: lastTicket.fields, field: err.field, returnTo, csrf }, { ttlMs: PROMPT_TTL_MS })
+        log.info({ code: 'TICKET_CONFLICT_PROMPT', field: err.field, external_id: externalId, path: req.path }, 'site ticket: member asked for another value')
+        return renderPrompt(res, id, err.field, String(lastTicket.fields[err.field] ?? ''), csrf, 409)
+      }
       if (err instanceof AccountConflict) {
         log.warn({ code: 'ERR_TICKET_CONFLICT', field: err.field, policy: err.policy, external_id: externalId, path: req.path }, 'site ticket refused')
         return refuse(res, 409, `${err.field}_taken`, `The ${err.field} the site sent is already used by another member. Ask the site's team to sort it out.`)
@@ -130,6 +146,51 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       throw err
     }
   }
+
+  function renderPrompt(res: Response, id: string, field: 'username' | 'email', value: string, csrf: string, status: number, message?: string) {
+    res.status(status).type('html').send(
+      page('conflict-prompt', field === 'username' ? 'Choose another username' : 'Choose another email', site, {
+        field_label: field,
+        requested: value,
+        value,
+        input_type: field === 'email' ? 'email' : 'text',
+        autocomplete: field === 'email' ? 'email' : 'username',
+        action: `/ticket/prompt/${id}`,
+        csrf,
+        message: message ? raw(`<p class="error" role="alert">${escapeHtml(message)}</p>`) : '',
+      }),
+    )
+  }
+
+  // The conflict prompt's answer: the member's new username or email, then on as the ticket would.
+  router.post('/ticket/prompt/:id', noStore, urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    checkCsrf(req)
+    const id = String(req.params.id)
+    const entry = /^[A-Za-z0-9_-]{32}$/.test(id) ? await deps.kv.kvGet(PROMPT_NAMESPACE, id) : null
+    const pending = entry?.value as { externalId: string; fields: VerifiedTicket['fields']; field: 'username' | 'email'; returnTo: string; csrf: string } | undefined
+    if (!pending || pending.csrf !== req.body?.csrf) {
+      log.warn({ code: 'ERR_TICKET_PROMPT_EXPIRED', path: '/ticket/prompt' }, 'conflict prompt refused')
+      return refuse(res, 400, 'prompt_expired', 'This page expired. Go back to the site and sign in again.')
+    }
+    const value = typeof req.body?.value === 'string' ? req.body.value.trim() : ''
+    try {
+      const ticket: VerifiedTicket = { externalId: pending.externalId, fields: { ...pending.fields, [pending.field]: value }, jti: '', exp: 0 }
+      const { account } = await applyTicket(accounts, ticket)
+      await deps.kv.kvDelete(PROMPT_NAMESPACE, id)
+      const authTime = Math.floor(Date.now() / 1000)
+      const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['ticket'] }, readCookie(req, SESSION_COOKIE))
+      setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+      log.info({ code: 'TICKET_SIGNED_IN', external_id: account.external_id, field: pending.field, path: '/ticket/prompt' }, 'site ticket signed in after the conflict prompt')
+      res.redirect(303, pending.returnTo)
+    } catch (err) {
+      if (err instanceof AccountConflict || err instanceof ValidationFailed) {
+        const message = err instanceof AccountConflict ? `That ${pending.field} is taken too. Try another one.` : `That is not a valid ${pending.field}: ${err.issues.map((i) => i.message).join('; ')}.`
+        log.info({ code: err instanceof AccountConflict ? 'ERR_TICKET_CONFLICT' : 'ERR_TICKET_PROMPT_INVALID', field: pending.field, external_id: pending.externalId, path: '/ticket/prompt' }, 'conflict prompt answer refused')
+        return renderPrompt(res, id, pending.field, value, pending.csrf, err instanceof AccountConflict ? 409 : 400, message)
+      }
+      throw err
+    }
+  })
 
   router.get('/ticket', noStore, async (req, res) => {
     // Link checkers and previews send HEAD: it must not use the ticket up.
