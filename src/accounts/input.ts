@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { ACCOUNT_STATUSES, RANKS, type JsonObject } from './types.ts'
 import { identifyHash } from './passwords.ts'
+import { isTimeZone } from './time-zone.ts'
 
 // C0/C1 controls and bidi overrides have no place in identifiers or names.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
@@ -20,24 +21,6 @@ const text = (max: number) =>
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
 
 const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional()
-
-// ICU's list (Intl.supportedValuesOf) holds older names only (Asia/Calcutta, not Asia/Kolkata),
-// so a name is valid when Intl can use it, spelled as IANA spells names (Area/Location).
-const IANA_SHAPE = /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
-const knownZones = new Map<string, boolean>()
-function isTimeZone(name: string): boolean {
-  let ok = knownZones.get(name)
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: name })
-      ok = IANA_SHAPE.test(name)
-    } catch {
-      ok = false
-    }
-    if (knownZones.size < 2000) knownZones.set(name, ok)
-  }
-  return ok
-}
 
 const locale = z
   .string()

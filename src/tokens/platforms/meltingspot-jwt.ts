@@ -14,6 +14,7 @@
  * configured host, and nowhere else (see {@link spotRedirect}).
  */
 import { z } from 'zod'
+import { isTimeZone } from '../../accounts/time-zone.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
 import type { LoadedIntegration } from '../../integrations/registry.ts'
@@ -132,24 +133,6 @@ export function spotRedirect(s: Settings, options: Pick<IssueOptions, 'redirectU
   }
   if (referrer !== undefined && referrer !== '') target.searchParams.set('referrerUrl', checkReferrerUrl(referrer, s.spot_id))
   return target
-}
-
-// ICU accepts some names IANA spells otherwise; require the IANA shape too (as accounts/input does).
-const IANA_SHAPE = /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
-const zones = new Map<string, boolean>()
-/** An IANA time zone name Intl can use (MeltingSpot's `timezone`). */
-export function isTimeZone(name: string): boolean {
-  let ok = zones.get(name)
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: name })
-      ok = IANA_SHAPE.test(name)
-    } catch {
-      ok = false
-    }
-    if (zones.size < 2000) zones.set(name, ok)
-  }
-  return ok
 }
 
 /**
