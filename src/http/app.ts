@@ -96,6 +96,8 @@ export function createApp(opts: AppOptions): Express {
   // oidc-provider's own endpoints go straight to it (no trip through the routers below).
   const oidcHandler = door.provider.callback()
   app.use((req, res, next) => (isOidcPath(req.path) ? oidcHandler(req, res) : next()))
+  // The user-info URL is as hot as the token endpoint: ahead of the other routers too.
+  app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer, log: opts.log }))
   app.use(healthRouter(opts.services.store))
   app.use(docsRouter())
   app.use(
@@ -127,7 +129,6 @@ export function createApp(opts: AppOptions): Express {
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 
-  app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer, log: opts.log }))
   // One throttle and one passport for every password form (OIDC interaction and /login).
   const throttle = opts.throttle ?? createMemoryThrottle()
   const passport = createPassport(services.accounts)

@@ -13,6 +13,16 @@ import type { Logger } from '../../log/logger.ts'
 import { scopeFilter } from '../../oidc/claims.ts'
 import type { OidcDoor } from '../../oidc/provider.ts'
 
+/**
+ * What `subjectFor` needs, from the integration's settings: oidc-provider's sector identifier
+ * for a client without `sector_identifier_uri` is the host of its redirect URIs (OpenID Connect
+ * Core §8.1), which pairwise clients must keep to one host.
+ */
+function clientSubject(settings: Record<string, unknown>): { subjectType?: string; sectorIdentifier?: string } {
+  const uris = settings.redirect_uris as string[]
+  return { subjectType: settings.subject_type as string, sectorIdentifier: uris[0] ? new URL(uris[0]).host : undefined }
+}
+
 export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService; integrations: IntegrationService; issuer: string; log: Logger }): Router {
   const router = Router()
   const { provider } = deps.door
@@ -46,15 +56,15 @@ export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService;
     // A token issued for another resource server (RFC 8707) is not for the user-info URL.
     if (token.aud !== undefined) return invalid(res, 'invalid_token', 'access token is not for the user-info URL', token.clientId)
     const grant = token.grantId ? await provider.Grant.find(token.grantId) : undefined
-    const client = await provider.Client.find(token.clientId)
-    if (!grant || !client || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
+    // The integration is the client: one read gives both its existence and its mapping.
+    const integration = await deps.integrations.load(token.clientId).catch(() => undefined)
+    if (!grant || integration?.record.type !== 'oidc' || grant.clientId !== token.clientId || grant.accountId !== token.accountId) {
       return invalid(res, 'invalid_token', 'access token no longer valid', token.clientId)
     }
     const account = await deps.accounts.get(token.accountId).catch(() => null)
     if (!account || account.status !== 'active') return invalid(res, 'invalid_token', 'account no longer active', token.clientId)
-    const { mapping } = await deps.integrations.load(token.clientId)
-    const document = scopeFilter(mapping.apply(account), token.scope)
-    res.json({ ...document, sub: deps.door.subjectFor(client, token.accountId) })
+    const document = scopeFilter(integration.mapping.apply(account), token.scope)
+    res.json({ ...document, sub: deps.door.subjectFor(clientSubject(integration.record.settings), token.accountId) })
   }
 
   router.get('/me', handle)
