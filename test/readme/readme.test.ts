@@ -3,24 +3,11 @@
  * sections runs in bash (set -e) against a real server started the way `npm start` starts it.
  * Only the base URL is pointed at the test server's port.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jsonValues, linkCli, readmeSection, runBlock, shBlocks } from '../helpers/readme.ts'
 import { startServer, type ServerProcess } from '../helpers/server.ts'
-
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-
-function section(title: string): string {
-  const start = README.indexOf(`\n## ${title}\n`)
-  if (start < 0) throw new Error(`README has no "## ${title}" section`)
-  const end = README.indexOf('\n## ', start + 4)
-  return README.slice(start, end < 0 ? undefined : end)
-}
-
-function shBlocks(text: string): string[] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!)
-}
 
 let server: ServerProcess
 let adminToken: string
@@ -28,9 +15,7 @@ let adminToken: string
 beforeAll(async () => {
   server = await startServer()
   adminToken = readFileSync(path.join(server.dir, 'data', 'admin-token'), 'utf8').trim()
-  // `npx sso-bridge` resolves through the nearest node_modules/.bin, as in a project checkout.
-  mkdirSync(path.join(server.dir, 'node_modules', '.bin'), { recursive: true })
-  symlinkSync(path.resolve('bin/sso-bridge.js'), path.join(server.dir, 'node_modules', '.bin', 'sso-bridge'))
+  linkCli(server)
 }, 30_000)
 
 afterAll(async () => {
@@ -38,41 +23,7 @@ afterAll(async () => {
   await server.exited
 })
 
-function run(script: string): string {
-  return execFileSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:3000', server.url)], {
-    cwd: server.dir,
-    env: {
-      PATH: `${path.resolve('node_modules/.bin')}:${process.env.PATH}`,
-      HOME: process.env.HOME ?? server.dir,
-      DATA_DIR: path.join(server.dir, 'data'),
-      KEYS_DIR: path.join(server.dir, 'keys'),
-      LOG_LEVEL: 'silent',
-      PS1: '',
-      npm_config_yes: 'false',
-      npm_config_offline: 'true',
-    },
-    encoding: 'utf8',
-    timeout: 60_000,
-  })
-}
-
-/** The JSON values curl printed back to back (curl adds no newline between responses). */
-function jsonValues(text: string): any[] {
-  const out: unknown[] = []
-  let depth = 0
-  let start = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (inString) {
-      if (c === '\\') i++
-      else if (c === '"') inString = false
-    } else if (c === '"') inString = true
-    else if (c === '{' || c === '[') depth++ === 0 && (start = i)
-    else if ((c === '}' || c === ']') && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)))
-  }
-  return out
-}
+const run = (script: string) => runBlock(script, server)
 
 async function api(p: string) {
   const res = await fetch(`${server.url}/api/v1${p}`, { headers: { Authorization: `Bearer ${adminToken}` } })
@@ -81,7 +32,7 @@ async function api(p: string) {
 
 describe('README examples', () => {
   it('Admin API: every block runs and does what the text says', async () => {
-    const blocks = shBlocks(section('Admin API'))
+    const blocks = shBlocks(readmeSection('Admin API'))
     expect(blocks).toHaveLength(4)
     const outputs = blocks.map(run)
     expect(outputs[0]).toContain('"external_id":"42"')
@@ -97,7 +48,7 @@ describe('README examples', () => {
   })
 
   it('Command line: every block runs against the same store', async () => {
-    const blocks = shBlocks(section('Command line'))
+    const blocks = shBlocks(readmeSection('Command line'))
     expect(blocks).toHaveLength(1)
     const out = run(blocks[0]!)
     expect(out).toContain('"username": "Carol"')

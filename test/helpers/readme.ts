@@ -1,0 +1,66 @@
+/**
+ * Running the README's shell examples as written: its sections and `sh` blocks, a server
+ * directory where `npx sso-bridge` resolves as in a checkout, bash with `set -euo pipefail`,
+ * and the JSON values curl prints back to back. Only the base URL is pointed at the test server.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import path from 'node:path'
+import type { ServerProcess } from './server.ts'
+
+const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+export function readmeSection(title: string): string {
+  const start = README.indexOf(`\n## ${title}\n`)
+  if (start < 0) throw new Error(`README has no "## ${title}" section`)
+  const end = README.indexOf('\n## ', start + 4)
+  return README.slice(start, end < 0 ? undefined : end)
+}
+
+export function shBlocks(text: string): string[] {
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!)
+}
+
+/** Makes `npx sso-bridge` in the server's directory resolve to this checkout's CLI. */
+export function linkCli(server: ServerProcess): void {
+  mkdirSync(path.join(server.dir, 'node_modules', '.bin'), { recursive: true })
+  symlinkSync(path.resolve('bin/sso-bridge.js'), path.join(server.dir, 'node_modules', '.bin', 'sso-bridge'))
+}
+
+export function runBlock(script: string, server: ServerProcess): string {
+  return execFileSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:3000', server.url)], {
+    cwd: server.dir,
+    env: {
+      PATH: `${path.resolve('node_modules/.bin')}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? server.dir,
+      DATA_DIR: path.join(server.dir, 'data'),
+      KEYS_DIR: path.join(server.dir, 'keys'),
+      LOG_LEVEL: 'silent',
+      PS1: '',
+      // npx must use the linked CLI, never ask or reach a registry.
+      npm_config_yes: 'false',
+      npm_config_offline: 'true',
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+}
+
+/** The JSON values printed back to back (curl adds no newline between responses). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions read them freely
+export function jsonValues(text: string): any[] {
+  const out: unknown[] = []
+  let depth = 0
+  let start = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '{' || c === '[') depth++ === 0 && (start = i)
+    else if ((c === '}' || c === ']') && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)))
+  }
+  return out
+}
