@@ -19,6 +19,7 @@
  */
 import type { QueryResult } from 'pg'
 import type { KvEntry, KvSetOptions, KvStore } from '../ports.ts'
+import { expiry, indexEntries, toJson } from '../kv-values.ts'
 
 /** Every this many writes (set, setIfAbsent, increment) of this store, expired rows are purged on the way. */
 export const KV_PURGE_EVERY = 500
@@ -197,27 +198,4 @@ export function createPostgresKv(run: RunQuery): KvStore {
 function toEntry(row: Record<string, unknown>): KvEntry {
   // BIGINT comes back as a string; epoch milliseconds are well within 2^53.
   return { value: row.value as Record<string, unknown>, expiresAt: row.expires_at === null ? null : Number(row.expires_at) }
-}
-
-/** The value as JSON text. @throws {TypeError} when it is not a JSON object */
-function toJson(value: Record<string, unknown>): string {
-  const json = typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify(value) : undefined
-  if (json === undefined || !json.startsWith('{')) throw new TypeError('a KV value must be a JSON object')
-  return json
-}
-
-/** Epoch ms at which an entry set now with `ttlMs` expires; null without a TTL. */
-function expiry(ttlMs: number | undefined, now: number): number | null {
-  if (ttlMs === undefined) return null
-  const at = typeof ttlMs === 'number' ? Math.ceil(now + ttlMs) : Number.NaN
-  if (!Number.isSafeInteger(at)) throw new TypeError(`a KV TTL must be a finite number of milliseconds, not ${String(ttlMs)}`)
-  return at
-}
-
-function indexEntries(indexes: Record<string, string> | undefined): [string, string][] {
-  const entries = Object.entries(indexes ?? {})
-  for (const [name, value] of entries) {
-    if (typeof value !== 'string') throw new TypeError(`KV index ${name} must be a string, not ${typeof value}`)
-  }
-  return entries
 }

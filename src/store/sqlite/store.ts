@@ -37,7 +37,9 @@ export function createSqliteStore(file: string): Store {
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
     db = new DatabaseSync(file)
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+    // busy_timeout first: switching to WAL needs a lock that another process opening the same
+    // file (the CLI beside the server, a second worker) may hold for a moment.
+    db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
     migrate(db)
   } catch (cause) {
     throw new StoreUnavailable(`cannot open SQLite database at ${file}`, { cause })
@@ -383,11 +385,16 @@ export function createSqliteStore(file: string): Store {
 
 function migrate(db: DatabaseSync): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
-  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version))
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
   for (const m of listMigrations('sqlite')) {
-    if (applied.has(m.version)) continue
+    if (isApplied.get(m.version)) continue
     db.exec('BEGIN IMMEDIATE')
     try {
+      // Another process may have applied it while we waited for the write lock.
+      if (isApplied.get(m.version)) {
+        db.exec('COMMIT')
+        continue
+      }
       db.exec(m.sql)
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString())
       db.exec('COMMIT')
