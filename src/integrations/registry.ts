@@ -16,6 +16,9 @@ import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
 import type { IntegrationTypeDefinition } from './types.ts'
 
+/** How long a loaded integration is reused before the store is read again. */
+export const RECORD_TTL_MS = 1000
+
 export const INTEGRATION_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -62,6 +65,10 @@ export interface IntegrationServiceDeps {
 export function createIntegrationService({ store, types, readSecretEnv }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
   const compiled = new Map<string, { version: string; mapping: CompiledMapping }>()
+  // Doors load an integration on every request (a token request reads it twice: client
+  // authentication, then claims). Records are kept for a moment; writes through this service
+  // drop them at once, a write by another process (the CLI) shows within RECORD_TTL_MS.
+  const records = new Map<string, { until: number; loaded: LoadedIntegration }>()
 
   function definition(type: string): IntegrationTypeDefinition {
     const def = byType.get(type)
@@ -154,6 +161,7 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
         secrets,
         mapping: input.mapping,
       })
+      records.delete(id)
       const integration = view(record)
       if (Object.keys(generated).length > 0) integration.generated_secrets = generated
       return { integration, created }
@@ -172,17 +180,24 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
 
     /** @throws {IntegrationNotFound} */
     async remove(id: string): Promise<void> {
+      records.delete(id)
       if (!(await store.deleteIntegration(id))) throw new IntegrationNotFound(id)
       compiled.delete(id)
     },
 
     /**
      * For doors: the record, its compiled mapping and resolved secret values. Never expose the
-     * secrets. Compiled mappings are cached per integration version (`updated_at`).
+     * secrets. Reused for up to RECORD_TTL_MS (dropped at once by put/remove here); compiled
+     * mappings are cached per mapping.
      */
     async load(id: string): Promise<LoadedIntegration> {
+      const hit = records.get(id)
+      if (hit && hit.until > Date.now()) return hit.loaded
       const record = await store.getIntegration(id)
-      if (!record) throw new IntegrationNotFound(id)
+      if (!record) {
+        records.delete(id)
+        throw new IntegrationNotFound(id)
+      }
       const def = definition(record.type)
       // updated_at has millisecond resolution: two saves within one millisecond must still
       // recompile, so the mapping itself is part of the version.
@@ -192,7 +207,7 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
         cached = { version, mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }) }
         compiled.set(id, cached)
       }
-      return {
+      const loaded: LoadedIntegration = {
         record,
         definition: def,
         mapping: cached.mapping,
@@ -201,6 +216,9 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
           return source ? resolve(source) : undefined
         },
       }
+      if (records.size >= 10_000) records.clear()
+      records.set(id, { until: Date.now() + RECORD_TTL_MS, loaded })
+      return loaded
     },
   }
 }
