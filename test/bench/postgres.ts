@@ -6,12 +6,8 @@
  * port) and a private socket directory are set. As root, the server binaries run as the
  * `postgres` OS user (PostgreSQL refuses to run as root).
  */
-import { execFileSync, spawnSync } from 'node:child_process'
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import pg from 'pg'
-import { findPostgresBin, freePort } from '../setup/postgres.ts'
+import { findPostgresBin, startCluster } from '../setup/postgres.ts'
 
 export interface BenchPostgres {
   /** Where it came from, for the report. */
@@ -33,7 +29,7 @@ export async function openBenchPostgres(bin: string | null): Promise<BenchPostgr
   const given = process.env.BENCH_DATABASE_URL
   if (given) return wrap(given, 'BENCH_DATABASE_URL', async () => {})
   if (!bin) throw new Error('no PostgreSQL server binaries and BENCH_DATABASE_URL is not set')
-  const cluster = await startCluster(bin)
+  const cluster = await startCluster(bin, { durable: true })
   return wrap(cluster.url, `throwaway cluster (${bin}, default durability settings)`, cluster.stop)
 }
 
@@ -73,59 +69,5 @@ async function wrap(adminUrl: string, source: string, stopServer: () => Promise<
         await stopServer()
       }
     },
-  }
-}
-
-/** initdb into a temp dir and start on a free loopback port; removed again by stop(). */
-async function startCluster(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-bench-pg-'))
-  const data = path.join(dir, 'data')
-  const log = path.join(dir, 'server.log')
-  const asRoot = process.getuid?.() === 0
-  if (asRoot) {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
-    chownSync(dir, id('-u'), id('-g'))
-  }
-  const run = (tool: string, args: string[]) => {
-    const exe = path.join(bin, tool)
-    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args]
-    const r = spawnSync(cmd, argv, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 })
-    if (r.status !== 0) {
-      const serverLog = existsSync(log) ? `\n--- server log ---\n${readFileSync(log, 'utf8')}` : ''
-      throw new Error(`${tool} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}${serverLog}`)
-    }
-  }
-  let started = false
-  const stopSync = () => {
-    try {
-      if (started) run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])
-    } finally {
-      started = false
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-  // Last resort if the run dies without its teardown: never leave a server or files behind.
-  process.once('exit', stopSync)
-  try {
-    // --no-sync only skips initdb's own fsync of the fresh files; the server's settings stay default.
-    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'])
-    const port = await freePort()
-    appendFileSync(
-      path.join(data, 'postgresql.conf'),
-      ['', '# sso-bridge benchmark cluster: defaults except where it listens', `port = ${port}`, "listen_addresses = '127.0.0.1'", `unix_socket_directories = '${dir}'`, ''].join('\n'),
-    )
-    started = true
-    run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
-    return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      async stop() {
-        process.removeListener('exit', stopSync)
-        stopSync()
-      },
-    }
-  } catch (err) {
-    process.removeListener('exit', stopSync)
-    stopSync()
-    throw err
   }
 }

@@ -39,6 +39,32 @@ export function findPostgresBin(): string | null {
 
 /** Starts a fresh cluster and creates {@link TEST_DATABASE} in it. */
 export async function startPostgres(bin: string): Promise<TestPostgres> {
+  const cluster = await startCluster(bin, { durable: false })
+  try {
+    const admin = new pg.Client({ connectionString: cluster.url })
+    await admin.connect()
+    try {
+      await admin.query(`CREATE DATABASE ${TEST_DATABASE}`)
+    } finally {
+      await admin.end()
+    }
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+  const url = new URL(cluster.url)
+  url.pathname = `/${TEST_DATABASE}`
+  return { url: url.toString(), stop: cluster.stop }
+}
+
+/**
+ * initdb into a temp dir and start on a free loopback port with a private socket directory;
+ * `stop()` removes it all (so does process exit, as a last resort). `durable: false` switches
+ * fsync, synchronous_commit and full_page_writes off (tests: the data dies with the run);
+ * `durable: true` keeps PostgreSQL's defaults (benchmarks must pay for durable commits).
+ * @returns the URL of the cluster's `postgres` database, as the `postgres` superuser
+ */
+export async function startCluster(bin: string, { durable }: { durable: boolean }): Promise<TestPostgres> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-pg-'))
   const data = path.join(dir, 'data')
   const log = path.join(dir, 'server.log')
@@ -62,11 +88,11 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
 
   let started = false
   const stopSync = () => {
-    if (!started) return
-    started = false
     try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
+      // A durable cluster shuts down cleanly; a throwaway one need not write anything out.
+      if (started) run('pg_ctl', ['-D', data, '-m', durable ? 'fast' : 'immediate', '-w', 'stop'])
     } finally {
+      started = false
       rmSync(dir, { recursive: true, force: true })
     }
   }
@@ -74,35 +100,25 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
   process.once('exit', stopSync)
 
   try {
+    // --no-sync only skips initdb's own fsync of the fresh files; server settings come below.
     run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'])
     const port = await freePort()
     appendFileSync(
       path.join(data, 'postgresql.conf'),
       [
         '',
-        '# sso-bridge test cluster',
+        `# sso-bridge ${durable ? 'benchmark' : 'test'} cluster`,
         `port = ${port}`,
         "listen_addresses = '127.0.0.1'",
         `unix_socket_directories = '${dir}'`,
-        'fsync = off',
-        'synchronous_commit = off',
-        'full_page_writes = off',
-        'max_connections = 200',
+        ...(durable ? [] : ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 200']),
         '',
       ].join('\n'),
     )
     started = true
     run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
-    const base = `postgres://postgres@127.0.0.1:${port}`
-    const admin = new pg.Client({ connectionString: `${base}/postgres` })
-    await admin.connect()
-    try {
-      await admin.query(`CREATE DATABASE ${TEST_DATABASE}`)
-    } finally {
-      await admin.end()
-    }
     return {
-      url: `${base}/${TEST_DATABASE}`,
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       async stop() {
         process.removeListener('exit', stopSync)
         stopSync()
@@ -110,11 +126,7 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
     }
   } catch (err) {
     process.removeListener('exit', stopSync)
-    try {
-      stopSync()
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    stopSync()
     throw err
   }
 }
