@@ -3,51 +3,17 @@
  * test: what an operator's shell sees, exit codes and stdout/stderr included. No mocks. Each
  * test owns its directories, so the tests run concurrently (a subprocess costs ~200 ms).
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { envSchema } from '../../src/config/index.ts'
+import { cliSandbox, removeSandboxes, type CliResult } from '../helpers/cli.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const NODE = path.join(ROOT, 'node_modules/.bin/node')
-const BIN = path.join(ROOT, 'bin/sso-bridge.js')
+type Result = CliResult
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-const tmpDirs: string[] = []
-afterAll(async () => {
-  await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })))
-})
+afterAll(removeSandboxes)
 
 /** A fresh sandbox: its own DATA_DIR and KEYS_DIR, and a cwd without a `.env`. */
-async function sandbox() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sso-bridge-cli-'))
-  tmpDirs.push(dir)
-  // Nothing of the developer's own config may leak in (DATABASE_URL above all).
-  const env: Record<string, string | undefined> = { ...process.env }
-  for (const key of Object.keys(envSchema.shape)) delete env[key]
-  Object.assign(env, { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), LOG_LEVEL: 'silent' })
-
-  const cli = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
-    new Promise<Result>((resolve, reject) => {
-      const child = spawn(NODE, [BIN, ...args], { cwd: dir, env: { ...env, ...opts.env }, stdio: 'pipe' })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-      child.stdin.end(opts.input ?? '')
-    })
-  return { dir, cli }
-}
+const sandbox = () => cliSandbox('sso-bridge-cli-')
 
 const json = (r: Result) => JSON.parse(r.stdout)
 const wireError = (r: Result) => JSON.parse(r.stderr.trim().split('\n').at(-1)!)

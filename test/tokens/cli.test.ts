@@ -2,43 +2,18 @@
  * `npx sso-bridge token …` and `npx sso-bridge inspect …` as an operator runs them: the real
  * CLI in a subprocess over a fresh DATA_DIR (SQLite), stdout/stderr and exit codes included.
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import jsonwebtoken from 'jsonwebtoken'
 import { afterAll, describe, expect, it } from 'vitest'
-import { envSchema } from '../../src/config/index.ts'
+import { cliSandbox, removeSandboxes } from '../helpers/cli.ts'
 import { BOOSTGPT_SECRET, integrations, MINNIT_KEY, ROB } from './helpers/fixtures.ts'
 import { referenceDecrypt, referenceEncrypt } from './helpers/minnit-reference.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const NODE = path.join(ROOT, 'node_modules/.bin/node')
-const BIN = path.join(ROOT, 'bin/sso-bridge.js')
+afterAll(removeSandboxes)
 
-const dirs: string[] = []
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
-})
-
+/** The CLI in a fresh sandbox; `input` goes to its stdin. */
 async function sandbox() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sso-bridge-token-cli-'))
-  dirs.push(dir)
-  const env: Record<string, string | undefined> = { ...process.env }
-  for (const key of Object.keys(envSchema.shape)) delete env[key]
-  Object.assign(env, { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), LOG_LEVEL: 'silent' })
-  return (args: string[], input = '') =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(NODE, [BIN, ...args], { cwd: dir, env, stdio: 'pipe' })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-      child.stdin.end(input)
-    })
+  const { cli } = await cliSandbox('sso-bridge-token-cli-')
+  return (args: string[], input = '') => cli(args, { input })
 }
 
 describe.concurrent('sso-bridge token / inspect', () => {
