@@ -1,6 +1,8 @@
 /**
- * Fresh, empty PostgreSQL schemas on the server the globalSetup provides, for suites that run
- * the whole app over PostgreSQL. Each URL pins `search_path` to its own schema.
+ * Fresh, empty PostgreSQL schemas on the server the globalSetup provides: each URL pins
+ * `search_path` to its own schema, so every store opens on nothing and runs its migrations
+ * (`CREATE SCHEMA` costs ~0 ms where `CREATE DATABASE` costs 30-300 ms). `dropFreshSchemas()`
+ * removes what a file made (call it in afterAll); `drop()` removes one early.
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
@@ -8,26 +10,44 @@ import { inject } from 'vitest'
 
 const run = randomBytes(3).toString('hex')
 let n = 0
+let admin: Promise<pg.Client> | undefined
+const made = new Set<string>()
 
 export const postgresUrl = (): string | null => inject('postgresUrl')
 
-export async function freshSchemaUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = postgresUrl()
-  if (!base) throw new Error('PostgreSQL not available: install postgresql (apt-get install postgresql) or set TEST_DATABASE_URL')
-  const name = `sso_app_${run}_${n++}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.searchParams.set('options', `-c search_path=${name}`)
+function adminClient(): Promise<pg.Client> {
+  return (admin ??= (async () => {
+    const base = postgresUrl()
+    if (!base) throw new Error('PostgreSQL not available: install postgresql (apt-get install postgresql) or set TEST_DATABASE_URL')
+    const client = new pg.Client({ connectionString: base })
+    await client.connect()
+    return client
+  })())
+}
+
+export async function freshSchemaUrl(prefix = 'sso_t'): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+  const client = await adminClient()
+  const schema = `${prefix}_${run}_${n++}`
+  await client.query(`CREATE SCHEMA ${schema}`)
+  made.add(schema)
+  const url = new URL(postgresUrl()!)
+  url.searchParams.set('options', `-c search_path=${schema}`)
   return {
     url: url.toString(),
+    schema,
     drop: async () => {
-      const c = new pg.Client({ connectionString: base })
-      await c.connect()
-      await c.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`)
-      await c.end()
+      made.delete(schema)
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
     },
   }
+}
+
+/** Drops every schema this file made and closes the admin connection. */
+export async function dropFreshSchemas(): Promise<void> {
+  if (!admin) return
+  const client = await admin
+  admin = undefined
+  for (const schema of made) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  made.clear()
+  await client.end()
 }

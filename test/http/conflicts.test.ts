@@ -3,11 +3,11 @@
  * field, the audit log, and writers racing for one username or email over HTTP.
  */
 import request from 'supertest'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ConflictPolicies } from '../../src/config/index.ts'
 import { createPostgresStore } from '../../src/store/postgres/store.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
-import { freshSchemaUrl } from '../helpers/pg.ts'
+import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 
 const STORES = {
   sqlite: async (conflicts: ConflictPolicies) => ({ app: makeTestApp({ conflicts }), drop: async () => {} }),
@@ -16,6 +16,8 @@ const STORES = {
     return { app: makeTestApp({ conflicts, store: await createPostgresStore(url) }), drop }
   },
 }
+
+afterAll(dropFreshSchemas)
 
 describe.each(Object.entries(STORES))('conflict rules over the API (%s)', (_name, open) => {
   let t: TestApp

@@ -3,12 +3,12 @@
  * (processes) racing on one database, on the server globalSetup provides. Every store opens
  * on a fresh schema (its URL pins `search_path` to it), as in postgres.test.ts.
  */
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { KV_PURGE_BATCH, KV_PURGE_EVERY } from '../../src/store/postgres/kv.ts'
 import { createPostgresStore } from '../../src/store/postgres/store.ts'
 import { defineKvContract } from '../contract/kv.contract.ts'
+import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 import { POSTGRES_MISSING } from '../setup/global.ts'
 
 const baseUrl = inject('postgresUrl')
@@ -19,29 +19,18 @@ if (baseUrl === null) {
     throw new Error(POSTGRES_MISSING)
   })
 } else {
-  const run = randomBytes(3).toString('hex')
-  const schemas: string[] = []
   let admin: pg.Client
-  let n = 0
 
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: baseUrl })
     await admin.connect()
   })
   afterAll(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await dropFreshSchemas()
     await admin.end()
   })
 
-  /** A new, empty schema in the test database; returns a URL whose search_path is just it. */
-  async function freshSchema(): Promise<{ url: string; schema: string }> {
-    const schema = `sso_kv_${run}_${n++}`
-    await admin.query(`CREATE SCHEMA ${schema}`)
-    schemas.push(schema)
-    const url = new URL(baseUrl!)
-    url.searchParams.set('options', `-c search_path=${schema}`)
-    return { url: url.toString(), schema }
-  }
+  const freshSchema = () => freshSchemaUrl('sso_kv')
 
   defineKvContract('postgres', async () => createPostgresStore((await freshSchema()).url))
 

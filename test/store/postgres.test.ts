@@ -18,6 +18,7 @@ import { createPostgresStore } from '../../src/store/postgres/store.ts'
 import type { Store } from '../../src/store/ports.ts'
 import { defineStoreContract } from '../contract/store.contract.ts'
 import { accountWrite } from '../fixtures/accounts.ts'
+import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 import { POSTGRES_MISSING } from '../setup/global.ts'
 import { freePort } from '../setup/postgres.ts'
 
@@ -31,7 +32,6 @@ if (baseUrl === null) {
 } else {
   const run = randomBytes(3).toString('hex')
   const databases: string[] = []
-  const schemas: string[] = []
   let admin: pg.Client
   let n = 0
 
@@ -40,20 +40,12 @@ if (baseUrl === null) {
     await admin.connect()
   })
   afterAll(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await dropFreshSchemas()
     for (const db of databases) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
     await admin.end()
   })
 
-  /** A new, empty schema in the test database; returns a URL whose search_path is just it. */
-  async function freshSchema(): Promise<string> {
-    const name = `sso_t_${run}_${n++}`
-    await admin.query(`CREATE SCHEMA ${name}`)
-    schemas.push(name)
-    const url = new URL(baseUrl!)
-    url.searchParams.set('options', `-c search_path=${name}`)
-    return url.toString()
-  }
+  const freshSchema = async () => (await freshSchemaUrl()).url
 
   /** A new, empty database on the test server; returns its URL. */
   async function freshDatabase(): Promise<string> {
