@@ -12,6 +12,7 @@ import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/ind
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createSqliteKv } from './kv.ts'
 import type { ConflictResolver } from '../../accounts/conflicts.ts'
 import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
@@ -34,6 +35,7 @@ const READ = ACCOUNT_READ_COLUMNS.join(', ')
 
 export function createSqliteStore(file: string): Store {
   let db: DatabaseSync
+  let checkpointer: Checkpointer | undefined
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
     db = new DatabaseSync(file)
@@ -44,6 +46,8 @@ export function createSqliteStore(file: string): Store {
   } catch (cause) {
     throw new StoreUnavailable(`cannot open SQLite database at ${file}`, { cause })
   }
+  // WAL checkpoints (two fsyncs each) on a worker thread, not inside a request's commit.
+  if (file !== ':memory:') checkpointer = startCheckpointer(db, file)
 
   const cols = ACCOUNT_WRITE_COLUMNS
   const upsert = db.prepare(`
@@ -378,6 +382,7 @@ export function createSqliteStore(file: string): Store {
     },
 
     async close() {
+      await checkpointer?.stop()
       if (db.isOpen) db.close()
     },
   }
