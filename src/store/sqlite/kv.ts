@@ -60,13 +60,19 @@ export function createSqliteKv(db: DatabaseSync): KvStore {
     if (++writes % KV_PURGE_EVERY === 0) purgeSome.run(now, KV_PURGE_BATCH)
   }
 
+  // Prepared once: `exec` would parse the statement again on every write.
+  const begin = db.prepare('BEGIN IMMEDIATE')
+  const commit = db.prepare('COMMIT')
+  const savepoint = db.prepare('SAVEPOINT kv')
+  const release = db.prepare('RELEASE kv')
+
   /** Runs `fn` as one transaction (a savepoint should one already be open). */
   function atomically<T>(fn: () => T): T {
     const nested = db.isTransaction
-    db.exec(nested ? 'SAVEPOINT kv' : 'BEGIN IMMEDIATE')
+    ;(nested ? savepoint : begin).run()
     try {
       const result = fn()
-      db.exec(nested ? 'RELEASE kv' : 'COMMIT')
+      ;(nested ? release : commit).run()
       return result
     } catch (err) {
       if (nested) db.exec('ROLLBACK TO kv; RELEASE kv')
