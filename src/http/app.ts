@@ -93,6 +93,9 @@ export function createApp(opts: AppOptions): Express {
     next()
   })
 
+  // Platform tokens first: the server-to-server token API is the hottest route (none of its paths
+  // is oidc-provider's), and before the admin API, whose token check would refuse an api_key.
+  app.use(tokensRouter({ services, sessions, issuer: opts.issuer, adminToken: opts.adminToken, site, maxBodyBytes: opts.maxBodyBytes }))
   // oidc-provider's own endpoints go straight to it (no trip through the routers below).
   const oidcHandler = door.provider.callback()
   app.use((req, res, next) => (isOidcPath(req.path) ? oidcHandler(req, res) : next()))
@@ -114,8 +117,6 @@ export function createApp(opts: AppOptions): Express {
     }),
   )
 
-  // Platform tokens: before the admin API, whose token check would refuse an integration's api_key.
-  app.use(tokensRouter({ services, sessions, issuer: opts.issuer, adminToken: opts.adminToken, site, maxBodyBytes: opts.maxBodyBytes }))
   const api = express.Router()
   api.use(requireAdmin(opts.adminToken))
   api.use((_req, res, next) => {

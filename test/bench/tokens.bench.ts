@@ -15,13 +15,16 @@
  *    (same method, headers and body, body left unread), both served and loaded by this one Node
  *    thread: keep-alive, 16 requests in flight. Goal ≥ 80 % of the hello route. A second row
  *    sets the same API beside the app's own `GET /healthz` (same middleware, request log), which
- *    isolates the door's own cost from the app-wide middleware.
+ *    isolates the door's own cost from the app-wide middleware. A third sets the door's work
+ *    alone — the bearer digest, reading the JSON body, `tokens.issue` over the same services,
+ *    writing the JSON — in a bare node:http handler (no express, no middleware, no log) beside
+ *    the hello route: what any route doing this work could reach at best on this machine.
  *
  *   node test/bench/tokens.bench.ts [--quick]     # prints a small table
  *
  * `test/bench/run.ts` imports {@link benchTokens}.
  */
-import { createCipheriv, createHmac, createSecretKey } from 'node:crypto'
+import { createCipheriv, createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import http, { type Server } from 'node:http'
 import os from 'node:os'
@@ -35,7 +38,7 @@ import { createServices } from '../../src/services.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 import { createKeyCache } from '../../src/tokens/keys.ts'
 import { createRandomPool } from '../../src/tokens/random.ts'
-import { TOKEN_PLATFORMS } from '../../src/tokens/index.ts'
+import { createTokenService, TOKEN_PLATFORMS } from '../../src/tokens/index.ts'
 import type { TokenDeps } from '../../src/tokens/types.ts'
 import { fixtureKeys } from '../helpers/app.ts'
 import { typicalAccounts } from './mapping.bench.ts'
@@ -222,8 +225,28 @@ async function benchHttp(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
     hello.post('/hello', (_req, res) => {
       res.json({ hello: 'world' })
     })
+    // The door's work with nothing around it (see the module doc): the ceiling for any route.
+    const bareTokens = createTokenService({ accounts: services.accounts, integrations: services.integrations, kv: services.store })
+    const adminDigest = createHash('sha256').update(ADMIN).digest()
+    const bareHandler: http.RequestListener = (req, res) => {
+      const given = createHash('sha256').update((req.headers.authorization ?? '').slice('Bearer '.length)).digest()
+      if (!timingSafeEqual(given, adminDigest)) return void res.writeHead(401).end()
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const id = req.url!.split('/')[4]!
+        bareTokens.issue(id, (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { external_id?: unknown }).external_id).then(
+          (out) => {
+            const json = JSON.stringify(out)
+            res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-store' }).end(json)
+          },
+          () => res.writeHead(500).end(),
+        )
+      })
+    }
     const ours = await listen(app)
     const base = await listen(hello)
+    const bare = await listen(bareHandler)
     try {
       const body = JSON.stringify({ external_id: '42' })
       const headers = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }
@@ -252,20 +275,23 @@ async function benchHttp(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
       await load(ours.port, tokenReq, o.concurrency, o.warmupMs)
       await load(base.port, helloReq, o.concurrency, o.warmupMs)
       await load(ours.port, healthReq, o.concurrency, o.warmupMs)
+      await load(bare.port, tokenReq, o.concurrency, o.warmupMs)
       const vsHello = await pair(() => load(ours.port, tokenReq, o.concurrency, o.minMs), () => load(base.port, helloReq, o.concurrency, o.minMs))
       const vsHealth = await pair(() => load(ours.port, tokenReq, o.concurrency, o.minMs), () => load(ours.port, healthReq, o.concurrency, o.minMs))
       const appVsHello = await pair(() => load(ours.port, healthReq, o.concurrency, o.minMs), () => load(base.port, helloReq, o.concurrency, o.minMs))
+      const bareVsHello = await pair(() => load(bare.port, tokenReq, o.concurrency, o.minMs), () => load(base.port, helloReq, o.concurrency, o.minMs))
       const name = `token API over HTTP (POST …/tokens, Minnit, admin token, ${o.concurrency} in flight)`
       return [
         { name, ...vsHello, unit: 'req/s', baselineName: 'express hello route, same request', goal: `≥ 80 % of hello: ${vsHello.ratio >= GOAL_HTTP_RATIO ? 'met' : 'NOT met'}` },
         { name: `${name}, beside the app's own GET /healthz`, ...vsHealth, unit: 'req/s', baselineName: 'GET /healthz of the same app (same middleware, request log)', goal: '— (the door\'s own cost)' },
         { name: "(reference) the app's GET /healthz beside the express hello route", ...appVsHello, unit: 'req/s', baselineName: 'express hello route', goal: '— (what the app-wide middleware costs)' },
+        { name: '(reference) the token work alone in a bare node:http handler (no express, middleware or log)', ...bareVsHello, unit: 'req/s', baselineName: 'express hello route', goal: '— (the ceiling for any route doing this work)' },
       ]
     } finally {
-      ours.server.closeAllConnections()
-      base.server.closeAllConnections()
-      await new Promise((r) => ours.server.close(r))
-      await new Promise((r) => base.server.close(r))
+      for (const { server } of [ours, base, bare]) {
+        server.closeAllConnections()
+        await new Promise((r) => server.close(r))
+      }
     }
   })
 }

@@ -4,6 +4,7 @@
  * session and CORS for the configured site origins, inspect without an oracle, error codes, and
  * the connection sheet of each token type.
  */
+import { gzipSync } from 'node:zlib'
 import jsonwebtoken from 'jsonwebtoken'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -92,6 +93,59 @@ describe('POST /api/v1/integrations/{id}/tokens', () => {
     expect((await issue('minnit', { external_id: '8' })).body).toMatchObject({ error: 'account_disabled' })
     await request(t.app).put('/api/v1/integrations/rp').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example.com/cb'] } }).expect(201)
     expect((await issue('rp', { external_id: '42' })).body).toMatchObject({ error: 'validation_failed', details: { issues: [{ path: 'integration' }] } })
+  })
+})
+
+describe('the token API\'s own body reader (src/http/json-body.ts) answers as express.json does', () => {
+  const post = () => request(t.app).post('/api/v1/integrations/minnit/tokens').set(auth)
+  /** The same request against the admin API, which reads bodies with express.json. */
+  const viaExpressJson = () => request(t.app).post('/api/v1/inspect/paths').set(auth)
+
+  it('a body over MAX_BODY_BYTES → 413 payload_too_large, declared or streamed (chunked), and no token', async () => {
+    const big = JSON.stringify({ external_id: '42', pad: 'x'.repeat(1_100_000) })
+    const declared = await post().set('Content-Type', 'application/json').send(big)
+    expect([declared.status, declared.body.error]).toEqual([413, 'payload_too_large'])
+    expect([(await viaExpressJson().set('Content-Type', 'application/json').send(big)).status]).toEqual([413])
+    // No Content-Length: the limit is counted while reading.
+    const chunked = post().set('Content-Type', 'application/json').set('Transfer-Encoding', 'chunked')
+    chunked.write(big.slice(0, 600_000))
+    chunked.write(big.slice(600_000))
+    const streamed = await chunked
+    expect([streamed.status, streamed.body.error]).toEqual([413, 'payload_too_large'])
+    expect(streamed.body.token).toBeUndefined()
+  })
+
+  it('broken JSON → 400 invalid_json; whitespace only is broken JSON too; an empty body reads as {}', async () => {
+    for (const body of ['{"external_id":', '   ', 'nul']) {
+      const res = await post().set('Content-Type', 'application/json').send(body)
+      const reference = await viaExpressJson().set('Content-Type', 'application/json').send(body)
+      expect([res.status, res.body.error]).toEqual([400, 'invalid_json'])
+      expect(reference.body.error).toBe('invalid_json')
+    }
+    const empty = await post().set('Content-Type', 'application/json').set('Content-Length', '0')
+    expect(empty.body).toMatchObject({ error: 'validation_failed', details: { issues: [{ path: 'external_id' }] } })
+  })
+
+  it('any content type is read as JSON; gzip and other charsets go through express.json itself', async () => {
+    const body = JSON.stringify({ external_id: '42' })
+    expect((await post().set('Content-Type', 'text/plain').send(body)).status).toBe(200)
+    expect((await post().set('Content-Type', 'application/json; charset=UTF-8').send(body)).status).toBe(200)
+    // write(), not send(): superagent would serialize a Buffer as JSON under a JSON content type.
+    const gzipped = post().set('Content-Type', 'application/json').set('Content-Encoding', 'gzip')
+    gzipped.write(gzipSync(body))
+    const zipped = await gzipped
+    expect([zipped.status, typeof zipped.body.token]).toEqual([200, 'string'])
+    const latin1 = await post().set('Content-Type', 'application/json; charset=iso-8859-1').send(body)
+    expect([latin1.status, latin1.body.error]).toEqual([415, 'unsupported_media_type'])
+  })
+
+  it('the answer is written directly: JSON with its length, no-store, no ETag', async () => {
+    const res = await post().send({ external_id: '42' })
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(JSON.stringify(res.body)))
+    expect(res.headers.etag).toBeUndefined()
+    expect(res.headers['cache-control']).toBe('no-store')
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
   })
 })
 

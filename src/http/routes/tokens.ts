@@ -19,6 +19,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Router, json, type Request, type RequestHandler, type Response } from 'express'
+import { jsonBody } from '../json-body.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
 import type { SessionManager } from '../../login/session.ts'
@@ -107,7 +108,9 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     return b as Record<string, unknown>
   }
 
-  router.post('/api/v1/integrations/:id/tokens', noStore, adminOrApiKey, body, async (req, res) => {
+  // The hot route: its own body reader, and its answer written directly (express's res.json
+  // would also hash it for an ETag, pointless on a no-store answer). See http/json-body.ts.
+  router.post('/api/v1/integrations/:id/tokens', noStore, adminOrApiKey, jsonBody(opts.maxBodyBytes), async (req, res) => {
     const b = bodyObject(req)
     const options: IssueOptions = {}
     const referrerUrl = option(b.referrer_url, 'referrer_url')
@@ -116,7 +119,8 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     if (referrerUrl !== undefined) options.referrerUrl = referrerUrl
     if (redirectUrl !== undefined) options.redirectUrl = redirectUrl
     if (rejectedToken !== undefined) options.rejectedToken = rejectedToken
-    res.json(await tokens.issue(String(req.params.id), b.external_id, options))
+    const out = JSON.stringify(await tokens.issue(String(req.params.id), b.external_id, options))
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(out) }).end(out)
   })
 
   router.post('/api/v1/integrations/:id/inspect', noStore, requireAdmin(opts.adminToken), body, async (req, res) => {
