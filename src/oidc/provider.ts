@@ -7,6 +7,7 @@
  *
  * @see https://github.com/panva/node-oidc-provider/blob/v9.x/docs/README.md (configuration)
  */
+import { CookieKeys } from './cookie-keys.ts'
 import { createHmac } from 'node:crypto'
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import type { AccountService } from '../accounts/service.ts'
@@ -105,7 +106,8 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
     clients: [],
     jwks: deps.keys.oidc.jwks as Configuration['jwks'],
     cookies: {
-      keys: deps.cookieKeys,
+      // keygrip's format, keys imported once (oidc/cookie-keys.ts); the types only know arrays.
+      keys: new CookieKeys(deps.cookieKeys) as unknown as string[],
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure },
     },
