@@ -10,9 +10,12 @@ import { createIntegrationService } from './integrations/registry.ts'
 import type { IntegrationTypeDefinition } from './integrations/types.ts'
 import { oidcIntegrationType } from './oidc/client-settings.ts'
 import { samlIntegrationType } from './saml/sp-settings.ts'
+import type { Account } from './accounts/types.ts'
+import { endSessionsOf } from './login/session.ts'
 import {
   boostgptJwtType,
   deadsimplechatType,
+  forgetStoredUser,
   genericJwtType,
   meltingspotJwtType,
   minnitZeroClickType,
@@ -30,10 +33,19 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
 ]
 
 export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts'>>) {
+  const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv })
+  // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out)
+  // and the Dead Simple Chat users stored for it are forgotten.
+  const onRemoved = async (account: Account) => {
+    await endSessionsOf(store, account.id)
+    for (const i of await integrations.list()) {
+      if (i.type === deadsimplechatType.type) await forgetStoredUser(store, i.id, account.id)
+    }
+  }
   return {
     store,
-    accounts: createAccountService({ store, conflicts: config.conflicts }),
-    integrations: createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv }),
+    accounts: createAccountService({ store, conflicts: config.conflicts, onRemoved }),
+    integrations,
   }
 }
 

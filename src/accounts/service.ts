@@ -54,12 +54,17 @@ export interface AccountServiceDeps {
   store: AccountStore
   /** Conflict rules per field (config CONFLICT_USERNAME / CONFLICT_EMAIL); default reject. */
   conflicts?: ConflictPolicies
+  /**
+   * Runs after an account is deleted, so what other parts keep for it (bridge sessions, a
+   * platform's stored access token) goes with it. Wired in services.ts: this module knows no door.
+   */
+  onRemoved?: (account: Account) => Promise<void>
 }
 
 /** Who is writing, for the audit log. */
 export type Actor = 'admin-api' | 'import' | 'cli' | 'site-ticket' | 'login' | (string & {})
 
-export function createAccountService({ store, conflicts = { username: 'reject', email: 'reject' } }: AccountServiceDeps) {
+export function createAccountService({ store, conflicts = { username: 'reject', email: 'reject' }, onRemoved }: AccountServiceDeps) {
   const resolverFor = (actor: Actor): ConflictResolver | undefined =>
     conflicts.username === 'reject' && conflicts.email === 'reject' ? undefined : createConflictResolver(conflicts, actor)
 
@@ -136,9 +141,11 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
       return store.getAccountById(id)
     },
 
-    /** @throws {AccountNotFound} */
+    /** Deletes the account, then what other parts keep for it (see {@link AccountServiceDeps.onRemoved}). @throws {AccountNotFound} */
     async remove(externalId: string): Promise<void> {
-      if (!(await store.deleteAccount(externalId))) throw new AccountNotFound(externalId)
+      const account = await store.getAccountByExternalId(externalId)
+      if (!account || !(await store.deleteAccount(externalId))) throw new AccountNotFound(externalId)
+      await onRemoved?.(account)
     },
 
     /** @throws {ValidationFailed} a limit outside 1..MAX_PAGE_SIZE */

@@ -29,6 +29,11 @@ export interface SessionManagerOptions {
 
 const digest = (id: string) => createHash('sha256').update(id).digest('base64url')
 
+/** Ends every bridge session of an account (the internal id): for a deleted account. @returns how many */
+export function endSessionsOf(kv: KvStore, accountId: string): Promise<number> {
+  return kv.kvDeleteBy(NAMESPACE, 'account', accountId)
+}
+
 export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
   return {
     ttlMs,
@@ -53,9 +58,7 @@ export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
     },
 
     /** Ends every session of an account (disabled or deleted accounts). */
-    async destroyAll(accountId: string): Promise<number> {
-      return kv.kvDeleteBy(NAMESPACE, 'account', accountId)
-    },
+    destroyAll: (accountId: string): Promise<number> => endSessionsOf(kv, accountId),
   }
 }
 

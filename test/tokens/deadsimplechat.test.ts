@@ -6,6 +6,7 @@
  */
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createSessionManager } from '../../src/login/session.ts'
 import { createTokenService, type TokenService } from '../../src/tokens/index.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 import { startDscServer, type DscServer } from './helpers/dsc-server.ts'
@@ -63,6 +64,29 @@ describe('deadsimplechat', () => {
     expect(res.status).toBe(200)
     expect(res.body.token).not.toBe(replaced.token)
     expect(dsc.calls).toHaveLength(3)
+  })
+
+  it('deleting the account forgets its stored users and ends its bridge sessions; the same external_id later is a new user', async () => {
+    const first = await tokens.issue('dsc', '42')
+    await t.services.integrations.put('dsc2', integrations.dsc(dsc.url))
+    await tokens.issue('dsc2', '42')
+    const ana = await tokens.issue('dsc', '43')
+    const rob = await t.services.accounts.get('42')
+    const sessions = createSessionManager({ kv: t.services.store, ttlMs: 60_000 })
+    const cookie = await sessions.create({ account_id: rob.id, auth_time: 1, amr: ['pwd'] })
+    expect(await t.services.store.kvGet('tokens:deadsimplechat:dsc', rob.id)).not.toBeNull()
+
+    await request(t.app).delete('/api/v1/users/42').set(auth).expect(204)
+    expect(await t.services.store.kvGet('tokens:deadsimplechat:dsc', rob.id)).toBeNull()
+    expect(await t.services.store.kvGet('tokens:deadsimplechat:dsc2', rob.id)).toBeNull()
+    expect(await sessions.get(cookie)).toBeNull()
+    // Another member's stored user stays.
+    expect((await tokens.issue('dsc', '43')).token).toBe(ana.token)
+    // A new account under the same external_id is a new member: a new Create User call.
+    await t.services.accounts.put('42', ROB)
+    const calls = dsc.calls.length
+    expect((await tokens.issue('dsc', '42')).token).not.toBe(first.token)
+    expect(dsc.calls).toHaveLength(calls + 1)
   })
 
   it('moderator rank sets isModerator; a demoted moderator gets a new, non-moderator user (no stale moderator token)', async () => {

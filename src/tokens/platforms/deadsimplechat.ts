@@ -23,6 +23,7 @@ import type { Account, JsonObject } from '../../accounts/types.ts'
 import { ConfigInvalid, PlatformUnavailable, TokenInvalid } from '../../errors/index.ts'
 import type { LoadedIntegration } from '../../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
+import type { KvStore } from '../../store/ports.ts'
 import { httpUrl } from '../../integrations/schemas.ts'
 import { tokenSheet } from '../connection.ts'
 import { requireText } from '../fields.ts'
@@ -86,6 +87,14 @@ interface StoredUser {
 }
 
 const namespace = (integrationId: string) => `tokens:deadsimplechat:${integrationId}`
+
+/**
+ * Forgets the user stored for an account (the internal id) under integration `integrationId`:
+ * for a deleted account. The user on Dead Simple Chat's side stays: its API documents no deletion.
+ */
+export async function forgetStoredUser(kv: KvStore, integrationId: string, accountId: string): Promise<void> {
+  await kv.kvDelete(namespace(integrationId), accountId)
+}
 const tokenIndex = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')
 const inFlight = new Map<string, Promise<StoredUser>>()
 
