@@ -4,13 +4,15 @@
  * `kv_index` (migrations/sqlite/003_kv.sql).
  *
  * Atomicity: node:sqlite is synchronous, so nothing else in this process runs between the
- * statements of one method; SQLite has one writer at a time, and a method of several
- * statements runs inside `BEGIN IMMEDIATE` (taking the write lock up front), so other
- * processes on the same file (the CLI) never see, nor slip into, its middle.
+ * statements of one method; every write runs in its own savepoint inside the connection's group
+ * commit (group-commit.ts: a `BEGIN IMMEDIATE` transaction shared by the writes of one event
+ * loop turn, which takes the write lock up front), so other processes on the same file (the CLI)
+ * never see, nor slip into, its middle, and its promise settles once it is committed.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
 import type { KvEntry, KvSetOptions, KvStore } from '../ports.ts'
 import { expiry, indexEntries, toJson } from '../kv-values.ts'
+import type { GroupCommit } from './group-commit.ts'
 
 /** Every this many writes (set, setIfAbsent, increment), expired rows are purged on the way. */
 export const KV_PURGE_EVERY = 500
@@ -21,7 +23,7 @@ type Row = Record<string, SQLInputValue>
 
 const LIVE = '(expires_at IS NULL OR expires_at > :now)'
 
-export function createSqliteKv(db: DatabaseSync): KvStore {
+export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
   const get = db.prepare(`SELECT value, expires_at FROM kv WHERE namespace = :ns AND key = :key AND ${LIVE}`)
   const set = db.prepare(`
     INSERT INTO kv (namespace, key, value, expires_at) VALUES (:ns, :key, :value, :expires_at)
@@ -60,38 +62,17 @@ export function createSqliteKv(db: DatabaseSync): KvStore {
     if (++writes % KV_PURGE_EVERY === 0) purgeSome.run(now, KV_PURGE_BATCH)
   }
 
-  // Prepared once: `exec` would parse the statement again on every write.
-  const begin = db.prepare('BEGIN IMMEDIATE')
-  const commit = db.prepare('COMMIT')
-  const savepoint = db.prepare('SAVEPOINT kv')
-  const release = db.prepare('RELEASE kv')
-
-  /** Runs `fn` as one transaction (a savepoint should one already be open). */
-  function atomically<T>(fn: () => T): T {
-    const nested = db.isTransaction
-    ;(nested ? savepoint : begin).run()
-    try {
-      const result = fn()
-      ;(nested ? release : commit).run()
-      return result
-    } catch (err) {
-      if (nested) db.exec('ROLLBACK TO kv; RELEASE kv')
-      else if (db.isTransaction) db.exec('ROLLBACK')
-      throw err
-    }
-  }
-
   return {
     async kvSet(namespace, key, value, options: KvSetOptions = {}) {
       const now = Date.now()
       const params = { ns: namespace, key, value: toJson(value), expires_at: expiry(options.ttlMs, now) }
       const indexes = indexEntries(options.indexes)
-      atomically(() => {
+      await group.write(() => {
         set.run(params)
         dropIndexes.run(namespace, key)
         for (const [name, v] of indexes) addIndex.run(namespace, key, name, v)
+        wrote(now)
       })
-      wrote(now)
     },
 
     async kvGet(namespace, key) {
@@ -105,12 +86,12 @@ export function createSqliteKv(db: DatabaseSync): KvStore {
     },
 
     async kvDelete(namespace, key) {
-      const rows = del.all({ ns: namespace, key, now: Date.now() }) as Row[]
+      const rows = await group.write(() => del.all({ ns: namespace, key, now: Date.now() }) as Row[])
       return rows.some((r) => r.live === 1)
     },
 
     async kvDeleteBy(namespace, index, indexValue) {
-      const rows = atomically(() => delBy.all({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as Row[])
+      const rows = await group.write(() => delBy.all({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as Row[])
       return rows.filter((r) => r.live === 1).length
     },
 
@@ -118,33 +99,34 @@ export function createSqliteKv(db: DatabaseSync): KvStore {
       const now = Date.now()
       const params = { ns: namespace, key, value: toJson(value), expires_at: expiry(options.ttlMs, now) }
       // Dropping the expired entry first also drops its index rows (trigger kv_drop_indexes).
-      const created = atomically(() => {
+      return group.write(() => {
         dropExpired.run({ ns: namespace, key, now })
-        return Number(insertNew.run(params).changes) === 1
+        const created = Number(insertNew.run(params).changes) === 1
+        wrote(now)
+        return created
       })
-      wrote(now)
-      return created
     },
 
     async kvIncrement(namespace, key, by, ttlMs) {
       if (typeof by !== 'number' || !Number.isFinite(by)) throw new TypeError(`kvIncrement: by must be a finite number, not ${String(by)}`)
       const now = Date.now()
       const expires_at = expiry(ttlMs, now)
-      const row = atomically(() => {
+      const row = await group.write(() => {
         dropExpired.run({ ns: namespace, key, now })
-        return increment.get({ ns: namespace, key, by: sqlNumber(by), expires_at }) as Row
+        const counted = increment.get({ ns: namespace, key, by: sqlNumber(by), expires_at }) as Row
+        wrote(now)
+        return counted
       })
-      wrote(now)
       return Number(row.n)
     },
 
     async kvConsume(namespace, key) {
       const now = Date.now()
-      return Number(consume.run({ ns: namespace, key, now, at: sqlNumber(Math.floor(now / 1000)) }).changes) === 1
+      return group.write(() => Number(consume.run({ ns: namespace, key, now, at: sqlNumber(Math.floor(now / 1000)) }).changes) === 1)
     },
 
     async kvPurgeExpired() {
-      return atomically(() => Number(purgeAll.run(Date.now()).changes))
+      return group.write(() => Number(purgeAll.run(Date.now()).changes))
     },
   }
 }

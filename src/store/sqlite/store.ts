@@ -13,6 +13,7 @@ import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
+import { createGroupCommit, flushAllBatches } from './group-commit.ts'
 import { createSqliteKv } from './kv.ts'
 import type { ConflictResolver } from '../../accounts/conflicts.ts'
 import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
@@ -36,6 +37,8 @@ const READ = ACCOUNT_READ_COLUMNS.join(', ')
 export function createSqliteStore(file: string): Store {
   let db: DatabaseSync
   let checkpointer: Checkpointer | undefined
+  // A KV batch of another store in this thread may hold this file's write lock (group-commit.ts).
+  flushAllBatches()
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true })
     db = new DatabaseSync(file)
@@ -234,6 +237,7 @@ export function createSqliteStore(file: string): Store {
   }
 
   function transaction<T>(fn: () => T, commit: (result: T) => boolean = () => true): T {
+    flushAllBatches()
     db.exec('BEGIN IMMEDIATE')
     try {
       const result = fn()
@@ -245,11 +249,17 @@ export function createSqliteStore(file: string): Store {
     }
   }
 
+  // KV writes share a commit per event-loop turn (group-commit.ts); every other write below first
+  // commits any open batch (flushAllBatches), so it runs on its own, as before, and is durable
+  // when its promise settles.
+  const group = createGroupCommit(db)
+
   return {
     kind: 'sqlite',
-    ...createSqliteKv(db),
+    ...createSqliteKv(db, group),
 
     async upsertAccount(write, options = {}) {
+      flushAllBatches()
       const now = new Date().toISOString()
       try {
         // The common case needs no transaction: one statement, decided by the unique indexes.
@@ -297,10 +307,12 @@ export function createSqliteStore(file: string): Store {
     },
 
     async replacePasswordHash(id, expected, next) {
+      flushAllBatches()
       return Number(replaceHash.run(next, new Date().toISOString(), id, expected).changes) === 1
     },
 
     async deleteAccount(externalId) {
+      flushAllBatches()
       return Number(del.run(externalId).changes) === 1
     },
 
@@ -348,6 +360,7 @@ export function createSqliteStore(file: string): Store {
     },
 
     async putIntegration(write: IntegrationWrite) {
+      flushAllBatches()
       const now = new Date().toISOString()
       const row = putIntegration.get({
         id: write.id,
@@ -370,6 +383,7 @@ export function createSqliteStore(file: string): Store {
     },
 
     async deleteIntegration(id) {
+      flushAllBatches()
       return Number(delIntegration.run(id).changes) === 1
     },
 
@@ -382,6 +396,7 @@ export function createSqliteStore(file: string): Store {
     },
 
     async close() {
+      group.flush()
       await checkpointer?.stop()
       if (db.isOpen) db.close()
     },
