@@ -24,6 +24,7 @@ import { listPaths } from '../mapping/index.ts'
 import type { KvStore } from '../store/ports.ts'
 import { SamlRequestInvalid } from './errors.ts'
 import { SAML_ROUTES } from './routes.ts'
+import { redirectBindingUrl } from './redirect-binding.ts'
 import { buildErrorResponse, buildLoginResponse, buildLogoutResponse, NAME_ID_FORMAT, type SamlAttribute } from './response.ts'
 import { signingKey, type SigningKey } from './signer.ts'
 import { decodePostMessage, inflateMessage, LIMITS, parseSamlXml, samlSchemaValidator, type XElement } from './xml-guard.ts'
@@ -66,8 +67,12 @@ export interface VerifiedLogoutRequest {
   requestId: string
   nameId: string | undefined
   sloUrl: string
+  sloBinding: SamlSpSettings['slo_binding']
   relayState: string | undefined
 }
+
+/** A LogoutResponse ready to go: a form to auto-post, or a URL to redirect to. */
+export type OutboundLogoutResponse = { binding: 'HTTP-POST'; url: string; xml: string } | { binding: 'HTTP-Redirect'; url: string }
 
 export interface SamlIdpOptions {
   issuer: string
@@ -129,7 +134,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     const entity = samlify.ServiceProvider({
       entityID: s.entity_id,
       assertionConsumerService: s.acs_urls.map((a) => ({ Binding: a.binding === 'HTTP-POST' ? BINDING.post : BINDING.redirect, Location: a.url })),
-      ...(s.slo_url ? { singleLogoutService: [{ Binding: BINDING.post, Location: s.slo_url }] } : {}),
+      ...(s.slo_url ? { singleLogoutService: [{ Binding: s.slo_binding === 'HTTP-Redirect' ? BINDING.redirect : BINDING.post, Location: s.slo_url }] } : {}),
       ...(s.signing_certificate ? { signingCert: s.signing_certificate } : {}),
       authnRequestsSigned: s.require_signed_requests,
     })
@@ -300,7 +305,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       await verifySignature(msg, loaded, xml, 'logout')
       checkInstant(root, now)
       await once(loaded.record.id, requestId)
-      return { integrationId: loaded.record.id, requestId, nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(), sloUrl: s.slo_url, relayState }
+      return { integrationId: loaded.record.id, requestId, nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(), sloUrl: s.slo_url, sloBinding: s.slo_binding ?? 'HTTP-POST', relayState }
     },
 
     /** The signed login Response (XML) for `account`. `inResponseTo` absent: IdP-initiated. */
@@ -347,8 +352,12 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       return buildErrorResponse({ idpEntityId: entityId, acsUrl: a.acsUrl, inResponseTo: a.inResponseTo, status: 'requester', subStatus: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied', message: a.message }, key)
     },
 
-    logoutResponse(a: { destination: string; inResponseTo: string }): string {
-      return buildLogoutResponse({ idpEntityId: entityId, destination: a.destination, inResponseTo: a.inResponseTo }, key)
+    /** The signed LogoutResponse to a verified LogoutRequest, in the binding the SP registered for its SLO URL. */
+    logoutResponse(v: Pick<VerifiedLogoutRequest, 'sloUrl' | 'sloBinding' | 'requestId' | 'relayState'>): OutboundLogoutResponse {
+      const enveloped = v.sloBinding !== 'HTTP-Redirect'
+      const xml = buildLogoutResponse({ idpEntityId: entityId, destination: v.sloUrl, inResponseTo: v.requestId, enveloped }, key)
+      if (enveloped) return { binding: 'HTTP-POST', url: v.sloUrl, xml }
+      return { binding: 'HTTP-Redirect', url: redirectBindingUrl(v.sloUrl, 'SAMLResponse', xml, v.relayState, key) }
     },
   }
 

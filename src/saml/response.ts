@@ -151,15 +151,19 @@ export function buildErrorResponse(
   return signEnveloped(xml, id, key)
 }
 
-/** The signed LogoutResponse (Success unless told otherwise). */
-export function buildLogoutResponse(a: { idpEntityId: string; destination: string; inResponseTo: string; success?: boolean; now?: number }, key: SigningKey): string {
+/**
+ * The LogoutResponse (Success unless told otherwise), with an enveloped signature for the
+ * HTTP-POST binding; `enveloped: false` for HTTP-Redirect, which signs the query instead
+ * (redirect-binding.ts).
+ */
+export function buildLogoutResponse(a: { idpEntityId: string; destination: string; inResponseTo: string; success?: boolean; now?: number; enveloped?: boolean }, key: SigningKey): string {
   const id = newId()
   const xml = responseXml(
     'LogoutResponse',
     { id, destination: a.destination, inResponseTo: a.inResponseTo, now: a.now ?? Date.now(), issuer: a.idpEntityId },
     statusXml(a.success === false ? STATUS.responder : STATUS.success),
   )
-  return signEnveloped(xml, id, key)
+  return a.enveloped === false ? xml : signEnveloped(xml, id, key)
 }
 
 function encryptAssertion(assertion: string, certificatePem: string): Promise<string> {

@@ -61,7 +61,11 @@ export function settingsFromSpMetadata(xml: string): Record<string, unknown> {
     .map((a) => ({ url: a.getAttribute('Location') ?? '', binding: BINDINGS[a.getAttribute('Binding')!]! }))
   if (acs.length > 0) out.acs_urls = acs
   const slo = list(sp, MD, 'SingleLogoutService').find((s) => BINDINGS[s.getAttribute('Binding') ?? ''] === 'HTTP-POST') ?? list(sp, MD, 'SingleLogoutService')[0]
-  if (slo?.getAttribute('Location')) out.slo_url = slo.getAttribute('Location')
+  if (slo?.getAttribute('Location')) {
+    out.slo_url = slo.getAttribute('Location')
+    const binding = BINDINGS[slo.getAttribute('Binding') ?? '']
+    if (binding) out.slo_binding = binding
+  }
   for (const kd of list(sp, MD, 'KeyDescriptor')) {
     const cert = list(kd, DS, 'X509Certificate')[0]?.textContent?.trim()
     if (!cert) continue

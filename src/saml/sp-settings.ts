@@ -35,6 +35,8 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
     entity_id: z.string().min(1).max(1024),
     acs_urls: z.array(z.strictObject({ url: httpUrl, binding: z.enum(BINDINGS).default('HTTP-POST') })).min(1, 'must list at least one ACS URL'),
     slo_url: httpUrl.optional(),
+    // How the LogoutResponse goes back to slo_url: an auto-posted form, or a signed redirect.
+    slo_binding: z.enum(BINDINGS).default('HTTP-POST'),
     signing_certificate: pem.optional(),
     encryption_certificate: pem.optional(),
     require_signed_requests: z.boolean().default(false),
@@ -62,6 +64,7 @@ export interface SamlSpSettings {
   entity_id: string
   acs_urls: { url: string; binding: (typeof BINDINGS)[number] }[]
   slo_url?: string
+  slo_binding: (typeof BINDINGS)[number]
   signing_certificate?: string
   encryption_certificate?: string
   require_signed_requests: boolean

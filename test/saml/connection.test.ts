@@ -25,6 +25,7 @@ describe('SP metadata and the connection sheet', () => {
     expect(settings.entity_id).toBe(SP_ENTITY)
     expect(settings.acs_urls).toEqual([{ url: ACS, binding: 'HTTP-POST' }])
     expect(settings.slo_url).toBe('https://sp.example/saml/slo')
+    expect(settings.slo_binding).toBe('HTTP-POST')
     expect(settings.signing_certificate.replace(/\s+/g, '')).toBe(keys.signing.certificatePem.replace(/\s+/g, ''))
     expect(settings.encryption_certificate.replace(/\s+/g, '')).toBe(keys.encryption.certificatePem.replace(/\s+/g, ''))
     expect(settings.name_id_format).toBe('unspecified')
@@ -35,6 +36,19 @@ describe('SP metadata and the connection sheet', () => {
     const page = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
     const { profile } = await sp.validatePostResponseAsync(autoPost(page).fields)
     expect(profile?.nameID).toBe('robin')
+  })
+
+  test('an SP whose metadata offers SLO over HTTP-Redirect only gets its LogoutResponse that way', async () => {
+    const keys = await spKeyPairs()
+    const sp = nodeSamlSp(s, { issuer: 'https://redirect-only.example/sp', logoutCallbackUrl: 'https://redirect-only.example/slo' })
+    const metadata = sp
+      .generateServiceProviderMetadata(null, keys.signing.certificatePem)
+      .replace(/(<(?:\w+:)?SingleLogoutService[^>]*Binding=")[^"]+"/, '$1urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"')
+    expect(metadata).toContain('bindings:HTTP-Redirect')
+    const res = await s.admin('PUT', '/integrations/redirect-only', { type: 'saml', settings: { metadata_xml: metadata } })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    const settings = res.body.settings ?? res.body.integration?.settings
+    expect([settings.slo_url, settings.slo_binding]).toEqual(['https://redirect-only.example/slo', 'HTTP-Redirect'])
   })
 
   test('bad metadata is a field error', async () => {

@@ -12,10 +12,13 @@ import { ACS, autoPost, isSignInPage, nodeSamlSp, registerSp, responseXml, signI
 
 let s: SamlServer
 const ENC_SP = 'https://enc-sp.example/metadata'
+const REDIRECT_SP = 'https://redirect-sp.example/metadata'
+const REDIRECT_SLO = 'https://redirect-sp.example/saml/slo?tenant=7'
 beforeAll(async () => {
   s = await startSamlServer()
   await registerSp(s, 'minnit-saml', {}, { displayName: 'nickname' })
   await registerSp(s, 'enc-sp', { entity_id: ENC_SP, encryption_certificate: (await spKeyPairs()).encryption.certificatePem })
+  await registerSp(s, 'redirect-sp', { entity_id: REDIRECT_SP, slo_url: REDIRECT_SLO, slo_binding: 'HTTP-Redirect' })
 })
 afterAll(() => s.close())
 
@@ -109,6 +112,34 @@ describe('Single Logout', () => {
     expect(browser.setCookies.some((c) => c.name === 'sso_bridge' && (c.value === '' || c.attributes.expires !== undefined))).toBe(true)
 
     // The session is gone for every door: the next AuthnRequest asks for the password again.
+    expect(isSignInPage(await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))).toBe(true)
+  })
+
+  test('an SP whose SLO URL takes HTTP-Redirect gets the LogoutResponse as a signed redirect, which node-saml accepts', async () => {
+    const sp = nodeSamlSp(s, { issuer: REDIRECT_SP, logoutCallbackUrl: REDIRECT_SLO, validateInResponseTo: ValidateInResponseTo.ifPresent })
+    const browser = new Browser(s.issuer)
+    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
+    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+
+    const logoutUrl = new URL(await sp.getLogoutUrlAsync(profile!, 'back to the app', {}))
+    const requestId = /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(logoutUrl.searchParams.get('SAMLRequest')!, 'base64')).toString())![1]
+    const out = await browser.go(logoutUrl)
+    expect(out.status).toBe(302)
+    const back = out.left!
+    expect(`${back.origin}${back.pathname}`).toBe('https://redirect-sp.example/saml/slo')
+    expect(back.searchParams.get('tenant')).toBe('7') // the registered URL's own query is kept
+    expect(back.searchParams.get('RelayState')).toBe('back to the app')
+    expect(back.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')
+    const xml = inflateRawSync(Buffer.from(back.searchParams.get('SAMLResponse')!, 'base64')).toString()
+    expect(xml).toContain(`InResponseTo="${requestId}"`)
+    expect(xml).not.toMatch(/<(\w+:)?Signature[\s>]/) // the query is signed, not the XML
+    const query = back.search.slice(1)
+    const result = await sp.validateRedirectAsync(Object.fromEntries(back.searchParams), query)
+    expect(result.loggedOut).toBe(true)
+    // The signature covers the query as sent: another RelayState does not pass.
+    const tampered = query.replace(/RelayState=[^&]+/, 'RelayState=elsewhere')
+    await expect(sp.validateRedirectAsync({ ...Object.fromEntries(back.searchParams), RelayState: 'elsewhere' }, tampered)).rejects.toThrow()
+    // The session is gone for every door.
     expect(isSignInPage(await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))).toBe(true)
   })
 

@@ -206,8 +206,12 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     await sessions.destroy(cookie)
     clearCookie(res, SESSION_COOKIE, deps.secure)
     log.info({ code: 'SAML_LOGOUT', integration: verified.integrationId, session: cookie ? 'ended' : 'none' }, 'saml single logout')
-    const xml = idp.logoutResponse({ destination: verified.sloUrl, inResponseTo: verified.requestId })
-    res.type('html').send(autoPostPage(verified.sloUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: verified.relayState }))
+    const out = idp.logoutResponse(verified)
+    if (out.binding === 'HTTP-Redirect') {
+      res.redirect(302, out.url)
+      return
+    }
+    res.type('html').send(autoPostPage(out.url, { SAMLResponse: Buffer.from(out.xml).toString('base64'), RelayState: verified.relayState }))
   }
 
   router.get(SAML_ROUTES.slo, noStore, (req, res) => slo(req, res, 'redirect'))
