@@ -337,6 +337,16 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       return { xml, acsUrl }
     },
 
+    /** The NameID `account` has at SP `integrationId`, or undefined when it has none there (no email for an emailAddress SP). */
+    async nameIdFor(integrationId: string, account: Account): Promise<string | undefined> {
+      try {
+        return nameIdOf(await opts.integrations.load(integrationId), account)
+      } catch (err) {
+        if (err instanceof SamlRequestInvalid) return undefined
+        throw err
+      }
+    },
+
     /** A `saml` integration by id, or null (absent or another type). */
     async loadSp(integrationId: string): Promise<LoadedIntegration | null> {
       try {

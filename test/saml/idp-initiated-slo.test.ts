@@ -143,6 +143,20 @@ describe('Single Logout', () => {
     expect(isSignInPage(await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))).toBe(true)
   })
 
+  test('a LogoutRequest naming someone else is answered, but does not end the session of the member signed in here', async () => {
+    const sp = nodeSamlSp(s, { logoutCallbackUrl: SLO, validateInResponseTo: ValidateInResponseTo.ifPresent })
+    const browser = new Browser(s.issuer)
+    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
+    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+    const other = await browser.go(await sp.getLogoutUrlAsync({ ...profile!, nameID: 'not-the-member-signed-in-here' }, '', {}))
+    expect((await sp.validatePostResponseAsync(autoPost(other).fields)).loggedOut).toBe(true)
+    expect(isSignInPage(await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))).toBe(false)
+    expect(s.t.logText()).toContain('"session":"other_principal_kept"')
+    // The member's own NameID does end it.
+    await browser.go(await sp.getLogoutUrlAsync(profile!, '', {}))
+    expect(isSignInPage(await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))).toBe(true)
+  })
+
   test('a LogoutRequest from an unknown SP is refused and ends nothing', async () => {
     const sp = nodeSamlSp(s)
     const browser = new Browser(s.issuer)

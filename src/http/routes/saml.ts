@@ -202,10 +202,21 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       if (err instanceof SamlRequestInvalid) throw refuse(err, req)
       throw err
     }
-    const cookie = readCookie(req, SESSION_COOKIE)
-    await sessions.destroy(cookie)
-    clearCookie(res, SESSION_COOKIE, deps.secure)
-    log.info({ code: 'SAML_LOGOUT', integration: verified.integrationId, session: cookie ? 'ended' : 'none' }, 'saml single logout')
+    // The request names a principal (its NameID): this browser's session ends only if it is that
+    // member's — an SP cannot sign out whoever happens to be signed in here. A session that is
+    // not live (disabled account) goes either way.
+    const live = await liveSession(req)
+    const named = live !== null && verified.nameId !== undefined && (await idp.nameIdFor(verified.integrationId, live.account)) === verified.nameId
+    let outcome: 'ended' | 'none' | 'other_principal_kept'
+    if (live === null || named) {
+      const cookie = readCookie(req, SESSION_COOKIE)
+      await sessions.destroy(cookie)
+      clearCookie(res, SESSION_COOKIE, deps.secure)
+      outcome = cookie && live ? 'ended' : 'none'
+    } else {
+      outcome = 'other_principal_kept'
+    }
+    log.info({ code: 'SAML_LOGOUT', integration: verified.integrationId, session: outcome }, 'saml single logout')
     const out = idp.logoutResponse(verified)
     if (out.binding === 'HTTP-Redirect') {
       res.redirect(302, out.url)
