@@ -116,8 +116,10 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
      * defaults; the password is kept unless `password` or `password_hash` is given).
      * @throws {ValidationFailed} bad fields, or a body `external_id` that differs from the path
      * @throws {AccountConflict} username or email held by another account
+     * @throws {AccountDisabled} with `onlyIfActive`, the stored account is not active (then
+     *   nothing changed: see AccountWrite.only_if_active)
      */
-    async put(externalId: string, body: unknown, actor: Actor = 'admin-api'): Promise<AccountWriteResult> {
+    async put(externalId: string, body: unknown, actor: Actor = 'admin-api', options: { onlyIfActive?: boolean } = {}): Promise<AccountWriteResult> {
       checkExternalId(externalId)
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new ValidationFailed([{ path: '', message: 'must be a JSON object' }])
@@ -126,7 +128,9 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
       if (given !== undefined && given !== externalId) {
         throw new ValidationFailed([{ path: 'external_id', message: 'must match the external_id in the URL' }])
       }
-      return store.upsertAccount(await prepare({ ...body, external_id: externalId }), { resolver: resolverFor(actor) })
+      const write = await prepare({ ...body, external_id: externalId })
+      if (options.onlyIfActive) write.only_if_active = true
+      return store.upsertAccount(write, { resolver: resolverFor(actor) })
     },
 
     /** @throws {AccountNotFound} */

@@ -22,6 +22,7 @@ import { errors as jose, jwtVerify, type JWTHeaderParameters, type JWTPayload } 
 import { accountInputSchema } from '../accounts/input.ts'
 import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
+import { AccountDisabled } from '../errors/index.ts'
 import type { AccountWriteResult, KvStore } from '../store/ports.ts'
 
 /** Longest a ticket may live, `exp - iat`, in seconds. */
@@ -219,7 +220,12 @@ export async function applyTicket(accounts: AccountService, ticket: VerifiedTick
   if (current && current.status !== 'active') throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
   if (current && Object.keys(ticket.fields).length === 0) return { account: current, created: false, resolutions: [] }
   const body = { ...(current ? storedFields(current) : {}), ...ticket.fields }
-  return accounts.put(ticket.externalId, body, 'site-ticket')
+  // Decided again inside the write: an account disabled since the read above (by another
+  // process, say) is neither changed nor re-enabled by the merged record's `status: active`.
+  return accounts.put(ticket.externalId, body, 'site-ticket', { onlyIfActive: true }).catch((err: unknown) => {
+    if (err instanceof AccountDisabled) throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
+    throw err
+  })
 }
 
 function storedFields(a: Account): Record<string, unknown> {

@@ -18,6 +18,13 @@ export interface AccountWrite extends AccountFields {
    * `undefined` keeps the stored hash (or none on insert); `null` clears it; a string sets it.
    */
   password_hash?: string | null | undefined
+  /**
+   * Update the stored account only while it is active: otherwise the write is refused with
+   * AccountDisabled and nothing changes (a new account is created as usual). Decided inside the
+   * write statement, so an account disabled after the caller read it is neither changed nor
+   * re-enabled (site tickets).
+   */
+  only_if_active?: boolean
 }
 
 export interface AccountWriteResult {

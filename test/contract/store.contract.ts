@@ -80,6 +80,26 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Store
         expect(cleared.account.has_password).toBe(false)
       })
 
+      it('only_if_active: updates an active account, creates a new one, and refuses a disabled one changing nothing', async () => {
+        const created = await store.upsertAccount({ ...accountWrite({ external_id: 'a1', nickname: 'New' }), only_if_active: true })
+        expect([created.created, created.account.status]).toEqual([true, 'active'])
+        const updated = await store.upsertAccount({ ...accountWrite({ external_id: 'a1', nickname: 'Changed' }), only_if_active: true })
+        expect([updated.created, updated.account.nickname]).toEqual([false, 'Changed'])
+
+        await store.upsertAccount(accountWrite({ external_id: 'a1', nickname: 'Changed', status: 'disabled' }))
+        const before = await store.getAccountByExternalId('a1')
+        // A write made from a stale read (status active) must not re-enable or change it.
+        await expect(store.upsertAccount({ ...accountWrite({ external_id: 'a1', nickname: 'Stale', status: 'active' }), only_if_active: true })).rejects.toMatchObject({ code: 'ERR_ACCOUNT_DISABLED' })
+        expect(await store.getAccountByExternalId('a1')).toEqual(before)
+        // The conflict-rule path decides the same way.
+        await store.upsertAccount(accountWrite({ external_id: 'holder', username: 'taken' }))
+        const resolver = createConflictResolver({ username: 'suffix', email: 'reject' }, 'site-ticket')
+        await expect(store.upsertAccount({ ...accountWrite({ external_id: 'a1', username: 'taken', status: 'active' }), only_if_active: true }, { resolver })).rejects.toMatchObject({ code: 'ERR_ACCOUNT_DISABLED' })
+        expect(await store.getAccountByExternalId('a1')).toEqual(before)
+        // Without the flag, an admin write re-enables as asked.
+        expect((await store.upsertAccount(accountWrite({ external_id: 'a1', status: 'active' }))).account.status).toBe('active')
+      })
+
       it('finds credentials by username key or email key', async () => {
         await store.upsertAccount(accountWrite({ external_id: 'a', username: 'Alice', email: 'Alice@Example.test', password_hash: 'h1' }))
         expect((await store.findCredentials({ username_key: 'alice' }))!.account.external_id).toBe('a')

@@ -13,7 +13,7 @@ import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSessionManager } from '../../src/login/session.ts'
 import { allowedReturnTo } from '../../src/http/routes/ticket.ts'
-import { createTicketVerifier, TICKET_JTI_NAMESPACE, TicketRefused } from '../../src/login/ticket.ts'
+import { applyTicket, createTicketVerifier, TICKET_JTI_NAMESPACE, TicketRefused, type VerifiedTicket } from '../../src/login/ticket.ts'
 import { auth, makeTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts'
 import { NODE } from '../helpers/server.ts'
 
@@ -352,6 +352,19 @@ describe('site tickets: refusals change nothing', () => {
     const before = await account('42')
     await expectRefused(await visit(await sign({ external_id: '42', username: 'Robert' })), 403, 'account_disabled', 'ERR_TICKET_ACCOUNT_DISABLED')
     await expectRefused(await visit(await sign({ external_id: '42' })), 403, 'account_disabled', 'ERR_TICKET_ACCOUNT_DISABLED')
+    expect(await account('42')).toEqual(before)
+  })
+
+  it('an account disabled between the ticket\'s read and its write (another process) is neither changed nor re-enabled', async () => {
+    app()
+    await request(t.app).put('/api/v1/users/42').set(auth).send({ username: 'Rob' }).expect(201)
+    const asReadByTheTicket = await t.services.accounts.get('42') // active
+    await request(t.app).put('/api/v1/users/42').set(auth).send({ username: 'Rob', status: 'disabled' }).expect(200)
+    const before = await account('42')
+    // applyTicket's read comes back with the account as it was; its write meets the disabled one.
+    const staleReads = { ...t.services.accounts, get: async () => asReadByTheTicket }
+    const ticket: VerifiedTicket = { externalId: '42', fields: { nickname: 'Robbie' }, jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + 60 }
+    await expect(applyTicket(staleReads, ticket)).rejects.toMatchObject({ name: 'TicketRefused', code: 'ERR_TICKET_ACCOUNT_DISABLED' })
     expect(await account('42')).toEqual(before)
   })
 

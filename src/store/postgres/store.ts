@@ -18,7 +18,7 @@
 import pg, { type DatabaseError, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
 import type { ConflictResolver } from '../../accounts/conflicts.ts'
 import type { Account } from '../../accounts/types.ts'
-import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/index.ts'
+import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from '../../errors/index.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
@@ -89,6 +89,7 @@ const SQL = {
     ${UPDATE_SET},
     password_hash = CASE WHEN $${cols.length + 4}::boolean THEN accounts.password_hash ELSE EXCLUDED.password_hash END,
     updated_at = EXCLUDED.updated_at
+  WHERE NOT $${cols.length + 5}::boolean OR accounts.status = 'active'
   RETURNING ${READ}`,
   },
   byExternalId: { name: 'sso_account_by_external_id', text: `SELECT ${READ} FROM accounts WHERE external_id = $1` },
@@ -229,13 +230,16 @@ export async function createPostgresStore(url: string): Promise<Store> {
       write.password_hash ?? null,
       now,
       write.password_hash === undefined,
+      write.only_if_active === true,
     ]
   }
 
   /** One upsert statement, errors as PostgreSQL raised them. */
   async function upsertRow(write: AccountWrite, id: string, now: string, client?: PoolClient): Promise<AccountWriteResult> {
     const [row] = await q(SQL.upsert, upsertValues(write, id, now), client)
-    return { account: toAccount(row!), created: row!.id === id, resolutions: [] }
+    // No row: the account exists and is not active, and only_if_active kept it as it was.
+    if (row === undefined) throw new AccountDisabled()
+    return { account: toAccount(row), created: row.id === id, resolutions: [] }
   }
 
   /**

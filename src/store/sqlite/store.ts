@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import type { Account } from '../../accounts/types.ts'
-import { AccountConflict, BridgeError, StoreUnavailable } from '../../errors/index.ts'
+import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from '../../errors/index.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
@@ -60,6 +60,7 @@ export function createSqliteStore(file: string): Store {
       ${cols.filter((c) => c !== 'external_id').map((c) => `${c} = excluded.${c}`).join(',\n      ')},
       password_hash = CASE WHEN :keep_password THEN accounts.password_hash ELSE excluded.password_hash END,
       updated_at = excluded.updated_at
+    WHERE NOT :only_if_active OR accounts.status = 'active'
     RETURNING ${READ}, password_hash IS NOT NULL AS has_password`)
   // Batches need only "created or updated": positional parameters and RETURNING id save the
   // named-parameter object and the row mapping, which were most of an import's store time.
@@ -122,10 +123,13 @@ export function createSqliteStore(file: string): Store {
       now,
       password_hash: write.password_hash ?? null,
       keep_password: write.password_hash === undefined ? 1 : 0,
+      only_if_active: write.only_if_active === true ? 1 : 0,
     }
     for (const c of cols) params[c] = toSql(c, write[c])
     try {
-      const row = upsert.get(params) as Row
+      const row = upsert.get(params) as Row | undefined
+      // No row: the account exists and is not active, and only_if_active kept it as it was.
+      if (row === undefined) throw new AccountDisabled()
       return { account: toAccount(row), created: row.id === id, resolutions: [] }
     } catch (err) {
       throw mapError(err, write)
