@@ -91,13 +91,19 @@ describe('encrypted assertions', () => {
 })
 
 describe('Single Logout', () => {
+  /** A browser signed in through `sp` (SP-initiated), and the member's profile as the SP has it. */
+  async function signedInAt(sp: ReturnType<typeof nodeSamlSp>) {
+    const browser = new Browser(s.issuer)
+    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
+    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+    return { browser, profile }
+  }
+
   test('SP-initiated LogoutRequest ends the shared session and gets a signed LogoutResponse at the SLO URL', async () => {
     const keys = await spKeyPairs()
     // node-saml checks InResponseTo only on Responses; for the LogoutResponse it is compared below.
     const sp = nodeSamlSp(s, { logoutCallbackUrl: SLO, privateKey: keys.signing.privateKeyPem, validateInResponseTo: ValidateInResponseTo.ifPresent })
-    const browser = new Browser(s.issuer)
-    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
-    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+    const { browser, profile } = await signedInAt(sp)
 
     const logoutUrl = new URL(await sp.getLogoutUrlAsync(profile!, 'after-logout', {}))
     const requestId = /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(logoutUrl.searchParams.get('SAMLRequest')!, 'base64')).toString())![1]
@@ -117,9 +123,7 @@ describe('Single Logout', () => {
 
   test('an SP whose SLO URL takes HTTP-Redirect gets the LogoutResponse as a signed redirect, which node-saml accepts', async () => {
     const sp = nodeSamlSp(s, { issuer: REDIRECT_SP, logoutCallbackUrl: REDIRECT_SLO, validateInResponseTo: ValidateInResponseTo.ifPresent })
-    const browser = new Browser(s.issuer)
-    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
-    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+    const { browser, profile } = await signedInAt(sp)
 
     const logoutUrl = new URL(await sp.getLogoutUrlAsync(profile!, 'back to the app', {}))
     const requestId = /ID="([^"]+)"/.exec(inflateRawSync(Buffer.from(logoutUrl.searchParams.get('SAMLRequest')!, 'base64')).toString())![1]
@@ -145,9 +149,7 @@ describe('Single Logout', () => {
 
   test('a LogoutRequest naming someone else is answered, but does not end the session of the member signed in here', async () => {
     const sp = nodeSamlSp(s, { logoutCallbackUrl: SLO, validateInResponseTo: ValidateInResponseTo.ifPresent })
-    const browser = new Browser(s.issuer)
-    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
-    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+    const { browser, profile } = await signedInAt(sp)
     const other = await browser.go(await sp.getLogoutUrlAsync({ ...profile!, nameID: 'not-the-member-signed-in-here' }, '', {}))
     expect((await sp.validatePostResponseAsync(autoPost(other).fields)).loggedOut).toBe(true)
     expect(isSignInPage(await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))).toBe(false)
@@ -159,9 +161,7 @@ describe('Single Logout', () => {
 
   test('a LogoutRequest from an unknown SP is refused and ends nothing', async () => {
     const sp = nodeSamlSp(s)
-    const browser = new Browser(s.issuer)
-    const first = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
-    const { profile } = await sp.validatePostResponseAsync(autoPost(first).fields)
+    const { browser, profile } = await signedInAt(sp)
     const stranger = nodeSamlSp(s, { issuer: 'https://stranger.example/sp' })
     const res = await browser.go(await stranger.getLogoutUrlAsync(profile!, '', {}), { headers: { Accept: 'text/html' } })
     expect(res.status).toBe(404)
