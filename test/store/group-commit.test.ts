@@ -113,7 +113,7 @@ describe('SQLite KV group commit', () => {
       await b.upsertAccount(accountWrite({ external_id: '2', username: 'two' }))
       await pending
       // Without flushing a's batch first, b would sit in SQLite's busy handler (5 s) and fail.
-      expect(performance.now() - started).toBeLessThan(1000)
+      expect(performance.now() - started).toBeLessThan(3000)
       expect((await b.kvGet('g', 'from-a'))?.value).toEqual({ v: 1 })
       expect((await a.kvGet('g', 'from-b'))?.value).toEqual({ v: 2 })
     } finally {
