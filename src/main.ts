@@ -66,7 +66,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   server.headersTimeout = 66_000
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  log.info({ port, issuer: config.issuer, store: store.kind, version: VERSION }, 'sso-bridge listening')
+  log.info({ port, pid: process.pid, issuer: config.issuer, store: store.kind, version: VERSION }, 'sso-bridge listening')
 
   let stopping: Promise<void> | undefined
   const stop = () =>

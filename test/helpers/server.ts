@@ -17,8 +17,13 @@ export interface ServerProcess {
   exited: Promise<number | null>
 }
 
-export async function startServer(env: Record<string, string> = {}, dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-'))): Promise<ServerProcess> {
-  const child = spawn(NODE, ['src/main.ts'], {
+/**
+ * `via: 'npm'` runs the README's own command, `npm start` (the child is then npm, which runs the
+ * package's start script).
+ */
+export async function startServer(env: Record<string, string> = {}, dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-')), via: 'node' | 'npm' = 'node'): Promise<ServerProcess> {
+  const [command, args] = via === 'npm' ? ['npm', ['start']] : [NODE, ['src/main.ts']]
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

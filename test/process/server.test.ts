@@ -79,6 +79,25 @@ describe('the server process (npm start)', () => {
     expect(server.logs()).toMatch(/"msg":"stopped"/)
   })
 
+  it('`npm start` hands SIGTERM to the server: it shuts down gracefully and nothing is left running', async () => {
+    server = await startServer({}, undefined, 'npm')
+    const url = server.url
+    expect((await fetch(`${url}/healthz`)).status).toBe(200)
+    const pid = Number(/"pid":(\d+)/.exec(server.logs())![1])
+    try {
+      server.child.kill('SIGTERM') // the signal goes to npm, as a container runtime would send it
+      await server.exited
+      // The start script execs node, so the signal reached the server itself (no orphan left serving).
+      await new Promise((r) => setTimeout(r, 300))
+      expect(server.logs()).toMatch(/"msg":"stopped"/)
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow()
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL') // only if the test failed: the orphan must not outlive it
+      } catch {}
+    }
+  })
+
   it('refuses to start on a bad config value, naming the key', async () => {
     const { code, output } = await runServer({ PORT: 'eighty', DATABASE_URL: 'mysql://nope' })
     expect(code).toBe(78)
