@@ -86,6 +86,9 @@ export function createApp(opts: AppOptions): Express {
   })
   door.provider.proxy = opts.trustProxy
   app.disable('x-powered-by')
+  // No ETags: nearly every answer here is per-member and no-store (sign-in pages, user-info,
+  // tokens, the admin API), where express would hash each body for nothing.
+  app.set('etag', false)
   app.set('trust proxy', opts.trustProxy)
   app.use(requestLog(opts.log))
   app.use((_req, res, next) => {

@@ -324,11 +324,12 @@ describe('OIDC door: bad input', () => {
     }
   })
 
-  it('interaction pages are Cache-Control: no-store', async () => {
+  it('interaction pages are Cache-Control: no-store (and carry no ETag)', async () => {
     await start()
     const b = browser()
     const login = await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT }))
     expect(login.headers.get('cache-control')).toBe('no-store')
+    expect(login.headers.get('etag')).toBeNull()
     const consent = await b.login(login, 'rob', PASSWORD)
     expect(consent.headers.get('cache-control')).toBe('no-store')
     const failed = await b.go(new URL(parseForms(consent.html)[0]!.action, consent.url), { method: 'POST', body: new URLSearchParams({ csrf: 'bad' }) })
