@@ -56,9 +56,6 @@ export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
     async destroy(cookie: string | undefined | null): Promise<void> {
       if (cookie && cookie.length <= 128) await kv.kvDelete(NAMESPACE, digest(cookie))
     },
-
-    /** Ends every session of an account (disabled or deleted accounts). */
-    destroyAll: (accountId: string): Promise<number> => endSessionsOf(kv, accountId),
   }
 }
 

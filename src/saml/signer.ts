@@ -28,7 +28,8 @@ export const NS = {
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
 } as const
 
-const ALG = {
+/** The XML-DSig algorithm identifiers this IdP signs with (also the redirect binding's SigAlg). */
+export const ALG = {
   c14n: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
