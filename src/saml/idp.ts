@@ -7,13 +7,19 @@
  * Rules for an inbound AuthnRequest / LogoutRequest (saml-core §3.4.1, §3.7.1, saml-profiles §4.1.4):
  * - size, base64, bounded inflate and no DTD are checked before any XML parser runs;
  * - the Issuer must be the entity_id of a `saml` integration (unknown SP: refused);
- * - a signature is verified (by samlify, over the octet string or the enveloped signature)
- *   whenever the SP requires one, and whenever one is present and the SP has a certificate;
+ * - HTTP-Redirect: the raw query is parsed once (redirect-query.ts): a duplicated message
+ *   parameter is refused, and the message, RelayState, SigAlg and Signature all come from that
+ *   one parse — never from express's req.query;
+ * - a signature is verified whenever the SP requires one, and whenever one is present and the
+ *   SP has a certificate: Redirect by samlify over the octet string, POST by verify-signature.ts
+ *   (one signature, under the root, covering the root);
+ * - once a signature is verified, every field is read from what it covers;
  * - Destination, when given, must be our endpoint;
  * - IssueInstant within ± skew (default 3 min);
  * - the ACS comes from the registration: an AssertionConsumerServiceURL not registered for the
  *   SP, or an index out of range, is refused (never used as given);
- * - each request ID is accepted once per SP (replay cache in the KV, `kvSetIfAbsent`).
+ * - each request ID — of the element the signature covers — is accepted once per SP (replay
+ *   cache in the KV, `kvSetIfAbsent`).
  */
 import { createHmac } from 'node:crypto'
 import samlify from 'samlify'
@@ -27,7 +33,9 @@ import { SAML_ROUTES } from './routes.ts'
 import { redirectBindingUrl } from './redirect-binding.ts'
 import { buildErrorResponse, buildLoginResponse, buildLogoutResponse, NAME_ID_FORMAT, type SamlAttribute } from './response.ts'
 import { signingKey, type SigningKey } from './signer.ts'
-import { decodePostMessage, inflateMessage, LIMITS, parseSamlXml, samlSchemaValidator, type XElement } from './xml-guard.ts'
+import { parseRedirectQuery, signedOctets, type RedirectQuery } from './redirect-query.ts'
+import { verifyEnvelopedSignature } from './verify-signature.ts'
+import { decodePostMessage, inflateMessage, LIMITS, parseSamlXml, samlSchemaValidator, type ParsedSaml, type XElement } from './xml-guard.ts'
 import type { SamlSpSettings } from './sp-settings.ts'
 
 samlify.setSchemaValidator(samlSchemaValidator)
@@ -41,17 +49,22 @@ const BINDING = {
 
 export type Binding = 'post' | 'redirect'
 
-/** The raw parts of a message as they arrived. */
-export interface InboundMessage {
-  binding: Binding
-  /** SAMLRequest (base64; deflated for redirect). */
-  message: unknown
-  relayState?: unknown
-  /** Redirect binding: the raw query string (for the signature's octet string). */
-  rawQuery?: string
-  sigAlg?: unknown
-  signature?: unknown
-}
+/**
+ * A message as it arrived: POST form fields, or the raw query string of a Redirect (parsed
+ * once, here — see redirect-query.ts).
+ */
+export type InboundMessage =
+  | {
+      binding: 'post'
+      /** SAMLRequest (base64, possibly deflated). */
+      message: unknown
+      relayState?: unknown
+    }
+  | {
+      binding: 'redirect'
+      /** Everything after `?`, as sent (not decoded). */
+      rawQuery: string
+    }
 
 export interface VerifiedAuthnRequest {
   integrationId: string
@@ -149,43 +162,54 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     return opts.integrations.load(match.id)
   }
 
-  function decode(msg: InboundMessage): { xml: string; root: XElement } {
-    return parseSamlXml(msg.binding === 'redirect' ? inflateMessage(msg.message) : decodePostMessage(msg.message))
+  interface Decoded {
+    parsed: ParsedSaml
+    relayState: string | undefined
+    /** Redirect binding: the message's query parameters, from the one parse. */
+    query?: RedirectQuery
   }
 
-  /** samlify's signature check, with our decision whether one is needed. */
-  async function verifySignature(msg: InboundMessage, loaded: LoadedIntegration, xml: string, kind: 'login' | 'logout'): Promise<void> {
+  function decode(msg: InboundMessage): Decoded {
+    if (msg.binding === 'redirect') {
+      const query = parseRedirectQuery(msg.rawQuery)
+      const relayState = relayStateOf(query.RelayState?.value)
+      return { parsed: parseSamlXml(inflateMessage(query.SAMLRequest?.value)), relayState, query }
+    }
+    if (Array.isArray(msg.message) || Array.isArray(msg.relayState)) throw new SamlRequestInvalid('ERR_SAML_DUPLICATE_PARAMETER', 'the form carries SAMLRequest or RelayState more than once')
+    const relayState = relayStateOf(msg.relayState)
+    return { parsed: parseSamlXml(decodePostMessage(msg.message)), relayState }
+  }
+
+  /**
+   * Our decision whether a signature is needed, then its check. Returns the message to read
+   * from here on: for an enveloped signature, the element it covers (verify-signature.ts).
+   */
+  async function verifySignature(d: Decoded, loaded: LoadedIntegration, kind: 'login' | 'logout'): Promise<ParsedSaml> {
     const s = loaded.record.settings as unknown as SamlSpSettings
-    const present = msg.binding === 'redirect' ? msg.signature !== undefined : /<(\w+:)?Signature[\s>]/.test(xml)
+    const present = d.query ? d.query.Signature !== undefined : d.parsed.signatures.length > 0
     const required = s.require_signed_requests
-    if (!required && !present) return
+    if (!required && !present) return d.parsed
     if (!s.signing_certificate) {
       if (required) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the service provider has no signing certificate registered')
-      return
+      return d.parsed
     }
     if (required && !present) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request must be signed')
-    const sp = spEntity(loaded)
-    const param = 'SAMLRequest'
-    let req: Record<string, unknown>
-    if (msg.binding === 'redirect') {
-      const raw = new Map<string, string>()
-      for (const part of (msg.rawQuery ?? '').split('&')) {
-        const i = part.indexOf('=')
-        if (i > 0) raw.set(part.slice(0, i), part.slice(i + 1))
-      }
-      // saml-bindings §3.4.4.1: the octet string is the parameters exactly as sent, in this order.
-      const octetString = ['SAMLRequest', 'RelayState', 'SigAlg'].filter((n) => raw.has(n)).map((n) => `${n}=${raw.get(n)}`).join('&')
-      req = { query: { [param]: msg.message, ...(msg.relayState ? { RelayState: msg.relayState } : {}), SigAlg: msg.sigAlg, Signature: msg.signature }, octetString }
-    } else {
-      // The XML we already decoded (and, for a deflating SP, inflated within bounds): samlify reads it as sent.
-      req = { body: { [param]: Buffer.from(xml).toString('base64') } }
+    if (!d.query) return verifyEnvelopedSignature(d.parsed, s.signing_certificate, true)
+
+    const { SAMLRequest, RelayState, SigAlg, Signature } = d.query
+    if (!SigAlg || !Signature || !SAMLRequest) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request signature is missing its SigAlg')
+    // The values samlify checks are the ones decoded above; the octet string is theirs as sent.
+    const req = {
+      query: { SAMLRequest: SAMLRequest.value, ...(RelayState ? { RelayState: RelayState.value } : {}), SigAlg: SigAlg.value, Signature: Signature.value },
+      octetString: signedOctets(d.query, 'SAMLRequest'),
     }
     try {
-      if (kind === 'login') await verifying.parseLoginRequest(sp, msg.binding, req as never)
-      else await verifying.parseLogoutRequest(sp, msg.binding, req as never)
+      if (kind === 'login') await verifying.parseLoginRequest(spEntity(loaded), 'redirect', req as never)
+      else await verifying.parseLogoutRequest(spEntity(loaded), 'redirect', req as never)
     } catch (err) {
       throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request signature is missing or invalid', { cause: err })
     }
+    return d.parsed
   }
 
   function checkCommon(root: XElement, endpoint: string): { requestId: string; issuer: string } {
@@ -196,6 +220,15 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request was meant for another endpoint (Destination)')
     }
     return { requestId, issuer }
+  }
+
+  /** The message as signed is the one that was received: same ID, same Issuer (so the same SP's key checked it). */
+  function checkSigned(signed: XElement, received: XElement, endpoint: string): { requestId: string } {
+    const { requestId, issuer } = checkCommon(signed, endpoint)
+    if (signed !== received && (requestId !== received.attrs.ID || issuer !== child(received, ASSERTION_NS, 'Issuer')?.text.trim())) {
+      throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the signed element is not the message')
+    }
+    return { requestId }
   }
 
   function checkInstant(root: XElement, now: number): void {
@@ -275,14 +308,15 @@ export function createSamlIdp(opts: SamlIdpOptions) {
      * @throws {SamlRequestInvalid} with `integrationId`/`acsUrl` attached when a SAML error Response can go back
      */
     async verifyAuthnRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedAuthnRequest> {
-      const relayState = relayStateOf(msg.relayState)
-      const { xml, root } = decode(msg)
-      if (root.name !== 'AuthnRequest') throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the message is not an AuthnRequest')
-      const { requestId, issuer } = checkCommon(root, SAML_ROUTES.sso)
-      const loaded = await findSp(issuer)
+      const d = decode(msg)
+      if (d.parsed.root.name !== 'AuthnRequest') throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the message is not an AuthnRequest')
+      const loaded = await findSp(checkCommon(d.parsed.root, SAML_ROUTES.sso).issuer)
+      // From here on, only what the signature covers (the whole message when unsigned).
+      const { root } = await verifySignature(d, loaded, 'login')
+      const { requestId } = checkSigned(root, d.parsed.root, SAML_ROUTES.sso)
       const s = loaded.record.settings as unknown as SamlSpSettings
       const acsUrl = chooseAcs(s, root)
-      await verifySignature(msg, loaded, xml, 'login')
+      const relayState = d.relayState
       try {
         checkInstant(root, now)
         await once(loaded.record.id, requestId)
@@ -295,17 +329,16 @@ export function createSamlIdp(opts: SamlIdpOptions) {
 
     /** @throws {SamlRequestInvalid} */
     async verifyLogoutRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedLogoutRequest> {
-      const relayState = relayStateOf(msg.relayState)
-      const { xml, root } = decode(msg)
-      if (root.name !== 'LogoutRequest') throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'only LogoutRequests are accepted here')
-      const { requestId, issuer } = checkCommon(root, SAML_ROUTES.slo)
-      const loaded = await findSp(issuer)
+      const d = decode(msg)
+      if (d.parsed.root.name !== 'LogoutRequest') throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'only LogoutRequests are accepted here')
+      const loaded = await findSp(checkCommon(d.parsed.root, SAML_ROUTES.slo).issuer)
       const s = loaded.record.settings as unknown as SamlSpSettings
       if (!s.slo_url) throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'the service provider has no SLO URL registered')
-      await verifySignature(msg, loaded, xml, 'logout')
+      const { root } = await verifySignature(d, loaded, 'logout')
+      const { requestId } = checkSigned(root, d.parsed.root, SAML_ROUTES.slo)
       checkInstant(root, now)
       await once(loaded.record.id, requestId)
-      return { integrationId: loaded.record.id, requestId, nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(), sloUrl: s.slo_url, sloBinding: s.slo_binding ?? 'HTTP-POST', relayState }
+      return { integrationId: loaded.record.id, requestId, nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(), sloUrl: s.slo_url, sloBinding: s.slo_binding ?? 'HTTP-POST', relayState: d.relayState }
     },
 
     /** The signed login Response (XML) for `account`. `inResponseTo` absent: IdP-initiated. */

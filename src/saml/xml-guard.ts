@@ -123,8 +123,26 @@ export function validateSamlXml(xml: string): true {
   return true
 }
 
+/** Where a `ds:Signature` element is in a parsed message. */
+export interface FoundSignature {
+  /** The element as the door reads it. */
+  element: XElement
+  /** The same element in the DOM it came from (what xml-crypto loads). */
+  node: unknown
+  /** A direct child of the root element (the only place a request's signature may be). */
+  underRoot: boolean
+}
+
+/** A parsed, validated SAML message. */
+export interface ParsedSaml {
+  xml: string
+  root: XElement
+  /** Every `ds:Signature` in the document. */
+  signatures: FoundSignature[]
+}
+
 /** Validates (see {@link validateSamlXml}) and returns the element tree. @throws {SamlRequestInvalid} */
-export function parseSamlXml(xml: string): { xml: string; root: XElement } {
+export function parseSamlXml(xml: string): ParsedSaml {
   refuseDtd(xml)
   if (Buffer.byteLength(xml) > LIMITS.xmlBytes) throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
   const errors: string[] = []
@@ -146,6 +164,7 @@ export function parseSamlXml(xml: string): { xml: string; root: XElement } {
   const root = roots[0]!
   if (root.namespaceURI !== PROTOCOL || !ROOTS.has(root.localName ?? '')) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the root is not a SAML 2.0 protocol message')
   const ids = new Set<string>()
+  const signatures: FoundSignature[] = []
   const walk = (node: XNode, depth: number, parentKey: string | null): XElement => {
     const out: XElement = { ns: node.namespaceURI ?? null, name: node.localName ?? '', attrs: Object.create(null) as Record<string, string>, children: [], text: '' }
     if (depth > LIMITS.depth) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the SAML message is nested too deeply')
@@ -161,11 +180,11 @@ export function parseSamlXml(xml: string): { xml: string; root: XElement } {
       }
       if (!a.namespaceURI) out.attrs[a.localName] = a.value
     }
-    let signatures = 0
+    let signatureChildren = 0
     for (let i = 0; i < (node.childNodes?.length ?? 0); i++) {
       const child = node.childNodes![i]!
       if (child.nodeType === 1) {
-        if (child.namespaceURI === DSIG && child.localName === 'Signature' && ++signatures > 1) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'an element carries two signatures')
+        if (child.namespaceURI === DSIG && child.localName === 'Signature' && ++signatureChildren > 1) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'an element carries two signatures')
         out.children.push(walk(child, depth + 1, key))
       } else if (child.nodeType === 3 || child.nodeType === 4) {
         out.text += (child as unknown as { data: string }).data
@@ -173,9 +192,11 @@ export function parseSamlXml(xml: string): { xml: string; root: XElement } {
         throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the SAML message has a node type no schema allows')
       }
     }
+    if (node.namespaceURI === DSIG && node.localName === 'Signature') signatures.push({ element: out, node, underRoot: depth === 1 })
     return out
   }
-  return { xml, root: walk(root, 0, null) }
+  const tree = walk(root, 0, null)
+  return { xml, root: tree, signatures }
 }
 
 /** The object samlify's `setSchemaValidator` takes. */

@@ -84,17 +84,15 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     return Object.assign(new HttpError(err.code === 'ERR_SAML_TOO_LARGE' ? 413 : err.code === 'ERR_SAML_UNKNOWN_SP' ? 404 : 400, err.code.slice(4).toLowerCase(), err.message), { code: err.code })
   }
 
+  // A Redirect message is read from the raw query string only (saml/redirect-query.ts): express's
+  // req.query keeps the first of duplicated values and drops keys past 1,000.
   const inbound = (req: Request, binding: 'post' | 'redirect'): InboundMessage => {
-    const src = (binding === 'post' ? req.body : req.query) as Record<string, unknown> | undefined
-    const q = req.originalUrl.indexOf('?')
-    return {
-      binding,
-      message: src?.SAMLRequest,
-      relayState: src?.RelayState,
-      sigAlg: src?.SigAlg,
-      signature: src?.Signature,
-      rawQuery: q >= 0 ? req.originalUrl.slice(q + 1) : '',
+    if (binding === 'post') {
+      const body = req.body as Record<string, unknown> | undefined
+      return { binding, message: body?.SAMLRequest, relayState: body?.RelayState }
     }
+    const q = req.originalUrl.indexOf('?')
+    return { binding, rawQuery: q >= 0 ? req.originalUrl.slice(q + 1) : '' }
   }
 
   async function liveSession(req: Request): Promise<{ session: BridgeSession; cookie: string; account: Account } | null> {
