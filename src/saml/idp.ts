@@ -10,9 +10,11 @@
  * - HTTP-Redirect: the raw query is parsed once (redirect-query.ts): a duplicated message
  *   parameter is refused, and the message, RelayState, SigAlg and Signature all come from that
  *   one parse — never from express's req.query;
- * - a signature is verified whenever the SP requires one, and whenever one is present and the
- *   SP has a certificate: Redirect by samlify over the octet string, POST by verify-signature.ts
- *   (one signature, under the root, covering the root);
+ * - a signature is verified whenever the SP requires one, whenever one is present and the SP
+ *   has a certificate, and — for LogoutRequests — whenever the SP has a certificate (an unsigned
+ *   one could sign out any member whose NameID is guessable): Redirect by samlify over the
+ *   octet string, POST by verify-signature.ts (one signature, under the root, covering the
+ *   root);
  * - once a signature is verified, every field is read from what it covers;
  * - Destination, when given, must be our endpoint;
  * - IssueInstant within ± skew (default 3 min);
@@ -187,7 +189,8 @@ export function createSamlIdp(opts: SamlIdpOptions) {
   async function verifySignature(d: Decoded, loaded: LoadedIntegration, kind: 'login' | 'logout'): Promise<ParsedSaml> {
     const s = loaded.record.settings as unknown as SamlSpSettings
     const present = d.query ? d.query.Signature !== undefined : d.parsed.signatures.length > 0
-    const required = s.require_signed_requests
+    // An SP that can sign (it registered a certificate) must sign its LogoutRequests.
+    const required = s.require_signed_requests || (kind === 'logout' && s.signing_certificate !== undefined)
     if (!required && !present) return d.parsed
     if (!s.signing_certificate) {
       if (required) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the service provider has no signing certificate registered')
