@@ -14,7 +14,7 @@
  *   has a certificate, and — for LogoutRequests — whenever the SP has a certificate (an unsigned
  *   one could sign out any member whose NameID is guessable): Redirect by samlify over the
  *   octet string, POST by verify-signature.ts (one signature, under the root, covering the
- *   root);
+ *   root); RSA-SHA1 only for an SP that allows it;
  * - once a signature is verified, every field is read from what it covers;
  * - Destination, when given, must be our endpoint;
  * - IssueInstant within ± skew (default 3 min);
@@ -36,7 +36,7 @@ import { redirectBindingUrl } from './redirect-binding.ts'
 import { buildErrorResponse, buildLoginResponse, buildLogoutResponse, NAME_ID_FORMAT, type SamlAttribute } from './response.ts'
 import { signingKey, type SigningKey } from './signer.ts'
 import { parseRedirectQuery, signedOctets, type RedirectQuery } from './redirect-query.ts'
-import { verifyEnvelopedSignature } from './verify-signature.ts'
+import { checkSigAlg, verifyEnvelopedSignature } from './verify-signature.ts'
 import { decodePostMessage, inflateMessage, LIMITS, parseSamlXml, samlSchemaValidator, type ParsedSaml, type XElement } from './xml-guard.ts'
 import type { SamlSpSettings } from './sp-settings.ts'
 
@@ -188,6 +188,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
    */
   async function verifySignature(d: Decoded, loaded: LoadedIntegration, kind: 'login' | 'logout'): Promise<ParsedSaml> {
     const s = loaded.record.settings as unknown as SamlSpSettings
+    const allowSha1 = s.allow_sha1_signatures === true
     const present = d.query ? d.query.Signature !== undefined : d.parsed.signatures.length > 0
     // An SP that can sign (it registered a certificate) must sign its LogoutRequests.
     const required = s.require_signed_requests || (kind === 'logout' && s.signing_certificate !== undefined)
@@ -197,10 +198,11 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       return d.parsed
     }
     if (required && !present) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request must be signed')
-    if (!d.query) return verifyEnvelopedSignature(d.parsed, s.signing_certificate, true)
+    if (!d.query) return verifyEnvelopedSignature(d.parsed, s.signing_certificate, allowSha1)
 
     const { SAMLRequest, RelayState, SigAlg, Signature } = d.query
     if (!SigAlg || !Signature || !SAMLRequest) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request signature is missing its SigAlg')
+    checkSigAlg(SigAlg.value, allowSha1)
     // The values samlify checks are the ones decoded above; the octet string is theirs as sent.
     const req = {
       query: { SAMLRequest: SAMLRequest.value, ...(RelayState ? { RelayState: RelayState.value } : {}), SigAlg: SigAlg.value, Signature: Signature.value },

@@ -40,6 +40,8 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
     signing_certificate: pem.optional(),
     encryption_certificate: pem.optional(),
     require_signed_requests: z.boolean().default(false),
+    // RSA-SHA1 request signatures and SHA-1 digests: refused unless the SP cannot do better.
+    allow_sha1_signatures: z.boolean().default(false),
     name_id_format: z.enum(['persistent', 'emailAddress', 'unspecified']).default('persistent'),
     sign_response: z.boolean().default(true),
     sign_assertion: z.boolean().default(true),
@@ -68,6 +70,8 @@ export interface SamlSpSettings {
   signing_certificate?: string
   encryption_certificate?: string
   require_signed_requests: boolean
+  /** Absent in records stored before the setting existed: treat as false. */
+  allow_sha1_signatures?: boolean
   name_id_format: 'persistent' | 'emailAddress' | 'unspecified'
   sign_response: boolean
   sign_assertion: boolean
