@@ -11,8 +11,8 @@
  *   root, or a signed element tucked into `samlp:Extensions`, cannot lend its validity to
  *   fields it does not cover.
  *
- * Algorithms (xmldsig-core §6, RFC 6931): RSA-SHA256 and RSA-SHA512 signatures over SHA-256 or
- * SHA-512 digests. RSA-SHA1 and SHA-1 digests only for an SP whose settings say
+ * Algorithms (xmldsig-core §6, RFC 6931): RSA-SHA256, RSA-SHA512 and RSA-PSS-SHA256 signatures
+ * over SHA-256 or SHA-512 digests. RSA-SHA1 and SHA-1 digests only for an SP whose settings say
  * `allow_sha1_signatures: true` (SHA-1 collisions are practical). xml-crypto is given only the
  * allowed algorithms, so it cannot fall back to another. The same list holds for the Redirect
  * binding's `SigAlg`.
@@ -26,6 +26,8 @@ const DSIG = 'http://www.w3.org/2000/09/xmldsig#'
 const SIGNATURE = {
   rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
   rsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  /** RSASSA-PSS with SHA-256 (RFC 6931), which samlify SPs can sign with. */
+  rsaPssSha256: 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
   rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
 } as const
 const DIGEST = {
@@ -37,7 +39,7 @@ const DIGEST = {
 /** The signature and digest algorithms an SP may use. */
 export function allowedAlgorithms(allowSha1: boolean): { signature: string[]; digest: string[] } {
   return {
-    signature: [SIGNATURE.rsaSha256, SIGNATURE.rsaSha512, ...(allowSha1 ? [SIGNATURE.rsaSha1] : [])],
+    signature: [SIGNATURE.rsaSha256, SIGNATURE.rsaSha512, SIGNATURE.rsaPssSha256, ...(allowSha1 ? [SIGNATURE.rsaSha1] : [])],
     digest: [DIGEST.sha256, DIGEST.sha512, ...(allowSha1 ? [DIGEST.sha1] : [])],
   }
 }

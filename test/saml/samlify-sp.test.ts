@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { X509Certificate } from 'node:crypto'
 import { fixtureKeys } from '../helpers/app.ts'
 import { Browser, registerClient } from '../helpers/oidc.ts'
-import { ACS, autoPost, isSignInPage, nodeSamlSp, registerSp, signIn, SP_ENTITY, startSamlServer, type SamlServer } from './helpers.ts'
+import { ACS, autoPost, isSignInPage, nodeSamlSp, registerSp, responseXml, signIn, SP_ENTITY, spKeyPairs, startSamlServer, type SamlServer } from './helpers.ts'
 
 let s: SamlServer
+const SIGNING_SP = 'https://samlify-signing-sp.example/metadata'
 beforeAll(async () => {
   s = await startSamlServer()
+  await registerSp(s, 'signing-sp', { entity_id: SIGNING_SP, require_signed_requests: true, signing_certificate: (await spKeyPairs()).signing.certificatePem })
   await registerSp(s, 'generic-sp', { name_id_format: 'emailAddress', attribute_name_format: 'uri' }, { 'urn:oid:0\\.9\\.2342\\.19200300\\.100\\.1\\.3': 'email', roles: { const: ['member', 'vip'] } })
 })
 afterAll(() => s.close())
@@ -52,6 +54,36 @@ describe('samlify as the SP', () => {
     expect(extract.attributes?.['urn:oid:0.9.2342.19200300.100.1.3']).toBe('robin@example.test')
     expect(extract.attributes?.roles).toEqual(['member', 'vip'])
     expect(extract.audience).toBe(SP_ENTITY)
+  })
+})
+
+describe('samlify as a signing SP', () => {
+  // Another signer than node-saml: its enveloped signatures (and RSA-PSS) pass the checks of
+  // saml/verify-signature.ts, by both bindings.
+  test('signed AuthnRequests by POST and Redirect, RSA-SHA256 and RSA-PSS, are answered', async () => {
+    const keys = await spKeyPairs()
+    // Our metadata does not demand signed requests (that is per SP); samlify wants the flags to agree.
+    const metadata = (await (await fetch(`${s.url}/saml/metadata`)).text()).replace('WantAuthnRequestsSigned="false"', 'WantAuthnRequestsSigned="true"')
+    const idp = samlify.IdentityProvider({ metadata })
+    const browser = new Browser(s.issuer)
+    for (const alg of ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1']) {
+      const sp = samlify.ServiceProvider({
+        entityID: SIGNING_SP,
+        assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: ACS }],
+        authnRequestsSigned: true,
+        privateKey: keys.signing.privateKeyPem,
+        signingCert: keys.signing.certificatePem,
+        requestSignatureAlgorithm: alg,
+      })
+      const post = sp.createLoginRequest(idp, 'post') as { context: string; relayState?: string }
+      expect(Buffer.from(post.context, 'base64').toString()).toContain(`SignatureMethod Algorithm="${alg}"`)
+      let page = await browser.go(s.ssoUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ SAMLRequest: post.context }).toString() })
+      if (isSignInPage(page)) page = await signIn(browser, page)
+      expect(responseXml(autoPost(page).fields)).toContain('status:Success')
+      const redirect = sp.createLoginRequest(idp, 'redirect')
+      expect(new URL(redirect.context).searchParams.get('SigAlg')).toBe(alg)
+      expect(responseXml(autoPost(await browser.go(redirect.context)).fields)).toContain('status:Success')
+    }
   })
 })
 
