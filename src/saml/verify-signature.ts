@@ -5,7 +5,9 @@
  * Enveloped XML signature (HTTP-POST), checked with xml-crypto against the SP's registered
  * certificate only (never a certificate the message carries in KeyInfo):
  * - exactly one `ds:Signature` in the whole message, a direct child of the root;
- * - exactly one Reference, whose URI is `#` + the root's ID (IDs are unique: xml-guard.ts);
+ * - exactly one Reference, whose URI is `#` + the root's ID (saml-core §5.4.2: "a single
+ *   <ds:Reference> containing a same-document reference to the ID attribute value of the root
+ *   element"; IDs are unique: xml-guard.ts);
  * - the message the door then reads is parsed from what xml-crypto says was signed
  *   (`getSignedReferences()`), not from the document around it — a signature moved under a new
  *   root, or a signed element tucked into `samlp:Extensions`, cannot lend its validity to
