@@ -1,8 +1,8 @@
 /**
  * @module saml/idp
- * The SAML 2.0 identity provider: samlify entities for metadata and for verifying inbound
- * request signatures, our own guards around them (xml-guard.ts), and the canonical writer
- * (response.ts) for what goes out.
+ * The SAML 2.0 identity provider: samlify entities for metadata and for verifying Redirect
+ * request signatures, our own guards around them (xml-guard.ts, redirect-query.ts,
+ * verify-signature.ts), and the canonical writer (response.ts) for what goes out.
  *
  * Rules for an inbound AuthnRequest / LogoutRequest (saml-core §3.4.1, §3.7.1, saml-profiles §4.1.4):
  * - size, base64, bounded inflate and no DTD are checked before any XML parser runs;
