@@ -5,6 +5,7 @@
  */
 import { inflateRawSync } from 'node:zlib'
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom'
+import { SignedXml } from 'xml-crypto'
 import { expect } from 'vitest'
 import { Browser, type Page } from '../helpers/oidc.ts'
 import { ACS, autoPost, isSignInPage, nodeSamlSp, registerSp, signIn, spKeyPairs, startSamlServer, type SamlServer } from '../saml/helpers.ts'
@@ -105,4 +106,15 @@ export function wrapSigned(signedXml: string, attrs: Record<string, string>, opt
   forged.appendChild(extensions)
   if (opts.children) for (const c of Array.from(new DOMParser().parseFromString(`<w xmlns:saml="${ASSERTION}" xmlns:samlp="${PROTOCOL}">${opts.children}</w>`, 'text/xml').documentElement!.childNodes)) forged.appendChild(doc.importNode(c, true))
   return new XMLSerializer().serializeToString(forged)
+}
+
+/**
+ * The attack is a real one: a verifier that checks only "the signature verifies" (xml-crypto on
+ * its own, as samlify used it for requests) accepts the wrapped document.
+ */
+export function signatureStillVerifies(xml: string, certificatePem: string): boolean {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml')
+  const sig = new SignedXml({ publicCert: certificatePem })
+  sig.loadSignature(doc.getElementsByTagNameNS(DSIG, 'Signature')[0] as unknown as Parameters<SignedXml['loadSignature']>[0])
+  return sig.checkSignature(xml)
 }

@@ -14,7 +14,7 @@ import { ValidateInResponseTo } from '@node-saml/node-saml'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Browser } from '../helpers/oidc.ts'
 import { ACS, autoPost, isSignInPage, responseXml, signIn, SLO, spKeyPairs, type SamlServer } from '../saml/helpers.ts'
-import { formFields, inflate, OTHER_ACS, postForm, refused, SIGNED_SP, signedInBrowser, signingSp, startAttackServer, wrapSigned } from './saml-attack.ts'
+import { formFields, inflate, OTHER_ACS, postForm, refused, signatureStillVerifies, signedInBrowser, signingSp, startAttackServer, wrapSigned } from './saml-attack.ts'
 
 let s: SamlServer
 beforeAll(async () => {
@@ -39,6 +39,7 @@ describe('SAML signature wrapping (issue #10)', () => {
     const wrapped = wrapSigned(genuine.xml, attrs)
     expect(wrapped).toContain(`<samlp:Extensions><samlp:AuthnRequest`)
     expect(wrapped).toContain(`ID="${genuine.id}"`)
+    expect(signatureStillVerifies(wrapped, (await spKeyPairs()).signing.certificatePem)).toBe(true)
 
     // As sent (plain base64) and deflated (node-saml's default for POST): both refused.
     await refused(s, browser, s.ssoUrl, postForm({ SAMLRequest: b64(wrapped) }), 400, 'ERR_SAML_SIGNATURE')
@@ -71,6 +72,7 @@ describe('SAML signature wrapping (issue #10)', () => {
     // The genuine request (naming the attacker) goes into Extensions; the new root names the victim.
     const wrapped = wrapSigned(signed, { ID: '_wrapped-logout-1' }, { children: `<saml:NameID>${victimNameId}</saml:NameID>` })
     expect(wrapped).toContain(victimNameId)
+    expect(signatureStillVerifies(wrapped, keys.signing.certificatePem)).toBe(true)
     await refused(s, victim, s.sloUrl, postForm({ SAMLRequest: b64(wrapped) }), 400, 'ERR_SAML_SIGNATURE')
     // Still signed in: a request from the SP is answered without the password.
     const page = await victim.go(await (await signingSp(s)).getAuthorizeUrlAsync('', undefined, {}))
