@@ -78,5 +78,11 @@ describe('SAML signature wrapping (issue #10)', () => {
     const page = await victim.go(await (await signingSp(s)).getAuthorizeUrlAsync('', undefined, {}))
     expect(isSignInPage(page)).toBe(false)
     expect(autoPost(page).action).toBe(ACS)
+
+    // A LogoutRequest the SP itself signed for the victim, by POST, does end the session.
+    const own = new URL(await sp.getLogoutUrlAsync({ issuer: s.idpEntityId, nameID: victimNameId, nameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } as never, '', {}))
+    const ownSigned = signXml(inflate(own.searchParams.get('SAMLRequest')!), '/*[local-name(.)="LogoutRequest"]', { reference: '/*[local-name(.)="LogoutRequest"]/*[local-name(.)="Issuer"]', action: 'after' }, { privateKey: keys.signing.privateKeyPem, signatureAlgorithm: 'sha256', digestAlgorithm: 'sha256' })
+    expect(autoPost(await victim.go(s.sloUrl, postForm({ SAMLRequest: b64(ownSigned) }))).action).toBe(SLO)
+    expect(isSignInPage(await victim.go(await (await signingSp(s)).getAuthorizeUrlAsync('', undefined, {})))).toBe(true)
   })
 })
