@@ -141,11 +141,11 @@ describe('SAML bad input', () => {
     const bomb = (bytes: number) => deflateRawSync(Buffer.concat([Buffer.from(authnRequest().replace('</samlp:AuthnRequest>', '<!--')), Buffer.alloc(bytes, 0x20)]))
     const small = bomb(5_000_000) // fits in a URL: ~5 KB that inflates to 5 MB
     expect(small.length).toBeLessThan(6_000)
-    const started = performance.now()
+    // The 413 itself shows inflation stopped at the cap (a full inflate would be 5 MB / 40 MB of
+    // XML and be refused as a parse or schema error instead); no wall-clock bound: CI may be loaded.
     await expectRefused(`${s.ssoUrl}?SAMLRequest=${encodeURIComponent(small.toString('base64'))}`, {}, 413, 'ERR_SAML_TOO_LARGE')
     // The same through POST (deflated, as node-saml sends by default): 20 KB that would be 40 MB.
     await expectRefused(s.ssoUrl, postForm({ SAMLRequest: bomb(40_000_000).toString('base64') }), 413, 'ERR_SAML_TOO_LARGE')
-    expect(performance.now() - started).toBeLessThan(2000)
   })
 
   test('oversized request (POST, over 64 KiB encoded)', async () => {

@@ -2,8 +2,9 @@
  * The request validator neither leaks nor blocks: 10,000 parses of a real (node-saml made,
  * signed) AuthnRequest through the same path the door uses (bounded inflate → DTD refusal →
  * the structural validator samlify calls), and through samlify's own `isValidXml` hook. The
- * heap after a full GC stays flat, no process listener is added, and a parse costs well under
- * a millisecond (so the event loop is never held for long).
+ * heap after a full GC stays flat and no process listener is added. The time per parse is
+ * printed for the reader, not asserted: speed is the benchmarks' business (test/bench), and a
+ * loaded CI machine must not fail a correctness test.
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -58,6 +59,5 @@ describe('SAML request validator soak', () => {
     console.log(`[soak] 10,000 parses: ${perParse.toFixed(3)} ms each (two validations per iteration), heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB (${(growth / 1024).toFixed(0)} KiB)`)
     expect(growth).toBeLessThan(2 * 2 ** 20)
     expect(listeners()).toBe(listenersBefore)
-    expect(perParse).toBeLessThan(1)
   }, 60_000)
 })
