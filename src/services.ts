@@ -32,8 +32,8 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   genericJwtType,
 ]
 
-export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts'>>) {
-  const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv })
+export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix'>>) {
+  const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv, secretEnvPrefix: config.secretEnvPrefix })
   // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out)
   // and the Dead Simple Chat users stored for it are forgotten.
   const onRemoved = async (account: Account) => {

@@ -49,6 +49,8 @@ export interface Config {
    * snapshot is taken here, once, so no other module reads `process.env`.
    */
   readSecretEnv: (name: string) => string | undefined
+  /** SECRET_ENV_PREFIX: `{ env }` secrets may only name variables starting with it. */
+  secretEnvPrefix: string
 }
 
 /** Site tickets (login/ticket.ts): on when a secret or a public key is set. */
@@ -92,6 +94,11 @@ export function loadConfig(
     )
   }
   const v = parsed.data
+  // A prefix such as SITE_ or DATABASE_ would let integrations read this server's own settings.
+  const exposed = Object.keys(envSchema.shape).filter((k) => k.startsWith(v.SECRET_ENV_PREFIX))
+  if (exposed.length > 0) {
+    throw new ConfigInvalid([{ path: 'SECRET_ENV_PREFIX', message: `must not be the start of sso-bridge's own settings (${exposed.join(', ')})` }])
+  }
   const siteTicket: SiteTicketConfig = {
     origins: [...new Set((v.SITE_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin))],
   }
@@ -119,9 +126,11 @@ export function loadConfig(
     samlSkewMs: v.SAML_CLOCK_SKEW * 1000,
     trustProxy: v.TRUST_PROXY,
     readSecretEnv: (name) => {
-      const value = snapshot[name]
+      // Own keys only: `toString` is no environment variable.
+      const value = Object.hasOwn(snapshot, name) ? snapshot[name] : undefined
       return value === '' ? undefined : value
     },
+    secretEnvPrefix: v.SECRET_ENV_PREFIX,
   }
   if (v.ADMIN_TOKEN) config.adminToken = v.ADMIN_TOKEN
   return Object.freeze(config)

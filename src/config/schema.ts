@@ -18,6 +18,9 @@ export interface ConflictPolicies {
   email: EmailPolicy
 }
 
+/** The default of SECRET_ENV_PREFIX: the only environment variables an integration secret may name. */
+export const DEFAULT_SECRET_ENV_PREFIX = 'SSO_BRIDGE_SECRET_'
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Raw environment → typed values. Keys are the environment variable names. */
@@ -77,6 +80,15 @@ export const envSchema = z.object({
    * path; RSA 2048+ verifies RS256, EC P-256 verifies ES256. Checked by config/load.ts.
    */
   SITE_TICKET_PUBLIC_KEY: z.string().optional(),
+  /**
+   * An integration secret `{"env": NAME}` may only name variables starting with this prefix, so an
+   * admin cannot send the server's own settings (SITE_TICKET_SECRET, DATABASE_URL, cloud
+   * credentials) to a platform. It may not be the start of any setting's name here (config/load.ts).
+   */
+  SECRET_ENV_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the start of an environment variable name (letters, digits, _)')
+    .default(DEFAULT_SECRET_ENV_PREFIX),
   /** Comma-separated origins a site ticket's return_to may lead to, e.g. https://www.example.com. */
   SITE_ORIGINS: z
     .string()

@@ -16,6 +16,7 @@ import { OIDC_ROUTES } from '../oidc/routes.ts'
 import type { KeyMaterial, SamlKeyPair } from '../keys/index.ts'
 import { SAML_ROUTES } from '../saml/routes.ts'
 import type { SamlSpSettings } from '../saml/sp-settings.ts'
+import type { SecretSource } from '../store/ports.ts'
 
 /** Distinctive values pushed through the mapping to see which output key carries which field. */
 const PROBE: Account = {
@@ -84,7 +85,7 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
       introspection_endpoint: url(OIDC_ROUTES.introspection),
       revocation_endpoint: url(OIDC_ROUTES.revocation),
       client_id: record.id,
-      client_secret: s.public ? 'none (public client: use PKCE S256)' : 'the secret shown once when the integration was created',
+      client_secret: s.public ? 'none (public client: use PKCE S256)' : clientSecretText(record.secrets.client_secret, integration.secret('client_secret') !== undefined),
       token_endpoint_auth_methods: s.public ? ['none'] : ['client_secret_basic', 'client_secret_post'],
       redirect_uris: s.redirect_uris,
       post_logout_redirect_uris: s.post_logout_redirect_uris,
@@ -115,7 +116,13 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
     }
   }
   // Doors describe their own types (the registry never imports a door).
-  const sheet = integration.definition.connection?.(record, issuer)
+  const sheet = integration.definition.connection?.(record, issuer, (name) => integration.secret(name) !== undefined)
   if (sheet) return { ...base, ...sheet, keys: keyNames(integration) }
   return { ...base, keys: keyNames(integration), note: `the ${record.type} door's connection details arrive with that door` }
+}
+
+/** What the oidc sheet says of the client secret: where it comes from and whether it is set, never its value. */
+function clientSecretText(source: SecretSource | undefined, set: boolean): string {
+  if (source && 'env' in source) return `from the server's environment variable ${source.env}${set ? '' : ' (not set where this runs: the client cannot sign in)'}`
+  return set ? 'the secret shown once when the integration was created' : 'not set'
 }

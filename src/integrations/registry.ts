@@ -12,6 +12,7 @@ import {
   type FieldIssue,
 } from '../errors/index.ts'
 import { zodIssues } from '../errors/zod.ts'
+import { DEFAULT_SECRET_ENV_PREFIX } from '../config/schema.ts'
 import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
 import type { IntegrationTypeDefinition } from './types.ts'
@@ -60,9 +61,14 @@ export interface IntegrationServiceDeps {
   types: readonly IntegrationTypeDefinition[]
   /** Resolves `{ env }` secrets (config's snapshot of the environment). */
   readSecretEnv: (name: string) => string | undefined
+  /**
+   * SECRET_ENV_PREFIX: the only variables an `{ env }` secret may name (default
+   * `SSO_BRIDGE_SECRET_`). A stored name without it (saved before the rule) resolves to nothing.
+   */
+  secretEnvPrefix?: string
 }
 
-export function createIntegrationService({ store, types, readSecretEnv }: IntegrationServiceDeps) {
+export function createIntegrationService({ store, types, readSecretEnv, secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
   const compiled = new Map<string, { version: string; mapping: CompiledMapping }>()
   // Doors load an integration on every request (a token request reads it twice: client
@@ -76,14 +82,22 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
     return def
   }
 
+  // An admin chooses both the variable and the URL a secret is sent to: only names under the
+  // prefix are ever read, so the server's own settings (SITE_TICKET_SECRET, DATABASE_URL, cloud
+  // credentials in the environment) can never leave it through an integration.
+  const envAllowed = (name: string) => name.startsWith(secretEnvPrefix)
+
   function resolve(source: SecretSource): string | undefined {
-    return 'value' in source ? source.value : readSecretEnv(source.env)
+    if ('value' in source) return source.value
+    if (!envAllowed(source.env)) return undefined
+    const value = readSecretEnv(source.env)
+    return typeof value === 'string' && value !== '' ? value : undefined
   }
 
   function view(record: IntegrationRecord): IntegrationView {
     const secrets: Record<string, SecretView> = {}
     for (const [name, source] of Object.entries(record.secrets)) {
-      secrets[name] = 'value' in source ? { source: 'inline', set: true } : { source: 'env', env: source.env, set: readSecretEnv(source.env) !== undefined }
+      secrets[name] = 'value' in source ? { source: 'inline', set: true } : { source: 'env', env: source.env, set: resolve(source) !== undefined }
     }
     return { ...record, secrets }
   }
@@ -116,11 +130,20 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
       const settings = def.settings.safeParse(input.settings)
       if (!settings.success) issues.push(...zodIssues(settings.error, 'settings'))
 
+      // The raw body's own keys: a `__proto__` key is lost when parsed into a record, not refused.
+      const given = (body as { secrets?: unknown }).secrets
+      const names = given !== null && typeof given === 'object' ? Object.keys(given) : []
+      for (const name of names) {
+        // Own properties only: `toString`, `constructor`, `__proto__`… are names of every object.
+        if (!Object.hasOwn(def.secrets, name)) {
+          issues.push({ path: `secrets.${name}`, message: `is not a secret of type ${def.type} (known: ${Object.keys(def.secrets).join(', ') || 'none'})` })
+        }
+      }
       const existing = await store.getIntegration(id)
       const secrets: Record<string, SecretSource> = existing?.type === input.type ? { ...existing.secrets } : {}
       for (const [name, source] of Object.entries(input.secrets)) {
-        if (!(name in def.secrets)) {
-          issues.push({ path: `secrets.${name}`, message: `is not a secret of type ${def.type} (known: ${Object.keys(def.secrets).join(', ') || 'none'})` })
+        if (!Object.hasOwn(def.secrets, name)) {
+          continue // refused above
         } else if (source === null) {
           delete secrets[name]
         } else {
@@ -141,8 +164,16 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
           if (spec.required) issues.push({ path: `secrets.${name}`, message: `is required (${spec.description})` })
           continue
         }
+        if ('env' in source && !envAllowed(source.env)) {
+          issues.push({ path: `secrets.${name}.env`, message: `must start with ${secretEnvPrefix} (SECRET_ENV_PREFIX): only those variables may be sent to a platform` })
+          continue
+        }
         const value = resolve(source)
-        // An env secret may be set only where the server runs; check it when we can see it.
+        // Refused now rather than at the first sign-in, with the variable's name (never a value).
+        if (value === undefined && 'env' in source) {
+          issues.push({ path: `secrets.${name}.env`, message: `environment variable ${source.env} is not set where this runs` })
+          continue
+        }
         const reason = value !== undefined && spec.check ? spec.check(value) : null
         if (reason) issues.push({ path: `secrets.${name}`, message: reason })
       }
@@ -212,7 +243,7 @@ export function createIntegrationService({ store, types, readSecretEnv }: Integr
         definition: def,
         mapping: cached.mapping,
         secret: (name) => {
-          const source = record.secrets[name]
+          const source = Object.hasOwn(record.secrets, name) ? record.secrets[name] : undefined
           return source ? resolve(source) : undefined
         },
       }

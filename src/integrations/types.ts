@@ -35,7 +35,8 @@ export interface IntegrationTypeDefinition {
   defaultMapping: Record<string, unknown>
   /**
    * The type's part of the connection sheet (integrations/connection.ts): what to paste into the
-   * platform and where, what to copy from it. Never a secret value.
+   * platform and where, what to copy from it. Never a secret value: `secretSet` says whether a
+   * secret has one where this runs.
    */
-  connection?: (record: IntegrationRecord, issuer: string) => Record<string, unknown>
+  connection?: (record: IntegrationRecord, issuer: string, secretSet: (name: string) => boolean) => Record<string, unknown>
 }

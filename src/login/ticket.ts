@@ -6,8 +6,9 @@
  * - signed HS256 with the shared secret (`SITE_TICKET_SECRET`), or RS256/ES256 with the site's
  *   registered public key (`SITE_TICKET_PUBLIC_KEY`); the algorithm is pinned by the key, so a
  *   ticket can never pick its own (no `none`, no HS256 keyed with the public key);
- * - `aud` = this server's ticket endpoint, `{ISSUER}/ticket` (a ticket is never mistaken for a
- *   client assertion, whose audience is the issuer or its token endpoint);
+ * - `aud` = this server's ticket endpoint, `{ISSUER}/ticket`, as a single string (a ticket is never
+ *   mistaken for a client assertion, whose audience is the issuer or its token endpoint; an array
+ *   is refused even when it holds that URL, so a token made for several audiences never counts);
  * - `iat`, `exp` with `exp - iat` ≤ 120 s, a clock tolerance of 5 s, and a single-use `jti`
  *   (remembered in the KV store until the ticket could no longer be accepted anyway);
  * - `external_id` (required) and any of the account fields in {@link TICKET_FIELDS}. Any other
@@ -141,6 +142,9 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
     } catch (err) {
       throw refusalOf(err)
     }
+    // jose accepts an `aud` array that merely contains the audience (RFC 7519 §4.1.3); a ticket
+    // names this server's ticket URL and nothing else, so an array (even of that one URL) is refused.
+    if (payload.aud !== audience) throw new TicketRefused('ERR_TICKET_AUDIENCE', typeof payload.aud === 'string' ? 'aud_mismatch' : 'aud_not_a_string')
     const { exp, iat, jti } = payload as { exp: number; iat: number; jti: unknown }
     if (exp - iat > TICKET_MAX_LIFETIME_S) throw new TicketRefused('ERR_TICKET_INVALID', 'lifetime_too_long')
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255) throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')

@@ -124,15 +124,18 @@ describe('OIDC door: bad input', () => {
 
   it('a confidential client whose secret is an unset environment variable: invalid_client until it is set; logged why', async () => {
     await start()
-    await s.admin('PUT', '/integrations/envc', { type: 'oidc', settings: { redirect_uris: [REDIRECT] }, secrets: { client_secret: { env: 'ENVC_SECRET' } } })
+    // Saved while the variable was set (a missing one is refused at save), then gone: a restart without it.
+    s.t.env.SSO_BRIDGE_SECRET_ENVC = 'e'.repeat(40)
+    secrets.push(s.t.env.SSO_BRIDGE_SECRET_ENVC)
+    expect((await s.admin('PUT', '/integrations/envc', { type: 'oidc', settings: { redirect_uris: [REDIRECT] }, secrets: { client_secret: { env: 'SSO_BRIDGE_SECRET_ENVC' } } })).status).toBe(201)
+    delete s.t.env.SSO_BRIDGE_SECRET_ENVC
     const b = browser()
     const page = await b.go(authUrl({ client_id: 'envc', redirect_uri: REDIRECT }))
     expect(page.status).toBe(400)
     expect(page.left).toBeUndefined()
     expect(page.html).toContain('invalid_client')
-    expect(logged('ERR_OIDC_CLIENT_SECRET_UNSET')[0]).toMatchObject({ client_id: 'envc', env: 'ENVC_SECRET' })
-    s.t.env.ENVC_SECRET = 'e'.repeat(40)
-    secrets.push(s.t.env.ENVC_SECRET)
+    expect(logged('ERR_OIDC_CLIENT_SECRET_UNSET')[0]).toMatchObject({ client_id: 'envc', env: 'SSO_BRIDGE_SECRET_ENVC' })
+    s.t.env.SSO_BRIDGE_SECRET_ENVC = 'e'.repeat(40)
     expect(isLoginPage(await b.go(authUrl({ client_id: 'envc', redirect_uri: REDIRECT })))).toBe(true)
   })
 

@@ -13,7 +13,8 @@ let server: ServerProcess
 let adminToken: string
 
 beforeAll(async () => {
-  server = await startServer()
+  // The Admin API example names SSO_BRIDGE_SECRET_MINNIT_KEY: the server's environment has it, as the README says.
+  server = await startServer({ SSO_BRIDGE_SECRET_MINNIT_KEY: 'm'.repeat(32) })
   adminToken = readFileSync(path.join(server.dir, 'data', 'admin-token'), 'utf8').trim()
   linkCli(server)
 }, 30_000)
@@ -41,7 +42,7 @@ describe('README examples', () => {
     expect((await api('/users/1001')).body).toMatchObject({ username: 'alice', rank: 'owner', email_verified: true, has_password: true })
     // Block 3 prints the integration, then the preview of member 42.
     const [integration, preview] = jsonValues(outputs[2]!)
-    expect(integration).toMatchObject({ id: 'minnit', secrets: { encryption_key: { source: 'env', env: 'MINNIT_KEY' } } })
+    expect(integration).toMatchObject({ id: 'minnit', secrets: { encryption_key: { source: 'env', env: 'SSO_BRIDGE_SECRET_MINNIT_KEY', set: true } } })
     expect(preview.document).toEqual({ userid: '42', username: 'Rob', nickname: 'Robbie', rank: 'moderator', names: { nicknames: ['Rob', 'Robbie'] } })
     expect(preview.paths).toContainEqual({ path: 'names.nicknames.1', value: 'Robbie' })
     expect(JSON.parse(outputs[3]!).paths.map((p: { path: string }) => p.path)).toEqual(['id', 'names.full_name', 'names.first', 'names.last', 'names.nicknames.0', 'names.nicknames.1'])

@@ -268,15 +268,18 @@ describe('connection sheet', () => {
 
 describe('a secret the server cannot see', () => {
   it('an {env} secret missing or unusable where the server runs: 500 config_invalid naming it, never its value', async () => {
-    await request(t.app).put('/api/v1/integrations/envkey').set(auth).send({ ...integrations.minnit, secrets: { encryption_key: { env: 'MINNIT_ENV_KEY' } } }).expect(201)
+    // Saved while the variable was set (a missing one is refused at save), then gone: a restart without it.
+    t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY = MINNIT_KEY
+    await request(t.app).put('/api/v1/integrations/envkey').set(auth).send({ ...integrations.minnit, secrets: { encryption_key: { env: 'SSO_BRIDGE_SECRET_MINNIT_ENV_KEY' } } }).expect(201)
+    delete t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY
     const missing = await issue('envkey', { external_id: '42' })
     expect(missing.status).toBe(500)
-    expect(missing.body).toEqual({ error: 'config_invalid', message: expect.stringContaining('integrations.envkey.secrets.encryption_key: is not set: environment variable MINNIT_ENV_KEY is missing') })
-    t.env.MINNIT_ENV_KEY = 'only-31-bytes-long-0123456789ab'
+    expect(missing.body).toEqual({ error: 'config_invalid', message: expect.stringContaining('integrations.envkey.secrets.encryption_key: is not set: environment variable SSO_BRIDGE_SECRET_MINNIT_ENV_KEY is missing') })
+    t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY = 'only-31-bytes-long-0123456789ab'
     const bad = await issue('envkey', { external_id: '42' })
     expect(bad.body).toEqual({ error: 'config_invalid', message: expect.stringContaining('must be exactly 32 bytes') })
-    expect(JSON.stringify(bad.body)).not.toContain(t.env.MINNIT_ENV_KEY)
-    t.env.MINNIT_ENV_KEY = MINNIT_KEY
+    expect(JSON.stringify(bad.body)).not.toContain(t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY)
+    t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY = MINNIT_KEY
     expect((await issue('envkey', { external_id: '42' })).status).toBe(200)
   })
 })

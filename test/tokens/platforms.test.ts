@@ -219,10 +219,10 @@ describe('secrets', () => {
   })
 
   it('an environment secret that changes is picked up on the next token, without saving the integration', async () => {
-    t.env.MS_KEY = MELTINGSPOT_SECRET
-    await save('ms', { ...integrations.meltingspot, secrets: { jwt_secret: { env: 'MS_KEY' } } })
+    t.env.SSO_BRIDGE_SECRET_MS_KEY = MELTINGSPOT_SECRET
+    await save('ms', { ...integrations.meltingspot, secrets: { jwt_secret: { env: 'SSO_BRIDGE_SECRET_MS_KEY' } } })
     expect((await tokens.issue('ms', '42')).token).toBe(MELTINGSPOT_TOKEN)
-    t.env.MS_KEY = 'rotated-meltingspot-key-0123456789abcdef'
+    t.env.SSO_BRIDGE_SECRET_MS_KEY = 'rotated-meltingspot-key-0123456789abcdef'
     const token = (await tokens.issue('ms', '42')).token
     expect(jsonwebtoken.verify(token, 'rotated-meltingspot-key-0123456789abcdef', { algorithms: ['HS256'], clockTimestamp: NOW_S })).toMatchObject({ sub: '42' })
   })

@@ -174,7 +174,10 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     }
     const value = typeof req.body?.value === 'string' ? req.body.value.trim() : ''
     try {
-      const ticket: VerifiedTicket = { externalId: pending.externalId, fields: { ...pending.fields, [pending.field]: value }, jti: '', exp: 0 }
+      // The site vouched for the email it sent, not for what the member typed here: a typed
+      // email is never verified, whatever the ticket said of the original.
+      const fields = { ...pending.fields, [pending.field]: value, ...(pending.field === 'email' ? { email_verified: false } : {}) }
+      const ticket: VerifiedTicket = { externalId: pending.externalId, fields, jti: '', exp: 0 }
       const { account } = await applyTicket(accounts, ticket)
       await deps.kv.kvDelete(PROMPT_NAMESPACE, id)
       const authTime = Math.floor(Date.now() / 1000)

@@ -50,8 +50,8 @@ export const boostgptJwtType: IntegrationTypeDefinition = {
     sso_secret: { description: "agent's SSO secret from BoostGPT's Deploy page", required: true, check: (v) => (/^[0-9a-fA-F]{64}$/.test(v) ? null : 'must be the 64 hexadecimal characters BoostGPT generates') },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer) =>
-    tokenSheet(record, issuer, {
+  connection: (record, issuer, secretSet) =>
+    tokenSheet(record, issuer, secretSet, {
       platform: 'BoostGPT chat widget',
       paste_into_platform: [],
       copy_from_platform: [{ setting: "agent's Deploy page → Chat Widget → SSO Secret → Generate (shown once)", secret: 'sso_secret' }],

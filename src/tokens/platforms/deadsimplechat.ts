@@ -63,8 +63,8 @@ export const deadsimplechatType: IntegrationTypeDefinition = {
     private_key: { description: 'API Private Key from Dashboard → Developer', required: true, check: printable },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer) =>
-    tokenSheet(record, issuer, {
+  connection: (record, issuer, secretSet) =>
+    tokenSheet(record, issuer, secretSet, {
       platform: 'Dead Simple Chat (SSO using Auth Token)',
       paste_into_platform: [],
       copy_from_platform: [{ setting: 'Dashboard → Developer → API Private Key', secret: 'private_key' }],

@@ -48,9 +48,9 @@ export const genericJwtType: IntegrationTypeDefinition = {
     secret: { description: 'shared HMAC secret', required: true, check: hs256Secret },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer) => {
+  connection: (record, issuer, secretSet) => {
     const s = record.settings as Settings
-    return tokenSheet(record, issuer, {
+    return tokenSheet(record, issuer, secretSet, {
       platform: 'generic HS256 JWT',
       paste_into_platform: [
         { setting: 'JWT algorithm', value: 'HS256' },

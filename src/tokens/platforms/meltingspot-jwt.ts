@@ -65,10 +65,10 @@ export const meltingspotJwtType: IntegrationTypeDefinition = {
     jwt_secret: { description: "private key copied from the spot's SSO settings", required: true, check: hs256Secret },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer) => {
+  connection: (record, issuer, secretSet) => {
     const s = record.settings as Settings
     const authorize = `${issuer}${TOKEN_ROUTES.redirect(record.id)}`
-    return tokenSheet(record, issuer, {
+    return tokenSheet(record, issuer, secretSet, {
       platform: 'MeltingSpot',
       paste_into_platform: [{ setting: 'Spot settings → SSO → Authorisation URL', value: authorize }],
       copy_from_platform: [{ setting: 'Spot settings → SSO → private key', secret: 'jwt_secret' }],

@@ -57,8 +57,8 @@ export const minnitZeroClickType: IntegrationTypeDefinition = {
     encryption_key: { description: "organization's encryption key from Minnit's SSO settings", required: true, check: (v) => (Buffer.byteLength(v) !== 32 ? 'must be exactly 32 bytes (AES-256 key)' : null) },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer) =>
-    tokenSheet(record, issuer, {
+  connection: (record, issuer, secretSet) =>
+    tokenSheet(record, issuer, secretSet, {
       platform: 'Minnit (zero-click SSO)',
       paste_into_platform: [],
       copy_from_platform: [{ setting: 'Organization Settings → SSO → a provider of type Zero-Click (Active) → encryption key', secret: 'encryption_key' }],
