@@ -91,12 +91,13 @@ function refuse(path: string, message: string): never {
  * Checks a `referrerUrl`: a path of this spot on MeltingSpot's host, nothing else. Refused: an
  * absolute or protocol-relative URL (`https://…`, `//evil`), `javascript:` and any other scheme,
  * backslashes, whitespace and control characters, another spot's path, dot segments or encoded
- * slashes, dots and backslashes that could climb out of the spot's path once decoded.
+ * slashes, dots and backslashes that could climb out of the spot's path once decoded — at any
+ * depth of encoding (see {@link decodesSafely}).
  * @throws {ValidationFailed} at `referrerUrl`
  */
 export function checkReferrerUrl(value: string, spotId: string): string {
   const message = `must be a path of this spot, such as /spot/${spotId}/lives`
-  if (value.length > 2048 || !value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u0020\u007f]/.test(value) || /%(2f|5c|2e)/i.test(value)) refuse('referrerUrl', message)
+  if (value.length > 2048 || !value.startsWith('/') || value.startsWith('//') || !decodesSafely(value)) refuse('referrerUrl', message)
   const base = 'https://spot.invalid'
   const u = new URL(value, base)
   const prefix = `/spot/${spotId}`
@@ -104,6 +105,34 @@ export function checkReferrerUrl(value: string, spotId: string): string {
   // Anything the URL parser rewrote (dot segments, encodings) is refused rather than trusted.
   if (`${u.pathname}${u.search}${u.hash}` !== value) refuse('referrerUrl', message)
   return value
+}
+
+/** How many layers of percent-encoding a referrerUrl may carry; deeper is refused. */
+const MAX_DECODE_LAYERS = 4
+
+/**
+ * Whether `value`, and every value it percent-decodes to however many times it is decoded, is
+ * free of backslashes and control characters (and `value` itself of whitespace) and carries no
+ * encoded slash, dot or backslash. A slash or dot that only appears after decoding (`%2e%2e`, `%252e%252e`,
+ * `%25252e…`) could climb out of the spot's path at whichever hop decodes once more; a value
+ * still encoded after MAX_DECODE_LAYERS, or not decodable, is refused too.
+ */
+function decodesSafely(value: string): boolean {
+  let layer = value
+  for (let i = 0; i <= MAX_DECODE_LAYERS; i++) {
+    // The value as sent has no whitespace at all; a decoded one may have spaces (`%20`), never controls.
+    if ((i === 0 ? /[\\\u0000-\u0020\u007f]/ : /[\\\u0000-\u001f\u007f]/).test(layer) || /%(2f|5c|2e)/i.test(layer)) return false
+    if (!layer.includes('%')) return true
+    let next: string
+    try {
+      next = decodeURIComponent(layer)
+    } catch {
+      return false
+    }
+    if (next === layer) return true
+    layer = next
+  }
+  return false
 }
 
 /**
