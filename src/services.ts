@@ -12,6 +12,7 @@ import { oidcIntegrationType } from './oidc/client-settings.ts'
 import { samlIntegrationType } from './saml/sp-settings.ts'
 import type { Account } from './accounts/types.ts'
 import { endSessionsOf } from './login/session.ts'
+import { revokeOidcAccount } from './oidc/revoke-account.ts'
 import {
   boostgptJwtType,
   deadsimplechatType,
@@ -34,10 +35,12 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
 
 export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix'>>) {
   const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv, secretEnvPrefix: config.secretEnvPrefix })
-  // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out)
+  // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out),
+  // its OIDC sessions, grants, codes and tokens are revoked (introspection says inactive at once)
   // and the Dead Simple Chat users stored for it are forgotten.
   const onRemoved = async (account: Account) => {
     await endSessionsOf(store, account.id)
+    await revokeOidcAccount(store, account.external_id)
     for (const i of await integrations.list()) {
       if (i.type === deadsimplechatType.type) await forgetStoredUser(store, i.id, account.id)
     }

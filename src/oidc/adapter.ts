@@ -5,10 +5,11 @@
  * e.g. Redis, later), with expiry.
  *
  * One adapter per model (oidc-provider asks the factory once per model name), each in its own
- * namespace `oidc:<Model>`, the record's id as key. A payload's `uid`, `userCode` and
- * `grantId` are stored as secondary indexes: `findByUid`, `findByUserCode` and
+ * namespace `oidc:<Model>`, the record's id as key. A payload's `uid`, `userCode`, `grantId`
+ * and `accountId` are stored as secondary indexes: `findByUid`, `findByUserCode` and
  * `revokeByGrantId` look them up within the model's namespace (oidc-provider calls
- * `revokeByGrantId` on each token model in turn).
+ * `revokeByGrantId` on each token model in turn); `accountId` serves account deletion
+ * (oidc/revoke-account.ts).
  *
  * The `Client` model is not stored: clients come from the integrations registry, read through
  * the optional `findClient` hook; writing one (dynamic registration) throws.
@@ -36,7 +37,7 @@ export interface OidcAdapterOptions {
 export const oidcNamespace = (model: string): string => `oidc:${model}`
 
 /** Payload fields stored as secondary indexes, when they are non-empty strings. */
-const INDEXED = ['uid', 'userCode', 'grantId'] as const
+const INDEXED = ['uid', 'userCode', 'grantId', 'accountId'] as const
 
 /**
  * The value for oidc-provider's `adapter` option: a factory (not a class) that oidc-provider

@@ -21,6 +21,7 @@ import { createOidcAdapter } from './adapter.ts'
 import { OIDC_ROUTES } from './routes.ts'
 import { clientMetadata } from './clients.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
+import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
 
 export const SESSION_COOKIE = 'sso_bridge'
 
@@ -146,7 +147,21 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
     },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // oidc-provider's default answers any authenticated confidential client about any token
+        // (RFC 7662 §4 leaves it to the server). A client learns about its own tokens only: for
+        // another client's, and for a token whose account is gone, disabled or was replaced
+        // under the same external_id, the answer is {"active": false}.
+        allowedPolicy: async (ctx, client, token) => {
+          if (token.clientId !== client.clientId) return false
+          const accountId = 'accountId' in token ? token.accountId : undefined
+          if (!accountId) return true
+          const account = await activeAccount(accountId)
+          const grant = ctx.oidc.entities.Grant
+          return account !== undefined && grant !== undefined && isGrantOf(grant, account)
+        },
+      },
       revocation: { enabled: true },
       // Our own user-info URL (oidc/userinfo.ts) serves OIDC and plain OAuth2 clients alike.
       userinfo: { enabled: false },
@@ -170,23 +185,35 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       policy,
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    // First-party clients skip consent: their grant is made here, with what they ask for.
+    // First-party clients skip consent: their grant is made here, with what they ask for. A
+    // grant made for an earlier account under the same external_id is never reused.
     loadExistingGrant: async (ctx) => {
+      const account = (ctx.oidc.account as { bridge?: Account } | undefined)?.bridge
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId)
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId)
-      if (ctx.oidc.client!.first_party !== true) return undefined
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined
+      if (existing && account && isGrantOf(existing, account)) return existing
+      if (ctx.oidc.client!.first_party !== true || !account) return undefined
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! })
+      bindGrant(grant, account)
       grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '))
       const claims = ctx.oidc.requestParamClaims
       if (claims && claims.size > 0) grant.addOIDCClaims([...claims])
       await grant.save()
       return grant
     },
-    findAccount: async (ctx, sub) => {
+    findAccount: async (ctx, sub, token) => {
       const account = await activeAccount(sub)
       if (!account) return undefined
+      // Code and refresh exchanges (a `token` given): oidc-provider has loaded the grant already,
+      // and a grant of an earlier account under this external_id makes it invalid_grant.
+      if (token) {
+        const grant = ctx.oidc.entities.Grant
+        if (!grant || !isGrantOf(grant, account)) return undefined
+      }
       return {
         accountId: sub,
+        /** The bridge account (its internal id binds new grants: oidc/account-binding.ts). */
+        bridge: account,
         claims: async (_use, scope) => {
           const clientId = ctx.oidc.client?.clientId
           const document = clientId ? (await integrations.load(clientId)).mapping.apply(account) : {}
@@ -198,6 +225,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   }
 
   const provider = new Provider(issuer, configuration)
+  storeGrantAccount(provider)
 
   // Keys the integration's mapping adds beyond the standard claims go into ID tokens too, as
   // they go to the user-info URL (claims.ts: the operator's explicit choice). oidc-provider
@@ -214,9 +242,17 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   // logout, `logout=yes`): every door signs out. "Stay signed in" only ends that client's
   // authorization, as oidc-provider does. Done after the route and awaited, so the session is
   // gone before the browser follows the redirect.
+  //
+  // oidc-provider also goes through this route when a different member signs in over a stale
+  // OIDC session (the account switch in its authorization `resume`): it ends the old member's
+  // OIDC session and comes back to the authorization it interrupted. That bridge session is the
+  // new member's, just started: it stays, or they would have to sign in twice. The switch is the
+  // one logout whose redirect goes back to this provider's own authorization URL.
+  const resumeUrl = `${issuer}${OIDC_ROUTES.authorization}/`
   provider.use(async (ctx, next) => {
     await next()
     if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && ctx.oidc.params?.logout) {
+      if (ctx.response.get('location').startsWith(resumeUrl)) return
       await sessions.destroy(ctx.cookies.get(SESSION_COOKIE))
       ctx.cookies.set(SESSION_COOKIE, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false })
     }

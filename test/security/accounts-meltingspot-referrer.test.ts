@@ -32,7 +32,7 @@ const go = (query: Record<string, string>) => request(t.app).get('/tokens/ms/red
 describe('accounts: MeltingSpot referrerUrl refuses dot segments and slashes at any encoding depth (defect: %252e%252e passed)', () => {
   const refused: Record<string, string> = {
     'double-encoded dots (%252e%252e)': `/spot/${SPOT_ID}/%252e%252e/%252e%252e/other-spot`,
-    'double-encoded slash (%252f)': `/spot/${SPOT_ID}%252f..%252fother`,
+    'double-encoded slash (%252f)': `/spot/${SPOT_ID}/a%252f..%252f..%252fother`,
     'double-encoded backslash (%255c)': `/spot/${SPOT_ID}/%255c%255cevil.example`,
     'triple-encoded dots': `/spot/${SPOT_ID}/${encodeTimes(encodeAll('..'), 2)}/other`,
     'quadruple-encoded dots': `/spot/${SPOT_ID}/${encodeTimes(encodeAll('..'), 3)}/other`,
@@ -43,7 +43,7 @@ describe('accounts: MeltingSpot referrerUrl refuses dot segments and slashes at 
   }
 
   it.each(Object.entries(refused))('%s: 400 in flow (a), inside redirectUrl (flow b) and on the token API; no token', async (_name, referrerUrl) => {
-    for (const query of [{ referrerUrl }, { redirectUrl: `${SSO}?referrerUrl=${encodeURIComponent(referrerUrl)}` }]) {
+    for (const query of [{ referrerUrl }, { redirectUrl: `${SSO}?referrerUrl=${encodeURIComponent(referrerUrl)}` }] as Record<string, string>[]) {
       const res = await go(query)
       expect(res.status, JSON.stringify(query)).toBe(400)
       expect(res.headers.location).toBeUndefined()

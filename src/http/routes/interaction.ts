@@ -17,6 +17,7 @@ import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../../login/session.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
+import { bindGrant, isGrantOf } from '../../oidc/account-binding.ts'
 import { readCookie } from '../cookies.ts'
 import { checkCsrf, csrfToken } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
@@ -91,14 +92,22 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function grantConsent(req: Request, res: Response) {
     const details = await provider.interactionDetails(req, res)
     const { prompt, params, session } = details
+    // The grant names the account by its internal id too (oidc/account-binding.ts): one made for
+    // an earlier account under this external_id is not extended, a new one is made.
+    const account = await accounts.get(session!.accountId).catch(() => null)
+    if (!account || account.status !== 'active') throw new HttpError(400, 'interaction_state', 'the account signed in here is no longer active')
     let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
-    grant ??= new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string })
+    if (grant && !isGrantOf(grant, account)) grant = undefined
+    if (!grant) {
+      grant = new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string })
+      bindGrant(grant, account)
+    }
     const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> }
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
     const grantId = await grant.save()
-    await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
+    await provider.interactionFinished(req, res, { consent: details.grantId === grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
   }
 
   router.get('/interaction/:uid', noStore, async (req, res) => {

@@ -12,6 +12,7 @@ import type { IntegrationService } from '../../integrations/registry.ts'
 import type { Logger } from '../../log/logger.ts'
 import { scopeFilter } from '../../oidc/claims.ts'
 import type { OidcDoor } from '../../oidc/provider.ts'
+import { isGrantOf } from '../../oidc/account-binding.ts'
 
 /**
  * What `subjectFor` needs, from the integration's settings: oidc-provider's sector identifier
@@ -63,6 +64,8 @@ export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService;
     }
     const account = await deps.accounts.get(token.accountId).catch(() => null)
     if (!account || account.status !== 'active') return invalid(res, 'invalid_token', 'account no longer active', token.clientId)
+    // Issued to an earlier account under the same external_id (deleted, then made again).
+    if (!isGrantOf(grant, account)) return invalid(res, 'invalid_token', 'access token no longer valid', token.clientId)
     const document = scopeFilter(integration.mapping.apply(account), token.scope)
     res.json({ ...document, sub: deps.door.subjectFor(clientSubject(integration.record.settings), token.accountId) })
   }
