@@ -247,12 +247,14 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   // OIDC session (the account switch in its authorization `resume`): it ends the old member's
   // OIDC session and comes back to the authorization it interrupted. That bridge session is the
   // new member's, just started: it stays, or they would have to sign in twice. The switch is the
-  // one logout whose redirect goes back to this provider's own authorization URL.
-  const resumeUrl = `${issuer}${OIDC_ROUTES.authorization}/`
+  // one logout whose redirect goes back to this provider's own authorization URL (oidc-provider
+  // builds it from the request, as `urlFor('resume')`).
   provider.use(async (ctx, next) => {
     await next()
     if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && ctx.oidc.params?.logout) {
-      if (ctx.response.get('location').startsWith(resumeUrl)) return
+      const here = new URL(ctx.href)
+      const to = new URL(ctx.response.get('location'), here)
+      if (to.origin === here.origin && to.pathname.startsWith(`${OIDC_ROUTES.authorization}/`)) return
       await sessions.destroy(ctx.cookies.get(SESSION_COOKIE))
       ctx.cookies.set(SESSION_COOKIE, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false })
     }
