@@ -8,10 +8,12 @@
  * - a different member signing in over a stale OIDC session had to sign in twice: oidc-provider's
  *   account switch also ended the new member's bridge session.
  * openid-client 6 is the relying party, a scripted browser the member, against the real app on a
- * real port over a real SQLite store.
+ * real port over a real SQLite store (and PostgreSQL for deletion and binding).
  */
 import * as client from 'openid-client'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createPostgresStore } from '../../src/store/postgres/store.ts'
+import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 import { oidcNamespace } from '../../src/oidc/adapter.ts'
 import { GRANT_ACCOUNT_FIELD } from '../../src/oidc/account-binding.ts'
 import { ACCOUNT_MODELS } from '../../src/oidc/revoke-account.ts'
@@ -21,11 +23,24 @@ import { Browser, createAccount, isLoginPage, parseForms, PASSWORD, registerClie
 const RP_CB = 'https://rp.example/cb'
 
 let s: OidcServer
+/** The store the next server runs on (set by a describe below; SQLite by default). */
+let storeKind: 'sqlite' | 'postgres' = 'sqlite'
 beforeEach(async () => {
-  s = await startOidcServer()
+  s = await startOidcServer(storeKind === 'postgres' ? { store: await createPostgresStore((await freshSchemaUrl()).url) } : {})
+  expect(s.t.services.store.kind).toBe(storeKind)
   await createAccount(s, '42', { username: 'rob' })
 })
 afterEach(async () => s.close())
+afterAll(dropFreshSchemas)
+
+/** Runs `body`'s tests once per store. */
+const eachStore = (name: string, body: () => void) =>
+  describe.each(['sqlite', 'postgres'] as const)(`${name} [%s]`, (kind) => {
+    // beforeAll: it runs before the top-level beforeEach that starts each test's server.
+    beforeAll(() => void (storeKind = kind))
+    afterAll(() => void (storeKind = 'sqlite'))
+    body()
+  })
 
 async function rp(id: string, spec: ClientSpec = {}) {
   const { clientSecret } = await registerClient(s, id, { redirect_uris: [RP_CB], ...spec })
@@ -73,7 +88,7 @@ async function oidcRecordsOf(externalId: string): Promise<string[]> {
   return found
 }
 
-describe('accounts: deleting an account revokes its OIDC grants, tokens and sessions (defect: tokens stayed active)', () => {
+eachStore('accounts: deleting an account revokes its OIDC grants, tokens and sessions (defect: tokens stayed active)', () => {
   it('introspection says inactive, /me and refresh refuse, and nothing of it is left in the store', async () => {
     const r = await rp('rp', { first_party: true, scopes: ['openid', 'profile', 'offline_access'] })
     const b = new Browser(s.issuer)
@@ -100,7 +115,7 @@ describe('accounts: deleting an account revokes its OIDC grants, tokens and sess
   })
 })
 
-describe('accounts: a token is bound to the internal account id, not only the external_id (defect: old tokens worked for a new account)', () => {
+eachStore('accounts: a token is bound to the internal account id, not only the external_id (defect: old tokens worked for a new account)', () => {
   it('tokens that outlived the account (a removal that revoked nothing) are refused once the external_id belongs to someone else', async () => {
     const r = await rp('rp', { first_party: true, scopes: ['openid', 'profile', 'offline_access'] })
     const { tokens } = await signIn(new Browser(s.issuer), r)
