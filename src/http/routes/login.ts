@@ -4,8 +4,9 @@
  * /login?return_to=/saml/continue/<id>`. Same view, CSRF, throttle, passport and bridge
  * session as the OIDC interaction (`passwordSignIn` below is the shared part).
  *
- * - `return_to` is a same-origin path only (`/x…`, never `//host`, `/\host`, a scheme or a
- *   control character): anything else is refused, so the page is no open redirect.
+ * - `return_to` is a same-origin path only, checked after normalisation (http/return-to.ts):
+ *   anything else is refused, and redirects write the normalised form, so the page is no open
+ *   redirect.
  * - A live bridge session skips the form (`GET` redirects straight to `return_to`).
  * - "Cancel" returns to `return_to` with `cancel=1`, for the door to tell its platform.
  */
@@ -19,6 +20,7 @@ import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import { readCookie, setCookie } from '../cookies.ts'
 import { checkCsrf, csrfToken } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
+import { localReturnTo } from '../return-to.ts'
 import type { createPassport } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
 
@@ -70,17 +72,12 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
   })
 }
 
-/** `return_to` if it is a path on this server, else null. */
+/**
+ * `return_to` normalised to a path on this server, else null (http/return-to.ts: the check is
+ * made on the normalised form, so `/.//evil.example/` and its kin are refused).
+ */
 export function safeReturnTo(value: unknown, issuer: string): string | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 512) return null
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\u0000-\u001F\u007F\\]/.test(value)) return null
-  try {
-    const base = new URL(issuer)
-    const target = new URL(value, base)
-    return target.origin === base.origin ? `${target.pathname}${target.search}` : null
-  } catch {
-    return null
-  }
+  return localReturnTo(value, issuer)
 }
 
 export interface LoginRouteDeps extends SignInDeps {

@@ -22,6 +22,7 @@ import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { readCookie, setCookie } from '../cookies.ts'
 import { checkCsrf, csrfToken } from '../csrf.ts'
+import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../return-to.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
 
 const PROMPT_NAMESPACE = 'bridge:conflict-prompt'
@@ -56,23 +57,22 @@ const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
 }
 
 /**
- * The absolute URL to send the browser to, or null when `value` may not be followed: only
- * http(s) URLs on an allowed origin, or paths of this server (`/…`, never `//…`). Backslashes,
- * whitespace and control characters are refused outright (browsers read `/\evil` as `//evil`).
+ * The absolute URL to send the browser to, or null when `value` may not be followed: http(s) URLs
+ * on an allowed origin, or paths of this server. A path is checked after normalisation, by the
+ * same rule as /login's (http/return-to.ts): `/.//evil.example/` and its kin, which resolve to the
+ * path `//evil.example/`, are refused, as is any URL of this server whose path starts with `//`.
+ * Whitespace and control characters are refused outright.
  */
 export function allowedReturnTo(value: unknown, ownOrigin: string, origins: ReadonlySet<string>): string | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return null
+  if (typeof value !== 'string' || value.length === 0 || value.length > RETURN_TO_MAX_LENGTH) return null
   if (/[\u0000-\u0020\u007f-\u00a0\\]/.test(value)) return null
-  if (value.startsWith('/')) {
-    if (value.startsWith('//')) return null
-    const url = new URL(value, ownOrigin)
-    return url.origin === ownOrigin ? url.href : null
-  }
+  if (value.startsWith('/')) return localReturnTo(value, ownOrigin) === null ? null : new URL(value, ownOrigin).href
   if (!URL.canParse(value)) return null
   const url = new URL(value)
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
   if (url.username || url.password) return null
-  return url.origin === ownOrigin || origins.has(url.origin) ? url.href : null
+  if (url.origin === ownOrigin) return url.pathname.startsWith('//') ? null : url.href
+  return origins.has(url.origin) ? url.href : null
 }
 
 function noStore(_req: Request, res: Response, next: () => void) {
