@@ -10,6 +10,7 @@ import type { Services } from '../services.ts'
 import { requireAdmin } from './admin-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { notFound } from './errors.ts'
+import { pinHost } from './pin-host.ts'
 import { auditRouter } from './routes/audit.ts'
 import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
@@ -90,6 +91,8 @@ export function createApp(opts: AppOptions): Express {
   // tokens, the admin API), where express would hash each body for nothing.
   app.set('etag', false)
   app.set('trust proxy', opts.trustProxy)
+  // First: nothing downstream may read a host from the request (every URL comes from ISSUER).
+  app.use(pinHost(opts.issuer))
   app.use(requestLog(opts.log))
   app.use((_req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' })

@@ -227,6 +227,16 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   const provider = new Provider(issuer, configuration)
   storeGrantAccount(provider)
 
+  // Every URL oidc-provider writes (discovery, the logout form's action, redirects) is built from
+  // koa's `ctx.href`: protocol + host + path. The host is pinned to ISSUER's before the request
+  // gets here (http/pin-host.ts); the scheme is pinned here, so a hostile `X-Forwarded-Proto`
+  // neither turns the document's URLs into http:// ones nor makes koa refuse a Secure cookie.
+  const issuerProtocol = new URL(issuer).protocol.slice(0, -1)
+  provider.use(async (ctx, next) => {
+    Object.defineProperty(ctx.request, 'protocol', { value: issuerProtocol, configurable: true })
+    await next()
+  })
+
   // Keys the integration's mapping adds beyond the standard claims go into ID tokens too, as
   // they go to the user-info URL (claims.ts: the operator's explicit choice). oidc-provider
   // releases only claims named in its static `claims` configuration, and mappings change at
