@@ -11,6 +11,10 @@ import { requireAdmin } from './admin-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { notFound } from './errors.ts'
 import { pinHost } from './pin-host.ts'
+import { createCsrf } from './csrf.ts'
+import { allowFormTargets, securityHeaders } from './security-headers.ts'
+import { assetsRouter } from './routes/assets.ts'
+import { createOnwardTargets } from './onward-targets.ts'
 import { auditRouter } from './routes/audit.ts'
 import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
@@ -94,9 +98,21 @@ export function createApp(opts: AppOptions): Express {
   // First: nothing downstream may read a host from the request (every URL comes from ISSUER).
   app.use(pinHost(opts.issuer))
   app.use(requestLog(opts.log))
-  app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' })
-    next()
+  // helmet: CSP, frame-ancestors, X-Frame-Options, HSTS (https ISSUER), nosniff, no-referrer.
+  app.use(securityHeaders(opts.issuer))
+  app.use(assetsRouter(site))
+  // oidc-provider's own pages (form_post, the logout confirmation) end at the client's registered
+  // redirect URI: their form-action names its origin (Chromium checks it on the redirect too).
+  door.provider.use(async (ctx, next) => {
+    await next()
+    const client = ctx.oidc?.client
+    const params = ctx.oidc?.params
+    if (!client || !params || !ctx.response.is('html')) return
+    const { redirect_uri: redirectUri, post_logout_redirect_uri: postLogout } = params as { redirect_uri?: unknown; post_logout_redirect_uri?: unknown }
+    allowFormTargets(ctx.res, [
+      typeof redirectUri === 'string' && client.redirectUriAllowed(redirectUri) ? redirectUri : undefined,
+      typeof postLogout === 'string' && client.postLogoutRedirectUriAllowed(postLogout) ? postLogout : undefined,
+    ])
   })
 
   // oidc-provider's own endpoints go straight to it (no trip through the routers below).
@@ -138,6 +154,8 @@ export function createApp(opts: AppOptions): Express {
 
   // One throttle and one passport for every password form (OIDC interaction and /login).
   const throttle = opts.throttle ?? createMemoryThrottle()
+  // One CSRF key for every form (sign-in, consent, the ticket's conflict prompt).
+  const csrf = createCsrf({ secret: opts.cookieSecret, secure })
   const passport = createPassport(services.accounts)
   app.use(
     interactionRouter({
@@ -149,11 +167,12 @@ export function createApp(opts: AppOptions): Express {
       site,
       secure,
       log: opts.log,
+      csrf,
     }),
   )
-  app.use(ticketRouter({ settings: opts.siteTicket, issuer: opts.issuer, kv: services.store, accounts: services.accounts, sessions, site, secure, log: opts.log }))
+  app.use(ticketRouter({ settings: opts.siteTicket, issuer: opts.issuer, kv: services.store, accounts: services.accounts, sessions, site, secure, log: opts.log, csrf }))
   // The SAML door and the standalone sign-in it (and any non-OIDC door) sends members to.
-  app.use(loginRouter({ accounts: services.accounts, sessions, throttle, passport, site, secure, log: opts.log, issuer: opts.issuer }))
+  app.use(loginRouter({ accounts: services.accounts, sessions, throttle, passport, site, secure, log: opts.log, issuer: opts.issuer, csrf, onwardTargets: createOnwardTargets(services.integrations) }))
   app.use(
     samlRouter({
       idp: createSamlIdp({ issuer: opts.issuer, keys: opts.keys, kv: services.store, integrations: services.integrations, pairwiseSecret: opts.cookieSecret, ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}) }),

@@ -41,6 +41,7 @@ const CLIENT_ID = 'community-chat'
 const USERNAME = 'ada'
 const PASSWORD = 'correct horse battery staple'
 const EXTERNAL_ID = 'site-user-7'
+const SAML_SP = 'wiki'
 
 /** Starts a node:http server on 127.0.0.1 on a free port. */
 async function listen(server: http.Server): Promise<string> {
@@ -123,9 +124,12 @@ let server: http.Server | undefined
 let rp: http.Server | undefined
 let issuer: string
 let callback: string
+let rpBase: string
 let clientSecret: string
 /** Every query string the relying party's callback received, in order. */
 const received: URLSearchParams[] = []
+/** Every form POSTed to the relying party / service provider (form_post callback, SAML ACS), in order. */
+const posted: { path: string; body: URLSearchParams }[] = []
 
 function requireBrowser(): Browser {
   if (!browser) throw new Error(CHROMIUM_MISSING)
@@ -136,10 +140,26 @@ beforeAll(async () => {
   // The relying party: records what reaches its callback, answers "ok".
   rp = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    if (req.method === 'POST') {
+      let body = ''
+      req.on('data', (d) => (body += d))
+      req.on('end', () => {
+        posted.push({ path: url.pathname, body: new URLSearchParams(body) })
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('posted')
+      })
+      return
+    }
+    // A page of another site that tries to frame our sign-in page (clickjacking).
+    if (url.pathname === '/frame') {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><title>framer</title><iframe name="victim" src="${issuer}/login?return_to=%2Fhealthz"></iframe>`)
+      return
+    }
     if (url.pathname === '/cb') received.push(url.searchParams)
-    res.writeHead(url.pathname === '/cb' ? 200 : 404, { 'Content-Type': 'text/plain' }).end(url.pathname === '/cb' ? 'ok' : 'not found')
+    const known = url.pathname === '/cb' || url.pathname === '/bye'
+    res.writeHead(known ? 200 : 404, { 'Content-Type': 'text/plain' }).end(url.pathname === '/cb' ? 'ok' : url.pathname === '/bye' ? 'bye' : 'not found')
   })
-  callback = `${await listen(rp)}/cb`
+  rpBase = await listen(rp)
+  callback = `${rpBase}/cb`
 
   // The issuer must be the URL the browser uses: take the port first, then build the app on it.
   server = http.createServer()
@@ -151,9 +171,11 @@ beforeAll(async () => {
     fetch(`${issuer}/api/v1${path}`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
   const user = await api(`/users/${EXTERNAL_ID}`, { username: USERNAME, email: 'ada@example.com', given_name: 'Ada', family_name: 'Lovelace', password: PASSWORD })
   expect(user.status, await user.clone().text()).toBe(201)
-  const integration = await api(`/integrations/${CLIENT_ID}`, { type: 'oidc', settings: { redirect_uris: [callback] } })
+  const integration = await api(`/integrations/${CLIENT_ID}`, { type: 'oidc', settings: { redirect_uris: [callback], post_logout_redirect_uris: [`${rpBase}/bye`] } })
   expect(integration.status, await integration.clone().text()).toBe(201)
   clientSecret = ((await integration.json()) as { generated_secrets: { client_secret: string } }).generated_secrets.client_secret
+  const sp = await api(`/integrations/${SAML_SP}`, { type: 'saml', settings: { entity_id: `${rpBase}/saml/metadata`, acs_urls: [{ url: `${rpBase}/acs`, binding: 'HTTP-POST' }] } })
+  expect(sp.status, await sp.clone().text()).toBe(201)
 
   if (!existsSync(CHROMIUM)) {
     process.stderr.write(`\n${'!'.repeat(78)}\n!!  ${CHROMIUM_MISSING}\n${'!'.repeat(78)}\n\n`)
@@ -169,8 +191,21 @@ afterAll(async () => {
   await t?.close()
 })
 
+/** Every Content-Security-Policy violation a context's pages reported (console and DOM event). */
+const violations = new WeakMap<BrowserContext, string[]>()
+const violationsOf = (context: BrowserContext) => violations.get(context) ?? []
+
 async function newContext(): Promise<BrowserContext> {
-  return requireBrowser().newContext({ colorScheme: 'light', locale: 'en-GB', viewport: { width: 1024, height: 720 } })
+  const context = await requireBrowser().newContext({ colorScheme: 'light', locale: 'en-GB', viewport: { width: 1024, height: 720 } })
+  const seen: string[] = []
+  violations.set(context, seen)
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) seen.push(`console: ${message.text()}`)
+  })
+  // The DOM's own report too; the binding and the init script are the browser's, not the page's, so the CSP does not stop them.
+  await context.exposeBinding('__reportCspViolation', (_source, text: string) => void seen.push(`event: ${text}`))
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.__reportCspViolation(e.violatedDirective + ' ' + e.blockedURI))`)
+  return context
 }
 
 describe('sign-in in a real browser (Debian chromium)', () => {
@@ -193,6 +228,7 @@ describe('sign-in in a real browser (Debian chromium)', () => {
       expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('')
       expect(await accessibilityBasics(page)).toMatchObject({ lang: 'en', h1: 1, unlabelled: [], unnamedButtons: [] })
       expect(received).toHaveLength(0)
+      expect(violationsOf(context)).toEqual([])
     } finally {
       await context.close()
     }
@@ -285,6 +321,79 @@ describe('sign-in in a real browser (Debian chromium)', () => {
       const replay = await tokenRequest(code!, flow.verifier)
       expect(replay.status).toBe(400)
       expect(await replay.json()).toMatchObject({ error: 'invalid_grant' })
+      // The strict CSP (no inline script or style, form-action, frame-ancestors) broke nothing.
+      expect(violationsOf(context)).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('under the strict CSP every flow still completes: OIDC form_post, the logout confirmation, /login and the SAML auto-post; no violation', async () => {
+    const context = await newContext()
+    try {
+      const page = await context.newPage()
+      // The login page carries the strict policy.
+      const flow = newAuthRequest(issuer, callback)
+      const url = new URL(flow.url)
+      url.searchParams.set('response_mode', 'form_post')
+      const first = await page.goto(url.href)
+      // page.goto answers with the last response of the redirects: the sign-in page's.
+      expect(new URL(page.url()).pathname).toMatch(/^\/interaction\//)
+      const csp = first!.headers()['content-security-policy']
+      expect(csp).toContain("frame-ancestors 'none'")
+      expect(csp).toContain("script-src 'self'")
+      expect(csp).not.toContain('unsafe-inline')
+
+      // OIDC with response_mode=form_post: sign in, allow, and oidc-provider's auto-submitted form
+      // (its inline script is allowed by the hash it adds to script-src) posts the code to the RP.
+      await page.getByLabel('Username or email').fill(USERNAME)
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('heading', { level: 1, name: 'Allow access' }).waitFor()
+      await page.getByRole('button', { name: 'Allow' }).click()
+      await page.waitForURL(callback)
+      expect(await page.locator('body').innerText()).toBe('posted')
+      const callbackPost = posted.find((p) => p.path === '/cb')
+      expect(callbackPost?.body.get('state')).toBe(flow.state)
+      expect(callbackPost?.body.get('code')).toMatch(/^[\w-]{20,}$/)
+
+      // RP-initiated logout: our confirmation page around oidc-provider's form, then on to the
+      // registered post_logout_redirect_uri (another origin: form-action names it).
+      const bye = `${rpBase}/bye`
+      await page.goto(`${issuer}/session/end?${new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: bye, state: 'st' })}`)
+      await page.getByRole('heading', { level: 1, name: 'Sign out' }).waitFor()
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.waitForURL((u) => u.href.startsWith(bye))
+      expect(new URL(page.url()).searchParams.get('state')).toBe('st')
+
+      // The SAML door: IdP-initiated, no session left, so /login first; then the auto-post page
+      // submits the Response to the SP's ACS by its static script.
+      await page.goto(`${issuer}/saml/idp-initiated/${SAML_SP}?RelayState=r1`)
+      expect(new URL(page.url()).pathname).toBe('/login')
+      await page.getByLabel('Username or email').fill(USERNAME)
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL(`${rpBase}/acs`)
+      const acs = posted.find((p) => p.path === '/acs')
+      expect(acs?.body.get('RelayState')).toBe('r1')
+      expect(Buffer.from(acs?.body.get('SAMLResponse') ?? '', 'base64').toString()).toContain('<saml:Assertion')
+
+      expect(violationsOf(context)).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('another site cannot frame the sign-in page (frame-ancestors, clickjacking)', async () => {
+    const context = await newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(`${rpBase}/frame`)
+      // Chromium refuses the frame and says so; the framed document never shows the form.
+      await expect.poll(() => violationsOf(context).join('\n')).toContain('frame-ancestors')
+      const frame = page.frame({ name: 'victim' })
+      const forms = frame ? await frame.locator('form').count().catch(() => 0) : 0
+      expect(forms).toBe(0)
     } finally {
       await context.close()
     }

@@ -381,9 +381,12 @@ describe('OIDC door: bad input', () => {
     expect(await sessions.get(first)).toBeNull()
     expect(await sessions.get(second)).not.toBeNull()
     // A session id planted before sign-in (fixation) is not kept either.
+    // (Planted before the page is shown: the form's CSRF token is bound to the session cookie the
+    // page was rendered with, so a cookie changed between page and POST is refused anyway.)
     const planted = browser()
-    const fixed = await planted.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT }))
     planted.setCookie('sso_bridge', 'planted-session-id-0123456789')
+    const fixed = await planted.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT }))
+    expect(isLoginPage(fixed)).toBe(true)
     await planted.login(fixed, 'rob', PASSWORD)
     expect(planted.cookie('sso_bridge')).not.toBe('planted-session-id-0123456789')
     expect(await sessions.get(planted.cookie('sso_bridge'))).not.toBeNull()

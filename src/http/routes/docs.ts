@@ -34,7 +34,7 @@ export function docsRouter(): Router {
   const router = Router()
   let page: string | undefined
   router.get('/docs', (_req, res) => {
-    page ??= `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>sso-bridge documentation</title><style>body{font:16px/1.55 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1.25rem}pre{overflow:auto;padding:.75rem;background:#8881}code{font-size:.92em}table{border-collapse:collapse}th,td{border:1px solid #8884;padding:.3rem .5rem;text-align:left;vertical-align:top}</style></head><body><main>${renderReadme(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8'))}</main></body></html>`
+    page ??= `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>sso-bridge documentation</title><link rel="stylesheet" href="/assets/docs.css"></head><body><main>${renderReadme(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8'))}</main></body></html>`
     res.type('html').send(page)
   })
   return router

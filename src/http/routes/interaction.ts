@@ -19,8 +19,9 @@ import type { LoginThrottle } from '../../login/throttle.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import { bindGrant, isGrantOf } from '../../oidc/account-binding.ts'
 import { readCookie } from '../cookies.ts'
-import { checkCsrf, csrfToken } from '../csrf.ts'
+import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
+import { allowFormTargets } from '../security-headers.ts'
 import type { createPassport } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
 import { passwordSignIn } from './login.ts'
@@ -34,6 +35,7 @@ export interface InteractionDeps {
   site: SiteLook
   secure: boolean
   log: Logger
+  csrf: Csrf
 }
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -76,13 +78,15 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await provider.interactionFinished(req, res, { login: { accountId: account.external_id, amr, ts: authTime } }, { mergeWithLastSubmission: false })
   }
 
-  function renderLogin(req: Request, res: Response, uid: string, client: string, opts: { message?: string; username?: string; status?: number } = {}) {
+  function renderLogin(req: Request, res: Response, uid: string, client: string, redirectUri: unknown, opts: { message?: string; username?: string; status?: number } = {}) {
+    // The form's flow ends at the client's redirect_uri (validated by oidc-provider at /auth).
+    allowFormTargets(res, [typeof redirectUri === 'string' ? redirectUri : undefined])
     res.status(opts.status ?? 200).type('html').send(
       page('login', 'Sign in', site, {
         client,
         action: `/interaction/${uid}/login`,
         abort: `/interaction/${uid}/abort`,
-        csrf: csrfToken(req, res, secure),
+        csrf: deps.csrf.token(req, res),
         username: opts.username ?? '',
         message: opts.message ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`) : '',
       }),
@@ -119,7 +123,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       if (session && account?.status === 'active' && sessionAnswers(prompt.reasons, params.max_age, session.auth_time)) {
         return finishLogin(req, res, account, session.amr, session.auth_time)
       }
-      return renderLogin(req, res, uid, client)
+      return renderLogin(req, res, uid, client, params.redirect_uri)
     }
     if (prompt.name === 'consent') {
       const registered = await provider.Client.find(params.client_id as string)
@@ -128,6 +132,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const details = await provider.interactionDetails(req, res)
       const account = details.session?.accountId ? await accounts.get(details.session.accountId).catch(() => null) : null
       const items = (scopes.length > 0 ? scopes : ['openid']).map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('')
+      allowFormTargets(res, [typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined])
       return res.type('html').send(
         page('consent', 'Allow access', site, {
           client,
@@ -135,7 +140,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
           scopes: raw(items),
           action: `/interaction/${uid}/confirm`,
           abort: `/interaction/${uid}/abort`,
-          csrf: csrfToken(req, res, secure),
+          csrf: deps.csrf.token(req, res),
         }),
       )
     }
@@ -143,25 +148,25 @@ export function interactionRouter(deps: InteractionDeps): Router {
   })
 
   router.post('/interaction/:uid/login', noStore, form, async (req, res, next) => {
-    checkCsrf(req)
+    deps.csrf.check(req)
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
     if (prompt.name !== 'login') throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
     const client = await clientName(params.client_id)
     // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
     const result = await passwordSignIn(deps, req, res, next)
-    if (!result.ok) return renderLogin(req, res, uid, client, { status: result.status, username: result.username, message: result.message })
+    if (!result.ok) return renderLogin(req, res, uid, client, params.redirect_uri, { status: result.status, username: result.username, message: result.message })
     await finishLogin(req, res, result.account, ['pwd'], result.authTime)
   })
 
   router.post('/interaction/:uid/confirm', noStore, form, async (req, res) => {
-    checkCsrf(req)
+    deps.csrf.check(req)
     const { prompt } = await provider.interactionDetails(req, res)
     if (prompt.name !== 'consent') throw new HttpError(400, 'interaction_state', 'this consent step is already done')
     await grantConsent(req, res)
   })
 
   router.post('/interaction/:uid/abort', noStore, form, async (req, res) => {
-    checkCsrf(req)
+    deps.csrf.check(req)
     await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
   })
 

@@ -18,9 +18,10 @@ import type { SessionManager } from '../../login/session.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import { readCookie, setCookie } from '../cookies.ts'
-import { checkCsrf, csrfToken } from '../csrf.ts'
+import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
 import { localReturnTo } from '../return-to.ts'
+import { allowFormTargets } from '../security-headers.ts'
 import type { createPassport } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
 
@@ -83,6 +84,9 @@ export function safeReturnTo(value: unknown, issuer: string): string | null {
 export interface LoginRouteDeps extends SignInDeps {
   site: SiteLook
   issuer: string
+  csrf: Csrf
+  /** Origins the flow may be redirected on to after `return_to` (http/onward-targets.ts). */
+  onwardTargets?: (returnTo: string) => Promise<string[]>
 }
 
 function noStore(_req: Request, res: Response, next: () => void) {
@@ -101,14 +105,16 @@ export function loginRouter(deps: LoginRouteDeps): Router {
     return target
   }
 
-  function render(req: Request, res: Response, target: string, opts: { message?: string; username?: string; status?: number } = {}) {
+  async function render(req: Request, res: Response, target: string, opts: { message?: string; username?: string; status?: number } = {}) {
+    // The form's POST is followed by redirects to return_to and on: CSP form-action must name them.
+    allowFormTargets(res, (await deps.onwardTargets?.(target)) ?? [])
     const q = `?return_to=${encodeURIComponent(target)}`
     res.status(opts.status ?? 200).type('html').send(
       page('login', 'Sign in', site, {
         client: site.name,
         action: `/login${q}`,
         abort: `/login/cancel${q}`,
-        csrf: csrfToken(req, res, secure),
+        csrf: deps.csrf.token(req, res),
         username: opts.username ?? '',
         message: opts.message ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`) : '',
       }),
@@ -121,20 +127,20 @@ export function loginRouter(deps: LoginRouteDeps): Router {
     const account = session ? await accounts.getById(session.account_id) : null
     // `force=1`: the door needs a fresh sign-in (SAML ForceAuthn) even with a live session.
     if (session && account?.status === 'active' && req.query.force !== '1') return res.redirect(303, target)
-    render(req, res, target)
+    await render(req, res, target)
   })
 
   router.post('/login', noStore, form, async (req, res, next) => {
     const target = returnTo(req)
-    checkCsrf(req)
+    deps.csrf.check(req)
     const result = await passwordSignIn(deps, req, res, next)
-    if (!result.ok) return render(req, res, target, { status: result.status, username: result.username, message: result.message })
+    if (!result.ok) return await render(req, res, target, { status: result.status, username: result.username, message: result.message })
     res.redirect(303, target)
   })
 
   router.post('/login/cancel', noStore, form, (req, res) => {
     const target = returnTo(req)
-    checkCsrf(req)
+    deps.csrf.check(req)
     res.redirect(303, `${target}${target.includes('?') ? '&' : '?'}cancel=1`)
   })
 

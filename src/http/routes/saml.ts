@@ -27,6 +27,7 @@ import { LIMITS } from '../../saml/xml-guard.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { clearCookie, readCookie } from '../cookies.ts'
 import { HttpError } from '../errors.ts'
+import { allowFormTargets } from '../security-headers.ts'
 import { escapeHtml, page, type SiteLook } from '../views.ts'
 
 export interface SamlRouteDeps {
@@ -58,7 +59,11 @@ function noStore(_req: Request, res: Response, next: () => void) {
   next()
 }
 
-/** The page that POSTs a SAML message to the SP (saml-bindings §3.5.4). Every value escaped. */
+/**
+ * The page that POSTs a SAML message to the SP (saml-bindings §3.5.4). Every value escaped; the
+ * form is submitted by /assets/auto-post.js (the CSP allows no inline script), or by the button
+ * when scripts are off.
+ */
 export function autoPostPage(action: string, fields: Record<string, string | undefined>): string {
   const inputs = Object.entries(fields)
     .filter((e): e is [string, string] => e[1] !== undefined)
@@ -66,9 +71,16 @@ export function autoPostPage(action: string, fields: Record<string, string | und
     .join('')
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Signing you in…</title></head>' +
-    `<body onload="document.forms[0].submit()"><form method="post" action="${escapeHtml(action)}">${inputs}` +
-    '<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript></form></body></html>'
+    `<body><form method="post" action="${escapeHtml(action)}">${inputs}` +
+    '<noscript><p>JavaScript is off: press the button to continue.</p><button type="submit">Continue</button></noscript></form>' +
+    '<script src="/assets/auto-post.js"></script></body></html>'
   )
+}
+
+/** Sends the auto-post page; its CSP form-action names the SP's endpoint (from its metadata). */
+function sendAutoPost(res: Response, action: string, fields: Record<string, string | undefined>): void {
+  allowFormTargets(res, [action])
+  res.type('html').send(autoPostPage(action, fields))
 }
 
 /** Something the SP can match to our session without learning the cookie. */
@@ -113,12 +125,12 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       sessionIndex: sessionIndexOf(live.cookie),
     })
     log.info({ code: 'SAML_RESPONSE_ISSUED', integration: p.integrationId, solicited: p.requestId !== undefined }, 'saml response issued')
-    res.type('html').send(autoPostPage(acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: p.relayState }))
+    sendAutoPost(res, acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: p.relayState })
   }
 
   function errorReply(res: Response, r: { acsUrl: string; requestId?: string | undefined; relayState?: string | undefined }, message: string) {
     const xml = idp.errorResponse({ acsUrl: r.acsUrl, ...(r.requestId ? { inResponseTo: r.requestId } : {}), message })
-    res.type('html').send(autoPostPage(r.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: r.relayState }))
+    sendAutoPost(res, r.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: r.relayState })
   }
 
   async function toLogin(res: Response, pending: Pending) {
@@ -220,7 +232,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       res.redirect(302, out.url)
       return
     }
-    res.type('html').send(autoPostPage(out.url, { SAMLResponse: Buffer.from(out.xml).toString('base64'), RelayState: verified.relayState }))
+    sendAutoPost(res, out.url, { SAMLResponse: Buffer.from(out.xml).toString('base64'), RelayState: verified.relayState })
   }
 
   router.get(SAML_ROUTES.slo, noStore, (req, res) => slo(req, res, 'redirect'))

@@ -21,8 +21,9 @@ import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { readCookie, setCookie } from '../cookies.ts'
-import { checkCsrf, csrfToken } from '../csrf.ts'
+import type { Csrf } from '../csrf.ts'
 import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../return-to.ts'
+import { allowFormTargets } from '../security-headers.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
 
 const PROMPT_NAMESPACE = 'bridge:conflict-prompt'
@@ -46,6 +47,7 @@ export interface TicketRouteDeps {
   site: SiteLook
   secure: boolean
   log: Logger
+  csrf: Csrf
 }
 
 const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
@@ -130,10 +132,10 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         // CONFLICT_*=prompt: the member picks another value; the verified (and now used) ticket
         // waits server-side, bound to this browser's CSRF token, for a few minutes.
         const id = randomBytes(24).toString('base64url')
-        const csrf = csrfToken(req, res, secure)
+        const csrf = deps.csrf.token(req, res)
         await deps.kv.kvSet(PROMPT_NAMESPACE, id, { externalId: lastTicket.externalId, fields: lastTicket.fields, field: err.field, returnTo, csrf }, { ttlMs: PROMPT_TTL_MS })
         log.info({ code: 'TICKET_CONFLICT_PROMPT', field: err.field, external_id: externalId, path: req.path }, 'site ticket: member asked for another value')
-        return renderPrompt(res, id, err.field, String(lastTicket.fields[err.field] ?? ''), csrf, 409)
+        return renderPrompt(res, id, returnTo, err.field, String(lastTicket.fields[err.field] ?? ''), csrf, 409)
       }
       if (err instanceof AccountConflict) {
         log.warn({ code: 'ERR_TICKET_CONFLICT', field: err.field, policy: err.policy, external_id: externalId, path: req.path }, 'site ticket refused')
@@ -147,7 +149,9 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     }
   }
 
-  function renderPrompt(res: Response, id: string, field: 'username' | 'email', value: string, csrf: string, status: number, message?: string) {
+  function renderPrompt(res: Response, id: string, returnTo: string, field: 'username' | 'email', value: string, csrf: string, status: number, message?: string) {
+    // The answer's redirect goes on to return_to (already checked): the CSP form-action names it.
+    allowFormTargets(res, [returnTo])
     res.status(status).type('html').send(
       page('conflict-prompt', field === 'username' ? 'Choose another username' : 'Choose another email', site, {
         field_label: field,
@@ -164,7 +168,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
 
   // The conflict prompt's answer: the member's new username or email, then on as the ticket would.
   router.post('/ticket/prompt/:id', noStore, urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
-    checkCsrf(req)
+    deps.csrf.check(req)
     const id = String(req.params.id)
     const entry = /^[A-Za-z0-9_-]{32}$/.test(id) ? await deps.kv.kvGet(PROMPT_NAMESPACE, id) : null
     const pending = entry?.value as { externalId: string; fields: VerifiedTicket['fields']; field: 'username' | 'email'; returnTo: string; csrf: string } | undefined
@@ -189,7 +193,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       if (err instanceof AccountConflict || err instanceof ValidationFailed) {
         const message = err instanceof AccountConflict ? `That ${pending.field} is taken too. Try another one.` : `That is not a valid ${pending.field}: ${err.issues.map((i) => i.message).join('; ')}.`
         log.info({ code: err instanceof AccountConflict ? 'ERR_TICKET_CONFLICT' : 'ERR_TICKET_PROMPT_INVALID', field: pending.field, external_id: pending.externalId, path: '/ticket/prompt' }, 'conflict prompt answer refused')
-        return renderPrompt(res, id, pending.field, value, pending.csrf, err instanceof AccountConflict ? 409 : 400, message)
+        return renderPrompt(res, id, pending.returnTo, pending.field, value, pending.csrf, err instanceof AccountConflict ? 409 : 400, message)
       }
       throw err
     }
