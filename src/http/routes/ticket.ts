@@ -77,6 +77,20 @@ export function allowedReturnTo(value: unknown, ownOrigin: string, origins: Read
   return origins.has(url.origin) ? url.href : null
 }
 
+/**
+ * Why a POST may not come from where it came from, or null. `Origin` (sent by browsers on every
+ * POST) must be ISSUER's origin or one of SITE_ORIGINS; `null` (a sandboxed frame, a page served
+ * with `Referrer-Policy: no-referrer`) is not one. Without `Origin` (older clients, server-side
+ * callers), only a browser's own `Sec-Fetch-Site: cross-site` refuses.
+ */
+export function crossSiteRefusal(req: Request, ownOrigin: string, origins: ReadonlySet<string>): { reason: 'origin_not_allowed' | 'cross_site'; origin?: string } | null {
+  const origin = req.get('origin')
+  if (origin !== undefined) {
+    return origin === ownOrigin || origins.has(origin) ? null : { reason: 'origin_not_allowed', origin: origin.slice(0, 200) }
+  }
+  return req.get('sec-fetch-site') === 'cross-site' ? { reason: 'cross_site' } : null
+}
+
 function noStore(_req: Request, res: Response, next: () => void) {
   res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Referrer-Policy': 'no-referrer' })
   next()
@@ -205,6 +219,15 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     await handle(req, res, req.query as Record<string, unknown>)
   })
   router.post('/ticket', noStore, form, async (req, res) => {
+    // Login CSRF: a page on any other site could auto-submit a ticket the attacker got for their
+    // own account and sign this browser in as them. A POST whose Origin is not ours or one of
+    // SITE_ORIGINS (or, with no Origin, that the browser marks cross-site) is refused before
+    // anything is read, so the ticket stays unused.
+    const refusal = crossSiteRefusal(req, ownOrigin, origins)
+    if (refusal) {
+      log.warn({ code: 'ERR_TICKET_ORIGIN', reason: refusal.reason, ...(refusal.origin ? { origin: refusal.origin } : {}), path: req.path }, 'site ticket refused')
+      return refuse(res, 403, 'origin_not_allowed', 'This sign-in form did not come from a site this server trusts. Go back to the site and try again.')
+    }
     await handle(req, res, (req.body ?? {}) as Record<string, unknown>)
   })
   return router
