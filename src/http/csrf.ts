@@ -6,7 +6,7 @@
  * - The browser holds a random binding id in an HttpOnly cookie (`__Host-sso_csrf` when ISSUER is
  *   https, so a sibling subdomain cannot plant one; `sso_csrf` on plain http).
  * - The form's hidden field is HMAC-SHA256(server key, binding id ‖ SHA-256(bridge session
- *   cookie)), keyed from COOKIE_SECRET. The token is never the cookie's value, and it changes
+ *   cookie)), keyed from the cookie secret (KEYS_DIR/cookie-secret). The token is never the cookie's value, and it changes
  *   with the sign-in: a pair planted by an attacker (cookie tossing) or taken from another
  *   browser does not match this browser's session, and a token cannot be made without the key.
  * - A POST passes only when the field equals the HMAC recomputed from the request's own cookies
@@ -23,7 +23,7 @@ export const CSRF_COOKIE = 'sso_csrf'
 const BINDING = /^[A-Za-z0-9_-]{43}$/
 
 export interface CsrfOptions {
-  /** COOKIE_SECRET: the token key is derived from it (HMAC, label `csrf-token`). */
+  /** The cookie secret (KEYS_DIR/cookie-secret): the token key is derived from it (HMAC, label `csrf-token`). */
   secret: string
   /** ISSUER is https: Secure cookie with the `__Host-` prefix. */
   secure: boolean

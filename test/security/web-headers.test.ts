@@ -105,6 +105,14 @@ describe('web: strict CSP, frame-ancestors, X-Frame-Options, HSTS (helmet)', () 
     expect(bad.headers['content-security-policy']).not.toContain('evil.example')
   })
 
+  it('/login on to a token redirect may post on to that integration\'s platform origin only', async () => {
+    await request(t.app).put('/api/v1/integrations/board').set(auth).send({ type: 'jwt', settings: { target_url: 'https://board.example.net/sso' }, secrets: { secret: 's'.repeat(32) } }).expect(201)
+    const res = await request(t.app).get('/login').query({ return_to: '/tokens/board/redirect', force: '1' }).set('Cookie', session).expect(200)
+    expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual(["'self'", 'https://board.example.net'])
+    const plain = await request(t.app).get('/login').query({ return_to: '/saml/continue/x' }).expect(200)
+    expect(directives(plain.headers['content-security-policy']).get('form-action')).toEqual(["'self'"])
+  })
+
   it('the stylesheet and the script are served as files (with the site colour)', async () => {
     const css = await request(t.app).get('/assets/layout.css').expect(200)
     expect(css.headers['content-type']).toMatch(/^text\/css/)
