@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
@@ -42,6 +42,7 @@ const USERNAME = 'ada'
 const PASSWORD = 'correct horse battery staple'
 const EXTERNAL_ID = 'site-user-7'
 const SAML_SP = 'wiki'
+const TICKET_SECRET = 'browser-test-ticket-secret-0123456789abcdef'
 
 /** Starts a node:http server on 127.0.0.1 on a free port. */
 async function listen(server: http.Server): Promise<string> {
@@ -149,13 +150,22 @@ beforeAll(async () => {
       })
       return
     }
+    // The site's page that hands a ticket over by an auto-submitted POST /ticket form. Served from
+    // 127.0.0.1 (in SITE_ORIGINS) it is the site; served from localhost it is another site.
+    if (url.pathname === '/site-form') {
+      const field = (name: string, value: string) => `<input type="hidden" name="${name}" value="${value.replace(/[&"<>]/g, '')}">`
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end(
+        `<!doctype html><title>site</title><form method="post" action="${issuer}/ticket">${field('ticket', url.searchParams.get('ticket') ?? '')}${field('return_to', `${rpBase}/welcome`)}</form><script>document.forms[0].submit()</script>`,
+      )
+      return
+    }
     // A page of another site that tries to frame our sign-in page (clickjacking).
     if (url.pathname === '/frame') {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><title>framer</title><iframe name="victim" src="${issuer}/login?return_to=%2Fhealthz"></iframe>`)
       return
     }
     if (url.pathname === '/cb') received.push(url.searchParams)
-    const known = url.pathname === '/cb' || url.pathname === '/bye'
+    const known = url.pathname === '/cb' || url.pathname === '/bye' || url.pathname === '/welcome' || url.pathname === '/board'
     res.writeHead(known ? 200 : 404, { 'Content-Type': 'text/plain' }).end(url.pathname === '/cb' ? 'ok' : url.pathname === '/bye' ? 'bye' : 'not found')
   })
   rpBase = await listen(rp)
@@ -164,7 +174,8 @@ beforeAll(async () => {
   // The issuer must be the URL the browser uses: take the port first, then build the app on it.
   server = http.createServer()
   issuer = await listen(server)
-  t = makeTestApp({ issuer })
+  // Site tickets from the relying party's origin (its pages stand in for the site's).
+  t = makeTestApp({ issuer, siteTicket: { secret: TICKET_SECRET, origins: [rpBase] } })
   server.on('request', t.app)
 
   const api = (path: string, body: unknown) =>
@@ -394,6 +405,57 @@ describe('sign-in in a real browser (Debian chromium)', () => {
       const frame = page.frame({ name: 'victim' })
       const forms = frame ? await frame.locator('form').count().catch(() => 0) : 0
       expect(forms).toBe(0)
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('POST /ticket: the site\'s own auto-submitted form signs in; the same form on another site is refused (login CSRF)', async () => {
+    const context = await newContext()
+    try {
+      const page = await context.newPage()
+      const ticket = async (externalId: string) => {
+        const now = Math.floor(Date.now() / 1000)
+        return new SignJWT({ external_id: externalId, username: externalId, iat: now, exp: now + 60, aud: `${issuer}/ticket`, jti: randomBytes(16).toString('hex') })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(TICKET_SECRET))
+      }
+      // Another site (localhost is not 127.0.0.1's site): Chromium sends its Origin, the form is refused.
+      const evil = `http://localhost:${new URL(rpBase).port}`
+      const refused = page.waitForResponse((r) => r.url() === `${issuer}/ticket` && r.request().method() === 'POST')
+      await page.goto(`${evil}/site-form?ticket=${await ticket('mallory')}`)
+      expect((await refused).status()).toBe(403)
+      await page.waitForURL(`${issuer}/ticket`)
+      expect(await page.locator('body').innerText()).toContain('origin_not_allowed')
+      expect((await context.cookies(issuer)).some((c) => c.name === 'sso_bridge')).toBe(false)
+
+      // The site itself (its origin is in SITE_ORIGINS): signed in and on to return_to.
+      await page.goto(`${rpBase}/site-form?ticket=${await ticket('site-member-1')}`)
+      await page.waitForURL(`${rpBase}/welcome`)
+      expect((await context.cookies(issuer)).some((c) => c.name === 'sso_bridge')).toBe(true)
+      expect(violationsOf(context)).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('/login on to a token redirect reaches the platform (CSP form-action names its origin)', async () => {
+    const board = await fetch(`${issuer}/api/v1/integrations/board`, {
+      method: 'PUT',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'jwt', settings: { target_url: `${rpBase}/board`, query_param: 'jwt' }, secrets: { secret: 's'.repeat(32) } }),
+    })
+    expect(board.status, await board.clone().text()).toBe(201)
+    const context = await newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(`${issuer}/login?return_to=${encodeURIComponent('/tokens/board/redirect')}`)
+      await page.getByLabel('Username or email').fill(USERNAME)
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL((u) => u.href.startsWith(`${rpBase}/board?`))
+      expect(new URL(page.url()).searchParams.get('jwt')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+      expect(violationsOf(context)).toEqual([])
     } finally {
       await context.close()
     }
