@@ -29,6 +29,10 @@ export interface CsrfOptions {
   secure: boolean
 }
 
+/**
+ * One CSRF helper for every form: `token(req, res)` when rendering, `check(req)` on the POST.
+ * @example const csrf = createCsrf({ secret: cookieSecret, secure: issuer.startsWith('https:') })
+ */
 export function createCsrf({ secret, secure }: CsrfOptions) {
   const key = createHmac('sha256', secret).update('csrf-token').digest()
   const cookieName = secure ? `__Host-${CSRF_COOKIE}` : CSRF_COOKIE

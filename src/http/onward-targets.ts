@@ -13,6 +13,7 @@ import type { IntegrationService } from '../integrations/registry.ts'
 
 const TOKEN_REDIRECT = /^\/tokens\/([^/?#]+)\/redirect(?:[?#]|$)/
 
+/** The resolver /login uses: the onward URLs for a `return_to` path (none for most paths). */
 export function createOnwardTargets(integrations: IntegrationService): (path: string) => Promise<string[]> {
   return async (path) => {
     const m = TOKEN_REDIRECT.exec(path)

@@ -19,6 +19,7 @@ import type { RequestHandler } from 'express'
 /** A request-target with a scheme (RFC 9112 §3.2.2 absolute-form). */
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i
 
+/** The middleware that pins Host to ISSUER's, drops X-Forwarded-Host and reduces an absolute-form target. Mount it first. */
 export function pinHost(issuer: string): RequestHandler {
   const host = new URL(issuer).host
   return (req, _res, next) => {

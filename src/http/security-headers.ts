@@ -31,6 +31,7 @@ interface HeaderTarget {
   setHeader(name: string, value: string): unknown
 }
 
+/** helmet, configured as the module doc says; HSTS and upgrade-insecure-requests only for an https ISSUER. */
 export function securityHeaders(issuer: string): RequestHandler {
   const secure = new URL(issuer).protocol === 'https:'
   return helmet({

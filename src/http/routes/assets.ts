@@ -14,6 +14,7 @@ const ASSETS = new URL('../../../views/assets/', import.meta.url)
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}){1,2}$/
 const FALLBACK_COLOR = '#2a6df4'
 
+/** `GET /assets/<name>` for the four files above; any other name falls through (404). */
 export function assetsRouter(site: SiteLook): Router {
   const read = (name: string) => readFileSync(new URL(name, ASSETS), 'utf8')
   const color = HEX_COLOR.test(site.color) ? site.color : FALLBACK_COLOR
