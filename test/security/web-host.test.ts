@@ -88,6 +88,15 @@ describe('web: every URL comes from ISSUER, never from Host / X-Forwarded-Host (
     expect(location.pathname).toMatch(/^\/interaction\//)
   })
 
+  it('a token redirect\'s way back through login_url is built from ISSUER, not from the request target', async () => {
+    await request(t.app).put('/api/v1/integrations/board').set(auth).send({ type: 'jwt', settings: { target_url: 'https://board.example.net/sso', login_url: 'https://www.example.com/login' }, secrets: { secret: 's'.repeat(32) } }).expect(201)
+    const answer = await raw(`http://${EVIL}/tokens/board/redirect`, { ...HOSTILE, Accept: 'text/html' })
+    expect(answer).toMatch(/^HTTP\/1\.1 302/)
+    const location = new URL(/\r\nLocation: ([^\r]+)/i.exec(answer)![1]!)
+    expect(location.origin).toBe('https://www.example.com')
+    expect(location.searchParams.get('return_to')).toBe(`${ISSUER}/tokens/board/redirect`)
+  })
+
   it('the SAML metadata, the home page and the connection sheet name ISSUER only', async () => {
     const bodies = [
       (await request(t.app).get('/saml/metadata').set(HOSTILE).expect(200)).text,
