@@ -6,6 +6,7 @@
  * load /assets/*). test/browser/login.test.ts proves in Chromium that the flows still work.
  */
 import { createHash } from 'node:crypto'
+import { SignJWT } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
@@ -111,6 +112,22 @@ describe('web: strict CSP, frame-ancestors, X-Frame-Options, HSTS (helmet)', () 
     expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual(["'self'", 'https://board.example.net'])
     const plain = await request(t.app).get('/login').query({ return_to: '/saml/continue/x' }).expect(200)
     expect(directives(plain.headers['content-security-policy']).get('form-action')).toEqual(["'self'"])
+  })
+
+  it('the ticket\'s conflict prompt may post on only to the ticket\'s return_to origin', async () => {
+    const prompt = makeTestApp({ issuer: ISSUER, conflicts: { username: 'prompt', email: 'reject' }, siteTicket: { secret: 'site-ticket-secret-for-tests-0123456789abcdef', origins: ['https://www.example.com'] } })
+    try {
+      await request(prompt.app).put('/api/v1/users/holder').set(auth).send({ username: 'Rob' }).expect(201)
+      const now = Math.floor(Date.now() / 1000)
+      const ticket = await new SignJWT({ external_id: 'newbie', username: 'rob', iat: now, exp: now + 60, aud: `${ISSUER}/ticket`, jti: 'prompt-csp-1' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('site-ticket-secret-for-tests-0123456789abcdef'))
+      const res = await request(prompt.app).get('/ticket').query({ ticket, return_to: 'https://www.example.com/chat' }).expect(409)
+      expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual(["'self'", 'https://www.example.com'])
+      expect(inlineCode(res.text)).toEqual([])
+    } finally {
+      await prompt.close()
+    }
   })
 
   it('the stylesheet and the script are served as files (with the site colour)', async () => {
