@@ -12,7 +12,7 @@ import { errorHandler } from './error-handler.ts'
 import { notFound } from './errors.ts'
 import { pinHost } from './pin-host.ts'
 import { createCsrf } from './csrf.ts'
-import { allowFormTargets, securityHeaders } from './security-headers.ts'
+import { oidcFormTargets, securityHeaders } from './security-headers.ts'
 import { assetsRouter } from './routes/assets.ts'
 import { createOnwardTargets } from './onward-targets.ts'
 import { auditRouter } from './routes/audit.ts'
@@ -101,19 +101,8 @@ export function createApp(opts: AppOptions): Express {
   // helmet: CSP, frame-ancestors, X-Frame-Options, HSTS (https ISSUER), nosniff, no-referrer.
   app.use(securityHeaders(opts.issuer))
   app.use(assetsRouter(site))
-  // oidc-provider's own pages (form_post, the logout confirmation) end at the client's registered
-  // redirect URI: their form-action names its origin (Chromium checks it on the redirect too).
-  door.provider.use(async (ctx, next) => {
-    await next()
-    const client = ctx.oidc?.client
-    const params = ctx.oidc?.params
-    if (!client || !params || !ctx.response.is('html')) return
-    const { redirect_uri: redirectUri, post_logout_redirect_uri: postLogout } = params as { redirect_uri?: unknown; post_logout_redirect_uri?: unknown }
-    allowFormTargets(ctx.res, [
-      typeof redirectUri === 'string' && client.redirectUriAllowed(redirectUri) ? redirectUri : undefined,
-      typeof postLogout === 'string' && client.postLogoutRedirectUriAllowed(postLogout) ? postLogout : undefined,
-    ])
-  })
+  // oidc-provider's own pages (form_post, the logout confirmation) name their client's redirect origin.
+  door.provider.use(oidcFormTargets)
 
   // oidc-provider's own endpoints go straight to it (no trip through the routers below).
   const oidcHandler = door.provider.callback()

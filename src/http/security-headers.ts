@@ -22,6 +22,7 @@
  */
 import type { RequestHandler } from 'express'
 import helmet from 'helmet'
+import type { KoaContextWithOIDC } from 'oidc-provider'
 
 export const CSP_HEADER = 'Content-Security-Policy'
 
@@ -77,4 +78,21 @@ export function allowFormTargets(res: HeaderTarget, urls: readonly (string | und
   for (const origin of origins) have.add(origin)
   directives[i] = ['form-action', ...have].join(' ')
   res.setHeader(CSP_HEADER, directives.join(';'))
+}
+
+/**
+ * oidc-provider middleware (`provider.use`): its own pages — the `form_post` response and the
+ * logout confirmation — end at the client's redirect_uri or post_logout_redirect_uri, so their
+ * form-action names that origin, once oidc-provider has checked it is registered for the client.
+ */
+export async function oidcFormTargets(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next()
+  const client = ctx.oidc?.client
+  const params = ctx.oidc?.params as { redirect_uri?: unknown; post_logout_redirect_uri?: unknown } | undefined
+  if (!client || !params || !ctx.response.is('html')) return
+  const { redirect_uri: redirectUri, post_logout_redirect_uri: postLogout } = params
+  allowFormTargets(ctx.res, [
+    typeof redirectUri === 'string' && client.redirectUriAllowed(redirectUri) ? redirectUri : undefined,
+    typeof postLogout === 'string' && client.postLogoutRedirectUriAllowed(postLogout) ? postLogout : undefined,
+  ])
 }
