@@ -33,10 +33,13 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   const cookie = ensureCookieSecret(config.keysDir)
   if (cookie.generated) log.info({ keysDir: config.keysDir }, 'generated the cookie secret (first start)')
 
-  if (config.issuer.startsWith('https:') && !config.trustProxy) {
+  if (config.issuer.startsWith('https:') && config.trustProxy === false) {
     // This server speaks plain HTTP: an https ISSUER means a TLS proxy in front, and without
     // trusting it oidc-provider refuses to set its Secure cookies (every sign-in would fail).
-    log.warn({ issuer: config.issuer }, 'ISSUER is https but TRUST_PROXY is false: set TRUST_PROXY=true behind your TLS proxy')
+    log.warn(
+      { issuer: config.issuer },
+      'ISSUER is https but TRUST_PROXY is false: behind your TLS proxy set TRUST_PROXY to its hop count (true = 1, the proxy this server talks to) or to its addresses/CIDRs',
+    )
   }
   const store = await createStore(config.store)
   const services = createServices(store, config)
@@ -54,6 +57,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     sessionTtlMs: config.sessionTtlMs,
     samlSkewMs: config.samlSkewMs,
     trustProxy: config.trustProxy,
+    loginFailureFloorMs: config.loginFailureFloorMs,
     siteTicket: config.siteTicket,
   })
 

@@ -12,6 +12,7 @@ import { oidcIntegrationType } from './oidc/client-settings.ts'
 import { samlIntegrationType } from './saml/sp-settings.ts'
 import type { Account } from './accounts/types.ts'
 import { endSessionsOf } from './login/session.ts'
+import { createLoginThrottle } from './login/throttle.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
 import {
   boostgptJwtType,
@@ -33,7 +34,7 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   genericJwtType,
 ]
 
-export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix'>>) {
+export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>>) {
   const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv, secretEnvPrefix: config.secretEnvPrefix })
   // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out),
   // its OIDC sessions, grants, codes and tokens are revoked (introspection says inactive at once)
@@ -49,6 +50,9 @@ export function createServices(store: Store, config: Pick<Config, 'readSecretEnv
     store,
     accounts: createAccountService({ store, conflicts: config.conflicts, onRemoved }),
     integrations,
+    // Its counters live in the store, so the server, every other instance and the CLI's
+    // `users unlock` all see the same ones.
+    throttle: createLoginThrottle({ kv: store, ...(config.throttle ? { rules: config.throttle } : {}) }),
   }
 }
 

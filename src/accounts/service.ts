@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto'
 import { AccountNotFound, BridgeError, ValidationFailed, type FieldIssue } from '../errors/index.ts'
 import { fromZod, zodIssues } from '../errors/zod.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
-import type { AccountStore, AccountWrite, AccountWriteResult, AuditEntry, AuditQuery, Page } from '../store/ports.ts'
+import type { AccountStore, AccountWrite, Credentials, AccountWriteResult, AuditEntry, AuditQuery, Page } from '../store/ports.ts'
 import { createConflictResolver, type ConflictPolicies, type ConflictResolver } from './conflicts.ts'
 import { accountInputSchema, externalIdSchema, type AccountInput } from './input.ts'
 import { emailKey, usernameKey } from './normalize.ts'
 import { hashPassword, verifyPassword } from './passwords.ts'
+import { accountSignInKey, unknownSignInKey } from './sign-in-key.ts'
 import type { Account } from './types.ts'
 
 /** One record of a bulk import, as the parser read it. */
@@ -39,6 +40,24 @@ export interface ImportReport {
 export type LoginResult =
   | { ok: true; account: Account }
   | { ok: false; reason: 'invalid_credentials' | 'account_disabled' }
+  /** The gate refused the attempt: nothing was verified. */
+  | { ok: false; reason: 'throttled'; retryAfter: number }
+
+/**
+ * Called by {@link AccountService.authenticate} once the login is resolved and before the
+ * password is verified, with the attempt's key ({@link SignInSubject.key}); a refusal (seconds
+ * to wait) stops the attempt there. The sign-in throttle is wired in this way, so the account
+ * service knows no throttle and the attempt is counted before any verification.
+ */
+export type SignInGate = (key: string) => Promise<{ retryAfter: number } | null>
+
+/** What a login string resolves to. */
+export interface SignInSubject {
+  /** The throttle key: the account's (by internal id) or, for no account, the normalised login's. */
+  key: string
+  /** The account's internal id, or null when the login matches none. */
+  accountId: string | null
+}
 
 // Bigger batches mean fewer commits: SQLite rewrites the unique indexes' pages to the WAL at
 // each one (measured: 1,000-row commits wrote 4× the bytes of 10,000-row ones).
@@ -233,14 +252,31 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
     },
 
     /**
+     * Which account a login string names, by the same rules as {@link authenticate}, and the
+     * key its sign-in attempts are counted under.
+     */
+    async resolveSignIn(login: string): Promise<SignInSubject> {
+      return subjectOf(login, await findSignIn(login))
+    },
+
+    /**
      * Checks a username-or-email and password. A successful check of a legacy or weaker hash
      * upgrades it to argon2id (only if the hash was not changed meanwhile).
+     *
+     * Which account a login names (one at most, so that it has one throttle key):
+     * 1. A login with an `@` is first an email: the account whose email it is (lower-cased).
+     * 2. Otherwise, or when no account has that email, the account whose username it is
+     *    (NFKC + case folding).
+     * So an account whose username is spelled like another account's email never shadows that
+     * account: the email's owner signs in with it, and the other one with its own username or
+     * email.
+     *
+     * @param options.gate called with the attempt's key before the password is verified (see {@link SignInGate})
      */
-    async authenticate(login: string, password: string): Promise<LoginResult> {
-      const trimmed = login.trim()
-      const creds =
-        (await store.findCredentials({ username_key: usernameKey(trimmed) })) ??
-        (trimmed.includes('@') ? await store.findCredentials({ email_key: emailKey(trimmed) }) : null)
+    async authenticate(login: string, password: string, options: { gate?: SignInGate } = {}): Promise<LoginResult> {
+      const creds = await findSignIn(login)
+      const refused = options.gate ? await options.gate(subjectOf(login, creds).key) : null
+      if (refused) return { ok: false, reason: 'throttled', retryAfter: refused.retryAfter }
       if (!creds?.password_hash) {
         await verifyPassword(password, await timingDecoy())
         return { ok: false, reason: 'invalid_credentials' }
@@ -252,6 +288,17 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
       return { ok: true, account: creds.account }
     },
   }
+
+  /** The account a login names (rules at {@link authenticate}), with its password hash. */
+  async function findSignIn(login: string): Promise<Credentials | null> {
+    const trimmed = login.trim()
+    const byEmail = trimmed.includes('@') ? await store.findCredentials({ email_key: emailKey(trimmed) }) : null
+    return byEmail ?? (await store.findCredentials({ username_key: usernameKey(trimmed) }))
+  }
+}
+
+function subjectOf(login: string, creds: Credentials | null): SignInSubject {
+  return creds ? { key: accountSignInKey(creds.account.id), accountId: creds.account.id } : { key: unknownSignInKey(login), accountId: null }
 }
 
 export type AccountService = ReturnType<typeof createAccountService>

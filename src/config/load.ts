@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors/index.ts'
-import { envSchema, LOG_LEVELS, type ConflictPolicies } from './schema.ts'
+import { envSchema, LOG_LEVELS, type ConflictPolicies, type TrustProxy } from './schema.ts'
 
 /** Keys whose values are credentials (DATABASE_URL may embed a password). */
 const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'SITE_TICKET_SECRET'])
@@ -40,7 +40,12 @@ export interface Config {
   sessionTtlMs: number
   /** SAML_CLOCK_SKEW in ms. */
   samlSkewMs: number
-  trustProxy: boolean
+  /** TRUST_PROXY: false, a hop count, or proxy addresses/CIDRs (see config/schema.ts). */
+  trustProxy: TrustProxy
+  /** Sign-in throttle (LOGIN_ATTEMPTS_*), per account and per IP. */
+  throttle: { ip: { max: number; windowMs: number }; account: { max: number; windowMs: number } }
+  /** LOGIN_FAILURE_DELAY_MS. */
+  loginFailureFloorMs: number
   /** Conflict rules for usernames and emails held by another account. */
   conflicts: ConflictPolicies
   siteTicket: SiteTicketConfig
@@ -125,6 +130,11 @@ export function loadConfig(
     sessionTtlMs: v.SESSION_TTL * 1000,
     samlSkewMs: v.SAML_CLOCK_SKEW * 1000,
     trustProxy: v.TRUST_PROXY,
+    throttle: {
+      ip: { max: v.LOGIN_ATTEMPTS_PER_IP, windowMs: v.LOGIN_ATTEMPTS_WINDOW * 1000 },
+      account: { max: v.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: v.LOGIN_ATTEMPTS_WINDOW * 1000 },
+    },
+    loginFailureFloorMs: v.LOGIN_FAILURE_DELAY_MS,
     readSecretEnv: (name) => {
       // Own keys only: `toString` is no environment variable.
       const value = Object.hasOwn(snapshot, name) ? snapshot[name] : undefined

@@ -3,6 +3,7 @@
  * Every setting sso-bridge reads, with its default and why. `.env.example` lists the same keys
  * (a test holds the two together). Only `config/load.ts` turns the environment into this shape.
  */
+import proxyaddr from 'proxy-addr'
 import { z } from 'zod'
 
 const port = z.coerce.number().int().min(0).max(65535)
@@ -20,6 +21,15 @@ export interface ConflictPolicies {
 
 /** The default of SECRET_ENV_PREFIX: the only environment variables an integration secret may name. */
 export const DEFAULT_SECRET_ENV_PREFIX = 'SSO_BRIDGE_SECRET_'
+
+/**
+ * TRUST_PROXY, parsed: false, a hop count (express `trust proxy` N: believe the N nearest
+ * hops of X-Forwarded-For), or proxy addresses/CIDRs/names (believe hops from those).
+ */
+export type TrustProxy = false | number | string[]
+
+/** More proxies than this in front of one server is a typo, not a deployment. */
+const MAX_PROXY_HOPS = 16
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -63,8 +73,43 @@ export const envSchema = z.object({
   SESSION_TTL: z.coerce.number().int().min(60).max(90 * 86_400).default(8 * 3600),
   /** SAML: how far an AuthnRequest's IssueInstant may be from our clock, in seconds (replayed IDs are refused regardless). */
   SAML_CLOCK_SKEW: z.coerce.number().int().min(10).max(3600).default(180),
-  /** Trust X-Forwarded-* from a reverse proxy (client IP for throttling, https detection). */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * Which reverse proxies to believe about the client (X-Forwarded-For for the throttle's IP,
+   * X-Forwarded-Proto for https): `false`; `true` (one hop: the proxy this server talks to);
+   * a hop count; or a comma list of proxy addresses, CIDRs and express's names (`loopback`,
+   * `linklocal`, `uniquelocal`). Never "every hop": the client writes the left of the header.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx): TrustProxy => {
+      const value = v.trim()
+      if (value === 'false' || value === '0') return false
+      if (value === 'true') return 1
+      if (/^\d+$/.test(value)) {
+        const hops = Number(value)
+        if (hops <= MAX_PROXY_HOPS) return hops
+        ctx.addIssue({ code: 'custom', message: `a hop count is at most ${MAX_PROXY_HOPS}` })
+        return z.NEVER
+      }
+      const list = value.split(',').map((p) => p.trim()).filter(Boolean)
+      try {
+        // proxy-addr is what express compiles `trust proxy` with: the same forms are accepted.
+        proxyaddr.compile(list)
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be false, true, a hop count or a comma list of proxy addresses/CIDRs (${(err as Error).message})` })
+        return z.NEVER
+      }
+      return list.length > 0 ? list : false
+    }),
+  /** Sign-in attempts allowed per account (however its login is spelled) within LOGIN_ATTEMPTS_WINDOW. */
+  LOGIN_ATTEMPTS_PER_ACCOUNT: positiveInt.default(8),
+  /** Sign-in attempts allowed per client IP within LOGIN_ATTEMPTS_WINDOW (successes are given back). */
+  LOGIN_ATTEMPTS_PER_IP: positiveInt.default(30),
+  /** Seconds of the fixed window the sign-in counters are kept for (a lock lasts at most this long). */
+  LOGIN_ATTEMPTS_WINDOW: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** A refused sign-in is answered no sooner than this many ms after it began (hides which kind of account was tried); 0 turns it off. */
+  LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   /**

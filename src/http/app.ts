@@ -34,7 +34,7 @@ import { page, raw, type SiteLook } from './views.ts'
 import { createOidcProvider } from '../oidc/provider.ts'
 import { OIDC_ROUTES } from '../oidc/routes.ts'
 import { createSessionManager } from '../login/session.ts'
-import { createMemoryThrottle, type LoginThrottle } from '../login/throttle.ts'
+import type { TrustProxy } from '../config/index.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 
 export interface AppOptions {
@@ -49,9 +49,13 @@ export interface AppOptions {
   cookieSecret: string
   site: SiteLook
   sessionTtlMs: number
-  trustProxy: boolean
-  /** Failed sign-in limits; an in-process one by default. */
-  throttle?: LoginThrottle
+  /**
+   * TRUST_PROXY (config/schema.ts): false, a hop count or proxy addresses. `true` is taken as
+   * one hop, never as express's "trust every hop".
+   */
+  trustProxy: TrustProxy | boolean
+  /** LOGIN_FAILURE_DELAY_MS: how long after it began a refused sign-in is answered (default 1 s). */
+  loginFailureFloorMs?: number
   /** Site tickets (SITE_TICKET_*, SITE_ORIGINS); /ticket answers 404 without a key. */
   siteTicket?: SiteTicketSettings
   /** SAML: accepted AuthnRequest IssueInstant skew, ms (default 3 min). */
@@ -89,12 +93,16 @@ export function createApp(opts: AppOptions): Express {
       ctx.body = page('logged-out', 'Signed out', site, {})
     },
   })
-  door.provider.proxy = opts.trustProxy
+  const trust = trustProxySetting(opts.trustProxy)
+  // koa (oidc-provider) has only on/off plus a hop count for its ctx.ip (its scheme is pinned to
+  // ISSUER's in oidc/provider.ts); the client IP the throttle uses is express's.
+  door.provider.proxy = trust !== false
+  if (typeof trust === 'number') door.provider.maxIpsCount = trust
   app.disable('x-powered-by')
   // No ETags: nearly every answer here is per-member and no-store (sign-in pages, user-info,
   // tokens, the admin API), where express would hash each body for nothing.
   app.set('etag', false)
-  app.set('trust proxy', opts.trustProxy)
+  app.set('trust proxy', trust)
   // First: nothing downstream may read a host from the request (every URL comes from ISSUER).
   app.use(pinHost(opts.issuer))
   app.use(requestLog(opts.log))
@@ -141,8 +149,10 @@ export function createApp(opts: AppOptions): Express {
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 
-  // One throttle and one passport for every password form (OIDC interaction and /login).
-  const throttle = opts.throttle ?? createMemoryThrottle()
+  // One throttle (in the store: services.ts) and one passport for every password form (OIDC
+  // interaction and /login).
+  const throttle = services.throttle
+  const failureFloorMs = opts.loginFailureFloorMs ?? DEFAULT_FAILURE_FLOOR_MS
   // One CSRF key for every form (sign-in, consent, the ticket's conflict prompt).
   const csrf = createCsrf({ secret: opts.cookieSecret, secure })
   const passport = createPassport(services.accounts)
@@ -157,11 +167,12 @@ export function createApp(opts: AppOptions): Express {
       secure,
       log: opts.log,
       csrf,
+      failureFloorMs,
     }),
   )
   app.use(ticketRouter({ settings: opts.siteTicket, issuer: opts.issuer, kv: services.store, accounts: services.accounts, sessions, site, secure, log: opts.log, csrf }))
   // The SAML door and the standalone sign-in it (and any non-OIDC door) sends members to.
-  app.use(loginRouter({ accounts: services.accounts, sessions, throttle, passport, site, secure, log: opts.log, issuer: opts.issuer, csrf, onwardTargets: createOnwardTargets(services.integrations) }))
+  app.use(loginRouter({ accounts: services.accounts, sessions, throttle, passport, site, secure, log: opts.log, issuer: opts.issuer, csrf, onwardTargets: createOnwardTargets(services.integrations), failureFloorMs }))
   app.use(
     samlRouter({
       idp: createSamlIdp({ issuer: opts.issuer, keys: opts.keys, kv: services.store, integrations: services.integrations, pairwiseSecret: opts.cookieSecret, ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}) }),
@@ -177,6 +188,19 @@ export function createApp(opts: AppOptions): Express {
   app.use(oidcHandler)
   app.use(errorHandler(opts.log, site))
   return app
+}
+
+/** The default of LOGIN_FAILURE_DELAY_MS (config/schema.ts). */
+const DEFAULT_FAILURE_FLOOR_MS = 1000
+
+/**
+ * express's `trust proxy` value for TRUST_PROXY: `true` becomes one hop, because express's own
+ * `true` believes every hop of X-Forwarded-For, whose left end the client writes itself.
+ */
+export function trustProxySetting(value: TrustProxy | boolean): false | number | string[] {
+  if (value === true) return 1
+  if (value === 0) return false
+  return value
 }
 
 const OIDC_PREFIXES = Object.values(OIDC_ROUTES).filter((p) => p !== OIDC_ROUTES.userinfo)

@@ -1,15 +1,33 @@
 /**
  * @module login/throttle
- * Limits failed sign-in attempts per client IP and per account, so a password cannot be
- * guessed at speed from one place or spread across many. The interface is what the login
- * route needs; this in-process implementation keeps fixed windows in memory (a Redis one can
- * replace it when several processes serve the same site).
+ * Limits sign-in attempts per client IP and per account, so a password cannot be guessed at
+ * speed from one place nor spread across many. The routes know only {@link LoginThrottle};
+ * the limiter logic is rate-limiter-flexible's, over the store (login/kv-rate-limiter.ts), so
+ * every instance on one database shares the counters and they survive a restart.
+ *
+ * The rules, in the order they are applied to one attempt:
+ * 1. The attempt is counted before its password is verified (atomic increments), so N attempts
+ *    sent at once cannot all be verified: only those counted within the limit go on.
+ * 2. The IP is counted first: an IP over its limit is refused whatever the account.
+ * 3. Then the account key (the resolved account, or the normalised unknown name: see
+ *    accounts/service.ts `resolveSignIn`). Refused there, the IP's count is given back: the
+ *    IP's budget measures verified failures, and nothing was verified.
+ * 4. A success clears the account's count and gives the IP's back (a shared address signing
+ *    many members in is not punished for their successes).
  */
+import { RateLimiterRes } from 'rate-limiter-flexible'
+import type { KvStore } from '../store/ports.ts'
+import { KvRateLimiter } from './kv-rate-limiter.ts'
 
 export interface ThrottleRule {
-  /** Failures allowed within the window. */
+  /** Attempts allowed within the window. */
   max: number
   windowMs: number
+}
+
+export interface ThrottleRules {
+  ip: ThrottleRule
+  account: ThrottleRule
 }
 
 export interface ThrottleDecision {
@@ -18,59 +36,67 @@ export interface ThrottleDecision {
   retryAfter: number
 }
 
-export interface LoginThrottle {
-  /** Whether a sign-in attempt for these keys may go ahead. */
-  check(keys: { ip: string; account: string }): Promise<ThrottleDecision>
-  /** Records a failed attempt. */
-  fail(keys: { ip: string; account: string }): Promise<void>
-  /** Clears the account's failures after a success (the IP's stay: they may be another's). */
-  succeed(keys: { ip: string; account: string }): Promise<void>
+export interface ThrottleKeys {
+  /** The client address (express `req.ip`, as TRUST_PROXY allows). */
+  ip: string
+  /** The account key from `AccountService.resolveSignIn`. */
+  account: string
 }
 
-export const DEFAULT_THROTTLE = {
+export interface LoginThrottle {
+  /** Counts one attempt for both keys and says whether it may be verified. */
+  attempt(keys: ThrottleKeys): Promise<ThrottleDecision>
+  /** After a successful sign-in: clears the account's count, gives the IP's attempt back. */
+  succeed(keys: ThrottleKeys): Promise<void>
+  /** Clears an account key's count (operators: `users unlock`). True when there was one. */
+  unlock(account: string): Promise<boolean>
+}
+
+/** 8 attempts per account and 30 per IP in 15 minutes (config LOGIN_* overrides them). */
+export const DEFAULT_THROTTLE: ThrottleRules = {
   ip: { max: 30, windowMs: 15 * 60_000 },
   account: { max: 8, windowMs: 15 * 60_000 },
 }
 
-export function createMemoryThrottle(rules: { ip: ThrottleRule; account: ThrottleRule } = DEFAULT_THROTTLE, now: () => number = Date.now): LoginThrottle {
-  const windows = new Map<string, { count: number; resetAt: number }>()
-  const MAX_KEYS = 100_000
-
-  function current(key: string): { count: number; resetAt: number } | undefined {
-    const w = windows.get(key)
-    if (w && w.resetAt <= now()) {
-      windows.delete(key)
-      return undefined
-    }
-    return w
+/**
+ * @param kv the store's KV (SQLite or PostgreSQL)
+ * @throws {RangeError} a rule with a max below 1 or a window that is not positive
+ */
+export function createLoginThrottle({ kv, rules = DEFAULT_THROTTLE }: { kv: KvStore; rules?: ThrottleRules }): LoginThrottle {
+  const limiter = (keyPrefix: string, rule: ThrottleRule) => {
+    if (!Number.isInteger(rule.max) || rule.max < 1 || !(rule.windowMs > 0)) throw new RangeError(`throttle rule ${keyPrefix}: max must be a positive integer and windowMs positive`)
+    return new KvRateLimiter({ kv, keyPrefix, points: rule.max, duration: rule.windowMs / 1000 })
   }
+  const ip = limiter('ip', rules.ip)
+  const account = limiter('account', rules.account)
 
-  function blocked(key: string, rule: ThrottleRule): number {
-    const w = current(key)
-    return w && w.count >= rule.max ? Math.ceil((w.resetAt - now()) / 1000) : 0
-  }
-
-  function add(key: string, rule: ThrottleRule): void {
-    const w = current(key)
-    if (w) w.count++
-    else {
-      // Bounded memory under a flood of distinct keys: drop the oldest windows first.
-      if (windows.size >= MAX_KEYS) windows.delete(windows.keys().next().value!)
-      windows.set(key, { count: 1, resetAt: now() + rule.windowMs })
+  /** A refusal from the library (over the limit), or null when it let the attempt through; store errors propagate. */
+  async function consume(l: KvRateLimiter, key: string): Promise<ThrottleDecision | null> {
+    try {
+      await l.consume(key)
+      return null
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) }
     }
   }
 
   return {
-    async check({ ip, account }) {
-      const retryAfter = Math.max(blocked(`ip:${ip}`, rules.ip), blocked(`account:${account}`, rules.account))
-      return { allowed: retryAfter === 0, retryAfter }
+    async attempt(keys) {
+      const byIp = await consume(ip, keys.ip)
+      if (byIp) return byIp
+      const byAccount = await consume(account, keys.account)
+      if (byAccount) {
+        await ip.reward(keys.ip)
+        return byAccount
+      }
+      return { allowed: true, retryAfter: 0 }
     },
-    async fail({ ip, account }) {
-      add(`ip:${ip}`, rules.ip)
-      add(`account:${account}`, rules.account)
+    async succeed(keys) {
+      await Promise.all([account.delete(keys.account), ip.reward(keys.ip)])
     },
-    async succeed({ account }) {
-      windows.delete(`account:${account}`)
+    async unlock(key) {
+      return account.delete(key)
     },
   }
 }

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { JWK } from 'jose'
 import { toPublicJwk, type KeyMaterial } from '../../src/keys/index.ts'
-import type { LoginThrottle } from '../../src/login/throttle.ts'
+import type { ThrottleRules } from '../../src/login/throttle.ts'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
@@ -38,12 +38,18 @@ export interface TestAppOptions {
   conflicts?: ConflictPolicies
   /** Another store than a fresh SQLite file (e.g. PostgreSQL); the test closes it. */
   store?: Store
-  throttle?: LoginThrottle
+  /** Sign-in limits (config LOGIN_ATTEMPTS_*); the defaults without. */
+  throttle?: ThrottleRules
+  /**
+   * LOGIN_FAILURE_DELAY_MS; 0 here unless given, so tests that fail sign-ins on purpose do not
+   * wait a second each (test/security/throttle-timing.test.ts sets it).
+   */
+  loginFailureFloorMs?: number
   issuer?: string
   /** Site tickets (as config SITE_TICKET_* / SITE_ORIGINS); /ticket is off without. */
   siteTicket?: SiteTicketSettings
-  /** Trust X-Forwarded-* (an https issuer behind a pretend TLS proxy over plain http). */
-  trustProxy?: boolean
+  /** Trust X-Forwarded-* (an https issuer behind a pretend TLS proxy over plain http); as TRUST_PROXY, `true` is one hop. */
+  trustProxy?: boolean | number | string[]
 }
 
 let keys: KeyMaterial | undefined
@@ -65,7 +71,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-app-'))
   const store = opts.store ?? createSqliteStore(path.join(dir, 'db.sqlite'))
   const env = { ...opts.env }
-  const services = createServices(store, { readSecretEnv: (name) => env[name], conflicts: opts.conflicts })
+  const services = createServices(store, { readSecretEnv: (name) => env[name], conflicts: opts.conflicts, ...(opts.throttle ? { throttle: opts.throttle } : {}) })
   const lines: string[] = []
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -87,7 +93,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     site: { name: 'Test Site', color: '#2a6df4' },
     sessionTtlMs: 3_600_000,
     trustProxy: opts.trustProxy ?? false,
-    ...(opts.throttle ? { throttle: opts.throttle } : {}),
+    loginFailureFloorMs: opts.loginFailureFloorMs ?? 0,
     ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
   })
   return {

@@ -5,7 +5,6 @@
  */
 import * as client from 'openid-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createMemoryThrottle } from '../../src/login/throttle.ts'
 import { createSessionManager, SESSION_NAMESPACE } from '../../src/login/session.ts'
 import {
   Browser,
@@ -264,7 +263,7 @@ describe('OIDC door: bad input', () => {
   })
 
   it('throttling: 429 with Retry-After after N failures per account, and per IP; ERR_LOGIN_THROTTLED', async () => {
-    await start({ throttle: createMemoryThrottle({ ip: { max: 5, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } }) })
+    await start({ throttle: { ip: { max: 5, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } } })
     const b = browser()
     let page = await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT }))
     for (let i = 0; i < 3; i++) {

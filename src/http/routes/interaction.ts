@@ -5,7 +5,8 @@
  *
  * - A bridge session that is still valid signs the member in without a form (one session for
  *   every door); a disabled account never does.
- * - The password form goes through passport-local, is throttled per IP and per account, and a
+ * - The password form goes through passport-local, is throttled per IP and per account (each
+ *   attempt counted before its password is checked), failures answer at one floor, and a
  *   success starts a new bridge session id (session fixation).
  * - First-party clients never see the consent page.
  */
@@ -36,6 +37,8 @@ export interface InteractionDeps {
   secure: boolean
   log: Logger
   csrf: Csrf
+  /** See SignInDeps.failureFloorMs (routes/login.ts). */
+  failureFloorMs: number
 }
 
 const SCOPE_TEXT: Record<string, string> = {

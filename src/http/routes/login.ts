@@ -10,19 +10,20 @@
  * - A live bridge session skips the form (`GET` redirects straight to `return_to`).
  * - "Cancel" returns to `return_to` with `cancel=1`, for the door to tell its platform.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import { urlencoded, Router, type NextFunction, type Request, type Response } from 'express'
 import type { Account } from '../../accounts/types.ts'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../../login/session.ts'
-import type { LoginThrottle } from '../../login/throttle.ts'
+import type { LoginThrottle, ThrottleKeys } from '../../login/throttle.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import { readCookie, setCookie } from '../cookies.ts'
 import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
 import { localReturnTo } from '../return-to.ts'
 import { allowFormTargets } from '../security-headers.ts'
-import type { createPassport } from '../passport.ts'
+import { gateSignIn, type createPassport, type SignInRefusal } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
 
 export interface SignInDeps {
@@ -32,6 +33,12 @@ export interface SignInDeps {
   passport: ReturnType<typeof createPassport>
   secure: boolean
   log: Logger
+  /**
+   * Every refused sign-in (401) is answered no sooner than this many ms after it began
+   * (LOGIN_FAILURE_DELAY_MS), so an unknown name, an argon2id account and a bcrypt or phpass
+   * one take the same time to fail.
+   */
+  failureFloorMs: number
 }
 
 export type SignInResult =
@@ -39,38 +46,56 @@ export type SignInResult =
   | { ok: false; status: number; message: string; username: string; retryAfter?: number }
 
 /**
- * One password sign-in: throttle (per IP and account), passport-local, then a new bridge
- * session id set as the cookie (session fixation). Failures are logged with a code.
+ * One password sign-in: resolve the login, count the attempt (per IP and account, before the
+ * password is checked), passport-local, then a new bridge session id set as the cookie (session
+ * fixation). Failures are logged with a code and answered at the failure floor.
  */
 export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, next: NextFunction): Promise<SignInResult> {
   const { throttle, sessions, secure, log } = deps
+  const started = performance.now()
   const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
-  const keys = { ip: req.ip ?? 'unknown', account: username.trim().toLowerCase() }
-  return new Promise<SignInResult>((resolve, reject) => {
-    throttle.check(keys).then((gate) => {
-      if (!gate.allowed) {
-        log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path }, 'sign-in throttled')
-        res.set('Retry-After', String(gate.retryAfter))
-        return resolve({ ok: false, status: 429, username, retryAfter: gate.retryAfter, message: `Too many attempts. Try again in ${Math.ceil(gate.retryAfter / 60)} minute(s).` })
-      }
-      deps.passport.authenticate('local', { session: false }, (err: unknown, account: Account | false, info: { message?: string } | undefined) => {
-        ;(async () => {
-          if (err) throw err
-          if (!account) {
-            await throttle.fail(keys)
-            const disabled = info?.message === 'account_disabled'
-            log.info({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path }, 'sign-in refused')
-            return resolve({ ok: false, status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
-          }
-          await throttle.succeed(keys)
-          const authTime = Math.floor(Date.now() / 1000)
-          const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['pwd'] }, readCookie(req, SESSION_COOKIE))
-          setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
-          resolve({ ok: true, account, authTime })
-        })().catch(reject)
-      })(req, res, next)
-    }, reject)
+  let keys: ThrottleKeys | undefined
+  // Called by the account service once the login is resolved to its account key.
+  gateSignIn(req, async (account) => {
+    keys = { ip: req.ip ?? 'unknown', account }
+    const gate = await throttle.attempt(keys)
+    return gate.allowed ? null : { retryAfter: gate.retryAfter }
   })
+  return new Promise<SignInResult>((resolve, reject) => {
+    deps.passport.authenticate('local', { session: false }, (err: unknown, account: Account | false, info: SignInRefusal | undefined) => {
+      ;(async () => {
+        if (err) throw err
+        if (!account && info?.message === 'throttled') {
+          const retryAfter = info.retryAfter ?? 1
+          log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path }, 'sign-in throttled')
+          res.set('Retry-After', String(retryAfter))
+          return resolve({ ok: false, status: 429, username, retryAfter, message: `Too many attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).` })
+        }
+        if (!account) {
+          await failureFloor(deps, started, req.path)
+          const disabled = info?.message === 'account_disabled'
+          log.info({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path }, 'sign-in refused')
+          return resolve({ ok: false, status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
+        }
+        if (keys) await throttle.succeed(keys)
+        const authTime = Math.floor(Date.now() / 1000)
+        const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['pwd'] }, readCookie(req, SESSION_COOKIE))
+        setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+        resolve({ ok: true, account, authTime })
+      })().catch(reject)
+    })(req, res, next)
+  })
+}
+
+/**
+ * Waits until `failureFloorMs` after `started`. A failure that took longer already (a slow hash
+ * on a loaded machine) is logged, as its time may tell which kind of account was tried: raise
+ * LOGIN_FAILURE_DELAY_MS above it.
+ */
+async function failureFloor({ failureFloorMs, log }: SignInDeps, started: number, path: string): Promise<void> {
+  const elapsed = performance.now() - started
+  if (elapsed < failureFloorMs) await delay(failureFloorMs - elapsed)
+  else if (failureFloorMs > 0) log.warn({ code: 'ERR_LOGIN_FLOOR_EXCEEDED', path, ms: Math.round(elapsed), floorMs: failureFloorMs }, 'a refused sign-in took longer than LOGIN_FAILURE_DELAY_MS')
 }
 
 /**
