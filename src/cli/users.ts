@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream'
 import { Option, type Command } from 'commander'
 import { formatFromFileName, IMPORT_FORMATS, readImport, type ImportFormat } from '../accounts/import-formats.ts'
 import { ValidationFailed } from '../errors/index.ts'
+import { unlockAccount } from '../login/throttle.ts'
 import type { CliContext } from './context.ts'
 import { CliFailure, EXIT, openInput, printJson, readJsonBody, type BodyOptions, type CliIo } from './io.ts'
 
@@ -45,6 +46,15 @@ export function registerUsers(program: Command, ctx: CliContext, io: CliIo): voi
       const { accounts } = await ctx.services()
       await accounts.remove(externalId)
       printJson(io, { external_id: externalId, deleted: true })
+    })
+
+  users
+    .command('unlock')
+    .description('clear the failed sign-ins that lock an account out (its IP counts stay)')
+    .argument('<external_id>')
+    .action(async (externalId: string) => {
+      const services = await ctx.services()
+      printJson(io, await unlockAccount(services, externalId))
     })
 
   users

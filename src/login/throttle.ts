@@ -16,6 +16,8 @@
  *    many members in is not punished for their successes).
  */
 import { RateLimiterRes } from 'rate-limiter-flexible'
+import type { AccountService } from '../accounts/service.ts'
+import { accountSignInKey } from '../accounts/sign-in-key.ts'
 import type { KvStore } from '../store/ports.ts'
 import { KvRateLimiter } from './kv-rate-limiter.ts'
 
@@ -99,4 +101,16 @@ export function createLoginThrottle({ kv, rules = DEFAULT_THROTTLE }: { kv: KvSt
       return account.delete(key)
     },
   }
+}
+
+/**
+ * An operator's unlock of one member (`DELETE /api/v1/users/{external_id}/lockout`,
+ * `sso-bridge users unlock`): clears the account's count, whatever spelling the attempts used.
+ * The IP counts are left alone: they may be an attacker's.
+ * @returns `cleared`: whether the account had a live count
+ * @throws {AccountNotFound}
+ */
+export async function unlockAccount(deps: { accounts: AccountService; throttle: LoginThrottle }, externalId: string): Promise<{ external_id: string; cleared: boolean }> {
+  const account = await deps.accounts.get(externalId)
+  return { external_id: account.external_id, cleared: await deps.throttle.unlock(accountSignInKey(account.id)) }
 }

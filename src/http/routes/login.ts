@@ -94,8 +94,11 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
  */
 async function failureFloor({ failureFloorMs, log }: SignInDeps, started: number, path: string): Promise<void> {
   const elapsed = performance.now() - started
-  if (elapsed < failureFloorMs) await delay(failureFloorMs - elapsed)
-  else if (failureFloorMs > 0) log.warn({ code: 'ERR_LOGIN_FLOOR_EXCEEDED', path, ms: Math.round(elapsed), floorMs: failureFloorMs }, 'a refused sign-in took longer than LOGIN_FAILURE_DELAY_MS')
+  if (elapsed < failureFloorMs) {
+    // Timers run on the loop's millisecond clock and may fire a fraction early: wait again
+    // until the floor has really passed.
+    while (performance.now() - started < failureFloorMs) await delay(Math.ceil(failureFloorMs - (performance.now() - started)))
+  } else if (failureFloorMs > 0) log.warn({ code: 'ERR_LOGIN_FLOOR_EXCEEDED', path, ms: Math.round(elapsed), floorMs: failureFloorMs }, 'a refused sign-in took longer than LOGIN_FAILURE_DELAY_MS')
 }
 
 /**

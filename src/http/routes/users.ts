@@ -1,12 +1,14 @@
 /**
  * @module http/routes/users
  * Admin API for accounts: PUT/GET/DELETE /users/{external_id}, GET /users (cursor paging),
+ * DELETE /users/{external_id}/lockout (clears its failed sign-ins),
  * POST /users/import (JSON array, NDJSON or CSV by Content-Type, streamed).
  */
 import { Router, json } from 'express'
 import { Transform } from 'node:stream'
 import { readImport, formatFromContentType } from '../../accounts/import-formats.ts'
 import { ValidationFailed } from '../../errors/index.ts'
+import { unlockAccount } from '../../login/throttle.ts'
 import type { Services } from '../../services.ts'
 import { payloadTooLarge, unsupportedMediaType } from '../errors.ts'
 
@@ -43,6 +45,11 @@ export function usersRouter(services: Services, limits: { maxBodyBytes: number; 
 
   router.get('/users/:external_id', async (req, res) => {
     res.json(await accounts.get(req.params.external_id))
+  })
+
+  // An operator's unlock of a member locked out by failed sign-ins (login/throttle.ts).
+  router.delete('/users/:external_id/lockout', async (req, res) => {
+    res.json(await unlockAccount(services, req.params.external_id))
   })
 
   router.delete('/users/:external_id', async (req, res) => {
