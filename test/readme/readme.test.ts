@@ -54,6 +54,7 @@ describe('README examples', () => {
     const out = run(blocks[0]!)
     expect(out).toContain('"username": "Carol"')
     expect(out).toContain('"userid": "44"')
+    expect(out).toContain('"cleared": false')
     expect(out).toContain('"path": "names.nicknames.1"')
     expect((await api('/users/43')).status).toBe(404)
     expect((await api('/users/45')).body).toMatchObject({ username: 'erin' })
