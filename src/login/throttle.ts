@@ -14,7 +14,10 @@
  *    IP's budget measures verified failures, and nothing was verified.
  * 4. A success clears the account's count and gives the IP's back (a shared address signing
  *    many members in is not punished for their successes).
+ * 5. An IPv6 client is counted by its /64 ({@link ipKey}): one subscriber is usually given a
+ *    whole /64, and could otherwise take a fresh address for every guess.
  */
+import { isIPv4, isIPv6 } from 'node:net'
 import { RateLimiterRes } from 'rate-limiter-flexible'
 import type { AccountService } from '../accounts/service.ts'
 import { accountSignInKey } from '../accounts/sign-in-key.ts'
@@ -85,22 +88,42 @@ export function createLoginThrottle({ kv, rules = DEFAULT_THROTTLE }: { kv: KvSt
 
   return {
     async attempt(keys) {
-      const byIp = await consume(ip, keys.ip)
+      const client = ipKey(keys.ip)
+      const byIp = await consume(ip, client)
       if (byIp) return byIp
       const byAccount = await consume(account, keys.account)
       if (byAccount) {
-        await ip.reward(keys.ip)
+        await ip.reward(client)
         return byAccount
       }
       return { allowed: true, retryAfter: 0 }
     },
     async succeed(keys) {
-      await Promise.all([account.delete(keys.account), ip.reward(keys.ip)])
+      await Promise.all([account.delete(keys.account), ip.reward(ipKey(keys.ip))])
     },
     async unlock(key) {
       return account.delete(key)
     },
   }
+}
+
+/**
+ * The key a client address is counted under: an IPv4 address as it is (also when written as
+ * IPv4-mapped IPv6, `::ffff:192.0.2.1`); an IPv6 address by its /64 prefix (`2001:db8:0:1::/64`).
+ * Anything else (no address known) is kept as given.
+ */
+export function ipKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)
+  if (mapped && isIPv4(mapped[1]!)) return mapped[1]!
+  if (!isIPv6(address)) return address
+  const bare = address.split('%')[0]!
+  // An embedded IPv4 tail (`::1.2.3.4`) stands for two groups.
+  const groups = (part: string | undefined) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : [])
+  const [head, tail] = bare.split('::')
+  const h = groups(head)
+  const t = groups(tail)
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`
 }
 
 /**

@@ -65,4 +65,15 @@ describe('TRUST_PROXY: the client cannot choose its own IP', () => {
     const form = await loginForm(s.url)
     expect((await attempt(s.url, form, 'someone', 'wrong', { 'X-Forwarded-For': '203.0.113.8' })).status).toBe(401)
   })
+
+  it('IPv6 clients are counted by their /64: a fresh address in the same /64 is the same client', async () => {
+    s = await startLoginServer({ trustProxy: true, throttle: rules })
+    const form = await loginForm(s.url)
+    const from = (client: string, i: number) => attempt(s!.url, form, `v6-${i}`, 'wrong', { 'X-Forwarded-For': client })
+    expect((await from('2001:db8:0:7::1', 0)).status).toBe(401)
+    expect((await from('2001:db8:0:7:ffff::2', 1)).status).toBe(401)
+    expect((await from('2001:DB8:0:7:1:2:3:4', 2)).status).toBe(429)
+    // The next /64 is another subscriber.
+    expect((await from('2001:db8:0:8::1', 3)).status).toBe(401)
+  })
 })
