@@ -39,6 +39,8 @@ export interface ThrottleDecision {
   allowed: boolean
   /** Seconds until the caller may try again (0 when allowed). */
   retryAfter: number
+  /** Which limit refused it (for the log). */
+  limit?: 'ip' | 'account'
 }
 
 export interface ThrottleKeys {
@@ -76,22 +78,22 @@ export function createLoginThrottle({ kv, rules = DEFAULT_THROTTLE }: { kv: KvSt
   const account = limiter('account', rules.account)
 
   /** A refusal from the library (over the limit), or null when it let the attempt through; store errors propagate. */
-  async function consume(l: KvRateLimiter, key: string): Promise<ThrottleDecision | null> {
+  async function consume(l: KvRateLimiter, key: string, limit: 'ip' | 'account'): Promise<ThrottleDecision | null> {
     try {
       await l.consume(key)
       return null
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err
-      return { allowed: false, retryAfter: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) }
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil(err.msBeforeNext / 1000)), limit }
     }
   }
 
   return {
     async attempt(keys) {
       const client = ipKey(keys.ip)
-      const byIp = await consume(ip, client)
+      const byIp = await consume(ip, client, 'ip')
       if (byIp) return byIp
-      const byAccount = await consume(account, keys.account)
+      const byAccount = await consume(account, keys.account, 'account')
       if (byAccount) {
         await ip.reward(client)
         return byAccount

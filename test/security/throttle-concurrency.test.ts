@@ -30,6 +30,11 @@ describe('throttle: concurrent wrong passwords are counted before they are verif
     for (const r of results.filter((r) => r.status === 429)) expect(Number(r.retryAfter)).toBeGreaterThan(0)
     const right = await attempt(s.url, form, 'rob', PASSWORD)
     expect(right.status).toBe(429)
+    const throttled = s.t.logs.filter((l) => l.code === 'ERR_LOGIN_THROTTLED')
+    expect(throttled.map((l) => l.limit)).toEqual(Array(N - LIMIT + 1).fill('account'))
+    // The log names the limit, never the login or password typed.
+    expect(s.t.logText()).not.toContain('wrong password')
+    expect(s.t.logText()).not.toContain(PASSWORD)
   })
 
   it('the same for a name that matches no account (no free guesses at who exists)', async () => {

@@ -45,7 +45,7 @@ describe('TRUST_PROXY: the client cannot choose its own IP', () => {
   it('true (one hop): forged X-Forwarded-For entries do not reset the per-IP count', async () => {
     s = await startLoginServer({ trustProxy: true, throttle: rules })
     expect(await spoofedFailures(s, '203.0.113.7')).toEqual([401, 401, 429, 429])
-    expect(s.t.logs.filter((l) => l.code === 'ERR_LOGIN_THROTTLED')).toHaveLength(2)
+    expect(s.t.logs.filter((l) => l.code === 'ERR_LOGIN_THROTTLED').map((l) => l.limit)).toEqual(['ip', 'ip'])
   })
 
   it('a hop count of 2: the client is the address the outer proxy saw', async () => {

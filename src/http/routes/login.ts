@@ -16,7 +16,7 @@ import type { Account } from '../../accounts/types.ts'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../../login/session.ts'
-import type { LoginThrottle, ThrottleKeys } from '../../login/throttle.ts'
+import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../../login/throttle.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import { readCookie, setCookie } from '../cookies.ts'
 import type { Csrf } from '../csrf.ts'
@@ -55,10 +55,12 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
   const started = performance.now()
   const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
   let keys: ThrottleKeys | undefined
+  let refusedBy: ThrottleDecision['limit']
   // Called by the account service once the login is resolved to its account key.
   gateSignIn(req, async (account) => {
     keys = { ip: req.ip ?? 'unknown', account }
     const gate = await throttle.attempt(keys)
+    refusedBy = gate.limit
     return gate.allowed ? null : { retryAfter: gate.retryAfter }
   })
   return new Promise<SignInResult>((resolve, reject) => {
@@ -67,7 +69,7 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
         if (err) throw err
         if (!account && info?.message === 'throttled') {
           const retryAfter = info.retryAfter ?? 1
-          log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path }, 'sign-in throttled')
+          log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path, limit: refusedBy }, 'sign-in throttled')
           res.set('Retry-After', String(retryAfter))
           return resolve({ ok: false, status: 429, username, retryAfter, message: `Too many attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).` })
         }
