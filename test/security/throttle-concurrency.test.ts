@@ -37,6 +37,15 @@ describe('throttle: concurrent wrong passwords are counted before they are verif
     expect(s.t.logText()).not.toContain(PASSWORD)
   })
 
+  it('with the default limits (README): 20 wrong passwords at once get 8 checks and 12 refusals', async () => {
+    s = await startLoginServer()
+    await putAccount(s, '42', { username: 'rob', password: PASSWORD })
+    const form = await loginForm(s.url)
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(s!.url, form, 'rob', `wrong password ${i}`)))
+    expect(statuses(results)).toEqual({ 401: 8, 429: 12 })
+    for (const r of results.filter((r) => r.status === 429)) expect(Number(r.retryAfter)).toBeLessThanOrEqual(900)
+  })
+
   it('the same for a name that matches no account (no free guesses at who exists)', async () => {
     s = await startLoginServer({ throttle: rules })
     const form = await loginForm(s.url)
