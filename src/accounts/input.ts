@@ -9,8 +9,8 @@ import { ACCOUNT_STATUSES, RANKS, type JsonObject } from './types.ts'
 import { identifyHash } from './passwords.ts'
 import { isTimeZone } from './time-zone.ts'
 
-// C0/C1 controls and bidi overrides have no place in identifiers or names.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+/** C0/C1 controls and bidi overrides have no place in identifiers or names (so no stored username or email holds one). */
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 
 const text = (max: number) =>
   z

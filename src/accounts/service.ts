@@ -10,7 +10,7 @@ import { fromZod, zodIssues } from '../errors/zod.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
 import type { AccountStore, AccountWrite, Credentials, AccountWriteResult, AuditEntry, AuditQuery, Page } from '../store/ports.ts'
 import { createConflictResolver, type ConflictPolicies, type ConflictResolver } from './conflicts.ts'
-import { accountInputSchema, externalIdSchema, type AccountInput } from './input.ts'
+import { accountInputSchema, CONTROL, externalIdSchema, type AccountInput } from './input.ts'
 import { emailKey, usernameKey } from './normalize.ts'
 import { hashPassword, verifyPassword } from './passwords.ts'
 import { accountSignInKey, unknownSignInKey } from './sign-in-key.ts'
@@ -292,6 +292,9 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
   /** The account a login names (rules at {@link authenticate}), with its password hash. */
   async function findSignIn(login: string): Promise<Credentials | null> {
     const trimmed = login.trim()
+    // No username or email holds a control character (input.ts), so such a login names no
+    // account; asking anyway would fail on PostgreSQL, which refuses NUL in a query (a 500).
+    if (CONTROL.test(trimmed)) return null
     const byEmail = trimmed.includes('@') ? await store.findCredentials({ email_key: emailKey(trimmed) }) : null
     return byEmail ?? (await store.findCredentials({ username_key: usernameKey(trimmed) }))
   }
