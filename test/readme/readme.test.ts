@@ -58,7 +58,8 @@ describe('README examples', () => {
     expect(out).toContain('"path": "names.nicknames.1"')
     expect((await api('/users/43')).status).toBe(404)
     expect((await api('/users/45')).body).toMatchObject({ username: 'erin' })
-  })
+    // Ten CLI processes one after the other: room for a loaded machine (each start is ~1 s idle).
+  }, 60_000)
 
   it('the docs page renders the README with working section anchors', async () => {
     const html = await (await fetch(`${server.url}/docs`)).text()
