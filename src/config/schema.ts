@@ -93,6 +93,12 @@ export const envSchema = z.object({
         return z.NEVER
       }
       const list = value.split(',').map((p) => p.trim()).filter(Boolean)
+      // A range of every address would be "trust every hop" again, spelled as a CIDR.
+      const everything = list.find((p) => /\/(?:0+|0+\.0+\.0+\.0+)$/.test(p))
+      if (everything) {
+        ctx.addIssue({ code: 'custom', message: `"${everything}" covers every address: list your proxies' addresses, or give a hop count` })
+        return z.NEVER
+      }
       try {
         // proxy-addr is what express compiles `trust proxy` with: the same forms are accepted.
         proxyaddr.compile(list)

@@ -37,7 +37,7 @@ describe('TRUST_PROXY: the client cannot choose its own IP', () => {
     expect(config('2').trustProxy).toBe(2)
     expect(config('10.0.0.0/8, loopback,2001:db8::/32').trustProxy).toEqual(['10.0.0.0/8', 'loopback', '2001:db8::/32'])
     expect(loadConfig({}, { envFile: false }).trustProxy).toBe(false)
-    for (const bad of ['yes', '10.0.0.0/33', 'proxy.example.com', '99']) {
+    for (const bad of ['yes', '10.0.0.0/33', 'proxy.example.com', '99', '0.0.0.0/0', 'loopback,::/0', '0.0.0.0/0.0.0.0']) {
       expect(() => config(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }))
     }
   })
