@@ -42,6 +42,19 @@ const PHPASS_MAX_COUNT_LOG2 = 16
 const PHPASS_MIN_COUNT_LOG2 = 7
 
 /**
+ * The same reasoning for the other imported formats: the stored hash chooses the work of every
+ * sign-in attempt against it, and an unbounded one is a denial of service that no throttle or
+ * timing floor can hide (`$2b$31$` is 2^31 Blowfish rounds: days per attempt; argon2 with
+ * m=4 GiB allocates that much per verify). Sites write bcrypt costs 10–12 (PHP's default is 10,
+ * WordPress 6.8's too) and argon2id at most PHP's 64 MiB × 4; the caps leave headroom above both
+ * while keeping one attempt near a second. A hash above them is unsupported: an import rejects it.
+ */
+const BCRYPT_MAX_COST = 14
+const ARGON2_MAX_MEMORY_KIB = 262_144
+const ARGON2_MAX_WORK_KIB = 1_048_576 // memory × iterations
+const ARGON2_MAX_PARALLELISM = 16
+
+/**
  * WordPress (`wp_check_password`) and phpBB (`phpbb_check_hash`) refuse passwords over 4096
  * bytes, so no stored legacy hash can match one; refusing here too also keeps phpass cheap,
  * because every one of its MD5 rounds hashes the whole password again.
@@ -57,8 +70,8 @@ const ARGON2_RE =
 // `$2x$` is deliberately absent: it marks hashes made with the sign-extension bug of crypt_blowfish
 // before 1.1 (2011), which bcrypt libraries would verify with the corrected algorithm (wrong for any
 // password with non-ASCII bytes). `$2a$`, `$2b$` and `$2y$` are one algorithm for our purposes.
-const BCRYPT_RE = /^\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
-const WP_BCRYPT_RE = /^\$wp\$2[aby]\$(?:0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
+const BCRYPT_RE = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
+const WP_BCRYPT_RE = /^\$wp\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
 const PHPASS_RE = /^\$[PH]\$[./0-9A-Za-z]{31}$/
 
 const NO = { ok: false, needsRehash: false } as const
@@ -135,9 +148,16 @@ export async function verifyPassword(
 export function identifyHash(stored: string): HashScheme | null {
   if (typeof stored !== 'string') return null
   const argon2 = ARGON2_RE.exec(stored)
-  if (argon2) return argon2[1] === 'argon2id' ? 'argon2id' : 'argon2i'
-  if (BCRYPT_RE.test(stored)) return 'bcrypt'
-  if (WP_BCRYPT_RE.test(stored)) return 'wp-bcrypt'
+  if (argon2) {
+    const [m, t, p] = [Number(argon2[3]), Number(argon2[4]), Number(argon2[5])]
+    if (m > ARGON2_MAX_MEMORY_KIB || m * t > ARGON2_MAX_WORK_KIB || p > ARGON2_MAX_PARALLELISM) return null
+    return argon2[1] === 'argon2id' ? 'argon2id' : 'argon2i'
+  }
+  const bcryptCost = BCRYPT_RE.exec(stored)?.[1] ?? WP_BCRYPT_RE.exec(stored)?.[1]
+  if (bcryptCost !== undefined) {
+    if (Number(bcryptCost) > BCRYPT_MAX_COST) return null
+    return stored.startsWith('$wp$') ? 'wp-bcrypt' : 'bcrypt'
+  }
   if (PHPASS_RE.test(stored)) {
     const countLog2 = ITOA64.indexOf(stored.charAt(3))
     return countLog2 >= PHPASS_MIN_COUNT_LOG2 && countLog2 <= PHPASS_MAX_COUNT_LOG2 ? 'phpass' : null

@@ -141,10 +141,24 @@ describe('identifyHash', () => {
     ['phpass below 2^7 rounds', '$P$4' + PHPASS_P.slice(4)],
     ['phpass above the 2^16 cap', '$P$F' + PHPASS_P.slice(4)],
     ['phpass at 2^30 rounds', '$P$S' + PHPASS_P.slice(4)],
+    // An imported hash chooses each sign-in's work: costs above the caps are a denial of service.
+    ['bcrypt cost 15, above the cap of 14', '$2y$15$' + BCRYPT_2Y.slice(7)],
+    ['bcrypt cost 31 (2^31 rounds: days per attempt)', '$2b$31$' + BCRYPT_2Y.slice(7)],
+    ['WordPress bcrypt cost 31', '$wp$2y$31$' + BCRYPT_2Y.slice(7)],
+    ['argon2id with 4 GiB of memory', ARGON2ID_POLICY.replace(/m=\d+/, 'm=4194304')],
+    ['argon2id with 256 MiB × 8 iterations', ARGON2ID_POLICY.replace(/m=\d+,t=\d+/, 'm=262144,t=8')],
+    ['argon2id with parallelism 255', ARGON2ID_POLICY.replace(/p=\d+/, 'p=255')],
     ['WordPress prefix without bcrypt', '$wp$' + PHPASS_P],
     ['a non-string from an untyped import', 42 as unknown as string],
   ])('%s → null', (_label, stored) => {
     expect(identifyHash(stored)).toBeNull()
+  })
+
+  it('accepts the work the caps leave room for: bcrypt cost 14, argon2id 64 MiB × 4 (PHP) and 256 MiB × 4', () => {
+    expect(identifyHash('$2y$14$' + BCRYPT_2Y.slice(7))).toBe('bcrypt')
+    expect(identifyHash('$wp$2y$14$' + BCRYPT_2Y.slice(7))).toBe('wp-bcrypt')
+    expect(identifyHash(ARGON2ID_POLICY.replace(/m=\d+,t=\d+/, 'm=65536,t=4'))).toBe('argon2id')
+    expect(identifyHash(ARGON2ID_POLICY.replace(/m=\d+,t=\d+/, 'm=262144,t=4'))).toBe('argon2id')
   })
 })
 
