@@ -1,12 +1,14 @@
 /**
- * The real CLI as a subprocess (`node bin/sso-bridge.js …`) over a fresh DATA_DIR/KEYS_DIR per
- * test: what an operator's shell sees, exit codes and stdout/stderr included. No mocks. Each
- * test owns its directories, so the tests run concurrently (a subprocess costs ~200 ms).
+ * The CLI over a fresh DATA_DIR/KEYS_DIR per test: exit codes and stdout/stderr as an
+ * operator's shell sees them, over the real store. No mocks. The cases run the program
+ * in-process through its `run()` (test/helpers/cli.ts), so none depends on how fast the machine
+ * starts a process; the last test runs the real `npx sso-bridge` to prove the binary itself.
+ * Each test owns its directories, so the tests run concurrently.
  */
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cliSandbox, removeSandboxes, type CliResult } from '../helpers/cli.ts'
+import { cliSandbox, PROCESS_TEST_TIMEOUT, removeSandboxes, type CliResult } from '../helpers/cli.ts'
 
 type Result = CliResult
 
@@ -183,4 +185,23 @@ describe.concurrent('sso-bridge CLI', () => {
     const bad = await cli(['paths', '-'], { input: '{nope' })
     expect(bad.code).toBe(2)
   })
+
+  it('the binary as an operator runs it (npx sso-bridge): stdin, stdout, stderr, exit codes, .env from the working directory', async () => {
+    const { dir, binary } = await sandbox()
+    const put = await binary(['users', 'put', 'p1', '--file', '-'], { input: JSON.stringify({ username: 'Paula', email: 'paula@example.test' }) })
+    expect(put.code, put.stderr).toBe(0)
+    expect(put.stdout).toMatch(/^\{\n {2}"/) // all of it flushed before the process exited
+    expect(json(put)).toMatchObject({ external_id: 'p1', username: 'Paula' })
+
+    const gone = await binary(['users', 'get', 'nobody'])
+    expect(gone.code).toBe(1)
+    expect(gone.stdout).toBe('')
+    expect(wireError(gone)).toEqual({ error: 'user_not_found', message: 'account not found' })
+
+    // The server's config includes a `.env` in the working directory; so does the CLI's.
+    await writeFile(path.join(dir, '.env'), 'PORT=abc\n')
+    const misconfigured = await binary(['users', 'list'])
+    expect(misconfigured.code).toBe(78)
+    expect(wireError(misconfigured).details.issues.map((i: { path: string }) => i.path)).toEqual(['PORT'])
+  }, PROCESS_TEST_TIMEOUT)
 })

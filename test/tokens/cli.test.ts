@@ -1,16 +1,18 @@
 /**
- * `npx sso-bridge token …` and `npx sso-bridge inspect …` as an operator runs them: the real
- * CLI in a subprocess over a fresh DATA_DIR (SQLite), stdout/stderr and exit codes included.
+ * `npx sso-bridge token …` and `npx sso-bridge inspect …` over a fresh DATA_DIR (SQLite),
+ * stdout/stderr and exit codes included. The cases run the CLI in-process through its `run()`
+ * (test/helpers/cli.ts), so none depends on how fast the machine starts a process; one test
+ * runs the real `npx sso-bridge token` and `inspect` as an operator does.
  */
 import jsonwebtoken from 'jsonwebtoken'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cliSandbox, removeSandboxes } from '../helpers/cli.ts'
+import { cliSandbox, PROCESS_TEST_TIMEOUT, removeSandboxes } from '../helpers/cli.ts'
 import { BOOSTGPT_SECRET, integrations, MINNIT_KEY, ROB } from './helpers/fixtures.ts'
 import { referenceDecrypt, referenceEncrypt } from './helpers/minnit-reference.ts'
 
 afterAll(removeSandboxes)
 
-/** The CLI in a fresh sandbox; `input` goes to its stdin. */
+/** The CLI (in-process) in a fresh sandbox; `input` goes to its stdin. */
 async function sandbox() {
   const { cli } = await cliSandbox('sso-bridge-token-cli-')
   return (args: string[], input = '') => cli(args, { input })
@@ -50,4 +52,17 @@ describe.concurrent('sso-bridge token / inspect', () => {
     const ok = await cli(['token', 'boost', '42'])
     expect(jsonwebtoken.verify(JSON.parse(ok.stdout).token, BOOSTGPT_SECRET, { algorithms: ['HS256'] })).toMatchObject({ email: 'rob@example.com' })
   })
+
+  it('the binary as an operator runs it: npx sso-bridge token, then inspect reading the token from stdin', async () => {
+    const { cli, binary } = await cliSandbox('sso-bridge-token-cli-')
+    expect((await cli(['users', 'put', '42', '--file', '-'], { input: JSON.stringify(ROB) })).code).toBe(0)
+    expect((await cli(['integrations', 'put', 'minnit', '--file', '-'], { input: JSON.stringify(integrations.minnit) })).code).toBe(0)
+    const issued = await binary(['token', 'minnit', '42'])
+    expect(issued.code, issued.stderr).toBe(0)
+    const { token } = JSON.parse(issued.stdout)
+    expect(JSON.parse(referenceDecrypt(MINNIT_KEY, token))).toMatchObject({ userid: '42', username: 'Rob' })
+    const inspected = await binary(['inspect', 'minnit', '-'], { input: `${token}\n` })
+    expect(inspected.code, inspected.stderr).toBe(0)
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ integration: 'minnit', payload: { userid: '42' }, expired: false })
+  }, PROCESS_TEST_TIMEOUT)
 })
