@@ -2,11 +2,21 @@
  * Running the README's shell examples as written: its sections and `sh` blocks, a server
  * directory where `npx sso-bridge` resolves as in a checkout, bash with `set -euo pipefail`,
  * and the JSON values curl prints back to back. Only the base URL is pointed at the test server.
+ *
+ * The blocks run as real processes, `npx sso-bridge` lines included: a line such as
+ * `npx sso-bridge users import members.ndjson` or `… | npx sso-bridge paths -` depends on the
+ * shell's working directory, pipes and environment, which the CLI's in-process `run()` would
+ * not reproduce exactly. A block therefore takes seconds per command on a loaded machine; its
+ * timeout only catches a hang (./timeouts.ts).
  */
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { linkCliInto } from './cli.ts'
 import type { ServerProcess } from './server.ts'
+import { PROCESS_TEST_TIMEOUT } from './timeouts.ts'
+
+export { PROCESS_TEST_TIMEOUT }
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 
@@ -23,26 +33,28 @@ export function shBlocks(text: string): string[] {
 
 /** Makes `npx sso-bridge` in the server's directory resolve to this checkout's CLI. */
 export function linkCli(server: ServerProcess): void {
-  mkdirSync(path.join(server.dir, 'node_modules', '.bin'), { recursive: true })
-  symlinkSync(path.resolve('bin/sso-bridge.js'), path.join(server.dir, 'node_modules', '.bin', 'sso-bridge'))
+  linkCliInto(server.dir)
 }
 
-export function runBlock(script: string, server: ServerProcess): string {
-  return execFileSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:3000', server.url)], {
-    cwd: server.dir,
-    env: {
-      PATH: `${path.resolve('node_modules/.bin')}:${process.env.PATH}`,
-      HOME: process.env.HOME ?? server.dir,
-      DATA_DIR: path.join(server.dir, 'data'),
-      KEYS_DIR: path.join(server.dir, 'keys'),
-      LOG_LEVEL: 'silent',
-      PS1: '',
-      // npx must use the linked CLI, never ask or reach a registry.
-      npm_config_yes: 'false',
-      npm_config_offline: 'true',
-    },
-    encoding: 'utf8',
-    timeout: 60_000,
+/** Runs one block in bash; resolves to its stdout, rejects (with its stderr) if any command fails. */
+export function runBlock(script: string, server: ServerProcess): Promise<string> {
+  const env = {
+    PATH: `${path.resolve('node_modules/.bin')}:${process.env.PATH}`,
+    HOME: process.env.HOME ?? server.dir,
+    DATA_DIR: path.join(server.dir, 'data'),
+    KEYS_DIR: path.join(server.dir, 'keys'),
+    LOG_LEVEL: 'silent',
+    PS1: '',
+    // npx must use the linked CLI, never ask or reach a registry.
+    npm_config_yes: 'false',
+    npm_config_offline: 'true',
+  }
+  const args = ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:3000', server.url)]
+  return new Promise((resolve, reject) => {
+    execFile('bash', args, { cwd: server.dir, env, encoding: 'utf8', timeout: PROCESS_TEST_TIMEOUT }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`README block failed (${err.message}):\n${script}\n--- stderr ---\n${stderr}`, { cause: err }))
+      else resolve(stdout)
+    })
   })
 }
 

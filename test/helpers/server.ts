@@ -1,11 +1,16 @@
 /**
  * Starts the real server (`node src/main.ts`, as `npm start` does) in a child process on a free
- * port, in a temp DATA_DIR/KEYS_DIR, and waits for its "listening" log line.
+ * port, in a temp DATA_DIR/KEYS_DIR, and waits for its "listening" log line: seconds on a
+ * loaded machine (it generates keys on a first start), so a test or hook that starts one gives
+ * itself PROCESS_TEST_TIMEOUT (./timeouts.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PROCESS_START_TIMEOUT } from './timeouts.ts'
+
+export { PROCESS_TEST_TIMEOUT } from './timeouts.ts'
 
 export const NODE = path.resolve('node_modules/.bin/node')
 
@@ -14,6 +19,8 @@ export interface ServerProcess {
   url: string
   dir: string
   logs: () => string
+  /** Resolves once the server's output contains `text` (an event, not a time: no timeout of its own). */
+  logged: (text: string) => Promise<void>
   exited: Promise<number | null>
 }
 
@@ -32,7 +39,8 @@ export async function startServer(env: Record<string, string> = {}, dir = mkdtem
   child.stderr!.on('data', (d) => (out += d))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15_000)
+    // Only a hang: a slow start is still a start.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), PROCESS_START_TIMEOUT)
     const check = () => {
       const m = /"port":(\d+),.*"msg":"sso-bridge listening"/.exec(out)
       if (m) {
@@ -43,7 +51,20 @@ export async function startServer(env: Record<string, string> = {}, dir = mkdtem
     child.stdout!.on('data', check)
     exited.then(() => reject(new Error(`server exited early:\n${out}`)))
   })
-  return { child, url: `http://127.0.0.1:${port}`, dir, logs: () => out, exited }
+  const logged = (text: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!out.includes(text)) return
+        child.stdout!.off('data', check)
+        child.stderr!.off('data', check)
+        resolve()
+      }
+      // Registered after the collectors above, so `out` already holds the chunk being checked.
+      child.stdout!.on('data', check)
+      child.stderr!.on('data', check)
+      check()
+    })
+  return { child, url: `http://127.0.0.1:${port}`, dir, logs: () => out, logged, exited }
 }
 
 /** Runs the server to completion (for startup failures). */

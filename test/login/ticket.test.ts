@@ -15,7 +15,7 @@ import { createSessionManager } from '../../src/login/session.ts'
 import { allowedReturnTo } from '../../src/http/routes/ticket.ts'
 import { applyTicket, createTicketVerifier, TICKET_JTI_NAMESPACE, TicketRefused, type VerifiedTicket } from '../../src/login/ticket.ts'
 import { auth, makeTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts'
-import { NODE } from '../helpers/server.ts'
+import { NODE, PROCESS_TEST_TIMEOUT } from '../helpers/server.ts'
 
 const ISSUER = 'http://localhost:3000'
 const AUDIENCE = `${ISSUER}/ticket`
@@ -452,7 +452,7 @@ describe("site tickets: the README's signing snippets, run as written", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-snippet-'))
     try {
       writeFileSync(path.join(dir, file), code)
-      return execFileSync(interpreter, [path.join(dir, file)], { env: { PATH: process.env.PATH, SITE_TICKET_SECRET: SECRET }, encoding: 'utf8', timeout: 20_000 }).trim()
+      return execFileSync(interpreter, [path.join(dir, file)], { env: { PATH: process.env.PATH, SITE_TICKET_SECRET: SECRET }, encoding: 'utf8', timeout: PROCESS_TEST_TIMEOUT }).trim()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -474,21 +474,21 @@ describe("site tickets: the README's signing snippets, run as written", () => {
     app()
     const out = runSnippet(NODE, 'ticket.mjs', `${block('js')}\nconsole.log(siteTicketUrl({ external_id: '42', username: 'Zoë', email: 'zoe@example.com', profile: { names: { nicknames: ['Zo'] } } }, ${JSON.stringify(CHAT)}))\n`)
     await follow(out, '42', { username: 'Zoë', email: 'zoe@example.com', profile: { names: { nicknames: ['Zo'] } } })
-  })
+  }, PROCESS_TEST_TIMEOUT)
 
   it('PHP (hash_hmac only)', async () => {
     app()
     const php = which('/usr/bin/php', 'php')
     const out = runSnippet(php, 'ticket.php', `${block('php')}\necho site_ticket_url(['external_id' => 1001, 'username' => 'Zoë', 'email_verified' => true, 'profile' => ['bio' => 'a/b']], ${JSON.stringify(CHAT)}), "\\n";\n`)
     await follow(out, '1001', { username: 'Zoë', email_verified: true, profile: { bio: 'a/b' } })
-  })
+  }, PROCESS_TEST_TIMEOUT)
 
   it('Python (hmac only)', async () => {
     app()
     const python = which('/usr/bin/python3', 'python3')
     const out = runSnippet(python, 'ticket.py', `${block('python')}\nprint(site_ticket_url({'external_id': 'u-7', 'username': 'Zoë', 'rank': 'manager', 'timezone': 'Europe/Paris'}, ${JSON.stringify(CHAT)}))\n`)
     await follow(out, 'u-7', { username: 'Zoë', rank: 'manager', timezone: 'Europe/Paris' })
-  })
+  }, PROCESS_TEST_TIMEOUT)
 })
 
 describe('site tickets: CONFLICT_*=prompt', () => {

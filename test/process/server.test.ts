@@ -1,8 +1,11 @@
 import { readFileSync, statSync, existsSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { runServer, startServer, type ServerProcess } from '../helpers/server.ts'
+import { afterEach, describe, expect, it as vitestIt } from 'vitest'
+import { PROCESS_TEST_TIMEOUT, runServer, startServer, type ServerProcess } from '../helpers/server.ts'
+
+// Every test starts the real server (seconds on a loaded machine); the timeout only catches a hang.
+const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, PROCESS_TEST_TIMEOUT)
 
 let server: ServerProcess | undefined
 afterEach(async () => {
@@ -56,21 +59,26 @@ describe('the server process (npm start)', () => {
   })
 
   it('on SIGTERM finishes the in-flight request, then exits 0', async () => {
-    server = await startServer({ ADMIN_TOKEN: 'a-configured-admin-token-123456' })
-    const { port } = new URL(server.url)
+    // The shutdown timeout is not what this test is about: a loaded machine must not reach it.
+    server = await startServer({ ADMIN_TOKEN: 'a-configured-admin-token-123456', SHUTDOWN_TIMEOUT_MS: '600000' })
+    const running = server
+    const { port } = new URL(running.url)
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ port, method: 'POST', path: '/api/v1/users/import', headers: { Authorization: 'Bearer a-configured-admin-token-123456', 'Content-Type': 'application/x-ndjson' } }, (res) => {
+      // With Expect: 100-continue, the "100 Continue" says the server has taken the request in.
+      const headers = { Authorization: 'Bearer a-configured-admin-token-123456', 'Content-Type': 'application/x-ndjson', Expect: '100-continue' }
+      const req = http.request({ port, method: 'POST', path: '/api/v1/users/import', headers }, (res) => {
         let body = ''
         res.on('data', (d) => (body += d))
         res.on('end', () => resolve({ status: res.statusCode!, body }))
       })
       req.on('error', reject)
-      req.write('{"external_id":"in-flight-1"}\n')
-      // The body is still open when the signal arrives; it completes afterwards.
-      setTimeout(() => {
-        server!.child.kill('SIGTERM')
-        setTimeout(() => req.end('{"external_id":"in-flight-2"}\n'), 300)
-      }, 300)
+      req.on('continue', () => {
+        req.write('{"external_id":"in-flight-1"}\n')
+        // The body is still open when the server starts shutting down; it completes afterwards.
+        running.child.kill('SIGTERM')
+        running.logged('shutting down').then(() => req.end('{"external_id":"in-flight-2"}\n'), reject)
+      })
+      req.flushHeaders()
     })
     const { status, body } = await response
     expect(status).toBe(200)
@@ -84,11 +92,15 @@ describe('the server process (npm start)', () => {
     const url = server.url
     expect((await fetch(`${url}/healthz`)).status).toBe(200)
     const pid = Number(/"pid":(\d+)/.exec(server.logs())![1])
+    // npm and the server share the output pipes: they close once every process holding them has
+    // exited, so no orphan is left (one would keep them open, and this test would not finish).
+    const child = server.child
+    const pipesClosed = new Promise((resolve) => child.once('close', resolve))
     try {
-      server.child.kill('SIGTERM') // the signal goes to npm, as a container runtime would send it
+      child.kill('SIGTERM') // the signal goes to npm, as a container runtime would send it
       await server.exited
-      // The start script execs node, so the signal reached the server itself (no orphan left serving).
-      await new Promise((r) => setTimeout(r, 300))
+      await pipesClosed
+      // The start script execs node, so the signal reached the server itself.
       expect(server.logs()).toMatch(/"msg":"stopped"/)
       await expect(fetch(`${url}/healthz`)).rejects.toThrow()
     } finally {

@@ -107,13 +107,17 @@ describe('SQLite KV group commit', () => {
     const a = createSqliteStore(file)
     const b = createSqliteStore(file)
     try {
-      const started = performance.now()
       const pending = a.kvSet('g', 'from-a', { v: 1 }) // a's batch holds the file's write lock
-      await b.kvSet('g', 'from-b', { v: 2 })
-      await b.upsertAccount(accountWrite({ external_id: '2', username: 'two' }))
-      await pending
-      // Without flushing a's batch first, b would sit in SQLite's busy handler (5 s) and fail.
-      expect(performance.now() - started).toBeLessThan(3000)
+      expect(seenElsewhere(file, 'g', 'from-a')).toBe(false)
+      // b's write commits a's batch before it takes the lock (the order is the mechanism): without
+      // that, b would sit in SQLite's busy handler (5 s) — this thread cannot release the lock
+      // while it waits — and then fail with SQLITE_BUSY.
+      const fromB = b.kvSet('g', 'from-b', { v: 2 })
+      expect(seenElsewhere(file, 'g', 'from-a')).toBe(true)
+      expect(seenElsewhere(file, 'g', 'from-b')).toBe(false)
+      const account = b.upsertAccount(accountWrite({ external_id: '2', username: 'two' }))
+      expect(seenElsewhere(file, 'g', 'from-b')).toBe(true) // likewise before an account write
+      await Promise.all([pending, fromB, account])
       expect((await b.kvGet('g', 'from-a'))?.value).toEqual({ v: 1 })
       expect((await a.kvGet('g', 'from-b'))?.value).toEqual({ v: 2 })
     } finally {

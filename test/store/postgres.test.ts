@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { AccountConflict } from '../../src/errors/index.ts'
 import { listMigrations } from '../../src/store/migrations/index.ts'
 import { createPostgresStore } from '../../src/store/postgres/store.ts'
@@ -146,9 +146,19 @@ if (baseUrl === null) {
             ...(field === 'email' ? { email: 'Taken@Example.test' } : {}),
           })
         })
-        const started = performance.now()
-        const results = await store.upsertAccounts(writes, { atomic: false })
-        const ms = performance.now() - started
+        // Observed, not replaced: every statement the store sends still reaches the server.
+        const sent = vi.spyOn(pg.Client.prototype, 'query')
+        let results
+        let statements: number
+        try {
+          results = await store.upsertAccounts(writes, { atomic: false })
+          statements = sent.mock.calls.length
+        } finally {
+          sent.mockRestore()
+        }
+        // Multi-row statements, cut around the clashing records: a few dozen round trips. Row at a
+        // time would be 2,000 upserts at least (each under its savepoint: three statements).
+        expect(statements).toBeLessThan(writes.length / 20)
         expect(results).toHaveLength(2000)
         const failed = results.flatMap((r, i) => (r.ok ? [] : [i]))
         expect(failed).toEqual([...bad.keys()])
@@ -166,7 +176,6 @@ if (baseUrl === null) {
         expect(results.filter((r) => r.ok && r.created)).toHaveLength(2000 - bad.size)
         expect(await store.countAccounts()).toBe(2 + 2000 - bad.size)
         for (const i of bad.keys()) expect(await store.getAccountByExternalId(`b${i}`)).toBeNull()
-        expect(ms).toBeLessThan(10_000)
       })
 
       it('a multi-row batch round-trips awkward text exactly (quotes, backslashes, braces, "NULL")', async () => {
