@@ -34,7 +34,7 @@ export interface IntegrationTypeDefinition {
    */
   defaultMapping: Record<string, unknown>
   /**
-   * The type's part of the connection sheet (integrations/connection.ts): what to paste into the
+   * The type's part of the connection sheet (connection/sheet.ts): what to paste into the
    * platform and where, what to copy from it. Never a secret value: `secretSet` says whether a
    * secret has one where this runs.
    */

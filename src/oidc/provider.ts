@@ -163,7 +163,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         },
       },
       revocation: { enabled: true },
-      // Our own user-info URL (oidc/userinfo.ts) serves OIDC and plain OAuth2 clients alike.
+      // Our own user-info URL (http/routes/userinfo.ts) serves OIDC and plain OAuth2 clients alike.
       userinfo: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,

@@ -1,6 +1,7 @@
 /**
- * Keeps the dependency direction honest (../shared/STYLE.md §2) by reading the imports of
- * every file under src/.
+ * Keeps the dependency direction honest (the house style's rule: config, errors ← store ←
+ * accounts, mapping ← integrations, login ← doors ← http ← main, cli; each rule is one test
+ * below) by reading the imports of every file under src/.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'

@@ -16,6 +16,7 @@ import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
+import { PROCESS_TEST_TIMEOUT, WAIT_TIMEOUT } from '../helpers/timeouts.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
@@ -208,6 +209,8 @@ const violationsOf = (context: BrowserContext) => violations.get(context) ?? []
 
 async function newContext(): Promise<BrowserContext> {
   const context = await requireBrowser().newContext({ colorScheme: 'light', locale: 'en-GB', viewport: { width: 1024, height: 720 } })
+  // Playwright's own 30 s per action is a speed limit on a loaded machine; keep only a hang limit.
+  context.setDefaultTimeout(WAIT_TIMEOUT)
   const seen: string[] = []
   violations.set(context, seen)
   context.on('console', (message) => {
@@ -219,7 +222,8 @@ async function newContext(): Promise<BrowserContext> {
   return context
 }
 
-describe('sign-in in a real browser (Debian chromium)', () => {
+// A real browser process drives each test: a hang-only limit (test/helpers/timeouts.ts).
+describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_TIMEOUT }, () => {
   it(`needs ${CHROMIUM}`, () => {
     expect(existsSync(CHROMIUM), CHROMIUM_MISSING).toBe(true)
   })

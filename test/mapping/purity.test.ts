@@ -1,5 +1,5 @@
 /**
- * mapping/ is pure (../shared/STYLE.md §2): it imports only accounts/types.ts (types only),
+ * mapping/ is pure (the house style's dependency rules; README "Layout"): it imports only accounts/types.ts (types only),
  * errors/, its own files and no Node built-ins or packages, and evaluates no code.
  */
 import { readdirSync, readFileSync } from 'node:fs'

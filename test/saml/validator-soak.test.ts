@@ -13,6 +13,7 @@ import { describe, expect, test } from 'vitest'
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { inflateMessage, parseSamlXml, samlSchemaValidator } from '../../src/saml/xml-guard.ts'
 import { spKeyPairs } from './helpers.ts'
+import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -59,5 +60,5 @@ describe('SAML request validator soak', () => {
     console.log(`[soak] 10,000 parses: ${perParse.toFixed(3)} ms each (two validations per iteration), heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB (${(growth / 1024).toFixed(0)} KiB)`)
     expect(growth).toBeLessThan(2 * 2 ** 20)
     expect(listeners()).toBe(listenersBefore)
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT) // a fixed amount of work: the limit only catches a hang
 })

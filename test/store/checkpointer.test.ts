@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startCheckpointer } from '../../src/store/sqlite/checkpointer.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
+import { WAIT_TIMEOUT } from '../helpers/timeouts.ts'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-checkpointer-'))
 let n = 0
@@ -17,7 +18,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const size = (file: string) => (existsSync(file) ? statSync(file).size : 0)
 
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
+/** Polls for what the checkpointer's worker thread does; the limit only catches a worker that never does it. */
+async function until(what: string, ok: () => boolean, ms = WAIT_TIMEOUT): Promise<void> {
   const end = Date.now() + ms
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`)
