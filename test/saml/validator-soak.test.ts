@@ -3,8 +3,8 @@
  * signed) AuthnRequest through the same path the door uses (bounded inflate → DTD refusal →
  * the structural validator samlify calls), and through samlify's own `isValidXml` hook. The
  * heap after a full GC stays flat and no process listener is added. The time per parse is
- * printed for the reader, not asserted: speed is the benchmarks' business (test/bench), and a
- * loaded CI machine must not fail a correctness test.
+ * printed for the reader, not asserted: speed is the benchmarks' business (the "< 1 ms" goal is
+ * a row of test/bench/saml.bench.ts), and a loaded CI machine must not fail a correctness test.
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -27,7 +27,7 @@ function heapAfterGc(): number {
 const listeners = () => ['exit', 'SIGINT', 'SIGTERM', 'uncaughtException', 'unhandledRejection'].reduce((n, e) => n + process.listenerCount(e), 0)
 
 describe('SAML request validator soak', () => {
-  test('10,000 parses: memory flat, no listeners added, < 1 ms each', async () => {
+  test('10,000 parses: memory flat, no listeners added', async () => {
     samlify.setSchemaValidator(samlSchemaValidator)
     const sp = new SAML({
       callbackUrl: 'https://sp.example/acs',
