@@ -6,7 +6,7 @@
  * - `cli`: in-process, through the CLI's own `run()` (src/cli/index.ts) — the same program,
  *   parser, store, error reporting and exit codes the binary uses, with the streams captured.
  *   No process starts, so a suite's length does not grow with the machine's load; suites use
- *   it for every case.
+ *   it for every case. It runs in the test's working directory: give it absolute file paths.
  * - `binary`: the real executable as an operator runs it, `npx sso-bridge …` in the sandbox
  *   directory (which holds no `.env`). Each suite keeps one test on it, to prove what `run()`
  *   cannot: the bin shim, the Node version check, the process exit code and a stdout that is
