@@ -209,7 +209,8 @@ const violationsOf = (context: BrowserContext) => violations.get(context) ?? []
 
 async function newContext(): Promise<BrowserContext> {
   const context = await requireBrowser().newContext({ colorScheme: 'light', locale: 'en-GB', viewport: { width: 1024, height: 720 } })
-  // Playwright's own 30 s per action is a speed limit on a loaded machine; keep only a hang limit.
+  // Playwright's own 30 s per action (and expect.poll's 1 s, given WAIT_TIMEOUT where used) is
+  // a speed limit on a loaded machine; keep only a hang limit.
   context.setDefaultTimeout(WAIT_TIMEOUT)
   const seen: string[] = []
   violations.set(context, seen)
@@ -238,7 +239,7 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       await page.getByLabel('Password', { exact: true }).fill('not the password')
       const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()])
       expect(response.status()).toBe(401)
-      await expect.poll(() => page.getByRole('alert').innerText()).toContain('That username or password is not right.')
+      await expect.poll(() => page.getByRole('alert').innerText(), { timeout: WAIT_TIMEOUT }).toContain('That username or password is not right.')
       expect(await page.getByLabel('Username or email').inputValue()).toBe(USERNAME)
       expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('')
       expect(await accessibilityBasics(page)).toMatchObject({ lang: 'en', h1: 1, unlabelled: [], unnamedButtons: [] })
@@ -405,7 +406,7 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       const page = await context.newPage()
       await page.goto(`${rpBase}/frame`)
       // Chromium refuses the frame and says so; the framed document never shows the form.
-      await expect.poll(() => violationsOf(context).join('\n')).toContain('frame-ancestors')
+      await expect.poll(() => violationsOf(context).join('\n'), { timeout: WAIT_TIMEOUT }).toContain('frame-ancestors')
       const frame = page.frame({ name: 'victim' })
       const forms = frame ? await frame.locator('form').count().catch(() => 0) : 0
       expect(forms).toBe(0)

@@ -9,6 +9,7 @@ import { KV_PURGE_BATCH, KV_PURGE_EVERY } from '../../src/store/postgres/kv.ts'
 import { createPostgresStore } from '../../src/store/postgres/store.ts'
 import { defineKvContract } from '../contract/kv.contract.ts'
 import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
+import { WAIT_TIMEOUT } from '../helpers/timeouts.ts'
 import { POSTGRES_MISSING } from '../setup/global.ts'
 
 const baseUrl = inject('postgresUrl')
@@ -87,7 +88,8 @@ if (baseUrl === null) {
         for (let i = 10; i < KV_PURGE_EVERY - 1; i++) await store.kvSet('new', `k${i}`, {})
         expect(await count('kv')).toBe(KV_PURGE_EVERY - 1)
         await store.kvIncrement('new', 'counter', 1, 60_000)
-        await vi.waitFor(async () => expect(await count('kv')).toBe(KV_PURGE_EVERY - 10))
+        // The purge runs in the background; vi.waitFor's own 1 s would be a speed limit.
+        await vi.waitFor(async () => expect(await count('kv')).toBe(KV_PURGE_EVERY - 10), { timeout: WAIT_TIMEOUT })
         expect(await count('kv_index')).toBe(0)
       } finally {
         vi.useRealTimers()
