@@ -4,10 +4,11 @@
  * NDJSON or CSV. A record that cannot be read is reported on its own line and the rest go on;
  * only a body that is not the announced format at all throws.
  */
-import { parse as parseCsv } from 'csv-parse'
+import { CsvError, parse as parseCsv } from 'csv-parse'
 import type { Readable } from 'node:stream'
 import { createInterface } from 'node:readline'
-import { ImportFormatInvalid } from '../errors/index.ts'
+import { ImportFormatInvalid, JsonTooDeep } from '../errors/index.ts'
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 import type { ImportRecord } from './service.ts'
 
 export const IMPORT_FORMATS = ['json', 'ndjson', 'csv'] as const
@@ -59,7 +60,9 @@ async function* ndjsonRecords(input: Readable): AsyncGenerator<ImportRecord> {
   }
 }
 
+/** One record's JSON text, its depth checked before it is parsed (see json-depth.ts). */
 function parseJsonRecord(text: string, line: number): ImportRecord {
+  if (jsonTextTooDeep(text)) return { line, rejected: new JsonTooDeep(MAX_JSON_DEPTH) }
   try {
     return { line, value: JSON.parse(text) }
   } catch {
@@ -69,7 +72,9 @@ function parseJsonRecord(text: string, line: number): ImportRecord {
 
 /**
  * Splits a top-level JSON array into its elements without holding the whole body: tracks
- * string and nesting state character by character, and hands each element to JSON.parse.
+ * string and nesting state character by character, and hands each element to JSON.parse. An
+ * element nesting deeper than MAX_JSON_DEPTH is rejected on its line without being kept or
+ * parsed; the elements after it are read as usual.
  */
 async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> {
   input.setEncoding('utf8')
@@ -79,6 +84,7 @@ async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> 
   let inString = false
   let escaped = false
   let buf = ''
+  let tooDeep = false
   let line = 1
   let startLine = 1
   for await (const chunk of input as AsyncIterable<string>) {
@@ -97,24 +103,30 @@ async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> 
         return
       }
       if (inString) {
-        buf += ch
+        if (!tooDeep) buf += ch
         if (escaped) escaped = false
         else if (ch === '\\') escaped = true
         else if (ch === '"') inString = false
         continue
       }
       if (depth === 0 && (ch === ',' || ch === ']')) {
-        if (buf.trim() !== '') yield parseJsonRecord(buf, startLine)
+        if (tooDeep) yield { line: startLine, rejected: new JsonTooDeep(MAX_JSON_DEPTH) }
+        else if (buf.trim() !== '') yield parseJsonRecord(buf, startLine)
         buf = ''
+        tooDeep = false
         if (ch === ']') ended = true
         continue
       }
       if (buf === '' && /\s/.test(ch)) continue
       if (buf === '') startLine = line
-      buf += ch
+      if (!tooDeep) buf += ch
       if (ch === '"') inString = true
-      else if (ch === '{' || ch === '[') depth++
-      else if (ch === '}' || ch === ']') depth--
+      else if (ch === '{' || ch === '[') {
+        if (++depth > MAX_JSON_DEPTH && !tooDeep) {
+          tooDeep = true
+          buf = ' ' // not empty: the element has begun; nothing more of it is kept
+        }
+      } else if (ch === '}' || ch === ']') depth--
     }
   }
   if (!started) throw new ImportFormatInvalid('body must be a JSON array of user objects')
@@ -129,17 +141,23 @@ type CsvRow = { record: Record<string, string>; info: { lines: number; error?: {
 /**
  * CSV with a header row naming account fields. Empty cells are absent fields; `profile` holds
  * JSON; `email_verified` is true/false/1/0. A row with the wrong number of cells is reported on
- * its line; a fatal syntax error (an unclosed quote) ends the import with a report on its line,
- * after every row before it has been yielded.
+ * its line. A syntax error (a quote inside an unquoted cell, text after a closing quote, an
+ * unclosed quote) ends the import with a rejection on its line (`import_format_invalid`), after
+ * every row before it has been yielded: past a broken quote no parser can tell where the next
+ * record begins, so later rows are not guessed at. A syntax error in the header row means no
+ * record can be read at all: {@link ImportFormatInvalid} is thrown (400).
  */
 async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
   const parser = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true }))
   input.on('error', (err) => parser.destroy(err))
   for await (const item of drain<CsvRow>(parser)) {
     if ('fatal' in item) {
-      const err = item.fatal as { code?: string; lines?: number; message?: string }
-      if (typeof err.code !== 'string' || !err.code.startsWith('CSV_')) throw item.fatal
-      yield { line: err.lines ?? 0, error: { path: '', message: `CSV cannot be read: ${err.message}` } }
+      // Every csv-parse error is a CsvError; its codes are not all CSV_-prefixed
+      // (INVALID_OPENING_QUOTE is not), so they are told apart by class, not by code.
+      if (!(item.fatal instanceof CsvError)) throw item.fatal
+      const err = item.fatal as CsvError & { lines?: number; header?: boolean }
+      if (err.header === true) throw new ImportFormatInvalid(`the CSV header row cannot be read: ${csvReason(err)}`)
+      yield { line: err.lines ?? 0, rejected: new ImportFormatInvalid(`CSV cannot be read from this line on, later rows were not read: ${csvReason(err)}`) }
       return
     }
     const { record, info } = item.value
@@ -160,6 +178,7 @@ function csvRow(record: Record<string, string>, line: number): ImportRecord {
       if (b === undefined) return { line, error: { path: column, message: 'must be true or false' } }
       value[column] = b
     } else if (JSON_COLUMNS.has(column)) {
+      if (jsonTextTooDeep(cell)) return { line, rejected: new JsonTooDeep(MAX_JSON_DEPTH) }
       try {
         value[column] = JSON.parse(cell)
       } catch {
@@ -170,6 +189,15 @@ function csvRow(record: Record<string, string>, line: number): ImportRecord {
     }
   }
   return { line, value }
+}
+
+/**
+ * csv-parse's reason without the cell's text (which may hold a password hash): its message up
+ * to the first comma-separated detail, e.g. "Invalid Opening Quote: a quote is found on field
+ * "username" at line 2".
+ */
+function csvReason(err: CsvError): string {
+  return err.message.replace(/, value is .*$/s, '')
 }
 
 /**

@@ -5,19 +5,24 @@
  * store's types, never on a concrete database or on HTTP.
  */
 import { randomUUID } from 'node:crypto'
-import { AccountNotFound, BridgeError, ValidationFailed, type FieldIssue } from '../errors/index.ts'
+import { AccountNotFound, BridgeError, JsonTooDeep, ValidationFailed, type FieldIssue } from '../errors/index.ts'
 import { fromZod, zodIssues } from '../errors/zod.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
 import type { AccountStore, AccountWrite, Credentials, AccountWriteResult, AuditEntry, AuditQuery, Page } from '../store/ports.ts'
 import { createConflictResolver, type ConflictPolicies, type ConflictResolver } from './conflicts.ts'
 import { accountInputSchema, CONTROL, externalIdSchema, type AccountInput } from './input.ts'
+import { jsonValueTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 import { emailKey, usernameKey } from './normalize.ts'
 import { hashPassword, verifyPassword } from './passwords.ts'
 import { accountSignInKey, unknownSignInKey } from './sign-in-key.ts'
 import type { Account } from './types.ts'
 
-/** One record of a bulk import, as the parser read it. */
-export type ImportRecord = { line: number; value: unknown } | { line: number; error: FieldIssue }
+/**
+ * One record of a bulk import, as the parser read it: a value, a field that could not be read
+ * (reported as `validation_failed`), or a record refused whole with its own code (a CSV syntax
+ * error: `import_format_invalid`; JSON nested too deep: `json_too_deep`).
+ */
+export type ImportRecord = { line: number; value: unknown } | { line: number; error: FieldIssue } | { line: number; rejected: BridgeError }
 
 export interface RejectedRecord extends WireError {
   line: number
@@ -89,9 +94,12 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
 
   /**
    * Validates an input record and normalizes it into a store write.
+   * @throws {JsonTooDeep} the record nests deeper than MAX_JSON_DEPTH
    * @throws {ValidationFailed} naming every bad field
    */
   async function prepare(input: unknown): Promise<AccountWrite> {
+    // Before zod, whose z.json() recurses: a profile 10,000 levels deep overflowed the stack.
+    if (jsonValueTooDeep(input)) throw new JsonTooDeep(MAX_JSON_DEPTH)
     const parsed = accountInputSchema.safeParse(input)
     if (!parsed.success) throw fromZod(parsed.error)
     return toWrite(parsed.data)
@@ -210,6 +218,10 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
         report.received++
         if ('error' in record) {
           report.rejected.push({ line: record.line, error: 'validation_failed', message: `${record.error.path}: ${record.error.message}`, details: { issues: [record.error] } })
+          continue
+        }
+        if ('rejected' in record) {
+          report.rejected.push({ line: record.line, ...toWireError(record.rejected) })
           continue
         }
         try {

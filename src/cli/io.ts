@@ -6,7 +6,8 @@
  */
 import { open } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
-import { BridgeError, ConfigInvalid, ValidationFailed } from '../errors/index.ts'
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
+import { BridgeError, ConfigInvalid, JsonTooDeep, ValidationFailed } from '../errors/index.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
 
 export interface CliIo {
@@ -19,7 +20,7 @@ export interface CliIo {
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const
 
 /** Wire codes that mean "fix your input", hence exit 2. */
-const INPUT_ERRORS = new Set(['validation_failed', 'import_format_invalid', 'usage_error'])
+const INPUT_ERRORS = new Set(['validation_failed', 'import_format_invalid', 'json_too_deep', 'usage_error'])
 
 /** A failure the CLI itself decides on (usage, rejected import), already in wire form. */
 export class CliFailure extends Error {
@@ -94,6 +95,15 @@ export async function readJsonBody(opts: BodyOptions, stdin: Readable): Promise<
   } else {
     throw new ValidationFailed([{ path: '--data', message: 'is required: give the JSON body with --data <json> or --file <path> ("-" reads stdin)' }])
   }
+  return parseJsonInput(text, from)
+}
+
+/**
+ * Parses JSON the operator gave, its depth checked first (accounts/json-depth.ts).
+ * @throws {JsonTooDeep} @throws {ValidationFailed} not JSON
+ */
+export function parseJsonInput(text: string, from: string): unknown {
+  if (jsonTextTooDeep(text)) throw new JsonTooDeep(MAX_JSON_DEPTH)
   try {
     return JSON.parse(text)
   } catch {

@@ -6,12 +6,11 @@
  * `sso-bridge connection <integration>`: the connection sheet (connection/sheet.ts).
  */
 import type { Command } from 'commander'
-import { ValidationFailed } from '../errors/index.ts'
 import { connectionSheet } from '../connection/sheet.ts'
 import { previewIntegration } from '../integrations/preview.ts'
 import { listPaths } from '../mapping/index.ts'
 import type { CliContext } from './context.ts'
-import { openInput, printJson, readAll, type CliIo } from './io.ts'
+import { openInput, parseJsonInput, printJson, readAll, type CliIo } from './io.ts'
 
 export function registerMapping(program: Command, ctx: CliContext, io: CliIo): void {
   program
@@ -37,12 +36,6 @@ export function registerMapping(program: Command, ctx: CliContext, io: CliIo): v
     .argument('<file>', 'a JSON file, or "-" for stdin')
     .action(async (file: string) => {
       const text = file === '-' ? await readAll(io.stdin) : await readAll(await openInput(file, '<file>'))
-      let doc: unknown
-      try {
-        doc = JSON.parse(text)
-      } catch {
-        throw new ValidationFailed([{ path: '<file>', message: 'is not valid JSON' }])
-      }
-      printJson(io, { paths: listPaths(doc) })
+      printJson(io, { paths: listPaths(parseJsonInput(text, '<file>')) })
     })
 }

@@ -20,3 +20,4 @@ export type BridgeErrorCode =
   | 'ERR_ACCOUNT_INCOMPLETE'
   | 'ERR_TOKEN_INVALID'
   | 'ERR_PLATFORM_UNAVAILABLE'
+  | 'ERR_JSON_TOO_DEEP'

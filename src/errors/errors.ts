@@ -99,6 +99,11 @@ export class KeysInvalid extends BridgeError {
 
 export class StoreUnavailable extends BridgeError {
   override code = 'ERR_STORE_UNAVAILABLE' as const
+  /**
+   * Seconds a client is told to wait before retrying (HTTP `Retry-After`), by every door alike:
+   * a database restart takes a few seconds.
+   */
+  static readonly RETRY_AFTER_SECONDS = 5
 }
 
 /** A bulk import body could not be read at all (not a per-record rejection). */
@@ -149,4 +154,18 @@ export class TokenInvalid extends BridgeError {
 /** A platform's API (Dead Simple Chat's Create User) failed or refused the request. */
 export class PlatformUnavailable extends BridgeError {
   override code = 'ERR_PLATFORM_UNAVAILABLE' as const
+}
+
+/**
+ * A JSON document nests arrays and objects deeper than sso-bridge reads (`MAX_JSON_DEPTH`). Found
+ * by scanning the text before it is parsed, so no parser, validator or walker ever recurses
+ * through it (10,000 levels overflowed the stack in zod and the path lister).
+ */
+export class JsonTooDeep extends BridgeError {
+  override code = 'ERR_JSON_TOO_DEEP' as const
+  readonly limit: number
+  constructor(limit: number) {
+    super(`JSON nests deeper than ${limit} levels`)
+    this.limit = limit
+  }
 }

@@ -29,6 +29,7 @@ const WIRE_CODES: Record<BridgeErrorCode, string> = {
   ERR_ACCOUNT_INCOMPLETE: 'account_incomplete',
   ERR_TOKEN_INVALID: 'token_invalid',
   ERR_PLATFORM_UNAVAILABLE: 'platform_unavailable',
+  ERR_JSON_TOO_DEEP: 'json_too_deep',
 }
 
 export function toWireError(err: unknown): WireError {

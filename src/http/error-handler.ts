@@ -6,7 +6,7 @@
  */
 import type { ErrorRequestHandler } from 'express'
 import type { BridgeErrorCode } from '../errors/codes.ts'
-import { BridgeError } from '../errors/index.ts'
+import { BridgeError, StoreUnavailable } from '../errors/index.ts'
 import { toWireError } from '../errors/wire.ts'
 import type { Logger } from '../log/logger.ts'
 import { HttpError } from './errors.ts'
@@ -28,6 +28,7 @@ const STATUS: Record<BridgeErrorCode, number> = {
   ERR_ACCOUNT_INCOMPLETE: 422,
   ERR_TOKEN_INVALID: 400,
   ERR_PLATFORM_UNAVAILABLE: 502,
+  ERR_JSON_TOO_DEEP: 400,
 }
 
 /** body-parser's own error types, by `err.type`. */
@@ -36,6 +37,9 @@ const PARSER_ERRORS: Record<string, [number, string, string]> = {
   'entity.parse.failed': [400, 'invalid_json', 'request body is not valid JSON'],
   'encoding.unsupported': [415, 'unsupported_media_type', 'unsupported content encoding'],
   'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset'],
+  'parameters.too.many': [413, 'payload_too_large', 'too many form parameters'],
+  'request.aborted': [400, 'request_aborted', 'the request body ended early'],
+  'request.size.invalid': [400, 'invalid_body', 'the request body does not match its Content-Length'],
 }
 
 /** Pages people see get an HTML error page; the API and machines get JSON. */
@@ -63,6 +67,16 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
       const [s, error, message] = PARSER_ERRORS[err.type]!
       status = s
       body = { error, message }
+    } else if (err instanceof URIError) {
+      // express's router could not percent-decode a route parameter (`/users/%E0%A4%A`): the
+      // client's URL is wrong, whichever route it reached.
+      status = 400
+      body = { error: 'invalid_path', message: 'the URL path holds invalid percent-encoding' }
+    } else if (err?.expose === true && Number.isInteger(err.status) && err.status >= 400 && err.status < 500) {
+      // Any other client error a library raised the http-errors way (status + expose): its
+      // status, one generic code, never its message.
+      status = err.status
+      body = { error: 'bad_request', message: 'the request is malformed' }
     } else {
       status = 500
       body = toWireError(err)
@@ -73,6 +87,7 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
     if (status >= 500) log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
     if (res.headersSent) return res.end()
+    if (err instanceof BridgeError && err.code === 'ERR_STORE_UNAVAILABLE') res.set('Retry-After', String(StoreUnavailable.RETRY_AFTER_SECONDS))
     if (site && wantsHtml(req)) {
       res.status(status).type('html').send(page('error', 'Something went wrong', site, { error: body.error, description: body.message, reference: '' }))
       return

@@ -8,11 +8,13 @@ import { z } from 'zod'
 import {
   IntegrationNotFound,
   IntegrationTypeUnknown,
+  JsonTooDeep,
   ValidationFailed,
   type FieldIssue,
 } from '../errors/index.ts'
 import { zodIssues } from '../errors/zod.ts'
 import { DEFAULT_SECRET_ENV_PREFIX } from '../config/schema.ts'
+import { jsonValueTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
 import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
 import type { IntegrationTypeDefinition } from './types.ts'
@@ -114,9 +116,12 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
     /**
      * Creates or replaces integration `id`.
      * @throws {ValidationFailed} naming each bad field (`settings.chat_url`, `secrets.encryption_key`…)
+     * @throws {JsonTooDeep} the body nests deeper than MAX_JSON_DEPTH (checked before zod and
+     *   the mapping compiler recurse through it)
      */
     async put(id: string, body: unknown): Promise<{ integration: IntegrationView; created: boolean }> {
       checkId(id)
+      if (jsonValueTooDeep(body)) throw new JsonTooDeep(MAX_JSON_DEPTH)
       const parsed = bodySchema.safeParse(body)
       if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error))
       const input = parsed.data

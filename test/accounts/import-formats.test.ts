@@ -52,7 +52,7 @@ describe('JSON array import reader', () => {
 
   it('turns an unparsable element into a rejected record and goes on', async () => {
     const out = await collect('[{"a":1}, {"b":}, {"c":3}]', 'json')
-    expect(out.map((r) => ('value' in r ? 'ok' : r.error.message))).toEqual(['ok', 'is not valid JSON', 'ok'])
+    expect(out.map((r) => ('value' in r ? 'ok' : 'error' in r ? r.error.message : r.rejected.code))).toEqual(['ok', 'is not valid JSON', 'ok'])
   })
 
   it('refuses a body that is not an array before yielding anything', async () => {
@@ -98,7 +98,7 @@ describe('NDJSON and CSV readers', () => {
   it('CSV: an unclosed quote ends the import on its line, after every earlier row', async () => {
     const out = await collect('external_id,nickname\n1,a\n2,b\n3,"never closed\n4,d\n', 'csv')
     expect(out.slice(0, 2).map((r) => ('value' in r ? (r.value as { external_id: string }).external_id : r))).toEqual(['1', '2'])
-    expect(out[2]).toMatchObject({ error: { message: expect.stringContaining('CSV cannot be read') } })
+    expect(out[2]).toMatchObject({ rejected: { code: 'ERR_IMPORT_FORMAT', message: expect.stringContaining('CSV cannot be read') } })
     expect(out).toHaveLength(3)
   })
 

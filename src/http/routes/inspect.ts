@@ -3,12 +3,13 @@
  * POST /inspect/paths: every leaf path of any JSON document with its value — the names to type
  * into a platform's "unique user key / username key" fields (Minnit's nested-key table).
  */
-import { Router, json } from 'express'
+import { Router } from 'express'
+import { jsonBody } from '../json-body.ts'
 import { listPaths } from '../../mapping/index.ts'
 
 export function inspectRouter(limits: { maxBodyBytes: number }): Router {
   const router = Router()
-  router.post('/inspect/paths', json({ limit: limits.maxBodyBytes, strict: false, type: () => true }), (req, res) => {
+  router.post('/inspect/paths', jsonBody(limits.maxBodyBytes), (req, res) => {
     res.json({ paths: listPaths(req.body) })
   })
   return router

@@ -4,7 +4,8 @@
  * Reads never carry secret values. POST /integrations/{id}/preview shows the document the
  * integration would send for one account.
  */
-import { Router, json } from 'express'
+import { Router } from 'express'
+import { jsonBody } from '../json-body.ts'
 import { connectionSheet } from '../../connection/sheet.ts'
 import type { KeyMaterial } from '../../keys/index.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
@@ -13,7 +14,7 @@ import type { Services } from '../../services.ts'
 export function integrationsRouter(services: Services, limits: { maxBodyBytes: number; issuer: string; keys?: KeyMaterial }): Router {
   const router = Router()
   const { integrations } = services
-  const body = json({ limit: limits.maxBodyBytes, strict: false, type: () => true })
+  const body = jsonBody(limits.maxBodyBytes)
 
   router.get('/integrations', async (_req, res) => {
     res.json({ items: await integrations.list() })

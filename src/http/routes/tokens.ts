@@ -18,7 +18,7 @@
  * Every answer is `no-store`: each carries a credential.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { Router, json, type Request, type RequestHandler, type Response } from 'express'
+import { Router, type Request, type RequestHandler, type Response } from 'express'
 import { jsonBody } from '../json-body.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
@@ -75,7 +75,7 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
   const { services, sessions, site } = opts
   const tokens = opts.tokens ?? createTokenService({ accounts: services.accounts, integrations: services.integrations, kv: services.store })
   const router = Router()
-  const body = json({ limit: opts.maxBodyBytes, strict: false, type: () => true })
+  const body = jsonBody(opts.maxBodyBytes)
   const adminDigest = digest(opts.adminToken)
 
   /** The integration's api_key, or undefined (no such integration, or no key). */
@@ -108,9 +108,9 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     return b as Record<string, unknown>
   }
 
-  // The hot route: its own body reader, and its answer written directly (express's res.json
-  // would also hash it for an ETag, pointless on a no-store answer). See http/json-body.ts.
-  router.post('/api/v1/integrations/:id/tokens', noStore, adminOrApiKey, jsonBody(opts.maxBodyBytes), async (req, res) => {
+  // The hot route: its answer written directly (express's res.json would also hash it for an
+  // ETag, pointless on a no-store answer). Its body reader is every JSON route's (http/json-body.ts).
+  router.post('/api/v1/integrations/:id/tokens', noStore, adminOrApiKey, body, async (req, res) => {
     const b = bodyObject(req)
     const options: IssueOptions = {}
     const referrerUrl = option(b.referrer_url, 'referrer_url')

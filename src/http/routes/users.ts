@@ -4,7 +4,8 @@
  * DELETE /users/{external_id}/lockout (clears its failed sign-ins),
  * POST /users/import (JSON array, NDJSON or CSV by Content-Type, streamed).
  */
-import { Router, json } from 'express'
+import { Router } from 'express'
+import { jsonBody } from '../json-body.ts'
 import { Transform } from 'node:stream'
 import { readImport, formatFromContentType } from '../../accounts/import-formats.ts'
 import { ValidationFailed } from '../../errors/index.ts'
@@ -15,7 +16,7 @@ import { payloadTooLarge, unsupportedMediaType } from '../errors.ts'
 export function usersRouter(services: Services, limits: { maxBodyBytes: number; importMaxBytes: number }): Router {
   const router = Router()
   const { accounts } = services
-  const body = json({ limit: limits.maxBodyBytes, strict: false, type: () => true })
+  const body = jsonBody(limits.maxBodyBytes)
 
   router.get('/users', async (req, res) => {
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
