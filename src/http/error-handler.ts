@@ -49,6 +49,9 @@ function wantsHtml(req: Parameters<ErrorRequestHandler>[1]): boolean {
 
 export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // oidc-provider's 503 for a store outage (oidc/unavailable.ts) reaches the interaction routes
+    // through interactionDetails & co.: here it is the store's own error, answered as everywhere.
+    if (err?.cause instanceof StoreUnavailable && err.statusCode === 503) err = err.cause
     let status: number
     let body: { error: string; message: string; details?: unknown }
     let oidcError = false

@@ -16,6 +16,7 @@
  */
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider'
 import type { KvSetOptions, KvStore } from '../store/ports.ts'
+import { guardAdapter } from './unavailable.ts'
 
 export interface OidcAdapterOptions {
   /**
@@ -46,8 +47,9 @@ const INDEXED = ['uid', 'userCode', 'grantId', 'accountId'] as const
 export function createOidcAdapter(kv: KvStore, options: OidcAdapterOptions = {}): AdapterFactory {
   const toleranceMs = (options.clockTolerance ?? 0) * 1000
   if (!Number.isFinite(toleranceMs) || toleranceMs < 0) throw new TypeError('clockTolerance must be a non-negative number of seconds')
+  // A store outage reaches oidc-provider as 503 temporarily_unavailable, not server_error (unavailable.ts).
   return (model: string): Adapter =>
-    model === 'Client' ? new RegistryClientAdapter(options.findClient) : new KvAdapter(kv, model, toleranceMs)
+    guardAdapter(model === 'Client' ? new RegistryClientAdapter(options.findClient) : new KvAdapter(kv, model, toleranceMs))
 }
 
 /** One model's records in the namespace `oidc:<model>`. */

@@ -18,6 +18,8 @@ import type { Logger } from '../log/logger.ts'
 import type { SessionManager } from '../login/session.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
+import { storeCall, toOidcError } from './unavailable.ts'
+import { StoreUnavailable } from '../errors/index.ts'
 import { OIDC_ROUTES } from './routes.ts'
 import { clientMetadata } from './clients.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
@@ -78,7 +80,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   async function activeAccount(externalId: string): Promise<Account | undefined> {
     const account = await accounts.get(externalId).catch((err) => {
       if ((err as { code?: string }).code === 'ERR_ACCOUNT_NOT_FOUND') return undefined
-      throw err
+      throw toOidcError(err)
     })
     return account?.status === 'active' ? account : undefined
   }
@@ -88,7 +90,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   const policy = interactionPolicy.base()
   policy.get('login')!.checks.add(
     new interactionPolicy.Check('bridge_session', 'the bridge session ended or changed', async (ctx) => {
-      const session = await sessions.get(ctx.cookies.get(SESSION_COOKIE))
+      const session = await storeCall(sessions.get(ctx.cookies.get(SESSION_COOKIE)))
       const { accountId } = ctx.oidc.session ?? {}
       if (!session || !accountId) return interactionPolicy.Check.REQUEST_PROMPT
       // A disabled (or deleted) account's session signs in nowhere, whatever cookies remain.
@@ -216,7 +218,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         bridge: account,
         claims: async (_use, scope) => {
           const clientId = ctx.oidc.client?.clientId
-          const document = clientId ? (await integrations.load(clientId)).mapping.apply(account) : {}
+          const document = clientId ? (await storeCall(integrations.load(clientId))).mapping.apply(account) : {}
           return { ...scopeFilter(document, scope), sub }
         },
       }
@@ -235,6 +237,22 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   provider.use(async (ctx, next) => {
     Object.defineProperty(ctx.request, 'protocol', { value: issuerProtocol, configurable: true })
     await next()
+  })
+
+  // Outermost: a store outage is 503 with Retry-After on every route, as in the admin and token
+  // APIs (one answer for one cause). oidc-provider's own error handler has already answered
+  // `temporarily_unavailable` for what failed inside a route (unavailable.ts); what fails in the
+  // middlewares below is answered here the same way.
+  provider.use(async (ctx, next) => {
+    try {
+      await next()
+    } catch (err) {
+      const out = toOidcError(err) as { statusCode?: number; error?: string; error_description?: string }
+      if (out.statusCode !== 503) throw err
+      ctx.status = 503
+      ctx.body = { error: out.error, error_description: out.error_description }
+    }
+    if (ctx.status === 503) ctx.set('Retry-After', String(StoreUnavailable.RETRY_AFTER_SECONDS))
   })
 
   // Keys the integration's mapping adds beyond the standard claims go into ID tokens too, as
@@ -265,7 +283,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       const here = new URL(ctx.href)
       const to = new URL(ctx.response.get('location'), here)
       if (to.origin === here.origin && to.pathname.startsWith(`${OIDC_ROUTES.authorization}/`)) return
-      await sessions.destroy(ctx.cookies.get(SESSION_COOKIE))
+      await storeCall(sessions.destroy(ctx.cookies.get(SESSION_COOKIE)))
       ctx.cookies.set(SESSION_COOKIE, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false })
     }
   })
@@ -273,19 +291,21 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   // Every refusal oidc-provider makes (wrong redirect_uri, unknown client, PKCE, reused code,
   // bad secret…) is logged with a code. Only the error and the client: never parameters,
   // which carry codes, tokens and secrets.
-  const refused = (event: string) => (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string; statusCode?: number }) => {
+  const refused = (event: string) => (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string; statusCode?: number; cause?: unknown }) => {
     const error = typeof err.error === 'string' ? err.error : 'server_error'
     const clientId = ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id
-    deps.log.info(
+    // A store outage (503, unavailable.ts) is ours, not the client's: logged as an error with its own code.
+    const outage = err.cause instanceof StoreUnavailable
+    ;(outage ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log))(
       {
-        code: `ERR_OIDC_${error.toUpperCase()}`,
+        code: outage ? 'ERR_STORE_UNAVAILABLE' : `ERR_OIDC_${error.toUpperCase()}`,
         event,
         error,
         description: err.error_description,
         status: err.statusCode,
         ...(typeof clientId === 'string' ? { client_id: clientId.slice(0, 100) } : {}),
       },
-      'oidc request refused',
+      outage ? 'oidc request failed: store unavailable' : 'oidc request refused',
     )
   }
   for (const event of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'discovery.error', 'jwks.error']) {

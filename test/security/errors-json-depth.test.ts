@@ -97,7 +97,7 @@ describe('JSON 10,000 deep is 400 json_too_deep at every JSON body reader', () =
     await once(server, 'listening')
     const { port } = server.address() as AddressInfo
     const send = async (headers: Record<string, string>, body: Buffer) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/inspect/paths`, { method: 'POST', headers: { ...auth, ...headers }, body })
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/inspect/paths`, { method: 'POST', headers: { ...auth, ...headers }, body: new Uint8Array(body) })
       return { status: res.status, body: await res.json() }
     }
     try {

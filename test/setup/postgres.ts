@@ -57,6 +57,14 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
   return { url: url.toString(), stop: cluster.stop }
 }
 
+/** A private cluster's server can be stopped and started again on its data (an outage, a restart). */
+export interface OutageControls {
+  /** Stops the server (fast shutdown: sessions are cut), keeping its data and port. */
+  halt(): void
+  /** Starts it again and waits until it accepts connections. */
+  resume(): void
+}
+
 /**
  * initdb into a temp dir and start on a free loopback port with a private socket directory;
  * `stop()` removes it all (so does process exit, as a last resort). `durable: false` switches
@@ -64,7 +72,7 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
  * `durable: true` keeps PostgreSQL's defaults (benchmarks must pay for durable commits).
  * @returns the URL of the cluster's `postgres` database, as the `postgres` superuser
  */
-export async function startCluster(bin: string, { durable }: { durable: boolean }): Promise<TestPostgres> {
+export async function startCluster(bin: string, { durable }: { durable: boolean }): Promise<TestPostgres & OutageControls> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-pg-'))
   const data = path.join(dir, 'data')
   const log = path.join(dir, 'server.log')
@@ -119,6 +127,16 @@ export async function startCluster(bin: string, { durable }: { durable: boolean 
     run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      halt() {
+        if (!started) return
+        run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])
+        started = false
+      },
+      resume() {
+        if (started) return
+        started = true
+        run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
+      },
       async stop() {
         process.removeListener('exit', stopSync)
         stopSync()
