@@ -157,7 +157,7 @@ async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
       if (!(item.fatal instanceof CsvError)) throw item.fatal
       const err = item.fatal as CsvError & { lines?: number; header?: boolean }
       if (err.header === true) throw new ImportFormatInvalid(`the CSV header row cannot be read: ${csvReason(err)}`)
-      yield { line: err.lines ?? 0, rejected: new ImportFormatInvalid(`CSV cannot be read from this line on, later rows were not read: ${csvReason(err)}`) }
+      yield { line: err.lines ?? 0, rejected: new ImportFormatInvalid(`CSV cannot be read from this line on (later rows were not read): ${csvReason(err)}`) }
       return
     }
     const { record, info } = item.value
@@ -191,13 +191,21 @@ function csvRow(record: Record<string, string>, line: number): ImportRecord {
   return { line, value }
 }
 
+/** What each csv-parse syntax error means, in words that quote nothing from the file. */
+const CSV_REASONS: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted cell (quote the cell and double the quote: "a""b")',
+  CSV_INVALID_CLOSING_QUOTE: 'text after a closing quote',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote',
+  CSV_QUOTE_NOT_CLOSED: 'a quote that is never closed',
+  CSV_MAX_RECORD_SIZE: 'a record that is too large',
+}
+
 /**
- * csv-parse's reason without the cell's text (which may hold a password hash): its message up
- * to the first comma-separated detail, e.g. "Invalid Opening Quote: a quote is found on field
- * "username" at line 2".
+ * csv-parse's reason in our words: its own messages quote the cell (which may hold a password
+ * hash), so they never reach a response.
  */
 function csvReason(err: CsvError): string {
-  return err.message.replace(/, value is .*$/s, '')
+  return CSV_REASONS[err.code] ?? `a CSV syntax error (${err.code})`
 }
 
 /**

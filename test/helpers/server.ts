@@ -45,6 +45,9 @@ export async function startServer(env: Record<string, string> = {}, dir = mkdtem
       const m = /"port":(\d+),.*"msg":"sso-bridge listening"/.exec(out)
       if (m) {
         clearTimeout(timer)
+        // Done: scanning the whole output again on every later chunk would cost O(n²) over a
+        // long run (the fuzz test's server logs tens of thousands of lines).
+        child.stdout!.off('data', check)
         resolve(Number(m[1]))
       }
     }

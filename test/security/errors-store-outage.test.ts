@@ -49,9 +49,12 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
-  cluster?.resume()
-  await s?.close()
-  await cluster?.stop()
+  try {
+    cluster?.resume()
+    await s?.close()
+  } finally {
+    await cluster?.stop()
+  }
 })
 
 const refresh = (token: string) =>

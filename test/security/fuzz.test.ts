@@ -24,8 +24,10 @@ const CLIENT_SECRET = 'fuzz-client-secret-0123456789abcdef'
 const HANG_MS = 15_000
 
 let server: ServerProcess
-/** Values seen at setup (a live interaction uid and its cookies), mixed into the inputs. */
-const live = { uid: 'none', cookies: '' }
+/** A CSRF token of our own choosing: sent as cookie and form field, forms get past their check. */
+const CSRF = 'fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz'
+/** Values seen at setup (a live interaction uid and its cookies, a signed-in member's cookies), mixed into the inputs. */
+const live = { uid: 'none', cookies: '', member: '' }
 
 interface Req {
   method: string
@@ -104,6 +106,16 @@ beforeAll(async () => {
   live.uid = /\/interaction\/([^/?#]+)/.exec(location)?.[1] ?? 'none'
   live.cookies = ([] as string[]).concat(auth.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ')
   expect(live.uid).not.toBe('none')
+  // A signed-in member (the bridge session): browser token URLs, /auth and the doors go further.
+  const login = await send({
+    method: 'POST',
+    path: '/login?return_to=%2Fdocs',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `sso_csrf=${CSRF}` },
+    body: Buffer.from(new URLSearchParams({ csrf: CSRF, username: 'rob', password: 'correct horse battery' }).toString()),
+  })
+  expect(login.status, login.text).toBe(303)
+  live.member = [`sso_csrf=${CSRF}`, ...([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0])].join('; ')
+  expect(live.member).toContain('sso_bridge=')
 }, 60_000)
 
 afterAll(async () => {
@@ -211,8 +223,8 @@ const csv = fc.tuple(
 ).map(([header, rows, eol]) => [header, ...rows].join(eol))
 const ndjson = fc.array(fc.oneof(json, fc.constant('')), { maxLength: 6 }).map((lines) => lines.join('\n'))
 const form = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('username', 'password', 'login', 'SAMLRequest', 'SAMLResponse', 'RelayState', 'ticket', 'return_to', '_csrf', 'csrf', 'grant_type', 'code', 'refresh_token', 'client_id', 'client_secret', 'token', 'redirect_uri', 'xsrf', 'logout', 'prompt'), text.map(raw)), fc.oneof(queryValue, fc.constantFrom('refresh_token', 'authorization_code', 'client_credentials', CLIENT_SECRET))), { maxLength: 8 })
-  .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'))
+  .array(fc.tuple(fc.oneof(fc.constantFrom('username', 'password', 'login', 'SAMLRequest', 'SAMLResponse', 'RelayState', 'ticket', 'return_to', '_csrf', 'csrf', 'grant_type', 'code', 'refresh_token', 'client_id', 'client_secret', 'token', 'redirect_uri', 'xsrf', 'logout', 'prompt'), text.map(raw)), fc.oneof(queryValue, fc.constantFrom('refresh_token', 'authorization_code', 'client_credentials', CLIENT_SECRET, CSRF, 'rob', 'correct horse battery'))), { maxLength: 8 })
+  .chain((pairs) => fc.boolean().map((withCsrf) => [...(withCsrf ? [`csrf=${CSRF}`] : []), ...pairs.map(([k, v]) => `${k}=${v}`)].join('&')))
 
 const body = fc.oneof(
   { arbitrary: fc.tuple(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'text/plain'), json), weight: 5 },
@@ -229,6 +241,8 @@ const authorization = fc.constantFrom(
 const cookie = fc.oneof(
   fc.constant(undefined),
   fc.constant(null).map(() => live.cookies),
+  fc.constant(null).map(() => live.member),
+  fc.constant(null).map(() => `${live.member}; ${live.cookies}`),
   fc.constantFrom('sso_bridge=garbage', 'sso_bridge=%zz', '_interaction=x; _interaction.sig=y', '_session=%E0%A4%A', '=; ;=;', `big=${'x'.repeat(4000)}`),
   text.map((s) => `sso_bridge=${raw(s)}`),
 )
