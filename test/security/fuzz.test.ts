@@ -24,10 +24,14 @@ const CLIENT_SECRET = 'fuzz-client-secret-0123456789abcdef'
 const HANG_MS = 15_000
 
 let server: ServerProcess
-/** A CSRF token of our own choosing: sent as cookie and form field, forms get past their check. */
-const CSRF = 'fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz'
-/** Values seen at setup (a live interaction uid and its cookies, a signed-in member's cookies), mixed into the inputs. */
-const live = { uid: 'none', cookies: '', member: '' }
+/**
+ * Values seen at setup, mixed into the inputs: a live interaction's uid and cookies, a signed-in
+ * member's cookies and the CSRF token of that browser and sign-in (so forms get past their check).
+ */
+const live = { uid: 'none', cookies: '', member: '', csrf: 'none' }
+
+const cookiesOf = (res: Res) => ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!)
+const csrfOf = (res: Res) => /name="csrf" value="([^"]+)"/.exec(res.text)?.[1] ?? 'none'
 
 interface Req {
   method: string
@@ -107,15 +111,20 @@ beforeAll(async () => {
   live.cookies = ([] as string[]).concat(auth.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ')
   expect(live.uid).not.toBe('none')
   // A signed-in member (the bridge session): browser token URLs, /auth and the doors go further.
+  const form = await send({ method: 'GET', path: '/login?return_to=%2Fdocs', headers: {}, body: undefined })
+  const binding = cookiesOf(form)
   const login = await send({
     method: 'POST',
     path: '/login?return_to=%2Fdocs',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `sso_csrf=${CSRF}` },
-    body: Buffer.from(new URLSearchParams({ csrf: CSRF, username: 'rob', password: 'correct horse battery' }).toString()),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: binding.join('; ') },
+    body: Buffer.from(new URLSearchParams({ csrf: csrfOf(form), username: 'rob', password: 'correct horse battery' }).toString()),
   })
   expect(login.status, login.text).toBe(303)
-  live.member = [`sso_csrf=${CSRF}`, ...([] as string[]).concat(login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0])].join('; ')
+  live.member = [...binding, ...cookiesOf(login)].join('; ')
   expect(live.member).toContain('sso_bridge=')
+  // The CSRF token changes with the sign-in: the signed-in browser's own.
+  live.csrf = csrfOf(await send({ method: 'GET', path: '/login?return_to=%2Fdocs&force=1', headers: { Cookie: live.member }, body: undefined }))
+  expect(live.csrf).not.toBe('none')
 }, 60_000)
 
 afterAll(async () => {
@@ -223,8 +232,8 @@ const csv = fc.tuple(
 ).map(([header, rows, eol]) => [header, ...rows].join(eol))
 const ndjson = fc.array(fc.oneof(json, fc.constant('')), { maxLength: 6 }).map((lines) => lines.join('\n'))
 const form = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom('username', 'password', 'login', 'SAMLRequest', 'SAMLResponse', 'RelayState', 'ticket', 'return_to', '_csrf', 'csrf', 'grant_type', 'code', 'refresh_token', 'client_id', 'client_secret', 'token', 'redirect_uri', 'xsrf', 'logout', 'prompt'), text.map(raw)), fc.oneof(queryValue, fc.constantFrom('refresh_token', 'authorization_code', 'client_credentials', CLIENT_SECRET, CSRF, 'rob', 'correct horse battery'))), { maxLength: 8 })
-  .chain((pairs) => fc.boolean().map((withCsrf) => [...(withCsrf ? [`csrf=${CSRF}`] : []), ...pairs.map(([k, v]) => `${k}=${v}`)].join('&')))
+  .array(fc.tuple(fc.oneof(fc.constantFrom('username', 'password', 'login', 'SAMLRequest', 'SAMLResponse', 'RelayState', 'ticket', 'return_to', '_csrf', 'csrf', 'grant_type', 'code', 'refresh_token', 'client_id', 'client_secret', 'token', 'redirect_uri', 'xsrf', 'logout', 'prompt'), text.map(raw)), fc.oneof(queryValue, fc.constantFrom('refresh_token', 'authorization_code', 'client_credentials', CLIENT_SECRET, 'rob', 'correct horse battery'))), { maxLength: 8 })
+  .chain((pairs) => fc.boolean().map((withCsrf) => [...(withCsrf ? [`csrf=${live.csrf}`] : []), ...pairs.map(([k, v]) => `${k}=${v}`)].join('&')))
 
 const body = fc.oneof(
   { arbitrary: fc.tuple(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'text/plain'), json), weight: 5 },
