@@ -41,7 +41,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
       'ISSUER is https but TRUST_PROXY is false: behind your TLS proxy set TRUST_PROXY to its hop count (true = 1, the proxy this server talks to) or to its addresses/CIDRs',
     )
   }
-  const store = await createStore(config.store)
+  const store = await createStore(config.store, { server: { dataDir: config.dataDir } })
   const services = createServices(store, config)
   const app = createApp({
     services,

@@ -106,6 +106,19 @@ export class StoreUnavailable extends BridgeError {
   static readonly RETRY_AFTER_SECONDS = 5
 }
 
+/** Server start: another server already runs on this SQLite database (one server per DATA_DIR). */
+export class StoreInUse extends BridgeError {
+  override code = 'ERR_STORE_IN_USE' as const
+}
+
+/**
+ * Server start: the keys in KEYS_DIR are not the ones the database records as in use by the
+ * other instances (a browser changing instance would fail its sign-in).
+ */
+export class KeysMismatch extends BridgeError {
+  override code = 'ERR_KEYS_MISMATCH' as const
+}
+
 /** A bulk import body could not be read at all (not a per-record rejection). */
 export class ImportFormatInvalid extends BridgeError {
   override code = 'ERR_IMPORT_FORMAT' as const

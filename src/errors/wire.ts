@@ -24,6 +24,8 @@ const WIRE_CODES: Record<BridgeErrorCode, string> = {
   ERR_PASSWORD_HASH_UNSUPPORTED: 'validation_failed',
   ERR_KEYS_INVALID: 'keys_invalid',
   ERR_STORE_UNAVAILABLE: 'store_unavailable',
+  ERR_STORE_IN_USE: 'store_in_use',
+  ERR_KEYS_MISMATCH: 'keys_mismatch',
   ERR_IMPORT_FORMAT: 'import_format_invalid',
   ERR_ACCOUNT_DISABLED: 'account_disabled',
   ERR_ACCOUNT_INCOMPLETE: 'account_incomplete',
