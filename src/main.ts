@@ -8,7 +8,7 @@ import { resolveAdminToken } from './admin-token.ts'
 import { loadConfig, type Config } from './config/index.ts'
 import { BridgeError } from './errors/index.ts'
 import { createApp } from './http/app.ts'
-import { ensureCookieSecret, ensureKeys } from './keys/index.ts'
+import { checkKeysInUse, ensureCookieSecret, ensureKeys, fingerprintKeys } from './keys/index.ts'
 import { createLogger, type Logger } from './log/logger.ts'
 import { createServices } from './services.ts'
 import { createStore } from './store/index.ts'
@@ -42,6 +42,14 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     )
   }
   const store = await createStore(config.store, { server: { dataDir: config.dataDir } })
+  try {
+    // Instances on one database must sign with the same keys (keys/fingerprints.ts).
+    const recorded = await checkKeysInUse(store, config.keysDir, await fingerprintKeys(keys, cookie.secret))
+    if (recorded === 'recorded') log.info({ keysDir: config.keysDir }, 'recorded the fingerprints of the keys in use in the database')
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
   const services = createServices(store, config)
   const app = createApp({
     services,

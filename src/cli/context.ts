@@ -1,8 +1,9 @@
 /**
  * @module cli/context
  * What a command needs, opened on first use: the server's config (`.env` included), then the
- * store and services over it. Lazy so that `--help`, usage errors and the `keys` commands never
- * touch the database, and so one place can close the store whatever happened.
+ * store and services over it. Lazy so that `--help` and usage errors never touch the database
+ * (the `keys` commands open it only to record the keys in use), and so one place can close the
+ * store whatever happened.
  */
 import { loadConfig, type Config } from '../config/index.ts'
 import { createServices, type Services } from '../services.ts'

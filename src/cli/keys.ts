@@ -1,12 +1,13 @@
 /**
  * @module cli/keys
- * `sso-bridge keys …`: generate or rotate the signing material in KEYS_DIR. Needs the config
- * but never the store. Prints public facts only (kids, SAML key ids and certificate
- * fingerprints): what an operator pastes into a platform, never private material.
+ * `sso-bridge keys …`: generate or rotate the signing material in KEYS_DIR, and record its
+ * fingerprints in the database as the keys in use (keys/fingerprints.ts: an instance whose
+ * KEYS_DIR differs refuses to start). Prints public facts only (kids, SAML key ids and
+ * certificate fingerprints): what an operator pastes into a platform, never private material.
  */
 import type { Command } from 'commander'
-import { ValidationFailed } from '../errors/index.ts'
-import { generateKeys, rotateKeys, type KeyMaterial } from '../keys/index.ts'
+import { BridgeError, StoreUnavailable, ValidationFailed } from '../errors/index.ts'
+import { ensureCookieSecret, fingerprintKeys, generateKeys, loadKeys, recordKeysInUse, rotateKeys, type KeyMaterial } from '../keys/index.ts'
 import type { CliContext } from './context.ts'
 import { printJson, type CliIo } from './io.ts'
 
@@ -28,10 +29,24 @@ export function describeKeys(keysDir: string, material: KeyMaterial) {
 export function registerKeys(program: Command, ctx: CliContext, io: CliIo): void {
   const keys = program
     .command('keys')
-    .description('manage the OIDC and SAML signing keys in KEYS_DIR (a running server keeps the keys it loaded: restart it afterwards)')
+    .description('manage the OIDC and SAML signing keys in KEYS_DIR and the database\'s record of them (a running server keeps the keys it loaded: restart it afterwards)')
 
   // The SAML certificate names the host platforms see, like the server's first start does.
   const commonName = () => new URL(ctx.config().issuer).hostname
+
+  /** Records `material` (and the cookie secret) in the database as the keys in use. */
+  async function record(material: KeyMaterial, written: boolean): Promise<void> {
+    const { keysDir } = ctx.config()
+    const fingerprints = await fingerprintKeys(material, ensureCookieSecret(keysDir).secret)
+    try {
+      await recordKeysInUse((await ctx.services()).store, fingerprints)
+    } catch (err) {
+      if (!written) throw err
+      // The files changed but the record did not: instances with these keys would be refused.
+      const reason = err instanceof BridgeError ? err.message : String(err)
+      throw new StoreUnavailable(`the keys were written to ${keysDir}, but the database's record of the keys in use was not updated (${reason}); run "sso-bridge keys record" once the database is reachable`, { cause: err })
+    }
+  }
 
   keys
     .command('generate')
@@ -39,7 +54,9 @@ export function registerKeys(program: Command, ctx: CliContext, io: CliIo): void
     .option('--force', 'replace existing keys (the old ones are deleted and stop verifying: prefer rotate)', false)
     .action(async (opts: { force: boolean }) => {
       const { keysDir } = ctx.config()
-      printJson(io, describeKeys(keysDir, await generateKeys(keysDir, { commonName: commonName(), force: opts.force })))
+      const material = await generateKeys(keysDir, { commonName: commonName(), force: opts.force })
+      await record(material, true)
+      printJson(io, describeKeys(keysDir, material))
     })
 
   keys
@@ -49,6 +66,18 @@ export function registerKeys(program: Command, ctx: CliContext, io: CliIo): void
     .action(async (opts: { keep: string }) => {
       if (!/^\d{1,3}$/.test(opts.keep)) throw new ValidationFailed([{ path: '--keep', message: 'must be an integer from 0 to 999' }])
       const { keysDir } = ctx.config()
-      printJson(io, describeKeys(keysDir, await rotateKeys(keysDir, { commonName: commonName(), keepPrevious: Number(opts.keep) })))
+      const material = await rotateKeys(keysDir, { commonName: commonName(), keepPrevious: Number(opts.keep) })
+      await record(material, true)
+      printJson(io, describeKeys(keysDir, material))
+    })
+
+  keys
+    .command('record')
+    .description('record the keys in KEYS_DIR in the database as the keys in use (after replacing KEYS_DIR on purpose; instances with other keys then refuse to start)')
+    .action(async () => {
+      const { keysDir } = ctx.config()
+      const material = await loadKeys(keysDir)
+      await record(material, false)
+      printJson(io, describeKeys(keysDir, material))
     })
 }
