@@ -117,7 +117,7 @@ export function createApp(opts: AppOptions): Express {
   app.use((req, res, next) => (isOidcPath(req.path) ? oidcHandler(req, res) : next()))
   // Platform tokens next: the server-to-server token API is as hot (none of its paths is
   // oidc-provider's), and must come before the admin API, whose token check refuses an api_key.
-  app.use(tokensRouter({ services, sessions, issuer: opts.issuer, adminToken: opts.adminToken, site, maxBodyBytes: opts.maxBodyBytes }))
+  app.use(tokensRouter({ services, sessions, issuer: opts.issuer, adminToken: opts.adminToken, site, maxBodyBytes: opts.maxBodyBytes, log: opts.log }))
   // The user-info URL is as hot as the token endpoint: ahead of the other routers too.
   app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer, log: opts.log }))
   app.use(healthRouter(opts.services.store))

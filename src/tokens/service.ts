@@ -17,6 +17,7 @@ import type { KvStore } from '../store/ports.ts'
 import { createKeyCache } from './keys.ts'
 import { createRandomPool } from './random.ts'
 import { TOKEN_PLATFORMS } from './platforms/index.ts'
+import type { Logger } from '../log/logger.ts'
 import type { Inspected, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from './types.ts'
 
 /** What {@link createTokenService} needs; the last three are injectable for tests. */
@@ -30,6 +31,8 @@ export interface TokenServiceDeps {
   randomBytes?: (size: number) => Buffer
   /** For Dead Simple Chat's API; default the global fetch. */
   fetch?: typeof globalThis.fetch
+  /** Operational notes; none by default. */
+  log?: Pick<Logger, 'info'>
 }
 
 /** An integration of a token type, with its type's door. */
@@ -49,8 +52,8 @@ export interface InspectResult extends Inspected {
  * stored users). One instance holds one key cache: create it once per process.
  * @example const tokens = createTokenService({ accounts, integrations, kv: store })
  */
-export function createTokenService({ accounts, integrations, kv, now = Date.now, randomBytes = createRandomPool(), fetch = globalThis.fetch }: TokenServiceDeps) {
-  const deps: TokenDeps = { now, randomBytes, keys: createKeyCache(), kv, fetch }
+export function createTokenService({ accounts, integrations, kv, now = Date.now, randomBytes = createRandomPool(), fetch = globalThis.fetch, log }: TokenServiceDeps) {
+  const deps: TokenDeps = { now, randomBytes, keys: createKeyCache(), kv, fetch, ...(log ? { log } : {}) }
 
   /**
    * @throws {IntegrationNotFound}

@@ -4,6 +4,7 @@
  * type's `issue` gets (clock, random source, key cache, store, fetch — injectable so tests can
  * freeze the clock and fix the IV), and the record each `platforms/<type>.ts` contributes.
  */
+import type { Logger } from '../log/logger.ts'
 import type { Account, JsonObject } from '../accounts/types.ts'
 import type { LoadedIntegration } from '../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
@@ -51,6 +52,8 @@ export interface TokenDeps {
   keys: KeyCache
   kv: KvStore
   fetch: typeof globalThis.fetch
+  /** Operational notes (Dead Simple Chat waiting on another instance's Create User). */
+  log?: Pick<Logger, 'info'>
 }
 
 /** One platform token type: its registry definition and its door. */

@@ -25,6 +25,7 @@ import { ValidationFailed } from '../../errors/index.ts'
 import type { SessionManager } from '../../login/session.ts'
 import { SESSION_COOKIE } from '../../oidc/provider.ts'
 import type { Services } from '../../services.ts'
+import type { Logger } from '../../log/logger.ts'
 import { createTokenService, type IssueOptions, type TokenService } from '../../tokens/index.ts'
 import type { BrowserSettings } from '../../tokens/settings.ts'
 import { requireAdmin } from '../admin-auth.ts'
@@ -43,6 +44,7 @@ export interface TokensRouterOptions {
   maxBodyBytes: number
   /** The token service; one over `services` by default. */
   tokens?: TokenService
+  log?: Logger
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
@@ -73,7 +75,7 @@ function option(value: unknown, name: string): string | undefined {
 /** The token door's routes (see the module doc); mount before the admin API. */
 export function tokensRouter(opts: TokensRouterOptions): Router {
   const { services, sessions, site } = opts
-  const tokens = opts.tokens ?? createTokenService({ accounts: services.accounts, integrations: services.integrations, kv: services.store })
+  const tokens = opts.tokens ?? createTokenService({ accounts: services.accounts, integrations: services.integrations, kv: services.store, ...(opts.log ? { log: opts.log } : {}) })
   const router = Router()
   const body = jsonBody(opts.maxBodyBytes)
   const adminDigest = digest(opts.adminToken)

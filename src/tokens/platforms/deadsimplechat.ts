@@ -15,9 +15,20 @@
  *   moderator flag, room or API base URL: a demoted moderator must not keep a moderator token);
  * - the caller reports that the chat refused the stored token (`rejectedToken` equal to it; a
  *   stale report for an already replaced token changes nothing).
- * Concurrent first logins of one account in this process share one Create User call.
+ *
+ * Exactly one Create User call per needed user, across every instance on the database: Dead
+ * Simple Chat's API can delete no user, so a second call leaves a duplicate platform user behind
+ * and hands the member two different tokens. Concurrent logins in one process share one call;
+ * across processes the creation is claimed through the store (set-if-absent on
+ * `tokens:deadsimplechat-claims:<integration>`/<account id>, a lease of CREATE_USER_LEASE_MS).
+ * The winner calls Create User, stores the user, then releases the claim; the others poll the
+ * stored user until it appears. A winner that dies or fails mid-call releases nothing or its
+ * claim respectively: when the claim is gone (released, or its lease ran out), one waiter takes
+ * it over and calls Create User itself. The lease outlives the call's own timeout, so a live
+ * winner is never overtaken.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import type { Account, JsonObject } from '../../accounts/types.ts'
 import { ConfigInvalid, PlatformUnavailable, TokenInvalid } from '../../errors/index.ts'
@@ -35,6 +46,15 @@ import type { Inspected, IssueOptions, IssuedToken, TokenDeps } from '../types.t
 export const CREATE_USER_PATH = '/consumer/api/v1/user'
 /** How long a Create User call may take before the door gives up (502). */
 export const CREATE_USER_TIMEOUT_MS = 10_000
+/**
+ * How long a claim to create a member's user holds (see the module doc): longer than the call's
+ * timeout plus the store write after it, so a live winner is never overtaken.
+ */
+export const CREATE_USER_LEASE_MS = 15_000
+/** Pauses between looks at the stored user while another instance creates it (the last repeats). */
+const CLAIM_POLL_MS = [25, 50, 100, 200, 250] as const
+/** A waiter gives up after this long (two leases: the winner's, and a taker-over's). */
+const CLAIM_WAIT_MS = 2 * CREATE_USER_LEASE_MS + CREATE_USER_TIMEOUT_MS
 
 const settings = z.strictObject({
   api_base_url: httpUrl.default('https://api.deadsimplechat.com'),
@@ -87,6 +107,7 @@ interface StoredUser {
 }
 
 const namespace = (integrationId: string) => `tokens:deadsimplechat:${integrationId}`
+const claimNamespace = (integrationId: string) => `tokens:deadsimplechat-claims:${integrationId}`
 
 /**
  * Forgets the user stored for an account (the internal id) under integration `integrationId`:
@@ -156,6 +177,49 @@ async function createUser(s: Settings, privateKey: string, body: JsonObject, dep
   return { accessToken, userId }
 }
 
+interface Creation {
+  settings: Settings
+  privateKey: string
+  body: JsonObject
+  request: string
+  usable: (u: StoredUser | undefined) => u is StoredUser
+  read: () => Promise<StoredUser | undefined>
+}
+
+/**
+ * Creates the member's user once across instances (see the module doc), or waits for the
+ * instance that is doing it.
+ * @throws {PlatformUnavailable} Create User failed, or another instance held the claim for longer than CLAIM_WAIT_MS
+ */
+async function claimAndCreate(account: Account, integration: LoadedIntegration, deps: TokenDeps, c: Creation): Promise<StoredUser> {
+  const ns = namespace(integration.record.id)
+  const claims = claimNamespace(integration.record.id)
+  const giveUpAt = performance.now() + CLAIM_WAIT_MS
+  for (let round = 0; ; round++) {
+    if (await deps.kv.kvSetIfAbsent(claims, account.id, { owner: randomUUID(), request: c.request }, { ttlMs: CREATE_USER_LEASE_MS })) {
+      try {
+        // The previous holder may have stored the user and released the claim between our
+        // last look and our claim: then it is there now, and no second user is made.
+        const done = await c.read()
+        if (c.usable(done)) return done
+        const created = await createUser(c.settings, c.privateKey, c.body, deps)
+        const stored: StoredUser = { ...created, request: c.request, external_id: account.external_id, created_at: new Date(deps.now()).toISOString() }
+        await deps.kv.kvSet(ns, account.id, stored, { indexes: { token: tokenIndex(created.accessToken) } })
+        return stored
+      } finally {
+        await deps.kv.kvDelete(claims, account.id).catch(() => {}) // else the lease runs out
+      }
+    }
+    if (round === 0) deps.log?.info({ integration: integration.record.id, account: account.id }, "Dead Simple Chat: another instance is creating this member's user; waiting for it")
+    if (performance.now() > giveUpAt) {
+      throw new PlatformUnavailable("another instance is still creating this member's Dead Simple Chat user; try again")
+    }
+    await sleep(CLAIM_POLL_MS[Math.min(round, CLAIM_POLL_MS.length - 1)])
+    const done = await c.read()
+    if (c.usable(done)) return done
+  }
+}
+
 /**
  * The member's accessToken: the stored one, or a new user's (see the module doc).
  * @throws {AccountIncomplete} no username
@@ -171,18 +235,17 @@ export async function issue(account: Account, integration: LoadedIntegration, de
   const request = createHash('sha256').update(JSON.stringify([s.api_base_url, body])).digest('base64url')
   const ns = namespace(integration.record.id)
 
-  let user = (await deps.kv.kvGet(ns, account.id))?.value as StoredUser | undefined
-  const rejected = options.rejectedToken !== undefined && user?.accessToken === options.rejectedToken
-  if (!user || user.request !== request || rejected) {
+  // The stored user serves unless it came from another request or the chat refused it.
+  const usable = (u: StoredUser | undefined): u is StoredUser =>
+    u !== undefined && u.request === request && (options.rejectedToken === undefined || u.accessToken !== options.rejectedToken)
+  const read = async () => (await deps.kv.kvGet(ns, account.id))?.value as StoredUser | undefined
+
+  let user = await read()
+  if (!usable(user)) {
     const flight = `${integration.record.id}\u0000${account.id}`
     let pending = inFlight.get(flight)
     if (!pending) {
-      pending = (async () => {
-        const created = await createUser(s, privateKey, body, deps)
-        const stored: StoredUser = { ...created, request, external_id: account.external_id, created_at: new Date(deps.now()).toISOString() }
-        await deps.kv.kvSet(ns, account.id, stored, { indexes: { token: tokenIndex(created.accessToken) } })
-        return stored
-      })().finally(() => inFlight.delete(flight))
+      pending = claimAndCreate(account, integration, deps, { settings: s, privateKey, body, request, usable, read }).finally(() => inFlight.delete(flight))
       inFlight.set(flight, pending)
     }
     user = await pending
