@@ -75,8 +75,21 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
   const compiled = new Map<string, { version: string; mapping: CompiledMapping }>()
   // Doors load an integration on every request (a token request reads it twice: client
   // authentication, then claims). Records are kept for a moment; writes through this service
-  // drop them at once, a write by another process (the CLI) shows within RECORD_TTL_MS.
+  // drop them at once. Where the store pushes changes (PostgreSQL: every instance on the
+  // database, the CLI included), a cached record is used only after the feed has confirmed that
+  // every change committed before the load has been heard (see ChangeFeed.sync), so a write on
+  // one instance holds on every other as soon as it returns; without a live feed the store is
+  // read every time. Elsewhere (SQLite), another process's write shows within RECORD_TTL_MS.
   const records = new Map<string, { until: number; loaded: LoadedIntegration }>()
+  const feed = store.integrationChanges
+  // Bumped by every change heard: a load that read the store before a change it had not yet
+  // heard of must not cache what it read.
+  let heard = 0
+  feed?.subscribe((id) => {
+    heard++
+    if (id === null) records.clear()
+    else records.delete(id)
+  })
 
   function definition(type: string): IntegrationTypeDefinition {
     const def = byType.get(type)
@@ -223,12 +236,14 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
 
     /**
      * For doors: the record, its compiled mapping and resolved secret values. Never expose the
-     * secrets. Reused for up to RECORD_TTL_MS (dropped at once by put/remove here); compiled
-     * mappings are cached per mapping.
+     * secrets. Reused for up to RECORD_TTL_MS (dropped at once by put/remove here, and by any
+     * process's write where the store pushes changes); compiled mappings are cached per mapping.
      */
     async load(id: string): Promise<LoadedIntegration> {
+      const trusted = feed ? await feed.sync() : true
       const hit = records.get(id)
-      if (hit && hit.until > Date.now()) return hit.loaded
+      if (trusted && hit && hit.until > Date.now()) return hit.loaded
+      const before = heard
       const record = await store.getIntegration(id)
       if (!record) {
         records.delete(id)
@@ -252,8 +267,10 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
           return source ? resolve(source) : undefined
         },
       }
-      if (records.size >= 10_000) records.clear()
-      records.set(id, { until: Date.now() + RECORD_TTL_MS, loaded })
+      if (trusted && before === heard) {
+        if (records.size >= 10_000) records.clear()
+        records.set(id, { until: Date.now() + RECORD_TTL_MS, loaded })
+      }
       return loaded
     },
   }

@@ -126,7 +126,28 @@ export interface AccountStore {
   listAudit(query: AuditQuery): Promise<Page<AuditEntry>>
 }
 
+/**
+ * Integration writes and removals by every process on the database, pushed as they commit
+ * (PostgreSQL's LISTEN/NOTIFY: store/postgres/changes.ts), so caches can drop a changed record
+ * at once.
+ */
+export interface ChangeFeed {
+  /**
+   * Calls `listener` with the id of each integration written or removed by any process (this
+   * one included), and with `null` when changes may have been missed (the feed lost its
+   * connection, or has just (re)connected). Starts listening on first use.
+   */
+  subscribe(listener: (id: string | null) => void): () => void
+  /**
+   * Resolves true once every change committed before this call has been passed to the
+   * listeners; false when the feed is not listening right now (then no cache may be trusted).
+   */
+  sync(): Promise<boolean>
+}
+
 export interface IntegrationStore {
+  /** Present where other processes' writes are pushed (PostgreSQL); absent on SQLite. */
+  readonly integrationChanges?: ChangeFeed
   putIntegration(write: IntegrationWrite): Promise<{ record: IntegrationRecord; created: boolean }>
   getIntegration(id: string): Promise<IntegrationRecord | null>
   listIntegrations(): Promise<IntegrationRecord[]>

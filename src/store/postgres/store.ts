@@ -14,6 +14,8 @@
  *   transaction's client; every step that may hit a unique index runs under a SAVEPOINT.
  * - Migrations may race between processes starting at once: another advisory lock serialises
  *   them.
+ * - Integration writes notify every instance in the same statement (LISTEN/NOTIFY,
+ *   changes.ts), exposed as `integrationChanges`.
  */
 import pg, { type DatabaseError, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
 import type { ConflictResolver } from '../../accounts/conflicts.ts'
@@ -22,6 +24,7 @@ import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from 
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
+import { createPostgresChangeFeed, notifyIntegrationSql } from './changes.ts'
 import { createPostgresKv } from './kv.ts'
 import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
@@ -145,15 +148,21 @@ const SQL = {
   putIntegration: {
     name: 'sso_integration_put',
     text: `
-  INSERT INTO integrations (id, type, settings, secrets, mapping, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $6)
-  ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, settings = EXCLUDED.settings,
-    secrets = EXCLUDED.secrets, mapping = EXCLUDED.mapping, updated_at = EXCLUDED.updated_at
-  RETURNING *, (xmax = 0) AS created`,
+  WITH up AS (
+    INSERT INTO integrations (id, type, settings, secrets, mapping, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $6)
+    ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, settings = EXCLUDED.settings,
+      secrets = EXCLUDED.secrets, mapping = EXCLUDED.mapping, updated_at = EXCLUDED.updated_at
+    RETURNING *, (xmax = 0) AS created
+  )
+  SELECT up.*, ${notifyIntegrationSql('up.id')} IS NULL AS notified FROM up`,
   },
   getIntegration: { name: 'sso_integration_get', text: 'SELECT * FROM integrations WHERE id = $1' },
   listIntegrations: { name: 'sso_integration_list', text: 'SELECT * FROM integrations ORDER BY id' },
-  delIntegration: { name: 'sso_integration_delete', text: 'DELETE FROM integrations WHERE id = $1' },
+  delIntegration: {
+    name: 'sso_integration_delete',
+    text: `WITH d AS (DELETE FROM integrations WHERE id = $1 RETURNING id) SELECT ${notifyIntegrationSql('d.id')} IS NULL AS notified FROM d`,
+  },
 } as const
 
 /**
@@ -589,9 +598,13 @@ export async function createPostgresStore(url: string): Promise<Store> {
     }
   }
 
+  // Every instance hears every integration change as it commits (changes.ts).
+  const integrationChanges = createPostgresChangeFeed(url)
+
   return {
     kind: 'postgres',
     ...createPostgresKv(run),
+    integrationChanges,
 
     async upsertAccount(write, options = {}) {
       const { resolver } = options
@@ -731,6 +744,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     },
 
     async close() {
+      await integrationChanges.close()
       if (!pool.ended) await pool.end()
     },
   }
