@@ -9,6 +9,8 @@
  *
  * A wrong private key gets 401; anything else 404. Each call is recorded. `failNext` makes the
  * next call answer a 500; `rejectToken` marks an issued accessToken as one the chat refuses.
+ * `hold` keeps answers back until released (a slow API, to make callers overlap for certain);
+ * `waitForCalls(n)` resolves once n calls have arrived.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
@@ -25,6 +27,10 @@ export interface DscServer {
   /** Tokens the chat accepts (issued and not rejected). */
   valid: Set<string>
   failNext: (status: number) => void
+  /** Holds every answer from now on until the returned function is called. */
+  hold: () => () => void
+  /** Resolves once `n` Create User calls have arrived (held or not). */
+  waitForCalls: (n: number) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -33,6 +39,14 @@ export async function startDscServer(privateKey: string): Promise<DscServer> {
   const valid = new Set<string>()
   let failure: number | null = null
   let n = 0
+  let gate: Promise<void> | null = null
+  const waiters: { n: number; resolve: () => void }[] = []
+  const arrived = () => {
+    for (const w of waiters.splice(0)) {
+      if (calls.length >= w.n) w.resolve()
+      else waiters.push(w)
+    }
+  }
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://dsc.local')
     let text = ''
@@ -51,6 +65,14 @@ export async function startDscServer(privateKey: string): Promise<DscServer> {
         return send(400, { message: 'invalid JSON' })
       }
       calls.push({ auth: url.searchParams.get('auth'), contentType: req.headers['content-type'], body })
+      arrived()
+      void (gate ?? Promise.resolve()).then(() => answer(body))
+    })
+    const answer = (body: Record<string, unknown>) => {
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify(payload))
+      }
       if (failure !== null) {
         const status = failure
         failure = null
@@ -62,7 +84,7 @@ export async function startDscServer(privateKey: string): Promise<DscServer> {
       const accessToken = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.dsc-${n}.${randomBytes(12).toString('base64url')}`
       valid.add(accessToken)
       send(200, { accessToken, username: body.username, userId: randomBytes(12).toString('hex'), ...(body.isModerator === true ? { isModerator: true } : {}) })
-    })
+    }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
@@ -74,6 +96,19 @@ export async function startDscServer(privateKey: string): Promise<DscServer> {
     failNext: (status) => {
       failure = status
     },
+    hold: () => {
+      let release!: () => void
+      gate = new Promise<void>((resolve) => (release = resolve))
+      return () => {
+        gate = null
+        release()
+      }
+    },
+    waitForCalls: (count) =>
+      new Promise<void>((resolve) => {
+        waiters.push({ n: count, resolve })
+        arrived()
+      }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }

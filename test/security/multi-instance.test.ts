@@ -1,0 +1,275 @@
+/**
+ * Several instances on one PostgreSQL (issue #10): two real server processes on the test
+ * PostgreSQL with one shared KEYS_DIR, behind a round-robin proxy (test/helpers/cluster.ts), so
+ * a browser changes instance on every request. Relying parties no one here wrote: openid-client
+ * (OIDC code + PKCE, refresh, revocation), @node-saml/node-saml (SAML). Named regressions:
+ * - Dead Simple Chat: a member's first token asked of two instances at once made two platform
+ *   users and two tokens; now exactly one Create User call across instances.
+ * - Integration changes: a client secret rotated or a redirect URI removed on instance A kept
+ *   working on instance B for up to a second; now refused there as soon as the write returns.
+ * - Key mismatch: an instance with other keys joined silently; now it refuses to start.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
+import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose'
+import * as client from 'openid-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCluster, type Cluster } from '../helpers/cluster.ts'
+import { dropFreshSchemas } from '../helpers/pg.ts'
+import { Browser, isConsentPage, isLoginPage, parseForms, type Page } from '../helpers/oidc.ts'
+import { runServer } from '../helpers/server.ts'
+import { startDscServer, type DscServer } from '../tokens/helpers/dsc-server.ts'
+import { DSC_KEY, integrations } from '../tokens/helpers/fixtures.ts'
+
+const PASSWORD = 'correct horse battery staple'
+const TICKET_SECRET = 'multi-instance-ticket-secret-0123456789abcdef'
+const RP_CB = 'https://rp.example/cb'
+const SP_ENTITY = 'https://sp.example/saml/metadata'
+const ACS = 'https://sp.example/saml/acs'
+
+let c: Cluster
+let dsc: DscServer
+
+beforeAll(async () => {
+  dsc = await startDscServer(DSC_KEY)
+  c = await startCluster({ env: { SITE_TICKET_SECRET: TICKET_SECRET } })
+  for (const [id, fields] of [
+    ['42', { username: 'Rob', email: 'rob@example.test', rank: 'moderator' }],
+    ['43', { username: 'Ana', email: 'ana@example.test' }],
+    ['1001', { username: 'robin', email: 'robin@example.test' }],
+  ] as const) {
+    expect((await c.admin(0, 'PUT', `/users/${id}`, { ...fields, password: PASSWORD })).status).toBe(201)
+  }
+  expect((await c.admin(1, 'PUT', '/integrations/dsc', integrations.dsc(dsc.url))).status).toBe(201)
+  expect((await c.admin(0, 'PUT', '/integrations/sp', { type: 'saml', settings: { entity_id: SP_ENTITY, acs_urls: [{ url: ACS, binding: 'HTTP-POST' }] } })).status).toBe(201)
+}, 120_000)
+afterAll(async () => {
+  await c?.stop()
+  await dsc?.close()
+  await dropFreshSchemas()
+})
+
+/** Waits for `cond` (no deadline of its own: the test's timeout is the limit). */
+async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 20))
+}
+
+/** Makes the proxy's next request go to an instance other than `instance`. */
+async function nextNot(instance: number): Promise<void> {
+  if (c.proxy.nextIndex() === instance) await (await fetch(`${c.url}/healthz`)).arrayBuffer()
+}
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
+/** Token introspection straight at one instance, authenticating as the client. */
+const introspect = (instance: number, id: string, secret: string) =>
+  fetch(`${c.instances[instance]!.url}/token/introspection`, {
+    method: 'POST',
+    headers: { Authorization: basic(id, secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'token=not-a-token-of-ours',
+  })
+
+async function registerRp(id: string, secret: string, redirectUris = [RP_CB]) {
+  const res = await c.admin(0, 'PUT', `/integrations/${id}`, { type: 'oidc', settings: { redirect_uris: redirectUris }, secrets: { client_secret: secret } })
+  expect([200, 201]).toContain(res.status)
+}
+
+describe('OIDC across instances (openid-client)', () => {
+  it('code + PKCE sign-in, ID token, refresh, userinfo and revocation hold whichever instance answers', async () => {
+    const secret = 'rp-client-secret-0123456789abcdef0123'
+    await registerRp('rp', secret)
+    const config = await client.discovery(new URL(c.url), 'rp', { client_secret: secret }, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] })
+    const b = new Browser(c.url)
+    const verifier = client.randomPKCECodeVerifier()
+    const state = client.randomState()
+    const nonce = client.randomNonce()
+    const from = c.proxy.served.length
+    let page: Page = await b.go(
+      client.buildAuthorizationUrl(config, { redirect_uri: RP_CB, scope: 'openid profile email', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce }),
+    )
+    expect(isLoginPage(page), `${page.url} ${page.status} ${page.left?.href}`).toBe(true)
+    page = await b.login(page, 'rob', PASSWORD)
+    if (isConsentPage(page)) page = await b.consent(page, 'allow')
+    expect(page.left?.href.startsWith(RP_CB), `${page.url} ${page.status}`).toBe(true)
+    const tokens = await client.authorizationCodeGrant(config, page.left!, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce })
+    // The sign-in really went back and forth between the two instances.
+    expect(new Set(c.proxy.served.slice(from))).toEqual(new Set([0, 1]))
+    expect(tokens.claims()).toMatchObject({ sub: '42', iss: c.url, aud: 'rp', nonce })
+
+    // Both instances publish the same keys, and the ID token verifies against either.
+    const [j0, j1] = await Promise.all(c.instances.map(async (s) => (await fetch(`${s.url}/jwks`)).json()))
+    expect(j1).toEqual(j0)
+    await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${c.url}/jwks`)), { issuer: c.url, audience: 'rp' })
+
+    // Userinfo on each instance; refresh on whichever comes next, then the old refresh token is spent everywhere.
+    for (const s of c.instances) {
+      const res = await fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject({ sub: '42' })
+    }
+    expect(tokens.refresh_token).toBeTruthy()
+    {
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
+      expect(refreshed.access_token).not.toBe(tokens.access_token)
+      await nextNot(c.proxy.served.at(-1)!)
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' })
+    }
+
+    // Revoked on one instance: inactive on both.
+    await client.tokenRevocation(config, tokens.access_token)
+    for (let i = 0; i < 2; i++) expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false })
+    for (const s of c.instances) expect((await fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401)
+  }, 120_000)
+})
+
+describe('SAML across instances (@node-saml/node-saml)', () => {
+  const idpCert = () => {
+    const manifest = JSON.parse(readFileSync(path.join(c.keysDir, 'saml', 'manifest.json'), 'utf8')) as { keys: { id: string }[] }
+    return readFileSync(path.join(c.keysDir, 'saml', `${manifest.keys[0]!.id}.crt`), 'utf8')
+  }
+  const sp = () =>
+    new SAML({
+      callbackUrl: ACS,
+      entryPoint: `${c.url}/saml/sso`,
+      issuer: SP_ENTITY,
+      idpIssuer: `${c.url}/saml/metadata`,
+      idpCert: idpCert(),
+      audience: SP_ENTITY,
+      wantAssertionsSigned: true,
+      wantAuthnResponseSigned: true,
+      validateInResponseTo: ValidateInResponseTo.always,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'sha256',
+    })
+  const autoPost = (page: Page) => {
+    const form = parseForms(page.html)[0]
+    if (!form || form.method !== 'post') throw new Error(`no auto-post form on ${page.url} (${page.status}):\n${page.html.slice(0, 1000)}`)
+    return form
+  }
+
+  it('sign-in answered with a signed Response node-saml accepts; a replayed request ID is refused by the other instance', async () => {
+    const saml = sp()
+    const b = new Browser(c.url)
+    let page = await b.go(await saml.getAuthorizeUrlAsync('', undefined, {}))
+    page = await b.submit(page, { username: 'robin', password: PASSWORD }, (f) => f.action.startsWith('/login?'))
+    const post = autoPost(page)
+    expect(post.action).toBe(ACS)
+    const { profile } = await saml.validatePostResponseAsync(post.fields)
+    expect(profile?.nameID).toBeTruthy()
+
+    // Signed in now: a new request is answered at once; the same request again, on the other instance, is a replay.
+    const url = await saml.getAuthorizeUrlAsync('', undefined, {})
+    const first = c.proxy.nextIndex()
+    const answered = autoPost(await b.go(url))
+    expect(Buffer.from(answered.fields.SAMLResponse!, 'base64').toString('utf8')).toContain('Assertion')
+    await nextNot(first)
+    const replayed = autoPost(await b.go(url))
+    const xml = Buffer.from(replayed.fields.SAMLResponse!, 'base64').toString('utf8')
+    expect(xml).toContain('urn:oasis:names:tc:SAML:2.0:status:Requester')
+    expect(xml).not.toContain('Assertion')
+  }, 60_000)
+})
+
+describe('site tickets across instances', () => {
+  it('a ticket used on one instance is refused as replayed on the other', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const ticket = await new SignJWT({ external_id: 't-1', username: 'Tess' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setAudience(`${c.url}/ticket`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(new TextEncoder().encode(TICKET_SECRET))
+    const url = `/ticket?ticket=${encodeURIComponent(ticket)}&return_to=%2F`
+    const first = await fetch(`${c.instances[0]!.url}${url}`, { redirect: 'manual' })
+    expect(first.status).toBe(303)
+    expect(first.headers.getSetCookie().some((h) => h.startsWith('sso_bridge='))).toBe(true)
+    const again = await fetch(`${c.instances[1]!.url}${url}`, { redirect: 'manual' })
+    expect(again.status).toBe(400)
+    expect(await again.text()).toContain('ticket_replayed')
+    expect(again.headers.getSetCookie().some((h) => h.startsWith('sso_bridge='))).toBe(false)
+  })
+})
+
+describe('Dead Simple Chat: one Create User across instances (regression)', () => {
+  const waitingLines = () => c.instances.reduce((n, s) => n + (s.logs().match(/another instance is creating this member's user/g)?.length ?? 0), 0)
+
+  it('the first token of a member asked of both instances at once: one Create User call, one user, the same token from both', async () => {
+    const calls = dsc.calls.length
+    const seen = waitingLines()
+    const release = dsc.hold() // a slow API: the two requests overlap for certain
+    const a = c.admin(0, 'POST', '/integrations/dsc/tokens', { external_id: '42' })
+    const b = c.admin(1, 'POST', '/integrations/dsc/tokens', { external_id: '42' })
+    await dsc.waitForCalls(calls + 1)
+    // The other instance either waits on the claim (logs it) or, as before the fix, calls too.
+    await Promise.race([dsc.waitForCalls(calls + 2), until(() => waitingLines() > seen)])
+    release()
+    const [ra, rb] = await Promise.all([a, b])
+    expect(ra.status).toBe(200)
+    expect(rb.status).toBe(200)
+    expect(rb.body.token).toBe(ra.body.token)
+    expect(dsc.calls.length - calls).toBe(1)
+    // Later tokens from either instance reuse it.
+    expect((await c.admin(1, 'POST', '/integrations/dsc/tokens', { external_id: '42' })).body.token).toBe(ra.body.token)
+    expect(dsc.calls.length - calls).toBe(1)
+  }, 60_000)
+
+  it('when the instance holding the claim fails, the waiting one takes over: one user, no duplicate', async () => {
+    const calls = dsc.calls.length
+    const seen = waitingLines()
+    const release = dsc.hold()
+    const a = c.admin(0, 'POST', '/integrations/dsc/tokens', { external_id: '43' })
+    await dsc.waitForCalls(calls + 1)
+    const b = c.admin(1, 'POST', '/integrations/dsc/tokens', { external_id: '43' })
+    await Promise.race([dsc.waitForCalls(calls + 2), until(() => waitingLines() > seen)])
+    dsc.failNext(500)
+    release()
+    const [ra, rb] = await Promise.all([a, b])
+    expect(ra.status).toBe(502)
+    expect(ra.body.error).toBe('platform_unavailable')
+    expect(rb.status).toBe(200)
+    expect(dsc.calls.length - calls).toBe(2) // the failed one, then the taker-over's
+    expect(dsc.valid.has(rb.body.token)).toBe(true)
+    expect((await c.admin(0, 'POST', '/integrations/dsc/tokens', { external_id: '43' })).body.token).toBe(rb.body.token)
+  }, 60_000)
+})
+
+describe('integration changes reach every instance as the write returns (regression)', () => {
+  it('a client secret rotated on A is refused on B at once; the new one works there', async () => {
+    const OLD = 'old-secret-of-rotating-0123456789abcdef'
+    const NEW = 'new-secret-of-rotating-0123456789abcdef'
+    await registerRp('rotating', OLD)
+    expect((await introspect(1, 'rotating', OLD)).status).toBe(200) // B has it cached now
+    await registerRp('rotating', NEW) // on A
+    const refused = await introspect(1, 'rotating', OLD)
+    expect(refused.status).toBe(401)
+    expect(await refused.json()).toMatchObject({ error: 'invalid_client' })
+    expect((await introspect(1, 'rotating', NEW)).status).toBe(200)
+  })
+
+  it('a redirect URI removed on A is refused on B at once', async () => {
+    const secret = 'redirect-client-secret-0123456789abcdef'
+    const OLD_CB = 'https://rp.example/old-cb'
+    await registerRp('redirecting', secret, [RP_CB, OLD_CB])
+    const auth = (instance: number) =>
+      fetch(`${c.instances[instance]!.url}/auth?${new URLSearchParams({ client_id: 'redirecting', redirect_uri: OLD_CB, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, { redirect: 'manual' })
+    const before = await auth(1)
+    expect(before.status).toBeGreaterThanOrEqual(300)
+    expect(before.status).toBeLessThan(400)
+    expect(before.headers.get('location')).not.toContain('old-cb')
+    await registerRp('redirecting', secret, [RP_CB]) // on A
+    const after = await auth(1)
+    expect(after.status).toBe(400)
+    expect(after.headers.get('location')).toBeNull()
+  })
+})
+
+describe('key mismatch', () => {
+  it('a third instance on this database with its own KEYS_DIR refuses to start, naming KEYS_DIR', async () => {
+    const keysDir = path.join(c.dir, 'other-keys')
+    const res = await runServer({ DATABASE_URL: c.databaseUrl, KEYS_DIR: keysDir, DATA_DIR: path.join(c.dir, 'data-other'), ISSUER: c.url, ADMIN_TOKEN: 'x'.repeat(32), PORT: '0', HOST: '127.0.0.1' })
+    expect(res.code).not.toBe(0)
+    expect(res.output).toContain('ERR_KEYS_MISMATCH')
+    expect(res.output).toContain(keysDir)
+  }, 60_000)
+})
