@@ -96,4 +96,13 @@ describe('one set of keys per database (ERR_KEYS_MISMATCH)', () => {
     const now = await start('keys-b', 'data-b2')
     expect((await fetch(`${now.url}/readyz`)).status).toBe(200)
   }, 180_000) // eight process starts on a shared two-core machine
+
+  it('keys generate with the database out of reach says the record was not updated and how to fix it', async () => {
+    const { cli: own } = await cliSandbox('sso-bridge-multi-keys-')
+    const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', ISSUER: 'http://127.0.0.1:1', LOG_LEVEL: 'silent' }
+    const gen = await own(['keys', 'generate'], { env })
+    expect(gen.code).toBe(1)
+    expect(JSON.parse(gen.stderr)).toMatchObject({ error: 'store_unavailable', message: expect.stringContaining('sso-bridge keys record') })
+    expect(gen.stderr).toContain('the keys were written to')
+  }, 60_000)
 })
