@@ -91,11 +91,11 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-/** Starts `count` instances at once (they race for the first keys, as real ones may) behind one proxy. */
-export async function startCluster(opts: { count?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
+/** Starts `count` instances at once (on a fresh schema of the test PostgreSQL unless `databaseUrl` is given) (they race for the first keys, as real ones may) behind one proxy. */
+export async function startCluster(opts: { count?: number; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<Cluster> {
   const count = opts.count ?? 2
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-cluster-'))
-  const { url: databaseUrl, schema } = await freshSchemaUrl('sso_cluster')
+  const { url: databaseUrl, schema } = opts.databaseUrl ? { url: opts.databaseUrl, schema: 'public' } : await freshSchemaUrl('sso_cluster')
   const proxy = await startRoundRobinProxy()
   const keysDir = path.join(dir, 'keys')
   const started = await Promise.allSettled(

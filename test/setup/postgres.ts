@@ -16,6 +16,8 @@ export const TEST_DATABASE = 'sso_bridge_test'
 export interface TestPostgres {
   url: string
   stop(): Promise<void>
+  /** Restarts the server (`pg_ctl restart -m fast`): every connection is ended, the data stays. */
+  restart?(): Promise<void>
 }
 
 /**
@@ -136,6 +138,9 @@ export async function startCluster(bin: string, { durable }: { durable: boolean 
         if (started) return
         started = true
         run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
+      },
+      async restart() {
+        run('pg_ctl', ['-D', data, '-l', log, '-m', 'fast', '-w', '-t', '60', 'restart'])
       },
       async stop() {
         process.removeListener('exit', stopSync)

@@ -11,12 +11,14 @@
  *   session), started on the first subscription. When it is lost (a PostgreSQL restart, a
  *   network cut, an administrator ending the session) the listeners hear `null` ("anything may
  *   have changed"), and it reconnects with a growing pause, then says `null` once more.
- * - sync(): one round trip on the listening connection. PostgreSQL hands a listening session the
- *   notifications of every transaction committed before the session's current command before
- *   that command's ReadyForQuery (a committing writer signals the listening backends before it
- *   answers COMMIT; an idle or finishing backend forwards what it was signalled first), and
- *   node-postgres emits them in stream order, so when sync() resolves true every change
- *   committed before it was called has reached the listeners. Calls made while one round trip
+ * - sync(): one round trip on the listening connection. A committing writer signals every
+ *   listening backend before its client sees the statement's ReadyForQuery (so before our
+ *   write returns); a listening backend forwards what it was signalled when it waits for its
+ *   client, or, if busy, just before its next ReadyForQuery (postgres.c, since PostgreSQL 13:
+ *   "if any notifies were received during the just-finished transaction, they'll be seen by the
+ *   client before ReadyForQuery is"). node-postgres emits notifications in stream order, before
+ *   it resolves the query, so when sync() resolves true every change committed before it was
+ *   called has reached the listeners. Calls made while one round trip
  *   waits to be sent share it; false when not listening at the moment (the caller then trusts
  *   no cache).
  */
