@@ -25,6 +25,7 @@
 import pg from 'pg'
 import type { ChangeFeed } from '../ports.ts'
 
+/** The NOTIFY channel of integration changes. */
 export const INTEGRATIONS_CHANNEL = 'sso_bridge_integrations'
 /** application_name of the listening session (plus the schema), so an operator can find it. */
 export const LISTEN_APPLICATION_NAME = 'sso-bridge listen'
@@ -35,9 +36,15 @@ const RECONNECT_MS = [100, 250, 500, 1000, 2000, 5000] as const
 export const notifyIntegrationSql = (idSql: string) => `pg_notify('${INTEGRATIONS_CHANNEL}', coalesce(current_schema(), '') || ':' || ${idSql})`
 
 export interface PostgresChangeFeed extends ChangeFeed {
+  /** Stops listening and reconnecting (the store's close). */
   close(): Promise<void>
 }
 
+/**
+ * The change feed of the database at `url` (the store's own URL, so the same schema). Connects
+ * on the first subscription, not before: a CLI command that never loads an integration opens no
+ * listening connection.
+ */
 export function createPostgresChangeFeed(url: string): PostgresChangeFeed {
   const listeners = new Set<(id: string | null) => void>()
   let client: pg.Client | null = null
