@@ -85,11 +85,18 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
   // Bumped by every change heard: a load that read the store before a change it had not yet
   // heard of must not cache what it read.
   let heard = 0
-  feed?.subscribe((id) => {
-    heard++
-    if (id === null) records.clear()
-    else records.delete(id)
-  })
+  // Subscribed on the first load, not here: nothing is cached before it, and a CLI command that
+  // loads no integration then opens no listening connection.
+  let listening = false
+  const listen = () => {
+    if (listening || !feed) return
+    listening = true
+    feed.subscribe((id) => {
+      heard++
+      if (id === null) records.clear()
+      else records.delete(id)
+    })
+  }
 
   function definition(type: string): IntegrationTypeDefinition {
     const def = byType.get(type)
@@ -240,6 +247,7 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
      * process's write where the store pushes changes); compiled mappings are cached per mapping.
      */
     async load(id: string): Promise<LoadedIntegration> {
+      listen()
       const trusted = feed ? await feed.sync() : true
       const hit = records.get(id)
       if (trusted && hit && hit.until > Date.now()) return hit.loaded

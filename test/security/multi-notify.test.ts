@@ -42,8 +42,9 @@ async function until(cond: () => Promise<boolean> | boolean): Promise<void> {
 describe('integration changes reach every instance as the write returns (LISTEN/NOTIFY)', () => {
   it('a secret rotated and a redirect URI removed on A are what B loads next, though B had them cached', async () => {
     const { ra, rb, b } = await twoInstances()
-    await until(() => b.integrationChanges!.sync())
     await ra.put('rp', client(OLD, ['https://rp.example/cb', 'https://rp.example/old']))
+    await rb.load('rp') // B starts listening on its first load
+    await until(() => b.integrationChanges!.sync())
     expect((await rb.load('rp')).secret('client_secret')).toBe(OLD) // now cached on B
     expect((await rb.load('rp')).secret('client_secret')).toBe(OLD)
 
@@ -73,10 +74,11 @@ describe('integration changes reach every instance as the write returns (LISTEN/
   })
 
   it('a lost listening connection (what a PostgreSQL restart does to it) is noticed, nothing cached is trusted meanwhile, and it reconnects', async () => {
-    const { ra, rb, b, schema } = await twoInstances()
+    const { ra, rb, a, b, schema } = await twoInstances()
     const heard: (string | null)[] = []
     b.integrationChanges!.subscribe((id) => heard.push(id))
-    await until(() => b.integrationChanges!.sync())
+    a.integrationChanges!.subscribe(() => {})
+    await until(async () => (await a.integrationChanges!.sync()) && (await b.integrationChanges!.sync()))
     await ra.put('rp', client(OLD))
     expect((await rb.load('rp')).secret('client_secret')).toBe(OLD)
 

@@ -54,6 +54,8 @@ describe('a PostgreSQL restart under two instances', () => {
     const OLD = 'old-secret-before-restart-0123456789ab'
     const NEW = 'new-secret-after-restart-0123456789abcd'
     expect((await putClient(OLD)).status).toBe(201)
+    // Each instance starts listening on its first integration load.
+    expect((await introspect(0, OLD)).status).toBe(200)
     expect((await introspect(1, OLD)).status).toBe(200)
     await until(async () => (await listeners()) === 2)
 
