@@ -2,7 +2,8 @@
  * Several instances on one PostgreSQL (issue #10): two real server processes on the test
  * PostgreSQL with one shared KEYS_DIR, behind a round-robin proxy (test/helpers/cluster.ts), so
  * a browser changes instance on every request. Relying parties no one here wrote: openid-client
- * (OIDC code + PKCE, refresh, revocation), @node-saml/node-saml (SAML). Named regressions:
+ * (OIDC code + PKCE, refresh, revocation, account deletion), @node-saml/node-saml (SAML).
+ * Named regressions:
  * - Dead Simple Chat: a member's first token asked of two instances at once made two platform
  *   users and two tokens; now exactly one Create User call across instances.
  * - Integration changes: a client secret rotated or a redirect URI removed on instance A kept
@@ -119,6 +120,42 @@ describe('OIDC across instances (openid-client)', () => {
     await client.tokenRevocation(config, tokens.access_token)
     for (let i = 0; i < 2; i++) expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false })
     for (const s of c.instances) expect((await fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401)
+  }, 120_000)
+})
+
+describe('account deletion across instances', () => {
+  it('a member deleted on one instance: their tokens, refresh, bridge session and Dead Simple Chat user are gone on the other too', async () => {
+    const secret = 'del-rp-client-secret-0123456789abcdef'
+    await registerRp('del-rp', secret)
+    expect((await c.admin(0, 'PUT', '/users/77', { username: 'dora', email: 'dora@example.test', password: PASSWORD })).status).toBe(201)
+    const config = await client.discovery(new URL(c.url), 'del-rp', { client_secret: secret }, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] })
+    const b = new Browser(c.url)
+    const authorize = async () => {
+      const verifier = client.randomPKCECodeVerifier()
+      const state = client.randomState()
+      const url = client.buildAuthorizationUrl(config, { redirect_uri: RP_CB, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state })
+      return { page: await b.go(url), checks: { pkceCodeVerifier: verifier, expectedState: state } }
+    }
+    let { page, checks } = await authorize()
+    page = await b.login(page, 'dora', PASSWORD)
+    if (isConsentPage(page)) page = await b.consent(page, 'allow')
+    const tokens = await client.authorizationCodeGrant(config, page.left!, checks)
+    const dscCalls = dsc.calls.length
+    const chat = (await c.admin(1, 'POST', '/integrations/dsc/tokens', { external_id: '77' })).body.token as string
+    expect(dsc.calls.length).toBe(dscCalls + 1)
+
+    expect((await c.admin(0, 'DELETE', '/users/77')).status).toBe(204)
+
+    for (const s of c.instances) expect((await fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401)
+    for (let i = 0; i < 2; i++) expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false })
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' })
+    // Signed out on every instance: the next authorization asks for the password again.
+    for (let i = 0; i < 2; i++) expect(isLoginPage((await authorize()).page)).toBe(true)
+    // A new member under the same external_id gets a new chat user, from the other instance too.
+    expect((await c.admin(1, 'PUT', '/users/77', { username: 'dora' })).status).toBe(201)
+    const again = (await c.admin(0, 'POST', '/integrations/dsc/tokens', { external_id: '77' })).body.token as string
+    expect(again).not.toBe(chat)
+    expect(dsc.calls.length).toBe(dscCalls + 2)
   }, 120_000)
 })
 
