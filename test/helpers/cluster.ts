@@ -4,7 +4,7 @@
  * README describes. The proxy forwards each request to the next instance in turn (so a browser
  * changes instance on every request), passes bodies and headers through (Set-Cookie included),
  * and adds X-Forwarded-For / X-Forwarded-Proto as a real reverse proxy does; every instance
- * runs with TRUST_PROXY (one hop) and ISSUER = the proxy's URL.
+ * runs with TRUST_PROXY=1 (believe the one proxy in front) and ISSUER = the proxy's URL.
  */
 import { mkdtempSync } from 'node:fs'
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
@@ -106,7 +106,7 @@ export async function startCluster(opts: { count?: number; env?: Record<string, 
           KEYS_DIR: keysDir,
           DATA_DIR: path.join(dir, `data-${i}`),
           ISSUER: proxy.url,
-          TRUST_PROXY: 'true',
+          TRUST_PROXY: '1',
           ADMIN_TOKEN: CLUSTER_ADMIN_TOKEN,
           ...opts.env,
         },

@@ -9,6 +9,7 @@
  * - Integration changes: a client secret rotated or a redirect URI removed on instance A kept
  *   working on instance B for up to a second; now refused there as soon as the write returns.
  * - Key mismatch: an instance with other keys joined silently; now it refuses to start.
+ * Also held here: the sign-in throttle (counted in the database, so shared by the instances).
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -26,6 +27,8 @@ import { DSC_KEY, integrations } from '../tokens/helpers/fixtures.ts'
 const PASSWORD = 'correct horse battery staple'
 const TICKET_SECRET = 'multi-instance-ticket-secret-0123456789abcdef'
 const RP_CB = 'https://rp.example/cb'
+/** The per-account sign-in limit the cluster runs with (README: Sign-in throttling). */
+const ACCOUNT_ATTEMPTS = 3
 const SP_ENTITY = 'https://sp.example/saml/metadata'
 const ACS = 'https://sp.example/saml/acs'
 
@@ -34,11 +37,12 @@ let dsc: DscServer
 
 beforeAll(async () => {
   dsc = await startDscServer(DSC_KEY)
-  c = await startCluster({ env: { SITE_TICKET_SECRET: TICKET_SECRET } })
+  c = await startCluster({ env: { SITE_TICKET_SECRET: TICKET_SECRET, LOGIN_ATTEMPTS_PER_ACCOUNT: String(ACCOUNT_ATTEMPTS), LOGIN_FAILURE_DELAY_MS: '0' } })
   for (const [id, fields] of [
     ['42', { username: 'Rob', email: 'rob@example.test', rank: 'moderator' }],
     ['43', { username: 'Ana', email: 'ana@example.test' }],
     ['1001', { username: 'robin', email: 'robin@example.test' }],
+    ['1002', { username: 'tobias', email: 'tobias@example.test' }],
   ] as const) {
     expect((await c.admin(0, 'PUT', `/users/${id}`, { ...fields, password: PASSWORD })).status).toBe(201)
   }
@@ -204,6 +208,27 @@ describe('SAML across instances (@node-saml/node-saml)', () => {
     const xml = Buffer.from(replayed.fields.SAMLResponse!, 'base64').toString('utf8')
     expect(xml).toContain('urn:oasis:names:tc:SAML:2.0:status:Requester')
     expect(xml).not.toContain('Assertion')
+  }, 60_000)
+})
+
+describe('sign-in throttle across instances', () => {
+  it('wrong passwords sent to alternating instances count together: once the account limit is reached, both refuse even the right one', async () => {
+    const b = new Browser(c.url)
+    let page = await b.go(`${c.url}/login?return_to=%2F`)
+    const from = c.proxy.served.length
+    for (let i = 0; i < ACCOUNT_ATTEMPTS; i++) {
+      page = await b.submit(page, { username: 'tobias', password: `wrong-${i}` }, (f) => f.action.startsWith('/login'))
+      expect(page.status).toBe(401)
+    }
+    expect(new Set(c.proxy.served.slice(from))).toEqual(new Set([0, 1]))
+    for (let i = 0; i < 2; i++) {
+      const refused = await b.submit(page, { username: 'tobias', password: PASSWORD }, (f) => f.action.startsWith('/login'))
+      expect(refused.status).toBe(429)
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
+    // Both instances answered a refusal.
+    expect(new Set(c.proxy.served.slice(-4))).toEqual(new Set([0, 1]))
+    expect(b.cookie('sso_bridge')).toBeUndefined()
   }, 60_000)
 })
 
