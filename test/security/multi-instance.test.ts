@@ -23,6 +23,7 @@ import { Browser, isConsentPage, isLoginPage, parseForms, type Page } from '../h
 import { runServer } from '../helpers/server.ts'
 import { startDscServer, type DscServer } from '../tokens/helpers/dsc-server.ts'
 import { DSC_KEY, integrations } from '../tokens/helpers/fixtures.ts'
+import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const PASSWORD = 'correct horse battery staple'
 const TICKET_SECRET = 'multi-instance-ticket-secret-0123456789abcdef'
@@ -48,7 +49,7 @@ beforeAll(async () => {
   }
   expect((await c.admin(1, 'PUT', '/integrations/dsc', integrations.dsc(dsc.url))).status).toBe(201)
   expect((await c.admin(0, 'PUT', '/integrations/sp', { type: 'saml', settings: { entity_id: SP_ENTITY, acs_urls: [{ url: ACS, binding: 'HTTP-POST' }] } })).status).toBe(201)
-}, 120_000)
+})
 afterAll(async () => {
   await c?.stop()
   await dsc?.close()
@@ -124,7 +125,7 @@ describe('OIDC across instances (openid-client)', () => {
     await client.tokenRevocation(config, tokens.access_token)
     for (let i = 0; i < 2; i++) expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false })
     for (const s of c.instances) expect((await fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401)
-  }, 120_000)
+  }, PROCESS_TEST_TIMEOUT)
 })
 
 describe('account deletion across instances', () => {
@@ -160,7 +161,7 @@ describe('account deletion across instances', () => {
     const again = (await c.admin(0, 'POST', '/integrations/dsc/tokens', { external_id: '77' })).body.token as string
     expect(again).not.toBe(chat)
     expect(dsc.calls.length).toBe(dscCalls + 2)
-  }, 120_000)
+  }, PROCESS_TEST_TIMEOUT)
 })
 
 describe('SAML across instances (@node-saml/node-saml)', () => {
@@ -208,7 +209,7 @@ describe('SAML across instances (@node-saml/node-saml)', () => {
     const xml = Buffer.from(replayed.fields.SAMLResponse!, 'base64').toString('utf8')
     expect(xml).toContain('urn:oasis:names:tc:SAML:2.0:status:Requester')
     expect(xml).not.toContain('Assertion')
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT)
 })
 
 describe('sign-in throttle across instances', () => {
@@ -229,7 +230,7 @@ describe('sign-in throttle across instances', () => {
     // Both instances answered a refusal.
     expect(new Set(c.proxy.served.slice(-4))).toEqual(new Set([0, 1]))
     expect(b.cookie('sso_bridge')).toBeUndefined()
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT)
 })
 
 describe('site tickets across instances', () => {
@@ -274,7 +275,7 @@ describe('Dead Simple Chat: one Create User across instances (regression)', () =
     // Later tokens from either instance reuse it.
     expect((await c.admin(1, 'POST', '/integrations/dsc/tokens', { external_id: '42' })).body.token).toBe(ra.body.token)
     expect(dsc.calls.length - calls).toBe(1)
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT)
 
   it('when the instance holding the claim fails, the waiting one takes over: one user, no duplicate', async () => {
     const calls = dsc.calls.length
@@ -293,7 +294,7 @@ describe('Dead Simple Chat: one Create User across instances (regression)', () =
     expect(dsc.calls.length - calls).toBe(2) // the failed one, then the taker-over's
     expect(dsc.valid.has(rb.body.token)).toBe(true)
     expect((await c.admin(0, 'POST', '/integrations/dsc/tokens', { external_id: '43' })).body.token).toBe(rb.body.token)
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT)
 })
 
 describe('integration changes reach every instance as the write returns (regression)', () => {
@@ -333,5 +334,5 @@ describe('key mismatch', () => {
     expect(res.code).not.toBe(0)
     expect(res.output).toContain('ERR_KEYS_MISMATCH')
     expect(res.output).toContain(keysDir)
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT)
 })

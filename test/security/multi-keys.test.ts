@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cliSandbox, removeSandboxes } from '../helpers/cli.ts'
 import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 import { runServer, startServer, type ServerProcess } from '../helpers/server.ts'
+import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const ADMIN = 'multi-keys-admin-token-0123456789abcdef'
 const running: ServerProcess[] = []
@@ -95,7 +96,7 @@ describe('one set of keys per database (ERR_KEYS_MISMATCH)', () => {
     expect(rec.stdout).not.toContain(secretB)
     const now = await start('keys-b', 'data-b2')
     expect((await fetch(`${now.url}/readyz`)).status).toBe(200)
-  }, 180_000) // eight process starts on a shared two-core machine
+  }, PROCESS_TEST_TIMEOUT) // eight process starts
 
   it('keys generate with the database out of reach says the record was not updated and how to fix it', async () => {
     const { cli: own } = await cliSandbox('sso-bridge-multi-keys-')
@@ -104,5 +105,5 @@ describe('one set of keys per database (ERR_KEYS_MISMATCH)', () => {
     expect(gen.code).toBe(1)
     expect(JSON.parse(gen.stderr)).toMatchObject({ error: 'store_unavailable', message: expect.stringContaining('sso-bridge keys record') })
     expect(gen.stderr).toContain('the keys were written to')
-  }, 60_000)
+  }, PROCESS_TEST_TIMEOUT)
 })

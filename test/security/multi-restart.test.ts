@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findPostgresBin, startCluster as startPostgresCluster, type TestPostgres } from '../setup/postgres.ts'
 import { startCluster, type Cluster } from '../helpers/cluster.ts'
 import { LISTEN_APPLICATION_NAME } from '../../src/store/postgres/changes.ts'
+import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 let postgres: TestPostgres
 let c: Cluster
@@ -18,7 +19,7 @@ beforeAll(async () => {
   if (!bin) throw new Error('PostgreSQL server binaries not found: this suite restarts a PostgreSQL of its own')
   postgres = await startPostgresCluster(bin, { durable: false })
   c = await startCluster({ databaseUrl: postgres.url })
-}, 120_000)
+})
 afterAll(async () => {
   await c?.stop()
   await postgres?.stop()
@@ -72,5 +73,5 @@ describe('a PostgreSQL restart under two instances', () => {
     expect((await putClient(NEW)).status).toBe(200)
     expect((await introspect(1, OLD)).status).toBe(401)
     expect((await introspect(1, NEW)).status).toBe(200)
-  }, 120_000)
+  }, PROCESS_TEST_TIMEOUT)
 })

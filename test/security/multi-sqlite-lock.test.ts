@@ -9,6 +9,7 @@ import path from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { cliSandbox, removeSandboxes } from '../helpers/cli.ts'
 import { runServer, startServer, type ServerProcess } from '../helpers/server.ts'
+import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const ADMIN = 'multi-sqlite-lock-admin-token-0123456789'
 const running: ServerProcess[] = []
@@ -43,7 +44,7 @@ describe('one server per SQLite DATA_DIR (ERR_STORE_IN_USE)', () => {
     const res = await fetch(`${first.url}/api/v1/users/cli-beside`, { headers: { Authorization: `Bearer ${ADMIN}` } })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ external_id: 'cli-beside', username: 'Beside' })
-  })
+  }, PROCESS_TEST_TIMEOUT)
 
   it('a killed server leaves no stale lock: a new server starts on the same DATA_DIR', async () => {
     const { dir } = await cliSandbox('sso-bridge-multi-lock-')
@@ -60,5 +61,5 @@ describe('one server per SQLite DATA_DIR (ERR_STORE_IN_USE)', () => {
     const third = await startServer(env, dir)
     running.push(third)
     expect((await fetch(`${third.url}/readyz`)).status).toBe(200)
-  })
+  }, PROCESS_TEST_TIMEOUT)
 })
