@@ -24,9 +24,10 @@ export interface OidcServer {
 
 /**
  * Starts the app on a free port; the app is made once the port (so the issuer) is known. With
- * `tls`, the issuer is https and the app trusts X-Forwarded-Proto (see {@link Browser}).
+ * `tls`, the issuer is https and the app trusts X-Forwarded-Proto (see {@link Browser}) unless
+ * `trustProxy` says otherwise.
  */
-export async function startOidcServer(opts: Omit<TestAppOptions, 'issuer' | 'trustProxy'> & { tls?: boolean } = {}): Promise<OidcServer> {
+export async function startOidcServer(opts: Omit<TestAppOptions, 'issuer'> & { tls?: boolean } = {}): Promise<OidcServer> {
   const { tls, ...appOptions } = opts
   const server: Server = createServer()
   await new Promise<void>((resolve, reject) => {
@@ -36,7 +37,7 @@ export async function startOidcServer(opts: Omit<TestAppOptions, 'issuer' | 'tru
   const { port } = server.address() as AddressInfo
   const url = `http://127.0.0.1:${port}`
   const issuer = tls ? `https://127.0.0.1:${port}` : url
-  const t = makeTestApp({ ...appOptions, issuer, ...(tls ? { trustProxy: true } : {}) })
+  const t = makeTestApp({ ...(tls ? { trustProxy: true } : {}), ...appOptions, issuer })
   server.on('request', t.app)
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}/api/v1${path}`, {

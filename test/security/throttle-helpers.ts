@@ -3,9 +3,8 @@
  * app (real store, real passwords) on 127.0.0.1, a form's CSRF pair fetched once, and password
  * POSTs sent as a browser sends them (several at once when asked).
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { ADMIN_TOKEN, makeTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts'
+import type { TestApp, TestAppOptions } from '../helpers/app.ts'
+import { startOidcServer } from '../helpers/oidc.ts'
 
 export const PASSWORD = 'correct horse battery staple'
 
@@ -17,36 +16,8 @@ export interface LoginServer {
   close: () => Promise<void>
 }
 
-export async function startLoginServer(opts: TestAppOptions = {}): Promise<LoginServer> {
-  const server: Server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const t = makeTestApp({ issuer: url, ...opts })
-  server.on('request', t.app)
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
-  return {
-    t,
-    url,
-    admin,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-      await t.close()
-    },
-  }
+export function startLoginServer(opts: Omit<TestAppOptions, 'issuer'> = {}): Promise<LoginServer> {
+  return startOidcServer(opts)
 }
 
 /** Creates (or replaces) an account through the admin API. */
