@@ -1,8 +1,10 @@
 /**
  * @module accounts/conflicts
- * The username/email conflict rules, as pure decisions. When a write brings a username or email
- * another account holds, the store (inside its transaction, with the database's unique indexes
- * as the last word) asks {@link ConflictResolver.resolve} what to do:
+ * The username/email conflict rules. When a write brings a username or email another account
+ * holds, the store runs the {@link ConflictResolver} this module builds inside its transaction,
+ * with the database's unique indexes as the last word: the resolution loop
+ * ({@link writeWithRules}) asks the store for database steps and the pure decisions
+ * ({@link ConflictRules.resolve}) say what to do:
  *
  * - `reject`: refuse (409 username_taken / email_taken); nothing changes.
  * - `takeover` (Minnit's "automatically resolve all conflicts"): the incoming account gets the
@@ -16,47 +18,32 @@
  * Identity is always `external_id`: no rule ever creates a second account.
  */
 import { randomBytes } from 'node:crypto'
-import type { ConflictPolicies, EmailPolicy, UsernamePolicy } from '../config/index.ts'
-import type { AccountWrite } from '../store/ports.ts'
+import type { ConflictPolicies } from '../config/index.ts'
+import { AccountConflict } from '../errors/index.ts'
+import type {
+  AccountWrite,
+  AccountWriteResult,
+  ConflictResolver,
+  ContestedField,
+  HolderChange,
+  ResolutionRecord,
+  WriteStep,
+  WriteStepResult,
+} from '../store/ports.ts'
 import { usernameKey } from './normalize.ts'
 import type { Account } from './types.ts'
 
 export type { ConflictPolicies, EmailPolicy, UsernamePolicy } from '../config/index.ts'
-export type ContestedField = 'username' | 'email'
+export type { ConflictResolver, ContestedField, HolderChange, ResolutionRecord } from '../store/ports.ts'
 
 /** How many `name_N` candidates a suffix resolution checks in one round. */
 export const SUFFIX_BATCH = 50
 /** Usernames are at most 64 characters; a suffix never makes them longer. */
 const USERNAME_MAX = 64
-
-/** One resolved conflict, as the audit log records it. */
-export interface ResolutionRecord {
-  actor: string
-  policy: UsernamePolicy | EmailPolicy
-  field: ContestedField
-  account_external_id: string
-  holder_id: string
-  holder_external_id: string
-  /** What the incoming write asked for. */
-  requested_value: string
-  /** What the incoming account got. */
-  assigned_value: string
-  /** The holder's value before and after (takeover only; suffix leaves the holder alone). */
-  holder_old_value: string | null
-  holder_new_value: string | null
-}
-
-/** A change to the current holder of a contested value (takeover). */
-export interface HolderChange {
-  id: string
-  field: ContestedField
-  /** The contested key: the change applies only if the holder still holds it. */
-  expected_key: string
-  username?: string
-  username_key?: string
-  desired_username?: string | null
-  desired_email?: string | null
-}
+/** Upserts per write at most, so two writers trading a name cannot loop for ever. */
+const MAX_ATTEMPTS = 6
+/** Rounds of suffix candidates (SUFFIX_BATCH each) before a suffix resolution gives up. */
+const CANDIDATE_ROUNDS = 3
 
 export interface Resolution {
   write: AccountWrite
@@ -68,21 +55,24 @@ export interface ConflictInput {
   field: ContestedField
   write: AccountWrite
   holder: Account
-  /** Which of {@link ConflictResolver.candidates}' keys are held by some account. */
+  /** Which of {@link ConflictRules.candidates}' keys are held by some account. */
   taken: ReadonlySet<string>
   /** The username candidates offered, key → spelling, in preference order. */
   candidates: ReadonlyMap<string, string>
 }
 
-export interface ConflictResolver {
+/** The pure decisions of the configured policies; {@link writeWithRules} applies them. */
+export interface ConflictRules {
   readonly policies: ConflictPolicies
-  /** Username candidates (key → spelling) the store must check before `resolve`. */
+  /** Username candidates (key → spelling) to check (are they taken?) before `resolve`. */
   candidates(field: ContestedField, write: AccountWrite, round: number): Map<string, string>
   /** The decision, or null to refuse (reject, prompt, or no free candidate). */
   resolve(input: ConflictInput): Resolution | null
 }
 
 /**
+ * The resolver a store write takes (`{ resolver }` of upsertAccount / upsertAccounts): the
+ * resolution loop over the configured policies' decisions.
  * @param policies the configured policy per field
  * @param actor who is writing (recorded in the audit log): `admin-api`, `import`, `cli`, …
  * @param random bytes source, injectable for deterministic tests
@@ -92,6 +82,17 @@ export function createConflictResolver(
   actor: string,
   random: (n: number) => Buffer = randomBytes,
 ): ConflictResolver {
+  const rules = createConflictRules(policies, actor, random)
+  return { resolve: (write) => writeWithRules(write, rules) }
+}
+
+/**
+ * The decisions alone (no database): which candidates to check, and what to do with a conflict.
+ * @param policies the configured policy per field
+ * @param actor who is writing (recorded in the audit log)
+ * @param random bytes source for takeover's random usernames
+ */
+export function createConflictRules(policies: ConflictPolicies, actor: string, random: (n: number) => Buffer = randomBytes): ConflictRules {
   return {
     policies,
 
@@ -147,6 +148,60 @@ export function createConflictResolver(
       return null
     },
   }
+}
+
+/**
+ * One account write with the conflict rules applied (the resolution loop), written once as a
+ * generator of database steps (store/ports.ts `WriteStep`) so that both stores run the same
+ * logic: SQLite drives it synchronously inside its transaction (no other request can slip
+ * statements in between), PostgreSQL drives it with awaits on one transaction's client. The database's unique indexes stay the last word: every
+ * decision is re-checked by the next upsert, and a lost race simply goes round again.
+ *
+ * Rules of the loop:
+ * - try the upsert; on success, record the resolutions made on the way and finish;
+ * - a conflict on external_id is final;
+ * - the writer's own current name never counts as taken, so a suffixed account keeps its
+ *   `name_2` across syncs instead of moving to `name_3`;
+ * - otherwise read the holder, ask the rules which candidates to check, check them, and ask
+ *   for a decision (more candidate rounds for suffixes); no decision → refuse with the policy;
+ * - a takeover first changes the holder (only if it still holds the contested value);
+ * - at most MAX_ATTEMPTS upserts, so two writers trading a name cannot loop for ever.
+ */
+export function* writeWithRules(initial: AccountWrite, rules: ConflictRules): Generator<WriteStep, AccountWriteResult, WriteStepResult> {
+  let write = initial
+  const records: ResolutionRecord[] = []
+  let last: AccountConflict | undefined
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const result = yield { op: 'upsert', write }
+    if (!(result instanceof AccountConflict)) {
+      const done = result as AccountWriteResult
+      if (records.length > 0) yield { op: 'audit', records }
+      return { ...done, resolutions: records }
+    }
+    last = result
+    if (result.field === 'external_id') throw result
+    const field = result.field
+    const holder = result.existingId ? ((yield { op: 'account', id: result.existingId }) as Account | null) : null
+    if (!holder) continue // the holder went away meanwhile: just try again
+
+    let decision = null
+    for (let round = 0; round < CANDIDATE_ROUNDS && decision === null; round++) {
+      const candidates = rules.candidates(field, write, round)
+      const taken = candidates.size > 0 ? ((yield { op: 'taken', keys: [...candidates.keys()], except_external_id: write.external_id }) as Set<string>) : new Set<string>()
+      decision = rules.resolve({ field, write, holder, taken, candidates })
+      if (candidates.size === 0) break
+    }
+    if (decision === null) {
+      throw new AccountConflict(field, result.existingId, { cause: result, policy: rules.policies[field] })
+    }
+    if (decision.holder) {
+      const changed = yield { op: 'changeHolder', change: decision.holder }
+      if (changed !== true) continue // lost a race (holder changed, or the new name was taken)
+    }
+    write = decision.write
+    records.push(decision.record)
+  }
+  throw last ?? new AccountConflict('username')
 }
 
 /** `name_N`, shortening the name (by code points) so the result stays within 64 characters. */

@@ -4,9 +4,9 @@
  * implement it; one contract suite (test/contract/store.contract.ts) runs against both.
  * Every module except `store/index.ts` and `main.ts` depends on these types alone.
  */
-import type { ConflictResolver, ResolutionRecord } from '../accounts/conflicts.ts'
-import type { Account, AccountFields } from '../accounts/types.ts'
-import type { BridgeError } from '../errors/index.ts'
+import type { EmailPolicy, UsernamePolicy } from '../config/index.ts'
+import type { AccountConflict, BridgeError } from '../errors/index.ts'
+import type { Account, AccountFields } from './account.ts'
 
 /** A normalized account write, keyed by `external_id` (upsert). */
 export interface AccountWrite extends AccountFields {
@@ -32,6 +32,72 @@ export interface AccountWriteResult {
   created: boolean
   /** Conflicts resolved on the way (each also written to the audit log, same transaction). */
   resolutions: ResolutionRecord[]
+}
+
+export type ContestedField = 'username' | 'email'
+
+/** One resolved conflict, as the audit log records it. */
+export interface ResolutionRecord {
+  actor: string
+  policy: UsernamePolicy | EmailPolicy
+  field: ContestedField
+  account_external_id: string
+  holder_id: string
+  holder_external_id: string
+  /** What the incoming write asked for. */
+  requested_value: string
+  /** What the incoming account got. */
+  assigned_value: string
+  /** The holder's value before and after (takeover only; suffix leaves the holder alone). */
+  holder_old_value: string | null
+  holder_new_value: string | null
+}
+
+/** A change to the current holder of a contested value (takeover). */
+export interface HolderChange {
+  id: string
+  field: ContestedField
+  /** The contested key: the change applies only if the holder still holds it. */
+  expected_key: string
+  username?: string
+  username_key?: string
+  desired_username?: string | null
+  desired_email?: string | null
+}
+
+/**
+ * One database step a {@link ConflictResolver} asks for. The store runs it inside the write's
+ * transaction and sends back what it gives:
+ * - `upsert`: the {@link AccountWriteResult}, or the {@link AccountConflict} the unique indexes raised;
+ * - `account`: the account with this id, or null;
+ * - `taken`: which of these username keys are held by an account other than `except_external_id`;
+ * - `changeHolder`: true when the holder still held `expected_key` and was changed, false otherwise
+ *   (also when its new username was taken meanwhile);
+ * - `audit`: the records are written to the audit log; undefined.
+ */
+export type WriteStep =
+  | { op: 'upsert'; write: AccountWrite }
+  | { op: 'account'; id: string }
+  | { op: 'taken'; keys: string[]; except_external_id: string }
+  | { op: 'changeHolder'; change: HolderChange }
+  | { op: 'audit'; records: ResolutionRecord[] }
+
+/** What each {@link WriteStep} gives back. */
+export type WriteStepResult = AccountWriteResult | AccountConflict | Account | null | Set<string> | boolean | undefined
+
+/**
+ * Resolves username/email conflicts for one account write (accounts/conflicts.ts builds one from
+ * the configured policies). The store owns the transaction; the resolver owns the decisions.
+ */
+export interface ConflictResolver {
+  /**
+   * The write as a sequence of database steps. The store drives the generator inside one
+   * transaction (SQLite synchronously, PostgreSQL on one client), answering each step with its
+   * result; the generator returns the final result, or throws to refuse (the store rolls back).
+   * The store calls it only after the plain upsert of `write` hit a username/email conflict.
+   * @throws {AccountConflict} the conflict is refused
+   */
+  resolve(write: AccountWrite): Generator<WriteStep, AccountWriteResult, WriteStepResult>
 }
 
 export interface WriteOptions {

@@ -10,33 +10,35 @@
  * - Every multi-statement write transaction (a batch, or a single write resolving a conflict)
  *   takes one transaction-level advisory lock, so they run one at a time as under SQLite's single
  *   writer: two of them can never deadlock on each other's keys or rows (see WRITER_LOCK).
- * - Conflict rules run the shared step generator (store/resolution.ts) with awaits on the
- *   transaction's client; every step that may hit a unique index runs under a SAVEPOINT.
+ * - The conflict resolver's steps (ports.ts `ConflictResolver`; the rules are in
+ *   accounts/conflicts.ts) run with awaits on the transaction's client; every step that may
+ *   hit a unique index runs under a SAVEPOINT.
  * - Migrations may race between processes starting at once: another advisory lock serialises
  *   them.
  * - Integration writes notify every instance in the same statement (LISTEN/NOTIFY,
  *   changes.ts), exposed as `integrationChanges`.
  */
 import pg, { type DatabaseError, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
-import type { ConflictResolver } from '../../accounts/conflicts.ts'
-import type { Account } from '../../accounts/types.ts'
 import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from '../../errors/index.ts'
+import type { Account } from '../account.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
 import { createPostgresChangeFeed, notifyIntegrationSql } from './changes.ts'
 import { createPostgresKv } from './kv.ts'
-import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
   AccountWrite,
   AuditEntry,
   AccountWriteResult,
   BatchItemResult,
+  ConflictResolver,
   Credentials,
   IntegrationRecord,
   IntegrationWrite,
   Page,
   Store,
+  WriteStep,
+  WriteStepResult,
 } from '../ports.ts'
 
 type Row = QueryResultRow
@@ -310,8 +312,9 @@ export async function createPostgresStore(url: string): Promise<Store> {
   }
 
   /**
-   * Drives the conflict-rule loop (store/resolution.ts) on `client`, inside a transaction that
-   * holds WRITER_LOCK. Every upsert attempt proposes the same `id` (a failed attempt is rolled
+   * Drives the resolver's steps on `client`, inside a transaction that holds WRITER_LOCK
+   * (without a resolver, a deadlock victim starting again: one plain upsert, see
+   * refuseConflicts). Every upsert attempt proposes the same `id` (a failed attempt is rolled
    * back, so the id is free again). `first`, when given, answers the first upsert: the caller
    * has just tried it in this same transaction. A refusal is thrown (AccountConflict); the
    * caller rolls back whatever the attempts changed (transaction or record savepoint).
@@ -324,12 +327,12 @@ export async function createPostgresStore(url: string): Promise<Store> {
     now: string,
     first?: AccountConflict,
   ): Promise<AccountWriteResult> {
-    const steps = writeWithRules(write, resolver)
+    const steps = resolver ? resolver.resolve(write) : refuseConflicts(write)
     let known = first
     let next = steps.next()
     while (!next.done) {
       const step = next.value
-      let result: StepResult
+      let result: WriteStepResult
       if (known !== undefined && step.op === 'upsert') {
         result = known
         known = undefined
@@ -341,7 +344,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     return next.value
   }
 
-  async function runStep(client: PoolClient, step: Step, id: string, now: string): Promise<StepResult> {
+  async function runStep(client: PoolClient, step: WriteStep, id: string, now: string): Promise<WriteStepResult> {
     switch (step.op) {
       case 'upsert':
         return tryUpsert(client, step.write, id, now)
@@ -820,6 +823,16 @@ function culprit(err: DatabaseError, writes: AccountWrite[], lo: number, hi: num
   const column = m[1] as 'username_key' | 'email_key' | 'external_id'
   for (let i = lo; i < hi; i++) if (writes[i]![column] === m[2]) return i
   return null
+}
+
+/**
+ * The steps of a write without conflict rules, for a deadlock victim starting again when the
+ * caller gave no resolver: one upsert, whose conflict is refused.
+ */
+function* refuseConflicts(write: AccountWrite): Generator<WriteStep, AccountWriteResult, WriteStepResult> {
+  const result = yield { op: 'upsert', write }
+  if (result instanceof AccountConflict) throw result
+  return result as AccountWriteResult
 }
 
 function isDbError(err: unknown, code: string): err is DatabaseError {

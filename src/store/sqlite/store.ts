@@ -7,26 +7,27 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
-import type { Account } from '../../accounts/types.ts'
 import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from '../../errors/index.ts'
+import type { Account } from '../account.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
 import { createSqliteKv } from './kv.ts'
-import type { ConflictResolver } from '../../accounts/conflicts.ts'
-import { writeWithRules, type Step, type StepResult } from '../resolution.ts'
 import type {
   AuditEntry,
   AccountWrite,
   AccountWriteResult,
   BatchItemResult,
+  ConflictResolver,
   Credentials,
   IntegrationRecord,
   IntegrationWrite,
   Page,
   Store,
+  WriteStep,
+  WriteStepResult,
 } from '../ports.ts'
 
 type Row = Record<string, SQLInputValue>
@@ -174,11 +175,12 @@ export function createSqliteStore(file: string): Store {
   }
 
   /**
-   * Runs the conflict-rule loop (store/resolution.ts) synchronously: nothing else can run on
-   * this connection until it is done. The caller provides the transaction or savepoint.
+   * Runs the resolver's steps (accounts/conflicts.ts holds the rules) synchronously: nothing
+   * else can run on this connection until it is done. The caller provides the transaction or
+   * savepoint.
    */
-  function writeResolved(write: AccountWrite, resolver: ConflictResolver | undefined, now: string): AccountWriteResult {
-    const steps = writeWithRules(write, resolver)
+  function writeResolved(write: AccountWrite, resolver: ConflictResolver, now: string): AccountWriteResult {
+    const steps = resolver.resolve(write)
     let next = steps.next()
     while (!next.done) {
       next = steps.next(runStep(next.value, now))
@@ -186,7 +188,7 @@ export function createSqliteStore(file: string): Store {
     return next.value
   }
 
-  function runStep(step: Step, now: string): StepResult {
+  function runStep(step: WriteStep, now: string): WriteStepResult {
     switch (step.op) {
       case 'upsert':
         try {
@@ -262,17 +264,17 @@ export function createSqliteStore(file: string): Store {
     kind: 'sqlite',
     ...createSqliteKv(db, group),
 
-    async upsertAccount(write, options = {}) {
+    async upsertAccount(write, { resolver } = {}) {
       flushAllBatches()
       const now = new Date().toISOString()
       try {
         // The common case needs no transaction: one statement, decided by the unique indexes.
         return upsertOne(write, now)
       } catch (err) {
-        if (!(err instanceof AccountConflict) || !options.resolver) throw err
+        if (!(err instanceof AccountConflict) || !resolver) throw err
       }
       // A conflict to resolve: the holder's change, the write and the audit entry commit together.
-      return transaction(() => writeResolved(write, options.resolver, now))
+      return transaction(() => writeResolved(write, resolver, now))
     },
 
     async upsertAccounts(writes, { atomic, resolver }) {
