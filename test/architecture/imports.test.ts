@@ -32,6 +32,25 @@ describe('dependency direction', () => {
     }
   })
 
+  // Issue #11: store/ports.ts used to import the conflict resolver (and the Account type) from
+  // accounts/, a type-level cycle. The resolver's types now live in the ports, the account shape
+  // in store/account.ts, and the resolution loop in accounts/conflicts.ts.
+  it('store/ never imports accounts/ or anything else above it (a door, http, cli)', () => {
+    const above = ['accounts', 'mapping', 'integrations', 'login', 'web', 'oidc', 'saml', 'tokens', 'connection', 'http', 'cli']
+    for (const { file, imports } of graph.filter((g) => inside(g.file, 'store'))) {
+      const bad = imports.filter((i) => inside(i, ...above) || i === 'services.ts' || i === 'main.ts')
+      expect(bad, file).toEqual([])
+    }
+  })
+
+  it('no door (oidc/, saml/, tokens/) imports http/', () => {
+    const doors = graph.filter((g) => inside(g.file, 'oidc', 'saml', 'tokens'))
+    expect(doors.length).toBeGreaterThan(0)
+    for (const { file, imports } of doors) {
+      expect(imports.filter((i) => inside(i, 'http')), file).toEqual([])
+    }
+  })
+
   it('only store/index.ts names a store implementation (tests aside)', () => {
     for (const { file, imports } of graph.filter((g) => !inside(g.file, 'store/sqlite', 'store/postgres'))) {
       const bad = imports.filter((i) => inside(i, 'store/sqlite', 'store/postgres'))
