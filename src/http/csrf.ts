@@ -14,7 +14,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Request, Response } from 'express'
-import { SESSION_COOKIE } from '../oidc/provider.ts'
+import { SESSION_COOKIE } from '../login/session.ts'
 import { readCookie, setCookie } from './cookies.ts'
 import { HttpError } from './errors.ts'
 

@@ -8,6 +8,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { KvStore } from '../store/ports.ts'
 
+/**
+ * The bridge session's cookie (HttpOnly, SameSite=Lax, Secure on an https ISSUER): the session
+ * owns its name, and every door (OIDC, SAML, tokens, site tickets) and the CSRF binding read it.
+ */
+export const SESSION_COOKIE = 'sso_bridge'
+
 /** The KV namespace of bridge sessions (keyed by the SHA-256 of the cookie value, indexed by `account`). */
 export const SESSION_NAMESPACE = 'bridge:session'
 const NAMESPACE = SESSION_NAMESPACE

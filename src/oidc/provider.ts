@@ -15,7 +15,7 @@ import type { Account } from '../accounts/types.ts'
 import type { IntegrationService } from '../integrations/registry.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
-import type { SessionManager } from '../login/session.ts'
+import { SESSION_COOKIE, type SessionManager } from '../login/session.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
 import { storeCall, toOidcError } from './unavailable.ts'
@@ -24,8 +24,6 @@ import { OIDC_ROUTES } from './routes.ts'
 import { clientMetadata } from './clients.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
-
-export const SESSION_COOKIE = 'sso_bridge'
 
 export interface OidcDeps {
   issuer: string
