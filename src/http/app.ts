@@ -10,6 +10,7 @@ import type { Services } from '../services.ts'
 import { requireAdmin } from './admin-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { notFound } from './errors.ts'
+import { noStore } from './no-store.ts'
 import { pinHost } from './pin-host.ts'
 import { createCsrf } from './csrf.ts'
 import { oidcFormTargets, securityHeaders } from './security-headers.ts'
@@ -138,10 +139,7 @@ export function createApp(opts: AppOptions): Express {
 
   const api = express.Router()
   api.use(requireAdmin(opts.adminToken))
-  api.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store')
-    next()
-  })
+  api.use(noStore)
   api.use(usersRouter(opts.services, opts))
   api.use(integrationsRouter(opts.services, opts))
   api.use(inspectRouter(opts))

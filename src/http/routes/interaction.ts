@@ -21,6 +21,7 @@ import { bindGrant, isGrantOf } from '../../oidc/account-binding.ts'
 import { readCookie } from '../cookies.ts'
 import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
+import { noStore } from '../no-store.ts'
 import { allowFormTargets } from '../security-headers.ts'
 import type { createPassport } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
@@ -59,11 +60,6 @@ function sessionAnswers(reasons: string[], maxAge: unknown, authTime: number): b
   if (maxAge === undefined) return true
   const seconds = Number(maxAge)
   return Number.isFinite(seconds) && Math.floor(Date.now() / 1000) - authTime <= seconds
-}
-
-function noStore(_req: Request, res: Response, next: () => void) {
-  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
-  next()
 }
 
 export function interactionRouter(deps: InteractionDeps): Router {

@@ -20,6 +20,7 @@ import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../../login/
 import { readCookie, setCookie } from '../cookies.ts'
 import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
+import { noStore } from '../no-store.ts'
 import { localReturnTo } from '../return-to.ts'
 import { allowFormTargets } from '../security-headers.ts'
 import { gateSignIn, type createPassport, type SignInRefusal } from '../passport.ts'
@@ -116,11 +117,6 @@ export interface LoginRouteDeps extends SignInDeps {
   csrf: Csrf
   /** Origins the flow may be redirected on to after `return_to` (http/onward-targets.ts). */
   onwardTargets?: (returnTo: string) => Promise<string[]>
-}
-
-function noStore(_req: Request, res: Response, next: () => void) {
-  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
-  next()
 }
 
 export function loginRouter(deps: LoginRouteDeps): Router {

@@ -26,6 +26,7 @@ import { LIMITS } from '../../saml/xml-guard.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { clearCookie, readCookie } from '../cookies.ts'
 import { HttpError } from '../errors.ts'
+import { noStore } from '../no-store.ts'
 import { allowFormTargets } from '../security-headers.ts'
 import { escapeHtml, page, type SiteLook } from '../views.ts'
 
@@ -51,11 +52,6 @@ interface Pending extends Record<string, unknown> {
   forceAuthn: boolean
   /** Epoch seconds: with ForceAuthn, only a sign-in after this counts. */
   createdAt: number
-}
-
-function noStore(_req: Request, res: Response, next: () => void) {
-  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
-  next()
 }
 
 /**

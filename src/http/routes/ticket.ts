@@ -21,6 +21,7 @@ import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES
 import type { KvStore } from '../../store/ports.ts'
 import { readCookie, setCookie } from '../cookies.ts'
 import type { Csrf } from '../csrf.ts'
+import { noStore } from '../no-store.ts'
 import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../return-to.ts'
 import { allowFormTargets } from '../security-headers.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../views.ts'
@@ -90,8 +91,12 @@ export function crossSiteRefusal(req: Request, ownOrigin: string, origins: Reado
   return req.get('sec-fetch-site') === 'cross-site' ? { reason: 'cross_site' } : null
 }
 
-function noStore(_req: Request, res: Response, next: () => void) {
-  res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Referrer-Policy': 'no-referrer' })
+/**
+ * The ticket rides in the URL: these pages never send it on in a Referer, whatever the app-wide
+ * security headers say.
+ */
+function noReferrer(_req: Request, res: Response, next: () => void) {
+  res.set('Referrer-Policy', 'no-referrer')
   next()
 }
 
@@ -180,7 +185,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
   }
 
   // The conflict prompt's answer: the member's new username or email, then on as the ticket would.
-  router.post('/ticket/prompt/:id', noStore, urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+  router.post('/ticket/prompt/:id', noStore, noReferrer, urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
     deps.csrf.check(req)
     const id = String(req.params.id)
     const entry = /^[A-Za-z0-9_-]{32}$/.test(id) ? await deps.kv.kvGet(PROMPT_NAMESPACE, id) : null
@@ -212,12 +217,12 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     }
   })
 
-  router.get('/ticket', noStore, async (req, res) => {
+  router.get('/ticket', noStore, noReferrer, async (req, res) => {
     // Link checkers and previews send HEAD: it must not use the ticket up.
     if (req.method === 'HEAD') return void res.status(405).set('Allow', 'GET, POST').end()
     await handle(req, res, req.query as Record<string, unknown>)
   })
-  router.post('/ticket', noStore, form, async (req, res) => {
+  router.post('/ticket', noStore, noReferrer, form, async (req, res) => {
     // Login CSRF: a page on any other site could auto-submit a ticket the attacker got for their
     // own account and sign this browser in as them. A POST whose Origin is not ours or one of
     // SITE_ORIGINS (or, with no Origin, that the browser marks cross-site) is refused before

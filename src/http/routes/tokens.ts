@@ -30,6 +30,7 @@ import type { BrowserSettings } from '../../tokens/settings.ts'
 import { requireAdmin } from '../admin-auth.ts'
 import { readCookie } from '../cookies.ts'
 import { HttpError } from '../errors.ts'
+import { noStore } from '../no-store.ts'
 import { page, type SiteLook } from '../views.ts'
 
 /** What {@link tokensRouter} needs from createApp. */
@@ -47,11 +48,6 @@ export interface TokensRouterOptions {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
-
-const noStore: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store')
-  next()
-}
 
 /**
  * `loginUrl` with `return_to` = the request's URL (kept if the configured URL already has one):

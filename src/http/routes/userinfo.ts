@@ -13,6 +13,7 @@ import type { Logger } from '../../log/logger.ts'
 import { scopeFilter } from '../../oidc/claims.ts'
 import type { OidcDoor } from '../../oidc/provider.ts'
 import { isGrantOf } from '../../oidc/account-binding.ts'
+import { noStore } from '../no-store.ts'
 
 /**
  * What `subjectFor` needs, from the integration's settings: oidc-provider's sector identifier
@@ -44,7 +45,6 @@ export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService;
   }
 
   async function handle(req: Request, res: Response) {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
     const header = req.get('authorization')
     const fromHeader = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1]
     const fromBody = req.method === 'POST' && typeof req.body?.access_token === 'string' ? (req.body.access_token as string) : undefined
@@ -70,7 +70,7 @@ export function userinfoRouter(deps: { door: OidcDoor; accounts: AccountService;
     res.json({ ...document, sub: deps.door.subjectFor(clientSubject(integration.record.settings), token.accountId) })
   }
 
-  router.get('/me', handle)
-  router.post('/me', urlencoded({ extended: false, limit: '8kb' }), handle)
+  router.get('/me', noStore, handle)
+  router.post('/me', noStore, urlencoded({ extended: false, limit: '8kb' }), handle)
   return router
 }
