@@ -6,6 +6,8 @@
  * removes it for every door at once.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import type { AccountService } from '../accounts/service.ts'
+import type { Account } from '../accounts/types.ts'
 import type { KvStore } from '../store/ports.ts'
 
 /**
@@ -66,3 +68,34 @@ export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
 }
 
 export type SessionManager = ReturnType<typeof createSessionManager>
+
+/** A member signed in to the bridge: their session, its cookie value and their (active) account. */
+export interface LiveMember {
+  session: BridgeSession
+  cookie: string
+  account: Account
+}
+
+/**
+ * "Load the live member", for every door: the session of a bridge-session cookie value and its
+ * account, or null when there is no live session or the account is gone or disabled — a disabled
+ * account's session signs in nowhere, whatever cookies remain.
+ * @throws {StoreUnavailable} when the store does not answer
+ */
+export async function loadLiveMember(deps: { sessions: SessionManager; accounts: Pick<AccountService, 'getById'> }, cookie: string | undefined | null): Promise<LiveMember | null> {
+  const session = await deps.sessions.get(cookie)
+  if (!session || !cookie) return null
+  const account = await deps.accounts.getById(session.account_id)
+  return account?.status === 'active' ? { session, cookie, account } : null
+}
+
+/**
+ * "Sign the member in", for every way in (password form, site ticket): a new bridge session
+ * with a new id, ending the one this browser had (`previous`: session fixation).
+ * @returns the new cookie value and the sign-in time (epoch seconds, OIDC `auth_time`)
+ */
+export async function signMemberIn(sessions: SessionManager, account: Pick<Account, 'id'>, amr: string[], previous?: string | null): Promise<{ cookie: string; authTime: number }> {
+  const authTime = Math.floor(Date.now() / 1000)
+  const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr }, previous)
+  return { cookie, authTime }
+}

@@ -15,7 +15,7 @@ import type { Account } from '../accounts/types.ts'
 import type { IntegrationService } from '../integrations/registry.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
-import { SESSION_COOKIE, type SessionManager } from '../login/session.ts'
+import { loadLiveMember, SESSION_COOKIE, type SessionManager } from '../login/session.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
 import { storeCall, toOidcError } from './unavailable.ts'
@@ -88,12 +88,11 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   const policy = interactionPolicy.base()
   policy.get('login')!.checks.add(
     new interactionPolicy.Check('bridge_session', 'the bridge session ended or changed', async (ctx) => {
-      const session = await storeCall(sessions.get(ctx.cookies.get(SESSION_COOKIE)))
+      // The live member (login/session.ts): a disabled (or deleted) account's session signs in
+      // nowhere, whatever cookies remain.
+      const live = await storeCall(loadLiveMember({ sessions, accounts }, ctx.cookies.get(SESSION_COOKIE)))
       const { accountId } = ctx.oidc.session ?? {}
-      if (!session || !accountId) return interactionPolicy.Check.REQUEST_PROMPT
-      // A disabled (or deleted) account's session signs in nowhere, whatever cookies remain.
-      const account = await activeAccount(accountId)
-      return account?.id === session.account_id ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT
+      return live && accountId && live.account.external_id === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT
     }),
   )
 

@@ -15,10 +15,10 @@ import type Provider from 'oidc-provider'
 import type { Account } from '../../accounts/types.ts'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
-import { SESSION_COOKIE, type SessionManager } from '../../login/session.ts'
+import type { SessionManager } from '../../login/session.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import { bindGrant, isGrantOf } from '../../oidc/account-binding.ts'
-import { readCookie } from '../cookies.ts'
+import { liveMember } from '../bridge-session.ts'
 import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
 import { noStore } from '../no-store.ts'
@@ -63,7 +63,7 @@ function sessionAnswers(reasons: string[], maxAge: unknown, authTime: number): b
 }
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { provider, accounts, sessions, site, secure } = deps
+  const { provider, accounts, site } = deps
   const router = Router()
   const form = urlencoded({ extended: false, limit: '16kb' })
 
@@ -116,10 +116,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
     const client = await clientName(params.client_id)
     if (prompt.name === 'login') {
-      const session = await sessions.get(readCookie(req, SESSION_COOKIE))
-      const account = session ? await accounts.getById(session.account_id) : null
-      if (session && account?.status === 'active' && sessionAnswers(prompt.reasons, params.max_age, session.auth_time)) {
-        return finishLogin(req, res, account, session.amr, session.auth_time)
+      const live = await liveMember(req, deps)
+      if (live && sessionAnswers(prompt.reasons, params.max_age, live.session.auth_time)) {
+        return finishLogin(req, res, live.account, live.session.amr, live.session.auth_time)
       }
       return renderLogin(req, res, uid, client, params.redirect_uri)
     }

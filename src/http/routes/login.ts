@@ -15,9 +15,9 @@ import { urlencoded, Router, type NextFunction, type Request, type Response } fr
 import type { Account } from '../../accounts/types.ts'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
-import { SESSION_COOKIE, type SessionManager } from '../../login/session.ts'
+import type { SessionManager } from '../../login/session.ts'
 import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../../login/throttle.ts'
-import { readCookie, setCookie } from '../cookies.ts'
+import { liveMember, signIn } from '../bridge-session.ts'
 import type { Csrf } from '../csrf.ts'
 import { HttpError } from '../errors.ts'
 import { noStore } from '../no-store.ts'
@@ -51,7 +51,7 @@ export type SignInResult =
  * fixation). Failures are logged with a code and answered at the failure floor.
  */
 export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, next: NextFunction): Promise<SignInResult> {
-  const { throttle, sessions, secure, log } = deps
+  const { throttle, log } = deps
   const started = performance.now()
   const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
   let keys: ThrottleKeys | undefined
@@ -80,9 +80,7 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
           return resolve({ ok: false, status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
         }
         if (keys) await throttle.succeed(keys)
-        const authTime = Math.floor(Date.now() / 1000)
-        const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['pwd'] }, readCookie(req, SESSION_COOKIE))
-        setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+        const authTime = await signIn(req, res, deps, account, ['pwd'])
         resolve({ ok: true, account, authTime })
       })().catch(reject)
     })(req, res, next)
@@ -120,7 +118,7 @@ export interface LoginRouteDeps extends SignInDeps {
 }
 
 export function loginRouter(deps: LoginRouteDeps): Router {
-  const { sessions, accounts, site, secure, issuer } = deps
+  const { site, issuer } = deps
   const router = Router()
   const form = urlencoded({ extended: false, limit: '16kb' })
 
@@ -148,10 +146,8 @@ export function loginRouter(deps: LoginRouteDeps): Router {
 
   router.get('/login', noStore, async (req, res) => {
     const target = returnTo(req)
-    const session = await sessions.get(readCookie(req, SESSION_COOKIE))
-    const account = session ? await accounts.getById(session.account_id) : null
     // `force=1`: the door needs a fresh sign-in (SAML ForceAuthn) even with a live session.
-    if (session && account?.status === 'active' && req.query.force !== '1') return res.redirect(303, target)
+    if ((await liveMember(req, deps)) && req.query.force !== '1') return res.redirect(303, target)
     await render(req, res, target)
   })
 

@@ -16,14 +16,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { urlencoded, Router, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
-import type { Account } from '../../accounts/types.ts'
 import type { Logger } from '../../log/logger.ts'
-import { SESSION_COOKIE, type BridgeSession, type SessionManager } from '../../login/session.ts'
+import { SESSION_COOKIE, type LiveMember, type SessionManager } from '../../login/session.ts'
 import type { SamlIdp, InboundMessage, VerifiedAuthnRequest } from '../../saml/idp.ts'
 import { SAML_ROUTES, relayStateOf } from '../../saml/idp.ts'
 import { SamlRequestInvalid } from '../../saml/errors.ts'
 import { LIMITS } from '../../saml/xml-guard.ts'
 import type { KvStore } from '../../store/ports.ts'
+import { liveMember } from '../bridge-session.ts'
 import { clearCookie, readCookie } from '../cookies.ts'
 import { HttpError } from '../errors.ts'
 import { noStore } from '../no-store.ts'
@@ -82,7 +82,7 @@ function sendAutoPost(res: Response, action: string, fields: Record<string, stri
 const sessionIndexOf = (cookie: string) => `_${createHash('sha256').update(`saml-session-index\0${cookie}`).digest('hex').slice(0, 40)}`
 
 export function samlRouter(deps: SamlRouteDeps): Router {
-  const { idp, kv, accounts, sessions, site, log } = deps
+  const { idp, kv, sessions, site, log } = deps
   const router = Router()
   const form = urlencoded({ extended: false, limit: LIMITS.encodedBytes + 4096, parameterLimit: 10 })
 
@@ -102,15 +102,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     return { binding, rawQuery: q >= 0 ? req.originalUrl.slice(q + 1) : '' }
   }
 
-  async function liveSession(req: Request): Promise<{ session: BridgeSession; cookie: string; account: Account } | null> {
-    const cookie = readCookie(req, SESSION_COOKIE)
-    const session = await sessions.get(cookie)
-    if (!session || !cookie) return null
-    const account = await accounts.getById(session.account_id)
-    return account?.status === 'active' ? { session, cookie, account } : null
-  }
-
-  async function respond(res: Response, p: { integrationId: string; requestId?: string | undefined; acsUrl?: string | undefined; relayState?: string | undefined }, live: { session: BridgeSession; cookie: string; account: Account }) {
+  async function respond(res: Response, p: { integrationId: string; requestId?: string | undefined; acsUrl?: string | undefined; relayState?: string | undefined }, live: LiveMember) {
     const { xml, acsUrl } = await idp.loginResponse({
       integrationId: p.integrationId,
       ...(p.acsUrl ? { acsUrl: p.acsUrl } : {}),
@@ -148,7 +140,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       }
       throw refuse(err, req)
     }
-    const live = await liveSession(req)
+    const live = await liveMember(req, deps)
     if (live && !verified.forceAuthn) return respond(res, verified, live)
     if (verified.isPassive) {
       log.info({ code: 'ERR_SAML_NO_PASSIVE', path: req.path }, 'saml passive request without a session')
@@ -175,7 +167,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       if (pending.acsUrl) return errorReply(res, { acsUrl: pending.acsUrl, requestId: pending.requestId, relayState: pending.relayState }, 'the member cancelled the sign-in')
       return res.type('html').send(page('logged-out', 'Cancelled', site, {}))
     }
-    const live = await liveSession(req)
+    const live = await liveMember(req, deps)
     if (!live || (pending.forceAuthn && live.session.auth_time < pending.createdAt)) {
       return res.redirect(303, `/login?return_to=${encodeURIComponent(`${SAML_ROUTES.continue}/${id}`)}${pending.forceAuthn ? '&force=1' : ''}`)
     }
@@ -194,7 +186,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     }
     const loaded = await idp.loadSp(integrationId)
     if (!loaded) throw refuse(new SamlRequestInvalid('ERR_SAML_UNKNOWN_SP', 'no SAML service provider has this id'), req)
-    const live = await liveSession(req)
+    const live = await liveMember(req, deps)
     if (live) return respond(res, { integrationId, ...(relayState ? { relayState } : {}) }, live)
     return toLogin(res, { integrationId, ...(relayState ? { relayState } : {}), forceAuthn: false, createdAt: Math.floor(Date.now() / 1000) })
   })
@@ -210,7 +202,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     // The request names a principal (its NameID): this browser's session ends only if it is that
     // member's — an SP cannot sign out whoever happens to be signed in here. A session that is
     // not live (disabled account) goes either way.
-    const live = await liveSession(req)
+    const live = await liveMember(req, deps)
     const named = live !== null && verified.nameId !== undefined && (await idp.nameIdFor(verified.integrationId, live.account)) === verified.nameId
     let outcome: 'ended' | 'none' | 'other_principal_kept'
     if (live === null || named) {

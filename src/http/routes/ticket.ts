@@ -16,10 +16,10 @@ import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import { AccountConflict, ValidationFailed } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
-import { SESSION_COOKIE, type SessionManager } from '../../login/session.ts'
+import type { SessionManager } from '../../login/session.ts'
 import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES, TicketRefused, type TicketErrorCode, type VerifiedTicket } from '../../login/ticket.ts'
 import type { KvStore } from '../../store/ports.ts'
-import { readCookie, setCookie } from '../cookies.ts'
+import { signIn } from '../bridge-session.ts'
 import type { Csrf } from '../csrf.ts'
 import { noStore } from '../no-store.ts'
 import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../return-to.ts'
@@ -101,7 +101,7 @@ function noReferrer(_req: Request, res: Response, next: () => void) {
 }
 
 export function ticketRouter(deps: TicketRouteDeps): Router {
-  const { settings, accounts, sessions, site, secure, log } = deps
+  const { settings, accounts, site, log } = deps
   const router = Router()
   const ownOrigin = new URL(deps.issuer).origin
   const origins = new Set((settings?.origins ?? []).map((o) => new URL(o).origin))
@@ -135,9 +135,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       lastTicket = ticket
       externalId = ticket.externalId
       const { account, created, resolutions } = await applyTicket(accounts, ticket)
-      const authTime = Math.floor(Date.now() / 1000)
-      const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['ticket'] }, readCookie(req, SESSION_COOKIE))
-      setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+      await signIn(req, res, deps, account, ['ticket'])
       log.info({ code: 'TICKET_SIGNED_IN', external_id: account.external_id, created, resolutions: resolutions.length, path: req.path }, 'site ticket signed in')
       res.redirect(303, returnTo)
     } catch (err) {
@@ -202,9 +200,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       const ticket: VerifiedTicket = { externalId: pending.externalId, fields, jti: '', exp: 0 }
       const { account } = await applyTicket(accounts, ticket)
       await deps.kv.kvDelete(PROMPT_NAMESPACE, id)
-      const authTime = Math.floor(Date.now() / 1000)
-      const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr: ['ticket'] }, readCookie(req, SESSION_COOKIE))
-      setCookie(res, SESSION_COOKIE, cookie, secure, sessions.ttlMs)
+      await signIn(req, res, deps, account, ['ticket'])
       log.info({ code: 'TICKET_SIGNED_IN', external_id: account.external_id, field: pending.field, path: '/ticket/prompt' }, 'site ticket signed in after the conflict prompt')
       res.redirect(303, pending.returnTo)
     } catch (err) {

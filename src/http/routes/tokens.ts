@@ -22,13 +22,13 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { jsonBody } from '../json-body.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
-import { SESSION_COOKIE, type SessionManager } from '../../login/session.ts'
+import type { SessionManager } from '../../login/session.ts'
 import type { Services } from '../../services.ts'
 import type { Logger } from '../../log/logger.ts'
 import { createTokenService, type IssueOptions, type TokenService } from '../../tokens/index.ts'
 import type { BrowserSettings } from '../../tokens/settings.ts'
 import { requireAdmin } from '../admin-auth.ts'
-import { readCookie } from '../cookies.ts'
+import { liveMember } from '../bridge-session.ts'
 import { HttpError } from '../errors.ts'
 import { noStore } from '../no-store.ts'
 import { page, type SiteLook } from '../views.ts'
@@ -126,10 +126,7 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
 
   /** The active account of the request's bridge session, or null. */
   async function member(req: Request): Promise<Account | null> {
-    const session = await sessions.get(readCookie(req, SESSION_COOKIE))
-    if (!session) return null
-    const account = await services.accounts.getById(session.account_id)
-    return account?.status === 'active' ? account : null
+    return (await liveMember(req, { sessions, accounts: services.accounts }))?.account ?? null
   }
 
   /** CORS for the integration's site origins only, with credentials (the session cookie). */
