@@ -51,6 +51,19 @@ describe('dependency direction', () => {
     }
   })
 
+  it('no door imports another door (what two doors share lives below them: login/, integrations/, …)', () => {
+    const doors = ['oidc', 'saml', 'tokens']
+    for (const door of doors) {
+      for (const { file, imports } of graph.filter((g) => inside(g.file, door))) {
+        const bad = imports.filter((i) => doors.some((other) => other !== door && inside(i, other)))
+        expect(bad, file).toEqual([])
+      }
+    }
+    // The graph does see imports into a door (http/ mounts the OIDC door), so the empty lists above
+    // mean no such import, not an unread tree.
+    expect(graph.some((g) => inside(g.file, 'http') && g.imports.some((i) => inside(i, 'oidc')))).toBe(true)
+  })
+
   it('only store/index.ts names a store implementation (tests aside)', () => {
     for (const { file, imports } of graph.filter((g) => !inside(g.file, 'store/sqlite', 'store/postgres'))) {
       const bad = imports.filter((i) => inside(i, 'store/sqlite', 'store/postgres'))
