@@ -14,7 +14,8 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { AccountConflict } from '../../src/errors/index.ts'
 import { listMigrations } from '../../src/store/migrations/index.ts'
-import { createPostgresStore } from '../../src/store/postgres/store.ts'
+import { ACCOUNT_UNIQUE_CONSTRAINTS, uniqueColumnOf } from '../../src/store/postgres/constraints.ts'
+import { createPostgresStore, culprit } from '../../src/store/postgres/store.ts'
 import type { Store } from '../../src/store/ports.ts'
 import { defineStoreContract } from '../contract/store.contract.ts'
 import { accountWrite } from '../fixtures/accounts.ts'
@@ -117,6 +118,54 @@ if (baseUrl === null) {
       await store.close()
       await expect(store.ping()).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
       await store.close() // idempotent
+    })
+
+    describe('duplicate keys by constraint name (issue #11: not by parsing the message text)', () => {
+      it('every constraint name constraints.ts relies on is one the migrations create, on the column it says', async () => {
+        const url = await freshSchema()
+        const store = await createPostgresStore(url)
+        await store.close()
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        const { rows } = await c.query(
+          `SELECT con.conname AS name, att.attname AS column FROM pg_constraint con
+           JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = ANY(con.conkey)
+           WHERE con.conrelid = 'accounts'::regclass AND con.contype = 'u'`,
+        )
+        await c.end()
+        expect(Object.fromEntries(rows.map((r) => [r.name, r.column]))).toEqual(ACCOUNT_UNIQUE_CONSTRAINTS)
+      })
+
+      it('a real unique violation is placed by its constraint, even with its message and detail text gone', async () => {
+        const url = await freshSchema()
+        const store = await createPostgresStore(url)
+        await store.upsertAccount(accountWrite({ external_id: 'holder', username: 'Taken', email: 'held@example.com' }))
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        const err = await c
+          .query(`INSERT INTO accounts (id, external_id, username_key, created_at, updated_at) VALUES ('x', 'other', 'taken', now(), now())`)
+          .then(() => null, (e: unknown) => e as pg.DatabaseError)
+        await c.end()
+        await store.close()
+        expect(err).toBeInstanceOf(pg.DatabaseError)
+        // What a server with translated messages (lc_messages) would leave the old regex: nothing it can read.
+        err!.message = 'doppelter Schlüsselwert verletzt Unique-Constraint'
+        err!.detail = undefined
+        expect(uniqueColumnOf(err!)).toBe('username_key')
+        const writes = [
+          accountWrite({ external_id: 'a', username: 'Free' }),
+          accountWrite({ external_id: 'holder', username: 'Renamed' }), // the holder itself: no clash
+          accountWrite({ external_id: 'b', username: 'Taken' }),
+          accountWrite({ external_id: 'c', username: 'Taken' }),
+        ]
+        const held = new Map([['taken', 'holder']])
+        expect(culprit('username_key', held, writes, 0, writes.length)).toBe(2)
+        // A key repeated inside the window points at its second setter.
+        expect(culprit('username_key', new Map(), [writes[0]!, accountWrite({ external_id: 'd', username: 'free' })], 0, 2)).toBe(1)
+        // A violation on no key column (or none named) gives no hint: the caller retries a smaller window.
+        expect(culprit(null, held, writes, 0, writes.length)).toBeNull()
+        expect(culprit('email_key', held, writes, 0, writes.length)).toBeNull()
+      })
     })
 
     describe('large batches', () => {

@@ -25,6 +25,7 @@ import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { listMigrations } from '../migrations/index.ts'
 import { createPostgresChangeFeed, notifyIntegrationSql } from './changes.ts'
+import { type AccountKeyColumn, uniqueColumnOf } from './constraints.ts'
 import { createPostgresKv } from './kv.ts'
 import type {
   AccountWrite,
@@ -112,6 +113,12 @@ const SQL = {
   },
   holderUsername: { name: 'sso_holder_username', text: 'SELECT id FROM accounts WHERE username_key = $1' },
   holderEmail: { name: 'sso_holder_email', text: 'SELECT id FROM accounts WHERE email_key = $1' },
+  /** Who holds which of these keys: where a failed multi-row statement may have clashed. */
+  holdersUsername: {
+    name: 'sso_holders_username',
+    text: 'SELECT username_key AS key, external_id FROM accounts WHERE username_key = ANY($1::text[])',
+  },
+  holdersEmail: { name: 'sso_holders_email', text: 'SELECT email_key AS key, external_id FROM accounts WHERE email_key = ANY($1::text[])' },
   /** Which candidate keys another account holds (the writer's own name is free to keep). */
   taken: {
     name: 'sso_usernames_taken',
@@ -277,12 +284,11 @@ export async function createPostgresStore(url: string): Promise<Store> {
    */
   async function mapError(err: unknown, write: AccountWrite, client?: PoolClient): Promise<unknown> {
     if (!isDbError(err, UNIQUE_VIOLATION)) return err
-    for (const field of ['username', 'email'] as const) {
-      if (err.constraint === `accounts_${field}_key_key`) {
-        const key = write[`${field}_key`]
-        const holder = key === null ? undefined : (await q(field === 'username' ? SQL.holderUsername : SQL.holderEmail, [key], client))[0]
-        return new AccountConflict(field, holder?.id as string | undefined, { cause: err })
-      }
+    const column = uniqueColumnOf(err)
+    if (column === 'username_key' || column === 'email_key') {
+      const key = write[column]
+      const holder = key === null ? undefined : (await q(column === 'username_key' ? SQL.holderUsername : SQL.holderEmail, [key], client))[0]
+      return new AccountConflict(column === 'username_key' ? 'username' : 'email', holder?.id as string | undefined, { cause: err })
     }
     return new AccountConflict('external_id', undefined, { cause: err })
   }
@@ -441,8 +447,9 @@ export async function createPostgresStore(url: string): Promise<Store> {
    * runs under a savepoint; when it hits a unique violation it is rolled back. The first time,
    * the segment's clashes are predicted (see `predict`) and the rest is written in runs cut
    * around them, each predicted clash alone, so it gets its own error. Should the database still
-   * disagree (a concurrent writer), the error names the clashing key, which points at the first
-   * record that may be the culprit: the records before it ran clean, so they go as one
+   * disagree (a concurrent writer), the error's constraint names the clashing column, and the
+   * holders of the window's keys on it point at the first record that may be the culprit
+   * (see {@link culprit}): the records before it cannot clash there, so they go as one
    * statement, the suspect goes alone. Windows shrink on failure and grow back on success, so
    * dense surprises degrade to row-at-a-time, never worse.
    *
@@ -519,6 +526,15 @@ export async function createPostgresStore(url: string): Promise<Store> {
       return null
     }
 
+    /** The first record of [from, to) that may have raised `err` (see {@link culprit}). */
+    const suspectOf = async (err: DatabaseError, from: number, to: number): Promise<number | null> => {
+      const column = uniqueColumnOf(err)
+      if (column !== 'username_key' && column !== 'email_key') return null
+      const keys = writes.slice(from, to).flatMap((w) => (w[column] === null ? [] : [w[column]]))
+      const rows = await q(column === 'username_key' ? SQL.holdersUsername : SQL.holdersEmail, [keys], client)
+      return culprit(column, new Map(rows.map((r) => [r.key as string, r.external_id as string])), writes, from, to)
+    }
+
     /**
      * Which records of [from, to) would clash if written one by one from the current state:
      * reads the accounts those records touch (by external_id, username_key, email_key) and
@@ -592,7 +608,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
         continue
       }
       size = Math.max(1, size >> 1)
-      const suspect = culprit(err, writes, lo, end)
+      const suspect = await suspectOf(err, lo, end)
       if (suspect === null) continue // no usable hint: just retry a smaller window
       if (suspect - lo === 1) await one(lo)
       else if (suspect - lo > 1 && (await many(lo, suspect)) !== null) continue // raced by another writer
@@ -814,14 +830,29 @@ function arrayLiteral<T>(items: readonly T[], from: number, to: number, pick: (i
 }
 
 /**
- * The first record in [lo, hi) holding the key a unique violation names (`Key (col)=(value)
- * already exists.`): every record before it ran clean. Null when the error does not say.
+ * A hint for which record of writes[lo, hi) raised the unique violation `err`: the first one
+ * whose key on the violated column (named by the constraint, constraints.ts) another account
+ * holds, either in the database as this statement sees it (`held`: key → external_id) or as an
+ * earlier record of the window sets it. No record before it can have clashed on that column;
+ * it may itself be clean (an earlier record of the window may free the key), which only costs
+ * the caller one single-row statement. Null when the violation is not on a username or email key.
  */
-function culprit(err: DatabaseError, writes: AccountWrite[], lo: number, hi: number): number | null {
-  const m = /^Key \((username_key|email_key|external_id)\)=\((.*)\) already exists\.$/s.exec(err.detail ?? '')
-  if (!m) return null
-  const column = m[1] as 'username_key' | 'email_key' | 'external_id'
-  for (let i = lo; i < hi; i++) if (writes[i]![column] === m[2]) return i
+export function culprit(
+  column: AccountKeyColumn | null,
+  held: ReadonlyMap<string, string>,
+  writes: readonly AccountWrite[],
+  lo: number,
+  hi: number,
+): number | null {
+  if (column !== 'username_key' && column !== 'email_key') return null
+  const setBy = new Map<string, string>()
+  for (let i = lo; i < hi; i++) {
+    const { external_id: ext, [column]: key } = writes[i]!
+    if (key === null) continue
+    const holder = setBy.get(key) ?? held.get(key)
+    if (holder !== undefined && holder !== ext) return i
+    setBy.set(key, ext)
+  }
   return null
 }
 
