@@ -40,7 +40,7 @@ export interface GroupCommit {
 /** The batches open in this thread (module state is per thread: workers have their own). */
 const open = new Set<() => void>()
 
-/** Commits every open batch of this thread: call before any write outside {@link GroupCommit.write}. */
+/** Commits every open batch of this thread: needed before any write outside {@link GroupCommit.write} (the store's writes get it from writer.ts). */
 export function flushAllBatches(): void {
   for (const flush of [...open]) flush()
 }

@@ -11,10 +11,11 @@ import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from 
 import type { Account } from '../account.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
-import { listMigrations } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
 import { createSqliteKv } from './kv.ts'
+import { migrate } from './migrate.ts'
+import { createWriter } from './writer.ts'
 import type {
   AuditEntry,
   AccountWrite,
@@ -53,8 +54,11 @@ export function createSqliteStore(file: string): Store {
   // WAL checkpoints (two fsyncs each) on a worker thread, not inside a request's commit.
   if (file !== ':memory:') checkpointer = startCheckpointer(db, file)
 
+  // Every write outside the KV group commit goes through `writer` (writer.ts), which commits any
+  // open KV batch first; `db.prepare` is for reads only (test/store/sqlite.test.ts holds this).
+  const writer = createWriter(db)
   const cols = ACCOUNT_WRITE_COLUMNS
-  const upsert = db.prepare(`
+  const upsert = writer.prepare(`
     INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
     VALUES (:id, ${cols.map((c) => `:${c}`).join(', ')}, :password_hash, :now, :now)
     ON CONFLICT (external_id) DO UPDATE SET
@@ -65,7 +69,7 @@ export function createSqliteStore(file: string): Store {
     RETURNING ${READ}, password_hash IS NOT NULL AS has_password`)
   // Batches need only "created or updated": positional parameters and RETURNING id save the
   // named-parameter object and the row mapping, which were most of an import's store time.
-  const upsertLean = db.prepare(`
+  const upsertLean = writer.prepare(`
     INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
     VALUES (?, ${cols.map(() => '?').join(', ')}, ?, ?, ?)
     ON CONFLICT (external_id) DO UPDATE SET
@@ -87,15 +91,15 @@ export function createSqliteStore(file: string): Store {
     username: db.prepare('SELECT id FROM accounts WHERE username_key = ?'),
     email: db.prepare('SELECT id FROM accounts WHERE email_key = ?'),
   }
-  const replaceHash = db.prepare(
+  const replaceHash = writer.prepare(
     'UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?',
   )
-  const del = db.prepare('DELETE FROM accounts WHERE external_id = ?')
+  const del = writer.prepare('DELETE FROM accounts WHERE external_id = ?')
   const page = db.prepare(
     `SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE id > ? ORDER BY id LIMIT ?`,
   )
   const count = db.prepare('SELECT count(*) AS n FROM accounts')
-  const putIntegration = db.prepare(`
+  const putIntegration = writer.prepare(`
     INSERT INTO integrations (id, type, settings, secrets, mapping, created_at, updated_at)
     VALUES (:id, :type, :settings, :secrets, :mapping, :now, :now)
     ON CONFLICT (id) DO UPDATE SET type = excluded.type, settings = excluded.settings,
@@ -103,15 +107,15 @@ export function createSqliteStore(file: string): Store {
     RETURNING *, created_at = updated_at AND :now = created_at AS created`)
   const getIntegration = db.prepare('SELECT * FROM integrations WHERE id = ?')
   const listIntegrations = db.prepare('SELECT * FROM integrations ORDER BY id')
-  const delIntegration = db.prepare('DELETE FROM integrations WHERE id = ?')
+  const delIntegration = writer.prepare('DELETE FROM integrations WHERE id = ?')
 
-  const changeHolderUsername = db.prepare(
+  const changeHolderUsername = writer.prepare(
     'UPDATE accounts SET username = ?, username_key = ?, desired_username = ?, updated_at = ? WHERE id = ? AND username_key = ?',
   )
-  const changeHolderEmail = db.prepare(
+  const changeHolderEmail = writer.prepare(
     'UPDATE accounts SET email = NULL, email_key = NULL, desired_email = ?, updated_at = ? WHERE id = ? AND email_key = ?',
   )
-  const insertAudit = db.prepare(`
+  const insertAudit = writer.prepare(`
     INSERT INTO audit_log (id, at, actor, action, policy, field, account_external_id, holder_id, holder_external_id,
       requested_value, assigned_value, holder_old_value, holder_new_value)
     VALUES (?, ?, ?, 'conflict_resolved', ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -242,22 +246,10 @@ export function createSqliteStore(file: string): Store {
     }
   }
 
-  function transaction<T>(fn: () => T, commit: (result: T) => boolean = () => true): T {
-    flushAllBatches()
-    db.exec('BEGIN IMMEDIATE')
-    try {
-      const result = fn()
-      db.exec(commit(result) ? 'COMMIT' : 'ROLLBACK')
-      return result
-    } catch (err) {
-      if (db.isTransaction) db.exec('ROLLBACK')
-      throw err
-    }
-  }
+  const transaction = writer.transaction
 
-  // KV writes share a commit per event-loop turn (group-commit.ts); every other write below first
-  // commits any open batch (flushAllBatches), so it runs on its own, as before, and is durable
-  // when its promise settles.
+  // KV writes share a commit per event-loop turn (group-commit.ts); every other write commits any
+  // open batch first, through `writer`, so it runs on its own and is durable when it settles.
   const group = createGroupCommit(db)
 
   return {
@@ -265,7 +257,6 @@ export function createSqliteStore(file: string): Store {
     ...createSqliteKv(db, group),
 
     async upsertAccount(write, { resolver } = {}) {
-      flushAllBatches()
       const now = new Date().toISOString()
       try {
         // The common case needs no transaction: one statement, decided by the unique indexes.
@@ -313,12 +304,10 @@ export function createSqliteStore(file: string): Store {
     },
 
     async replacePasswordHash(id, expected, next) {
-      flushAllBatches()
       return Number(replaceHash.run(next, new Date().toISOString(), id, expected).changes) === 1
     },
 
     async deleteAccount(externalId) {
-      flushAllBatches()
       return Number(del.run(externalId).changes) === 1
     },
 
@@ -366,7 +355,6 @@ export function createSqliteStore(file: string): Store {
     },
 
     async putIntegration(write: IntegrationWrite) {
-      flushAllBatches()
       const now = new Date().toISOString()
       const row = putIntegration.get({
         id: write.id,
@@ -389,7 +377,6 @@ export function createSqliteStore(file: string): Store {
     },
 
     async deleteIntegration(id) {
-      flushAllBatches()
       return Number(delIntegration.run(id).changes) === 1
     },
 
@@ -406,28 +393,6 @@ export function createSqliteStore(file: string): Store {
       await checkpointer?.stop()
       if (db.isOpen) db.close()
     },
-  }
-}
-
-function migrate(db: DatabaseSync): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
-  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
-  for (const m of listMigrations('sqlite')) {
-    if (isApplied.get(m.version)) continue
-    db.exec('BEGIN IMMEDIATE')
-    try {
-      // Another process may have applied it while we waited for the write lock.
-      if (isApplied.get(m.version)) {
-        db.exec('COMMIT')
-        continue
-      }
-      db.exec(m.sql)
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString())
-      db.exec('COMMIT')
-    } catch (err) {
-      db.exec('ROLLBACK')
-      throw err
-    }
   }
 }
 

@@ -1,0 +1,29 @@
+/**
+ * @module store/sqlite/migrate
+ * Schema migrations for the SQLite store (SQL in ../migrations/sqlite/), each in its own
+ * transaction. Runs while the store opens, after it committed any open KV batch of this thread.
+ */
+import type { DatabaseSync } from 'node:sqlite'
+import { listMigrations } from '../migrations/index.ts'
+
+export function migrate(db: DatabaseSync): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
+  for (const m of listMigrations('sqlite')) {
+    if (isApplied.get(m.version)) continue
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      // Another process may have applied it while we waited for the write lock.
+      if (isApplied.get(m.version)) {
+        db.exec('COMMIT')
+        continue
+      }
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString())
+      db.exec('COMMIT')
+    } catch (err) {
+      db.exec('ROLLBACK')
+      throw err
+    }
+  }
+}
