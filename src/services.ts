@@ -14,14 +14,7 @@ import type { Account } from './accounts/types.ts'
 import { endSessionsOf } from './login/session.ts'
 import { createLoginThrottle } from './login/throttle.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
-import {
-  boostgptJwtType,
-  deadsimplechatType,
-  forgetStoredUser,
-  genericJwtType,
-  meltingspotJwtType,
-  minnitZeroClickType,
-} from './tokens/platforms/index.ts'
+import { boostgptJwtType, deadsimplechatType, genericJwtType, meltingspotJwtType, minnitZeroClickType } from './tokens/platforms/index.ts'
 import type { Store } from './store/ports.ts'
 
 export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
@@ -38,12 +31,14 @@ export function createServices(store: Store, config: Pick<Config, 'readSecretEnv
   const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv, secretEnvPrefix: config.secretEnvPrefix })
   // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out),
   // its OIDC sessions, grants, codes and tokens are revoked (introspection says inactive at once)
-  // and the Dead Simple Chat users stored for it are forgotten.
+  // and each integration type forgets what it stored for it (its declared onAccountRemoved hook:
+  // Dead Simple Chat's users).
+  const byType = new Map(INTEGRATION_TYPES.map((t) => [t.type, t]))
   const onRemoved = async (account: Account) => {
     await endSessionsOf(store, account.id)
     await revokeOidcAccount(store, account.external_id)
     for (const i of await integrations.list()) {
-      if (i.type === deadsimplechatType.type) await forgetStoredUser(store, i.id, account.id)
+      await byType.get(i.type)?.onAccountRemoved?.({ kv: store, integrationId: i.id, account })
     }
   }
   return {

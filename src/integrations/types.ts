@@ -4,7 +4,8 @@
  * validates integrations with these definitions and never imports a door itself.
  */
 import type { z } from 'zod'
-import type { IntegrationRecord } from '../store/ports.ts'
+import type { Account } from '../accounts/types.ts'
+import type { IntegrationRecord, KvStore } from '../store/ports.ts'
 
 export interface SecretSpec {
   /** One line for operators: what the platform calls it and where to find it. */
@@ -39,4 +40,10 @@ export interface IntegrationTypeDefinition {
    * secret has one where this runs.
    */
   connection?: (record: IntegrationRecord, issuer: string, secretSet: (name: string) => boolean) => Record<string, unknown>
+  /**
+   * Forgets what an integration of this type stored for an account that is being deleted (Dead
+   * Simple Chat: the member's user and access token), so a later account under the same
+   * external_id starts afresh. Called once per integration of the type (services.ts).
+   */
+  onAccountRemoved?: (ctx: { kv: KvStore; integrationId: string; account: Account }) => Promise<void>
 }

@@ -94,6 +94,8 @@ export const deadsimplechatType: IntegrationTypeDefinition = {
         ...((record.settings as Settings).room_id ? [] : ['Set settings.room_id to make moderators moderators of this room only (otherwise of all rooms).']),
       ],
     }),
+  // The user on Dead Simple Chat's side stays (its API documents no deletion); ours is forgotten.
+  onAccountRemoved: ({ kv, integrationId, account }) => forgetStoredUser(kv, integrationId, account.id),
 }
 
 interface StoredUser {
@@ -113,7 +115,7 @@ const claimNamespace = (integrationId: string) => `tokens:deadsimplechat-claims:
  * Forgets the user stored for an account (the internal id) under integration `integrationId`:
  * for a deleted account. The user on Dead Simple Chat's side stays: its API documents no deletion.
  */
-export async function forgetStoredUser(kv: KvStore, integrationId: string, accountId: string): Promise<void> {
+async function forgetStoredUser(kv: KvStore, integrationId: string, accountId: string): Promise<void> {
   await kv.kvDelete(namespace(integrationId), accountId)
 }
 const tokenIndex = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')

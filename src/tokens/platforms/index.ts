@@ -13,7 +13,7 @@ import * as minnit from './minnit-zero-click.ts'
 export { minnitZeroClickType } from './minnit-zero-click.ts'
 export { boostgptJwtType } from './boostgpt-jwt.ts'
 export { meltingspotJwtType } from './meltingspot-jwt.ts'
-export { deadsimplechatType, forgetStoredUser } from './deadsimplechat.ts'
+export { deadsimplechatType } from './deadsimplechat.ts'
 export { genericJwtType } from './jwt.ts'
 
 /** Every token type, by integration type name. */
