@@ -70,6 +70,14 @@ export async function startServer(env: Record<string, string> = {}, dir = mkdtem
   return { child, url: `http://127.0.0.1:${port}`, dir, logs: () => out, logged, exited }
 }
 
+/** Stops a server {@link startServer} started, if it still runs (for a test's afterEach). */
+export async function stopServer(server: ServerProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (server && server.child.exitCode === null) {
+    server.child.kill(signal)
+    await server.exited
+  }
+}
+
 /** Runs the server to completion (for startup failures). */
 export function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-'))

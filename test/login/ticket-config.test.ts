@@ -10,7 +10,7 @@ import path from 'node:path'
 import { SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/index.ts'
-import { PROCESS_TEST_TIMEOUT, startServer, type ServerProcess } from '../helpers/server.ts'
+import { PROCESS_TEST_TIMEOUT, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 
 const noFile = { envFile: false as const }
 const SECRET = 'site-ticket-secret-for-tests-0123456789abcdef'
@@ -79,10 +79,7 @@ describe('site ticket settings', () => {
 describe('site tickets in the server process (npm start)', () => {
   let server: ServerProcess | undefined
   afterEach(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGTERM')
-      await server.exited
-    }
+    await stopServer(server)
     server = undefined
   })
 

@@ -2,17 +2,14 @@ import { readFileSync, statSync, existsSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { afterEach, describe, expect, it as vitestIt } from 'vitest'
-import { PROCESS_TEST_TIMEOUT, runServer, startServer, type ServerProcess } from '../helpers/server.ts'
+import { PROCESS_TEST_TIMEOUT, runServer, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 
 // Every test starts the real server (seconds on a loaded machine); the timeout only catches a hang.
 const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, PROCESS_TEST_TIMEOUT)
 
 let server: ServerProcess | undefined
 afterEach(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill('SIGKILL')
-    await server.exited
-  }
+  await stopServer(server, 'SIGKILL')
   server = undefined
 })
 

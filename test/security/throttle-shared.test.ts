@@ -12,7 +12,7 @@ import path from 'node:path'
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { createPostgresStore } from '../../src/store/postgres/store.ts'
 import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
-import { PROCESS_TEST_TIMEOUT, startServer, type ServerProcess } from '../helpers/server.ts'
+import { PROCESS_TEST_TIMEOUT, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 import { POSTGRES_MISSING } from '../setup/global.ts'
 import { attempt, loginForm, PASSWORD, putAccount, startLoginServer, statuses, type LoginServer } from './throttle-helpers.ts'
 
@@ -50,10 +50,7 @@ describe('two instances on one PostgreSQL share the counters', () => {
 describe('a restart on SQLite keeps the counters', () => {
   let server: ServerProcess | undefined
   afterEach(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGTERM')
-      await server.exited
-    }
+    await stopServer(server)
     server = undefined
   })
 
