@@ -4,7 +4,9 @@
 // error from loading a .ts file.
 const major = Number(process.versions.node.split('.')[0])
 if (major < 24) {
-  process.stderr.write(`sso-bridge needs Node.js 24 or later (this is ${process.version}); run it with "npx sso-bridge", which uses the project's Node\n`)
+  process.stderr.write(
+    `sso-bridge needs Node.js 24 or later (this is ${process.version}); run it with "npx sso-bridge", which uses the project's Node\n`,
+  )
   process.exit(1)
 }
 const { main } = await import('../src/cli/index.ts')

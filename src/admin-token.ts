@@ -28,7 +28,8 @@ export function resolveAdminToken(
   try {
     writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return resolveAdminToken(undefined, dataDir)
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      return resolveAdminToken(undefined, dataDir)
     throw err
   }
   return { token, source: 'generated', file }

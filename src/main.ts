@@ -22,8 +22,16 @@ export interface Running {
 
 export async function start(config: Readonly<Config>, log: Logger): Promise<Running> {
   const admin = resolveAdminToken(config.adminToken, config.dataDir)
-  if (admin.source === 'generated') log.warn({ file: admin.file }, 'ADMIN_TOKEN is not set: generated an admin token; read it from this file')
-  else if (admin.source === 'file') log.info({ file: admin.file }, 'admin token loaded from file (set ADMIN_TOKEN to choose your own)')
+  if (admin.source === 'generated')
+    log.warn(
+      { file: admin.file },
+      'ADMIN_TOKEN is not set: generated an admin token; read it from this file',
+    )
+  else if (admin.source === 'file')
+    log.info(
+      { file: admin.file },
+      'admin token loaded from file (set ADMIN_TOKEN to choose your own)',
+    )
 
   const { keys, generated } = await ensureKeys(config.keysDir, {
     commonName: new URL(config.issuer).hostname,
@@ -31,7 +39,8 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   })
   if (generated) log.info({ keysDir: config.keysDir }, 'generated signing keys (first start)')
   const cookie = ensureCookieSecret(config.keysDir)
-  if (cookie.generated) log.info({ keysDir: config.keysDir }, 'generated the cookie secret (first start)')
+  if (cookie.generated)
+    log.info({ keysDir: config.keysDir }, 'generated the cookie secret (first start)')
 
   if (config.issuer.startsWith('https:') && config.trustProxy === false) {
     // This server speaks plain HTTP: an https ISSUER means a TLS proxy in front, and without
@@ -44,8 +53,16 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   const store = await createStore(config.store, { server: { dataDir: config.dataDir } })
   try {
     // Instances on one database must sign with the same keys (keys/fingerprints.ts).
-    const recorded = await checkKeysInUse(store, config.keysDir, await fingerprintKeys(keys, cookie.secret))
-    if (recorded === 'recorded') log.info({ keysDir: config.keysDir }, 'recorded the fingerprints of the keys in use in the database')
+    const recorded = await checkKeysInUse(
+      store,
+      config.keysDir,
+      await fingerprintKeys(keys, cookie.secret),
+    )
+    if (recorded === 'recorded')
+      log.info(
+        { keysDir: config.keysDir },
+        'recorded the fingerprints of the keys in use in the database',
+      )
   } catch (err) {
     await store.close().catch(() => {})
     throw err
@@ -70,7 +87,9 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   })
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)))
+    const s = app.listen(config.port, config.host, (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    )
   })
   // Outlive the idle timeout of the proxies usually in front (60 s on common load balancers),
   // so a proxy never reuses a connection this server has just closed (a 502 at random).
@@ -78,7 +97,10 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   server.headersTimeout = 66_000
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  log.info({ port, pid: process.pid, issuer: config.issuer, store: store.kind, version: VERSION }, 'sso-bridge listening')
+  log.info(
+    { port, pid: process.pid, issuer: config.issuer, store: store.kind, version: VERSION },
+    'sso-bridge listening',
+  )
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -89,7 +111,10 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
       // flight go idle later and would otherwise hold the process for keepAliveTimeout.
       const sweeper = setInterval(() => server.closeIdleConnections(), 50)
       const timer = setTimeout(() => {
-        log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections')
+        log.warn(
+          { timeoutMs: config.shutdownTimeoutMs },
+          'shutdown timeout: closing remaining connections',
+        )
         server.closeAllConnections()
       }, config.shutdownTimeoutMs)
       await closed
@@ -125,7 +150,10 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     const code = err instanceof BridgeError ? err.code : undefined
-    log.fatal({ code, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'cannot start')
+    log.fatal(
+      { code, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } },
+      'cannot start',
+    )
     process.exit(1)
   }
 }

@@ -14,7 +14,13 @@ import type { Account } from './accounts/types.ts'
 import { endSessionsOf } from './login/session.ts'
 import { createLoginThrottle } from './login/throttle.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
-import { boostgptJwtType, deadsimplechatType, genericJwtType, meltingspotJwtType, minnitZeroClickType } from './tokens/platforms/index.ts'
+import {
+  boostgptJwtType,
+  deadsimplechatType,
+  genericJwtType,
+  meltingspotJwtType,
+  minnitZeroClickType,
+} from './tokens/platforms/index.ts'
 import type { Store } from './store/ports.ts'
 
 export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
@@ -27,8 +33,17 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   genericJwtType,
 ]
 
-export function createServices(store: Store, config: Pick<Config, 'readSecretEnv'> & Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>>) {
-  const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: config.readSecretEnv, secretEnvPrefix: config.secretEnvPrefix })
+export function createServices(
+  store: Store,
+  config: Pick<Config, 'readSecretEnv'> &
+    Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>>,
+) {
+  const integrations = createIntegrationService({
+    store,
+    types: INTEGRATION_TYPES,
+    readSecretEnv: config.readSecretEnv,
+    secretEnvPrefix: config.secretEnvPrefix,
+  })
   // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out),
   // its OIDC sessions, grants, codes and tokens are revoked (introspection says inactive at once)
   // and each integration type forgets what it stored for it (its declared onAccountRemoved hook:
@@ -47,7 +62,10 @@ export function createServices(store: Store, config: Pick<Config, 'readSecretEnv
     integrations,
     // Its counters live in the store, so the server, every other instance and the CLI's
     // `users unlock` all see the same ones.
-    throttle: createLoginThrottle({ kv: store, ...(config.throttle ? { rules: config.throttle } : {}) }),
+    throttle: createLoginThrottle({
+      kv: store,
+      ...(config.throttle ? { rules: config.throttle } : {}),
+    }),
   }
 }
 

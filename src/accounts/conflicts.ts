@@ -34,7 +34,12 @@ import { usernameKey } from './normalize.ts'
 import type { Account } from './types.ts'
 
 export type { ConflictPolicies, EmailPolicy, UsernamePolicy } from '../config/index.ts'
-export type { ConflictResolver, ContestedField, HolderChange, ResolutionRecord } from '../store/ports.ts'
+export type {
+  ConflictResolver,
+  ContestedField,
+  HolderChange,
+  ResolutionRecord,
+} from '../store/ports.ts'
 
 /** How many `name_N` candidates a suffix resolution checks in one round. */
 export const SUFFIX_BATCH = 50
@@ -92,7 +97,11 @@ export function createConflictResolver(
  * @param actor who is writing (recorded in the audit log)
  * @param random bytes source for takeover's random usernames
  */
-export function createConflictRules(policies: ConflictPolicies, actor: string, random: (n: number) => Buffer = randomBytes): ConflictRules {
+export function createConflictRules(
+  policies: ConflictPolicies,
+  actor: string,
+  random: (n: number) => Buffer = randomBytes,
+): ConflictRules {
   return {
     policies,
 
@@ -118,13 +127,26 @@ export function createConflictRules(policies: ConflictPolicies, actor: string, r
       const policy = field === 'username' ? policies.username : policies.email
       const requested = (field === 'username' ? write.username : write.email) ?? ''
       const free = [...candidates].find(([key]) => !taken.has(key))
-      const base = { actor, policy, field, account_external_id: write.external_id, holder_id: holder.id, holder_external_id: holder.external_id, requested_value: requested }
+      const base = {
+        actor,
+        policy,
+        field,
+        account_external_id: write.external_id,
+        holder_id: holder.id,
+        holder_external_id: holder.external_id,
+        requested_value: requested,
+      }
 
       if (policy === 'suffix' && field === 'username') {
         if (!free) return null
         const [key, name] = free
         return {
-          write: { ...write, username: name, username_key: key, desired_username: write.desired_username ?? write.username },
+          write: {
+            ...write,
+            username: name,
+            username_key: key,
+            desired_username: write.desired_username ?? write.username,
+          },
           record: { ...base, assigned_value: name, holder_old_value: null, holder_new_value: null },
         }
       }
@@ -134,15 +156,37 @@ export function createConflictRules(policies: ConflictPolicies, actor: string, r
           const [key, name] = free
           return {
             write,
-            holder: { id: holder.id, field, expected_key: write.username_key, username: name, username_key: key, desired_username: holder.desired_username ?? holder.username },
-            record: { ...base, assigned_value: requested, holder_old_value: holder.username, holder_new_value: name },
+            holder: {
+              id: holder.id,
+              field,
+              expected_key: write.username_key,
+              username: name,
+              username_key: key,
+              desired_username: holder.desired_username ?? holder.username,
+            },
+            record: {
+              ...base,
+              assigned_value: requested,
+              holder_old_value: holder.username,
+              holder_new_value: name,
+            },
           }
         }
         if (write.email_key === null) return null
         return {
           write,
-          holder: { id: holder.id, field, expected_key: write.email_key, desired_email: holder.desired_email ?? holder.email },
-          record: { ...base, assigned_value: requested, holder_old_value: holder.email, holder_new_value: null },
+          holder: {
+            id: holder.id,
+            field,
+            expected_key: write.email_key,
+            desired_email: holder.desired_email ?? holder.email,
+          },
+          record: {
+            ...base,
+            assigned_value: requested,
+            holder_old_value: holder.email,
+            holder_new_value: null,
+          },
         }
       }
       return null
@@ -167,7 +211,10 @@ export function createConflictRules(policies: ConflictPolicies, actor: string, r
  * - a takeover first changes the holder (only if it still holds the contested value);
  * - at most MAX_ATTEMPTS upserts, so two writers trading a name cannot loop for ever.
  */
-export function* writeWithRules(initial: AccountWrite, rules: ConflictRules): Generator<WriteStep, AccountWriteResult, WriteStepResult> {
+export function* writeWithRules(
+  initial: AccountWrite,
+  rules: ConflictRules,
+): Generator<WriteStep, AccountWriteResult, WriteStepResult> {
   let write = initial
   const records: ResolutionRecord[] = []
   let last: AccountConflict | undefined
@@ -181,18 +228,30 @@ export function* writeWithRules(initial: AccountWrite, rules: ConflictRules): Ge
     last = result
     if (result.field === 'external_id') throw result
     const field = result.field
-    const holder = result.existingId ? ((yield { op: 'account', id: result.existingId }) as Account | null) : null
+    const holder = result.existingId
+      ? ((yield { op: 'account', id: result.existingId }) as Account | null)
+      : null
     if (!holder) continue // the holder went away meanwhile: just try again
 
     let decision = null
     for (let round = 0; round < CANDIDATE_ROUNDS && decision === null; round++) {
       const candidates = rules.candidates(field, write, round)
-      const taken = candidates.size > 0 ? ((yield { op: 'taken', keys: [...candidates.keys()], except_external_id: write.external_id }) as Set<string>) : new Set<string>()
+      const taken =
+        candidates.size > 0
+          ? ((yield {
+              op: 'taken',
+              keys: [...candidates.keys()],
+              except_external_id: write.external_id,
+            }) as Set<string>)
+          : new Set<string>()
       decision = rules.resolve({ field, write, holder, taken, candidates })
       if (candidates.size === 0) break
     }
     if (decision === null) {
-      throw new AccountConflict(field, result.existingId, { cause: result, policy: rules.policies[field] })
+      throw new AccountConflict(field, result.existingId, {
+        cause: result,
+        policy: rules.policies[field],
+      })
     }
     if (decision.holder) {
       const changed = yield { op: 'changeHolder', change: decision.holder }
@@ -208,5 +267,7 @@ export function* writeWithRules(initial: AccountWrite, rules: ConflictRules): Ge
 export function withSuffix(name: string, n: number): string {
   const suffix = `_${n}`
   const chars = [...name]
-  return chars.length + suffix.length <= USERNAME_MAX ? name + suffix : chars.slice(0, USERNAME_MAX - suffix.length).join('') + suffix
+  return chars.length + suffix.length <= USERNAME_MAX
+    ? name + suffix
+    : chars.slice(0, USERNAME_MAX - suffix.length).join('') + suffix
 }

@@ -99,7 +99,10 @@ async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> 
       }
       if (ended) {
         if (/\s/.test(ch)) continue
-        yield { line, error: { path: '', message: 'unexpected text after the end of the JSON array' } }
+        yield {
+          line,
+          error: { path: '', message: 'unexpected text after the end of the JSON array' },
+        }
         return
       }
       if (inString) {
@@ -130,13 +133,17 @@ async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> 
     }
   }
   if (!started) throw new ImportFormatInvalid('body must be a JSON array of user objects')
-  if (!ended) yield { line, error: { path: '', message: 'the JSON array is not closed (truncated body?)' } }
+  if (!ended)
+    yield { line, error: { path: '', message: 'the JSON array is not closed (truncated body?)' } }
 }
 
 const BOOLEAN_COLUMNS = new Set(['email_verified'])
 const JSON_COLUMNS = new Set(['profile'])
 
-type CsvRow = { record: Record<string, string>; info: { lines: number; error?: { message: string } } }
+type CsvRow = {
+  record: Record<string, string>
+  info: { lines: number; error?: { message: string } }
+}
 
 /**
  * CSV with a header row naming account fields. Empty cells are absent fields; `profile` holds
@@ -148,7 +155,15 @@ type CsvRow = { record: Record<string, string>; info: { lines: number; error?: {
  * record can be read at all: {@link ImportFormatInvalid} is thrown (400).
  */
 async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
-  const parser = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true }))
+  const parser = input.pipe(
+    parseCsv({
+      columns: true,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+    }),
+  )
   input.on('error', (err) => parser.destroy(err))
   for await (const item of drain<CsvRow>(parser)) {
     if ('fatal' in item) {
@@ -156,13 +171,22 @@ async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
       // (INVALID_OPENING_QUOTE is not), so they are told apart by class, not by code.
       if (!(item.fatal instanceof CsvError)) throw item.fatal
       const err = item.fatal as CsvError & { lines?: number; header?: boolean }
-      if (err.header === true) throw new ImportFormatInvalid(`the CSV header row cannot be read: ${csvReason(err)}`)
-      yield { line: err.lines ?? 0, rejected: new ImportFormatInvalid(`CSV cannot be read from this line on (later rows were not read): ${csvReason(err)}`) }
+      if (err.header === true)
+        throw new ImportFormatInvalid(`the CSV header row cannot be read: ${csvReason(err)}`)
+      yield {
+        line: err.lines ?? 0,
+        rejected: new ImportFormatInvalid(
+          `CSV cannot be read from this line on (later rows were not read): ${csvReason(err)}`,
+        ),
+      }
       return
     }
     const { record, info } = item.value
     if (info.error) {
-      yield { line: info.lines, error: { path: '', message: 'row does not have as many cells as the header' } }
+      yield {
+        line: info.lines,
+        error: { path: '', message: 'row does not have as many cells as the header' },
+      }
       continue
     }
     yield csvRow(record, info.lines)
@@ -174,8 +198,13 @@ function csvRow(record: Record<string, string>, line: number): ImportRecord {
   for (const [column, cell] of Object.entries(record)) {
     if (cell === '') continue
     if (BOOLEAN_COLUMNS.has(column)) {
-      const b = /^(true|1|yes)$/i.test(cell) ? true : /^(false|0|no)$/i.test(cell) ? false : undefined
-      if (b === undefined) return { line, error: { path: column, message: 'must be true or false' } }
+      const b = /^(true|1|yes)$/i.test(cell)
+        ? true
+        : /^(false|0|no)$/i.test(cell)
+          ? false
+          : undefined
+      if (b === undefined)
+        return { line, error: { path: column, message: 'must be true or false' } }
       value[column] = b
     } else if (JSON_COLUMNS.has(column)) {
       if (jsonTextTooDeep(cell)) return { line, rejected: new JsonTooDeep(MAX_JSON_DEPTH) }
@@ -193,7 +222,8 @@ function csvRow(record: Record<string, string>, line: number): ImportRecord {
 
 /** What each csv-parse syntax error means, in words that quote nothing from the file. */
 const CSV_REASONS: Record<string, string> = {
-  INVALID_OPENING_QUOTE: 'a quote inside an unquoted cell (quote the cell and double the quote: "a""b")',
+  INVALID_OPENING_QUOTE:
+    'a quote inside an unquoted cell (quote the cell and double the quote: "a""b")',
   CSV_INVALID_CLOSING_QUOTE: 'text after a closing quote',
   CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote',
   CSV_QUOTE_NOT_CLOSED: 'a quote that is never closed',

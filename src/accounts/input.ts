@@ -33,7 +33,10 @@ const locale = z
     }
   }, 'must be a BCP 47 language tag such as en or fr-CA')
 
-const timezone = z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
+const timezone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
 
 const picture = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -42,7 +45,10 @@ const picture = z
 const MAX_PROFILE_BYTES = 64 * 1024
 const profile = z
   .record(z.string(), z.json())
-  .refine((p) => JSON.stringify(p).length <= MAX_PROFILE_BYTES, `must serialize to at most ${MAX_PROFILE_BYTES} bytes`)
+  .refine(
+    (p) => JSON.stringify(p).length <= MAX_PROFILE_BYTES,
+    `must serialize to at most ${MAX_PROFILE_BYTES} bytes`,
+  )
 
 /** The site's own unique user key. Kept verbatim: it is an identifier, never normalized. */
 export const externalIdSchema = z
@@ -58,7 +64,10 @@ export const PASSWORD_MAX = 1024
 export const accountInputSchema = z
   .strictObject({
     // Sites often key members by an integer; it is stored as its decimal string.
-    external_id: z.union([externalIdSchema, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(String)]),
+    external_id: z.union([
+      externalIdSchema,
+      z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(String),
+    ]),
     username: nullable(text(64)),
     email: nullable(z.email('must be a valid email address').max(254)),
     email_verified: z.boolean().optional(),
@@ -81,7 +90,10 @@ export const accountInputSchema = z
     /** An existing hash from the site (bcrypt, phpass, WordPress, argon2): stored as is. */
     password_hash: z
       .string()
-      .refine((h) => identifyHash(h) !== null, 'is not a supported hash (argon2id, argon2i, bcrypt, phpass $P$/$H$, WordPress $wp$)')
+      .refine(
+        (h) => identifyHash(h) !== null,
+        'is not a supported hash (argon2id, argon2i, bcrypt, phpass $P$/$H$, WordPress $wp$)',
+      )
       .nullable()
       .optional(),
   })

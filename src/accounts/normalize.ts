@@ -14,7 +14,12 @@
  * @example usernameKey('Ｒｏｂ') === usernameKey('ROB') // true
  */
 export function usernameKey(username: string): string {
-  return username.normalize('NFKC').toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFKC')
+  return username
+    .normalize('NFKC')
+    .toUpperCase()
+    .toLowerCase()
+    .replaceAll('ς', 'σ')
+    .normalize('NFKC')
 }
 
 /** Email comparison key: the whole address lower-cased (as the platforms compare them). */

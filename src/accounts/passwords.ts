@@ -6,7 +6,12 @@
  * password is at hand, i.e. at a successful sign-in.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { hash as argon2Hash, verify as argon2Verify, type Algorithm, type Version } from '@node-rs/argon2'
+import {
+  hash as argon2Hash,
+  verify as argon2Verify,
+  type Algorithm,
+  type Version,
+} from '@node-rs/argon2'
 // bcryptjs is pure JavaScript: no per-platform binary to fetch, and legacy bcrypt hashes are
 // verified once per member before being upgraded to argon2id, so its speed is not on a hot path.
 import bcrypt from 'bcryptjs'
@@ -128,7 +133,9 @@ export async function verifyPassword(
         ok = await bcrypt.compare(plain, stored)
         break
       case 'wp-bcrypt':
-        ok = password.length <= LEGACY_MAX_PASSWORD_BYTES && (await verifyWordPressBcrypt(password, stored))
+        ok =
+          password.length <= LEGACY_MAX_PASSWORD_BYTES &&
+          (await verifyWordPressBcrypt(password, stored))
         break
       case 'phpass':
         ok = password.length <= LEGACY_MAX_PASSWORD_BYTES && verifyPhpass(password, stored)
@@ -150,7 +157,8 @@ export function identifyHash(stored: string): HashScheme | null {
   const argon2 = ARGON2_RE.exec(stored)
   if (argon2) {
     const [m, t, p] = [Number(argon2[3]), Number(argon2[4]), Number(argon2[5])]
-    if (m > ARGON2_MAX_MEMORY_KIB || m * t > ARGON2_MAX_WORK_KIB || p > ARGON2_MAX_PARALLELISM) return null
+    if (m > ARGON2_MAX_MEMORY_KIB || m * t > ARGON2_MAX_WORK_KIB || p > ARGON2_MAX_PARALLELISM)
+      return null
     return argon2[1] === 'argon2id' ? 'argon2id' : 'argon2i'
   }
   const bcryptCost = BCRYPT_RE.exec(stored)?.[1] ?? WP_BCRYPT_RE.exec(stored)?.[1]
@@ -160,7 +168,9 @@ export function identifyHash(stored: string): HashScheme | null {
   }
   if (PHPASS_RE.test(stored)) {
     const countLog2 = ITOA64.indexOf(stored.charAt(3))
-    return countLog2 >= PHPASS_MIN_COUNT_LOG2 && countLog2 <= PHPASS_MAX_COUNT_LOG2 ? 'phpass' : null
+    return countLog2 >= PHPASS_MIN_COUNT_LOG2 && countLog2 <= PHPASS_MAX_COUNT_LOG2
+      ? 'phpass'
+      : null
   }
   return null
 }

@@ -5,11 +5,29 @@
  * store's types, never on a concrete database or on HTTP.
  */
 import { randomUUID } from 'node:crypto'
-import { AccountNotFound, BridgeError, JsonTooDeep, ValidationFailed, type FieldIssue } from '../errors/index.ts'
+import {
+  AccountNotFound,
+  BridgeError,
+  JsonTooDeep,
+  ValidationFailed,
+  type FieldIssue,
+} from '../errors/index.ts'
 import { fromZod, zodIssues } from '../errors/zod.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
-import type { AccountStore, AccountWrite, Credentials, AccountWriteResult, AuditEntry, AuditQuery, Page } from '../store/ports.ts'
-import { createConflictResolver, type ConflictPolicies, type ConflictResolver } from './conflicts.ts'
+import type {
+  AccountStore,
+  AccountWrite,
+  Credentials,
+  AccountWriteResult,
+  AuditEntry,
+  AuditQuery,
+  Page,
+} from '../store/ports.ts'
+import {
+  createConflictResolver,
+  type ConflictPolicies,
+  type ConflictResolver,
+} from './conflicts.ts'
 import { accountInputSchema, CONTROL, externalIdSchema, type AccountInput } from './input.ts'
 import { jsonValueTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 import { emailKey, usernameKey } from './normalize.ts'
@@ -22,7 +40,10 @@ import type { Account } from './types.ts'
  * (reported as `validation_failed`), or a record refused whole with its own code (a CSV syntax
  * error: `import_format_invalid`; JSON nested too deep: `json_too_deep`).
  */
-export type ImportRecord = { line: number; value: unknown } | { line: number; error: FieldIssue } | { line: number; rejected: BridgeError }
+export type ImportRecord =
+  | { line: number; value: unknown }
+  | { line: number; error: FieldIssue }
+  | { line: number; rejected: BridgeError }
 
 export interface RejectedRecord extends WireError {
   line: number
@@ -88,9 +109,15 @@ export interface AccountServiceDeps {
 /** Who is writing, for the audit log. */
 export type Actor = 'admin-api' | 'import' | 'cli' | 'site-ticket' | 'login' | (string & {})
 
-export function createAccountService({ store, conflicts = { username: 'reject', email: 'reject' }, onRemoved }: AccountServiceDeps) {
+export function createAccountService({
+  store,
+  conflicts = { username: 'reject', email: 'reject' },
+  onRemoved,
+}: AccountServiceDeps) {
   const resolverFor = (actor: Actor): ConflictResolver | undefined =>
-    conflicts.username === 'reject' && conflicts.email === 'reject' ? undefined : createConflictResolver(conflicts, actor)
+    conflicts.username === 'reject' && conflicts.email === 'reject'
+      ? undefined
+      : createConflictResolver(conflicts, actor)
 
   /**
    * Validates an input record and normalizes it into a store write.
@@ -146,14 +173,21 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
      * @throws {AccountDisabled} with `onlyIfActive`, the stored account is not active (then
      *   nothing changed: see AccountWrite.only_if_active)
      */
-    async put(externalId: string, body: unknown, actor: Actor = 'admin-api', options: { onlyIfActive?: boolean } = {}): Promise<AccountWriteResult> {
+    async put(
+      externalId: string,
+      body: unknown,
+      actor: Actor = 'admin-api',
+      options: { onlyIfActive?: boolean } = {},
+    ): Promise<AccountWriteResult> {
       checkExternalId(externalId)
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new ValidationFailed([{ path: '', message: 'must be a JSON object' }])
       }
       const given = (body as { external_id?: unknown }).external_id
       if (given !== undefined && given !== externalId) {
-        throw new ValidationFailed([{ path: 'external_id', message: 'must match the external_id in the URL' }])
+        throw new ValidationFailed([
+          { path: 'external_id', message: 'must match the external_id in the URL' },
+        ])
       }
       const write = await prepare({ ...body, external_id: externalId })
       if (options.onlyIfActive) write.only_if_active = true
@@ -175,14 +209,23 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
     /** Deletes the account, then what other parts keep for it (see {@link AccountServiceDeps.onRemoved}). @throws {AccountNotFound} */
     async remove(externalId: string): Promise<void> {
       const account = await store.getAccountByExternalId(externalId)
-      if (!account || !(await store.deleteAccount(externalId))) throw new AccountNotFound(externalId)
+      if (!account || !(await store.deleteAccount(externalId)))
+        throw new AccountNotFound(externalId)
       await onRemoved?.(account)
     },
 
     /** @throws {ValidationFailed} a limit outside 1..MAX_PAGE_SIZE */
-    async list({ cursor, limit = 100 }: { cursor?: string | null; limit?: number }): Promise<Page<Account>> {
+    async list({
+      cursor,
+      limit = 100,
+    }: {
+      cursor?: string | null
+      limit?: number
+    }): Promise<Page<Account>> {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new ValidationFailed([{ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }])
+        throw new ValidationFailed([
+          { path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` },
+        ])
       }
       return store.listAccounts({ after: cursor ?? null, limit })
     },
@@ -192,14 +235,29 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
      * or conflicting record is reported with its line and never half-written. With `atomic`, all
      * records are collected and written in one transaction that commits only if none failed.
      */
-    async import(records: AsyncIterable<ImportRecord>, { atomic, actor = 'import' }: { atomic: boolean; actor?: Actor }): Promise<ImportReport> {
+    async import(
+      records: AsyncIterable<ImportRecord>,
+      { atomic, actor = 'import' }: { atomic: boolean; actor?: Actor },
+    ): Promise<ImportReport> {
       const resolver = resolverFor(actor)
-      const report: ImportReport = { received: 0, accepted: 0, created: 0, updated: 0, resolved: 0, rejected: [], atomic, committed: true }
+      const report: ImportReport = {
+        received: 0,
+        accepted: 0,
+        created: 0,
+        updated: 0,
+        resolved: 0,
+        rejected: [],
+        atomic,
+        committed: true,
+      }
       let batch: { line: number; write: AccountWrite }[] = []
 
       const flush = async () => {
         if (batch.length === 0) return
-        const results = await store.upsertAccounts(batch.map((b) => b.write), { atomic, resolver })
+        const results = await store.upsertAccounts(
+          batch.map((b) => b.write),
+          { atomic, resolver },
+        )
         results.forEach((r, i) => {
           const { line, write } = batch[i]!
           if (r.ok) {
@@ -217,7 +275,12 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
       for await (const record of records) {
         report.received++
         if ('error' in record) {
-          report.rejected.push({ line: record.line, error: 'validation_failed', message: `${record.error.path}: ${record.error.message}`, details: { issues: [record.error] } })
+          report.rejected.push({
+            line: record.line,
+            error: 'validation_failed',
+            message: `${record.error.path}: ${record.error.message}`,
+            details: { issues: [record.error] },
+          })
           continue
         }
         if ('rejected' in record) {
@@ -229,7 +292,11 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
         } catch (err) {
           if (!(err instanceof BridgeError)) throw err
           const id = (record.value as { external_id?: unknown } | null)?.external_id
-          report.rejected.push({ line: record.line, ...(typeof id === 'string' ? { external_id: id } : {}), ...toWireError(err) })
+          report.rejected.push({
+            line: record.line,
+            ...(typeof id === 'string' ? { external_id: id } : {}),
+            ...toWireError(err),
+          })
         }
         if (!atomic && batch.length >= IMPORT_BATCH_SIZE) await flush()
       }
@@ -249,17 +316,23 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
      * The audit log of conflict resolutions, oldest first.
      * @throws {ValidationFailed} a bad limit, date or field filter
      */
-    async audit(query: Partial<Omit<AuditQuery, 'limit'>> & { limit?: number }): Promise<Page<AuditEntry>> {
+    async audit(
+      query: Partial<Omit<AuditQuery, 'limit'>> & { limit?: number },
+    ): Promise<Page<AuditEntry>> {
       const limit = query.limit ?? 100
       const issues: FieldIssue[] = []
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
-      if (query.field !== undefined && query.field !== 'username' && query.field !== 'email') issues.push({ path: 'field', message: 'must be username or email' })
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+        issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
+      if (query.field !== undefined && query.field !== 'username' && query.field !== 'email')
+        issues.push({ path: 'field', message: 'must be username or email' })
       for (const key of ['since', 'until'] as const) {
         const v = query[key]
-        if (v !== undefined && Number.isNaN(Date.parse(v))) issues.push({ path: key, message: 'must be an ISO 8601 date-time' })
+        if (v !== undefined && Number.isNaN(Date.parse(v)))
+          issues.push({ path: key, message: 'must be an ISO 8601 date-time' })
       }
       if (issues.length > 0) throw new ValidationFailed(issues)
-      const iso = (v: string | undefined) => (v === undefined ? undefined : new Date(v).toISOString())
+      const iso = (v: string | undefined) =>
+        v === undefined ? undefined : new Date(v).toISOString()
       return store.listAudit({ ...query, since: iso(query.since), until: iso(query.until), limit })
     },
 
@@ -285,7 +358,11 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
      *
      * @param options.gate called with the attempt's key before the password is verified (see {@link SignInGate})
      */
-    async authenticate(login: string, password: string, options: { gate?: SignInGate } = {}): Promise<LoginResult> {
+    async authenticate(
+      login: string,
+      password: string,
+      options: { gate?: SignInGate } = {},
+    ): Promise<LoginResult> {
       const creds = await findSignIn(login)
       const refused = options.gate ? await options.gate(subjectOf(login, creds).key) : null
       if (refused) return { ok: false, reason: 'throttled', retryAfter: refused.retryAfter }
@@ -296,7 +373,12 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
       const { ok, needsRehash } = await verifyPassword(password, creds.password_hash)
       if (!ok) return { ok: false, reason: 'invalid_credentials' }
       if (creds.account.status !== 'active') return { ok: false, reason: 'account_disabled' }
-      if (needsRehash) await store.replacePasswordHash(creds.account.id, creds.password_hash, await hashPassword(password))
+      if (needsRehash)
+        await store.replacePasswordHash(
+          creds.account.id,
+          creds.password_hash,
+          await hashPassword(password),
+        )
       return { ok: true, account: creds.account }
     },
   }
@@ -307,13 +389,17 @@ export function createAccountService({ store, conflicts = { username: 'reject', 
     // No username or email holds a control character (input.ts), so such a login names no
     // account; asking anyway would fail on PostgreSQL, which refuses NUL in a query (a 500).
     if (CONTROL.test(trimmed)) return null
-    const byEmail = trimmed.includes('@') ? await store.findCredentials({ email_key: emailKey(trimmed) }) : null
+    const byEmail = trimmed.includes('@')
+      ? await store.findCredentials({ email_key: emailKey(trimmed) })
+      : null
     return byEmail ?? (await store.findCredentials({ username_key: usernameKey(trimmed) }))
   }
 }
 
 function subjectOf(login: string, creds: Credentials | null): SignInSubject {
-  return creds ? { key: accountSignInKey(creds.account.id), accountId: creds.account.id } : { key: unknownSignInKey(login), accountId: null }
+  return creds
+    ? { key: accountSignInKey(creds.account.id), accountId: creds.account.id }
+    : { key: unknownSignInKey(login), accountId: null }
 }
 
 export type AccountService = ReturnType<typeof createAccountService>

@@ -4,7 +4,8 @@
  * names only (Asia/Calcutta, not Asia/Kolkata), so a name is valid when Intl can use it and it
  * is spelled as IANA spells names (Area/Location; ICU also accepts other casings).
  */
-const IANA_SHAPE = /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
+const IANA_SHAPE =
+  /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
 const known = new Map<string, boolean>()
 
 export function isTimeZone(name: string): boolean {

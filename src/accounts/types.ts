@@ -5,4 +5,11 @@
  * direction); doors keep importing it from here.
  */
 export { ACCOUNT_STATUSES, RANKS } from '../store/account.ts'
-export type { Account, AccountFields, AccountStatus, JsonObject, JsonValue, Rank } from '../store/account.ts'
+export type {
+  Account,
+  AccountFields,
+  AccountStatus,
+  JsonObject,
+  JsonValue,
+  Rank,
+} from '../store/account.ts'

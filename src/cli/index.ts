@@ -17,7 +17,9 @@ import { registerUsers } from './users.ts'
 
 export function buildProgram(ctx: CliContext, io: CliIo): Command {
   const program = new Command('sso-bridge')
-    .description('sso-bridge administration: accounts, integrations and signing keys (reads the server config: environment and .env)')
+    .description(
+      'sso-bridge administration: accounts, integrations and signing keys (reads the server config: environment and .env)',
+    )
     .version(VERSION, '-V, --version')
     // Commander would print its own error text and call process.exit; we want the wire JSON
     // and the exit code decided in one place (see routeUsageErrors). Subcommands made with
@@ -61,7 +63,12 @@ export async function run(
   io: Partial<CliIo> & { env?: Record<string, string | undefined> } = {},
 ): Promise<number> {
   const { env, ...streams } = io
-  const full: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, ...streams }
+  const full: CliIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    ...streams,
+  }
   // Like main.ts, this is a composition root: the only CLI module that reads the environment.
   const ctx = createContext(env ?? process.env)
   let code: number = EXIT.ok
@@ -83,7 +90,11 @@ function report(err: unknown, io: CliIo, ctx: CliContext): number {
   const { wire, exitCode } = describeError(err)
   if (wire.message !== '') io.stderr.write(`${JSON.stringify(wire)}\n`)
   const level = ctx.env.LOG_LEVEL
-  if (exitCode === EXIT.failure && wire.error === 'internal_error' && (level === 'debug' || level === 'trace')) {
+  if (
+    exitCode === EXIT.failure &&
+    wire.error === 'internal_error' &&
+    (level === 'debug' || level === 'trace')
+  ) {
     io.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
   }
   return exitCode

@@ -9,7 +9,9 @@ import type { CliContext } from './context.ts'
 import { printJson, readJsonBody, type BodyOptions, type CliIo } from './io.ts'
 
 export function registerIntegrations(program: Command, ctx: CliContext, io: CliIo): void {
-  const integrations = program.command('integrations').description('manage integrations (the operations of /api/v1/integrations)')
+  const integrations = program
+    .command('integrations')
+    .description('manage integrations (the operations of /api/v1/integrations)')
 
   integrations
     .command('put')
@@ -17,7 +19,10 @@ export function registerIntegrations(program: Command, ctx: CliContext, io: CliI
     .argument('<id>', 'integration id: a-z, 0-9, "-" and "_"')
     // Inline secret values in --data end up in `ps` and shell history; --file - avoids that.
     .option('--data <json>', 'the integration as a JSON object {type, settings, secrets, mapping}')
-    .option('--file <path>', 'read the JSON object from a file ("-" for stdin); prefer this for inline secrets')
+    .option(
+      '--file <path>',
+      'read the JSON object from a file ("-" for stdin); prefer this for inline secrets',
+    )
     .action(async (id: string, opts: BodyOptions) => {
       const body = await readJsonBody(opts, io.stdin)
       const { integrations } = await ctx.services()

@@ -20,7 +20,12 @@ export interface CliIo {
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const
 
 /** Wire codes that mean "fix your input", hence exit 2. */
-const INPUT_ERRORS = new Set(['validation_failed', 'import_format_invalid', 'json_too_deep', 'usage_error'])
+const INPUT_ERRORS = new Set([
+  'validation_failed',
+  'import_format_invalid',
+  'json_too_deep',
+  'usage_error',
+])
 
 /** A failure the CLI itself decides on (usage, rejected import), already in wire form. */
 export class CliFailure extends Error {
@@ -44,7 +49,11 @@ export function describeError(err: unknown): { wire: WireError; exitCode: number
   if (err instanceof ConfigInvalid) {
     const issues = err.issues
     return {
-      wire: { error: 'config_invalid', message: `invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, details: { issues } },
+      wire: {
+        error: 'config_invalid',
+        message: `invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        details: { issues },
+      },
       exitCode: EXIT.config,
     }
   }
@@ -58,7 +67,11 @@ export function describeError(err: unknown): { wire: WireError; exitCode: number
 }
 
 function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  )
 }
 
 export function usageError(message: string): CliFailure {
@@ -67,7 +80,8 @@ export function usageError(message: string): CliFailure {
 
 export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
   return Buffer.concat(chunks).toString('utf8')
 }
 
@@ -82,7 +96,9 @@ export interface BodyOptions {
  */
 export async function readJsonBody(opts: BodyOptions, stdin: Readable): Promise<unknown> {
   if (opts.data !== undefined && opts.file !== undefined) {
-    throw new ValidationFailed([{ path: '--data', message: 'give either --data or --file, not both' }])
+    throw new ValidationFailed([
+      { path: '--data', message: 'give either --data or --file, not both' },
+    ])
   }
   let text: string
   let from: string
@@ -91,9 +107,16 @@ export async function readJsonBody(opts: BodyOptions, stdin: Readable): Promise<
     from = '--data'
   } else if (opts.file !== undefined) {
     from = '--file'
-    text = opts.file === '-' ? await readAll(stdin) : await readAll(await openInput(opts.file, '--file'))
+    text =
+      opts.file === '-' ? await readAll(stdin) : await readAll(await openInput(opts.file, '--file'))
   } else {
-    throw new ValidationFailed([{ path: '--data', message: 'is required: give the JSON body with --data <json> or --file <path> ("-" reads stdin)' }])
+    throw new ValidationFailed([
+      {
+        path: '--data',
+        message:
+          'is required: give the JSON body with --data <json> or --file <path> ("-" reads stdin)',
+      },
+    ])
   }
   return parseJsonInput(text, from)
 }
@@ -122,7 +145,12 @@ export async function openInput(file: string, option: string): Promise<Readable>
   try {
     handle = await open(file, 'r')
   } catch (err) {
-    throw new ValidationFailed([{ path: option, message: `cannot open ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }])
+    throw new ValidationFailed([
+      {
+        path: option,
+        message: `cannot open ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      },
+    ])
   }
   if ((await handle.stat()).isDirectory()) {
     await handle.close()

@@ -15,7 +15,7 @@ import { openInput, parseJsonInput, printJson, readAll, type CliIo } from './io.
 export function registerMapping(program: Command, ctx: CliContext, io: CliIo): void {
   program
     .command('preview')
-    .description("show the document an integration would send for one account, and its key paths")
+    .description('show the document an integration would send for one account, and its key paths')
     .argument('<integration>', 'integration id')
     .argument('<external_id>', "the account's external_id")
     .action(async (integration: string, externalId: string) => {
@@ -24,10 +24,19 @@ export function registerMapping(program: Command, ctx: CliContext, io: CliIo): v
 
   program
     .command('connection')
-    .description("every value a platform's settings page asks for (endpoints, client id, key names); never a secret")
+    .description(
+      "every value a platform's settings page asks for (endpoints, client id, key names); never a secret",
+    )
     .argument('<integration>', 'integration id')
     .action(async (integration: string) => {
-      printJson(io, await connectionSheet((await ctx.services()).integrations, integration, ctx.config().issuer))
+      printJson(
+        io,
+        await connectionSheet(
+          (await ctx.services()).integrations,
+          integration,
+          ctx.config().issuer,
+        ),
+      )
     })
 
   program
@@ -35,7 +44,8 @@ export function registerMapping(program: Command, ctx: CliContext, io: CliIo): v
     .description('list every leaf path of a JSON document with its value (e.g. names.nicknames.0)')
     .argument('<file>', 'a JSON file, or "-" for stdin')
     .action(async (file: string) => {
-      const text = file === '-' ? await readAll(io.stdin) : await readAll(await openInput(file, '<file>'))
+      const text =
+        file === '-' ? await readAll(io.stdin) : await readAll(await openInput(file, '<file>'))
       printJson(io, { paths: listPaths(parseJsonInput(text, '<file>')) })
     })
 }

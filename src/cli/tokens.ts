@@ -20,17 +20,28 @@ export function registerTokens(program: Command, ctx: CliContext, io: CliIo): vo
 
   program
     .command('token')
-    .description("issue an integration's platform token for one account (Minnit ssotoken, JWT, Dead Simple Chat accessToken)")
+    .description(
+      "issue an integration's platform token for one account (Minnit ssotoken, JWT, Dead Simple Chat accessToken)",
+    )
     .argument('<integration>', 'integration id')
     .argument('<external_id>', "the account's external_id")
     .option('--referrer-url <path>', 'MeltingSpot: the page of the spot to land on (/spot/<id>/…)')
-    .option('--rejected-token <token>', 'Dead Simple Chat: an accessToken the chat refused, to replace')
-    .action(async (integration: string, externalId: string, opts: { referrerUrl?: string; rejectedToken?: string }) => {
-      const options: IssueOptions = {}
-      if (opts.referrerUrl !== undefined) options.referrerUrl = opts.referrerUrl
-      if (opts.rejectedToken !== undefined) options.rejectedToken = opts.rejectedToken
-      printJson(io, await (await service()).issue(integration, externalId, options))
-    })
+    .option(
+      '--rejected-token <token>',
+      'Dead Simple Chat: an accessToken the chat refused, to replace',
+    )
+    .action(
+      async (
+        integration: string,
+        externalId: string,
+        opts: { referrerUrl?: string; rejectedToken?: string },
+      ) => {
+        const options: IssueOptions = {}
+        if (opts.referrerUrl !== undefined) options.referrerUrl = opts.referrerUrl
+        if (opts.rejectedToken !== undefined) options.rejectedToken = opts.rejectedToken
+        printJson(io, await (await service()).issue(integration, externalId, options))
+      },
+    )
 
   program
     .command('inspect')

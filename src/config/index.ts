@@ -1,3 +1,11 @@
 export type { Config, StoreConfig, LoadOptions } from './load.ts'
 export { loadConfig } from './load.ts'
-export { envSchema, EMAIL_POLICIES, USERNAME_POLICIES, type ConflictPolicies, type EmailPolicy, type TrustProxy, type UsernamePolicy } from './schema.ts'
+export {
+  envSchema,
+  EMAIL_POLICIES,
+  USERNAME_POLICIES,
+  type ConflictPolicies,
+  type EmailPolicy,
+  type TrustProxy,
+  type UsernamePolicy,
+} from './schema.ts'

@@ -82,7 +82,10 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   options: LoadOptions = {},
 ): Readonly<Config> {
-  const merged: Record<string, string | undefined> = { ...readEnvFile(options.envFile ?? '.env'), ...env }
+  const merged: Record<string, string | undefined> = {
+    ...readEnvFile(options.envFile ?? '.env'),
+    ...env,
+  }
   // An empty value means "unset" for every key, as in most dotenv tooling.
   const input = Object.fromEntries(
     Object.keys(envSchema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]),
@@ -93,7 +96,9 @@ export function loadConfig(
       parsed.error.issues.map((i) => {
         const key = String(i.path[0])
         // Echo the bad value to help the operator, unless the value is itself a credential.
-        const got = SECRET_KEYS.has(key) ? 'value hidden' : `got ${JSON.stringify(input[key] ?? null)}`
+        const got = SECRET_KEYS.has(key)
+          ? 'value hidden'
+          : `got ${JSON.stringify(input[key] ?? null)}`
         return { path: i.path.join('.'), message: `${i.message} (${got})` }
       }),
     )
@@ -102,10 +107,23 @@ export function loadConfig(
   // A prefix such as SITE_ or DATABASE_ would let integrations read this server's own settings.
   const exposed = Object.keys(envSchema.shape).filter((k) => k.startsWith(v.SECRET_ENV_PREFIX))
   if (exposed.length > 0) {
-    throw new ConfigInvalid([{ path: 'SECRET_ENV_PREFIX', message: `must not be the start of sso-bridge's own settings (${exposed.join(', ')})` }])
+    throw new ConfigInvalid([
+      {
+        path: 'SECRET_ENV_PREFIX',
+        message: `must not be the start of sso-bridge's own settings (${exposed.join(', ')})`,
+      },
+    ])
   }
   const siteTicket: SiteTicketConfig = {
-    origins: [...new Set((v.SITE_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin))],
+    origins: [
+      ...new Set(
+        (v.SITE_ORIGINS ?? '')
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+          .map((o) => new URL(o).origin),
+      ),
+    ],
   }
   if (v.SITE_TICKET_SECRET) siteTicket.secret = v.SITE_TICKET_SECRET
   if (v.SITE_TICKET_PUBLIC_KEY) siteTicket.publicKey = readTicketPublicKey(v.SITE_TICKET_PUBLIC_KEY)
@@ -159,7 +177,8 @@ function readTicketPublicKey(value: string): string {
       fail(`is neither PEM text nor a readable PEM file (${JSON.stringify(value.slice(0, 200))})`)
     }
   }
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) fail('must be the public key (SPKI PEM), never the private key')
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
+    fail('must be the public key (SPKI PEM), never the private key')
   let key: ReturnType<typeof createPublicKey> | undefined
   try {
     key = createPublicKey(pem)
@@ -168,9 +187,12 @@ function readTicketPublicKey(value: string): string {
   }
   if (key!.type !== 'public') fail('must be a public key')
   const { asymmetricKeyType: type, asymmetricKeyDetails: d } = key!
-  if (type === 'rsa' && (d?.modulusLength ?? 0) < 2048) fail('RSA keys must have at least 2048 bits (RS256)')
-  if (type === 'ec' && d?.namedCurve !== 'prime256v1') fail('EC keys must be on the P-256 curve (ES256)')
-  if (type !== 'rsa' && type !== 'ec') fail(`unsupported key type ${type} (use RSA for RS256 or EC P-256 for ES256)`)
+  if (type === 'rsa' && (d?.modulusLength ?? 0) < 2048)
+    fail('RSA keys must have at least 2048 bits (RS256)')
+  if (type === 'ec' && d?.namedCurve !== 'prime256v1')
+    fail('EC keys must be on the P-256 curve (ES256)')
+  if (type !== 'rsa' && type !== 'ec')
+    fail(`unsupported key type ${type} (use RSA for RS256 or EC P-256 for ES256)`)
   return pem
 }
 
@@ -179,6 +201,8 @@ function readEnvFile(file: string | false): Record<string, string> {
   try {
     return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>
   } catch (cause) {
-    throw new ConfigInvalid([{ path: file, message: `cannot be parsed as a dotenv file (${String(cause)})` }])
+    throw new ConfigInvalid([
+      { path: file, message: `cannot be parsed as a dotenv file (${String(cause)})` },
+    ])
   }
 }

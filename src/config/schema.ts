@@ -68,9 +68,17 @@ export const envSchema = z.object({
   /** The site's name, shown on the sign-in pages. */
   SITE_NAME: z.string().min(1).max(80).default('sso-bridge'),
   /** Accent colour of the sign-in pages (#rgb or #rrggbb). */
-  SITE_COLOR: z.string().regex(/^#(?:[0-9a-fA-F]{3}){1,2}$/, 'must be a hex colour such as #2a6df4').default('#2a6df4'),
+  SITE_COLOR: z
+    .string()
+    .regex(/^#(?:[0-9a-fA-F]{3}){1,2}$/, 'must be a hex colour such as #2a6df4')
+    .default('#2a6df4'),
   /** How long a bridge sign-in lasts, in seconds (one session for every door). */
-  SESSION_TTL: z.coerce.number().int().min(60).max(90 * 86_400).default(8 * 3600),
+  SESSION_TTL: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(8 * 3600),
   /** SAML: how far an AuthnRequest's IssueInstant may be from our clock, in seconds (replayed IDs are refused regardless). */
   SAML_CLOCK_SKEW: z.coerce.number().int().min(10).max(3600).default(180),
   /**
@@ -92,18 +100,27 @@ export const envSchema = z.object({
         ctx.addIssue({ code: 'custom', message: `a hop count is at most ${MAX_PROXY_HOPS}` })
         return z.NEVER
       }
-      const list = value.split(',').map((p) => p.trim()).filter(Boolean)
+      const list = value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
       // A range of every address would be "trust every hop" again, spelled as a CIDR.
       const everything = list.find((p) => /\/(?:0+|0+\.0+\.0+\.0+)$/.test(p))
       if (everything) {
-        ctx.addIssue({ code: 'custom', message: `"${everything}" covers every address: list your proxies' addresses, or give a hop count` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${everything}" covers every address: list your proxies' addresses, or give a hop count`,
+        })
         return z.NEVER
       }
       try {
         // proxy-addr is what express compiles `trust proxy` with: the same forms are accepted.
         proxyaddr.compile(list)
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `must be false, true, a hop count or a comma list of proxy addresses/CIDRs (${(err as Error).message})` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be false, true, a hop count or a comma list of proxy addresses/CIDRs (${(err as Error).message})`,
+        })
         return z.NEVER
       }
       return list.length > 0 ? list : false
@@ -138,14 +155,24 @@ export const envSchema = z.object({
    */
   SECRET_ENV_PREFIX: z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the start of an environment variable name (letters, digits, _)')
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_]*$/,
+      'must be the start of an environment variable name (letters, digits, _)',
+    )
     .default(DEFAULT_SECRET_ENV_PREFIX),
   /** Comma-separated origins a site ticket's return_to may lead to, e.g. https://www.example.com. */
   SITE_ORIGINS: z
     .string()
     .superRefine((v, ctx) => {
-      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
-        if (!isOrigin(part)) ctx.addIssue({ code: 'custom', message: `"${part}" is not an origin such as https://www.example.com (scheme, host and optional port only)` })
+      for (const part of v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        if (!isOrigin(part))
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${part}" is not an origin such as https://www.example.com (scheme, host and optional port only)`,
+          })
       }
     })
     .optional(),
@@ -157,5 +184,11 @@ export type EnvInput = z.input<typeof envSchema>
 export function isOrigin(value: string): boolean {
   if (!URL.canParse(value)) return false
   const u = new URL(value)
-  return (u.protocol === 'https:' || u.protocol === 'http:') && u.pathname === '/' && !/[?#]/.test(value) && !u.username && !u.password
+  return (
+    (u.protocol === 'https:' || u.protocol === 'http:') &&
+    u.pathname === '/' &&
+    !/[?#]/.test(value) &&
+    !u.username &&
+    !u.password
+  )
 }

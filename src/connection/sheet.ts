@@ -66,12 +66,22 @@ export function keyNames(integration: LoadedIntegration): KeyNames {
  * @param keys KEYS_DIR material: the SAML signing certificate(s) go on a `saml` integration's
  *   sheet (without it, e.g. in a CLI that did not load keys, the sheet points at the metadata).
  */
-export async function connectionSheet(integrations: IntegrationService, id: string, issuer: string, keys?: KeyMaterial): Promise<Record<string, unknown>> {
+export async function connectionSheet(
+  integrations: IntegrationService,
+  id: string,
+  issuer: string,
+  keys?: KeyMaterial,
+): Promise<Record<string, unknown>> {
   const integration = await integrations.load(id)
   const { record } = integration
   const base = { id: record.id, type: record.type }
   if (record.type === 'oidc') {
-    const s = record.settings as { redirect_uris: string[]; post_logout_redirect_uris: string[]; public: boolean; scopes: string[] }
+    const s = record.settings as {
+      redirect_uris: string[]
+      post_logout_redirect_uris: string[]
+      public: boolean
+      scopes: string[]
+    }
     const url = (path: string) => `${issuer}${path}`
     return {
       ...base,
@@ -85,8 +95,15 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
       introspection_endpoint: url(OIDC_ROUTES.introspection),
       revocation_endpoint: url(OIDC_ROUTES.revocation),
       client_id: record.id,
-      client_secret: s.public ? 'none (public client: use PKCE S256)' : clientSecretText(record.secrets.client_secret, integration.secret('client_secret') !== undefined),
-      token_endpoint_auth_methods: s.public ? ['none'] : ['client_secret_basic', 'client_secret_post'],
+      client_secret: s.public
+        ? 'none (public client: use PKCE S256)'
+        : clientSecretText(
+            record.secrets.client_secret,
+            integration.secret('client_secret') !== undefined,
+          ),
+      token_endpoint_auth_methods: s.public
+        ? ['none']
+        : ['client_secret_basic', 'client_secret_post'],
       redirect_uris: s.redirect_uris,
       post_logout_redirect_uris: s.post_logout_redirect_uris,
       scopes: s.scopes,
@@ -96,7 +113,11 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
   if (record.type === 'saml') {
     const s = record.settings as unknown as SamlSpSettings
     const url = (path: string) => `${issuer}${path}`
-    const certificate = (k: SamlKeyPair) => ({ pem: k.certificatePem, fingerprint_sha256: k.fingerprintSha256, created_at: k.createdAt })
+    const certificate = (k: SamlKeyPair) => ({
+      pem: k.certificatePem,
+      fingerprint_sha256: k.fingerprintSha256,
+      created_at: k.createdAt,
+    })
     return {
       ...base,
       metadata_url: url(SAML_ROUTES.metadata),
@@ -104,8 +125,12 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
       sso_url: { 'HTTP-Redirect': url(SAML_ROUTES.sso), 'HTTP-POST': url(SAML_ROUTES.sso) },
       slo_url: url(SAML_ROUTES.slo),
       idp_initiated_url: url(`${SAML_ROUTES.idpInitiated}/${record.id}`),
-      certificate: keys ? certificate(keys.saml.current) : `served in the metadata at ${url(SAML_ROUTES.metadata)}`,
-      ...(keys && keys.saml.previous.length > 0 ? { previous_certificates: keys.saml.previous.map(certificate) } : {}),
+      certificate: keys
+        ? certificate(keys.saml.current)
+        : `served in the metadata at ${url(SAML_ROUTES.metadata)}`,
+      ...(keys && keys.saml.previous.length > 0
+        ? { previous_certificates: keys.saml.previous.map(certificate) }
+        : {}),
       name_id_format: s.name_id_format,
       sp_entity_id: s.entity_id,
       acs_urls: s.acs_urls,
@@ -116,13 +141,22 @@ export async function connectionSheet(integrations: IntegrationService, id: stri
     }
   }
   // Doors describe their own types (the registry never imports a door).
-  const sheet = integration.definition.connection?.(record, issuer, (name) => integration.secret(name) !== undefined)
+  const sheet = integration.definition.connection?.(
+    record,
+    issuer,
+    (name) => integration.secret(name) !== undefined,
+  )
   if (sheet) return { ...base, ...sheet, keys: keyNames(integration) }
-  return { ...base, keys: keyNames(integration), note: `the ${record.type} door's connection details arrive with that door` }
+  return {
+    ...base,
+    keys: keyNames(integration),
+    note: `the ${record.type} door's connection details arrive with that door`,
+  }
 }
 
 /** What the oidc sheet says of the client secret: where it comes from and whether it is set, never its value. */
 function clientSecretText(source: SecretSource | undefined, set: boolean): string {
-  if (source && 'env' in source) return `from the server's environment variable ${source.env}${set ? '' : ' (not set where this runs: the client cannot sign in)'}`
+  if (source && 'env' in source)
+    return `from the server's environment variable ${source.env}${set ? '' : ' (not set where this runs: the client cannot sign in)'}`
   return set ? 'the secret shown once when the integration was created' : 'not set'
 }

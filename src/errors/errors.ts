@@ -60,7 +60,11 @@ export class AccountConflict extends BridgeError {
   readonly existingId: string | undefined
   /** The conflict policy that refused the write (`prompt` lets an interactive sign-in ask). */
   policy: string | undefined
-  constructor(field: ConflictField, existingId?: string, options?: { cause?: unknown; policy?: string }) {
+  constructor(
+    field: ConflictField,
+    existingId?: string,
+    options?: { cause?: unknown; policy?: string },
+  ) {
     super(`${field} already in use`, options)
     this.field = field
     this.existingId = existingId
@@ -89,7 +93,9 @@ export class IntegrationTypeUnknown extends BridgeError {
 export class PasswordHashUnsupported extends BridgeError {
   override code = 'ERR_PASSWORD_HASH_UNSUPPORTED' as const
   constructor() {
-    super('password_hash is not in a supported format (argon2id, argon2i, bcrypt, phpass, WordPress bcrypt)')
+    super(
+      'password_hash is not in a supported format (argon2id, argon2i, bcrypt, phpass, WordPress bcrypt)',
+    )
   }
 }
 
@@ -141,7 +147,12 @@ export class AccountIncomplete extends BridgeError {
   readonly integrationId: string
   readonly field: string
   readonly reason: 'missing' | 'invalid'
-  constructor(integrationId: string, field: string, reason: 'missing' | 'invalid', detail?: string) {
+  constructor(
+    integrationId: string,
+    field: string,
+    reason: 'missing' | 'invalid',
+    detail?: string,
+  ) {
     super(
       reason === 'missing'
         ? `integration ${integrationId} requires ${field}, which this account does not have`

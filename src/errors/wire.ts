@@ -4,7 +4,13 @@
  * are safe to show. Used by the HTTP error handler, import reports and the CLI alike. Internal
  * data (a conflicting account's id, causes, stack traces) never appears here.
  */
-import { AccountConflict, AccountIncomplete, BridgeError, ValidationFailed, type FieldIssue } from './errors.ts'
+import {
+  AccountConflict,
+  AccountIncomplete,
+  BridgeError,
+  ValidationFailed,
+  type FieldIssue,
+} from './errors.ts'
 import type { BridgeErrorCode } from './codes.ts'
 
 export interface WireError {
@@ -36,10 +42,17 @@ const WIRE_CODES: Record<BridgeErrorCode, string> = {
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof AccountConflict) {
-    return { error: `${err.field}_taken`, message: `${err.field} is already used by another account` }
+    return {
+      error: `${err.field}_taken`,
+      message: `${err.field} is already used by another account`,
+    }
   }
   if (err instanceof AccountIncomplete) {
-    return { error: 'account_incomplete', message: err.message, details: { integration: err.integrationId, field: err.field, reason: err.reason } }
+    return {
+      error: 'account_incomplete',
+      message: err.message,
+      details: { integration: err.integrationId, field: err.field, reason: err.reason },
+    }
   }
   if (err instanceof ValidationFailed) {
     return { error: 'validation_failed', message: err.message, details: { issues: err.issues } }

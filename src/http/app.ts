@@ -118,9 +118,27 @@ export function createApp(opts: AppOptions): Express {
   app.use((req, res, next) => (isOidcPath(req.path) ? oidcHandler(req, res) : next()))
   // Platform tokens next: the server-to-server token API is as hot (none of its paths is
   // oidc-provider's), and must come before the admin API, whose token check refuses an api_key.
-  app.use(tokensRouter({ services, sessions, issuer: opts.issuer, adminToken: opts.adminToken, site, maxBodyBytes: opts.maxBodyBytes, log: opts.log }))
+  app.use(
+    tokensRouter({
+      services,
+      sessions,
+      issuer: opts.issuer,
+      adminToken: opts.adminToken,
+      site,
+      maxBodyBytes: opts.maxBodyBytes,
+      log: opts.log,
+    }),
+  )
   // The user-info URL is as hot as the token endpoint: ahead of the other routers too.
-  app.use(userinfoRouter({ door, accounts: services.accounts, integrations: services.integrations, issuer: opts.issuer, log: opts.log }))
+  app.use(
+    userinfoRouter({
+      door,
+      accounts: services.accounts,
+      integrations: services.integrations,
+      issuer: opts.issuer,
+      log: opts.log,
+    }),
+  )
   app.use(healthRouter(opts.services.store))
   app.use(docsRouter())
   app.use(
@@ -168,12 +186,45 @@ export function createApp(opts: AppOptions): Express {
       failureFloorMs,
     }),
   )
-  app.use(ticketRouter({ settings: opts.siteTicket, issuer: opts.issuer, kv: services.store, accounts: services.accounts, sessions, site, secure, log: opts.log, csrf }))
+  app.use(
+    ticketRouter({
+      settings: opts.siteTicket,
+      issuer: opts.issuer,
+      kv: services.store,
+      accounts: services.accounts,
+      sessions,
+      site,
+      secure,
+      log: opts.log,
+      csrf,
+    }),
+  )
   // The SAML door and the standalone sign-in it (and any non-OIDC door) sends members to.
-  app.use(loginRouter({ accounts: services.accounts, sessions, throttle, passport, site, secure, log: opts.log, issuer: opts.issuer, csrf, onwardTargets: createOnwardTargets(services.integrations), failureFloorMs }))
+  app.use(
+    loginRouter({
+      accounts: services.accounts,
+      sessions,
+      throttle,
+      passport,
+      site,
+      secure,
+      log: opts.log,
+      issuer: opts.issuer,
+      csrf,
+      onwardTargets: createOnwardTargets(services.integrations),
+      failureFloorMs,
+    }),
+  )
   app.use(
     samlRouter({
-      idp: createSamlIdp({ issuer: opts.issuer, keys: opts.keys, kv: services.store, integrations: services.integrations, pairwiseSecret: opts.cookieSecret, ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}) }),
+      idp: createSamlIdp({
+        issuer: opts.issuer,
+        keys: opts.keys,
+        kv: services.store,
+        integrations: services.integrations,
+        pairwiseSecret: opts.cookieSecret,
+        ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}),
+      }),
       kv: services.store,
       accounts: services.accounts,
       sessions,
@@ -203,7 +254,10 @@ export function trustProxySetting(value: TrustProxy | boolean): false | number |
 
 const OIDC_PREFIXES = Object.values(OIDC_ROUTES).filter((p) => p !== OIDC_ROUTES.userinfo)
 function isOidcPath(path: string): boolean {
-  return path === '/.well-known/openid-configuration' || OIDC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))
+  return (
+    path === '/.well-known/openid-configuration' ||
+    OIDC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))
+  )
 }
 
 /** One line per request, after it ends. The query string is left out: it carries tokens. */
@@ -217,7 +271,11 @@ function requestLog(log: Logger): RequestHandler {
     res.set('X-Request-Id', id)
     res.on('finish', () => {
       lines.info(
-        { req: { id, method: req.method, path: req.originalUrl.split('?')[0] }, res: { status: res.statusCode }, ms: Number(process.hrtime.bigint() - start) / 1e6 },
+        {
+          req: { id, method: req.method, path: req.originalUrl.split('?')[0] },
+          res: { status: res.statusCode },
+          ms: Number(process.hrtime.bigint() - start) / 1e6,
+        },
         'request',
       )
     })

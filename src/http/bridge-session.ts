@@ -6,11 +6,20 @@
 import type { Request, Response } from 'express'
 import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
-import { loadLiveMember, SESSION_COOKIE, signMemberIn, type LiveMember, type SessionManager } from '../login/session.ts'
+import {
+  loadLiveMember,
+  SESSION_COOKIE,
+  signMemberIn,
+  type LiveMember,
+  type SessionManager,
+} from '../login/session.ts'
 import { readCookie, setCookie } from './cookies.ts'
 
 /** The member signed in to the bridge in this browser (active account only), or null. */
-export function liveMember(req: Request, deps: { sessions: SessionManager; accounts: Pick<AccountService, 'getById'> }): Promise<LiveMember | null> {
+export function liveMember(
+  req: Request,
+  deps: { sessions: SessionManager; accounts: Pick<AccountService, 'getById'> },
+): Promise<LiveMember | null> {
   return loadLiveMember(deps, readCookie(req, SESSION_COOKIE))
 }
 
@@ -19,8 +28,19 @@ export function liveMember(req: Request, deps: { sessions: SessionManager; accou
  * cookie for the session's lifetime.
  * @returns the sign-in time (epoch seconds, OIDC `auth_time`)
  */
-export async function signIn(req: Request, res: Response, deps: { sessions: SessionManager; secure: boolean }, account: Pick<Account, 'id'>, amr: string[]): Promise<number> {
-  const { cookie, authTime } = await signMemberIn(deps.sessions, account, amr, readCookie(req, SESSION_COOKIE))
+export async function signIn(
+  req: Request,
+  res: Response,
+  deps: { sessions: SessionManager; secure: boolean },
+  account: Pick<Account, 'id'>,
+  amr: string[],
+): Promise<number> {
+  const { cookie, authTime } = await signMemberIn(
+    deps.sessions,
+    account,
+    amr,
+    readCookie(req, SESSION_COOKIE),
+  )
   setCookie(res, SESSION_COOKIE, cookie, deps.secure, deps.sessions.ttlMs)
   return authTime
 }

@@ -22,10 +22,22 @@ export function readCookie(req: Request, name: string): string | undefined {
 }
 
 export function cookieOptions(secure: boolean, maxAgeMs?: number) {
-  return { httpOnly: true, sameSite: 'lax' as const, secure, path: '/', ...(maxAgeMs === undefined ? {} : { maxAge: maxAgeMs }) }
+  return {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure,
+    path: '/',
+    ...(maxAgeMs === undefined ? {} : { maxAge: maxAgeMs }),
+  }
 }
 
-export function setCookie(res: Response, name: string, value: string, secure: boolean, maxAgeMs?: number): void {
+export function setCookie(
+  res: Response,
+  name: string,
+  value: string,
+  secure: boolean,
+  maxAgeMs?: number,
+): void {
   res.cookie(name, value, cookieOptions(secure, maxAgeMs))
 }
 

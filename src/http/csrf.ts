@@ -66,7 +66,11 @@ export function createCsrf({ secret, secure }: CsrfOptions) {
         const given = Buffer.from(field)
         if (given.length === expected.length && timingSafeEqual(given, expected)) return
       }
-      throw new HttpError(403, 'csrf_failed', 'the form expired or did not come from this site; go back and try again')
+      throw new HttpError(
+        403,
+        'csrf_failed',
+        'the form expired or did not come from this site; go back and try again',
+      )
     },
   }
 }

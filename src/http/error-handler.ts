@@ -41,7 +41,11 @@ const PARSER_ERRORS: Record<string, [number, string, string]> = {
   'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset'],
   'parameters.too.many': [413, 'payload_too_large', 'too many form parameters'],
   'request.aborted': [400, 'request_aborted', 'the request body ended early'],
-  'request.size.invalid': [400, 'invalid_body', 'the request body does not match its Content-Length'],
+  'request.size.invalid': [
+    400,
+    'invalid_body',
+    'the request body does not match its Content-Length',
+  ],
 }
 
 /** Pages people see get an HTML error page; the API and machines get JSON. */
@@ -63,11 +67,18 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
     } else if (err instanceof BridgeError) {
       status = STATUS[err.code]
       body = toWireError(err)
-    } else if (err?.name === 'SessionNotFound' || err?.name === 'InvalidRequest' || typeof err?.error === 'string') {
+    } else if (
+      err?.name === 'SessionNotFound' ||
+      err?.name === 'InvalidRequest' ||
+      typeof err?.error === 'string'
+    ) {
       // oidc-provider's errors (e.g. an interaction that expired or was already finished).
       status = typeof err.statusCode === 'number' ? err.statusCode : 400
       oidcError = true
-      body = { error: String(err.error ?? 'invalid_request'), message: String(err.error_description ?? err.message ?? 'invalid request') }
+      body = {
+        error: String(err.error ?? 'invalid_request'),
+        message: String(err.error_description ?? err.message ?? 'invalid request'),
+      }
     } else if (typeof err?.type === 'string' && PARSER_ERRORS[err.type]) {
       const [s, error, message] = PARSER_ERRORS[err.type]!
       status = s
@@ -77,7 +88,12 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
       // client's URL is wrong, whichever route it reached.
       status = 400
       body = { error: 'invalid_path', message: 'the URL path holds invalid percent-encoding' }
-    } else if (err?.expose === true && Number.isInteger(err.status) && err.status >= 400 && err.status < 500) {
+    } else if (
+      err?.expose === true &&
+      Number.isInteger(err.status) &&
+      err.status >= 400 &&
+      err.status < 500
+    ) {
       // Any other client error a library raised the http-errors way (status + expose): its
       // status, one generic code, never its message.
       status = err.status
@@ -87,14 +103,28 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
       body = toWireError(err)
     }
     // Every refusal is logged with a code: the error's own, else one named after the wire error.
-    const code = typeof err?.code === 'string' ? err.code : `ERR_${oidcError ? 'OIDC_' : ''}${body.error.toUpperCase()}`
+    const code =
+      typeof err?.code === 'string'
+        ? err.code
+        : `ERR_${oidcError ? 'OIDC_' : ''}${body.error.toUpperCase()}`
     const entry = { method: req.method, path: req.path, status, error: body.error, code }
-    if (status >= 500) log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
+    if (status >= 500)
+      log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
     if (res.headersSent) return res.end()
-    if (err instanceof BridgeError && err.code === 'ERR_STORE_UNAVAILABLE') res.set('Retry-After', String(StoreUnavailable.RETRY_AFTER_SECONDS))
+    if (err instanceof BridgeError && err.code === 'ERR_STORE_UNAVAILABLE')
+      res.set('Retry-After', String(StoreUnavailable.RETRY_AFTER_SECONDS))
     if (site && wantsHtml(req)) {
-      res.status(status).type('html').send(page('error', 'Something went wrong', site, { error: body.error, description: body.message, reference: '' }))
+      res
+        .status(status)
+        .type('html')
+        .send(
+          page('error', 'Something went wrong', site, {
+            error: body.error,
+            description: body.message,
+            reference: '',
+          }),
+        )
       return
     }
     res.status(status).json(body)

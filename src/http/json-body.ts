@@ -22,7 +22,11 @@ import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
 import { JsonTooDeep } from '../errors/index.ts'
 
 /** An error as body-parser makes them (`type`, `status`), which the error handler maps. */
-function parserError(type: 'entity.too.large' | 'entity.parse.failed' | 'charset.unsupported', status: number, message: string): Error {
+function parserError(
+  type: 'entity.too.large' | 'entity.parse.failed' | 'charset.unsupported',
+  status: number,
+  message: string,
+): Error {
   return Object.assign(new Error(message), { type, status, expose: true })
 }
 
@@ -60,13 +64,20 @@ export function jsonBody(limit: number): JsonBodyReader {
     const req = incoming as Request
     const encoding = req.headers['content-encoding']
     const type = req.headers['content-type'] ?? ''
-    if ((encoding !== undefined && encoding.toLowerCase() !== 'identity') || (type.includes('charset') && !UTF8_CHARSET.test(type))) {
+    if (
+      (encoding !== undefined && encoding.toLowerCase() !== 'identity') ||
+      (type.includes('charset') && !UTF8_CHARSET.test(type))
+    ) {
       const charset = CHARSET.exec(type)?.[1]?.toLowerCase()
       if (charset !== undefined && !charset.startsWith('utf-')) {
         req.resume()
-        return next(parserError('charset.unsupported', 415, `unsupported charset "${charset.toUpperCase()}"`))
+        return next(
+          parserError('charset.unsupported', 415, `unsupported charset "${charset.toUpperCase()}"`),
+        )
       }
-      return general(req, res as Response, (err?: unknown) => (err ? next(err) : typeof req.body === 'string' ? parseInto(req, req.body, next) : next()))
+      return general(req, res as Response, (err?: unknown) =>
+        err ? next(err) : typeof req.body === 'string' ? parseInto(req, req.body, next) : next(),
+      )
     }
     const declared = req.headers['content-length']
     if (declared === undefined && req.headers['transfer-encoding'] === undefined) return next()
@@ -86,15 +97,22 @@ export function jsonBody(limit: number): JsonBodyReader {
     }
     const onData = (chunk: Buffer) => {
       size += chunk.length
-      if (size > limit) return fail(parserError('entity.too.large', 413, 'request entity too large'))
+      if (size > limit)
+        return fail(parserError('entity.too.large', 413, 'request entity too large'))
       chunks.push(chunk)
     }
     req.on('data', onData)
     req.once('error', fail)
-    req.once('aborted', () => fail(Object.assign(new Error('request aborted'), { type: 'request.aborted', status: 400 })))
+    req.once('aborted', () =>
+      fail(Object.assign(new Error('request aborted'), { type: 'request.aborted', status: 400 })),
+    )
     req.once('end', () => {
       if (failed) return
-      parseInto(req, (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'), next)
+      parseInto(
+        req,
+        (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
+        next,
+      )
     })
   }
 }

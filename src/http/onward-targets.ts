@@ -14,7 +14,9 @@ import type { IntegrationService } from '../integrations/registry.ts'
 const TOKEN_REDIRECT = /^\/tokens\/([^/?#]+)\/redirect(?:[?#]|$)/
 
 /** The resolver /login uses: the onward URLs for a `return_to` path (none for most paths). */
-export function createOnwardTargets(integrations: IntegrationService): (path: string) => Promise<string[]> {
+export function createOnwardTargets(
+  integrations: IntegrationService,
+): (path: string) => Promise<string[]> {
   return async (path) => {
     const m = TOKEN_REDIRECT.exec(path)
     if (!m) return []
@@ -30,7 +32,8 @@ export function createOnwardTargets(integrations: IntegrationService): (path: st
 }
 
 function urlsIn(value: unknown): string[] {
-  if (typeof value === 'string') return /^https?:\/\//i.test(value) && URL.canParse(value) ? [value] : []
+  if (typeof value === 'string')
+    return /^https?:\/\//i.test(value) && URL.canParse(value) ? [value] : []
   if (Array.isArray(value)) return value.flatMap(urlsIn)
   if (value !== null && typeof value === 'object') return Object.values(value).flatMap(urlsIn)
   return []

@@ -28,17 +28,28 @@ export interface SignInRefusal {
 export function createPassport(accounts: AccountService): passport.PassportStatic {
   const instance = new passport.Passport()
   instance.use(
-    new LocalStrategy({ usernameField: 'username', passwordField: 'password', session: false, passReqToCallback: true }, (req, username, password, done) => {
-      const gate = gates.get(req)
-      accounts.authenticate(username, password, gate ? { gate } : {}).then(
-        (result: LoginResult) => {
-          if (result.ok) return done(null, result.account)
-          const info: SignInRefusal = result.reason === 'throttled' ? { message: 'throttled', retryAfter: result.retryAfter } : { message: result.reason }
-          done(null, false, info)
-        },
-        (err) => done(err),
-      )
-    }),
+    new LocalStrategy(
+      {
+        usernameField: 'username',
+        passwordField: 'password',
+        session: false,
+        passReqToCallback: true,
+      },
+      (req, username, password, done) => {
+        const gate = gates.get(req)
+        accounts.authenticate(username, password, gate ? { gate } : {}).then(
+          (result: LoginResult) => {
+            if (result.ok) return done(null, result.account)
+            const info: SignInRefusal =
+              result.reason === 'throttled'
+                ? { message: 'throttled', retryAfter: result.retryAfter }
+                : { message: result.reason }
+            done(null, false, info)
+          },
+          (err) => done(err),
+        )
+      },
+    ),
   )
   return instance as unknown as passport.PassportStatic
 }

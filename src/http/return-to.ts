@@ -28,7 +28,8 @@ export const RETURN_TO_MAX_LENGTH = 2048
  * @example localReturnTo('/saml/continue/abc?x=1', 'https://sso.example') // '/saml/continue/abc?x=1'
  */
 export function localReturnTo(value: unknown, issuer: string): string | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > RETURN_TO_MAX_LENGTH) return null
+  if (typeof value !== 'string' || value.length === 0 || value.length > RETURN_TO_MAX_LENGTH)
+    return null
   // Only paths: a scheme, a host or a relative path is never a local target. Whitespace and
   // control characters are refused rather than stripped (the URL parser drops tabs and newlines).
   if (!value.startsWith('/') || /[\u0000-\u0020\u007f-\u00a0]/.test(value)) return null

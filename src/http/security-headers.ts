@@ -61,7 +61,10 @@ export function securityHeaders(issuer: string): RequestHandler {
  * `form-action`. Call it with targets the server has already validated (a client's registered
  * redirect_uri, an SP's ACS URL, an allow-listed site origin), never with raw input.
  */
-export function allowFormTargets(res: HeaderTarget, urls: readonly (string | undefined | null)[]): void {
+export function allowFormTargets(
+  res: HeaderTarget,
+  urls: readonly (string | undefined | null)[],
+): void {
   const header = res.getHeader(CSP_HEADER)
   if (typeof header !== 'string') return
   const origins = new Set<string>()
@@ -71,7 +74,10 @@ export function allowFormTargets(res: HeaderTarget, urls: readonly (string | und
     if (protocol === 'https:' || protocol === 'http:') origins.add(origin)
   }
   if (origins.size === 0) return
-  const directives = header.split(';').map((d) => d.trim()).filter(Boolean)
+  const directives = header
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean)
   const i = directives.findIndex((d) => d.split(/\s+/, 1)[0] === 'form-action')
   if (i < 0) return
   const have = new Set(directives[i]!.split(/\s+/).slice(1))
@@ -85,14 +91,22 @@ export function allowFormTargets(res: HeaderTarget, urls: readonly (string | und
  * logout confirmation — end at the client's redirect_uri or post_logout_redirect_uri, so their
  * form-action names that origin, once oidc-provider has checked it is registered for the client.
  */
-export async function oidcFormTargets(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+export async function oidcFormTargets(
+  ctx: KoaContextWithOIDC,
+  next: () => Promise<void>,
+): Promise<void> {
   await next()
   const client = ctx.oidc?.client
-  const params = ctx.oidc?.params as { redirect_uri?: unknown; post_logout_redirect_uri?: unknown } | undefined
+  const params = ctx.oidc?.params as
+    { redirect_uri?: unknown; post_logout_redirect_uri?: unknown } | undefined
   if (!client || !params || !ctx.response.is('html')) return
   const { redirect_uri: redirectUri, post_logout_redirect_uri: postLogout } = params
   allowFormTargets(ctx.res, [
-    typeof redirectUri === 'string' && client.redirectUriAllowed(redirectUri) ? redirectUri : undefined,
-    typeof postLogout === 'string' && client.postLogoutRedirectUriAllowed(postLogout) ? postLogout : undefined,
+    typeof redirectUri === 'string' && client.redirectUriAllowed(redirectUri)
+      ? redirectUri
+      : undefined,
+    typeof postLogout === 'string' && client.postLogoutRedirectUriAllowed(postLogout)
+      ? postLogout
+      : undefined,
   ])
 }

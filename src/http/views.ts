@@ -37,6 +37,16 @@ export interface SiteLook {
 }
 
 /** A view inside the sign-in pages' layout (site name and colour from config). */
-export function page(view: string, title: string, site: SiteLook, locals: Record<string, string | RawHtml>): string {
-  return render('_layout', { title, site_name: site.name, color: site.color, content: raw(render(view, { site_name: site.name, ...locals })) })
+export function page(
+  view: string,
+  title: string,
+  site: SiteLook,
+  locals: Record<string, string | RawHtml>,
+): string {
+  return render('_layout', {
+    title,
+    site_name: site.name,
+    color: site.color,
+    content: raw(render(view, { site_name: site.name, ...locals })),
+  })
 }

@@ -29,10 +29,18 @@ export async function previewIntegration(
   externalId: unknown,
 ): Promise<Preview> {
   if (typeof externalId !== 'string' || externalId === '') {
-    throw new ValidationFailed([{ path: 'external_id', message: 'is required (the account to preview)' }])
+    throw new ValidationFailed([
+      { path: 'external_id', message: 'is required (the account to preview)' },
+    ])
   }
   const integration = await deps.integrations.load(id)
   const account = await deps.accounts.get(externalId)
   const document = integration.mapping.apply(account)
-  return { integration: id, type: integration.record.type, external_id: externalId, document, paths: listPaths(document) }
+  return {
+    integration: id,
+    type: integration.record.type,
+    external_id: externalId,
+    document,
+    paths: listPaths(document),
+  }
 }

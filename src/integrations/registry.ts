@@ -35,13 +35,24 @@ const bodySchema = z.strictObject({
   type: z.string({ error: 'is required' }),
   settings: z.record(z.string(), z.unknown()).default({}),
   /** Omitted secrets are kept from the stored integration; `null` removes one. */
-  secrets: z.record(z.string(), z.union([secretSource, z.string().min(1).transform((value) => ({ value })), z.null()])).default({}),
+  secrets: z
+    .record(
+      z.string(),
+      z.union([
+        secretSource,
+        z
+          .string()
+          .min(1)
+          .transform((value) => ({ value })),
+        z.null(),
+      ]),
+    )
+    .default({}),
   mapping: z.record(z.string(), z.unknown()).nullable().default(null),
 })
 
 export type SecretView =
-  | { source: 'inline'; set: true }
-  | { source: 'env'; env: string; set: boolean }
+  { source: 'inline'; set: true } | { source: 'env'; env: string; set: boolean }
 
 /** An integration as the API and CLI show it. */
 export interface IntegrationView extends Omit<IntegrationRecord, 'secrets'> {
@@ -70,7 +81,12 @@ export interface IntegrationServiceDeps {
   secretEnvPrefix?: string
 }
 
-export function createIntegrationService({ store, types, readSecretEnv, secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX }: IntegrationServiceDeps) {
+export function createIntegrationService({
+  store,
+  types,
+  readSecretEnv,
+  secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX,
+}: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
   const compiled = new Map<string, { version: string; mapping: CompiledMapping }>()
   // Doors load an integration on every request (a token request reads it twice: client
@@ -119,14 +135,23 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
   function view(record: IntegrationRecord): IntegrationView {
     const secrets: Record<string, SecretView> = {}
     for (const [name, source] of Object.entries(record.secrets)) {
-      secrets[name] = 'value' in source ? { source: 'inline', set: true } : { source: 'env', env: source.env, set: resolve(source) !== undefined }
+      secrets[name] =
+        'value' in source
+          ? { source: 'inline', set: true }
+          : { source: 'env', env: source.env, set: resolve(source) !== undefined }
     }
     return { ...record, secrets }
   }
 
   function checkId(id: string): void {
     if (!INTEGRATION_ID.test(id)) {
-      throw new ValidationFailed([{ path: 'id', message: 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit' }])
+      throw new ValidationFailed([
+        {
+          path: 'id',
+          message:
+            'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit',
+        },
+      ])
     }
   }
 
@@ -139,14 +164,18 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
      * @throws {JsonTooDeep} the body nests deeper than MAX_JSON_DEPTH (checked before zod and
      *   the mapping compiler recurse through it)
      */
-    async put(id: string, body: unknown): Promise<{ integration: IntegrationView; created: boolean }> {
+    async put(
+      id: string,
+      body: unknown,
+    ): Promise<{ integration: IntegrationView; created: boolean }> {
       checkId(id)
       if (jsonValueTooDeep(body)) throw new JsonTooDeep(MAX_JSON_DEPTH)
       const parsed = bodySchema.safeParse(body)
       if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error))
       const input = parsed.data
       const issues: FieldIssue[] = []
-      if (input.id !== undefined && input.id !== id) issues.push({ path: 'id', message: 'must match the id in the URL' })
+      if (input.id !== undefined && input.id !== id)
+        issues.push({ path: 'id', message: 'must match the id in the URL' })
       const def = byType.get(input.type)
       if (!def) {
         issues.push({ path: 'type', message: `must be one of ${[...byType.keys()].join(', ')}` })
@@ -161,11 +190,15 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
       for (const name of names) {
         // Own properties only: `toString`, `constructor`, `__proto__`… are names of every object.
         if (!Object.hasOwn(def.secrets, name)) {
-          issues.push({ path: `secrets.${name}`, message: `is not a secret of type ${def.type} (known: ${Object.keys(def.secrets).join(', ') || 'none'})` })
+          issues.push({
+            path: `secrets.${name}`,
+            message: `is not a secret of type ${def.type} (known: ${Object.keys(def.secrets).join(', ') || 'none'})`,
+          })
         }
       }
       const existing = await store.getIntegration(id)
-      const secrets: Record<string, SecretSource> = existing?.type === input.type ? { ...existing.secrets } : {}
+      const secrets: Record<string, SecretSource> =
+        existing?.type === input.type ? { ...existing.secrets } : {}
       for (const [name, source] of Object.entries(input.secrets)) {
         if (!Object.hasOwn(def.secrets, name)) {
           continue // refused above
@@ -186,17 +219,24 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
         }
         const source = secrets[name]
         if (!source) {
-          if (spec.required) issues.push({ path: `secrets.${name}`, message: `is required (${spec.description})` })
+          if (spec.required)
+            issues.push({ path: `secrets.${name}`, message: `is required (${spec.description})` })
           continue
         }
         if ('env' in source && !envAllowed(source.env)) {
-          issues.push({ path: `secrets.${name}.env`, message: `must start with ${secretEnvPrefix} (SECRET_ENV_PREFIX): only those variables may be sent to a platform` })
+          issues.push({
+            path: `secrets.${name}.env`,
+            message: `must start with ${secretEnvPrefix} (SECRET_ENV_PREFIX): only those variables may be sent to a platform`,
+          })
           continue
         }
         const value = resolve(source)
         // Refused now rather than at the first sign-in, with the variable's name (never a value).
         if (value === undefined && 'env' in source) {
-          issues.push({ path: `secrets.${name}.env`, message: `environment variable ${source.env} is not set where this runs` })
+          issues.push({
+            path: `secrets.${name}.env`,
+            message: `environment variable ${source.env} is not set where this runs`,
+          })
           continue
         }
         const reason = value !== undefined && spec.check ? spec.check(value) : null
@@ -263,7 +303,10 @@ export function createIntegrationService({ store, types, readSecretEnv, secretEn
       const version = `${record.type}\u0000${JSON.stringify(record.mapping)}`
       let cached = compiled.get(id)
       if (cached?.version !== version) {
-        cached = { version, mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }) }
+        cached = {
+          version,
+          mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }),
+        }
         compiled.set(id, cached)
       }
       const loaded: LoadedIntegration = {

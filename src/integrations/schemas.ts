@@ -8,4 +8,9 @@ export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) 
 
 /** A lifetime in seconds between 1 and `max`, `fallback` when omitted. */
 export const lifetime = (fallback: number, max: number) =>
-  z.number().int('must be a whole number of seconds').min(1).max(max, `must be at most ${max} seconds`).default(fallback)
+  z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(1)
+    .max(max, `must be at most ${max} seconds`)
+    .default(fallback)

@@ -39,11 +39,19 @@ export interface IntegrationTypeDefinition {
    * platform and where, what to copy from it. Never a secret value: `secretSet` says whether a
    * secret has one where this runs.
    */
-  connection?: (record: IntegrationRecord, issuer: string, secretSet: (name: string) => boolean) => Record<string, unknown>
+  connection?: (
+    record: IntegrationRecord,
+    issuer: string,
+    secretSet: (name: string) => boolean,
+  ) => Record<string, unknown>
   /**
    * Forgets what an integration of this type stored for an account that is being deleted (Dead
    * Simple Chat: the member's user and access token), so a later account under the same
    * external_id starts afresh. Called once per integration of the type (services.ts).
    */
-  onAccountRemoved?: (ctx: { kv: KvStore; integrationId: string; account: Account }) => Promise<void>
+  onAccountRemoved?: (ctx: {
+    kv: KvStore
+    integrationId: string
+    account: Account
+  }) => Promise<void>
 }

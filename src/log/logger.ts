@@ -9,9 +9,29 @@ import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 
 export type { Logger }
 
 const SENSITIVE = [
-  'password', 'password_hash', 'passwordHash', 'token', 'access_token', 'accessToken', 'refresh_token', 'id_token',
-  'admin_token', 'adminToken', 'secret', 'client_secret', 'secrets', 'authorization', 'cookie', 'set-cookie',
-  'ssotoken', 'ms_token', 'private_key', 'privateKey', 'encryption_key', 'sso_secret', 'jwt_secret',
+  'password',
+  'password_hash',
+  'passwordHash',
+  'token',
+  'access_token',
+  'accessToken',
+  'refresh_token',
+  'id_token',
+  'admin_token',
+  'adminToken',
+  'secret',
+  'client_secret',
+  'secrets',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'ssotoken',
+  'ms_token',
+  'private_key',
+  'privateKey',
+  'encryption_key',
+  'sso_secret',
+  'jwt_secret',
 ]
 
 /** Paths pino censors: each sensitive key at the top level and one or two levels down. */

@@ -11,13 +11,17 @@
  * of N concurrent consumes exactly `points` are let through.
  */
 import { createRequire } from 'node:module'
-import { RateLimiterRes, type RateLimiterStoreAbstract as StoreAbstractType } from 'rate-limiter-flexible'
+import {
+  RateLimiterRes,
+  type RateLimiterStoreAbstract as StoreAbstractType,
+} from 'rate-limiter-flexible'
 import type { KvStore } from '../store/ports.ts'
 
 // The library's index does not export the abstract class its README tells custom stores to
 // extend; its own file does (the package has no `exports` map, so the path is public).
 const require = createRequire(import.meta.url)
-const RateLimiterStoreAbstract = require('rate-limiter-flexible/lib/RateLimiterStoreAbstract.js') as typeof StoreAbstractType
+const RateLimiterStoreAbstract =
+  require('rate-limiter-flexible/lib/RateLimiterStoreAbstract.js') as typeof StoreAbstractType
 
 /** The KV namespace of every sign-in counter. */
 export const THROTTLE_NAMESPACE = 'login:throttle'
@@ -43,10 +47,21 @@ export class KvRateLimiter extends RateLimiterStoreAbstract {
   readonly #kv: KvStore
 
   constructor({ kv, keyPrefix, points, duration }: KvRateLimiterOptions) {
-    if (!(duration > 0)) throw new TypeError('KvRateLimiter: duration must be positive (the KV counters always expire)')
+    if (!(duration > 0))
+      throw new TypeError(
+        'KvRateLimiter: duration must be positive (the KV counters always expire)',
+      )
     // No in-memory blocking: a process-local block would not be shared with other instances
     // nor cleared by an operator's unlock.
-    super({ storeClient: kv, keyPrefix, points, duration, inMemoryBlockOnConsumed: 0, blockDuration: 0, execEvenly: false })
+    super({
+      storeClient: kv,
+      keyPrefix,
+      points,
+      duration,
+      inMemoryBlockOnConsumed: 0,
+      blockDuration: 0,
+      execEvenly: false,
+    })
     this.#kv = kv
   }
 
@@ -54,9 +69,19 @@ export class KvRateLimiter extends RateLimiterStoreAbstract {
    * Adds `points` (negative for a reward) to the key's count; `forceExpire` (the library's `set`
    * and `block`) replaces count and window instead.
    */
-  async _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<StoreResult> {
+  async _upsert(
+    rlKey: string,
+    points: number,
+    msDuration: number,
+    forceExpire = false,
+  ): Promise<StoreResult> {
     if (forceExpire) {
-      await this.#kv.kvSet(THROTTLE_NAMESPACE, rlKey, { count: points }, msDuration > 0 ? { ttlMs: msDuration } : {})
+      await this.#kv.kvSet(
+        THROTTLE_NAMESPACE,
+        rlKey,
+        { count: points },
+        msDuration > 0 ? { ttlMs: msDuration } : {},
+      )
       return { points, expire: msDuration > 0 ? Date.now() + msDuration : null }
     }
     const count = await this.#kv.kvIncrement(THROTTLE_NAMESPACE, rlKey, points, msDuration)

@@ -50,7 +50,12 @@ export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
     async create(session: BridgeSession, previous?: string | null): Promise<string> {
       if (previous) await kv.kvDelete(NAMESPACE, digest(previous))
       const id = randomBytes(32).toString('base64url')
-      await kv.kvSet(NAMESPACE, digest(id), { ...session }, { ttlMs, indexes: { account: session.account_id } })
+      await kv.kvSet(
+        NAMESPACE,
+        digest(id),
+        { ...session },
+        { ttlMs, indexes: { account: session.account_id } },
+      )
       return id
     },
 
@@ -82,7 +87,10 @@ export interface LiveMember {
  * account's session signs in nowhere, whatever cookies remain.
  * @throws {StoreUnavailable} when the store does not answer
  */
-export async function loadLiveMember(deps: { sessions: SessionManager; accounts: Pick<AccountService, 'getById'> }, cookie: string | undefined | null): Promise<LiveMember | null> {
+export async function loadLiveMember(
+  deps: { sessions: SessionManager; accounts: Pick<AccountService, 'getById'> },
+  cookie: string | undefined | null,
+): Promise<LiveMember | null> {
   const session = await deps.sessions.get(cookie)
   if (!session || !cookie) return null
   const account = await deps.accounts.getById(session.account_id)
@@ -94,8 +102,16 @@ export async function loadLiveMember(deps: { sessions: SessionManager; accounts:
  * with a new id, ending the one this browser had (`previous`: session fixation).
  * @returns the new cookie value and the sign-in time (epoch seconds, OIDC `auth_time`)
  */
-export async function signMemberIn(sessions: SessionManager, account: Pick<Account, 'id'>, amr: string[], previous?: string | null): Promise<{ cookie: string; authTime: number }> {
+export async function signMemberIn(
+  sessions: SessionManager,
+  account: Pick<Account, 'id'>,
+  amr: string[],
+  previous?: string | null,
+): Promise<{ cookie: string; authTime: number }> {
   const authTime = Math.floor(Date.now() / 1000)
-  const cookie = await sessions.create({ account_id: account.id, auth_time: authTime, amr }, previous)
+  const cookie = await sessions.create(
+    { account_id: account.id, auth_time: authTime, amr },
+    previous,
+  )
   return { cookie, authTime }
 }

@@ -69,16 +69,29 @@ export const DEFAULT_THROTTLE: ThrottleRules = {
  * @param kv the store's KV (SQLite or PostgreSQL)
  * @throws {RangeError} a rule with a max below 1 or a window that is not positive
  */
-export function createLoginThrottle({ kv, rules = DEFAULT_THROTTLE }: { kv: KvStore; rules?: ThrottleRules }): LoginThrottle {
+export function createLoginThrottle({
+  kv,
+  rules = DEFAULT_THROTTLE,
+}: {
+  kv: KvStore
+  rules?: ThrottleRules
+}): LoginThrottle {
   const limiter = (keyPrefix: string, rule: ThrottleRule) => {
-    if (!Number.isInteger(rule.max) || rule.max < 1 || !(rule.windowMs > 0)) throw new RangeError(`throttle rule ${keyPrefix}: max must be a positive integer and windowMs positive`)
+    if (!Number.isInteger(rule.max) || rule.max < 1 || !(rule.windowMs > 0))
+      throw new RangeError(
+        `throttle rule ${keyPrefix}: max must be a positive integer and windowMs positive`,
+      )
     return new KvRateLimiter({ kv, keyPrefix, points: rule.max, duration: rule.windowMs / 1000 })
   }
   const ip = limiter('ip', rules.ip)
   const account = limiter('account', rules.account)
 
   /** A refusal from the library (over the limit), or null when it let the attempt through; store errors propagate. */
-  async function consume(l: KvRateLimiter, key: string, limit: 'ip' | 'account'): Promise<ThrottleDecision | null> {
+  async function consume(
+    l: KvRateLimiter,
+    key: string,
+    limit: 'ip' | 'account',
+  ): Promise<ThrottleDecision | null> {
     try {
       await l.consume(key)
       return null
@@ -120,12 +133,17 @@ export function ipKey(address: string): string {
   if (!isIPv6(address)) return address
   const bare = address.split('%')[0]!
   // An embedded IPv4 tail (`::1.2.3.4`) stands for two groups.
-  const groups = (part: string | undefined) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : [])
+  const groups = (part: string | undefined) =>
+    part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []
   const [head, tail] = bare.split('::')
   const h = groups(head)
   const t = groups(tail)
-  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`
+  const all =
+    tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`
 }
 
 /**
@@ -135,7 +153,13 @@ export function ipKey(address: string): string {
  * @returns `cleared`: whether the account had a live count
  * @throws {AccountNotFound}
  */
-export async function unlockAccount(deps: { accounts: AccountService; throttle: LoginThrottle }, externalId: string): Promise<{ external_id: string; cleared: boolean }> {
+export async function unlockAccount(
+  deps: { accounts: AccountService; throttle: LoginThrottle },
+  externalId: string,
+): Promise<{ external_id: string; cleared: boolean }> {
   const account = await deps.accounts.get(externalId)
-  return { external_id: account.external_id, cleared: await deps.throttle.unlock(accountSignInKey(account.id)) }
+  return {
+    external_id: account.external_id,
+    cleared: await deps.throttle.unlock(accountSignInKey(account.id)),
+  }
 }

@@ -37,7 +37,18 @@ export const TICKET_MAX_LENGTH = 96 * 1024
 
 /** Account fields a ticket may carry (never `status`, `password` or `password_hash`). */
 export const TICKET_FIELDS = [
-  'username', 'email', 'email_verified', 'nickname', 'given_name', 'family_name', 'picture', 'rank', 'title', 'locale', 'timezone', 'profile',
+  'username',
+  'email',
+  'email_verified',
+  'nickname',
+  'given_name',
+  'family_name',
+  'picture',
+  'rank',
+  'title',
+  'locale',
+  'timezone',
+  'profile',
 ] as const
 export type TicketField = (typeof TICKET_FIELDS)[number]
 
@@ -100,12 +111,18 @@ export function publicKeyAlgorithm(key: KeyObject): { alg: 'RS256' | 'ES256' } |
   if (key.type !== 'public') return { error: 'must be a public key' }
   const details = key.asymmetricKeyDetails
   if (key.asymmetricKeyType === 'rsa') {
-    return (details?.modulusLength ?? 0) >= 2048 ? { alg: 'RS256' } : { error: 'RSA keys must have at least 2048 bits' }
+    return (details?.modulusLength ?? 0) >= 2048
+      ? { alg: 'RS256' }
+      : { error: 'RSA keys must have at least 2048 bits' }
   }
   if (key.asymmetricKeyType === 'ec') {
-    return details?.namedCurve === 'prime256v1' ? { alg: 'ES256' } : { error: 'EC keys must be on the P-256 curve (ES256)' }
+    return details?.namedCurve === 'prime256v1'
+      ? { alg: 'ES256' }
+      : { error: 'EC keys must be on the P-256 curve (ES256)' }
   }
-  return { error: `unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (use RSA for RS256 or EC P-256 for ES256)` }
+  return {
+    error: `unsupported key type ${key.asymmetricKeyType ?? 'unknown'} (use RSA for RS256 or EC P-256 for ES256)`,
+  }
 }
 
 export function createTicketVerifier(opts: TicketVerifierOptions) {
@@ -113,11 +130,13 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
   const now = opts.now ?? Date.now
   const keys = new Map<string, KeyObject>()
   if (opts.secret !== undefined) {
-    if (Buffer.byteLength(opts.secret) < 32) throw new TypeError('the site ticket secret must be at least 32 bytes')
+    if (Buffer.byteLength(opts.secret) < 32)
+      throw new TypeError('the site ticket secret must be at least 32 bytes')
     keys.set('HS256', createSecretKey(Buffer.from(opts.secret)))
   }
   if (opts.publicKey !== undefined) {
-    const key = typeof opts.publicKey === 'string' ? createPublicKey(opts.publicKey) : opts.publicKey
+    const key =
+      typeof opts.publicKey === 'string' ? createPublicKey(opts.publicKey) : opts.publicKey
     const found = publicKeyAlgorithm(key)
     if ('error' in found) throw new TypeError(`the site ticket public key ${found.error}`)
     keys.set(found.alg, key)
@@ -127,32 +146,50 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
 
   /** Checks signature and claims; does not use the ticket up. */
   async function check(token: string): Promise<VerifiedTicket> {
-    if (typeof token !== 'string' || token.length === 0) throw new TicketRefused('ERR_TICKET_INVALID', 'missing')
+    if (typeof token !== 'string' || token.length === 0)
+      throw new TicketRefused('ERR_TICKET_INVALID', 'missing')
     if (token.length > TICKET_MAX_LENGTH) throw new TicketRefused('ERR_TICKET_INVALID', 'too_long')
     let payload: JWTPayload
     try {
-      ;({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => keys.get(header.alg)!, {
-        algorithms,
-        audience,
-        requiredClaims: ['exp', 'iat', 'jti'],
-        maxTokenAge: TICKET_MAX_LIFETIME_S,
-        clockTolerance: TICKET_CLOCK_TOLERANCE_S,
-        currentDate: new Date(now()),
-      }))
+      ;({ payload } = await jwtVerify(
+        token,
+        (header: JWTHeaderParameters) => keys.get(header.alg)!,
+        {
+          algorithms,
+          audience,
+          requiredClaims: ['exp', 'iat', 'jti'],
+          maxTokenAge: TICKET_MAX_LIFETIME_S,
+          clockTolerance: TICKET_CLOCK_TOLERANCE_S,
+          currentDate: new Date(now()),
+        },
+      ))
     } catch (err) {
       throw refusalOf(err)
     }
     // jose accepts an `aud` array that merely contains the audience (RFC 7519 §4.1.3); a ticket
     // names this server's ticket URL and nothing else, so an array (even of that one URL) is refused.
-    if (payload.aud !== audience) throw new TicketRefused('ERR_TICKET_AUDIENCE', typeof payload.aud === 'string' ? 'aud_mismatch' : 'aud_not_a_string')
+    if (payload.aud !== audience)
+      throw new TicketRefused(
+        'ERR_TICKET_AUDIENCE',
+        typeof payload.aud === 'string' ? 'aud_mismatch' : 'aud_not_a_string',
+      )
     const { exp, iat, jti } = payload as { exp: number; iat: number; jti: unknown }
-    if (exp - iat > TICKET_MAX_LIFETIME_S) throw new TicketRefused('ERR_TICKET_INVALID', 'lifetime_too_long')
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255) throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')
+    if (exp - iat > TICKET_MAX_LIFETIME_S)
+      throw new TicketRefused('ERR_TICKET_INVALID', 'lifetime_too_long')
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255)
+      throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')
 
-    const unknown = Object.keys(payload).filter((k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !FIELD_SET.has(k))
-    if (unknown.length > 0) throw new TicketRefused('ERR_TICKET_INVALID', `unknown_claims:${unknown.slice(0, 10).join(',').slice(0, 200)}`)
+    const unknown = Object.keys(payload).filter(
+      (k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !FIELD_SET.has(k),
+    )
+    if (unknown.length > 0)
+      throw new TicketRefused(
+        'ERR_TICKET_INVALID',
+        `unknown_claims:${unknown.slice(0, 10).join(',').slice(0, 200)}`,
+      )
     const raw = payload as Record<string, unknown>
-    if (raw.external_id === undefined) throw new TicketRefused('ERR_TICKET_INVALID', 'claim_external_id')
+    if (raw.external_id === undefined)
+      throw new TicketRefused('ERR_TICKET_INVALID', 'claim_external_id')
     const fields: Partial<Record<TicketField, unknown>> = {}
     for (const f of TICKET_FIELDS) if (raw[f] !== undefined) fields[f] = raw[f]
     // The same rules as every other account write, checked before the ticket is used up.
@@ -177,7 +214,9 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
       const ticket = await check(token)
       // Remember the jti for as long as the ticket could still be accepted.
       const ttlMs = Math.max(1000, (ticket.exp + TICKET_CLOCK_TOLERANCE_S) * 1000 - now() + 1000)
-      if (!(await kv.kvSetIfAbsent(TICKET_JTI_NAMESPACE, ticket.jti, { exp: ticket.exp }, { ttlMs }))) {
+      if (
+        !(await kv.kvSetIfAbsent(TICKET_JTI_NAMESPACE, ticket.jti, { exp: ticket.exp }, { ttlMs }))
+      ) {
         throw new TicketRefused('ERR_TICKET_REPLAYED', 'jti_used')
       }
       return ticket
@@ -189,13 +228,18 @@ export type TicketVerifier = ReturnType<typeof createTicketVerifier>
 
 function refusalOf(err: unknown): TicketRefused {
   if (err instanceof TicketRefused) return err
-  if (err instanceof jose.JWTExpired) return new TicketRefused('ERR_TICKET_EXPIRED', err.claim === 'iat' ? 'iat_too_old' : 'exp')
+  if (err instanceof jose.JWTExpired)
+    return new TicketRefused('ERR_TICKET_EXPIRED', err.claim === 'iat' ? 'iat_too_old' : 'exp')
   if (err instanceof jose.JWTClaimValidationFailed) {
-    return err.claim === 'aud' ? new TicketRefused('ERR_TICKET_AUDIENCE', `aud_${err.reason}`) : new TicketRefused('ERR_TICKET_INVALID', `claim_${err.claim}_${err.reason}`)
+    return err.claim === 'aud'
+      ? new TicketRefused('ERR_TICKET_AUDIENCE', `aud_${err.reason}`)
+      : new TicketRefused('ERR_TICKET_INVALID', `claim_${err.claim}_${err.reason}`)
   }
   if (err instanceof jose.JOSEAlgNotAllowed) return new TicketRefused('ERR_TICKET_INVALID', 'alg')
-  if (err instanceof jose.JWSSignatureVerificationFailed) return new TicketRefused('ERR_TICKET_INVALID', 'signature')
-  if (err instanceof jose.JOSENotSupported) return new TicketRefused('ERR_TICKET_INVALID', 'not_supported')
+  if (err instanceof jose.JWSSignatureVerificationFailed)
+    return new TicketRefused('ERR_TICKET_INVALID', 'signature')
+  if (err instanceof jose.JOSENotSupported)
+    return new TicketRefused('ERR_TICKET_INVALID', 'not_supported')
   if (err instanceof jose.JOSEError) return new TicketRefused('ERR_TICKET_INVALID', 'format')
   // jose reports some malformed inputs (e.g. a header that is not JSON) as TypeError.
   if (err instanceof TypeError) return new TicketRefused('ERR_TICKET_INVALID', 'format')
@@ -216,20 +260,28 @@ function refusalOf(err: unknown): TicketRefused {
  * @throws {AccountConflict} the conflict rules refused the username or email
  * @throws {ValidationFailed}
  */
-export async function applyTicket(accounts: AccountService, ticket: VerifiedTicket): Promise<AccountWriteResult> {
+export async function applyTicket(
+  accounts: AccountService,
+  ticket: VerifiedTicket,
+): Promise<AccountWriteResult> {
   const current = await accounts.get(ticket.externalId).catch((err) => {
     if ((err as { code?: string }).code === 'ERR_ACCOUNT_NOT_FOUND') return null
     throw err
   })
-  if (current && current.status !== 'active') throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
-  if (current && Object.keys(ticket.fields).length === 0) return { account: current, created: false, resolutions: [] }
+  if (current && current.status !== 'active')
+    throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
+  if (current && Object.keys(ticket.fields).length === 0)
+    return { account: current, created: false, resolutions: [] }
   const body = { ...(current ? storedFields(current) : {}), ...ticket.fields }
   // Decided again inside the write: an account disabled since the read above (by another
   // process, say) is neither changed nor re-enabled by the merged record's `status: active`.
-  return accounts.put(ticket.externalId, body, 'site-ticket', { onlyIfActive: true }).catch((err: unknown) => {
-    if (err instanceof AccountDisabled) throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
-    throw err
-  })
+  return accounts
+    .put(ticket.externalId, body, 'site-ticket', { onlyIfActive: true })
+    .catch((err: unknown) => {
+      if (err instanceof AccountDisabled)
+        throw new TicketRefused('ERR_TICKET_ACCOUNT_DISABLED', 'account_disabled')
+      throw err
+    })
 }
 
 function storedFields(a: Account): Record<string, unknown> {

@@ -79,7 +79,10 @@ export function compileMapping(mapping: unknown, options: CompileOptions = {}): 
     fromDefault.add(key)
   }
   if (mapping !== null && mapping !== undefined) {
-    if (!isPlainObject(mapping)) throw new ValidationFailed([{ path: 'mapping', message: 'must be an object of output key → source' }])
+    if (!isPlainObject(mapping))
+      throw new ValidationFailed([
+        { path: 'mapping', message: 'must be an object of output key → source' },
+      ])
     for (const [key, spec] of Object.entries(mapping)) {
       if (spec === null) {
         merged.delete(key)
@@ -90,19 +93,25 @@ export function compileMapping(mapping: unknown, options: CompileOptions = {}): 
       }
     }
   }
-  if (merged.size > MAX_RULES) throw new ValidationFailed([{ path: 'mapping', message: `has more than ${MAX_RULES} keys` }])
+  if (merged.size > MAX_RULES)
+    throw new ValidationFailed([{ path: 'mapping', message: `has more than ${MAX_RULES} keys` }])
 
   const issues: FieldIssue[] = []
   const where = (key: string) => (fromDefault.has(key) ? ' (in the default mapping)' : '')
-  const named = (key: string) => (fromDefault.has(key) ? `default key "${key}" (set it to null to remove it)` : `key "${key}"`)
+  const named = (key: string) =>
+    fromDefault.has(key) ? `default key "${key}" (set it to null to remove it)` : `key "${key}"`
   const root: Branch = { kind: 'object', key: '', children: new Map() }
 
   for (const [key, spec] of merged) {
-    const report = (message: string) => issues.push({ path: `mapping.${key}`, message: message + where(key) })
+    const report = (message: string) =>
+      issues.push({ path: `mapping.${key}`, message: message + where(key) })
     let segments: Segment[] | undefined
     try {
       const parsed = parseKey(key)
-      if (typeof parsed[0] === 'number') throw new MappingSyntaxError('starts with an array index, but the output document is an object')
+      if (typeof parsed[0] === 'number')
+        throw new MappingSyntaxError(
+          'starts with an array index, but the output document is an object',
+        )
       segments = parsed
     } catch (err) {
       if (!(err instanceof MappingSyntaxError)) throw err
@@ -111,7 +120,12 @@ export function compileMapping(mapping: unknown, options: CompileOptions = {}): 
     const parsed = parseRule(spec)
     if ('reasons' in parsed) for (const r of parsed.reasons) report(r)
     if (segments) {
-      const conflict = insert(root, segments, { kind: 'leaf', key, rule: 'rule' in parsed ? parsed.rule : undefined }, named)
+      const conflict = insert(
+        root,
+        segments,
+        { kind: 'leaf', key, rule: 'rule' in parsed ? parsed.rule : undefined },
+        named,
+      )
       if (conflict) report(conflict)
     }
   }
@@ -125,7 +139,12 @@ export function compileMapping(mapping: unknown, options: CompileOptions = {}): 
 }
 
 /** Puts a leaf into the tree; returns why it cannot go there, or `undefined`. */
-function insert(root: Branch, segments: Segment[], leaf: Leaf, named: (key: string) => string): string | undefined {
+function insert(
+  root: Branch,
+  segments: Segment[],
+  leaf: Leaf,
+  named: (key: string) => string,
+): string | undefined {
   let node = root
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!
@@ -149,7 +168,11 @@ function insert(root: Branch, segments: Segment[], leaf: Leaf, named: (key: stri
       return `conflicts with ${named(child.key)}: "${formatLoose(segments.slice(0, i + 1))}" is a value there, so it cannot hold members`
     }
     if (!child) {
-      const next: Branch = { kind: typeof segments[i + 1] === 'number' ? 'array' : 'object', key: leaf.key, children: new Map() }
+      const next: Branch = {
+        kind: typeof segments[i + 1] === 'number' ? 'array' : 'object',
+        key: leaf.key,
+        children: new Map(),
+      }
       node.children.set(s, next)
       node = next
     } else {
@@ -169,7 +192,9 @@ function compileNode(node: Leaf | Branch): ValueFn {
 function compileBranch(node: Branch): ValueFn {
   if (node.kind === 'array') {
     // Index order, present elements only: holes close up instead of becoming null.
-    const fns = [...node.children].sort(([a], [b]) => (a as number) - (b as number)).map(([, c]) => compileNode(c))
+    const fns = [...node.children]
+      .sort(([a], [b]) => (a as number) - (b as number))
+      .map(([, c]) => compileNode(c))
     const n = fns.length
     return (account) => {
       let out: JsonValue[] | undefined
@@ -266,7 +291,9 @@ function compileReader(path: Segment[]): ValueFn {
 }
 
 function compileTemplate(parts: ({ text: string } | { path: Segment[] })[]): ValueFn {
-  const pieces: (string | ValueFn)[] = parts.map((p) => ('text' in p ? p.text : compileReader(p.path)))
+  const pieces: (string | ValueFn)[] = parts.map((p) =>
+    'text' in p ? p.text : compileReader(p.path),
+  )
   return (a) => {
     let out = ''
     for (let i = 0; i < pieces.length; i++) {

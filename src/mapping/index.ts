@@ -6,7 +6,35 @@
  */
 export { compileMapping, type CompiledMapping, type CompileOptions } from './engine.ts'
 export { listPaths, type PathEntry } from './inspect.ts'
-export { escapeName, FORBIDDEN_NAMES, formatPath, getPath, MAX_DEPTH, MAX_INDEX, parseKey, setPath, type ParseKeyOptions, type Segment } from './path.ts'
-export { ACCOUNT_FIELDS, MAX_RULES, MAX_TRANSFORMS, parseRule, parseSourcePath, type AccountField, type MappingSpec, type Rule, type RuleSpec, type Source } from './rules.ts'
+export {
+  escapeName,
+  FORBIDDEN_NAMES,
+  formatPath,
+  getPath,
+  MAX_DEPTH,
+  MAX_INDEX,
+  parseKey,
+  setPath,
+  type ParseKeyOptions,
+  type Segment,
+} from './path.ts'
+export {
+  ACCOUNT_FIELDS,
+  MAX_RULES,
+  MAX_TRANSFORMS,
+  parseRule,
+  parseSourcePath,
+  type AccountField,
+  type MappingSpec,
+  type Rule,
+  type RuleSpec,
+  type Source,
+} from './rules.ts'
 export { MappingSyntaxError } from './syntax-error.ts'
-export { compileTransform, TRANSFORM_NAMES, truncateCodePoints, type TransformFn, type TransformSpec } from './transforms.ts'
+export {
+  compileTransform,
+  TRANSFORM_NAMES,
+  truncateCodePoints,
+  type TransformFn,
+  type TransformSpec,
+} from './transforms.ts'

@@ -66,7 +66,13 @@ export function copyJson(value: unknown, dropNull: boolean, depth = 0): JsonValu
         const c = copyJson(value[k], dropNull, depth + 1)
         if (c === undefined) continue
         // JSON.parse makes "__proto__" an own key; plain assignment would set the prototype.
-        if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true })
+        if (k === '__proto__')
+          Object.defineProperty(out, k, {
+            value: c,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          })
         else out[k] = c
       }
       return out

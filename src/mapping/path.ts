@@ -32,7 +32,11 @@ export const MAX_INDEX = 999
 export const MAX_DEPTH = 32
 
 /** Names that reach `Object.prototype` through plain-object property access. */
-export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor'])
+export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
+  '__proto__',
+  'prototype',
+  'constructor',
+])
 
 const DIGITS = /^[0-9]+$/
 
@@ -63,9 +67,14 @@ export function parseKey(key: string, options: ParseKeyOptions = {}): Segment[] 
     const c = key[i]!
     if (c === '\\') {
       const next = key[i + 1]
-      if (next === undefined) throw new MappingSyntaxError('ends with a lone backslash (write "\\\\" for a literal backslash)')
+      if (next === undefined)
+        throw new MappingSyntaxError(
+          'ends with a lone backslash (write "\\\\" for a literal backslash)',
+        )
       if (next !== '.' && next !== '\\') {
-        throw new MappingSyntaxError(`has an unknown escape "\\${next}" (only "\\." and "\\\\" are allowed)`)
+        throw new MappingSyntaxError(
+          `has an unknown escape "\\${next}" (only "\\." and "\\\\" are allowed)`,
+        )
       }
       text += next
       escaped = true
@@ -82,15 +91,21 @@ export function parseKey(key: string, options: ParseKeyOptions = {}): Segment[] 
   if (raw.length > MAX_DEPTH) throw new MappingSyntaxError(`has more than ${MAX_DEPTH} segments`)
 
   return raw.map(({ text: s, escaped: hadEscape }) => {
-    if (s === '') throw new MappingSyntaxError('has an empty segment (a leading, trailing or doubled ".")')
+    if (s === '')
+      throw new MappingSyntaxError('has an empty segment (a leading, trailing or doubled ".")')
     // An escape always yields "." or "\", so an escaped segment is never all digits.
     if (!hadEscape && DIGITS.test(s)) {
-      if (s.length > 1 && s[0] === '0') throw new MappingSyntaxError(`has array index "${s}" with a leading zero`)
+      if (s.length > 1 && s[0] === '0')
+        throw new MappingSyntaxError(`has array index "${s}" with a leading zero`)
       const n = Number(s)
-      if (n > maxIndex) throw new MappingSyntaxError(`has array index ${s}, above the maximum ${maxIndex}`)
+      if (n > maxIndex)
+        throw new MappingSyntaxError(`has array index ${s}, above the maximum ${maxIndex}`)
       return n
     }
-    if (FORBIDDEN_NAMES.has(s)) throw new MappingSyntaxError(`uses the name "${s}", which is not allowed (prototype pollution)`)
+    if (FORBIDDEN_NAMES.has(s))
+      throw new MappingSyntaxError(
+        `uses the name "${s}", which is not allowed (prototype pollution)`,
+      )
     return s
   })
 }
@@ -114,12 +129,17 @@ export function formatPath(segments: readonly Segment[]): string {
   return segments
     .map((s) => {
       if (typeof s === 'number') {
-        if (!Number.isSafeInteger(s) || s < 0) throw new MappingSyntaxError(`has index ${s}, which is not a non-negative integer`)
+        if (!Number.isSafeInteger(s) || s < 0)
+          throw new MappingSyntaxError(`has index ${s}, which is not a non-negative integer`)
         return String(s)
       }
       if (s === '') throw new MappingSyntaxError('has an empty name')
-      if (DIGITS.test(s)) throw new MappingSyntaxError(`has the name "${s}", which would read back as an array index`)
-      if (FORBIDDEN_NAMES.has(s)) throw new MappingSyntaxError(`uses the name "${s}", which is not allowed (prototype pollution)`)
+      if (DIGITS.test(s))
+        throw new MappingSyntaxError(`has the name "${s}", which would read back as an array index`)
+      if (FORBIDDEN_NAMES.has(s))
+        throw new MappingSyntaxError(
+          `uses the name "${s}", which is not allowed (prototype pollution)`,
+        )
       return escapeName(s)
     })
     .join('.')
@@ -158,7 +178,11 @@ export function getPath(value: unknown, segments: readonly Segment[]): unknown {
  *   integer, or the way is blocked by a value of the other kind (an index into an object, a name
  *   into an array, anything into a string).
  */
-export function setPath(target: JsonObject | JsonValue[], segments: readonly Segment[], value: JsonValue): void {
+export function setPath(
+  target: JsonObject | JsonValue[],
+  segments: readonly Segment[],
+  value: JsonValue,
+): void {
   if (segments.length === 0) throw new MappingSyntaxError('has no segments')
   let cur: JsonObject | JsonValue[] = target
   for (let i = 0; i < segments.length; i++) {
@@ -166,7 +190,8 @@ export function setPath(target: JsonObject | JsonValue[], segments: readonly Seg
     const last = i === segments.length - 1
     const next = segments[i + 1]
     if (typeof s === 'number') {
-      if (!Number.isSafeInteger(s) || s < 0) throw new MappingSyntaxError(`has index ${s}, which is not a non-negative integer`)
+      if (!Number.isSafeInteger(s) || s < 0)
+        throw new MappingSyntaxError(`has index ${s}, which is not a non-negative integer`)
       if (!Array.isArray(cur)) throw new MappingSyntaxError(`uses index ${s} into an object`)
       if (last) {
         cur[s] = value
@@ -175,7 +200,10 @@ export function setPath(target: JsonObject | JsonValue[], segments: readonly Seg
       if (cur[s] === undefined) cur[s] = typeof next === 'number' ? [] : {}
       cur = cur[s] as JsonObject | JsonValue[]
     } else {
-      if (FORBIDDEN_NAMES.has(s)) throw new MappingSyntaxError(`uses the name "${s}", which is not allowed (prototype pollution)`)
+      if (FORBIDDEN_NAMES.has(s))
+        throw new MappingSyntaxError(
+          `uses the name "${s}", which is not allowed (prototype pollution)`,
+        )
       if (Array.isArray(cur)) throw new MappingSyntaxError(`uses name "${s}" into an array`)
       if (last) {
         cur[s] = value
@@ -185,7 +213,9 @@ export function setPath(target: JsonObject | JsonValue[], segments: readonly Seg
       cur = cur[s] as JsonObject | JsonValue[]
     }
     if (cur === null || typeof cur !== 'object') {
-      throw new MappingSyntaxError(`is blocked at "${formatLoose(segments.slice(0, i + 1))}" by a value that is not an object or array`)
+      throw new MappingSyntaxError(
+        `is blocked at "${formatLoose(segments.slice(0, i + 1))}" by a value that is not an object or array`,
+      )
     }
   }
 }

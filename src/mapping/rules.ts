@@ -137,13 +137,16 @@ export function parseSourcePath(text: string): Segment[] {
     // Reading does not allocate, so any index may be read; output keys keep the 999 limit.
     segments = parseKey(text, { maxIndex: Number.MAX_SAFE_INTEGER })
   } catch (err) {
-    if (err instanceof MappingSyntaxError) throw new MappingSyntaxError(`source path "${text}" ${err.message}`)
+    if (err instanceof MappingSyntaxError)
+      throw new MappingSyntaxError(`source path "${text}" ${err.message}`)
     throw err
   }
   const head = segments[0]
   if (typeof head !== 'string' || !ACCOUNT_FIELD_SET.has(head)) {
     const hint = text.includes('{') ? ' (write a template as { "template": "…" })' : ''
-    throw new MappingSyntaxError(`source path "${text}": "${String(head)}" is not an account field (known: ${ACCOUNT_FIELDS.join(', ')})${hint}`)
+    throw new MappingSyntaxError(
+      `source path "${text}": "${String(head)}" is not an account field (known: ${ACCOUNT_FIELDS.join(', ')})${hint}`,
+    )
   }
   return segments
 }
@@ -171,20 +174,29 @@ export function parseRule(spec: unknown): { rule: Rule } | { reasons: string[] }
     return path ? { rule: { source: { kind: 'path', path }, transforms: [] } } : { reasons }
   }
   if (!isPlainObject(spec)) {
-    return { reasons: ['must be a source path string, or an object with "path", "template" or "const"'] }
+    return {
+      reasons: ['must be a source path string, or an object with "path", "template" or "const"'],
+    }
   }
 
-  for (const k of Object.keys(spec)) if (!OBJECT_FIELDS.has(k)) reasons.push(`has unknown field "${k}" (allowed: path, template, const, transforms, default)`)
+  for (const k of Object.keys(spec))
+    if (!OBJECT_FIELDS.has(k))
+      reasons.push(`has unknown field "${k}" (allowed: path, template, const, transforms, default)`)
   const kinds = (['path', 'template', 'const'] as const).filter((k) => Object.hasOwn(spec, k))
   if (kinds.length !== 1) {
-    reasons.push(kinds.length === 0 ? 'needs one of "path", "template" or "const"' : `has both ${kinds.map((k) => `"${k}"`).join(' and ')}: use exactly one`)
+    reasons.push(
+      kinds.length === 0
+        ? 'needs one of "path", "template" or "const"'
+        : `has both ${kinds.map((k) => `"${k}"`).join(' and ')}: use exactly one`,
+    )
     return { reasons }
   }
 
   let source: Source | undefined
   const kind = kinds[0]!
   if (kind === 'const') {
-    if (Object.hasOwn(spec, 'transforms') || Object.hasOwn(spec, 'default')) reasons.push('a "const" takes no "transforms" or "default"')
+    if (Object.hasOwn(spec, 'transforms') || Object.hasOwn(spec, 'default'))
+      reasons.push('a "const" takes no "transforms" or "default"')
     if (!isJsonValue(spec.const)) reasons.push('"const" is not a JSON value')
     else source = { kind: 'const', value: spec.const }
   } else if (kind === 'path') {
@@ -217,14 +229,16 @@ export function parseRule(spec: unknown): { rule: Rule } | { reasons: string[] }
   if (Object.hasOwn(spec, 'transforms') && kind !== 'const') {
     const list = spec.transforms
     if (!Array.isArray(list)) reasons.push('"transforms" must be an array')
-    else if (list.length > MAX_TRANSFORMS) reasons.push(`"transforms" has more than ${MAX_TRANSFORMS} entries`)
+    else if (list.length > MAX_TRANSFORMS)
+      reasons.push(`"transforms" has more than ${MAX_TRANSFORMS} entries`)
     else {
       list.forEach((t, i) => {
         const fn = attempt(() => {
           try {
             return compileTransform(t)
           } catch (err) {
-            if (err instanceof MappingSyntaxError) throw new MappingSyntaxError(`transforms[${i}]: ${err.message}`)
+            if (err instanceof MappingSyntaxError)
+              throw new MappingSyntaxError(`transforms[${i}]: ${err.message}`)
             throw err
           }
         })

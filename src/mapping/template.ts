@@ -20,7 +20,8 @@ export const MAX_TEMPLATE_LENGTH = 2000
  * @example parseTemplate('{given_name} {{x}}') // [{ path: 'given_name' }, { text: ' {x}' }]
  */
 export function parseTemplate(template: string): TemplatePart[] {
-  if (template.length > MAX_TEMPLATE_LENGTH) throw new MappingSyntaxError(`template is longer than ${MAX_TEMPLATE_LENGTH} characters`)
+  if (template.length > MAX_TEMPLATE_LENGTH)
+    throw new MappingSyntaxError(`template is longer than ${MAX_TEMPLATE_LENGTH} characters`)
   const parts: TemplatePart[] = []
   let text = ''
   for (let i = 0; i < template.length; i++) {
@@ -32,13 +33,20 @@ export function parseTemplate(template: string): TemplatePart[] {
       text += '}'
       i++
     } else if (c === '}') {
-      throw new MappingSyntaxError(`template has a stray "}" at character ${i + 1} (write "}}" for a literal brace)`)
+      throw new MappingSyntaxError(
+        `template has a stray "}" at character ${i + 1} (write "}}" for a literal brace)`,
+      )
     } else if (c === '{') {
       const end = template.indexOf('}', i + 1)
-      if (end < 0) throw new MappingSyntaxError(`template has an unclosed "{" at character ${i + 1}`)
+      if (end < 0)
+        throw new MappingSyntaxError(`template has an unclosed "{" at character ${i + 1}`)
       const path = template.slice(i + 1, end)
-      if (path === '') throw new MappingSyntaxError(`template has an empty placeholder "{}" at character ${i + 1}`)
-      if (path.includes('{')) throw new MappingSyntaxError(`template has a "{" inside the placeholder at character ${i + 1}`)
+      if (path === '')
+        throw new MappingSyntaxError(`template has an empty placeholder "{}" at character ${i + 1}`)
+      if (path.includes('{'))
+        throw new MappingSyntaxError(
+          `template has a "{" inside the placeholder at character ${i + 1}`,
+        )
       if (text !== '') parts.push({ text })
       text = ''
       parts.push({ path })

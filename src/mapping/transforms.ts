@@ -37,10 +37,22 @@ import { MappingSyntaxError } from './syntax-error.ts'
 export type TransformFn = (value: JsonValue | undefined) => JsonValue | undefined
 
 /** A transform as written in a mapping. */
-export type TransformSpec = string | { map: Record<string, JsonValue>; fallback?: JsonValue } | { default: JsonValue }
+export type TransformSpec =
+  string | { map: Record<string, JsonValue>; fallback?: JsonValue } | { default: JsonValue }
 
 /** Names of the string-form transforms, for messages and documentation. */
-export const TRANSFORM_NAMES = ['lower', 'upper', 'trim', 'truncate:N', 'join:SEP', 'split:SEP', 'string', 'number', 'boolean', 'unix'] as const
+export const TRANSFORM_NAMES = [
+  'lower',
+  'upper',
+  'trim',
+  'truncate:N',
+  'join:SEP',
+  'split:SEP',
+  'string',
+  'number',
+  'boolean',
+  'unix',
+] as const
 
 /** Longest `truncate:N`: far beyond any platform field, small enough to be obviously a length. */
 export const MAX_TRUNCATE = 1_000_000
@@ -136,7 +148,16 @@ export function parseIsoMillis(s: string): number | undefined {
   const y = digits(s, 0, 4)
   const mo = digits(s, 5, 2)
   const d = digits(s, 8, 2)
-  if (n < 10 || y < 0 || mo < 1 || mo > 12 || d < 1 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined
+  if (
+    n < 10 ||
+    y < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45
+  )
+    return undefined
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
   if (d > (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!)) return undefined
   let ms = daysFromCivil(y, mo, d) * 86_400_000
@@ -196,7 +217,8 @@ export function truncateCodePoints(s: string, n: number): string {
   let i = 0
   for (let count = 0; count < n && i < s.length; count++) {
     const c = s.charCodeAt(i)
-    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    const pair =
+      c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
     i += pair ? 2 : 1
   }
   return s.slice(0, i)
@@ -225,7 +247,10 @@ function split(sep: string): TransformFn {
   return (v) => (typeof v !== 'string' ? undefined : v === '' ? [] : v.split(sep))
 }
 
-function mapTransform(table: Map<string, () => JsonValue>, fallback: (() => JsonValue) | undefined): TransformFn {
+function mapTransform(
+  table: Map<string, () => JsonValue>,
+  fallback: (() => JsonValue) | undefined,
+): TransformFn {
   return (v) => {
     let key: string
     switch (typeof v) {
@@ -275,30 +300,40 @@ function parseNamed(spec: string): TransformFn {
       return noArgument(name, arg, unix)
     case 'truncate': {
       if (arg === undefined || !/^[1-9][0-9]*$/.test(arg) || Number(arg) > MAX_TRUNCATE) {
-        throw new MappingSyntaxError(`"truncate" needs a whole number of code points from 1 to ${MAX_TRUNCATE}, e.g. "truncate:20"`)
+        throw new MappingSyntaxError(
+          `"truncate" needs a whole number of code points from 1 to ${MAX_TRUNCATE}, e.g. "truncate:20"`,
+        )
       }
       return truncate(Number(arg))
     }
     case 'join':
       return join(arg ?? ',')
     case 'split':
-      if (arg === '') throw new MappingSyntaxError('"split" needs a non-empty separator, e.g. "split:,"')
+      if (arg === '')
+        throw new MappingSyntaxError('"split" needs a non-empty separator, e.g. "split:,"')
       return split(arg ?? ',')
     case 'map':
     case 'default':
       throw new MappingSyntaxError(`"${name}" is written as an object, e.g. { "${name}": … }`)
     default:
-      throw new MappingSyntaxError(`"${spec}" is not a known transform (known: ${TRANSFORM_NAMES.join(', ')}, { map }, { default })`)
+      throw new MappingSyntaxError(
+        `"${spec}" is not a known transform (known: ${TRANSFORM_NAMES.join(', ')}, { map }, { default })`,
+      )
   }
 }
 
 function parseMap(spec: Record<string, unknown>): TransformFn {
   const extra = Object.keys(spec).filter((k) => k !== 'map' && k !== 'fallback')
-  if (extra.length > 0) throw new MappingSyntaxError(`a { map } transform has unknown field "${extra[0]}" (allowed: map, fallback)`)
+  if (extra.length > 0)
+    throw new MappingSyntaxError(
+      `a { map } transform has unknown field "${extra[0]}" (allowed: map, fallback)`,
+    )
   const map = spec.map
-  if (!isPlainObject(map)) throw new MappingSyntaxError('"map" must be an object of input value → output value')
+  if (!isPlainObject(map))
+    throw new MappingSyntaxError('"map" must be an object of input value → output value')
   const entries = Object.entries(map)
-  if (entries.length > MAX_MAP_ENTRIES) throw new MappingSyntaxError(`"map" has more than ${MAX_MAP_ENTRIES} entries`)
+  if (entries.length > MAX_MAP_ENTRIES)
+    throw new MappingSyntaxError(`"map" has more than ${MAX_MAP_ENTRIES} entries`)
   // A Map, not the object itself: a lookup of "toString" or "__proto__" must not reach Object.prototype.
   const table = new Map<string, () => JsonValue>()
   for (const [k, v] of entries) {
@@ -328,13 +363,18 @@ export function compileTransform(spec: unknown): TransformFn {
     if (Object.hasOwn(spec, 'map')) return parseMap(spec)
     if (Object.hasOwn(spec, 'default')) {
       const extra = Object.keys(spec).filter((k) => k !== 'default')
-      if (extra.length > 0) throw new MappingSyntaxError(`a { default } transform has unknown field "${extra[0]}"`)
+      if (extra.length > 0)
+        throw new MappingSyntaxError(`a { default } transform has unknown field "${extra[0]}"`)
       if (!isJsonValue(spec.default)) throw new MappingSyntaxError('"default" is not a JSON value')
       return defaultTransform(spec.default)
     }
-    throw new MappingSyntaxError('a transform object must be { "map": {…}, "fallback"?: … } or { "default": … }')
+    throw new MappingSyntaxError(
+      'a transform object must be { "map": {…}, "fallback"?: … } or { "default": … }',
+    )
   }
-  throw new MappingSyntaxError('a transform must be a name such as "lower" or "truncate:20", or a { map } / { default } object')
+  throw new MappingSyntaxError(
+    'a transform must be a name such as "lower" or "truncate:20", or a { map } / { default } object',
+  )
 }
 
 /** Runs a chain left to right as one function (a single transform is returned as is). */

@@ -35,7 +35,10 @@ export function storeGrantAccount(provider: Provider): void {
   const Grant = provider.Grant as unknown as { IN_PAYLOAD: string[] }
   const fields = Grant.IN_PAYLOAD
   if (fields.includes(GRANT_ACCOUNT_FIELD)) return
-  Object.defineProperty(Grant, 'IN_PAYLOAD', { configurable: true, get: () => [...fields, GRANT_ACCOUNT_FIELD] })
+  Object.defineProperty(Grant, 'IN_PAYLOAD', {
+    configurable: true,
+    get: () => [...fields, GRANT_ACCOUNT_FIELD],
+  })
 }
 
 /** Records on a grant (before it is saved) the account it is for. */

@@ -46,10 +46,15 @@ const INDEXED = ['uid', 'userCode', 'grantId', 'accountId'] as const
  */
 export function createOidcAdapter(kv: KvStore, options: OidcAdapterOptions = {}): AdapterFactory {
   const toleranceMs = (options.clockTolerance ?? 0) * 1000
-  if (!Number.isFinite(toleranceMs) || toleranceMs < 0) throw new TypeError('clockTolerance must be a non-negative number of seconds')
+  if (!Number.isFinite(toleranceMs) || toleranceMs < 0)
+    throw new TypeError('clockTolerance must be a non-negative number of seconds')
   // A store outage reaches oidc-provider as 503 temporarily_unavailable, not server_error (unavailable.ts).
   return (model: string): Adapter =>
-    guardAdapter(model === 'Client' ? new RegistryClientAdapter(options.findClient) : new KvAdapter(kv, model, toleranceMs))
+    guardAdapter(
+      model === 'Client'
+        ? new RegistryClientAdapter(options.findClient)
+        : new KvAdapter(kv, model, toleranceMs),
+    )
 }
 
 /** One model's records in the namespace `oidc:<model>`. */
@@ -78,17 +83,26 @@ class KvAdapter implements Adapter {
 
   /** The stored payload, or undefined when absent or expired. */
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return ((await this.#kv.kvGet(this.#namespace, id))?.value as AdapterPayload | undefined) ?? undefined
+    return (
+      ((await this.#kv.kvGet(this.#namespace, id))?.value as AdapterPayload | undefined) ??
+      undefined
+    )
   }
 
   /** A DeviceCode by its user code. */
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return ((await this.#kv.kvFindBy(this.#namespace, 'userCode', userCode))?.entry.value as AdapterPayload | undefined) ?? undefined
+    return (
+      ((await this.#kv.kvFindBy(this.#namespace, 'userCode', userCode))?.entry.value as
+        AdapterPayload | undefined) ?? undefined
+    )
   }
 
   /** A Session by its uid. */
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return ((await this.#kv.kvFindBy(this.#namespace, 'uid', uid))?.entry.value as AdapterPayload | undefined) ?? undefined
+    return (
+      ((await this.#kv.kvFindBy(this.#namespace, 'uid', uid))?.entry.value as
+        AdapterPayload | undefined) ?? undefined
+    )
   }
 
   /**
@@ -101,7 +115,8 @@ class KvAdapter implements Adapter {
   async consume(id: string): Promise<void> {
     if (await this.#kv.kvConsume(this.#namespace, id)) return
     const current = await this.#kv.kvGet(this.#namespace, id)
-    if (current && current.value.consumed !== undefined) throw new errors.InvalidGrant('grant already consumed')
+    if (current && current.value.consumed !== undefined)
+      throw new errors.InvalidGrant('grant already consumed')
   }
 
   async destroy(id: string): Promise<void> {

@@ -11,14 +11,31 @@ import type { JsonObject } from '../accounts/types.ts'
 /** Standard claims by scope (OpenID Connect Core §5.4). */
 export const SCOPE_CLAIMS = {
   openid: ['sub'],
-  profile: ['name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'],
+  profile: [
+    'name',
+    'family_name',
+    'given_name',
+    'middle_name',
+    'nickname',
+    'preferred_username',
+    'profile',
+    'picture',
+    'website',
+    'gender',
+    'birthdate',
+    'zoneinfo',
+    'locale',
+    'updated_at',
+  ],
   email: ['email', 'email_verified'],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
 } as const
 
 const STANDARD = new Map<string, string>(
-  Object.entries(SCOPE_CLAIMS).flatMap(([scope, claims]) => (scope === 'openid' ? [] : claims.map((c): [string, string] => [c, scope]))),
+  Object.entries(SCOPE_CLAIMS).flatMap(([scope, claims]) =>
+    scope === 'openid' ? [] : claims.map((c): [string, string] => [c, scope]),
+  ),
 )
 
 /**
@@ -38,9 +55,29 @@ export function scopeFilter(document: JsonObject, scope: string | undefined): Js
 
 /** JWT and OIDC protocol claims a mapping never sets in a token (the provider owns them). */
 export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
-  'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'nonce', 'acr', 'amr', 'azp', 'auth_time',
-  'at_hash', 'c_hash', 's_hash', 'sid', 'cnf', 'typ', 'scope', 'client_id', 'events',
-  '_claim_names', '_claim_sources',
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'nonce',
+  'acr',
+  'amr',
+  'azp',
+  'auth_time',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'sid',
+  'cnf',
+  'typ',
+  'scope',
+  'client_id',
+  'events',
+  '_claim_names',
+  '_claim_sources',
 ])
 
 /**
@@ -50,7 +87,8 @@ export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
 export function customClaims(document: Record<string, unknown>): JsonObject {
   const out: JsonObject = {}
   for (const [key, value] of Object.entries(document)) {
-    if (!STANDARD.has(key) && !PROTOCOL_CLAIMS.has(key) && value !== undefined) out[key] = value as JsonObject[string]
+    if (!STANDARD.has(key) && !PROTOCOL_CLAIMS.has(key) && value !== undefined)
+      out[key] = value as JsonObject[string]
   }
   return out
 }

@@ -8,7 +8,9 @@ import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import { httpUrl, lifetime } from '../integrations/schemas.ts'
 
-const redirectUri = z.url('must be an absolute URL').refine((u) => !new URL(u).hash, 'must not have a fragment')
+const redirectUri = z
+  .url('must be an absolute URL')
+  .refine((u) => !new URL(u).hash, 'must not have a fragment')
 
 export const oidcIntegrationType: IntegrationTypeDefinition = {
   type: 'oidc',
@@ -17,7 +19,9 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
     /** Exact-match redirect URIs. */
     redirect_uris: z.array(redirectUri).min(1, 'must list at least one redirect URI'),
     post_logout_redirect_uris: z.array(redirectUri).default([]),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token')).default(['openid', 'profile', 'email']),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token'))
+      .default(['openid', 'profile', 'email']),
     /** Public clients (no secret) must use PKCE S256. */
     public: z.boolean().default(false),
     /** First-party clients skip the consent screen. */
@@ -45,7 +49,8 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
   },
   secrets: {
     client_secret: {
-      description: 'OAuth2 client secret (generated when absent for confidential clients, shown once)',
+      description:
+        'OAuth2 client secret (generated when absent for confidential clients, shown once)',
       required: false,
       check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null),
       // 256 bits, URL-safe: pastes cleanly into any platform's settings form.

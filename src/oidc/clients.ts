@@ -23,7 +23,9 @@ export function clientMetadata(integration: LoadedIntegration): AdapterPayload {
   const secret = integration.secret('client_secret')
   return {
     client_id: integration.record.id,
-    ...(s.public ? { token_endpoint_auth_method: 'none' } : { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }),
+    ...(s.public
+      ? { token_endpoint_auth_method: 'none' }
+      : { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: s.redirect_uris,
     post_logout_redirect_uris: s.post_logout_redirect_uris,
     grant_types: ['authorization_code', 'refresh_token'],

@@ -9,7 +9,11 @@
  */
 import { CookieKeys } from './cookie-keys.ts'
 import { createHmac } from 'node:crypto'
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, {
+  interactionPolicy,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider'
 import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
 import type { IntegrationService } from '../integrations/registry.ts'
@@ -37,7 +41,11 @@ export interface OidcDeps {
   /** Secrets for oidc-provider's signed cookies and the pairwise-subject salt. */
   cookieKeys: string[]
   /** Renders the error page (http/ owns the views). */
-  renderError: (ctx: KoaContextWithOIDC, out: Record<string, unknown>, error: Error) => Promise<void> | void
+  renderError: (
+    ctx: KoaContextWithOIDC,
+    out: Record<string, unknown>,
+    error: Error,
+  ) => Promise<void> | void
   /** Renders the logout confirmation around oidc-provider's own form. */
   renderLogout: (ctx: KoaContextWithOIDC, form: string) => Promise<void> | void
   renderLoggedOut: (ctx: KoaContextWithOIDC) => Promise<void> | void
@@ -65,7 +73,14 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         // An `{ env }` secret whose variable is not set where the server runs: no such client
         // (invalid_client), and the operator learns why from the log.
         const source = loaded.record.secrets.client_secret
-        deps.log.warn({ code: 'ERR_OIDC_CLIENT_SECRET_UNSET', client_id: id, ...(source && 'env' in source ? { env: source.env } : {}) }, 'oidc client has no secret')
+        deps.log.warn(
+          {
+            code: 'ERR_OIDC_CLIENT_SECRET_UNSET',
+            client_id: id,
+            ...(source && 'env' in source ? { env: source.env } : {}),
+          },
+          'oidc client has no secret',
+        )
         return undefined
       }
       return clientMetadata(loaded)
@@ -87,13 +102,21 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   // one sign-in, one sign-out, for every door.
   const policy = interactionPolicy.base()
   policy.get('login')!.checks.add(
-    new interactionPolicy.Check('bridge_session', 'the bridge session ended or changed', async (ctx) => {
-      // The live member (login/session.ts): a disabled (or deleted) account's session signs in
-      // nowhere, whatever cookies remain.
-      const live = await storeCall(loadLiveMember({ sessions, accounts }, ctx.cookies.get(SESSION_COOKIE)))
-      const { accountId } = ctx.oidc.session ?? {}
-      return live && accountId && live.account.external_id === accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT
-    }),
+    new interactionPolicy.Check(
+      'bridge_session',
+      'the bridge session ended or changed',
+      async (ctx) => {
+        // The live member (login/session.ts): a disabled (or deleted) account's session signs in
+        // nowhere, whatever cookies remain.
+        const live = await storeCall(
+          loadLiveMember({ sessions, accounts }, ctx.cookies.get(SESSION_COOKIE)),
+        )
+        const { accountId } = ctx.oidc.session ?? {}
+        return live && accountId && live.account.external_id === accountId
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+          : interactionPolicy.Check.REQUEST_PROMPT
+      },
+    ),
   )
 
   const ttlOf = (client: { [key: string]: unknown } | undefined, key: string, fallback: number) => {
@@ -124,20 +147,24 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
     extraParams: {
       scope: (ctx, value, client) => {
         if (value !== undefined || !client || !ctx.oidc.params) return
-        const registered = (client.scope ?? '').split(' ').filter((v) => v !== '' && v !== 'openid' && v !== 'offline_access')
+        const registered = (client.scope ?? '')
+          .split(' ')
+          .filter((v) => v !== '' && v !== 'openid' && v !== 'offline_access')
         ctx.oidc.params.scope = registered.length > 0 ? registered.join(' ') : 'openid'
       },
     },
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     subjectTypes: ['public', 'pairwise'],
-    pairwiseIdentifier: async (_ctx, accountId, client) => pairwise(client.sectorIdentifier as string | undefined, accountId),
+    pairwiseIdentifier: async (_ctx, accountId, client) =>
+      pairwise(client.sectorIdentifier as string | undefined, accountId),
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'] },
     extraClientMetadata: { properties: ['access_token_ttl', 'refresh_token_ttl', 'first_party'] },
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
       AccessToken: (_ctx, _token, client) => ttlOf(client as never, 'access_token_ttl', 3600),
-      RefreshToken: (_ctx, _token, client) => ttlOf(client as never, 'refresh_token_ttl', 14 * 86_400),
+      RefreshToken: (_ctx, _token, client) =>
+        ttlOf(client as never, 'refresh_token_ttl', 14 * 86_400),
       AuthorizationCode: 60,
       IdToken: 3600,
       Interaction: 30 * 60,
@@ -170,7 +197,9 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         postLogoutSuccessSource: async (ctx) => deps.renderLoggedOut(ctx),
       },
     },
-    discovery: { userinfo_endpoint: `${issuer}${OIDC_ROUTES.userinfo}` } as Configuration['discovery'],
+    discovery: {
+      userinfo_endpoint: `${issuer}${OIDC_ROUTES.userinfo}`,
+    } as Configuration['discovery'],
     // One table of paths for the provider, the app's routing and the connection sheet.
     routes: {
       authorization: OIDC_ROUTES.authorization,
@@ -188,11 +217,15 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
     // grant made for an earlier account under the same external_id is never reused.
     loadExistingGrant: async (ctx) => {
       const account = (ctx.oidc.account as { bridge?: Account } | undefined)?.bridge
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId)
+      const grantId =
+        ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId)
       const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined
       if (existing && account && isGrantOf(existing, account)) return existing
       if (ctx.oidc.client!.first_party !== true || !account) return undefined
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! })
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client!.clientId,
+        accountId: ctx.oidc.session!.accountId!,
+      })
       bindGrant(grant, account)
       grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '))
       const claims = ctx.oidc.requestParamClaims
@@ -215,12 +248,15 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         bridge: account,
         claims: async (_use, scope) => {
           const clientId = ctx.oidc.client?.clientId
-          const document = clientId ? (await storeCall(integrations.load(clientId))).mapping.apply(account) : {}
+          const document = clientId
+            ? (await storeCall(integrations.load(clientId))).mapping.apply(account)
+            : {}
           return { ...scopeFilter(document, scope), sub }
         },
       }
     },
-    renderError: async (ctx, out, error) => deps.renderError(ctx, out as unknown as Record<string, unknown>, error),
+    renderError: async (ctx, out, error) =>
+      deps.renderError(ctx, out as unknown as Record<string, unknown>, error),
   }
 
   const provider = new Provider(issuer, configuration)
@@ -244,7 +280,11 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
     try {
       await next()
     } catch (err) {
-      const out = toOidcError(err) as { statusCode?: number; error?: string; error_description?: string }
+      const out = toOidcError(err) as {
+        statusCode?: number
+        error?: string
+        error_description?: string
+      }
       if (out.statusCode !== 503) throw err
       ctx.status = 503
       ctx.body = { error: out.error, error_description: out.error_description }
@@ -276,43 +316,77 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   // builds it from the request, as `urlFor('resume')`).
   provider.use(async (ctx, next) => {
     await next()
-    if (ctx.oidc?.route === 'end_session_confirm' && ctx.status === 303 && ctx.oidc.params?.logout) {
+    if (
+      ctx.oidc?.route === 'end_session_confirm' &&
+      ctx.status === 303 &&
+      ctx.oidc.params?.logout
+    ) {
       const here = new URL(ctx.href)
       const to = new URL(ctx.response.get('location'), here)
-      if (to.origin === here.origin && to.pathname.startsWith(`${OIDC_ROUTES.authorization}/`)) return
+      if (to.origin === here.origin && to.pathname.startsWith(`${OIDC_ROUTES.authorization}/`))
+        return
       await storeCall(sessions.destroy(ctx.cookies.get(SESSION_COOKIE)))
-      ctx.cookies.set(SESSION_COOKIE, null, { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false })
+      ctx.cookies.set(SESSION_COOKIE, null, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        signed: false,
+      })
     }
   })
 
   // Every refusal oidc-provider makes (wrong redirect_uri, unknown client, PKCE, reused code,
   // bad secret…) is logged with a code. Only the error and the client: never parameters,
   // which carry codes, tokens and secrets.
-  const refused = (event: string) => (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string; statusCode?: number; cause?: unknown }) => {
-    const error = typeof err.error === 'string' ? err.error : 'server_error'
-    const clientId = ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id
-    // A store outage (503, unavailable.ts) is ours, not the client's: logged as an error with its own code.
-    const outage = err.cause instanceof StoreUnavailable
-    ;(outage ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log))(
-      {
-        code: outage ? 'ERR_STORE_UNAVAILABLE' : `ERR_OIDC_${error.toUpperCase()}`,
-        event,
-        error,
-        description: err.error_description,
-        status: err.statusCode,
-        ...(typeof clientId === 'string' ? { client_id: clientId.slice(0, 100) } : {}),
-      },
-      outage ? 'oidc request failed: store unavailable' : 'oidc request refused',
-    )
-  }
-  for (const event of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'discovery.error', 'jwks.error']) {
+  const refused =
+    (event: string) =>
+    (
+      ctx: KoaContextWithOIDC,
+      err: { error?: string; error_description?: string; statusCode?: number; cause?: unknown },
+    ) => {
+      const error = typeof err.error === 'string' ? err.error : 'server_error'
+      const clientId = ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id
+      // A store outage (503, unavailable.ts) is ours, not the client's: logged as an error with its own code.
+      const outage = err.cause instanceof StoreUnavailable
+      ;(outage ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log))(
+        {
+          code: outage ? 'ERR_STORE_UNAVAILABLE' : `ERR_OIDC_${error.toUpperCase()}`,
+          event,
+          error,
+          description: err.error_description,
+          status: err.statusCode,
+          ...(typeof clientId === 'string' ? { client_id: clientId.slice(0, 100) } : {}),
+        },
+        outage ? 'oidc request failed: store unavailable' : 'oidc request refused',
+      )
+    }
+  for (const event of [
+    'authorization.error',
+    'grant.error',
+    'introspection.error',
+    'revocation.error',
+    'end_session.error',
+    'end_session_confirm.error',
+    'end_session_success.error',
+    'discovery.error',
+    'jwks.error',
+  ]) {
     provider.on(event as 'grant.error', refused(event))
   }
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
-    deps.log.error({ code: 'ERR_OIDC_SERVER_ERROR', route: ctx.oidc?.route, err: { message: err.message, stack: err.stack } }, 'oidc request failed')
+    deps.log.error(
+      {
+        code: 'ERR_OIDC_SERVER_ERROR',
+        route: ctx.oidc?.route,
+        err: { message: err.message, stack: err.stack },
+      },
+      'oidc request failed',
+    )
   })
   return {
     provider,
-    subjectFor: (client, accountId) => (client.subjectType === 'pairwise' ? pairwise(client.sectorIdentifier, accountId) : accountId),
+    subjectFor: (client, accountId) =>
+      client.subjectType === 'pairwise' ? pairwise(client.sectorIdentifier, accountId) : accountId,
   }
 }

@@ -11,7 +11,15 @@ import type { KvStore } from '../store/ports.ts'
 import { oidcNamespace } from './adapter.ts'
 
 /** oidc-provider models whose records carry an `accountId`. */
-export const ACCOUNT_MODELS = ['Session', 'Grant', 'AuthorizationCode', 'AccessToken', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest'] as const
+export const ACCOUNT_MODELS = [
+  'Session',
+  'Grant',
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+] as const
 
 /**
  * Removes every OIDC record of the account `externalId` (oidc-provider's accountId).
@@ -19,6 +27,7 @@ export const ACCOUNT_MODELS = ['Session', 'Grant', 'AuthorizationCode', 'AccessT
  */
 export async function revokeOidcAccount(kv: KvStore, externalId: string): Promise<number> {
   let removed = 0
-  for (const model of ACCOUNT_MODELS) removed += await kv.kvDeleteBy(oidcNamespace(model), 'accountId', externalId)
+  for (const model of ACCOUNT_MODELS)
+    removed += await kv.kvDeleteBy(oidcNamespace(model), 'accountId', externalId)
   return removed
 }

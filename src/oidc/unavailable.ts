@@ -15,7 +15,9 @@ import { StoreUnavailable } from '../errors/index.ts'
 /** `err` as oidc-provider should see it: a store outage becomes 503 temporarily_unavailable. */
 export function toOidcError(err: unknown): unknown {
   if (!(err instanceof StoreUnavailable)) return err
-  const out = new errors.TemporarilyUnavailable('the database does not answer; try again shortly', { cause: err })
+  const out = new errors.TemporarilyUnavailable('the database does not answer; try again shortly', {
+    cause: err,
+  })
   // A 400 by default (it is meant for the authorization endpoint's redirect): the cause here is
   // ours, not the client's. `expose` stays true, so oidc-provider shows the code, not server_error.
   out.status = out.statusCode = 503
@@ -37,7 +39,8 @@ export function guardAdapter<A extends object>(adapter: A): A {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver)
       if (typeof value !== 'function') return value
-      return (...args: unknown[]) => storeCall(Promise.resolve().then(() => value.apply(target, args)))
+      return (...args: unknown[]) =>
+        storeCall(Promise.resolve().then(() => value.apply(target, args)))
     },
   })
 }

@@ -33,11 +33,25 @@ import type { KvStore } from '../store/ports.ts'
 import { SamlRequestInvalid } from './errors.ts'
 import { SAML_ROUTES } from './routes.ts'
 import { redirectBindingUrl } from './redirect-binding.ts'
-import { buildErrorResponse, buildLoginResponse, buildLogoutResponse, NAME_ID_FORMAT, type SamlAttribute } from './response.ts'
+import {
+  buildErrorResponse,
+  buildLoginResponse,
+  buildLogoutResponse,
+  NAME_ID_FORMAT,
+  type SamlAttribute,
+} from './response.ts'
 import { signingKey, type SigningKey } from './signer.ts'
 import { parseRedirectQuery, signedOctets, type RedirectQuery } from './redirect-query.ts'
 import { checkSigAlg, verifyEnvelopedSignature } from './verify-signature.ts'
-import { decodePostMessage, inflateMessage, LIMITS, parseSamlXml, samlSchemaValidator, type ParsedSaml, type XElement } from './xml-guard.ts'
+import {
+  decodePostMessage,
+  inflateMessage,
+  LIMITS,
+  parseSamlXml,
+  samlSchemaValidator,
+  type ParsedSaml,
+  type XElement,
+} from './xml-guard.ts'
 import type { SamlSpSettings } from './sp-settings.ts'
 
 samlify.setSchemaValidator(samlSchemaValidator)
@@ -87,7 +101,8 @@ export interface VerifiedLogoutRequest {
 }
 
 /** A LogoutResponse ready to go: a form to auto-post, or a URL to redirect to. */
-export type OutboundLogoutResponse = { binding: 'HTTP-POST'; url: string; xml: string } | { binding: 'HTTP-Redirect'; url: string }
+export type OutboundLogoutResponse =
+  { binding: 'HTTP-POST'; url: string; xml: string } | { binding: 'HTTP-Redirect'; url: string }
 
 export interface SamlIdpOptions {
   issuer: string
@@ -105,22 +120,36 @@ export interface SamlIdpOptions {
 const REPLAY_NAMESPACE = 'saml:request-id'
 
 /** Gets `RelayState` as a string within the limit. @throws {SamlRequestInvalid} */
-export function relayStateOf(value: unknown, maxBytes = LIMITS.relayStateBytes): string | undefined {
+export function relayStateOf(
+  value: unknown,
+  maxBytes = LIMITS.relayStateBytes,
+): string | undefined {
   if (value === undefined || value === '') return undefined
-  if (typeof value !== 'string') throw new SamlRequestInvalid('ERR_SAML_RELAY_STATE', 'RelayState must be one string')
-  if (Buffer.byteLength(value) > maxBytes) throw new SamlRequestInvalid('ERR_SAML_RELAY_STATE', `RelayState is longer than ${maxBytes} bytes`)
+  if (typeof value !== 'string')
+    throw new SamlRequestInvalid('ERR_SAML_RELAY_STATE', 'RelayState must be one string')
+  if (Buffer.byteLength(value) > maxBytes)
+    throw new SamlRequestInvalid(
+      'ERR_SAML_RELAY_STATE',
+      `RelayState is longer than ${maxBytes} bytes`,
+    )
   return value
 }
 
-const child = (node: XElement, ns: string, name: string): XElement | undefined => node.children.find((c) => c.ns === ns && c.name === name)
+const child = (node: XElement, ns: string, name: string): XElement | undefined =>
+  node.children.find((c) => c.ns === ns && c.name === name)
 const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion'
 
 export function createSamlIdp(opts: SamlIdpOptions) {
   const skewMs = opts.skewMs ?? 3 * 60_000
   const entityId = `${opts.issuer}${SAML_ROUTES.metadata}`
   const url = (path: string) => `${opts.issuer}${path}`
-  const key: SigningKey = signingKey(opts.keys.saml.current.privateKeyPem, opts.keys.saml.current.certificatePem)
-  const certificates = [opts.keys.saml.current, ...opts.keys.saml.previous].map((k) => k.certificatePem)
+  const key: SigningKey = signingKey(
+    opts.keys.saml.current.privateKeyPem,
+    opts.keys.saml.current.certificatePem,
+  )
+  const certificates = [opts.keys.saml.current, ...opts.keys.saml.previous].map(
+    (k) => k.certificatePem,
+  )
 
   const idpSettings = {
     entityID: entityId,
@@ -137,19 +166,42 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     messageSigningOrder: 'sign-then-encrypt' as const,
   }
   // Two verifiers: samlify decides per IdP whether AuthnRequests must carry a signature; we decide per SP.
-  const verifying = samlify.IdentityProvider({ ...idpSettings, wantAuthnRequestsSigned: true, wantLogoutRequestSigned: true })
-  const lenient = samlify.IdentityProvider({ ...idpSettings, wantAuthnRequestsSigned: false, wantLogoutRequestSigned: false })
+  const verifying = samlify.IdentityProvider({
+    ...idpSettings,
+    wantAuthnRequestsSigned: true,
+    wantLogoutRequestSigned: true,
+  })
+  const lenient = samlify.IdentityProvider({
+    ...idpSettings,
+    wantAuthnRequestsSigned: false,
+    wantLogoutRequestSigned: false,
+  })
   const metadataXml = lenient.getMetadata()
 
-  const spCache = new Map<string, { version: string; entity: ReturnType<typeof samlify.ServiceProvider> }>()
+  const spCache = new Map<
+    string,
+    { version: string; entity: ReturnType<typeof samlify.ServiceProvider> }
+  >()
   function spEntity(loaded: LoadedIntegration): ReturnType<typeof samlify.ServiceProvider> {
     const s = loaded.record.settings as unknown as SamlSpSettings
     const cached = spCache.get(loaded.record.id)
     if (cached?.version === loaded.record.updated_at) return cached.entity
     const entity = samlify.ServiceProvider({
       entityID: s.entity_id,
-      assertionConsumerService: s.acs_urls.map((a) => ({ Binding: a.binding === 'HTTP-POST' ? BINDING.post : BINDING.redirect, Location: a.url })),
-      ...(s.slo_url ? { singleLogoutService: [{ Binding: s.slo_binding === 'HTTP-Redirect' ? BINDING.redirect : BINDING.post, Location: s.slo_url }] } : {}),
+      assertionConsumerService: s.acs_urls.map((a) => ({
+        Binding: a.binding === 'HTTP-POST' ? BINDING.post : BINDING.redirect,
+        Location: a.url,
+      })),
+      ...(s.slo_url
+        ? {
+            singleLogoutService: [
+              {
+                Binding: s.slo_binding === 'HTTP-Redirect' ? BINDING.redirect : BINDING.post,
+                Location: s.slo_url,
+              },
+            ],
+          }
+        : {}),
       ...(s.signing_certificate ? { signingCert: s.signing_certificate } : {}),
       authnRequestsSigned: s.require_signed_requests,
     })
@@ -159,8 +211,14 @@ export function createSamlIdp(opts: SamlIdpOptions) {
 
   /** The `saml` integration whose entity_id is `entityIdOf`. @throws {SamlRequestInvalid} ERR_SAML_UNKNOWN_SP */
   async function findSp(spEntityId: string): Promise<LoadedIntegration> {
-    const match = (await opts.integrations.list()).find((i) => i.type === 'saml' && (i.settings as { entity_id?: string }).entity_id === spEntityId)
-    if (!match) throw new SamlRequestInvalid('ERR_SAML_UNKNOWN_SP', 'the service provider is not registered here')
+    const match = (await opts.integrations.list()).find(
+      (i) => i.type === 'saml' && (i.settings as { entity_id?: string }).entity_id === spEntityId,
+    )
+    if (!match)
+      throw new SamlRequestInvalid(
+        'ERR_SAML_UNKNOWN_SP',
+        'the service provider is not registered here',
+      )
     return opts.integrations.load(match.id)
   }
 
@@ -177,7 +235,11 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       const relayState = relayStateOf(query.RelayState?.value)
       return { parsed: parseSamlXml(inflateMessage(query.SAMLRequest?.value)), relayState, query }
     }
-    if (Array.isArray(msg.message) || Array.isArray(msg.relayState)) throw new SamlRequestInvalid('ERR_SAML_DUPLICATE_PARAMETER', 'the form carries SAMLRequest or RelayState more than once')
+    if (Array.isArray(msg.message) || Array.isArray(msg.relayState))
+      throw new SamlRequestInvalid(
+        'ERR_SAML_DUPLICATE_PARAMETER',
+        'the form carries SAMLRequest or RelayState more than once',
+      )
     const relayState = relayStateOf(msg.relayState)
     return { parsed: parseSamlXml(decodePostMessage(msg.message)), relayState }
   }
@@ -186,33 +248,57 @@ export function createSamlIdp(opts: SamlIdpOptions) {
    * Our decision whether a signature is needed, then its check. Returns the message to read
    * from here on: for an enveloped signature, the element it covers (verify-signature.ts).
    */
-  async function verifySignature(d: Decoded, loaded: LoadedIntegration, kind: 'login' | 'logout'): Promise<ParsedSaml> {
+  async function verifySignature(
+    d: Decoded,
+    loaded: LoadedIntegration,
+    kind: 'login' | 'logout',
+  ): Promise<ParsedSaml> {
     const s = loaded.record.settings as unknown as SamlSpSettings
     const allowSha1 = s.allow_sha1_signatures === true
     const present = d.query ? d.query.Signature !== undefined : d.parsed.signatures.length > 0
     // An SP that can sign (it registered a certificate) must sign its LogoutRequests.
-    const required = s.require_signed_requests || (kind === 'logout' && s.signing_certificate !== undefined)
+    const required =
+      s.require_signed_requests || (kind === 'logout' && s.signing_certificate !== undefined)
     if (!required && !present) return d.parsed
     if (!s.signing_certificate) {
-      if (required) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the service provider has no signing certificate registered')
+      if (required)
+        throw new SamlRequestInvalid(
+          'ERR_SAML_SIGNATURE',
+          'the service provider has no signing certificate registered',
+        )
       return d.parsed
     }
-    if (required && !present) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request must be signed')
+    if (required && !present)
+      throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request must be signed')
     if (!d.query) return verifyEnvelopedSignature(d.parsed, s.signing_certificate, allowSha1)
 
     const { SAMLRequest, RelayState, SigAlg, Signature } = d.query
-    if (!SigAlg || !Signature || !SAMLRequest) throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request signature is missing its SigAlg')
+    if (!SigAlg || !Signature || !SAMLRequest)
+      throw new SamlRequestInvalid(
+        'ERR_SAML_SIGNATURE',
+        'the request signature is missing its SigAlg',
+      )
     checkSigAlg(SigAlg.value, allowSha1)
     // The values samlify checks are the ones decoded above; the octet string is theirs as sent.
     const req = {
-      query: { SAMLRequest: SAMLRequest.value, ...(RelayState ? { RelayState: RelayState.value } : {}), SigAlg: SigAlg.value, Signature: Signature.value },
+      query: {
+        SAMLRequest: SAMLRequest.value,
+        ...(RelayState ? { RelayState: RelayState.value } : {}),
+        SigAlg: SigAlg.value,
+        Signature: Signature.value,
+      },
       octetString: signedOctets(d.query, 'SAMLRequest'),
     }
     try {
-      if (kind === 'login') await verifying.parseLoginRequest(spEntity(loaded), 'redirect', req as never)
+      if (kind === 'login')
+        await verifying.parseLoginRequest(spEntity(loaded), 'redirect', req as never)
       else await verifying.parseLogoutRequest(spEntity(loaded), 'redirect', req as never)
     } catch (err) {
-      throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the request signature is missing or invalid', { cause: err })
+      throw new SamlRequestInvalid(
+        'ERR_SAML_SIGNATURE',
+        'the request signature is missing or invalid',
+        { cause: err },
+      )
     }
     return d.parsed
   }
@@ -220,17 +306,32 @@ export function createSamlIdp(opts: SamlIdpOptions) {
   function checkCommon(root: XElement, endpoint: string): { requestId: string; issuer: string } {
     const requestId = root.attrs.ID
     const issuer = child(root, ASSERTION_NS, 'Issuer')?.text.trim()
-    if (!requestId || !issuer || root.attrs.Version !== '2.0') throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request lacks an ID, Issuer or Version 2.0')
+    if (!requestId || !issuer || root.attrs.Version !== '2.0')
+      throw new SamlRequestInvalid(
+        'ERR_SAML_MALFORMED',
+        'the request lacks an ID, Issuer or Version 2.0',
+      )
     if (root.attrs.Destination !== undefined && root.attrs.Destination !== url(endpoint)) {
-      throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request was meant for another endpoint (Destination)')
+      throw new SamlRequestInvalid(
+        'ERR_SAML_MALFORMED',
+        'the request was meant for another endpoint (Destination)',
+      )
     }
     return { requestId, issuer }
   }
 
   /** The message as signed is the one that was received: same ID, same Issuer (so the same SP's key checked it). */
-  function checkSigned(signed: XElement, received: XElement, endpoint: string): { requestId: string } {
+  function checkSigned(
+    signed: XElement,
+    received: XElement,
+    endpoint: string,
+  ): { requestId: string } {
     const { requestId, issuer } = checkCommon(signed, endpoint)
-    if (signed !== received && (requestId !== received.attrs.ID || issuer !== child(received, ASSERTION_NS, 'Issuer')?.text.trim())) {
+    if (
+      signed !== received &&
+      (requestId !== received.attrs.ID ||
+        issuer !== child(received, ASSERTION_NS, 'Issuer')?.text.trim())
+    ) {
       throw new SamlRequestInvalid('ERR_SAML_SIGNATURE', 'the signed element is not the message')
     }
     return { requestId }
@@ -238,13 +339,26 @@ export function createSamlIdp(opts: SamlIdpOptions) {
 
   function checkInstant(root: XElement, now: number): void {
     const at = Date.parse(root.attrs.IssueInstant ?? '')
-    if (!Number.isFinite(at)) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request has no valid IssueInstant')
-    if (Math.abs(now - at) > skewMs) throw new SamlRequestInvalid('ERR_SAML_STALE', 'the request was issued too long ago or in the future (check the clocks)')
+    if (!Number.isFinite(at))
+      throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request has no valid IssueInstant')
+    if (Math.abs(now - at) > skewMs)
+      throw new SamlRequestInvalid(
+        'ERR_SAML_STALE',
+        'the request was issued too long ago or in the future (check the clocks)',
+      )
   }
 
   async function once(integrationId: string, requestId: string): Promise<void> {
-    if (requestId.length > 256) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request ID is too long')
-    if (!(await opts.kv.kvSetIfAbsent(REPLAY_NAMESPACE, `${integrationId}:${requestId}`, {}, { ttlMs: 2 * skewMs + 60_000 }))) {
+    if (requestId.length > 256)
+      throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the request ID is too long')
+    if (
+      !(await opts.kv.kvSetIfAbsent(
+        REPLAY_NAMESPACE,
+        `${integrationId}:${requestId}`,
+        {},
+        { ttlMs: 2 * skewMs + 60_000 },
+      ))
+    ) {
       throw new SamlRequestInvalid('ERR_SAML_REPLAYED', 'this request was already used')
     }
   }
@@ -255,19 +369,34 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     const asked = root.attrs.AssertionConsumerServiceURL
     const index = root.attrs.AssertionConsumerServiceIndex
     if (root.attrs.ProtocolBinding !== undefined && root.attrs.ProtocolBinding !== BINDING.post) {
-      throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'only the HTTP-POST binding is offered for responses')
+      throw new SamlRequestInvalid(
+        'ERR_SAML_UNSUPPORTED',
+        'only the HTTP-POST binding is offered for responses',
+      )
     }
     if (asked !== undefined) {
-      if (!post.some((a) => a.url === asked)) throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the AssertionConsumerServiceURL is not registered for this service provider')
+      if (!post.some((a) => a.url === asked))
+        throw new SamlRequestInvalid(
+          'ERR_SAML_ACS_NOT_REGISTERED',
+          'the AssertionConsumerServiceURL is not registered for this service provider',
+        )
       return asked
     }
     if (index !== undefined) {
       const a = /^\d{1,3}$/.test(index) ? s.acs_urls[Number(index)] : undefined
-      if (!a || a.binding !== 'HTTP-POST') throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the AssertionConsumerServiceIndex is not a registered HTTP-POST ACS')
+      if (!a || a.binding !== 'HTTP-POST')
+        throw new SamlRequestInvalid(
+          'ERR_SAML_ACS_NOT_REGISTERED',
+          'the AssertionConsumerServiceIndex is not a registered HTTP-POST ACS',
+        )
       return a.url
     }
     const first = post[0]
-    if (!first) throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the service provider has no HTTP-POST ACS registered')
+    if (!first)
+      throw new SamlRequestInvalid(
+        'ERR_SAML_ACS_NOT_REGISTERED',
+        'the service provider has no HTTP-POST ACS registered',
+      )
     return first.url
   }
 
@@ -275,9 +404,15 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     const s = loaded.record.settings as unknown as SamlSpSettings
     switch (s.name_id_format) {
       case 'persistent':
-        return createHmac('sha256', opts.pairwiseSecret).update(`saml-nameid\0${s.entity_id}\0${account.id}`).digest('base64url')
+        return createHmac('sha256', opts.pairwiseSecret)
+          .update(`saml-nameid\0${s.entity_id}\0${account.id}`)
+          .digest('base64url')
       case 'emailAddress':
-        if (!account.email) throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'this account has no email address, which the service provider needs')
+        if (!account.email)
+          throw new SamlRequestInvalid(
+            'ERR_SAML_UNSUPPORTED',
+            'this account has no email address, which the service provider needs',
+          )
         return account.email
       case 'unspecified':
         return account.username ?? account.external_id
@@ -294,7 +429,9 @@ export function createSamlIdp(opts: SamlIdpOptions) {
         const values = value.filter((v) => v !== null && typeof v !== 'object').map(String)
         if (values.length > 0) out.push({ name, values })
       } else if (typeof value === 'object') {
-        for (const p of listPaths(value)) if (p.value !== null && typeof p.value !== 'object') out.push({ name: `${name}.${p.path}`, values: [String(p.value)] })
+        for (const p of listPaths(value))
+          if (p.value !== null && typeof p.value !== 'object')
+            out.push({ name: `${name}.${p.path}`, values: [String(p.value)] })
       } else {
         out.push({ name, values: [String(value)] })
       }
@@ -314,7 +451,8 @@ export function createSamlIdp(opts: SamlIdpOptions) {
      */
     async verifyAuthnRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedAuthnRequest> {
       const d = decode(msg)
-      if (d.parsed.root.name !== 'AuthnRequest') throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the message is not an AuthnRequest')
+      if (d.parsed.root.name !== 'AuthnRequest')
+        throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the message is not an AuthnRequest')
       const loaded = await findSp(checkCommon(d.parsed.root, SAML_ROUTES.sso).issuer)
       // From here on, only what the signature covers (the whole message when unsigned).
       const { root } = await verifySignature(d, loaded, 'login')
@@ -327,31 +465,70 @@ export function createSamlIdp(opts: SamlIdpOptions) {
         await once(loaded.record.id, requestId)
       } catch (err) {
         // The SP and its ACS are known: the protocol's answer is an error Response (Requester).
-        throw Object.assign(err as SamlRequestInvalid, { reply: { integrationId: loaded.record.id, acsUrl, requestId, relayState } })
+        throw Object.assign(err as SamlRequestInvalid, {
+          reply: { integrationId: loaded.record.id, acsUrl, requestId, relayState },
+        })
       }
-      return { integrationId: loaded.record.id, requestId, acsUrl, relayState, forceAuthn: root.attrs.ForceAuthn === 'true' || root.attrs.ForceAuthn === '1', isPassive: root.attrs.IsPassive === 'true' || root.attrs.IsPassive === '1' }
+      return {
+        integrationId: loaded.record.id,
+        requestId,
+        acsUrl,
+        relayState,
+        forceAuthn: root.attrs.ForceAuthn === 'true' || root.attrs.ForceAuthn === '1',
+        isPassive: root.attrs.IsPassive === 'true' || root.attrs.IsPassive === '1',
+      }
     },
 
     /** @throws {SamlRequestInvalid} */
-    async verifyLogoutRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedLogoutRequest> {
+    async verifyLogoutRequest(
+      msg: InboundMessage,
+      now = Date.now(),
+    ): Promise<VerifiedLogoutRequest> {
       const d = decode(msg)
-      if (d.parsed.root.name !== 'LogoutRequest') throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'only LogoutRequests are accepted here')
+      if (d.parsed.root.name !== 'LogoutRequest')
+        throw new SamlRequestInvalid(
+          'ERR_SAML_UNSUPPORTED',
+          'only LogoutRequests are accepted here',
+        )
       const loaded = await findSp(checkCommon(d.parsed.root, SAML_ROUTES.slo).issuer)
       const s = loaded.record.settings as unknown as SamlSpSettings
-      if (!s.slo_url) throw new SamlRequestInvalid('ERR_SAML_UNSUPPORTED', 'the service provider has no SLO URL registered')
+      if (!s.slo_url)
+        throw new SamlRequestInvalid(
+          'ERR_SAML_UNSUPPORTED',
+          'the service provider has no SLO URL registered',
+        )
       const { root } = await verifySignature(d, loaded, 'logout')
       const { requestId } = checkSigned(root, d.parsed.root, SAML_ROUTES.slo)
       checkInstant(root, now)
       await once(loaded.record.id, requestId)
-      return { integrationId: loaded.record.id, requestId, nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(), sloUrl: s.slo_url, sloBinding: s.slo_binding ?? 'HTTP-POST', relayState: d.relayState }
+      return {
+        integrationId: loaded.record.id,
+        requestId,
+        nameId: child(root, ASSERTION_NS, 'NameID')?.text.trim(),
+        sloUrl: s.slo_url,
+        sloBinding: s.slo_binding ?? 'HTTP-POST',
+        relayState: d.relayState,
+      }
     },
 
     /** The signed login Response (XML) for `account`. `inResponseTo` absent: IdP-initiated. */
-    async loginResponse(a: { integrationId: string; acsUrl?: string; inResponseTo?: string; account: Account; authTime: number; sessionIndex: string; now?: number }): Promise<{ xml: string; acsUrl: string }> {
+    async loginResponse(a: {
+      integrationId: string
+      acsUrl?: string
+      inResponseTo?: string
+      account: Account
+      authTime: number
+      sessionIndex: string
+      now?: number
+    }): Promise<{ xml: string; acsUrl: string }> {
       const loaded = await opts.integrations.load(a.integrationId)
       const s = loaded.record.settings as unknown as SamlSpSettings
       const acsUrl = a.acsUrl ?? s.acs_urls.find((x) => x.binding === 'HTTP-POST')?.url
-      if (!acsUrl) throw new SamlRequestInvalid('ERR_SAML_ACS_NOT_REGISTERED', 'the service provider has no HTTP-POST ACS registered')
+      if (!acsUrl)
+        throw new SamlRequestInvalid(
+          'ERR_SAML_ACS_NOT_REGISTERED',
+          'the service provider has no HTTP-POST ACS registered',
+        )
       const xml = await buildLoginResponse(
         {
           idpEntityId: entityId,
@@ -397,18 +574,35 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     },
 
     errorResponse(a: { acsUrl: string; inResponseTo?: string; message: string }): string {
-      return buildErrorResponse({ idpEntityId: entityId, acsUrl: a.acsUrl, inResponseTo: a.inResponseTo, status: 'requester', subStatus: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied', message: a.message }, key)
+      return buildErrorResponse(
+        {
+          idpEntityId: entityId,
+          acsUrl: a.acsUrl,
+          inResponseTo: a.inResponseTo,
+          status: 'requester',
+          subStatus: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+          message: a.message,
+        },
+        key,
+      )
     },
 
     /** The signed LogoutResponse to a verified LogoutRequest, in the binding the SP registered for its SLO URL. */
-    logoutResponse(v: Pick<VerifiedLogoutRequest, 'sloUrl' | 'sloBinding' | 'requestId' | 'relayState'>): OutboundLogoutResponse {
+    logoutResponse(
+      v: Pick<VerifiedLogoutRequest, 'sloUrl' | 'sloBinding' | 'requestId' | 'relayState'>,
+    ): OutboundLogoutResponse {
       const enveloped = v.sloBinding !== 'HTTP-Redirect'
-      const xml = buildLogoutResponse({ idpEntityId: entityId, destination: v.sloUrl, inResponseTo: v.requestId, enveloped }, key)
+      const xml = buildLogoutResponse(
+        { idpEntityId: entityId, destination: v.sloUrl, inResponseTo: v.requestId, enveloped },
+        key,
+      )
       if (enveloped) return { binding: 'HTTP-POST', url: v.sloUrl, xml }
-      return { binding: 'HTTP-Redirect', url: redirectBindingUrl(v.sloUrl, 'SAMLResponse', xml, v.relayState, key) }
+      return {
+        binding: 'HTTP-Redirect',
+        url: redirectBindingUrl(v.sloUrl, 'SAMLResponse', xml, v.relayState, key),
+      }
     },
   }
-
 }
 
 export type SamlIdp = ReturnType<typeof createSamlIdp>

@@ -19,7 +19,8 @@ import { SamlRequestInvalid } from './errors.ts'
 
 const SAML_PARAMS = ['SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg', 'Signature'] as const
 type SamlParam = (typeof SAML_PARAMS)[number]
-const isSamlParam = (name: string): name is SamlParam => (SAML_PARAMS as readonly string[]).includes(name)
+const isSamlParam = (name: string): name is SamlParam =>
+  (SAML_PARAMS as readonly string[]).includes(name)
 
 /** One parameter: its value as sent (still URL-encoded) and decoded. */
 export interface RawParam {
@@ -52,10 +53,15 @@ export function parseRedirectQuery(rawQuery: string): RedirectQuery {
     const name = formDecode(rawName)
     // A name that does not decode is no parameter of ours (express would not have matched it either).
     if (name === undefined || !isSamlParam(name)) continue
-    if (out[name] !== undefined) throw new SamlRequestInvalid('ERR_SAML_DUPLICATE_PARAMETER', `the query carries ${name} more than once`)
+    if (out[name] !== undefined)
+      throw new SamlRequestInvalid(
+        'ERR_SAML_DUPLICATE_PARAMETER',
+        `the query carries ${name} more than once`,
+      )
     const raw = eq < 0 ? '' : part.slice(eq + 1)
     const value = formDecode(raw)
-    if (value === undefined) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', `${name} is not valid URL encoding`)
+    if (value === undefined)
+      throw new SamlRequestInvalid('ERR_SAML_MALFORMED', `${name} is not valid URL encoding`)
     out[name] = { raw, value }
   }
   return out

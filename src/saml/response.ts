@@ -29,7 +29,8 @@ const STATUS = {
   responder: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
 } as const
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer'
-const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'
+const PASSWORD_PROTECTED_TRANSPORT =
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'
 
 // IDs come from a pool of CSPRNG output, each byte used once: a randomBytes call per ID was
 // half of the time of writing a Response (measured), the pool refill is one call per 204 IDs.
@@ -81,42 +82,97 @@ export interface LoginResponseInput {
 }
 
 /** The Assertion element, signed when asked. */
-export function buildAssertion(i: LoginResponseInput, key: SigningKey): { id: string; xml: string } {
+export function buildAssertion(
+  i: LoginResponseInput,
+  key: SigningKey,
+): { id: string; xml: string } {
   const now = i.now ?? Date.now()
   const notOnOrAfter = instant(now + (i.lifetimeMs ?? 5 * 60_000))
   const id = newId()
   const nameFormat = ATTRIBUTE_NAME_FORMAT[i.attributeNameFormat]
   const attributes = i.attributes
-    .map((a) => el('saml:Attribute', { Name: a.name, NameFormat: nameFormat }, a.values.map((v) => el('saml:AttributeValue', {}, text(v))).join('')))
+    .map((a) =>
+      el(
+        'saml:Attribute',
+        { Name: a.name, NameFormat: nameFormat },
+        a.values.map((v) => el('saml:AttributeValue', {}, text(v))).join(''),
+      ),
+    )
     .join('')
   const body =
     el('saml:Issuer', {}, text(i.idpEntityId)) +
     el(
       'saml:Subject',
       {},
-      el('saml:NameID', { Format: NAME_ID_FORMAT[i.nameIdFormat], SPNameQualifier: i.nameIdFormat === 'persistent' ? i.spEntityId : undefined }, text(i.nameId)) +
-        el('saml:SubjectConfirmation', { Method: BEARER }, el('saml:SubjectConfirmationData', { InResponseTo: i.inResponseTo, NotOnOrAfter: notOnOrAfter, Recipient: i.acsUrl }, '')),
+      el(
+        'saml:NameID',
+        {
+          Format: NAME_ID_FORMAT[i.nameIdFormat],
+          SPNameQualifier: i.nameIdFormat === 'persistent' ? i.spEntityId : undefined,
+        },
+        text(i.nameId),
+      ) +
+        el(
+          'saml:SubjectConfirmation',
+          { Method: BEARER },
+          el(
+            'saml:SubjectConfirmationData',
+            { InResponseTo: i.inResponseTo, NotOnOrAfter: notOnOrAfter, Recipient: i.acsUrl },
+            '',
+          ),
+        ),
     ) +
-    el('saml:Conditions', { NotBefore: instant(now - (i.skewMs ?? 60_000)), NotOnOrAfter: notOnOrAfter }, el('saml:AudienceRestriction', {}, el('saml:Audience', {}, text(i.spEntityId)))) +
+    el(
+      'saml:Conditions',
+      { NotBefore: instant(now - (i.skewMs ?? 60_000)), NotOnOrAfter: notOnOrAfter },
+      el('saml:AudienceRestriction', {}, el('saml:Audience', {}, text(i.spEntityId))),
+    ) +
     el(
       'saml:AuthnStatement',
       { AuthnInstant: instant(i.authnInstant), SessionIndex: i.sessionIndex },
-      el('saml:AuthnContext', {}, el('saml:AuthnContextClassRef', {}, PASSWORD_PROTECTED_TRANSPORT)),
+      el(
+        'saml:AuthnContext',
+        {},
+        el('saml:AuthnContextClassRef', {}, PASSWORD_PROTECTED_TRANSPORT),
+      ),
     ) +
     (attributes ? el('saml:AttributeStatement', {}, attributes) : '')
-  const xml = el('saml:Assertion', { ID: id, IssueInstant: instant(now), Version: '2.0' }, body, { saml: NS.assertion })
+  const xml = el('saml:Assertion', { ID: id, IssueInstant: instant(now), Version: '2.0' }, body, {
+    saml: NS.assertion,
+  })
   return { id, xml: i.signAssertion ? signEnveloped(xml, id, key) : xml }
 }
 
 function statusXml(code: string, message?: string, sub?: string): string {
   const inner = sub ? el('samlp:StatusCode', { Value: sub }, '') : ''
-  return el('samlp:Status', {}, el('samlp:StatusCode', { Value: code }, inner) + (message ? el('samlp:StatusMessage', {}, text(message)) : ''))
+  return el(
+    'samlp:Status',
+    {},
+    el('samlp:StatusCode', { Value: code }, inner) +
+      (message ? el('samlp:StatusMessage', {}, text(message)) : ''),
+  )
 }
 
-function responseXml(kind: 'Response' | 'LogoutResponse', a: { id: string; destination: string; inResponseTo?: string | undefined; now: number; issuer: string }, inner: string): string {
+function responseXml(
+  kind: 'Response' | 'LogoutResponse',
+  a: {
+    id: string
+    destination: string
+    inResponseTo?: string | undefined
+    now: number
+    issuer: string
+  },
+  inner: string,
+): string {
   return el(
     `samlp:${kind}`,
-    { Destination: a.destination, ID: a.id, InResponseTo: a.inResponseTo, IssueInstant: instant(a.now), Version: '2.0' },
+    {
+      Destination: a.destination,
+      ID: a.id,
+      InResponseTo: a.inResponseTo,
+      IssueInstant: instant(a.now),
+      Version: '2.0',
+    },
     el('saml:Issuer', {}, text(a.issuer), { saml: NS.assertion }) + inner,
     { samlp: NS.protocol },
   )
@@ -127,25 +183,50 @@ export async function buildLoginResponse(i: LoginResponseInput, key: SigningKey)
   const now = i.now ?? Date.now()
   const assertion = buildAssertion({ ...i, now }, key)
   const id = newId()
-  const head = { id, destination: i.acsUrl, inResponseTo: i.inResponseTo, now, issuer: i.idpEntityId }
+  const head = {
+    id,
+    destination: i.acsUrl,
+    inResponseTo: i.inResponseTo,
+    now,
+    issuer: i.idpEntityId,
+  }
   if (!i.encryptionCertificate) {
     const xml = responseXml('Response', head, statusXml(STATUS.success) + assertion.xml)
     return i.signResponse ? signEnveloped(xml, id, key) : xml
   }
   const encrypted = await encryptAssertion(assertion.xml, i.encryptionCertificate)
-  const xml = responseXml('Response', head, statusXml(STATUS.success) + el('saml:EncryptedAssertion', {}, encrypted, { saml: NS.assertion }))
+  const xml = responseXml(
+    'Response',
+    head,
+    statusXml(STATUS.success) +
+      el('saml:EncryptedAssertion', {}, encrypted, { saml: NS.assertion }),
+  )
   return i.signResponse ? signWithXmlCrypto(xml, key) : xml
 }
 
 /** A Response refusing the request (status Requester / Responder), signed. */
 export function buildErrorResponse(
-  a: { idpEntityId: string; acsUrl: string; inResponseTo?: string | undefined; status: 'requester' | 'responder'; subStatus?: string; message?: string; now?: number },
+  a: {
+    idpEntityId: string
+    acsUrl: string
+    inResponseTo?: string | undefined
+    status: 'requester' | 'responder'
+    subStatus?: string
+    message?: string
+    now?: number
+  },
   key: SigningKey,
 ): string {
   const id = newId()
   const xml = responseXml(
     'Response',
-    { id, destination: a.acsUrl, inResponseTo: a.inResponseTo, now: a.now ?? Date.now(), issuer: a.idpEntityId },
+    {
+      id,
+      destination: a.acsUrl,
+      inResponseTo: a.inResponseTo,
+      now: a.now ?? Date.now(),
+      issuer: a.idpEntityId,
+    },
     statusXml(STATUS[a.status], a.message, a.subStatus),
   )
   return signEnveloped(xml, id, key)
@@ -156,11 +237,27 @@ export function buildErrorResponse(
  * HTTP-POST binding; `enveloped: false` for HTTP-Redirect, which signs the query instead
  * (redirect-binding.ts).
  */
-export function buildLogoutResponse(a: { idpEntityId: string; destination: string; inResponseTo: string; success?: boolean; now?: number; enveloped?: boolean }, key: SigningKey): string {
+export function buildLogoutResponse(
+  a: {
+    idpEntityId: string
+    destination: string
+    inResponseTo: string
+    success?: boolean
+    now?: number
+    enveloped?: boolean
+  },
+  key: SigningKey,
+): string {
   const id = newId()
   const xml = responseXml(
     'LogoutResponse',
-    { id, destination: a.destination, inResponseTo: a.inResponseTo, now: a.now ?? Date.now(), issuer: a.idpEntityId },
+    {
+      id,
+      destination: a.destination,
+      inResponseTo: a.inResponseTo,
+      now: a.now ?? Date.now(),
+      issuer: a.idpEntityId,
+    },
     statusXml(a.success === false ? STATUS.responder : STATUS.success),
   )
   return a.enveloped === false ? xml : signEnveloped(xml, id, key)
@@ -192,9 +289,18 @@ function signWithXmlCrypto(xml: string, key: SigningKey): string {
   })
   sig.addReference({
     xpath: "/*[local-name(.)='Response']",
-    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    transforms: [
+      'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+      'http://www.w3.org/2001/10/xml-exc-c14n#',
+    ],
     digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
   })
-  sig.computeSignature(xml, { prefix: 'ds', location: { reference: "/*[local-name(.)='Response']/*[local-name(.)='Issuer']", action: 'after' } })
+  sig.computeSignature(xml, {
+    prefix: 'ds',
+    location: {
+      reference: "/*[local-name(.)='Response']/*[local-name(.)='Issuer']",
+      action: 'after',
+    },
+  })
   return sig.getSignedXml()
 }

@@ -37,13 +37,24 @@ export const ALG = {
 } as const
 
 // XML 1.0 §2.2 Char: anything else cannot be written at all (not even as a reference).
-// eslint-disable-next-line no-control-regex
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-const TEXT_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' }
-const ATTR_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' }
+const NOT_XML_CHAR =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+const TEXT_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\r': '&#xD;',
+}
+const ATTR_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '"': '&quot;',
+  '\t': '&#x9;',
+  '\n': '&#xA;',
+  '\r': '&#xD;',
+}
 
 // One test decides whether a value needs any work at all (most do not).
-// eslint-disable-next-line no-control-regex
 const NEEDS_WORK = /[&<>"\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/
 
 /** Text content in canonical form. */
@@ -58,15 +69,23 @@ export function attr(value: string): string {
   return value.replace(NOT_XML_CHAR, '').replace(/[&<"\t\n\r]/g, (c) => ATTR_ESCAPES[c]!)
 }
 
-const byName = (a: readonly [string, unknown], b: readonly [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+const byName = (a: readonly [string, unknown], b: readonly [string, unknown]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
 
 /**
  * One element in canonical form. `attrs` are unqualified names (undefined values are left out);
  * `ns` the namespace declarations this element must carry; `content` already-canonical markup.
  */
-export function el(name: string, attrs: Record<string, string | undefined>, content: string, ns?: Record<string, string>): string {
+export function el(
+  name: string,
+  attrs: Record<string, string | undefined>,
+  content: string,
+  ns?: Record<string, string>,
+): string {
   let out = `<${name}`
-  if (ns) for (const [prefix, uri] of Object.entries(ns).sort(byName)) out += ` xmlns:${prefix}="${attr(uri)}"`
+  if (ns)
+    for (const [prefix, uri] of Object.entries(ns).sort(byName))
+      out += ` xmlns:${prefix}="${attr(uri)}"`
   const names = Object.keys(attrs)
   if (names.length > 1) names.sort()
   for (const k of names) {
@@ -86,11 +105,17 @@ export interface SigningKey {
 
 /** Parses a PEM key pair once; signing then costs one RSA operation and two SHA-256. */
 export function signingKey(privateKeyPem: string, certificatePem: string): SigningKey {
-  const certificateB64 = certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '')
+  const certificateB64 = certificatePem
+    .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
+    .replace(/\s+/g, '')
   return {
     key: createPrivateKey(privateKeyPem),
     certificateB64,
-    keyInfo: el('ds:KeyInfo', {}, el('ds:X509Data', {}, el('ds:X509Certificate', {}, certificateB64))),
+    keyInfo: el(
+      'ds:KeyInfo',
+      {},
+      el('ds:X509Data', {}, el('ds:X509Certificate', {}, certificateB64)),
+    ),
   }
 }
 
@@ -104,13 +129,24 @@ export function signature(canonical: string, id: string, k: SigningKey): string 
   // Everything but the reference URI and the digest is constant: written once (below).
   const signedInfoBody = `${SIGNED_INFO_HEAD}<ds:Reference URI="${attr(`#${id}`)}">${REFERENCE_HEAD}<ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`
   // Canonicalised alone, SignedInfo carries the ds declaration its Signature parent has in the document.
-  const value = sign('sha256', Buffer.from(`<ds:SignedInfo xmlns:ds="${NS.dsig}">${signedInfoBody}</ds:SignedInfo>`), k.key).toString('base64')
+  const value = sign(
+    'sha256',
+    Buffer.from(`<ds:SignedInfo xmlns:ds="${NS.dsig}">${signedInfoBody}</ds:SignedInfo>`),
+    k.key,
+  ).toString('base64')
   return `<ds:Signature xmlns:ds="${NS.dsig}"><ds:SignedInfo>${signedInfoBody}</ds:SignedInfo><ds:SignatureValue>${value}</ds:SignatureValue>${k.keyInfo}</ds:Signature>`
 }
 
-const SIGNED_INFO_HEAD = el('ds:CanonicalizationMethod', { Algorithm: ALG.c14n }, '') + el('ds:SignatureMethod', { Algorithm: ALG.rsaSha256 }, '')
+const SIGNED_INFO_HEAD =
+  el('ds:CanonicalizationMethod', { Algorithm: ALG.c14n }, '') +
+  el('ds:SignatureMethod', { Algorithm: ALG.rsaSha256 }, '')
 const REFERENCE_HEAD =
-  el('ds:Transforms', {}, el('ds:Transform', { Algorithm: ALG.enveloped }, '') + el('ds:Transform', { Algorithm: ALG.c14n }, '')) + el('ds:DigestMethod', { Algorithm: ALG.sha256 }, '')
+  el(
+    'ds:Transforms',
+    {},
+    el('ds:Transform', { Algorithm: ALG.enveloped }, '') +
+      el('ds:Transform', { Algorithm: ALG.c14n }, ''),
+  ) + el('ds:DigestMethod', { Algorithm: ALG.sha256 }, '')
 
 /**
  * Puts the enveloped signature of `element` right after its first child (the Issuer, where

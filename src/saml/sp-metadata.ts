@@ -34,22 +34,35 @@ const list = (parent: El, ns: string, name: string): El[] => {
   return Array.from({ length: nodes.length }, (_, i) => nodes[i]!)
 }
 
-const pem = (b64: string) => `-----BEGIN CERTIFICATE-----\n${b64.replace(/\s+/g, '').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`
+const pem = (b64: string) =>
+  `-----BEGIN CERTIFICATE-----\n${b64
+    .replace(/\s+/g, '')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`
 
 /**
  * Settings found in the metadata (only those it states).
  * @throws {SamlRequestInvalid} ERR_SAML_DTD, ERR_SAML_TOO_LARGE, ERR_SAML_SCHEMA (not SP metadata)
  */
 export function settingsFromSpMetadata(xml: string): Record<string, unknown> {
-  if (Buffer.byteLength(xml) > 4 * LIMITS.xmlBytes) throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the metadata is too large')
+  if (Buffer.byteLength(xml) > 4 * LIMITS.xmlBytes)
+    throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the metadata is too large')
   refuseDtd(xml)
   const errors: string[] = []
   const collect = (m: string) => {
     errors.push(m)
   }
-  const doc = new DOMParser({ locator: {}, errorHandler: { warning: () => {}, error: collect, fatalError: collect } }).parseFromString(xml, 'text/xml') as unknown as { documentElement: El | null }
+  const doc = new DOMParser({
+    locator: {},
+    errorHandler: { warning: () => {}, error: collect, fatalError: collect },
+  }).parseFromString(xml, 'text/xml') as unknown as { documentElement: El | null }
   const root = doc.documentElement
-  if (errors.length > 0 || !root || root.namespaceURI !== MD || root.localName !== 'EntityDescriptor') {
+  if (
+    errors.length > 0 ||
+    !root ||
+    root.namespaceURI !== MD ||
+    root.localName !== 'EntityDescriptor'
+  ) {
     throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'not a SAML 2.0 EntityDescriptor')
   }
   const sp = list(root, MD, 'SPSSODescriptor')[0]
@@ -58,9 +71,15 @@ export function settingsFromSpMetadata(xml: string): Record<string, unknown> {
   const acs = list(sp, MD, 'AssertionConsumerService')
     .filter((a) => BINDINGS[a.getAttribute('Binding') ?? ''])
     .sort((a, b) => Number(a.getAttribute('index') ?? 0) - Number(b.getAttribute('index') ?? 0))
-    .map((a) => ({ url: a.getAttribute('Location') ?? '', binding: BINDINGS[a.getAttribute('Binding')!]! }))
+    .map((a) => ({
+      url: a.getAttribute('Location') ?? '',
+      binding: BINDINGS[a.getAttribute('Binding')!]!,
+    }))
   if (acs.length > 0) out.acs_urls = acs
-  const slo = list(sp, MD, 'SingleLogoutService').find((s) => BINDINGS[s.getAttribute('Binding') ?? ''] === 'HTTP-POST') ?? list(sp, MD, 'SingleLogoutService')[0]
+  const slo =
+    list(sp, MD, 'SingleLogoutService').find(
+      (s) => BINDINGS[s.getAttribute('Binding') ?? ''] === 'HTTP-POST',
+    ) ?? list(sp, MD, 'SingleLogoutService')[0]
   if (slo?.getAttribute('Location')) {
     out.slo_url = slo.getAttribute('Location')
     const binding = BINDINGS[slo.getAttribute('Binding') ?? '']
@@ -70,12 +89,16 @@ export function settingsFromSpMetadata(xml: string): Record<string, unknown> {
     const cert = list(kd, DS, 'X509Certificate')[0]?.textContent?.trim()
     if (!cert) continue
     const use = kd.getAttribute('use')
-    if ((use === null || use === 'signing') && out.signing_certificate === undefined) out.signing_certificate = pem(cert)
-    if (use === 'encryption' && out.encryption_certificate === undefined) out.encryption_certificate = pem(cert)
+    if ((use === null || use === 'signing') && out.signing_certificate === undefined)
+      out.signing_certificate = pem(cert)
+    if (use === 'encryption' && out.encryption_certificate === undefined)
+      out.encryption_certificate = pem(cert)
   }
   if (sp.getAttribute('AuthnRequestsSigned') === 'true') out.require_signed_requests = true
   if (sp.getAttribute('WantAssertionsSigned') === 'true') out.sign_assertion = true
-  const format = list(sp, MD, 'NameIDFormat').map((f) => NAME_ID[f.textContent?.trim() ?? '']).find(Boolean)
+  const format = list(sp, MD, 'NameIDFormat')
+    .map((f) => NAME_ID[f.textContent?.trim() ?? ''])
+    .find(Boolean)
   if (format) out.name_id_format = format
   return out
 }

@@ -13,7 +13,11 @@ function fromMetadata(input: unknown, ctx: z.RefinementCtx): unknown {
   if (typeof input !== 'object' || input === null || !('metadata_xml' in input)) return input
   const { metadata_xml: xml, ...rest } = input as Record<string, unknown>
   if (typeof xml !== 'string') {
-    ctx.addIssue({ code: 'custom', path: ['metadata_xml'], message: 'must be the SP metadata XML as a string' })
+    ctx.addIssue({
+      code: 'custom',
+      path: ['metadata_xml'],
+      message: 'must be the SP metadata XML as a string',
+    })
     return z.NEVER
   }
   try {
@@ -25,28 +29,35 @@ function fromMetadata(input: unknown, ctx: z.RefinementCtx): unknown {
 }
 
 const BINDINGS = ['HTTP-POST', 'HTTP-Redirect'] as const
-const pem = z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate')
+const pem = z
+  .string()
+  .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate')
 
 export const samlIntegrationType: IntegrationTypeDefinition = {
   type: 'saml',
   description: 'SAML 2.0 service provider (Minnit SAML2, any SAML SP)',
   // `metadata_xml`: the SP's metadata document; what it states fills the fields not given.
-  settings: z.preprocess(fromMetadata, z.strictObject({
-    entity_id: z.string().min(1).max(1024),
-    acs_urls: z.array(z.strictObject({ url: httpUrl, binding: z.enum(BINDINGS).default('HTTP-POST') })).min(1, 'must list at least one ACS URL'),
-    slo_url: httpUrl.optional(),
-    // How the LogoutResponse goes back to slo_url: an auto-posted form, or a signed redirect.
-    slo_binding: z.enum(BINDINGS).default('HTTP-POST'),
-    signing_certificate: pem.optional(),
-    encryption_certificate: pem.optional(),
-    require_signed_requests: z.boolean().default(false),
-    // RSA-SHA1 request signatures and SHA-1 digests: refused unless the SP cannot do better.
-    allow_sha1_signatures: z.boolean().default(false),
-    name_id_format: z.enum(['persistent', 'emailAddress', 'unspecified']).default('persistent'),
-    sign_response: z.boolean().default(true),
-    sign_assertion: z.boolean().default(true),
-    attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
-  })),
+  settings: z.preprocess(
+    fromMetadata,
+    z.strictObject({
+      entity_id: z.string().min(1).max(1024),
+      acs_urls: z
+        .array(z.strictObject({ url: httpUrl, binding: z.enum(BINDINGS).default('HTTP-POST') }))
+        .min(1, 'must list at least one ACS URL'),
+      slo_url: httpUrl.optional(),
+      // How the LogoutResponse goes back to slo_url: an auto-posted form, or a signed redirect.
+      slo_binding: z.enum(BINDINGS).default('HTTP-POST'),
+      signing_certificate: pem.optional(),
+      encryption_certificate: pem.optional(),
+      require_signed_requests: z.boolean().default(false),
+      // RSA-SHA1 request signatures and SHA-1 digests: refused unless the SP cannot do better.
+      allow_sha1_signatures: z.boolean().default(false),
+      name_id_format: z.enum(['persistent', 'emailAddress', 'unspecified']).default('persistent'),
+      sign_response: z.boolean().default(true),
+      sign_assertion: z.boolean().default(true),
+      attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
+    }),
+  ),
   // Attribute names most SPs pre-fill (eduPerson/inetOrgPerson short names).
   defaultMapping: {
     uid: 'external_id',

@@ -8,6 +8,12 @@ declare module '@authenio/xml-encryption' {
     disallowEncryptionWithInsecureAlgorithm?: boolean
     warnInsecureAlgorithm?: boolean
   }
-  const xmlenc: { encrypt(content: string, options: EncryptOptions, callback: (err: Error | null, result: string) => void): void }
+  const xmlenc: {
+    encrypt(
+      content: string,
+      options: EncryptOptions,
+      callback: (err: Error | null, result: string) => void,
+    ): void
+  }
   export default xmlenc
 }

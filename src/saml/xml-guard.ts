@@ -39,10 +39,13 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** Decodes strict base64 (whitespace allowed, as some SPs wrap lines). @throws {SamlRequestInvalid} */
 export function decodeBase64(text: unknown): Buffer {
-  if (typeof text !== 'string' || text.length === 0) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the SAML message is missing')
-  if (text.length > LIMITS.encodedBytes) throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
+  if (typeof text !== 'string' || text.length === 0)
+    throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the SAML message is missing')
+  if (text.length > LIMITS.encodedBytes)
+    throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
   const compact = text.replace(/[\r\n\t ]/g, '')
-  if (compact.length % 4 !== 0 || !BASE64.test(compact)) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the SAML message is not valid base64')
+  if (compact.length % 4 !== 0 || !BASE64.test(compact))
+    throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the SAML message is not valid base64')
   return Buffer.from(compact, 'base64')
 }
 
@@ -56,8 +59,16 @@ function inflateBytes(bytes: Buffer): string {
   try {
     out = inflateRawSync(bytes, { maxOutputLength: LIMITS.xmlBytes })
   } catch (err) {
-    const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength/i.test(String((err as Error).message))
-    throw new SamlRequestInvalid(tooLarge ? 'ERR_SAML_TOO_LARGE' : 'ERR_SAML_MALFORMED', tooLarge ? 'the SAML message inflates beyond the size limit' : 'the SAML message is not valid DEFLATE data', { cause: err })
+    const tooLarge =
+      (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ||
+      /larger than|maxOutputLength/i.test(String((err as Error).message))
+    throw new SamlRequestInvalid(
+      tooLarge ? 'ERR_SAML_TOO_LARGE' : 'ERR_SAML_MALFORMED',
+      tooLarge
+        ? 'the SAML message inflates beyond the size limit'
+        : 'the SAML message is not valid DEFLATE data',
+      { cause: err },
+    )
   }
   return checkXmlText(out)
 }
@@ -69,16 +80,22 @@ function inflateBytes(bytes: Buffer): string {
  */
 export function decodePostMessage(text: unknown): string {
   const bytes = decodeBase64(text)
-  const first = bytes.subarray(0, 64).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart()
+  const first = bytes
+    .subarray(0, 64)
+    .toString('latin1')
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart()
   return first.startsWith('<') ? checkXmlText(bytes) : inflateBytes(bytes)
 }
 
 /** Size, encoding and the no-DTD rule, on the raw text. @throws {SamlRequestInvalid} */
 export function checkXmlText(bytes: Buffer | string): string {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes
-  if (buf.length > LIMITS.xmlBytes) throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
+  if (buf.length > LIMITS.xmlBytes)
+    throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf)
-  if (text.includes('\uFFFD')) throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the SAML message is not UTF-8')
+  if (text.includes('\uFFFD'))
+    throw new SamlRequestInvalid('ERR_SAML_MALFORMED', 'the SAML message is not UTF-8')
   refuseDtd(text)
   return text
 }
@@ -86,7 +103,10 @@ export function checkXmlText(bytes: Buffer | string): string {
 /** DOCTYPE / ENTITY / processing instructions (beyond `<?xml …?>` at the start) are refused. */
 export function refuseDtd(text: string): void {
   if (/<!DOCTYPE|<!ENTITY|<!ATTLIST|<!ELEMENT|<!NOTATION/i.test(text)) {
-    throw new SamlRequestInvalid('ERR_SAML_DTD', 'the SAML message has a document type or entity declaration')
+    throw new SamlRequestInvalid(
+      'ERR_SAML_DTD',
+      'the SAML message has a document type or entity declaration',
+    )
   }
   const pi = text.indexOf('<?', 1)
   if (pi >= 0 || (text.startsWith('<?') && !/^<\?xml\s[^?]*\?>/.test(text))) {
@@ -108,11 +128,20 @@ interface XNode {
   namespaceURI?: string | null
   localName?: string | null
   childNodes?: { length: number; [i: number]: XNode }
-  attributes?: { length: number; [i: number]: { name: string; localName: string; value: string; namespaceURI?: string | null } }
+  attributes?: {
+    length: number
+    [i: number]: { name: string; localName: string; value: string; namespaceURI?: string | null }
+  }
 }
 
 /** Where an enveloped ds:Signature may sit: after the Issuer of these parents (saml-core §3.2.1, §2.3.3). */
-const SIGNATURE_PARENTS = new Set([`${PROTOCOL} AuthnRequest`, `${PROTOCOL} LogoutRequest`, `${PROTOCOL} LogoutResponse`, `${PROTOCOL} Response`, `${ASSERTION} Assertion`])
+const SIGNATURE_PARENTS = new Set([
+  `${PROTOCOL} AuthnRequest`,
+  `${PROTOCOL} LogoutRequest`,
+  `${PROTOCOL} LogoutResponse`,
+  `${PROTOCOL} Response`,
+  `${ASSERTION} Assertion`,
+])
 
 /**
  * samlify's schema validator (a structural one; see the module notes). Resolves with `true`,
@@ -144,32 +173,59 @@ export interface ParsedSaml {
 /** Validates (see {@link validateSamlXml}) and returns the element tree. @throws {SamlRequestInvalid} */
 export function parseSamlXml(xml: string): ParsedSaml {
   refuseDtd(xml)
-  if (Buffer.byteLength(xml) > LIMITS.xmlBytes) throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
+  if (Buffer.byteLength(xml) > LIMITS.xmlBytes)
+    throw new SamlRequestInvalid('ERR_SAML_TOO_LARGE', 'the SAML message is too large')
   const errors: string[] = []
   let doc: XNode
   try {
     const collect = (msg: string) => {
       errors.push(msg)
     }
-    doc = new DOMParser({ locator: {}, errorHandler: { warning: () => {}, error: collect, fatalError: collect } }).parseFromString(xml, 'text/xml') as unknown as XNode
+    doc = new DOMParser({
+      locator: {},
+      errorHandler: { warning: () => {}, error: collect, fatalError: collect },
+    }).parseFromString(xml, 'text/xml') as unknown as XNode
   } catch (err) {
     throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'not well-formed XML', { cause: err })
   }
-  if (errors.length > 0) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', `not well-formed XML: ${errors[0]!.split('\n')[0]}`)
+  if (errors.length > 0)
+    throw new SamlRequestInvalid(
+      'ERR_SAML_SCHEMA',
+      `not well-formed XML: ${errors[0]!.split('\n')[0]}`,
+    )
   const top = Array.from({ length: doc.childNodes?.length ?? 0 }, (_, i) => doc.childNodes![i]!)
   const roots = top.filter((n) => n.nodeType === 1)
-  if (roots.length !== 1 || top.some((n) => n.nodeType === 10 || (n.nodeType === 3 && /\S/.test((n as unknown as { data: string }).data)))) {
+  if (
+    roots.length !== 1 ||
+    top.some(
+      (n) =>
+        n.nodeType === 10 ||
+        (n.nodeType === 3 && /\S/.test((n as unknown as { data: string }).data)),
+    )
+  ) {
     throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'exactly one root element is allowed')
   }
   const root = roots[0]!
-  if (root.namespaceURI !== PROTOCOL || !ROOTS.has(root.localName ?? '')) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the root is not a SAML 2.0 protocol message')
+  if (root.namespaceURI !== PROTOCOL || !ROOTS.has(root.localName ?? ''))
+    throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the root is not a SAML 2.0 protocol message')
   const ids = new Set<string>()
   const signatures: FoundSignature[] = []
   const walk = (node: XNode, depth: number, parentKey: string | null): XElement => {
-    const out: XElement = { ns: node.namespaceURI ?? null, name: node.localName ?? '', attrs: Object.create(null) as Record<string, string>, children: [], text: '' }
-    if (depth > LIMITS.depth) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the SAML message is nested too deeply')
+    const out: XElement = {
+      ns: node.namespaceURI ?? null,
+      name: node.localName ?? '',
+      attrs: Object.create(null) as Record<string, string>,
+      children: [],
+      text: '',
+    }
+    if (depth > LIMITS.depth)
+      throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the SAML message is nested too deeply')
     const key = `${node.namespaceURI} ${node.localName}`
-    if (node.namespaceURI === DSIG && node.localName === 'Signature' && (parentKey === null || !SIGNATURE_PARENTS.has(parentKey))) {
+    if (
+      node.namespaceURI === DSIG &&
+      node.localName === 'Signature' &&
+      (parentKey === null || !SIGNATURE_PARENTS.has(parentKey))
+    ) {
       throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'a signature is in a place no schema allows')
     }
     for (let i = 0; i < (node.attributes?.length ?? 0); i++) {
@@ -184,15 +240,29 @@ export function parseSamlXml(xml: string): ParsedSaml {
     for (let i = 0; i < (node.childNodes?.length ?? 0); i++) {
       const child = node.childNodes![i]!
       if (child.nodeType === 1) {
-        if (child.namespaceURI === DSIG && child.localName === 'Signature' && ++signatureChildren > 1) throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'an element carries two signatures')
+        if (
+          child.namespaceURI === DSIG &&
+          child.localName === 'Signature' &&
+          ++signatureChildren > 1
+        )
+          throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'an element carries two signatures')
         out.children.push(walk(child, depth + 1, key))
       } else if (child.nodeType === 3 || child.nodeType === 4) {
         out.text += (child as unknown as { data: string }).data
-      } else if (child.nodeType === 7 || child.nodeType === 10 || child.nodeType === 5 || child.nodeType === 6) {
-        throw new SamlRequestInvalid('ERR_SAML_SCHEMA', 'the SAML message has a node type no schema allows')
+      } else if (
+        child.nodeType === 7 ||
+        child.nodeType === 10 ||
+        child.nodeType === 5 ||
+        child.nodeType === 6
+      ) {
+        throw new SamlRequestInvalid(
+          'ERR_SAML_SCHEMA',
+          'the SAML message has a node type no schema allows',
+        )
       }
     }
-    if (node.namespaceURI === DSIG && node.localName === 'Signature') signatures.push({ element: out, node, underRoot: depth === 1 })
+    if (node.namespaceURI === DSIG && node.localName === 'Signature')
+      signatures.push({ element: out, node, underRoot: depth === 1 })
     return out
   }
   const tree = walk(root, 0, null)

@@ -13,7 +13,8 @@ export const ACCOUNT_STATUSES = ['active', 'disabled'] as const
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number]
 
 /** Free nested JSON the site chooses to expose. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 export type JsonObject = { [key: string]: JsonValue }
 
 /** An account as read back from the store (never carries the password hash). */
@@ -53,4 +54,7 @@ export interface Account {
 }
 
 /** Fields a write supplies (after validation and normalization). */
-export type AccountFields = Omit<Account, 'id' | 'has_password' | 'stale' | 'created_at' | 'updated_at'>
+export type AccountFields = Omit<
+  Account,
+  'id' | 'has_password' | 'stale' | 'created_at' | 'updated_at'
+>

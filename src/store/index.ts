@@ -24,7 +24,10 @@ export interface CreateStoreOptions {
  * @throws {StoreUnavailable} the database cannot be opened
  * @throws {StoreInUse} `server` on SQLite, and another server holds the database
  */
-export async function createStore(config: StoreConfig, options: CreateStoreOptions = {}): Promise<Store> {
+export async function createStore(
+  config: StoreConfig,
+  options: CreateStoreOptions = {},
+): Promise<Store> {
   if (config.kind === 'postgres') {
     const { createPostgresStore } = await import('./postgres/store.ts')
     return createPostgresStore(config.url!)

@@ -83,7 +83,8 @@ export type WriteStep =
   | { op: 'audit'; records: ResolutionRecord[] }
 
 /** What each {@link WriteStep} gives back. */
-export type WriteStepResult = AccountWriteResult | AccountConflict | Account | null | Set<string> | boolean | undefined
+export type WriteStepResult =
+  AccountWriteResult | AccountConflict | Account | null | Set<string> | boolean | undefined
 
 /**
  * Resolves username/email conflicts for one account write (accounts/conflicts.ts builds one from
@@ -174,7 +175,10 @@ export interface AccountStore {
    * Writes many accounts. Non-atomic: each record commits or fails alone, a failing record
    * leaves nothing behind. Atomic: all commit, or none do (the results still say which failed).
    */
-  upsertAccounts(writes: AccountWrite[], options: WriteOptions & { atomic: boolean }): Promise<BatchItemResult[]>
+  upsertAccounts(
+    writes: AccountWrite[],
+    options: WriteOptions & { atomic: boolean },
+  ): Promise<BatchItemResult[]>
   getAccountByExternalId(externalId: string): Promise<Account | null>
   getAccountById(id: string): Promise<Account | null>
   /** Finds an account by its folded username or lower-cased email, with its password hash. */
@@ -270,7 +274,12 @@ export interface KvStore {
    * (no option, no TTL, no index).
    * @throws {TypeError} value not a plain JSON object, bad TTL or index value
    */
-  kvSet(namespace: string, key: string, value: Record<string, unknown>, options?: KvSetOptions): Promise<void>
+  kvSet(
+    namespace: string,
+    key: string,
+    value: Record<string, unknown>,
+    options?: KvSetOptions,
+  ): Promise<void>
   /** The live entry, or null when absent or expired. */
   kvGet(namespace: string, key: string): Promise<KvEntry | null>
   /**
@@ -290,7 +299,12 @@ export interface KvStore {
    * call created it: of concurrent calls for one key, exactly one wins, across processes too.
    * For single-use `jti`s and replay caches: `if (!(await kv.kvSetIfAbsent('jti', jti, {}, { ttlMs }))) reject()`.
    */
-  kvSetIfAbsent(namespace: string, key: string, value: Record<string, unknown>, options?: { ttlMs?: number }): Promise<boolean>
+  kvSetIfAbsent(
+    namespace: string,
+    key: string,
+    value: Record<string, unknown>,
+    options?: { ttlMs?: number },
+  ): Promise<boolean>
   /**
    * Adds `by` to the counter `value.count` of `namespace`/`key` and returns the new count. An
    * absent or expired entry starts again at `{ count: 0 }` with lifetime `ttlMs` (no indexes);

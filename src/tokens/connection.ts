@@ -22,15 +22,27 @@ export function tokenSheet(
   issuer: string,
   /** Whether a secret resolves to a value where this runs (an `{ env }` variable may be missing). */
   secretSet: (name: string) => boolean,
-  sheet: { platform: string; paste_into_platform: { setting: string; value: string }[]; copy_from_platform: { setting: string; secret: string }[]; notes?: string[] },
+  sheet: {
+    platform: string
+    paste_into_platform: { setting: string; value: string }[]
+    copy_from_platform: { setting: string; secret: string }[]
+    notes?: string[]
+  },
 ): Record<string, unknown> {
   const settings = record.settings as BrowserSettings
   return {
     platform: sheet.platform,
     paste_into_platform: sheet.paste_into_platform,
-    copy_from_platform: sheet.copy_from_platform.map(({ setting, secret }): CopyFromPlatform => ({ setting, into: `secrets.${secret}`, set: secretSet(secret) })),
+    copy_from_platform: sheet.copy_from_platform.map(({ setting, secret }): CopyFromPlatform => ({
+      setting,
+      into: `secrets.${secret}`,
+      set: secretSet(secret),
+    })),
     token_api: `${issuer}${TOKEN_ROUTES.api(record.id)}`,
-    token_api_auth: 'api_key' in record.secrets ? "Bearer <the integration's api_key> (or the admin token)" : 'Bearer <admin token> (set secrets.api_key to give a site server a key for this integration only)',
+    token_api_auth:
+      'api_key' in record.secrets
+        ? "Bearer <the integration's api_key> (or the admin token)"
+        : 'Bearer <admin token> (set secrets.api_key to give a site server a key for this integration only)',
     browser_token_url: `${issuer}${TOKEN_ROUTES.browser(record.id)}`,
     site_origins: settings.site_origins ?? [],
     notes: sheet.notes ?? [],

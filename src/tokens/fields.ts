@@ -28,18 +28,31 @@ export function isHttpUrl(v: string): boolean {
   return protocol === 'https:' || protocol === 'http:'
 }
 
-const absent = (v: JsonValue | undefined): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '')
+const absent = (v: JsonValue | undefined): boolean =>
+  v === undefined || v === null || (typeof v === 'string' && v.trim() === '')
 
 /**
  * A required text field. Numbers are accepted as their decimal string (ids).
  * @throws {AccountIncomplete} missing, empty, not text, or longer than `max` characters
  */
-export function requireText(doc: JsonObject, field: string, integrationId: string, max?: number): string {
+export function requireText(
+  doc: JsonObject,
+  field: string,
+  integrationId: string,
+  max?: number,
+): string {
   const v = doc[field]
   if (absent(v)) throw new AccountIncomplete(integrationId, field, 'missing')
   if (typeof v === 'number') return String(v)
-  if (typeof v !== 'string') throw new AccountIncomplete(integrationId, field, 'invalid', 'must be text')
-  if (max !== undefined && characters(v) > max) throw new AccountIncomplete(integrationId, field, 'invalid', `must be at most ${max} characters`)
+  if (typeof v !== 'string')
+    throw new AccountIncomplete(integrationId, field, 'invalid', 'must be text')
+  if (max !== undefined && characters(v) > max)
+    throw new AccountIncomplete(
+      integrationId,
+      field,
+      'invalid',
+      `must be at most ${max} characters`,
+    )
   return v
 }
 
@@ -47,9 +60,15 @@ export function requireText(doc: JsonObject, field: string, integrationId: strin
  * A required email address (syntax as the account API checks it).
  * @throws {AccountIncomplete}
  */
-export function requireEmail(doc: JsonObject, field: string, integrationId: string, max = 254): string {
+export function requireEmail(
+  doc: JsonObject,
+  field: string,
+  integrationId: string,
+  max = 254,
+): string {
   const v = requireText(doc, field, integrationId, max)
-  if (!isEmail(v)) throw new AccountIncomplete(integrationId, field, 'invalid', 'must be a valid email address')
+  if (!isEmail(v))
+    throw new AccountIncomplete(integrationId, field, 'invalid', 'must be a valid email address')
   return v
 }
 

@@ -13,5 +13,8 @@ export function escapeHtml(value: string): string {
 
 /** A JavaScript string literal that is also safe inside an HTML `<script>` element. */
 export function scriptString(value: string): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }

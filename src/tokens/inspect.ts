@@ -20,7 +20,12 @@ export function inspected(payload: JsonObject, expiry: unknown, nowMs: number): 
  * @throws {TokenInvalid}
  * @throws {ConfigInvalid} the secret is not set where the server runs
  */
-export function inspectJwt(token: string, integration: LoadedIntegration, deps: TokenDeps, secretName: string): Inspected {
+export function inspectJwt(
+  token: string,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+  secretName: string,
+): Inspected {
   const payload = verifyHs256(deps.keys.require(integration, secretName), token) as JsonObject
   return inspected(payload, payload.exp, deps.now())
 }

@@ -40,10 +40,17 @@ export function verifyHs256(key: KeyObject, token: string): Record<string, unkno
     if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) throw new TokenInvalid()
     const [h, p, s] = parts as [string, string, string]
     const header: unknown = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'))
-    if (!isObject(header) || header.alg !== 'HS256' || 'crit' in header || (header.typ !== undefined && header.typ !== 'JWT')) throw new TokenInvalid()
+    if (
+      !isObject(header) ||
+      header.alg !== 'HS256' ||
+      'crit' in header ||
+      (header.typ !== undefined && header.typ !== 'JWT')
+    )
+      throw new TokenInvalid()
     const expected = createHmac('sha256', key).update(`${h}.${p}`).digest()
     const given = Buffer.from(s, 'base64url')
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new TokenInvalid()
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw new TokenInvalid()
     const claims: unknown = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'))
     if (!isObject(claims)) throw new TokenInvalid()
     return claims
@@ -52,4 +59,5 @@ export function verifyHs256(key: KeyObject, token: string): Record<string, unkno
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)

@@ -26,13 +26,28 @@ export const rawKey = (secret: string): KeyObject => createSecretKey(Buffer.from
 export function createKeyCache() {
   const entries = new Map<string, Entry>()
 
-  function lookup(integration: LoadedIntegration, name: string, raw: string): { id: string; key: KeyObject | undefined } {
+  function lookup(
+    integration: LoadedIntegration,
+    name: string,
+    raw: string,
+  ): { id: string; key: KeyObject | undefined } {
     const id = `${integration.record.id}\u0000${name}`
     const hit = entries.get(id)
-    return { id, key: hit && hit.version === integration.record.updated_at && hit.raw === raw ? hit.key : undefined }
+    return {
+      id,
+      key:
+        hit && hit.version === integration.record.updated_at && hit.raw === raw
+          ? hit.key
+          : undefined,
+    }
   }
 
-  function store(integration: LoadedIntegration, id: string, raw: string, key: KeyObject): KeyObject {
+  function store(
+    integration: LoadedIntegration,
+    id: string,
+    raw: string,
+    key: KeyObject,
+  ): KeyObject {
     entries.set(id, { version: integration.record.updated_at, raw, key })
     return key
   }
@@ -42,7 +57,11 @@ export function createKeyCache() {
      * The key object of secret `name` of `integration`, or undefined when the secret is not set.
      * @param make turns the secret's value into a key (checked at save; see each type's `check`)
      */
-    get(integration: LoadedIntegration, name: string, make: (raw: string) => KeyObject = rawKey): KeyObject | undefined {
+    get(
+      integration: LoadedIntegration,
+      name: string,
+      make: (raw: string) => KeyObject = rawKey,
+    ): KeyObject | undefined {
       const raw = integration.secret(name)
       if (raw === undefined) return undefined
       const { id, key } = lookup(integration, name, raw)
@@ -55,12 +74,24 @@ export function createKeyCache() {
      * @throws {ConfigInvalid} the secret is not set where the server runs, or its value fails the
      *   type's check (the value is never echoed)
      */
-    require(integration: LoadedIntegration, name: string, make: (raw: string) => KeyObject = rawKey): KeyObject {
+    require(
+      integration: LoadedIntegration,
+      name: string,
+      make: (raw: string) => KeyObject = rawKey,
+    ): KeyObject {
       const path = `integrations.${integration.record.id}.secrets.${name}`
       const raw = integration.secret(name)
       if (raw === undefined) {
         const source = integration.record.secrets[name]
-        throw new ConfigInvalid([{ path, message: source && 'env' in source ? `is not set: environment variable ${source.env} is missing` : 'is not set' }])
+        throw new ConfigInvalid([
+          {
+            path,
+            message:
+              source && 'env' in source
+                ? `is not set: environment variable ${source.env} is missing`
+                : 'is not set',
+          },
+        ])
       }
       const { id, key } = lookup(integration, name, raw)
       if (key) return key

@@ -52,8 +52,23 @@ export interface InspectResult extends Inspected {
  * stored users). One instance holds one key cache: create it once per process.
  * @example const tokens = createTokenService({ accounts, integrations, kv: store })
  */
-export function createTokenService({ accounts, integrations, kv, now = Date.now, randomBytes = createRandomPool(), fetch = globalThis.fetch, log }: TokenServiceDeps) {
-  const deps: TokenDeps = { now, randomBytes, keys: createKeyCache(), kv, fetch, ...(log ? { log } : {}) }
+export function createTokenService({
+  accounts,
+  integrations,
+  kv,
+  now = Date.now,
+  randomBytes = createRandomPool(),
+  fetch = globalThis.fetch,
+  log,
+}: TokenServiceDeps) {
+  const deps: TokenDeps = {
+    now,
+    randomBytes,
+    keys: createKeyCache(),
+    kv,
+    fetch,
+    ...(log ? { log } : {}),
+  }
 
   /**
    * @throws {IntegrationNotFound}
@@ -63,12 +78,22 @@ export function createTokenService({ accounts, integrations, kv, now = Date.now,
     const integration = await integrations.load(id)
     const platform = TOKEN_PLATFORMS[integration.record.type]
     if (!platform) {
-      throw new ValidationFailed([{ path: 'integration', message: `${id} is a ${integration.record.type} integration; tokens come from ${Object.keys(TOKEN_PLATFORMS).join(', ')} integrations` }])
+      throw new ValidationFailed([
+        {
+          path: 'integration',
+          message: `${id} is a ${integration.record.type} integration; tokens come from ${Object.keys(TOKEN_PLATFORMS).join(', ')} integrations`,
+        },
+      ])
     }
     return { integration, platform }
   }
 
-  async function issueFor(account: Account, integration: LoadedIntegration, platform: TokenPlatform, options?: IssueOptions): Promise<IssuedToken> {
+  async function issueFor(
+    account: Account,
+    integration: LoadedIntegration,
+    platform: TokenPlatform,
+    options?: IssueOptions,
+  ): Promise<IssuedToken> {
     if (account.status !== 'active') throw new AccountDisabled()
     return platform.issue(account, integration, deps, options)
   }
@@ -89,7 +114,9 @@ export function createTokenService({ accounts, integrations, kv, now = Date.now,
      */
     async issue(id: string, externalId: unknown, options?: IssueOptions): Promise<IssuedToken> {
       if (typeof externalId !== 'string' || externalId === '') {
-        throw new ValidationFailed([{ path: 'external_id', message: 'is required (the account to issue a token for)' }])
+        throw new ValidationFailed([
+          { path: 'external_id', message: 'is required (the account to issue a token for)' },
+        ])
       }
       const { integration, platform } = await load(id)
       return issueFor(await accounts.get(externalId), integration, platform, options)
@@ -100,7 +127,11 @@ export function createTokenService({ accounts, integrations, kv, now = Date.now,
      * in hand (the member of a bridge session).
      * @throws the same as {@link issue}, except AccountNotFound
      */
-    async issueForAccount(loaded: LoadedTokenIntegration, account: Account, options?: IssueOptions): Promise<IssuedToken> {
+    async issueForAccount(
+      loaded: LoadedTokenIntegration,
+      account: Account,
+      options?: IssueOptions,
+    ): Promise<IssuedToken> {
       return issueFor(account, loaded.integration, loaded.platform, options)
     },
 
@@ -112,7 +143,12 @@ export function createTokenService({ accounts, integrations, kv, now = Date.now,
     redirectCheck(loaded: LoadedTokenIntegration, options: IssueOptions): void {
       const { integration, platform } = loaded
       if (!platform.redirectCheck) {
-        throw new ValidationFailed([{ path: 'integration', message: `${integration.record.type} tokens are not handed over in a URL: use the token URL instead` }])
+        throw new ValidationFailed([
+          {
+            path: 'integration',
+            message: `${integration.record.type} tokens are not handed over in a URL: use the token URL instead`,
+          },
+        ])
       }
       platform.redirectCheck(integration, options)
     },
@@ -126,7 +162,9 @@ export function createTokenService({ accounts, integrations, kv, now = Date.now,
      */
     async inspect(id: string, token: unknown): Promise<InspectResult> {
       if (typeof token !== 'string' || token.trim() === '' || token.length > 16_384) {
-        throw new ValidationFailed([{ path: 'token', message: 'is required (the token to inspect, at most 16 KiB)' }])
+        throw new ValidationFailed([
+          { path: 'token', message: 'is required (the token to inspect, at most 16 KiB)' },
+        ])
       }
       const { integration, platform } = await load(id)
       const result = await platform.inspect(token, integration, deps)

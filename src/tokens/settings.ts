@@ -12,7 +12,10 @@ import type { SecretSpec } from '../integrations/types.ts'
 export const webOrigin = z
   .string()
   .max(2048)
-  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).origin === s, 'must be an origin such as https://www.example.com (scheme, host and port only)')
+  .refine(
+    (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).origin === s,
+    'must be an origin such as https://www.example.com (scheme, host and port only)',
+  )
 
 /** Settings fragment every token type spreads into its schema. */
 export const browserSettings = {
@@ -32,11 +35,15 @@ export interface BrowserSettings {
 }
 
 /** No whitespace or control characters anywhere: the usual sign of a bad copy and paste. */
-export const printable = (v: string): string | null => (/^[\x21-\x7e]+$/.test(v) ? null : 'must be printable ASCII without spaces (check the copy and paste)')
+export const printable = (v: string): string | null =>
+  /^[\x21-\x7e]+$/.test(v)
+    ? null
+    : 'must be printable ASCII without spaces (check the copy and paste)'
 
 /** The optional `api_key` secret of every token type (compared in constant time by http/routes/tokens.ts). */
 export const apiKeySecret: SecretSpec = {
-  description: "optional key a site's server may use instead of the admin token to request tokens of this integration only",
+  description:
+    "optional key a site's server may use instead of the admin token to request tokens of this integration only",
   required: false,
   check: (v) => printable(v) ?? (v.length < 24 ? 'must be at least 24 characters' : null),
 }

@@ -63,12 +63,21 @@ export interface TokenPlatform {
    * Issues the platform's token for an account.
    * @throws {AccountIncomplete} a required field is missing or unusable; nothing was issued
    */
-  issue(account: Account, integration: LoadedIntegration, deps: TokenDeps, options?: IssueOptions): IssuedToken | Promise<IssuedToken>
+  issue(
+    account: Account,
+    integration: LoadedIntegration,
+    deps: TokenDeps,
+    options?: IssueOptions,
+  ): IssuedToken | Promise<IssuedToken>
   /**
    * Decrypts or verifies a token with the integration's key.
    * @throws {TokenInvalid} for any failure (one opaque error)
    */
-  inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected | Promise<Inspected>
+  inspect(
+    token: string,
+    integration: LoadedIntegration,
+    deps: TokenDeps,
+  ): Inspected | Promise<Inspected>
   /**
    * Present when the type's tokens travel in a URL a browser can be sent to (the redirect
    * route): checks the redirect options before anything is issued. Absent: no redirect.

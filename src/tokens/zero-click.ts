@@ -22,7 +22,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
  */
 export function zeroClickKey(secret: string): KeyObject {
   const bytes = Buffer.from(secret, 'utf8')
-  if (bytes.length !== KEY_BYTES) throw new TypeError(`a zero-click key must be exactly ${KEY_BYTES} bytes`)
+  if (bytes.length !== KEY_BYTES)
+    throw new TypeError(`a zero-click key must be exactly ${KEY_BYTES} bytes`)
   return createSecretKey(bytes)
 }
 
@@ -32,7 +33,8 @@ export function zeroClickKey(secret: string): KeyObject {
  * @example issueZeroClickToken(zeroClickKey(key), JSON.stringify({ userid: '1', username: 'Rob' }), randomBytes(12))
  */
 export function issueZeroClickToken(key: KeyObject, json: string, iv: Buffer): string {
-  if (iv.length !== ZERO_CLICK_IV_BYTES) throw new TypeError(`the IV must be ${ZERO_CLICK_IV_BYTES} bytes`)
+  if (iv.length !== ZERO_CLICK_IV_BYTES)
+    throw new TypeError(`the IV must be ${ZERO_CLICK_IV_BYTES} bytes`)
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: ZERO_CLICK_TAG_BYTES })
   const head = cipher.update(json, 'utf8')
   const tail = cipher.final()
@@ -56,11 +58,17 @@ export function verifyZeroClickToken(key: KeyObject, token: string): Record<stri
     if (raw.length <= ZERO_CLICK_IV_BYTES + ZERO_CLICK_TAG_BYTES) throw new TokenInvalid()
     const iv = raw.subarray(0, ZERO_CLICK_IV_BYTES)
     const tag = raw.subarray(raw.length - ZERO_CLICK_TAG_BYTES)
-    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: ZERO_CLICK_TAG_BYTES })
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, {
+      authTagLength: ZERO_CLICK_TAG_BYTES,
+    })
     decipher.setAuthTag(tag)
-    const plain = Buffer.concat([decipher.update(raw.subarray(ZERO_CLICK_IV_BYTES, raw.length - ZERO_CLICK_TAG_BYTES)), decipher.final()])
+    const plain = Buffer.concat([
+      decipher.update(raw.subarray(ZERO_CLICK_IV_BYTES, raw.length - ZERO_CLICK_TAG_BYTES)),
+      decipher.final(),
+    ])
     const value: unknown = JSON.parse(plain.toString('utf8'))
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TokenInvalid()
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new TokenInvalid()
     return value as Record<string, unknown>
   } catch {
     throw new TokenInvalid()

@@ -1,13 +1,21 @@
 import fc from 'fast-check'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { readImport, formatFromContentType, formatFromFileName } from '../../src/accounts/import-formats.ts'
+import {
+  readImport,
+  formatFromContentType,
+  formatFromFileName,
+} from '../../src/accounts/import-formats.ts'
 import type { ImportRecord } from '../../src/accounts/service.ts'
 
-async function collect(body: string | string[], format: 'json' | 'ndjson' | 'csv'): Promise<ImportRecord[]> {
+async function collect(
+  body: string | string[],
+  format: 'json' | 'ndjson' | 'csv',
+): Promise<ImportRecord[]> {
   const chunks = Array.isArray(body) ? body : [body]
   const out: ImportRecord[] = []
-  for await (const r of readImport(Readable.from(chunks.map((c) => Buffer.from(c))), format)) out.push(r)
+  for await (const r of readImport(Readable.from(chunks.map((c) => Buffer.from(c))), format))
+    out.push(r)
   return out
 }
 
@@ -52,7 +60,9 @@ describe('JSON array import reader', () => {
 
   it('turns an unparsable element into a rejected record and goes on', async () => {
     const out = await collect('[{"a":1}, {"b":}, {"c":3}]', 'json')
-    expect(out.map((r) => ('value' in r ? 'ok' : 'error' in r ? r.error.message : r.rejected.code))).toEqual(['ok', 'is not valid JSON', 'ok'])
+    expect(
+      out.map((r) => ('value' in r ? 'ok' : 'error' in r ? r.error.message : r.rejected.code)),
+    ).toEqual(['ok', 'is not valid JSON', 'ok'])
   })
 
   it('refuses a body that is not an array before yielding anything', async () => {
@@ -81,7 +91,10 @@ describe('NDJSON and CSV readers', () => {
   })
 
   it('CSV: header names the fields, quoted cells keep commas and newlines, line numbers count physical lines', async () => {
-    const out = await collect('external_id,nickname\n1,"Smith, Rob"\n2,"two\nlines"\n3,plain\n', 'csv')
+    const out = await collect(
+      'external_id,nickname\n1,"Smith, Rob"\n2,"two\nlines"\n3,plain\n',
+      'csv',
+    )
     expect(out).toEqual([
       { line: 2, value: { external_id: '1', nickname: 'Smith, Rob' } },
       { line: 4, value: { external_id: '2', nickname: 'two\nlines' } },
@@ -97,8 +110,17 @@ describe('NDJSON and CSV readers', () => {
 
   it('CSV: an unclosed quote ends the import on its line, after every earlier row', async () => {
     const out = await collect('external_id,nickname\n1,a\n2,b\n3,"never closed\n4,d\n', 'csv')
-    expect(out.slice(0, 2).map((r) => ('value' in r ? (r.value as { external_id: string }).external_id : r))).toEqual(['1', '2'])
-    expect(out[2]).toMatchObject({ rejected: { code: 'ERR_IMPORT_FORMAT', message: expect.stringContaining('CSV cannot be read') } })
+    expect(
+      out
+        .slice(0, 2)
+        .map((r) => ('value' in r ? (r.value as { external_id: string }).external_id : r)),
+    ).toEqual(['1', '2'])
+    expect(out[2]).toMatchObject({
+      rejected: {
+        code: 'ERR_IMPORT_FORMAT',
+        message: expect.stringContaining('CSV cannot be read'),
+      },
+    })
     expect(out).toHaveLength(3)
   })
 

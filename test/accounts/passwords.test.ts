@@ -19,7 +19,12 @@
  * check, PasswordHash::CheckPassword) before printing it.
  */
 import { describe, expect, it } from 'vitest'
-import { hashPassword, identifyHash, verifyPassword, type HashScheme } from '../../src/accounts/passwords.ts'
+import {
+  hashPassword,
+  identifyHash,
+  verifyPassword,
+  type HashScheme,
+} from '../../src/accounts/passwords.ts'
 
 const PW = 'correct horse battery staple'
 /** Non-ASCII password, composed (NFC) form; PHP hashed its UTF-8 bytes. */
@@ -36,7 +41,8 @@ const BCRYPT_2Y_LONG = '$2y$10$FSyTeFUMbFFs0AqZVs2DdeXALk/gyrodFPOJjSIoaHrAVZ8Uo
 const BCRYPT_2A = '$2a$10$ivNKneAhHVei/TMpvvQgQOisFUbEBlSUZo3jmn7rPiqfM1lFyeJtO'
 const BCRYPT_2B = '$2b$10$ivNKneAhHVei/TMpvvQgQOisFUbEBlSUZo3jmn7rPiqfM1lFyeJtO'
 
-const ARGON2I = '$argon2i$v=19$m=4096,t=3,p=1$OTkxUXQuUVZudC5UQlB4Ug$dTzMIn6OsPrBaygbDVO7JZHhkxKxoHwnlGJ/3xwJMxI'
+const ARGON2I =
+  '$argon2i$v=19$m=4096,t=3,p=1$OTkxUXQuUVZudC5UQlB4Ug$dTzMIn6OsPrBaygbDVO7JZHhkxKxoHwnlGJ/3xwJMxI'
 const ARGON2ID_WEAK =
   '$argon2id$v=19$m=4096,t=2,p=1$WDhpWTZ6b0ZPNzVoU2JuSg$TtLHM+NQ0qRst0f/kePR0nOlba2DewV7sqZu3zzZ+oU'
 const ARGON2ID_POLICY =
@@ -68,26 +74,134 @@ interface Vector {
 }
 
 const VECTORS: Vector[] = [
-  { name: 'argon2id at the policy (PHP)', hash: ARGON2ID_POLICY, scheme: 'argon2id', password: PW, wrong: PW + '!', needsRehash: false },
-  { name: 'argon2id stronger than the policy (PHP)', hash: ARGON2ID_STRONGER, scheme: 'argon2id', password: PW, wrong: PW + '!', needsRehash: false },
-  { name: 'argon2id m=4096 (PHP)', hash: ARGON2ID_WEAK, scheme: 'argon2id', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'argon2id m=4096, non-ASCII (PHP)', hash: ARGON2ID_UNI, scheme: 'argon2id', password: UNI, wrong: UNI_NFD, needsRehash: true },
-  { name: 'argon2i (PHP)', hash: ARGON2I, scheme: 'argon2i', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'bcrypt $2y$ (PHP password_hash)', hash: BCRYPT_2Y, scheme: 'bcrypt', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'bcrypt $2y$ non-ASCII (PHP password_hash)', hash: BCRYPT_2Y_UNI, scheme: 'bcrypt', password: UNI, wrong: UNI_NFD, needsRehash: true },
-  { name: 'bcrypt $2a$ (PHP crypt)', hash: BCRYPT_2A, scheme: 'bcrypt', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'bcrypt $2b$ (PHP crypt)', hash: BCRYPT_2B, scheme: 'bcrypt', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'WordPress 6.8 $wp$2y$', hash: WP, scheme: 'wp-bcrypt', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'WordPress 6.8 $wp$2y$ non-ASCII', hash: WP_UNI, scheme: 'wp-bcrypt', password: UNI, wrong: UNI_NFD, needsRehash: true },
-  { name: 'phpass $P$ (WordPress < 6.8)', hash: PHPASS_P, scheme: 'phpass', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'phpass $P$ non-ASCII', hash: PHPASS_P_UNI, scheme: 'phpass', password: UNI, wrong: UNI_NFD, needsRehash: true },
-  { name: 'phpass $H$ (phpBB3)', hash: PHPASS_H, scheme: 'phpass', password: PW, wrong: PW + '!', needsRehash: true },
-  { name: 'phpass $P$ Openwall known answer', hash: PHPASS_OPENWALL, scheme: 'phpass', password: 'test12345', wrong: 'test12346', needsRehash: true },
+  {
+    name: 'argon2id at the policy (PHP)',
+    hash: ARGON2ID_POLICY,
+    scheme: 'argon2id',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: false,
+  },
+  {
+    name: 'argon2id stronger than the policy (PHP)',
+    hash: ARGON2ID_STRONGER,
+    scheme: 'argon2id',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: false,
+  },
+  {
+    name: 'argon2id m=4096 (PHP)',
+    hash: ARGON2ID_WEAK,
+    scheme: 'argon2id',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'argon2id m=4096, non-ASCII (PHP)',
+    hash: ARGON2ID_UNI,
+    scheme: 'argon2id',
+    password: UNI,
+    wrong: UNI_NFD,
+    needsRehash: true,
+  },
+  {
+    name: 'argon2i (PHP)',
+    hash: ARGON2I,
+    scheme: 'argon2i',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'bcrypt $2y$ (PHP password_hash)',
+    hash: BCRYPT_2Y,
+    scheme: 'bcrypt',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'bcrypt $2y$ non-ASCII (PHP password_hash)',
+    hash: BCRYPT_2Y_UNI,
+    scheme: 'bcrypt',
+    password: UNI,
+    wrong: UNI_NFD,
+    needsRehash: true,
+  },
+  {
+    name: 'bcrypt $2a$ (PHP crypt)',
+    hash: BCRYPT_2A,
+    scheme: 'bcrypt',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'bcrypt $2b$ (PHP crypt)',
+    hash: BCRYPT_2B,
+    scheme: 'bcrypt',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'WordPress 6.8 $wp$2y$',
+    hash: WP,
+    scheme: 'wp-bcrypt',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'WordPress 6.8 $wp$2y$ non-ASCII',
+    hash: WP_UNI,
+    scheme: 'wp-bcrypt',
+    password: UNI,
+    wrong: UNI_NFD,
+    needsRehash: true,
+  },
+  {
+    name: 'phpass $P$ (WordPress < 6.8)',
+    hash: PHPASS_P,
+    scheme: 'phpass',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'phpass $P$ non-ASCII',
+    hash: PHPASS_P_UNI,
+    scheme: 'phpass',
+    password: UNI,
+    wrong: UNI_NFD,
+    needsRehash: true,
+  },
+  {
+    name: 'phpass $H$ (phpBB3)',
+    hash: PHPASS_H,
+    scheme: 'phpass',
+    password: PW,
+    wrong: PW + '!',
+    needsRehash: true,
+  },
+  {
+    name: 'phpass $P$ Openwall known answer',
+    hash: PHPASS_OPENWALL,
+    scheme: 'phpass',
+    password: 'test12345',
+    wrong: 'test12346',
+    needsRehash: true,
+  },
 ]
 
 describe('verifyPassword on reference-made hashes', () => {
   it.each(VECTORS)('$name: accepts the right password', async (v) => {
-    expect(await verifyPassword(v.password, v.hash)).toEqual({ ok: true, needsRehash: v.needsRehash })
+    expect(await verifyPassword(v.password, v.hash)).toEqual({
+      ok: true,
+      needsRehash: v.needsRehash,
+    })
   })
 
   it.each(VECTORS)('$name: rejects a wrong password', async (v) => {
@@ -100,7 +214,10 @@ describe('verifyPassword on reference-made hashes', () => {
 
   it('bcrypt ignores bytes past the 72nd (inherent to the stored hash)', async () => {
     expect(await verifyPassword(LONG, BCRYPT_2Y_LONG)).toEqual({ ok: true, needsRehash: true })
-    expect(await verifyPassword(LONG_SAME_72, BCRYPT_2Y_LONG)).toEqual({ ok: true, needsRehash: true })
+    expect(await verifyPassword(LONG_SAME_72, BCRYPT_2Y_LONG)).toEqual({
+      ok: true,
+      needsRehash: true,
+    })
   })
 
   it("WordPress's pre-hash keeps bytes past the 72nd significant", async () => {
@@ -135,7 +252,10 @@ describe('identifyHash', () => {
     ['bcrypt truncated', BCRYPT_2Y.slice(0, 40)],
     ['bcrypt with a trailing character', BCRYPT_2Y + 'x'],
     ['argon2d', ARGON2ID_POLICY.replace('$argon2id$', '$argon2d$')],
-    ['argon2 without parameters', '$argon2id$v=19$L3lweEtXSTlKN1dpNlhXRQ$VQrZAnIkXPoKym6q5CrkJjvYXeQHRI4'],
+    [
+      'argon2 without parameters',
+      '$argon2id$v=19$L3lweEtXSTlKN1dpNlhXRQ$VQrZAnIkXPoKym6q5CrkJjvYXeQHRI4',
+    ],
     ['phpass too short', PHPASS_P.slice(0, 30)],
     ['phpass too long', PHPASS_P + 'x'],
     ['phpass below 2^7 rounds', '$P$4' + PHPASS_P.slice(4)],
@@ -146,7 +266,10 @@ describe('identifyHash', () => {
     ['bcrypt cost 31 (2^31 rounds: days per attempt)', '$2b$31$' + BCRYPT_2Y.slice(7)],
     ['WordPress bcrypt cost 31', '$wp$2y$31$' + BCRYPT_2Y.slice(7)],
     ['argon2id with 4 GiB of memory', ARGON2ID_POLICY.replace(/m=\d+/, 'm=4194304')],
-    ['argon2id with 256 MiB × 8 iterations', ARGON2ID_POLICY.replace(/m=\d+,t=\d+/, 'm=262144,t=8')],
+    [
+      'argon2id with 256 MiB × 8 iterations',
+      ARGON2ID_POLICY.replace(/m=\d+,t=\d+/, 'm=262144,t=8'),
+    ],
     ['argon2id with parallelism 255', ARGON2ID_POLICY.replace(/p=\d+/, 'p=255')],
     ['WordPress prefix without bcrypt', '$wp$' + PHPASS_P],
     ['a non-string from an untyped import', 42 as unknown as string],

@@ -22,7 +22,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const hashOf = async (login: string) => (await store.findCredentials({ username_key: login }))!.password_hash
+const hashOf = async (login: string) =>
+  (await store.findCredentials({ username_key: login }))!.password_hash
 
 describe('authenticate', () => {
   it('accepts a legacy phpass hash and upgrades it to argon2id', async () => {
@@ -37,31 +38,49 @@ describe('authenticate', () => {
 
   it('refuses a wrong password and leaves the hash alone', async () => {
     await accounts.put('wp-1', { username: 'wanda', password_hash: PHPASS })
-    expect(await accounts.authenticate('wanda', 'test1234')).toEqual({ ok: false, reason: 'invalid_credentials' })
+    expect(await accounts.authenticate('wanda', 'test1234')).toEqual({
+      ok: false,
+      reason: 'invalid_credentials',
+    })
     expect(await hashOf('wanda')).toBe(PHPASS)
   })
 
   it('signs in by email, compared lower-cased, and by NFKC-folded username', async () => {
-    await accounts.put('u', { username: 'Ｍａｘ', email: 'Max@Example.com', password: 'long enough pw' })
+    await accounts.put('u', {
+      username: 'Ｍａｘ',
+      email: 'Max@Example.com',
+      password: 'long enough pw',
+    })
     expect((await accounts.authenticate('max@EXAMPLE.com', 'long enough pw')).ok).toBe(true)
     expect((await accounts.authenticate('  MAX ', 'long enough pw')).ok).toBe(true)
   })
 
   it('refuses a disabled account even with the right password', async () => {
     await accounts.put('u', { username: 'dis', password: 'long enough pw', status: 'disabled' })
-    expect(await accounts.authenticate('dis', 'long enough pw')).toEqual({ ok: false, reason: 'account_disabled' })
+    expect(await accounts.authenticate('dis', 'long enough pw')).toEqual({
+      ok: false,
+      reason: 'account_disabled',
+    })
   })
 
   it('refuses unknown logins and accounts without a password alike', async () => {
     await accounts.put('u', { username: 'nopw' })
-    expect(await accounts.authenticate('nobody', 'whatever-pw')).toEqual({ ok: false, reason: 'invalid_credentials' })
-    expect(await accounts.authenticate('nopw', 'whatever-pw')).toEqual({ ok: false, reason: 'invalid_credentials' })
+    expect(await accounts.authenticate('nobody', 'whatever-pw')).toEqual({
+      ok: false,
+      reason: 'invalid_credentials',
+    })
+    expect(await accounts.authenticate('nopw', 'whatever-pw')).toEqual({
+      ok: false,
+      reason: 'invalid_credentials',
+    })
   })
 })
 
 describe('put', () => {
   it('refuses both password and password_hash', async () => {
-    await expect(accounts.put('u', { password: 'long enough pw', password_hash: PHPASS })).rejects.toMatchObject({
+    await expect(
+      accounts.put('u', { password: 'long enough pw', password_hash: PHPASS }),
+    ).rejects.toMatchObject({
       code: 'ERR_VALIDATION',
       issues: [{ path: 'password_hash' }],
     })
@@ -77,11 +96,24 @@ describe('put', () => {
 
 describe('time zones', () => {
   it('accepts current IANA names ICU lists under older ones, refuses the rest', async () => {
-    for (const tz of ['Asia/Kolkata', 'Europe/Kyiv', 'Asia/Ho_Chi_Minh', 'America/Argentina/Buenos_Aires', 'UTC', 'Europe/Paris', 'Etc/GMT+5']) {
-      await expect(accounts.put(`tz-${tz}`, { timezone: tz }), tz).resolves.toMatchObject({ account: { timezone: tz } })
+    for (const tz of [
+      'Asia/Kolkata',
+      'Europe/Kyiv',
+      'Asia/Ho_Chi_Minh',
+      'America/Argentina/Buenos_Aires',
+      'UTC',
+      'Europe/Paris',
+      'Etc/GMT+5',
+    ]) {
+      await expect(accounts.put(`tz-${tz}`, { timezone: tz }), tz).resolves.toMatchObject({
+        account: { timezone: tz },
+      })
     }
     for (const tz of ['Mars/Olympus', 'europe/paris', 'Paris', '+02:00', 'Europe/Paris/../x']) {
-      await expect(accounts.put('bad', { timezone: tz }), tz).rejects.toMatchObject({ code: 'ERR_VALIDATION', issues: [{ path: 'timezone' }] })
+      await expect(accounts.put('bad', { timezone: tz }), tz).rejects.toMatchObject({
+        code: 'ERR_VALIDATION',
+        issues: [{ path: 'timezone' }],
+      })
     }
   })
 })

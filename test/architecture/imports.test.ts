@@ -11,14 +11,21 @@ const SRC = path.resolve('src')
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory()
+      ? files(path.join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [path.join(dir, e.name)]
+        : [],
   )
 }
 
 const graph = files(SRC).map((file) => {
   const text = readFileSync(file, 'utf8')
-  const imports = [...text.matchAll(/^\s*(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gm)]
-    .map((m) => path.relative(SRC, path.resolve(path.dirname(file), (m[1] ?? m[2])!)))
+  const imports = [
+    ...text.matchAll(
+      /^\s*(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gm,
+    ),
+  ].map((m) => path.relative(SRC, path.resolve(path.dirname(file), (m[1] ?? m[2])!)))
   return { file: path.relative(SRC, file), imports, text }
 })
 
@@ -26,8 +33,14 @@ const inside = (p: string, ...dirs: string[]) => dirs.some((d) => p === d || p.s
 
 describe('dependency direction', () => {
   it('accounts/ and integrations/ never import a door, http, cli or a concrete store', () => {
-    for (const { file, imports } of graph.filter((g) => inside(g.file, 'accounts', 'integrations'))) {
-      const bad = imports.filter((i) => inside(i, 'oidc', 'saml', 'tokens', 'http', 'cli', 'store/sqlite', 'store/postgres') || i === 'store/index.ts')
+    for (const { file, imports } of graph.filter((g) =>
+      inside(g.file, 'accounts', 'integrations'),
+    )) {
+      const bad = imports.filter(
+        (i) =>
+          inside(i, 'oidc', 'saml', 'tokens', 'http', 'cli', 'store/sqlite', 'store/postgres') ||
+          i === 'store/index.ts',
+      )
       expect(bad, file).toEqual([])
     }
   })
@@ -36,9 +49,23 @@ describe('dependency direction', () => {
   // accounts/, a type-level cycle. The resolver's types now live in the ports, the account shape
   // in store/account.ts, and the resolution loop in accounts/conflicts.ts.
   it('store/ never imports accounts/ or anything else above it (a door, http, cli)', () => {
-    const above = ['accounts', 'mapping', 'integrations', 'login', 'web', 'oidc', 'saml', 'tokens', 'connection', 'http', 'cli']
+    const above = [
+      'accounts',
+      'mapping',
+      'integrations',
+      'login',
+      'web',
+      'oidc',
+      'saml',
+      'tokens',
+      'connection',
+      'http',
+      'cli',
+    ]
     for (const { file, imports } of graph.filter((g) => inside(g.file, 'store'))) {
-      const bad = imports.filter((i) => inside(i, ...above) || i === 'services.ts' || i === 'main.ts')
+      const bad = imports.filter(
+        (i) => inside(i, ...above) || i === 'services.ts' || i === 'main.ts',
+      )
       expect(bad, file).toEqual([])
     }
   })
@@ -47,7 +74,10 @@ describe('dependency direction', () => {
     const doors = graph.filter((g) => inside(g.file, 'oidc', 'saml', 'tokens'))
     expect(doors.length).toBeGreaterThan(0)
     for (const { file, imports } of doors) {
-      expect(imports.filter((i) => inside(i, 'http')), file).toEqual([])
+      expect(
+        imports.filter((i) => inside(i, 'http')),
+        file,
+      ).toEqual([])
     }
   })
 
@@ -61,11 +91,15 @@ describe('dependency direction', () => {
     }
     // The graph does see imports into a door (http/ mounts the OIDC door), so the empty lists above
     // mean no such import, not an unread tree.
-    expect(graph.some((g) => inside(g.file, 'http') && g.imports.some((i) => inside(i, 'oidc')))).toBe(true)
+    expect(
+      graph.some((g) => inside(g.file, 'http') && g.imports.some((i) => inside(i, 'oidc'))),
+    ).toBe(true)
   })
 
   it('only store/index.ts names a store implementation (tests aside)', () => {
-    for (const { file, imports } of graph.filter((g) => !inside(g.file, 'store/sqlite', 'store/postgres'))) {
+    for (const { file, imports } of graph.filter(
+      (g) => !inside(g.file, 'store/sqlite', 'store/postgres'),
+    )) {
       const bad = imports.filter((i) => inside(i, 'store/sqlite', 'store/postgres'))
       if (file !== 'store/index.ts') expect(bad, file).toEqual([])
     }
@@ -78,7 +112,11 @@ describe('dependency direction', () => {
   })
 
   it('process.env is read only by the composition roots, which hand it to loadConfig', () => {
-    const code = (text: string) => text.split('\n').filter((l) => !/^\s*(\*|\/\/|\/\*)/.test(l)).join('\n')
+    const code = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => !/^\s*(\*|\/\/|\/\*)/.test(l))
+        .join('\n')
     const readers = graph.filter((g) => /process\.env\b/.test(code(g.text))).map((g) => g.file)
     expect(readers.length).toBeGreaterThan(0)
     for (const f of readers) expect(['main.ts', 'cli/index.ts']).toContain(f)

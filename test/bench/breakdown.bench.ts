@@ -28,7 +28,10 @@ export interface Stage {
  * Parse-only and service-only stages. The service-only import records the writes it hands its
  * (no-op) store, so the store-only stage writes exactly what the service would have written.
  */
-export async function breakdownService(data: Dataset, chunks: Buffer[]): Promise<{ stages: Stage[]; writes: AccountWrite[] }> {
+export async function breakdownService(
+  data: Dataset,
+  chunks: Buffer[],
+): Promise<{ stages: Stage[]; writes: AccountWrite[] }> {
   const users = data.bodies.length
   log(`[breakdown] parse only, then parse + validate into a no-op store (${int(users)} users)…`)
   const parse = await timeOnce(async () => {
@@ -40,43 +43,74 @@ export async function breakdownService(data: Dataset, chunks: Buffer[]): Promise
   const noop = {
     async upsertAccounts(writes: AccountWrite[]) {
       for (const w of writes) captured.push(w)
-      return writes.map((w) => ({ ok: true as const, created: true, external_id: w.external_id, resolutions: [] }))
+      return writes.map((w) => ({
+        ok: true as const,
+        created: true,
+        external_id: w.external_id,
+        resolutions: [],
+      }))
     },
   } as unknown as AccountStore
   const service = await timeOnce(async () => {
-    const report = await createAccountService({ store: noop }).import(readImport(streamOf(chunks), 'ndjson'), { atomic: false })
-    if (report.created !== users) throw new Error(`no-op import created ${report.created} of ${users}`)
+    const report = await createAccountService({ store: noop }).import(
+      readImport(streamOf(chunks), 'ndjson'),
+      { atomic: false },
+    )
+    if (report.created !== users)
+      throw new Error(`no-op import created ${report.created} of ${users}`)
   })
   return {
     stages: [
       { stage: 'NDJSON parse only (readImport drained)', store: '—', seconds: parse.seconds },
-      { stage: 'parse + validate + normalize (accounts.import into a no-op store)', store: '—', seconds: service.seconds },
+      {
+        stage: 'parse + validate + normalize (accounts.import into a no-op store)',
+        store: '—',
+        seconds: service.seconds,
+      },
     ],
     writes: captured,
   }
 }
 
-export async function breakdownStore(target: Target, data: Dataset, writes: AccountWrite[]): Promise<Stage[]> {
+export async function breakdownStore(
+  target: Target,
+  data: Dataset,
+  writes: AccountWrite[],
+): Promise<Stage[]> {
   const users = data.bodies.length
-  if (writes.length !== users) throw new Error(`expected ${users} captured writes, got ${writes.length}`)
+  if (writes.length !== users)
+    throw new Error(`expected ${users} captured writes, got ${writes.length}`)
   const pair = await target.pair('breakdown')
   try {
     pair.baseline.prepare(data.rows)
-    log(`[breakdown] [${target.name}] store.upsertAccounts in ${int(IMPORT_BATCH_SIZE)}-record batches, then raw INSERT in the same transactions…`)
+    log(
+      `[breakdown] [${target.name}] store.upsertAccounts in ${int(IMPORT_BATCH_SIZE)}-record batches, then raw INSERT in the same transactions…`,
+    )
     await target.settle()
     const store = await timeOnce(async () => {
       for (let at = 0; at < users; at += IMPORT_BATCH_SIZE) {
-        const results = await pair.store.upsertAccounts(writes.slice(at, at + IMPORT_BATCH_SIZE), { atomic: false })
+        const results = await pair.store.upsertAccounts(writes.slice(at, at + IMPORT_BATCH_SIZE), {
+          atomic: false,
+        })
         if (!results.every((r) => r.ok)) throw new Error('store-only batch rejected a record')
       }
     })
     await target.settle()
     const raw = await timeOnce(async () => {
-      for (let at = 0; at < users; at += IMPORT_BATCH_SIZE) await pair.baseline.insertAll(data.rows.slice(at, at + IMPORT_BATCH_SIZE))
+      for (let at = 0; at < users; at += IMPORT_BATCH_SIZE)
+        await pair.baseline.insertAll(data.rows.slice(at, at + IMPORT_BATCH_SIZE))
     })
     return [
-      { stage: `store only: upsertAccounts, ${int(IMPORT_BATCH_SIZE)}-record batches (pre-normalized)`, store: target.name, seconds: store.seconds },
-      { stage: `raw INSERT, one transaction per ${int(IMPORT_BATCH_SIZE)} rows (baseline SQL)`, store: target.name, seconds: raw.seconds },
+      {
+        stage: `store only: upsertAccounts, ${int(IMPORT_BATCH_SIZE)}-record batches (pre-normalized)`,
+        store: target.name,
+        seconds: store.seconds,
+      },
+      {
+        stage: `raw INSERT, one transaction per ${int(IMPORT_BATCH_SIZE)} rows (baseline SQL)`,
+        store: target.name,
+        seconds: raw.seconds,
+      },
     ]
   } finally {
     await pair.close()

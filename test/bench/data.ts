@@ -44,16 +44,82 @@ export interface Dataset {
   hashes: string[]
 }
 
-const GIVEN = ['Alice', 'Bruno', 'Chloé', 'Dmitri', 'Eun-ji', 'François', 'Grace', 'Hiroshi', 'Inès', 'José', 'Katarzyna', 'Liam', 'Mei', 'Noah', 'Olúwaseun', 'Priya', 'Quentin', 'Rosa', 'Søren', 'Zoë']
-const FAMILY = ['Anderson', 'Bernard', 'Černý', 'Dubois', 'Eriksen', 'García', 'Hoffmann', 'Ivanova', 'Jensen', 'Kowalski', 'López', "O'Brien", 'Müller', 'Nakamura', 'Okafor', 'Rossi', 'Silva', 'Tanaka', 'Weiß', 'Yılmaz']
+const GIVEN = [
+  'Alice',
+  'Bruno',
+  'Chloé',
+  'Dmitri',
+  'Eun-ji',
+  'François',
+  'Grace',
+  'Hiroshi',
+  'Inès',
+  'José',
+  'Katarzyna',
+  'Liam',
+  'Mei',
+  'Noah',
+  'Olúwaseun',
+  'Priya',
+  'Quentin',
+  'Rosa',
+  'Søren',
+  'Zoë',
+]
+const FAMILY = [
+  'Anderson',
+  'Bernard',
+  'Černý',
+  'Dubois',
+  'Eriksen',
+  'García',
+  'Hoffmann',
+  'Ivanova',
+  'Jensen',
+  'Kowalski',
+  'López',
+  "O'Brien",
+  'Müller',
+  'Nakamura',
+  'Okafor',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+  'Weiß',
+  'Yılmaz',
+]
 const LOCALES = ['en', 'en-US', 'en-GB', 'fr-CA', 'fr', 'de', 'es', 'pt-BR', 'ja', 'pl']
-const ZONES = ['UTC', 'Europe/Paris', 'Europe/Berlin', 'Europe/London', 'America/Toronto', 'America/New_York', 'America/Sao_Paulo', 'Asia/Tokyo', 'Asia/Singapore', 'Australia/Sydney']
-const CITIES = [['Paris', 'FR'], ['Montréal', 'CA'], ['Berlin', 'DE'], ['São Paulo', 'BR'], ['Tokyo', 'JP'], ['Kraków', 'PL'], ['Austin', 'US'], ['Lagos', 'NG']] as const
+const ZONES = [
+  'UTC',
+  'Europe/Paris',
+  'Europe/Berlin',
+  'Europe/London',
+  'America/Toronto',
+  'America/New_York',
+  'America/Sao_Paulo',
+  'Asia/Tokyo',
+  'Asia/Singapore',
+  'Australia/Sydney',
+]
+const CITIES = [
+  ['Paris', 'FR'],
+  ['Montréal', 'CA'],
+  ['Berlin', 'DE'],
+  ['São Paulo', 'BR'],
+  ['Tokyo', 'JP'],
+  ['Kraków', 'PL'],
+  ['Austin', 'US'],
+  ['Lagos', 'NG'],
+] as const
 const BADGES = ['early-adopter', 'helper', 'translator', 'beta-tester', 'supporter', 'top-poster']
 const TITLES = ['Community Lead', 'Translator', 'Contributor', 'Support']
 
 /** An ASCII slug for e-mail local parts (e-mail validation wants ASCII). */
-const ascii = (s: string) => s.normalize('NFKD').replace(/[^A-Za-z0-9]/g, '').toLowerCase()
+const ascii = (s: string) =>
+  s
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .toLowerCase()
 
 /**
  * Real argon2id hashes from our own hashPassword (made once, ~50 ms each; users cycle through
@@ -74,7 +140,8 @@ export function makeUser(i: number, hashes: string[], prefix = 'u'): UserBody {
   const n = String(i).padStart(7, '0')
   const [city, country] = pick(CITIES)
   const r = rnd()
-  const rank: Rank = r < 0.9 ? 'regular' : r < 0.97 ? 'visitor' : r < 0.995 ? 'moderator' : 'manager'
+  const rank: Rank =
+    r < 0.9 ? 'regular' : r < 0.97 ? 'visitor' : r < 0.995 ? 'moderator' : 'manager'
   return {
     external_id: `${prefix}${n}`,
     username: `${given}_${family}${n}`,
@@ -92,7 +159,11 @@ export function makeUser(i: number, hashes: string[], prefix = 'u'): UserBody {
       bio: `Member since ${2010 + (i % 15)}. Likes ${pick(['chess', 'hiking', 'jazz', 'retro games', 'baking'])} and ${pick(['tea', 'coffee', 'maté'])}.`,
       location: { city, country },
       links: { website: `https://example.com/~${ascii(given)}${n}` },
-      prefs: { newsletter: rnd() < 0.3, theme: rnd() < 0.5 ? 'dark' : 'light', digest: pick(['daily', 'weekly', 'never']) },
+      prefs: {
+        newsletter: rnd() < 0.3,
+        theme: rnd() < 0.5 ? 'dark' : 'light',
+        digest: pick(['daily', 'weekly', 'never']),
+      },
       badges: BADGES.filter(() => rnd() < 0.25),
       stats: { posts: Math.floor(rnd() * 5000), karma: Math.floor(rnd() * 20000) },
     },

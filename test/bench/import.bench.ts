@@ -29,7 +29,12 @@ export interface ImportTiming {
   baseRuns: number[]
 }
 
-export async function benchImport(target: Target, data: Dataset, chunks: Buffer[], o: ImportOptions): Promise<{ row: ResultRow; timing: ImportTiming }> {
+export async function benchImport(
+  target: Target,
+  data: Dataset,
+  chunks: Buffer[],
+  o: ImportOptions,
+): Promise<{ row: ResultRow; timing: ImportTiming }> {
   const users = data.bodies.length
 
   if (o.warmupUsers > 0) {
@@ -45,7 +50,9 @@ export async function benchImport(target: Target, data: Dataset, chunks: Buffer[
     }
   }
 
-  log(`[${target.name}] import of ${int(users)} users: ${o.rounds} round(s), each on a fresh pair, alternating which side goes first…`)
+  log(
+    `[${target.name}] import of ${int(users)} users: ${o.rounds} round(s), each on a fresh pair, alternating which side goes first…`,
+  )
   const oursRuns: number[] = []
   const baseRuns: number[] = []
   for (let r = 0; r < o.rounds; r++) {
@@ -64,15 +71,21 @@ export async function benchImport(target: Target, data: Dataset, chunks: Buffer[
       }
       for (const run of r % 2 === 0 ? [runOurs, runBaseline] : [runBaseline, runOurs]) await run()
       const [nOurs, nBase] = [await pair.store.countAccounts(), await pair.baseline.count()]
-      if (nOurs !== users || nBase !== users) throw new Error(`expected ${users} accounts on both sides, found ${nOurs} / ${nBase}`)
-      log(`[${target.name}]   round ${r + 1}: ours ${seconds(oursRuns.at(-1)!)} · baseline ${seconds(baseRuns.at(-1)!)}`)
+      if (nOurs !== users || nBase !== users)
+        throw new Error(`expected ${users} accounts on both sides, found ${nOurs} / ${nBase}`)
+      log(
+        `[${target.name}]   round ${r + 1}: ours ${seconds(oursRuns.at(-1)!)} · baseline ${seconds(baseRuns.at(-1)!)}`,
+      )
     } finally {
       await pair.close()
     }
   }
   const ours = median(oursRuns)
   const baseline = median(baseRuns)
-  const goal = o.goalSeconds === null ? '—' : `≤ ${o.goalSeconds} s: ${ours <= o.goalSeconds ? 'met ✅' : 'NOT met ❌'}`
+  const goal =
+    o.goalSeconds === null
+      ? '—'
+      : `≤ ${o.goalSeconds} s: ${ours <= o.goalSeconds ? 'met ✅' : 'NOT met ❌'}`
   return {
     row: {
       benchmark: `import ${int(users)} users (NDJSON)`,
@@ -87,7 +100,12 @@ export async function benchImport(target: Target, data: Dataset, chunks: Buffer[
 }
 
 /** One import; fails loudly unless every record was created (a benchmark of rejections is no benchmark). */
-async function importOnce(name: string, accounts: AccountService, chunks: Buffer[], expected: number) {
+async function importOnce(
+  name: string,
+  accounts: AccountService,
+  chunks: Buffer[],
+  expected: number,
+) {
   const report = await accounts.import(readImport(streamOf(chunks), 'ndjson'), { atomic: false })
   if (report.received !== expected || report.created !== expected || report.rejected.length > 0) {
     throw new Error(

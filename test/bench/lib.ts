@@ -35,23 +35,30 @@ export interface Rate {
 }
 
 /** Runs `op` until the round's limits are reached; awaits only operations that return a promise. */
-async function round(op: Op, from: number, o: Pick<RoundOptions, 'minMs' | 'minOps' | 'maxOps'>): Promise<{ ops: number; ms: number }> {
+async function round(
+  op: Op,
+  from: number,
+  o: Pick<RoundOptions, 'minMs' | 'minOps' | 'maxOps'>,
+): Promise<{ ops: number; ms: number }> {
   const t0 = performance.now()
   let n = 0
-  let ms = 0
   for (;;) {
     // Check the clock every few ops only: reading it is not free next to a µs-scale op.
     for (let k = 0; k < 16 && n < o.maxOps; k++) {
       const r = op(from + n++)
       if (r instanceof Promise) await r
     }
-    ms = performance.now() - t0
+    const ms = performance.now() - t0
     if (n >= o.maxOps || (n >= o.minOps && ms >= o.minMs)) return { ops: n, ms }
   }
 }
 
 /** Measures `ours` and `baseline` in alternating rounds; see the module doc. */
-export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Promise<{ ours: Rate; baseline: Rate; ratio: number }> {
+export async function measurePair(
+  ours: Op,
+  baseline: Op,
+  o: RoundOptions,
+): Promise<{ ours: Rate; baseline: Rate; ratio: number }> {
   interface Side {
     op: Op
     next: number
@@ -61,7 +68,11 @@ export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Prom
   const a: Side = { op: ours, next: 0, rates: [], ops: 0 }
   const b: Side = { op: baseline, next: 0, rates: [], ops: 0 }
   for (const s of [a, b]) {
-    const w = await round(s.op, s.next, { minMs: o.warmupMs, minOps: 16, maxOps: Math.max(16, Math.floor(o.maxOps / 4)) })
+    const w = await round(s.op, s.next, {
+      minMs: o.warmupMs,
+      minOps: 16,
+      maxOps: Math.max(16, Math.floor(o.maxOps / 4)),
+    })
     s.next += w.ops
   }
   for (let r = 0; r < o.rounds; r++) {
@@ -72,7 +83,12 @@ export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Prom
       s.rates.push((ops / ms) * 1000)
     }
   }
-  const rate = (s: Side): Rate => ({ perSec: median(s.rates), rounds: s.rates, ops: s.ops, used: s.next })
+  const rate = (s: Side): Rate => ({
+    perSec: median(s.rates),
+    rounds: s.rates,
+    ops: s.ops,
+    used: s.next,
+  })
   // Rounds r of both sides ran back to back, so their quotient is the comparison least moved by
   // drift (other load, fsync latency); the median of those quotients is the reported ratio.
   const ratio = median(a.rates.map((x, r) => x / b.rates[r]!))
@@ -80,7 +96,9 @@ export async function measurePair(ours: Op, baseline: Op, o: RoundOptions): Prom
 }
 
 /** Wall-clock seconds of one async run. */
-export async function timeOnce<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; result: T }> {
+export async function timeOnce<T>(
+  fn: () => Promise<T> | T,
+): Promise<{ seconds: number; result: T }> {
   const t0 = performance.now()
   const result = await fn()
   return { seconds: (performance.now() - t0) / 1000, result }
@@ -136,8 +154,13 @@ export function markdownTable(header: string[], rows: string[][]): string {
   const esc = (s: string) => s.replaceAll('|', '\\|')
   const all = [header, ...rows].map((r) => r.map(esc))
   const widths = header.map((_, c) => Math.max(3, ...all.map((r) => [...(r[c] ?? '')].length)))
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length)).join(' | ')} |`
-  return [line(all[0]!), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...all.slice(1).map(line)].join('\n')
+  const line = (r: string[]) =>
+    `| ${r.map((cell, c) => cell + ' '.repeat(widths[c]! - [...cell].length)).join(' | ')} |`
+  return [
+    line(all[0]!),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...all.slice(1).map(line),
+  ].join('\n')
 }
 
 export function resultsTable(rows: ResultRow[]): string {

@@ -28,7 +28,10 @@ export const BENCH_MAPPING = {
   'names.nicknames.0': 'nickname',
   'names.nicknames.1': 'profile.nicknames.0',
   picture: 'picture',
-  role: { path: 'rank', transforms: [{ map: { owner: 'admin', manager: 'admin', moderator: 'mod' }, fallback: 'user' }] },
+  role: {
+    path: 'rank',
+    transforms: [{ map: { owner: 'admin', manager: 'admin', moderator: 'mod' }, fallback: 'user' }],
+  },
   title: { path: 'title', default: '' },
   locale: 'locale',
   zoneinfo: 'timezone',
@@ -78,11 +81,22 @@ export function handWritten(a: Account): JsonObject {
 export function typicalAccounts(n: number): Account[] {
   const rnd = prng(20_240_101)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
-  const ranks = ['visitor', 'regular', 'regular', 'regular', 'moderator', 'manager', 'owner'] as const
+  const ranks = [
+    'visitor',
+    'regular',
+    'regular',
+    'regular',
+    'moderator',
+    'manager',
+    'owner',
+  ] as const
   return Array.from({ length: n }, (_, i): Account => ({
     id: `01J${String(i).padStart(23, '0')}`,
     external_id: String(100_000 + i),
-    username: rnd() < 0.95 ? `${pick(['Rob', 'Ana', 'Kim', 'Léa', 'Sam'])}_${i}${rnd() < 0.1 ? '_with_a_rather_long_name' : ''}` : null,
+    username:
+      rnd() < 0.95
+        ? `${pick(['Rob', 'Ana', 'Kim', 'Léa', 'Sam'])}_${i}${rnd() < 0.1 ? '_with_a_rather_long_name' : ''}`
+        : null,
     email: `member${i}@example.test`,
     email_verified: rnd() < 0.8,
     nickname: rnd() < 0.6 ? pick(['Robbie', 'Annie', 'K', 'Lé']) : null,
@@ -93,7 +107,12 @@ export function typicalAccounts(n: number): Account[] {
     title: rnd() < 0.2 ? 'Night shift' : null,
     locale: pick(['en-GB', 'fr-FR', 'pt-BR', null]),
     timezone: pick(['Europe/London', 'Europe/Paris', 'America/Sao_Paulo', null]),
-    profile: { nicknames: rnd() < 0.3 ? ['Bob'] : [], tags: ['tea', 'chess'].slice(0, Math.floor(rnd() * 3)), karma: Math.floor(rnd() * 1000), bio: 'Hello' },
+    profile: {
+      nicknames: rnd() < 0.3 ? ['Bob'] : [],
+      tags: ['tea', 'chess'].slice(0, Math.floor(rnd() * 3)),
+      karma: Math.floor(rnd() * 1000),
+      bio: 'Hello',
+    },
     status: 'active',
     desired_username: null,
     desired_email: null,
@@ -119,14 +138,20 @@ export interface MappingBenchOptions {
 }
 
 /** Measures maps/s of the compiled mapping and of {@link handWritten}; checks they agree first. */
-export async function benchMapping(o: MappingBenchOptions = { warmupMs: 300, rounds: 3, minMs: 1000 }): Promise<MappingBenchRow[]> {
+export async function benchMapping(
+  o: MappingBenchOptions = { warmupMs: 300, rounds: 3, minMs: 1000 },
+): Promise<MappingBenchRow[]> {
   const mapping = compileMapping(BENCH_MAPPING)
-  if (mapping.keys.length !== 20) throw new Error(`the bench mapping has ${mapping.keys.length} rules, not 20`)
+  if (mapping.keys.length !== 20)
+    throw new Error(`the bench mapping has ${mapping.keys.length} rules, not 20`)
   const accounts = typicalAccounts(256)
   for (const a of accounts) {
     const ours = JSON.stringify(mapping.apply(a))
     const hand = JSON.stringify(handWritten(a))
-    if (ours !== hand) throw new Error(`compiled mapping and hand-written code disagree for ${a.external_id}:\n${ours}\n${hand}`)
+    if (ours !== hand)
+      throw new Error(
+        `compiled mapping and hand-written code disagree for ${a.external_id}:\n${ours}\n${hand}`,
+      )
   }
   // Keep every result reachable so the work cannot be optimized away.
   let sink = 0
@@ -138,7 +163,13 @@ export async function benchMapping(o: MappingBenchOptions = { warmupMs: 300, rou
     (i) => {
       sink += handWritten(accounts[i & mask]!).sub === '' ? 1 : 0
     },
-    { warmupMs: o.warmupMs, rounds: o.rounds, minMs: o.minMs, minOps: 1000, maxOps: Number.MAX_SAFE_INTEGER },
+    {
+      warmupMs: o.warmupMs,
+      rounds: o.rounds,
+      minMs: o.minMs,
+      minOps: 1000,
+      maxOps: Number.MAX_SAFE_INTEGER,
+    },
   )
   if (sink !== 0) throw new Error('unreachable')
   return [
@@ -158,7 +189,13 @@ if (import.meta.main) {
   process.stdout.write(
     `${markdownTable(
       ['benchmark', 'ours', 'baseline (hand-written)', 'ratio', 'goal'],
-      rows.map((r) => [r.name, fmt(r.ours), fmt(r.baseline), ratioText(r.ours / r.baseline), r.goal]),
+      rows.map((r) => [
+        r.name,
+        fmt(r.ours),
+        fmt(r.baseline),
+        ratioText(r.ours / r.baseline),
+        r.goal,
+      ]),
     )}\n`,
   )
 }

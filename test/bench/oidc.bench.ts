@@ -78,8 +78,22 @@ export interface OidcBenchOptions {
   kinds?: readonly Kind[]
 }
 
-export const DEFAULT_OIDC_OPTIONS: OidcBenchOptions = { rounds: 7, warmupMs: 500, minMs: 1000, loginMs: 1200, concurrency: 8, loginConcurrency: 1 }
-export const QUICK_OIDC_OPTIONS: OidcBenchOptions = { rounds: 3, warmupMs: 200, minMs: 500, loginMs: 800, concurrency: 8, loginConcurrency: 1 }
+export const DEFAULT_OIDC_OPTIONS: OidcBenchOptions = {
+  rounds: 7,
+  warmupMs: 500,
+  minMs: 1000,
+  loginMs: 1200,
+  concurrency: 8,
+  loginConcurrency: 1,
+}
+export const QUICK_OIDC_OPTIONS: OidcBenchOptions = {
+  rounds: 3,
+  warmupMs: 200,
+  minMs: 500,
+  loginMs: 800,
+  concurrency: 8,
+  loginConcurrency: 1,
+}
 
 export interface OidcBenchRow {
   name: string
@@ -132,17 +146,26 @@ interface Job {
   lanes: number
 }
 
-type JobResult = { id: number; ok: true; ops: number; ms: number } | { id: number; ok: false; error: string }
+type JobResult =
+  { id: number; ok: true; ops: number; ms: number } | { id: number; ok: false; error: string }
 
 interface RoundResult {
   ops: number
   ms: number
 }
 
-const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
+const basicAuth = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
 
 function authorizeUrl(base: string, i: number): string {
-  const q = new URLSearchParams({ client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, response_type: 'code', scope: SCOPE, state: `s${i}`, nonce: `n${i}` })
+  const q = new URLSearchParams({
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: SCOPE,
+    state: `s${i}`,
+    nonce: `n${i}`,
+  })
   return `${base}/auth?${q}`
 }
 
@@ -150,10 +173,13 @@ function authorizeUrl(base: string, i: number): string {
 async function codeFlow(base: string, i: number): Promise<string> {
   const b = new Browser(base)
   let page = await b.go(authorizeUrl(base, i))
-  if (!page.left && /name="password"/.test(page.html)) page = await b.login(page, USERNAME, PASSWORD)
+  if (!page.left && /name="password"/.test(page.html))
+    page = await b.login(page, USERNAME, PASSWORD)
   const code = page.left?.searchParams.get('code')
   if (!code || !page.left!.href.startsWith(REDIRECT_URI)) {
-    throw new Error(`sign-in at ${base} did not reach the client: ${page.url} (${page.status}) ${page.left?.href ?? page.html.slice(0, 300)}`)
+    throw new Error(
+      `sign-in at ${base} did not reach the client: ${page.url} (${page.status}) ${page.left?.href ?? page.html.slice(0, 300)}`,
+    )
   }
   return code
 }
@@ -162,7 +188,11 @@ async function codeFlow(base: string, i: number): Promise<string> {
 // The client worker: the HTTP load, on its own event loop
 
 /** Runs `lanes` loops of `op` until `ms` have passed; every op started is finished and counted. */
-async function lanesRound(lanes: number, ms: number, op: (lane: number, i: number) => Promise<void>): Promise<RoundResult> {
+async function lanesRound(
+  lanes: number,
+  ms: number,
+  op: (lane: number, i: number) => Promise<void>,
+): Promise<RoundResult> {
   const t0 = performance.now()
   const end = t0 + ms
   let ops = 0
@@ -181,7 +211,10 @@ async function expectOk(res: Response, what: string): Promise<string> {
 }
 
 function clientWorker(init: ClientInit): void {
-  const sides: Record<Side, SideConfig> = { ours: { ...init.ours, refreshTokens: [...init.ours.refreshTokens] }, base: { ...init.base, refreshTokens: [...init.base.refreshTokens] } }
+  const sides: Record<Side, SideConfig> = {
+    ours: { ...init.ours, refreshTokens: [...init.ours.refreshTokens] },
+    base: { ...init.base, refreshTokens: [...init.base.refreshTokens] },
+  }
   let flows = 0
 
   const ops: Record<Kind, (s: SideConfig) => (lane: number) => Promise<void>> = {
@@ -191,15 +224,22 @@ function clientWorker(init: ClientInit): void {
         headers: { Authorization: s.basic, 'Content-Type': 'application/x-www-form-urlencoded' },
         body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(s.refreshTokens[lane]!)}`,
       })
-      const body = JSON.parse(await expectOk(res, `refresh at ${s.url}`)) as { refresh_token?: string; access_token?: string; id_token?: string }
-      if (!body.refresh_token || !body.access_token || !body.id_token) throw new Error(`refresh at ${s.url}: incomplete answer ${Object.keys(body).join(',')}`)
+      const body = JSON.parse(await expectOk(res, `refresh at ${s.url}`)) as {
+        refresh_token?: string
+        access_token?: string
+        id_token?: string
+      }
+      if (!body.refresh_token || !body.access_token || !body.id_token)
+        throw new Error(`refresh at ${s.url}: incomplete answer ${Object.keys(body).join(',')}`)
       s.refreshTokens[lane] = body.refresh_token
       // The bare provider's in-memory adapter is an LRU (1,000 records): the token of the setup
       // is long evicted after a refresh round, so user-info uses the newest one (both sides).
       s.accessToken = body.access_token
     },
     userinfo: (s) => async () => {
-      const res = await fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${s.accessToken}` } })
+      const res = await fetch(`${s.url}/me`, {
+        headers: { Authorization: `Bearer ${s.accessToken}` },
+      })
       const body = JSON.parse(await expectOk(res, `user-info at ${s.url}`)) as { sub?: string }
       if (body.sub !== EXTERNAL_ID) throw new Error(`user-info at ${s.url}: sub ${body.sub}`)
     },
@@ -212,7 +252,12 @@ function clientWorker(init: ClientInit): void {
     const side = sides[job.side]
     lanesRound(job.lanes, job.ms, ops[job.kind](side)).then(
       (r) => parentPort!.postMessage({ id: job.id, ok: true, ...r } satisfies JobResult),
-      (err: unknown) => parentPort!.postMessage({ id: job.id, ok: false, error: String((err as Error)?.stack ?? err) } satisfies JobResult),
+      (err: unknown) =>
+        parentPort!.postMessage({
+          id: job.id,
+          ok: false,
+          error: String((err as Error)?.stack ?? err),
+        } satisfies JobResult),
     )
   })
 }
@@ -220,7 +265,9 @@ function clientWorker(init: ClientInit): void {
 // ---------------------------------------------------------------------------------------------
 // The servers (main thread)
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; url: string }> {
   const server = createServer(handler)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -268,9 +315,14 @@ async function startOurs() {
   server.on('request', app)
 
   const admin = async (method: string, p: string, body: unknown) => {
-    const res = await fetch(`${url}/api/v1${p}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    const res = await fetch(`${url}/api/v1${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     const text = await res.text()
-    if (res.status !== 200 && res.status !== 201) throw new Error(`${method} ${p}: ${res.status} ${text}`)
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`${method} ${p}: ${res.status} ${text}`)
   }
   await admin('PUT', `/integrations/${CLIENT_ID}`, {
     type: 'oidc',
@@ -288,7 +340,10 @@ async function startOurs() {
   })
   const creds = await store.findCredentials({ username_key: usernameKey(USERNAME) })
   const hash = creds?.password_hash
-  if (!hash || !/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/.test(hash)) throw new Error(`the bench account's hash is not argon2id m=19456,t=2,p=1: ${hash?.slice(0, 40)}`)
+  if (!hash || !/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/.test(hash))
+    throw new Error(
+      `the bench account's hash is not argon2id m=19456,t=2,p=1: ${hash?.slice(0, 40)}`,
+    )
   const metadata = clientMetadata(await services.integrations.load(CLIENT_ID))
   return {
     url,
@@ -313,6 +368,7 @@ async function startOurs() {
  */
 async function startBaseline(ourMetadata: Record<string, unknown>, hash: string) {
   const { access_token_ttl: _a, refresh_token_ttl: _r, first_party: _f, ...client } = ourMetadata
+  // eslint-disable-next-line prefer-const -- assigned once below, read by closures built before it
   let provider!: Provider
   const readForm = async (req: IncomingMessage) => {
     let text = ''
@@ -324,24 +380,38 @@ async function startBaseline(ourMetadata: Record<string, unknown>, hash: string)
       const details = await provider.interactionDetails(req, res)
       if (req.method === 'GET') {
         res.setHeader('Content-Type', 'text/html; charset=utf-8')
-        res.end(`<form method="post" action="/interaction/${details.uid}/login"><input name="username"><input type="password" name="password"></form>`)
+        res.end(
+          `<form method="post" action="/interaction/${details.uid}/login"><input name="username"><input type="password" name="password"></form>`,
+        )
         return
       }
       const form = await readForm(req)
-      if (form.get('username') !== USERNAME || !(await argon2Verify(hash, form.get('password') ?? ''))) {
+      if (
+        form.get('username') !== USERNAME ||
+        !(await argon2Verify(hash, form.get('password') ?? ''))
+      ) {
         res.statusCode = 401
         res.end('wrong username or password')
         return
       }
-      const grant = new provider.Grant({ accountId: EXTERNAL_ID, clientId: details.params.client_id as string })
+      const grant = new provider.Grant({
+        accountId: EXTERNAL_ID,
+        clientId: details.params.client_id as string,
+      })
       grant.addOIDCScope(String(details.params.scope))
       const grantId = await grant.save()
-      await provider.interactionFinished(req, res, { login: { accountId: EXTERNAL_ID }, consent: { grantId } }, { mergeWithLastSubmission: false })
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: EXTERNAL_ID }, consent: { grantId } },
+        { mergeWithLastSubmission: false },
+      )
     } catch (err) {
       res.statusCode = 500
       res.end(String((err as Error)?.stack ?? err))
     }
   }
+  // eslint-disable-next-line prefer-const -- assigned once below, read by the handler built before it
   let callback: ReturnType<Provider['callback']> | undefined
   const { server, url } = await listen((req, res) => {
     if (req.url?.startsWith('/interaction/')) void interaction(req, res)
@@ -366,21 +436,40 @@ async function startBaseline(ourMetadata: Record<string, unknown>, hash: string)
 }
 
 /** The code exchange: an access token and a refresh token. */
-async function exchange(url: string, code: string): Promise<{ access_token: string; refresh_token: string }> {
+async function exchange(
+  url: string,
+  code: string,
+): Promise<{ access_token: string; refresh_token: string }> {
   const res = await fetch(`${url}/token`, {
     method: 'POST',
-    headers: { Authorization: basicAuth(CLIENT_ID, CLIENT_SECRET), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }),
+    headers: {
+      Authorization: basicAuth(CLIENT_ID, CLIENT_SECRET),
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+    }),
   })
-  const body = JSON.parse(await expectOk(res, `code exchange at ${url}`)) as { access_token?: string; refresh_token?: string }
-  if (!body.access_token || !body.refresh_token) throw new Error(`code exchange at ${url}: no refresh token (${Object.keys(body).join(',')})`)
+  const body = JSON.parse(await expectOk(res, `code exchange at ${url}`)) as {
+    access_token?: string
+    refresh_token?: string
+  }
+  if (!body.access_token || !body.refresh_token)
+    throw new Error(`code exchange at ${url}: no refresh token (${Object.keys(body).join(',')})`)
   return body as { access_token: string; refresh_token: string }
 }
 
 async function sideConfig(url: string, lanes: number): Promise<SideConfig> {
   const tokens = []
   for (let i = 0; i < lanes; i++) tokens.push(await exchange(url, await codeFlow(url, i)))
-  return { url, basic: basicAuth(CLIENT_ID, CLIENT_SECRET), refreshTokens: tokens.map((t) => t.refresh_token), accessToken: tokens[0]!.access_token }
+  return {
+    url,
+    basic: basicAuth(CLIENT_ID, CLIENT_SECRET),
+    refreshTokens: tokens.map((t) => t.refresh_token),
+    accessToken: tokens[0]!.access_token,
+  }
 }
 
 /**
@@ -393,13 +482,29 @@ const marks: { label: string; startUs: number; endUs: number }[] = []
 const nowUs = () => Number(process.hrtime.bigint() / 1000n)
 
 /** Warm-up, then `rounds` alternating rounds; the ratio is the median of per-round quotients. */
-async function alternate(kind: Kind | 'login-bare', ours: (ms: number) => Promise<RoundResult>, base: (ms: number) => Promise<RoundResult>, rounds: number, warmupMs: number, ms: number) {
+async function alternate(
+  kind: Kind | 'login-bare',
+  ours: (ms: number) => Promise<RoundResult>,
+  base: (ms: number) => Promise<RoundResult>,
+  rounds: number,
+  warmupMs: number,
+  ms: number,
+) {
   await ours(warmupMs)
   await base(warmupMs)
   const a = { rates: [] as number[], busy: [] as number[] }
   const b = { rates: [] as number[], busy: [] as number[] }
   for (let r = 0; r < rounds; r++) {
-    const order: [(ms: number) => Promise<RoundResult>, typeof a][] = r % 2 === 0 ? [[ours, a], [base, b]] : [[base, b], [ours, a]]
+    const order: [(ms: number) => Promise<RoundResult>, typeof a][] =
+      r % 2 === 0
+        ? [
+            [ours, a],
+            [base, b],
+          ]
+        : [
+            [base, b],
+            [ours, a],
+          ]
     for (const [run, side] of order) {
       const elu = perf.eventLoopUtilization()
       const startUs = nowUs()
@@ -432,8 +537,8 @@ export function oidcNotes(o: OidcBenchOptions = DEFAULT_OIDC_OPTIONS): string[] 
     'OIDC sign-ins/s: the whole flow with a fresh cookie jar each (GET /auth → sign-in page → POST password → redirect to the ' +
       `client with a code; the code is not exchanged), ${o.loginConcurrency === 1 ? 'one at a time, beside sequential' : `${o.loginConcurrency} at a time, beside as many concurrent loops of`} ` +
       '`@node-rs/argon2` verify of the same argon2id hash (m=19456, t=2, p=1) in the server process. The reference row runs ' +
-        "the same flow on the bare oidc-provider, whose interaction is a one-line form and a POST that runs the same argon2id " +
-        'verify and then signs in and grants in one step: the ceiling for any app on oidc-provider on this machine.',
+      'the same flow on the bare oidc-provider, whose interaction is a one-line form and a POST that runs the same argon2id ' +
+      'verify and then signs in and grants in one step: the ceiling for any app on oidc-provider on this machine.',
     `OIDC timing: ${o.rounds} alternating rounds of ${o.minMs} ms (sign-ins: ${o.loginMs} ms) after a warm-up per side; ` +
       'ratio = median of per-round ours ÷ baseline.',
   ]
@@ -447,11 +552,18 @@ export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<O
   let worker: Worker | undefined
   try {
     baseline = await startBaseline(ours.metadata as Record<string, unknown>, ours.hash)
-    const init: ClientInit = { role: WORKER_ROLE, ours: await sideConfig(ours.url, o.concurrency), base: await sideConfig(baseline.url, o.concurrency) }
+    const init: ClientInit = {
+      role: WORKER_ROLE,
+      ours: await sideConfig(ours.url, o.concurrency),
+      base: await sideConfig(baseline.url, o.concurrency),
+    }
 
     const w = new Worker(new URL(import.meta.url), { workerData: init })
     worker = w
-    const pending = new Map<number, { resolve: (r: RoundResult) => void; reject: (e: Error) => void }>()
+    const pending = new Map<
+      number,
+      { resolve: (r: RoundResult) => void; reject: (e: Error) => void }
+    >()
     let failed: Error | undefined
     const fail = (err: Error) => {
       failed ??= err
@@ -482,7 +594,8 @@ export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<O
       await Promise.all(
         Array.from({ length: o.loginConcurrency }, async () => {
           while (performance.now() - t0 < ms) {
-            if (!(await argon2Verify(ours.hash, password))) throw new Error('argon2 verify of the bench hash failed')
+            if (!(await argon2Verify(ours.hash, password)))
+              throw new Error('argon2 verify of the bench hash failed')
             ops++
           }
         }),
@@ -491,7 +604,15 @@ export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<O
     }
 
     const rows: OidcBenchRow[] = []
-    const row = (name: string, unit: string, baselineUnit: string, goal: number, what: string, m: Awaited<ReturnType<typeof alternate>>, store = 'SQLite') =>
+    const row = (
+      name: string,
+      unit: string,
+      baselineUnit: string,
+      goal: number,
+      what: string,
+      m: Awaited<ReturnType<typeof alternate>>,
+      store = 'SQLite',
+    ) =>
       rows.push({
         name,
         store,
@@ -508,23 +629,79 @@ export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<O
     const want = (k: Kind) => (o.kinds ?? KINDS).includes(k)
     // Refresh before user-info: user-info then uses the access token of the last refresh (see clientWorker).
     if (want('refresh')) {
-      log(`refresh-token grant, ours ${ours.url} vs bare oidc-provider ${baseline.url}, ${o.concurrency} lanes…`)
-      row('OIDC refresh-token grant (rotating, client_secret_basic)', 'req/s', 'req/s', OIDC_GOALS.refresh, 'bare provider',
-        await alternate('refresh', job('refresh', 'ours', o.concurrency), job('refresh', 'base', o.concurrency), o.rounds, o.warmupMs, o.minMs))
+      log(
+        `refresh-token grant, ours ${ours.url} vs bare oidc-provider ${baseline.url}, ${o.concurrency} lanes…`,
+      )
+      row(
+        'OIDC refresh-token grant (rotating, client_secret_basic)',
+        'req/s',
+        'req/s',
+        OIDC_GOALS.refresh,
+        'bare provider',
+        await alternate(
+          'refresh',
+          job('refresh', 'ours', o.concurrency),
+          job('refresh', 'base', o.concurrency),
+          o.rounds,
+          o.warmupMs,
+          o.minMs,
+        ),
+      )
     }
     if (want('userinfo')) {
       log('user-info…')
-      row('OIDC user-info GET /me (Bearer)', 'req/s', 'req/s', OIDC_GOALS.userinfo, 'bare provider',
-        await alternate('userinfo', job('userinfo', 'ours', o.concurrency), job('userinfo', 'base', o.concurrency), o.rounds, o.warmupMs, o.minMs))
+      row(
+        'OIDC user-info GET /me (Bearer)',
+        'req/s',
+        'req/s',
+        OIDC_GOALS.userinfo,
+        'bare provider',
+        await alternate(
+          'userinfo',
+          job('userinfo', 'ours', o.concurrency),
+          job('userinfo', 'base', o.concurrency),
+          o.rounds,
+          o.warmupMs,
+          o.minMs,
+        ),
+      )
     }
     if (want('login')) {
       log('password sign-in flows vs argon2id verify…')
-      row('OIDC full password sign-in (fresh jar, to the code redirect)', 'flows/s', 'verifies/s', OIDC_GOALS.login, 'argon2id verify',
-        await alternate('login', job('login', 'ours', o.loginConcurrency), argon2Round, o.rounds, Math.max(o.warmupMs, (2 * o.loginMs) / 3), o.loginMs))
-      row('(reference) the same sign-in on the bare oidc-provider (one-line form, same argon2id check)', 'flows/s', 'verifies/s', OIDC_GOALS.login, 'argon2id verify',
-        await alternate('login-bare', job('login', 'base', o.loginConcurrency), argon2Round, o.rounds, Math.max(o.warmupMs, (2 * o.loginMs) / 3), o.loginMs), 'memory')
+      row(
+        'OIDC full password sign-in (fresh jar, to the code redirect)',
+        'flows/s',
+        'verifies/s',
+        OIDC_GOALS.login,
+        'argon2id verify',
+        await alternate(
+          'login',
+          job('login', 'ours', o.loginConcurrency),
+          argon2Round,
+          o.rounds,
+          Math.max(o.warmupMs, (2 * o.loginMs) / 3),
+          o.loginMs,
+        ),
+      )
+      row(
+        '(reference) the same sign-in on the bare oidc-provider (one-line form, same argon2id check)',
+        'flows/s',
+        'verifies/s',
+        OIDC_GOALS.login,
+        'argon2id verify',
+        await alternate(
+          'login-bare',
+          job('login', 'base', o.loginConcurrency),
+          argon2Round,
+          o.rounds,
+          Math.max(o.warmupMs, (2 * o.loginMs) / 3),
+          o.loginMs,
+        ),
+        'memory',
+      )
     }
-    if (process.env.OIDC_BENCH_MARKS) writeFileSync(process.env.OIDC_BENCH_MARKS, JSON.stringify(marks))
+    if (process.env.OIDC_BENCH_MARKS)
+      writeFileSync(process.env.OIDC_BENCH_MARKS, JSON.stringify(marks))
     return rows
   } finally {
     if (worker) {
@@ -541,19 +718,41 @@ export function oidcTable(rows: OidcBenchRow[]): string {
   const fmt = (n: number, unit: string) => perSec(n).replace('ops/s', unit)
   return markdownTable(
     ['benchmark', 'store', 'ours', 'baseline', 'ratio', 'goal'],
-    rows.map((r) => [r.name, r.store, fmt(r.ours, r.unit), fmt(r.baseline, r.baselineUnit), ratioText(r.ratio), r.goal]),
+    rows.map((r) => [
+      r.name,
+      r.store,
+      fmt(r.ours, r.unit),
+      fmt(r.baseline, r.baselineUnit),
+      ratioText(r.ratio),
+      r.goal,
+    ]),
   )
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) {
   clientWorker(workerData as ClientInit)
 } else if (isMainThread && import.meta.main) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, kind: { type: 'string', multiple: true }, lanes: { type: 'string' }, 'login-lanes': { type: 'string' } } })
-  for (const k of values.kind ?? []) if (!KINDS.includes(k as Kind)) throw new Error(`--kind must be one of ${KINDS.join(', ')}`)
-  const o: OidcBenchOptions = { ...(values.quick ? QUICK_OIDC_OPTIONS : DEFAULT_OIDC_OPTIONS), ...(values.kind ? { kinds: values.kind as Kind[] } : {}), ...(values.lanes ? { concurrency: Number(values.lanes) } : {}), ...(values['login-lanes'] ? { loginConcurrency: Number(values['login-lanes']) } : {}) }
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      kind: { type: 'string', multiple: true },
+      lanes: { type: 'string' },
+      'login-lanes': { type: 'string' },
+    },
+  })
+  for (const k of values.kind ?? [])
+    if (!KINDS.includes(k as Kind)) throw new Error(`--kind must be one of ${KINDS.join(', ')}`)
+  const o: OidcBenchOptions = {
+    ...(values.quick ? QUICK_OIDC_OPTIONS : DEFAULT_OIDC_OPTIONS),
+    ...(values.kind ? { kinds: values.kind as Kind[] } : {}),
+    ...(values.lanes ? { concurrency: Number(values.lanes) } : {}),
+    ...(values['login-lanes'] ? { loginConcurrency: Number(values['login-lanes']) } : {}),
+  }
   const t0 = performance.now()
   const rows = await benchOidc(o)
-  const busy = rows.map((r) => `${r.name}: ours ${pct(r.serverBusy.ours)}, baseline ${pct(r.serverBusy.baseline)}`)
+  const busy = rows.map(
+    (r) => `${r.name}: ours ${pct(r.serverBusy.ours)}, baseline ${pct(r.serverBusy.baseline)}`,
+  )
   const notes = [...oidcNotes(o), `Server event loop busy (median per round): ${busy.join('; ')}.`]
   process.stdout.write(`${oidcTable(rows)}\n\n${notes.map((l) => `- ${l}`).join('\n')}\n`)
   process.stderr.write(`[oidc] finished in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)

@@ -33,10 +33,17 @@ export async function openBenchPostgres(bin: string | null): Promise<BenchPostgr
   return wrap(cluster.url, `throwaway cluster (${bin}, default durability settings)`, cluster.stop)
 }
 
-async function wrap(adminUrl: string, source: string, stopServer: () => Promise<void>): Promise<BenchPostgres> {
+async function wrap(
+  adminUrl: string,
+  source: string,
+  stopServer: () => Promise<void>,
+): Promise<BenchPostgres> {
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()
-  const version = /PostgreSQL [\d.]+/.exec((await admin.query('SELECT version() AS v')).rows[0].v as string)?.[0] ?? 'PostgreSQL'
+  const version =
+    /PostgreSQL [\d.]+/.exec(
+      (await admin.query('SELECT version() AS v')).rows[0].v as string,
+    )?.[0] ?? 'PostgreSQL'
   const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
   const made = new Set<string>()
   let n = 0
@@ -63,7 +70,8 @@ async function wrap(adminUrl: string, source: string, stopServer: () => Promise<
     },
     async stop() {
       try {
-        for (const name of made) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {})
+        for (const name of made)
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {})
         await admin.end()
       } finally {
         await stopServer()

@@ -17,7 +17,17 @@ import { parseArgs } from 'node:util'
 import { breakdownService, breakdownStore, breakdownTable, type Stage } from './breakdown.bench.ts'
 import { makeDataset, makeHashes, ndjsonChunks } from './data.ts'
 import { benchImport } from './import.bench.ts'
-import { banner, int, log, machineLine, perSec, resultsTable, seconds, timeOnce, type ResultRow } from './lib.ts'
+import {
+  banner,
+  int,
+  log,
+  machineLine,
+  perSec,
+  resultsTable,
+  seconds,
+  timeOnce,
+  type ResultRow,
+} from './lib.ts'
 import { findPostgresBin, openBenchPostgres, type BenchPostgres } from './postgres.ts'
 import { benchStores, type StoresOptions } from './stores.bench.ts'
 import type { AccountWrite } from '../../src/store/ports.ts'
@@ -50,17 +60,34 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => proces
 const stages: Stage[] = []
 let capturedWrites: AccountWrite[] = []
 
-async function runTarget(target: Target, rows: ResultRow[], data: ReturnType<typeof makeDataset>, chunks: Buffer[]) {
+async function runTarget(
+  target: Target,
+  rows: ResultRow[],
+  data: ReturnType<typeof makeDataset>,
+  chunks: Buffer[],
+) {
   if (wantGroup('stores')) rows.push(...(await benchStores(target, data, storesOptions)))
   if (wantGroup('import')) {
     const goalSeconds = target.name === 'SQLite' && users === 100_000 ? SQLITE_IMPORT_GOAL_S : null
-    const { row, timing } = await benchImport(target, data, chunks, { warmupUsers: importWarmup, goalSeconds, rounds: importRounds })
+    const { row, timing } = await benchImport(target, data, chunks, {
+      warmupUsers: importWarmup,
+      goalSeconds,
+      rounds: importRounds,
+    })
     rows.push(row)
     if (args.breakdown) {
       stages.push(
-        { stage: 'full import: accounts.import (as in the table above)', store: target.name, seconds: timing.ours },
+        {
+          stage: 'full import: accounts.import (as in the table above)',
+          store: target.name,
+          seconds: timing.ours,
+        },
         ...(await breakdownStore(target, data, capturedWrites)),
-        { stage: 'raw INSERT, all rows in one transaction (the baseline above)', store: target.name, seconds: timing.baseline },
+        {
+          stage: 'raw INSERT, all rows in one transaction (the baseline above)',
+          store: target.name,
+          seconds: timing.baseline,
+        },
       )
     }
   }
@@ -72,13 +99,22 @@ async function guarded(name: string, failures: string[], fn: () => Promise<void>
     await fn()
   } catch (err) {
     failures.push(`${name}: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`)
-    process.stderr.write(banner([`THE ${name.toUpperCase()} BENCHMARKS FAILED`, ...String((err as Error)?.stack ?? err).split('\n')]))
+    process.stderr.write(
+      banner([
+        `THE ${name.toUpperCase()} BENCHMARKS FAILED`,
+        ...String((err as Error)?.stack ?? err).split('\n'),
+      ]),
+    )
   }
 }
 
 const importRounds = args.quick ? 1 : 3
 const importWarmup = args.quick ? 1000 : 5000
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ')
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')
 
 async function main(): Promise<number> {
   const started = performance.now()
@@ -90,7 +126,9 @@ async function main(): Promise<number> {
   })
   const { data, chunks } = generated
   const bytes = chunks.reduce((n, c) => n + c.length, 0)
-  log(`generated ${int(users)} users (${(bytes / 2 ** 20).toFixed(1)} MiB of NDJSON, ${data.hashes.length} distinct password hashes) in ${seconds(genSeconds)}`)
+  log(
+    `generated ${int(users)} users (${(bytes / 2 ** 20).toFixed(1)} MiB of NDJSON, ${data.hashes.length} distinct password hashes) in ${seconds(genSeconds)}`,
+  )
 
   const rows: ResultRow[] = []
   const notes: string[] = []
@@ -109,13 +147,24 @@ async function main(): Promise<number> {
     try {
       const { benchMapping } = await import('./mapping.bench.ts')
       log('[mapping] compiled 20-rule mapping vs hand-written code…')
-      for (const m of await benchMapping(args.quick ? { warmupMs: 100, rounds: 3, minMs: 300 } : undefined)) {
+      for (const m of await benchMapping(
+        args.quick ? { warmupMs: 100, rounds: 3, minMs: 300 } : undefined,
+      )) {
         const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
-        mappingRows.push({ benchmark: m.name, store: '—', ours: unit(m.ours), baseline: unit(m.baseline), ratio: m.ours / m.baseline, goal: m.goal })
+        mappingRows.push({
+          benchmark: m.name,
+          store: '—',
+          ours: unit(m.ours),
+          baseline: unit(m.baseline),
+          ratio: m.ours / m.baseline,
+          goal: m.goal,
+        })
       }
     } catch (err) {
       failures.push(`mapping benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(banner(['THE MAPPING BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+      process.stderr.write(
+        banner(['THE MAPPING BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
     }
   }
 
@@ -123,31 +172,56 @@ async function main(): Promise<number> {
     // tokens.bench.ts: zero-click and HS256 issue in process, the token API over HTTP.
     try {
       const { benchTokens } = await import('./tokens.bench.ts')
-      log('[tokens] zero-click and HS256 issue vs raw crypto; token API vs express hello over HTTP…')
-      for (const m of await benchTokens(args.quick ? { warmupMs: 100, rounds: 3, minMs: 300, concurrency: 16 } : undefined)) {
+      log(
+        '[tokens] zero-click and HS256 issue vs raw crypto; token API vs express hello over HTTP…',
+      )
+      for (const m of await benchTokens(
+        args.quick ? { warmupMs: 100, rounds: 3, minMs: 300, concurrency: 16 } : undefined,
+      )) {
         const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
-        mappingRows.push({ benchmark: m.name, store: '—', ours: unit(m.ours), baseline: `${unit(m.baseline)} (${m.baselineName})`, ratio: m.ratio, goal: m.goal })
+        mappingRows.push({
+          benchmark: m.name,
+          store: '—',
+          ours: unit(m.ours),
+          baseline: `${unit(m.baseline)} (${m.baselineName})`,
+          ratio: m.ratio,
+          goal: m.goal,
+        })
       }
     } catch (err) {
       failures.push(`tokens benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(banner(['THE TOKENS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+      process.stderr.write(
+        banner(['THE TOKENS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
     }
   }
 
   if (wantGroup('oidc') && wantStore('sqlite')) {
     // oidc.bench.ts (the app over SQLite beside a bare oidc-provider) is loaded on its own too.
     try {
-      const { benchOidc, oidcNotes, DEFAULT_OIDC_OPTIONS, QUICK_OIDC_OPTIONS } = await import('./oidc.bench.ts')
+      const { benchOidc, oidcNotes, DEFAULT_OIDC_OPTIONS, QUICK_OIDC_OPTIONS } =
+        await import('./oidc.bench.ts')
       const o = args.quick ? QUICK_OIDC_OPTIONS : DEFAULT_OIDC_OPTIONS
       log('[oidc] refresh / user-info vs a bare oidc-provider, sign-ins vs argon2id verify…')
       for (const m of await benchOidc(o)) {
         const unit = (n: number, u: string) => perSec(n).replace('ops/s', u)
-        mappingRows.push({ benchmark: m.name, store: m.store, ours: unit(m.ours, m.unit), baseline: unit(m.baseline, m.baselineUnit), ratio: m.ratio, goal: m.goal })
+        mappingRows.push({
+          benchmark: m.name,
+          store: m.store,
+          ours: unit(m.ours, m.unit),
+          baseline: unit(m.baseline, m.baselineUnit),
+          ratio: m.ratio,
+          goal: m.goal,
+        })
       }
       notes.push(...oidcNotes(o))
     } catch (err) {
-      failures.push(`oidc benchmark failed: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`)
-      process.stderr.write(banner(['THE OIDC BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+      failures.push(
+        `oidc benchmark failed: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`,
+      )
+      process.stderr.write(
+        banner(['THE OIDC BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
     }
   }
 
@@ -155,17 +229,31 @@ async function main(): Promise<number> {
     // saml.bench.ts (store-independent), loaded on its own like the mapping benchmark.
     try {
       const { benchSaml } = await import('./saml.bench.ts')
-      log('[saml] signed login Responses vs raw RSA-2048 crypto.sign, inbound request checks vs a bare parse…')
-      for (const m of await benchSaml(args.quick ? { warmupMs: 200, rounds: 3, minMs: 300 } : undefined)) {
-        mappingRows.push({ benchmark: m.name, store: '—', ours: perSec(m.ours).replace('ops/s', m.unit), baseline: perSec(m.baseline).replace('ops/s', m.baselineUnit ?? 'RSA signatures/s'), ratio: m.ratio, goal: m.goal })
+      log(
+        '[saml] signed login Responses vs raw RSA-2048 crypto.sign, inbound request checks vs a bare parse…',
+      )
+      for (const m of await benchSaml(
+        args.quick ? { warmupMs: 200, rounds: 3, minMs: 300 } : undefined,
+      )) {
+        mappingRows.push({
+          benchmark: m.name,
+          store: '—',
+          ours: perSec(m.ours).replace('ops/s', m.unit),
+          baseline: perSec(m.baseline).replace('ops/s', m.baselineUnit ?? 'RSA signatures/s'),
+          ratio: m.ratio,
+          goal: m.goal,
+        })
       }
     } catch (err) {
       failures.push(`saml benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(banner(['THE SAML BENCHMARK FAILED', String((err as Error)?.stack ?? err)]))
+      process.stderr.write(
+        banner(['THE SAML BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
     }
   }
 
-  if (wantStore('sqlite')) await guarded('SQLite', failures, () => runTarget(sqliteTarget(), rows, data, chunks))
+  if (wantStore('sqlite'))
+    await guarded('SQLite', failures, () => runTarget(sqliteTarget(), rows, data, chunks))
 
   if (wantStore('postgres')) {
     const bin = findPostgresBin()
@@ -177,18 +265,26 @@ async function main(): Promise<number> {
       const lines = [
         'POSTGRESQL WAS NOT BENCHMARKED',
         '',
-        bin ? `Starting a throwaway cluster from ${bin} failed: ${why}` : 'No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found under',
-        ...(bin ? [] : ['/usr/lib/postgresql/*/bin, $PG_BIN or $PATH, and BENCH_DATABASE_URL is not set.']),
+        bin
+          ? `Starting a throwaway cluster from ${bin} failed: ${why}`
+          : 'No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found under',
+        ...(bin
+          ? []
+          : ['/usr/lib/postgresql/*/bin, $PG_BIN or $PATH, and BENCH_DATABASE_URL is not set.']),
         'Fix: apt-get install postgresql   (or)   BENCH_DATABASE_URL=postgres://… npm run bench',
       ]
       process.stderr.write(banner(lines))
-      notes.push('**PostgreSQL was not benchmarked** (no server available in this run; see stderr).')
+      notes.push(
+        '**PostgreSQL was not benchmarked** (no server available in this run; see stderr).',
+      )
     }
     if (server) {
       try {
         pgVersion = server.version
         log(`[PostgreSQL] ${server.version}: ${server.source}`)
-        await guarded('PostgreSQL', failures, () => runTarget(postgresTarget(server), rows, data, chunks))
+        await guarded('PostgreSQL', failures, () =>
+          runTarget(postgresTarget(server), rows, data, chunks),
+        )
       } finally {
         await server.stop()
       }
@@ -207,7 +303,7 @@ async function main(): Promise<number> {
     '- ratio = our throughput ÷ baseline throughput, both measured in this run (1.00 = as fast as the raw driver); for the',
     '  rate rows, the median of the per-round ratios (each round of ours ran next to one of the baseline).',
     '- upsert/s: `accounts.put(external_id, body)` of a new user (full profile, pre-hashed argon2id password; validation,',
-    '  normalization and the store\'s `INSERT … ON CONFLICT … RETURNING`), vs one prepared, autocommitted `INSERT` of the same',
+    "  normalization and the store's `INSERT … ON CONFLICT … RETURNING`), vs one prepared, autocommitted `INSERT` of the same",
     '  columns with pre-normalized values (node:sqlite / pg, sequential, one round trip each).',
     '- read/s: `accounts.get(external_id)` of random existing users vs the same `SELECT` by external_id, unmapped.',
     `  Both sides: median of ${storesOptions.rounds} alternating rounds of ≥ ${storesOptions.minMs} ms after a warm-up.`,
@@ -225,7 +321,9 @@ async function main(): Promise<number> {
   ].join('\n')
   process.stdout.write(out)
   if (stages.length > 0) {
-    process.stdout.write(`\n#### Where the import time goes (\`--breakdown\`; stages run once each)\n\n${breakdownTable(stages, users)}\n`)
+    process.stdout.write(
+      `\n#### Where the import time goes (\`--breakdown\`; stages run once each)\n\n${breakdownTable(stages, users)}\n`,
+    )
   }
   log(`benchmark finished in ${seconds((performance.now() - started) / 1000)}`)
   return failures.length > 0 ? 1 : 0

@@ -60,7 +60,9 @@ export interface SamlBenchOptions {
   minMs: number
 }
 
-export async function benchSaml(o: SamlBenchOptions = { warmupMs: 500, rounds: 5, minMs: 1000 }): Promise<SamlBenchRow[]> {
+export async function benchSaml(
+  o: SamlBenchOptions = { warmupMs: 500, rounds: 5, minMs: 1000 },
+): Promise<SamlBenchRow[]> {
   const pair = fixtureKeys().saml.current
   const key = signingKey(pair.privateKeyPem, pair.certificatePem)
   const raw = createPrivateKey(pair.privateKeyPem)
@@ -68,7 +70,9 @@ export async function benchSaml(o: SamlBenchOptions = { warmupMs: 500, rounds: 5
   const accounts = typicalAccounts(256)
   const mask = accounts.length - 1
   const attributesOf = (i: number): SamlAttribute[] =>
-    Object.entries(mapping.apply(accounts[i & mask]!)).flatMap(([name, v]) => (v === null || typeof v === 'object' ? [] : [{ name, values: [String(v)] }]))
+    Object.entries(mapping.apply(accounts[i & mask]!)).flatMap(([name, v]) =>
+      v === null || typeof v === 'object' ? [] : [{ name, values: [String(v)] }],
+    )
   const input = (i: number, both: boolean) => ({
     idpEntityId: 'https://sso.example.com/saml/metadata',
     spEntityId: 'https://minnit.chat/saml/sp',
@@ -90,13 +94,27 @@ export async function benchSaml(o: SamlBenchOptions = { warmupMs: 500, rounds: 5
     signedInfo.writeUInt32BE(i, 0)
     sink += sign('sha256', signedInfo, raw).length
   }
-  const opts = { warmupMs: o.warmupMs, rounds: o.rounds, minMs: o.minMs, minOps: 50, maxOps: Number.MAX_SAFE_INTEGER }
-  const full = await measurePair(async (i) => {
-    sink += (await buildLoginResponse(input(i, true), key)).length
-  }, rawSign, opts)
-  const single = await measurePair(async (i) => {
-    sink += (await buildLoginResponse(input(i, false), key)).length
-  }, rawSign, opts)
+  const opts = {
+    warmupMs: o.warmupMs,
+    rounds: o.rounds,
+    minMs: o.minMs,
+    minOps: 50,
+    maxOps: Number.MAX_SAFE_INTEGER,
+  }
+  const full = await measurePair(
+    async (i) => {
+      sink += (await buildLoginResponse(input(i, true), key)).length
+    },
+    rawSign,
+    opts,
+  )
+  const single = await measurePair(
+    async (i) => {
+      sink += (await buildLoginResponse(input(i, false), key)).length
+    },
+    rawSign,
+    opts,
+  )
   // For reference: samlify's own path (its default template: no attributes, no AuthnStatement).
   samlify.setSchemaValidator(samlSchemaValidator)
   const post = samlify.Constants.namespace.binding.post
@@ -107,11 +125,25 @@ export async function benchSaml(o: SamlBenchOptions = { warmupMs: 500, rounds: 5
     singleSignOnService: [{ Binding: post, Location: 'https://sso.example.com/saml/sso' }],
     singleLogoutService: [{ Binding: post, Location: 'https://sso.example.com/saml/slo' }],
   })
-  const samlifySp = samlify.ServiceProvider({ entityID: 'https://minnit.chat/saml/sp', assertionConsumerService: [{ Binding: post, Location: 'https://minnit.chat/saml/acs' }], wantAssertionsSigned: true, wantMessageSigned: true })
-  const reference = await measurePair(async (i) => {
-    const r = await samlifyIdp.createLoginResponse(samlifySp, { extract: { request: { id: `_req${i}` } } } as never, 'post', { email: `member${i}@example.test` })
-    sink += r.context.length
-  }, rawSign, { ...opts, minOps: 20 })
+  const samlifySp = samlify.ServiceProvider({
+    entityID: 'https://minnit.chat/saml/sp',
+    assertionConsumerService: [{ Binding: post, Location: 'https://minnit.chat/saml/acs' }],
+    wantAssertionsSigned: true,
+    wantMessageSigned: true,
+  })
+  const reference = await measurePair(
+    async (i) => {
+      const r = await samlifyIdp.createLoginResponse(
+        samlifySp,
+        { extract: { request: { id: `_req${i}` } } } as never,
+        'post',
+        { email: `member${i}@example.test` },
+      )
+      sink += r.context.length
+    },
+    rawSign,
+    { ...opts, minOps: 20 },
+  )
   // Inbound: a Redirect-binding AuthnRequest through the door's checks (bounded inflate, DTD
   // refusal, parse) and the structural validator samlify calls, beside a bare xmldom parse.
   const authnRequest = [
@@ -124,13 +156,18 @@ export async function benchSaml(o: SamlBenchOptions = { warmupMs: 500, rounds: 5
     '</samlp:AuthnRequest>',
   ].join('')
   const encoded = deflateRawSync(authnRequest).toString('base64')
-  const check = await measurePair(async () => {
-    const xml = inflateMessage(encoded)
-    sink += parseSamlXml(xml).root.name.length
-    await samlify.SamlLib.isValidXml(xml)
-  }, () => {
-    sink += new DOMParser().parseFromString(authnRequest, 'text/xml').documentElement!.tagName.length
-  }, { ...opts, minOps: 200 })
+  const check = await measurePair(
+    async () => {
+      const xml = inflateMessage(encoded)
+      sink += parseSamlXml(xml).root.name.length
+      await samlify.SamlLib.isValidXml(xml)
+    },
+    () => {
+      sink += new DOMParser().parseFromString(authnRequest, 'text/xml').documentElement!.tagName
+        .length
+    },
+    { ...opts, minOps: 200 },
+  )
   if (sink <= 0) throw new Error('unreachable')
   const share = full.ratio
   return [
@@ -175,7 +212,13 @@ if (import.meta.main) {
   process.stdout.write(
     `${markdownTable(
       ['benchmark', 'ours', 'baseline (raw RSA-2048 crypto.sign unless said)', 'ratio', 'goal'],
-      rows.map((r) => [r.name, perSec(r.ours).replace('ops/s', r.unit), perSec(r.baseline).replace('ops/s', r.baselineUnit ?? 'signatures/s'), ratioText(r.ratio), r.goal]),
+      rows.map((r) => [
+        r.name,
+        perSec(r.ours).replace('ops/s', r.unit),
+        perSec(r.baseline).replace('ops/s', r.baselineUnit ?? 'signatures/s'),
+        ratioText(r.ratio),
+        r.goal,
+      ]),
     )}\n`,
   )
 }

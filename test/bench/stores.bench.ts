@@ -16,7 +16,11 @@ export interface StoresOptions {
   minOps: number
 }
 
-export async function benchStores(target: Target, data: Dataset, o: StoresOptions): Promise<ResultRow[]> {
+export async function benchStores(
+  target: Target,
+  data: Dataset,
+  o: StoresOptions,
+): Promise<ResultRow[]> {
   const { bodies, rows } = data
   const pair = await target.pair('stores')
   try {
@@ -26,8 +30,16 @@ export async function benchStores(target: Target, data: Dataset, o: StoresOption
     // ---- upsert/s. Every op writes a user not written before, on either side; the pool of
     // generated users bounds a round (warm-up takes at most a quarter round).
     const maxOps = Math.floor(bodies.length / (o.rounds + 0.25))
-    const upsertOpts: RoundOptions = { warmupMs: o.warmupMs, rounds: o.rounds, minMs: o.minMs, minOps: o.minOps, maxOps }
-    log(`[${target.name}] upsert/s: ${o.rounds} alternating rounds of ≥${o.minMs} ms (≤${int(maxOps)} ops) each side…`)
+    const upsertOpts: RoundOptions = {
+      warmupMs: o.warmupMs,
+      rounds: o.rounds,
+      minMs: o.minMs,
+      minOps: o.minOps,
+      maxOps,
+    }
+    log(
+      `[${target.name}] upsert/s: ${o.rounds} alternating rounds of ≥${o.minMs} ms (≤${int(maxOps)} ops) each side…`,
+    )
     const upsert = await measurePair(
       (i) => {
         const body = bodies[i]!
@@ -36,7 +48,9 @@ export async function benchStores(target: Target, data: Dataset, o: StoresOption
       (i) => baseline.insertOne(rows[i]!),
       upsertOpts,
     )
-    log(`[${target.name}]   ours ${fmtRounds(upsert.ours.rounds)} · baseline ${fmtRounds(upsert.baseline.rounds)}`)
+    log(
+      `[${target.name}]   ours ${fmtRounds(upsert.ours.rounds)} · baseline ${fmtRounds(upsert.baseline.rounds)}`,
+    )
 
     // Level both databases to the same users before reading, so both read the same table.
     const have = Math.max(upsert.ours.used, upsert.baseline.used)
@@ -48,24 +62,32 @@ export async function benchStores(target: Target, data: Dataset, o: StoresOption
         })(),
         { atomic: false },
       )
-      if (report.accepted !== more.length) throw new Error(`top-up rejected records: ${JSON.stringify(report.rejected.slice(0, 3))}`)
+      if (report.accepted !== more.length)
+        throw new Error(`top-up rejected records: ${JSON.stringify(report.rejected.slice(0, 3))}`)
     }
-    if (upsert.baseline.used < have) await baseline.insertAll(rows.slice(upsert.baseline.used, have))
+    if (upsert.baseline.used < have)
+      await baseline.insertAll(rows.slice(upsert.baseline.used, have))
     const [nOurs, nBase] = [await store.countAccounts(), await baseline.count()]
-    if (nOurs !== have || nBase !== have) throw new Error(`expected ${have} accounts on both sides, found ${nOurs} / ${nBase}`)
+    if (nOurs !== have || nBase !== have)
+      throw new Error(`expected ${have} accounts on both sides, found ${nOurs} / ${nBase}`)
 
     // ---- read/s: random existing users, the same sequence on both sides.
     const rnd = prng(42)
     const ids = Array.from({ length: 1 << 16 }, () => bodies[Math.floor(rnd() * have)]!.external_id)
     const probe = await accounts.get(ids[0]!)
-    if (probe.external_id !== ids[0] || !probe.has_password) throw new Error(`read back the wrong account: ${JSON.stringify(probe)}`)
-    log(`[${target.name}] read/s over ${int(have)} accounts: ${o.rounds} alternating rounds of ≥${o.minMs} ms each side…`)
+    if (probe.external_id !== ids[0] || !probe.has_password)
+      throw new Error(`read back the wrong account: ${JSON.stringify(probe)}`)
+    log(
+      `[${target.name}] read/s over ${int(have)} accounts: ${o.rounds} alternating rounds of ≥${o.minMs} ms each side…`,
+    )
     const read = await measurePair(
       (i) => accounts.get(ids[i & 0xffff]!),
       (i) => baseline.getOne(ids[i & 0xffff]!),
       { ...upsertOpts, maxOps: Number.MAX_SAFE_INTEGER },
     )
-    log(`[${target.name}]   ours ${fmtRounds(read.ours.rounds)} · baseline ${fmtRounds(read.baseline.rounds)}`)
+    log(
+      `[${target.name}]   ours ${fmtRounds(read.ours.rounds)} · baseline ${fmtRounds(read.baseline.rounds)}`,
+    )
 
     return [
       {

@@ -66,7 +66,9 @@ export function sqliteTarget(): Target {
       const db = new DatabaseSync(path.join(dir, 'baseline.sqlite'))
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
       for (const m of listMigrations('sqlite')) db.exec(m.sql)
-      const insert = db.prepare(`INSERT INTO accounts (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`)
+      const insert = db.prepare(
+        `INSERT INTO accounts (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+      )
       const select = db.prepare(`${SELECT_BY_EXTERNAL_ID}?`)
       const count = db.prepare('SELECT count(*) AS n FROM accounts')
       const verified = BASE_COLUMNS.indexOf('email_verified')
@@ -124,7 +126,8 @@ export function postgresTarget(server: BenchPostgres): Target {
   const insertText = (rows: number) =>
     `INSERT INTO accounts (${INSERT_COLUMNS.join(', ')}) VALUES ${Array.from(
       { length: rows },
-      (_, r) => `(${INSERT_COLUMNS.map((_, c) => `$${r * INSERT_COLUMNS.length + c + 1}`).join(', ')})`,
+      (_, r) =>
+        `(${INSERT_COLUMNS.map((_, c) => `$${r * INSERT_COLUMNS.length + c + 1}`).join(', ')})`,
     ).join(', ')}`
   const one = { name: 'bench_insert_one', text: insertText(1) }
   const batch = { name: 'bench_insert_batch', text: insertText(PG_BATCH) }
@@ -159,7 +162,11 @@ export function postgresTarget(server: BenchPostgres): Target {
               const part = rows.slice(at, at + PG_BATCH)
               const values: unknown[] = []
               for (const row of part) values.push(newId(), ...row, now, now)
-              await client.query(part.length === PG_BATCH ? { ...batch, values } : { text: insertText(part.length), values })
+              await client.query(
+                part.length === PG_BATCH
+                  ? { ...batch, values }
+                  : { text: insertText(part.length), values },
+              )
             }
             await client.query('COMMIT')
           },

@@ -86,12 +86,15 @@ async function accessibilityBasics(page: Page) {
   const unlabelled: string[] = []
   for (const field of await fields.all()) {
     const id = await field.getAttribute('id')
-    const labelled = (id !== null && (await page.locator(`label[for="${id}"]`).count()) === 1) || (await field.getAttribute('aria-label')) !== null
+    const labelled =
+      (id !== null && (await page.locator(`label[for="${id}"]`).count()) === 1) ||
+      (await field.getAttribute('aria-label')) !== null
     if (!labelled) unlabelled.push((await field.getAttribute('name')) ?? '(no name)')
   }
   const unnamedButtons: string[] = []
   for (const button of await page.getByRole('button').all()) {
-    if (!(await button.innerText()).trim() && !(await button.getAttribute('aria-label'))) unnamedButtons.push((await button.getAttribute('class')) ?? 'button')
+    if (!(await button.innerText()).trim() && !(await button.getAttribute('aria-label')))
+      unnamedButtons.push((await button.getAttribute('class')) ?? 'button')
   }
   return {
     lang: await page.locator('html').getAttribute('lang'),
@@ -154,20 +157,33 @@ beforeAll(async () => {
     // The site's page that hands a ticket over by an auto-submitted POST /ticket form. Served from
     // 127.0.0.1 (in SITE_ORIGINS) it is the site; served from localhost it is another site.
     if (url.pathname === '/site-form') {
-      const field = (name: string, value: string) => `<input type="hidden" name="${name}" value="${value.replace(/[&"<>]/g, '')}">`
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end(
-        `<!doctype html><title>site</title><form method="post" action="${issuer}/ticket">${field('ticket', url.searchParams.get('ticket') ?? '')}${field('return_to', `${rpBase}/welcome`)}</form><script>document.forms[0].submit()</script>`,
-      )
+      const field = (name: string, value: string) =>
+        `<input type="hidden" name="${name}" value="${value.replace(/[&"<>]/g, '')}">`
+      res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(
+          `<!doctype html><title>site</title><form method="post" action="${issuer}/ticket">${field('ticket', url.searchParams.get('ticket') ?? '')}${field('return_to', `${rpBase}/welcome`)}</form><script>document.forms[0].submit()</script>`,
+        )
       return
     }
     // A page of another site that tries to frame our sign-in page (clickjacking).
     if (url.pathname === '/frame') {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end(`<!doctype html><title>framer</title><iframe name="victim" src="${issuer}/login?return_to=%2Fhealthz"></iframe>`)
+      res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(
+          `<!doctype html><title>framer</title><iframe name="victim" src="${issuer}/login?return_to=%2Fhealthz"></iframe>`,
+        )
       return
     }
     if (url.pathname === '/cb') received.push(url.searchParams)
-    const known = url.pathname === '/cb' || url.pathname === '/bye' || url.pathname === '/welcome' || url.pathname === '/board'
-    res.writeHead(known ? 200 : 404, { 'Content-Type': 'text/plain' }).end(url.pathname === '/cb' ? 'ok' : url.pathname === '/bye' ? 'bye' : 'not found')
+    const known =
+      url.pathname === '/cb' ||
+      url.pathname === '/bye' ||
+      url.pathname === '/welcome' ||
+      url.pathname === '/board'
+    res
+      .writeHead(known ? 200 : 404, { 'Content-Type': 'text/plain' })
+      .end(url.pathname === '/cb' ? 'ok' : url.pathname === '/bye' ? 'bye' : 'not found')
   })
   rpBase = await listen(rp)
   callback = `${rpBase}/cb`
@@ -180,13 +196,33 @@ beforeAll(async () => {
   server.on('request', t.app)
 
   const api = (path: string, body: unknown) =>
-    fetch(`${issuer}/api/v1${path}`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
-  const user = await api(`/users/${EXTERNAL_ID}`, { username: USERNAME, email: 'ada@example.com', given_name: 'Ada', family_name: 'Lovelace', password: PASSWORD })
+    fetch(`${issuer}/api/v1${path}`, {
+      method: 'PUT',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  const user = await api(`/users/${EXTERNAL_ID}`, {
+    username: USERNAME,
+    email: 'ada@example.com',
+    given_name: 'Ada',
+    family_name: 'Lovelace',
+    password: PASSWORD,
+  })
   expect(user.status, await user.clone().text()).toBe(201)
-  const integration = await api(`/integrations/${CLIENT_ID}`, { type: 'oidc', settings: { redirect_uris: [callback], post_logout_redirect_uris: [`${rpBase}/bye`] } })
+  const integration = await api(`/integrations/${CLIENT_ID}`, {
+    type: 'oidc',
+    settings: { redirect_uris: [callback], post_logout_redirect_uris: [`${rpBase}/bye`] },
+  })
   expect(integration.status, await integration.clone().text()).toBe(201)
-  clientSecret = ((await integration.json()) as { generated_secrets: { client_secret: string } }).generated_secrets.client_secret
-  const sp = await api(`/integrations/${SAML_SP}`, { type: 'saml', settings: { entity_id: `${rpBase}/saml/metadata`, acs_urls: [{ url: `${rpBase}/acs`, binding: 'HTTP-POST' }] } })
+  clientSecret = ((await integration.json()) as { generated_secrets: { client_secret: string } })
+    .generated_secrets.client_secret
+  const sp = await api(`/integrations/${SAML_SP}`, {
+    type: 'saml',
+    settings: {
+      entity_id: `${rpBase}/saml/metadata`,
+      acs_urls: [{ url: `${rpBase}/acs`, binding: 'HTTP-POST' }],
+    },
+  })
   expect(sp.status, await sp.clone().text()).toBe(201)
 
   if (!existsSync(CHROMIUM)) {
@@ -208,7 +244,11 @@ const violations = new WeakMap<BrowserContext, string[]>()
 const violationsOf = (context: BrowserContext) => violations.get(context) ?? []
 
 async function newContext(): Promise<BrowserContext> {
-  const context = await requireBrowser().newContext({ colorScheme: 'light', locale: 'en-GB', viewport: { width: 1024, height: 720 } })
+  const context = await requireBrowser().newContext({
+    colorScheme: 'light',
+    locale: 'en-GB',
+    viewport: { width: 1024, height: 720 },
+  })
   // Playwright's own 30 s per action (and expect.poll's 1 s, given WAIT_TIMEOUT where used) is
   // a speed limit on a loaded machine; keep only a hang limit.
   context.setDefaultTimeout(WAIT_TIMEOUT)
@@ -218,8 +258,13 @@ async function newContext(): Promise<BrowserContext> {
     if (/Content Security Policy/i.test(message.text())) seen.push(`console: ${message.text()}`)
   })
   // The DOM's own report too; the binding and the init script are the browser's, not the page's, so the CSP does not stop them.
-  await context.exposeBinding('__reportCspViolation', (_source, text: string) => void seen.push(`event: ${text}`))
-  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.__reportCspViolation(e.violatedDirective + ' ' + e.blockedURI))`)
+  await context.exposeBinding(
+    '__reportCspViolation',
+    (_source, text: string) => void seen.push(`event: ${text}`),
+  )
+  await context.addInitScript(
+    `document.addEventListener('securitypolicyviolation', (e) => window.__reportCspViolation(e.violatedDirective + ' ' + e.blockedURI))`,
+  )
   return context
 }
 
@@ -237,12 +282,22 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       await page.goto(flow.url)
       await page.getByLabel('Username or email').fill(USERNAME)
       await page.getByLabel('Password', { exact: true }).fill('not the password')
-      const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()])
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Sign in' }).click(),
+      ])
       expect(response.status()).toBe(401)
-      await expect.poll(() => page.getByRole('alert').innerText(), { timeout: WAIT_TIMEOUT }).toContain('That username or password is not right.')
+      await expect
+        .poll(() => page.getByRole('alert').innerText(), { timeout: WAIT_TIMEOUT })
+        .toContain('That username or password is not right.')
       expect(await page.getByLabel('Username or email').inputValue()).toBe(USERNAME)
       expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('')
-      expect(await accessibilityBasics(page)).toMatchObject({ lang: 'en', h1: 1, unlabelled: [], unnamedButtons: [] })
+      expect(await accessibilityBasics(page)).toMatchObject({
+        lang: 'en',
+        h1: 1,
+        unlabelled: [],
+        unnamedButtons: [],
+      })
       expect(received).toHaveLength(0)
       expect(violationsOf(context)).toEqual([])
     } finally {
@@ -262,9 +317,19 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       expect(await page.title()).toContain(SITE_NAME)
       expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in')
       expect(await page.locator('body').innerText()).toContain(CLIENT_ID)
-      expect(await accessibilityBasics(page)).toEqual({ lang: 'en', h1: 1, main: 1, unlabelled: [], unnamedButtons: [] })
-      expect(await page.getByLabel('Username or email').getAttribute('autocomplete')).toBe('username')
-      expect(await page.getByLabel('Password', { exact: true }).getAttribute('type')).toBe('password')
+      expect(await accessibilityBasics(page)).toEqual({
+        lang: 'en',
+        h1: 1,
+        main: 1,
+        unlabelled: [],
+        unnamedButtons: [],
+      })
+      expect(await page.getByLabel('Username or email').getAttribute('autocomplete')).toBe(
+        'username',
+      )
+      expect(await page.getByLabel('Password', { exact: true }).getAttribute('type')).toBe(
+        'password',
+      )
       expect(await contrastOf(page, 'button[type=submit].primary')).toBeGreaterThanOrEqual(4.5)
       mkdirSync(OUTPUT_DIR, { recursive: true })
       await page.screenshot({ path: SCREENSHOT, fullPage: true })
@@ -273,7 +338,9 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       await page.getByLabel('Username or email').focus()
       await page.keyboard.press('Tab')
       expect(await page.evaluate('document.activeElement.id')).toBe('password')
-      expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe('none')
+      expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe(
+        'none',
+      )
 
       await page.getByLabel('Username or email').fill(USERNAME)
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
@@ -283,7 +350,13 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       await page.getByRole('heading', { level: 1, name: 'Allow access' }).waitFor()
       expect(await page.title()).toContain(SITE_NAME)
       expect(await page.locator('body').innerText()).toContain(CLIENT_ID)
-      expect(await accessibilityBasics(page)).toMatchObject({ lang: 'en', h1: 1, main: 1, unlabelled: [], unnamedButtons: [] })
+      expect(await accessibilityBasics(page)).toMatchObject({
+        lang: 'en',
+        h1: 1,
+        main: 1,
+        unlabelled: [],
+        unnamedButtons: [],
+      })
       await page.getByRole('button', { name: 'Allow' }).click()
 
       // The relying party's callback.
@@ -306,13 +379,26 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
             Authorization: `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
             'Content-Type': 'application/x-www-form-urlencoded',
           },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callback, code_verifier: verifier }),
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: callback,
+            code_verifier: verifier,
+          }),
         })
       const token = await tokenRequest(code!, flow.verifier)
       const tokens = (await token.json()) as Record<string, unknown>
       expect(token.status, JSON.stringify(tokens)).toBe(200)
-      expect(tokens).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), id_token: expect.any(String) })
-      const { payload } = await jwtVerify(tokens.id_token as string, createRemoteJWKSet(new URL(`${issuer}/jwks`)), { issuer, audience: CLIENT_ID })
+      expect(tokens).toMatchObject({
+        token_type: 'Bearer',
+        access_token: expect.any(String),
+        id_token: expect.any(String),
+      })
+      const { payload } = await jwtVerify(
+        tokens.id_token as string,
+        createRemoteJWKSet(new URL(`${issuer}/jwks`)),
+        { issuer, audience: CLIENT_ID },
+      )
       expect(payload).toMatchObject({ sub: EXTERNAL_ID, preferred_username: USERNAME })
 
       // One session: the same browser goes straight through, with no login form and no consent.
@@ -376,7 +462,9 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       // RP-initiated logout: our confirmation page around oidc-provider's form, then on to the
       // registered post_logout_redirect_uri (another origin: form-action names it).
       const bye = `${rpBase}/bye`
-      await page.goto(`${issuer}/session/end?${new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: bye, state: 'st' })}`)
+      await page.goto(
+        `${issuer}/session/end?${new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: bye, state: 'st' })}`,
+      )
       await page.getByRole('heading', { level: 1, name: 'Sign out' }).waitFor()
       await page.getByRole('button', { name: 'Sign out' }).click()
       await page.waitForURL((u) => u.href.startsWith(bye))
@@ -392,7 +480,9 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       await page.waitForURL(`${rpBase}/acs`)
       const acs = posted.find((p) => p.path === '/acs')
       expect(acs?.body.get('RelayState')).toBe('r1')
-      expect(Buffer.from(acs?.body.get('SAMLResponse') ?? '', 'base64').toString()).toContain('<saml:Assertion')
+      expect(Buffer.from(acs?.body.get('SAMLResponse') ?? '', 'base64').toString()).toContain(
+        '<saml:Assertion',
+      )
 
       expect(violationsOf(context)).toEqual([])
     } finally {
@@ -406,28 +496,44 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       const page = await context.newPage()
       await page.goto(`${rpBase}/frame`)
       // Chromium refuses the frame and says so; the framed document never shows the form.
-      await expect.poll(() => violationsOf(context).join('\n'), { timeout: WAIT_TIMEOUT }).toContain('frame-ancestors')
+      await expect
+        .poll(() => violationsOf(context).join('\n'), { timeout: WAIT_TIMEOUT })
+        .toContain('frame-ancestors')
       const frame = page.frame({ name: 'victim' })
-      const forms = frame ? await frame.locator('form').count().catch(() => 0) : 0
+      const forms = frame
+        ? await frame
+            .locator('form')
+            .count()
+            .catch(() => 0)
+        : 0
       expect(forms).toBe(0)
     } finally {
       await context.close()
     }
   })
 
-  it('POST /ticket: the site\'s own auto-submitted form signs in; the same form on another site is refused (login CSRF)', async () => {
+  it("POST /ticket: the site's own auto-submitted form signs in; the same form on another site is refused (login CSRF)", async () => {
     const context = await newContext()
     try {
       const page = await context.newPage()
       const ticket = async (externalId: string) => {
         const now = Math.floor(Date.now() / 1000)
-        return new SignJWT({ external_id: externalId, username: externalId, iat: now, exp: now + 60, aud: `${issuer}/ticket`, jti: randomBytes(16).toString('hex') })
+        return new SignJWT({
+          external_id: externalId,
+          username: externalId,
+          iat: now,
+          exp: now + 60,
+          aud: `${issuer}/ticket`,
+          jti: randomBytes(16).toString('hex'),
+        })
           .setProtectedHeader({ alg: 'HS256' })
           .sign(new TextEncoder().encode(TICKET_SECRET))
       }
       // Another site (localhost is not 127.0.0.1's site): Chromium sends its Origin, the form is refused.
       const evil = `http://localhost:${new URL(rpBase).port}`
-      const refused = page.waitForResponse((r) => r.url() === `${issuer}/ticket` && r.request().method() === 'POST')
+      const refused = page.waitForResponse(
+        (r) => r.url() === `${issuer}/ticket` && r.request().method() === 'POST',
+      )
       await page.goto(`${evil}/site-form?ticket=${await ticket('mallory')}`)
       expect((await refused).status()).toBe(403)
       await page.waitForURL(`${issuer}/ticket`)
@@ -448,7 +554,11 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
     const board = await fetch(`${issuer}/api/v1/integrations/board`, {
       method: 'PUT',
       headers: { ...auth, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'jwt', settings: { target_url: `${rpBase}/board`, query_param: 'jwt' }, secrets: { secret: 's'.repeat(32) } }),
+      body: JSON.stringify({
+        type: 'jwt',
+        settings: { target_url: `${rpBase}/board`, query_param: 'jwt' },
+        secrets: { secret: 's'.repeat(32) },
+      }),
     })
     expect(board.status, await board.clone().text()).toBe(201)
     const context = await newContext()

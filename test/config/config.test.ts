@@ -10,7 +10,13 @@ const noFile = { envFile: false as const }
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({}, noFile)
-    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', issuer: 'http://localhost:3000', logLevel: 'info', maxBodyBytes: 1_048_576 })
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      issuer: 'http://localhost:3000',
+      logLevel: 'info',
+      maxBodyBytes: 1_048_576,
+    })
     expect(c.store).toEqual({ kind: 'sqlite', file: path.resolve('./data/sso-bridge.sqlite') })
     expect(c.keysDir).toBe(path.resolve('./keys'))
     expect(c.adminToken).toBeUndefined()
@@ -19,21 +25,38 @@ describe('loadConfig', () => {
 
   it('derives ISSUER from PORT and trims a trailing slash from a given one', () => {
     expect(loadConfig({ PORT: '8080' }, noFile).issuer).toBe('http://localhost:8080')
-    expect(loadConfig({ ISSUER: 'https://sso.example.com/' }, noFile).issuer).toBe('https://sso.example.com')
+    expect(loadConfig({ ISSUER: 'https://sso.example.com/' }, noFile).issuer).toBe(
+      'https://sso.example.com',
+    )
   })
 
   it('selects PostgreSQL from DATABASE_URL', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sso' }, noFile).store).toMatchObject({ kind: 'postgres', url: 'postgres://u:p@db:5432/sso' })
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sso' }, noFile).store).toMatchObject({
+      kind: 'postgres',
+      url: 'postgres://u:p@db:5432/sso',
+    })
   })
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ PORT: '', DATABASE_URL: '', ADMIN_TOKEN: '' }, noFile)).toMatchObject({ port: 3000, store: { kind: 'sqlite' } })
+    expect(loadConfig({ PORT: '', DATABASE_URL: '', ADMIN_TOKEN: '' }, noFile)).toMatchObject({
+      port: 3000,
+      store: { kind: 'sqlite' },
+    })
   })
 
   it('names every bad key in one error', () => {
     let err: unknown
     try {
-      loadConfig({ PORT: 'abc', ISSUER: 'ftp://x', DATABASE_URL: 'mysql://x', ADMIN_TOKEN: 'short', LOG_LEVEL: 'loud' }, noFile)
+      loadConfig(
+        {
+          PORT: 'abc',
+          ISSUER: 'ftp://x',
+          DATABASE_URL: 'mysql://x',
+          ADMIN_TOKEN: 'short',
+          LOG_LEVEL: 'loud',
+        },
+        noFile,
+      )
     } catch (e) {
       err = e
     }

@@ -48,22 +48,39 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
         expect(await kv.kvGet('ns', 'k')).toEqual({ value: { v: 2 }, expiresAt: null })
         expect(await kv.kvFindBy('ns', 'uid', 'u1')).toBeNull()
         await kv.kvSet('ns', 'k', { v: 3 }, { ttlMs: 5000, indexes: { uid: 'u2' } })
-        expect(await kv.kvFindBy('ns', 'uid', 'u2')).toEqual({ key: 'k', entry: { value: { v: 3 }, expiresAt: T0 + 5000 } })
+        expect(await kv.kvFindBy('ns', 'uid', 'u2')).toEqual({
+          key: 'k',
+          entry: { value: { v: 3 }, expiresAt: T0 + 5000 },
+        })
         advance(4000)
         expect(await kv.kvGet('ns', 'k')).not.toBeNull()
       })
 
       it('round-trips nested JSON, numbers, null, booleans and unicode in keys, namespaces and values', async () => {
         const value = {
-          nested: { list: [1, 2.5, -3e-7, 'x', null, true, false, { deep: ['Zoë', 'Ω', '日本語', '𝔘', '☃', '👩‍💻'] }] },
-          'ключ': 'значение',
+          nested: {
+            list: [
+              1,
+              2.5,
+              -3e-7,
+              'x',
+              null,
+              true,
+              false,
+              { deep: ['Zoë', 'Ω', '日本語', '𝔘', '☃', '👩‍💻'] },
+            ],
+          },
+          ключ: 'значение',
           'emoji 🎉': { empty: {}, none: [] },
           quotes: 'say "hi" \\ back\nslash\ttab',
           big: 2 ** 52,
         }
-        await kv.kvSet('ns-ü', 'kéy-日本', value, { indexes: { 'índex': 'välue-𝔘' } })
+        await kv.kvSet('ns-ü', 'kéy-日本', value, { indexes: { índex: 'välue-𝔘' } })
         expect((await kv.kvGet('ns-ü', 'kéy-日本'))!.value).toEqual(value)
-        expect(await kv.kvFindBy('ns-ü', 'índex', 'välue-𝔘')).toMatchObject({ key: 'kéy-日本', entry: { value } })
+        expect(await kv.kvFindBy('ns-ü', 'índex', 'välue-𝔘')).toMatchObject({
+          key: 'kéy-日本',
+          entry: { value },
+        })
       })
 
       it('drops undefined fields as JSON does, and returns copies', async () => {
@@ -77,15 +94,21 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
 
       it('refuses values that are not JSON objects, bad TTLs and non-string index values', async () => {
         for (const bad of [null, [], 'text', 1]) {
-          await expect(kv.kvSet('ns', 'k', bad as unknown as Record<string, unknown>)).rejects.toThrow(TypeError)
-          await expect(kv.kvSetIfAbsent('ns', 'k', bad as unknown as Record<string, unknown>)).rejects.toThrow(TypeError)
+          await expect(
+            kv.kvSet('ns', 'k', bad as unknown as Record<string, unknown>),
+          ).rejects.toThrow(TypeError)
+          await expect(
+            kv.kvSetIfAbsent('ns', 'k', bad as unknown as Record<string, unknown>),
+          ).rejects.toThrow(TypeError)
         }
         for (const ttlMs of [Number.NaN, Infinity, '10' as unknown as number]) {
           await expect(kv.kvSet('ns', 'k', {}, { ttlMs })).rejects.toThrow(TypeError)
           await expect(kv.kvIncrement('ns', 'k', 1, ttlMs)).rejects.toThrow(TypeError)
         }
         await expect(kv.kvIncrement('ns', 'k', Number.NaN, 1000)).rejects.toThrow(TypeError)
-        await expect(kv.kvSet('ns', 'k', {}, { indexes: { uid: 5 as unknown as string } })).rejects.toThrow(TypeError)
+        await expect(
+          kv.kvSet('ns', 'k', {}, { indexes: { uid: 5 as unknown as string } }),
+        ).rejects.toThrow(TypeError)
         expect(await kv.kvGet('ns', 'k')).toBeNull()
       })
 
@@ -95,7 +118,9 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
         await kv.kvSet('b', 'k', { from: 'b' }, { indexes: { grantId: 'g' }, ttlMs: 10 })
         expect((await kv.kvGet('a', 'k'))!.value).toEqual({ from: 'a' })
         expect((await kv.kvGet('b', 'k'))!.value).toEqual({ from: 'b' })
-        expect(await kv.kvFindBy('a', 'grantId', 'g')).toMatchObject({ entry: { value: { from: 'a' } } })
+        expect(await kv.kvFindBy('a', 'grantId', 'g')).toMatchObject({
+          entry: { value: { from: 'a' } },
+        })
         expect(await kv.kvDeleteBy('b', 'grantId', 'g')).toBe(1)
         expect(await kv.kvGet('a', 'k')).not.toBeNull()
         await kv.kvSet('b', 'k', { from: 'b' }, { ttlMs: 10 })
@@ -147,11 +172,17 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
       it('finds by any of several indexes; a shared value finds the entry set most recently', async () => {
         await kv.kvSet('tok', 't1', { n: 1 }, { indexes: { grantId: 'g1', uid: 'u1' } })
         await kv.kvSet('tok', 't2', { n: 2 }, { indexes: { grantId: 'g1', userCode: 'ABCD-EFGH' } })
-        expect(await kv.kvFindBy('tok', 'uid', 'u1')).toEqual({ key: 't1', entry: { value: { n: 1 }, expiresAt: null } })
+        expect(await kv.kvFindBy('tok', 'uid', 'u1')).toEqual({
+          key: 't1',
+          entry: { value: { n: 1 }, expiresAt: null },
+        })
         expect(await kv.kvFindBy('tok', 'userCode', 'ABCD-EFGH')).toMatchObject({ key: 't2' })
         expect(await kv.kvFindBy('tok', 'grantId', 'g1')).toMatchObject({ key: 't2' })
         await kv.kvSet('tok', 't1', { n: 11 }, { indexes: { grantId: 'g1' } })
-        expect(await kv.kvFindBy('tok', 'grantId', 'g1')).toMatchObject({ key: 't1', entry: { value: { n: 11 } } })
+        expect(await kv.kvFindBy('tok', 'grantId', 'g1')).toMatchObject({
+          key: 't1',
+          entry: { value: { n: 11 } },
+        })
         expect(await kv.kvFindBy('tok', 'uid', 'u1')).toBeNull()
         expect(await kv.kvFindBy('tok', 'uid', 'nope')).toBeNull()
         expect(await kv.kvFindBy('tok', 'grantId', 'u1')).toBeNull() // values belong to their index name
@@ -168,7 +199,8 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
 
       it('deleteBy removes every live entry with that index value, and only those', async () => {
         fakeClock()
-        for (const k of ['a', 'b', 'c']) await kv.kvSet('tok', k, { k }, { indexes: { grantId: 'g1' }, ttlMs: 60_000 })
+        for (const k of ['a', 'b', 'c'])
+          await kv.kvSet('tok', k, { k }, { indexes: { grantId: 'g1' }, ttlMs: 60_000 })
         await kv.kvSet('tok', 'expired', {}, { indexes: { grantId: 'g1' }, ttlMs: 10 })
         await kv.kvSet('tok', 'other', {}, { indexes: { grantId: 'g2' } })
         await kv.kvSet('tok', 'moved', {}, { indexes: { grantId: 'g1' } })
@@ -195,9 +227,11 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
     })
 
     describe('setIfAbsent', () => {
-      it('creates once under 20 concurrent calls, keeping the winner\'s value', async () => {
+      it("creates once under 20 concurrent calls, keeping the winner's value", async () => {
         const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => kv.kvSetIfAbsent('jti', 'once', { caller: i }, { ttlMs: 60_000 })),
+          Array.from({ length: 20 }, (_, i) =>
+            kv.kvSetIfAbsent('jti', 'once', { caller: i }, { ttlMs: 60_000 }),
+          ),
         )
         expect(results.filter(Boolean)).toHaveLength(1)
         const winner = results.indexOf(true)
@@ -221,7 +255,9 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
         fakeClock()
         await kv.kvSet('jti', 'again', { old: true }, { ttlMs: 10, indexes: { uid: 'old' } })
         advance(10)
-        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => kv.kvSetIfAbsent('jti', 'again', { caller: i })))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => kv.kvSetIfAbsent('jti', 'again', { caller: i })),
+        )
         expect(results.filter(Boolean)).toHaveLength(1)
         expect((await kv.kvGet('jti', 'again'))!.value).toEqual({ caller: results.indexOf(true) })
         expect(await kv.kvFindBy('jti', 'uid', 'old')).toBeNull() // the expired entry's indexes went with it
@@ -230,8 +266,12 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
 
     describe('increment', () => {
       it('sums exactly under 20 concurrent calls, each seeing a distinct count', async () => {
-        const results = await Promise.all(Array.from({ length: 20 }, () => kv.kvIncrement('throttle', 'ip', 1, 60_000)))
-        expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => kv.kvIncrement('throttle', 'ip', 1, 60_000)),
+        )
+        expect([...results].sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        )
         expect((await kv.kvGet('throttle', 'ip'))!.value).toEqual({ count: 20 })
         expect(await kv.kvIncrement('throttle', 'ip', -5, 60_000)).toBe(15)
         expect(await kv.kvIncrement('throttle', 'ip', 0.5, 60_000)).toBe(15.5)
@@ -242,26 +282,37 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
         expect(await kv.kvIncrement('throttle', 'u', 1, 1000)).toBe(1)
         advance(600)
         expect(await kv.kvIncrement('throttle', 'u', 2, 1000)).toBe(3)
-        expect(await kv.kvGet('throttle', 'u')).toEqual({ value: { count: 3 }, expiresAt: T0 + 1000 })
+        expect(await kv.kvGet('throttle', 'u')).toEqual({
+          value: { count: 3 },
+          expiresAt: T0 + 1000,
+        })
         advance(400)
         expect(await kv.kvGet('throttle', 'u')).toBeNull()
         expect(await kv.kvIncrement('throttle', 'u', 1, 1000)).toBe(1)
-        expect(await kv.kvGet('throttle', 'u')).toEqual({ value: { count: 1 }, expiresAt: T0 + 2000 })
+        expect(await kv.kvGet('throttle', 'u')).toEqual({
+          value: { count: 1 },
+          expiresAt: T0 + 2000,
+        })
       })
 
       it('after expiry, 20 concurrent increments restart from 0 and all count', async () => {
         fakeClock()
         await kv.kvIncrement('throttle', 'r', 100, 10)
         advance(10)
-        const results = await Promise.all(Array.from({ length: 20 }, () => kv.kvIncrement('throttle', 'r', 1, 1000)))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => kv.kvIncrement('throttle', 'r', 1, 1000)),
+        )
         expect(Math.max(...results)).toBe(20)
         expect((await kv.kvGet('throttle', 'r'))!.value).toEqual({ count: 20 })
       })
 
-      it('adds to a set entry\'s count keeping its other fields, lifetime and indexes; a non-numeric count is 0', async () => {
+      it("adds to a set entry's count keeping its other fields, lifetime and indexes; a non-numeric count is 0", async () => {
         await kv.kvSet('throttle', 'x', { count: 5, who: 'me' }, { indexes: { uid: 'u' } })
         expect(await kv.kvIncrement('throttle', 'x', 1, 10)).toBe(6)
-        expect(await kv.kvGet('throttle', 'x')).toEqual({ value: { count: 6, who: 'me' }, expiresAt: null })
+        expect(await kv.kvGet('throttle', 'x')).toEqual({
+          value: { count: 6, who: 'me' },
+          expiresAt: null,
+        })
         expect(await kv.kvFindBy('throttle', 'uid', 'u')).toMatchObject({ key: 'x' })
         await kv.kvSet('throttle', 'y', { count: 'many' })
         expect(await kv.kvIncrement('throttle', 'y', 2, 1000)).toBe(2)
@@ -271,11 +322,22 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
     describe('consume', () => {
       it('sets value.consumed to now in epoch seconds, keeping the rest, lifetime and indexes', async () => {
         fakeClock(T0 + 1234)
-        await kv.kvSet('oidc:RefreshToken', 'rt', { grantId: 'g', nested: { a: [1] } }, { ttlMs: 60_000, indexes: { grantId: 'g' } })
+        await kv.kvSet(
+          'oidc:RefreshToken',
+          'rt',
+          { grantId: 'g', nested: { a: [1] } },
+          { ttlMs: 60_000, indexes: { grantId: 'g' } },
+        )
         expect(await kv.kvConsume('oidc:RefreshToken', 'rt')).toBe(true)
-        const expected = { value: { grantId: 'g', nested: { a: [1] }, consumed: Math.floor((T0 + 1234) / 1000) }, expiresAt: T0 + 1234 + 60_000 }
+        const expected = {
+          value: { grantId: 'g', nested: { a: [1] }, consumed: Math.floor((T0 + 1234) / 1000) },
+          expiresAt: T0 + 1234 + 60_000,
+        }
         expect(await kv.kvGet('oidc:RefreshToken', 'rt')).toEqual(expected)
-        expect(await kv.kvFindBy('oidc:RefreshToken', 'grantId', 'g')).toEqual({ key: 'rt', entry: expected })
+        expect(await kv.kvFindBy('oidc:RefreshToken', 'grantId', 'g')).toEqual({
+          key: 'rt',
+          entry: expected,
+        })
         advance(5000)
         expect(await kv.kvConsume('oidc:RefreshToken', 'rt')).toBe(false) // the first mark stays
         expect(await kv.kvGet('oidc:RefreshToken', 'rt')).toEqual(expected)
@@ -292,7 +354,9 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
 
       it('consumes once under 20 concurrent calls', async () => {
         await kv.kvSet('ticket', 't', { user: 'u' }, { ttlMs: 60_000 })
-        const results = await Promise.all(Array.from({ length: 20 }, () => kv.kvConsume('ticket', 't')))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => kv.kvConsume('ticket', 't')),
+        )
         expect(results.filter(Boolean)).toHaveLength(1)
         expect((await kv.kvGet('ticket', 't'))!.value.consumed).toEqual(expect.any(Number))
       })

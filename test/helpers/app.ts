@@ -58,12 +58,23 @@ export function fixtureKeys(): KeyMaterial {
   if (keys) return keys
   const dir = new URL('../fixtures/keys/', import.meta.url)
   const jwks = JSON.parse(readFileSync(new URL('oidc-jwks.json', dir), 'utf8')) as { keys: JWK[] }
-  const manifest = JSON.parse(readFileSync(new URL('saml/manifest.json', dir), 'utf8')) as { keys: { id: string; createdAt: string }[] }
+  const manifest = JSON.parse(readFileSync(new URL('saml/manifest.json', dir), 'utf8')) as {
+    keys: { id: string; createdAt: string }[]
+  }
   const saml = manifest.keys.map(({ id, createdAt }) => {
     const certificatePem = readFileSync(new URL(`saml/${id}.crt`, dir), 'utf8')
-    return { id, createdAt, certificatePem, privateKeyPem: readFileSync(new URL(`saml/${id}.key`, dir), 'utf8'), fingerprintSha256: new X509Certificate(certificatePem).fingerprint256 }
+    return {
+      id,
+      createdAt,
+      certificatePem,
+      privateKeyPem: readFileSync(new URL(`saml/${id}.key`, dir), 'utf8'),
+      fingerprintSha256: new X509Certificate(certificatePem).fingerprint256,
+    }
   })
-  keys = { oidc: { jwks, publicJwks: { keys: jwks.keys.map(toPublicJwk) } }, saml: { current: saml[0]!, previous: saml.slice(1) } }
+  keys = {
+    oidc: { jwks, publicJwks: { keys: jwks.keys.map(toPublicJwk) } },
+    saml: { current: saml[0]!, previous: saml.slice(1) },
+  }
   return keys
 }
 
@@ -71,7 +82,11 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-app-'))
   const store = opts.store ?? createSqliteStore(path.join(dir, 'db.sqlite'))
   const env = { ...opts.env }
-  const services = createServices(store, { readSecretEnv: (name) => env[name], conflicts: opts.conflicts, ...(opts.throttle ? { throttle: opts.throttle } : {}) })
+  const services = createServices(store, {
+    readSecretEnv: (name) => env[name],
+    conflicts: opts.conflicts,
+    ...(opts.throttle ? { throttle: opts.throttle } : {}),
+  })
   const lines: string[] = []
   const sink = new Writable({
     write(chunk, _enc, done) {

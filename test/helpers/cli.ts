@@ -34,20 +34,32 @@ export interface CliResult {
   stderr: string
 }
 
-export type Cli = (args: string[], opts?: { input?: string; env?: Record<string, string> }) => Promise<CliResult>
+export type Cli = (
+  args: string[],
+  opts?: { input?: string; env?: Record<string, string> },
+) => Promise<CliResult>
 
 const made: string[] = []
 
 /** Makes `npx sso-bridge` in `dir` resolve to this checkout's CLI, as it does in a checkout. */
 export function linkCliInto(dir: string): void {
   mkdirSync(path.join(dir, 'node_modules', '.bin'), { recursive: true })
-  symlinkSync(path.join(ROOT, 'bin/sso-bridge.js'), path.join(dir, 'node_modules', '.bin', 'sso-bridge'))
+  symlinkSync(
+    path.join(ROOT, 'bin/sso-bridge.js'),
+    path.join(dir, 'node_modules', '.bin', 'sso-bridge'),
+  )
 }
 
-export async function cliSandbox(prefix = 'sso-bridge-cli-'): Promise<{ dir: string; cli: Cli; binary: Cli }> {
+export async function cliSandbox(
+  prefix = 'sso-bridge-cli-',
+): Promise<{ dir: string; cli: Cli; binary: Cli }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix))
   made.push(dir)
-  const sandbox = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), LOG_LEVEL: 'silent' }
+  const sandbox = {
+    DATA_DIR: path.join(dir, 'data'),
+    KEYS_DIR: path.join(dir, 'keys'),
+    LOG_LEVEL: 'silent',
+  }
 
   // run() reads `.env` from the test process's working directory (the checkout), which may be a
   // developer's own: every config key is given, empty ones meaning "unset", so none of it applies.
@@ -76,7 +88,11 @@ export async function cliSandbox(prefix = 'sso-bridge-cli-'): Promise<{ dir: str
   })
   const binary: Cli = (args, opts = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn('npx', ['sso-bridge', ...args], { cwd: dir, env: { ...env, ...opts.env }, stdio: 'pipe' })
+      const child = spawn('npx', ['sso-bridge', ...args], {
+        cwd: dir,
+        env: { ...env, ...opts.env },
+        stdio: 'pipe',
+      })
       let stdout = ''
       let stderr = ''
       child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))

@@ -7,7 +7,12 @@
  * runs with TRUST_PROXY=1 (believe the one proxy in front) and ISSUER = the proxy's URL.
  */
 import { mkdtempSync } from 'node:fs'
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type Server,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -17,7 +22,17 @@ import { startServer, type ServerProcess } from './server.ts'
 export const CLUSTER_ADMIN_TOKEN = 'multi-instance-admin-token-0123456789abcdef'
 
 /** Headers a proxy does not forward (RFC 9110 §7.6.1 connection-specific ones). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+])
 
 export interface RoundRobinProxy {
   url: string
@@ -42,18 +57,25 @@ export async function startRoundRobinProxy(): Promise<RoundRobinProxy> {
     served.push(index)
     const target = targets[index]!
     const headers: IncomingHttpHeaders = {}
-    for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value
+    for (const [name, value] of Object.entries(req.headers))
+      if (!HOP_BY_HOP.has(name)) headers[name] = value
     const client = req.socket.remoteAddress ?? '127.0.0.1'
-    headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${String(req.headers['x-forwarded-for'])}, ${client}` : client
+    headers['x-forwarded-for'] = req.headers['x-forwarded-for']
+      ? `${String(req.headers['x-forwarded-for'])}, ${client}`
+      : client
     headers['x-forwarded-proto'] = 'http'
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
-      const out: string[] = []
-      for (let i = 0; i < up.rawHeaders.length; i += 2) {
-        if (!HOP_BY_HOP.has(up.rawHeaders[i]!.toLowerCase())) out.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!)
-      }
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
-      up.pipe(res)
-    })
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (up) => {
+        const out: string[] = []
+        for (let i = 0; i < up.rawHeaders.length; i += 2) {
+          if (!HOP_BY_HOP.has(up.rawHeaders[i]!.toLowerCase()))
+            out.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!)
+        }
+        res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
+        up.pipe(res)
+      },
+    )
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502)
       res.end()
@@ -87,15 +109,24 @@ export interface Cluster {
   keysDir: string
   dir: string
   /** The admin API of one instance directly (JSON in, JSON out). */
-  admin(instance: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
+  admin(
+    instance: number,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }>
   stop(): Promise<void>
 }
 
 /** Starts `count` instances at once (on a fresh schema of the test PostgreSQL unless `databaseUrl` is given) (they race for the first keys, as real ones may) behind one proxy. */
-export async function startCluster(opts: { count?: number; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<Cluster> {
+export async function startCluster(
+  opts: { count?: number; env?: Record<string, string>; databaseUrl?: string } = {},
+): Promise<Cluster> {
   const count = opts.count ?? 2
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-cluster-'))
-  const { url: databaseUrl, schema } = opts.databaseUrl ? { url: opts.databaseUrl, schema: 'public' } : await freshSchemaUrl('sso_cluster')
+  const { url: databaseUrl, schema } = opts.databaseUrl
+    ? { url: opts.databaseUrl, schema: 'public' }
+    : await freshSchemaUrl('sso_cluster')
   const proxy = await startRoundRobinProxy()
   const keysDir = path.join(dir, 'keys')
   const started = await Promise.allSettled(
@@ -133,7 +164,10 @@ export async function startCluster(opts: { count?: number; env?: Record<string, 
   const admin = async (instance: number, method: string, p: string, body?: unknown) => {
     const res = await fetch(`${instances[instance]!.url}/api/v1${p}`, {
       method,
-      headers: { Authorization: `Bearer ${CLUSTER_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${CLUSTER_ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     const text = await res.text()

@@ -27,7 +27,9 @@ export interface OidcServer {
  * `tls`, the issuer is https and the app trusts X-Forwarded-Proto (see {@link Browser}) unless
  * `trustProxy` says otherwise.
  */
-export async function startOidcServer(opts: Omit<TestAppOptions, 'issuer'> & { tls?: boolean } = {}): Promise<OidcServer> {
+export async function startOidcServer(
+  opts: Omit<TestAppOptions, 'issuer'> & { tls?: boolean } = {},
+): Promise<OidcServer> {
   const { tls, ...appOptions } = opts
   const server: Server = createServer()
   await new Promise<void>((resolve, reject) => {
@@ -42,7 +44,10 @@ export async function startOidcServer(opts: Omit<TestAppOptions, 'issuer'> & { t
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}/api/v1${path}`, {
       method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     const text = await res.text()
@@ -76,7 +81,11 @@ export interface ClientSpec {
 }
 
 /** Registers an `oidc` integration through the admin API; returns the client secret (generated when not given). */
-export async function registerClient(s: OidcServer, id: string, spec: ClientSpec = {}): Promise<{ clientId: string; clientSecret: string | undefined }> {
+export async function registerClient(
+  s: OidcServer,
+  id: string,
+  spec: ClientSpec = {},
+): Promise<{ clientId: string; clientSecret: string | undefined }> {
   const { mapping, secret, ...settings } = spec
   const res = await s.admin('PUT', `/integrations/${id}`, {
     type: 'oidc',
@@ -84,16 +93,27 @@ export async function registerClient(s: OidcServer, id: string, spec: ClientSpec
     ...(mapping === undefined ? {} : { mapping }),
     ...(secret === undefined ? {} : { secrets: { client_secret: secret } }),
   })
-  if (res.status !== 201 && res.status !== 200) throw new Error(`PUT /integrations/${id}: ${res.status} ${JSON.stringify(res.body)}`)
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`PUT /integrations/${id}: ${res.status} ${JSON.stringify(res.body)}`)
   return { clientId: id, clientSecret: secret ?? res.body.generated_secrets?.client_secret }
 }
 
 export const PASSWORD = 'correct horse battery staple'
 
 /** Creates (or replaces) an account with {@link PASSWORD} through the admin API. */
-export async function createAccount(s: OidcServer, externalId: string, fields: Record<string, unknown> = {}): Promise<void> {
-  const res = await s.admin('PUT', `/users/${encodeURIComponent(externalId)}`, { username: `user${externalId}`, email: `user${externalId}@example.test`, password: PASSWORD, ...fields })
-  if (res.status !== 201 && res.status !== 200) throw new Error(`PUT /users/${externalId}: ${res.status} ${JSON.stringify(res.body)}`)
+export async function createAccount(
+  s: OidcServer,
+  externalId: string,
+  fields: Record<string, unknown> = {},
+): Promise<void> {
+  const res = await s.admin('PUT', `/users/${encodeURIComponent(externalId)}`, {
+    username: `user${externalId}`,
+    email: `user${externalId}@example.test`,
+    password: PASSWORD,
+    ...fields,
+  })
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`PUT /users/${externalId}: ${res.status} ${JSON.stringify(res.body)}`)
 }
 
 export interface Cookie {
@@ -147,9 +167,15 @@ export function parseForms(html: string): Form[] {
     const fields: Record<string, string> = {}
     for (const input of m[2]!.match(/<input\b[^>]*>/gi) ?? []) {
       const name = attr(input, 'name')
-      if (name !== undefined && (attr(input, 'type') ?? 'text').toLowerCase() === 'hidden') fields[name] = attr(input, 'value') ?? ''
+      if (name !== undefined && (attr(input, 'type') ?? 'text').toLowerCase() === 'hidden')
+        fields[name] = attr(input, 'value') ?? ''
     }
-    forms.push({ action: attr(m[1]!, 'action') ?? '', method: (attr(m[1]!, 'method') ?? 'get').toLowerCase(), id: attr(m[1]!, 'id'), fields })
+    forms.push({
+      action: attr(m[1]!, 'action') ?? '',
+      method: (attr(m[1]!, 'method') ?? 'get').toLowerCase(),
+      id: attr(m[1]!, 'id'),
+      fields,
+    })
   }
   return forms
 }
@@ -227,7 +253,9 @@ export class Browser {
     const target = this.#real(url)
     const headers = new Headers(init.headers)
     if (this.tlsProxy) headers.set('X-Forwarded-Proto', 'https')
-    const send = [...this.#cookies(target.origin).values()].filter((c) => pathMatches(target.pathname, String(c.attributes.path ?? '/')))
+    const send = [...this.#cookies(target.origin).values()].filter((c) =>
+      pathMatches(target.pathname, String(c.attributes.path ?? '/')),
+    )
     if (send.length > 0) headers.set('Cookie', send.map((c) => `${c.name}=${c.value}`).join('; '))
     const res = await fetch(target, { ...init, headers, redirect: 'manual' })
     for (const header of res.headers.getSetCookie()) {
@@ -235,8 +263,10 @@ export class Browser {
       this.setCookies.push(cookie)
       const jar = this.#cookies(target.origin)
       const key = `${cookie.name};${String(cookie.attributes.path ?? '/')}`
-      const expires = typeof cookie.attributes.expires === 'string' ? Date.parse(cookie.attributes.expires) : NaN
-      const gone = cookie.attributes['max-age'] === '0' || (!Number.isNaN(expires) && expires <= Date.now())
+      const expires =
+        typeof cookie.attributes.expires === 'string' ? Date.parse(cookie.attributes.expires) : NaN
+      const gone =
+        cookie.attributes['max-age'] === '0' || (!Number.isNaN(expires) && expires <= Date.now())
       if (gone) jar.delete(key)
       else jar.set(key, cookie)
     }
@@ -257,15 +287,34 @@ export class Browser {
       if (res.status < 300 || res.status >= 400 || !location) break
       await res.arrayBuffer()
       const next = this.#real(location, target)
-      if (next.origin !== this.origin) return { url: target.href, status: res.status, headers: res.headers, html: '', visited, left: next }
+      if (next.origin !== this.origin)
+        return {
+          url: target.href,
+          status: res.status,
+          headers: res.headers,
+          html: '',
+          visited,
+          left: next,
+        }
       target = next
       request = {}
     }
-    return { url: target.href, status: res.status, headers: res.headers, html: await res.text(), visited }
+    return {
+      url: target.href,
+      status: res.status,
+      headers: res.headers,
+      html: await res.text(),
+      visited,
+    }
   }
 
   /** Submits a form of `page` (the one whose action matches, else the first), hidden fields plus `values`. */
-  async submit(page: Page, values: Record<string, string>, pick: (f: Form) => boolean = () => true, action?: string): Promise<Page> {
+  async submit(
+    page: Page,
+    values: Record<string, string>,
+    pick: (f: Form) => boolean = () => true,
+    action?: string,
+  ): Promise<Page> {
     const form = parseForms(page.html).find(pick)
     if (!form) throw new Error(`no such form on ${page.url} (${page.status}):\n${page.html}`)
     return this.go(new URL(action ?? form.action, page.url), {
@@ -277,15 +326,22 @@ export class Browser {
 
   /** Fills in our sign-in form. */
   login(page: Page, username: string, password: string): Promise<Page> {
-    if (!isLoginPage(page)) throw new Error(`not the sign-in page: ${page.url} (${page.status}):\n${page.html}`)
+    if (!isLoginPage(page))
+      throw new Error(`not the sign-in page: ${page.url} (${page.status}):\n${page.html}`)
     return this.submit(page, { username, password }, (f) => f.action.endsWith('/login'))
   }
 
   /** Answers our consent form: Allow, or Deny (the Deny button's formaction, the abort URL). */
   consent(page: Page, answer: 'allow' | 'deny'): Promise<Page> {
-    if (!isConsentPage(page)) throw new Error(`not the consent page: ${page.url} (${page.status}):\n${page.html}`)
+    if (!isConsentPage(page))
+      throw new Error(`not the consent page: ${page.url} (${page.status}):\n${page.html}`)
     const abort = /formaction="([^"]+)"/.exec(page.html)?.[1]
-    return this.submit(page, {}, (f) => f.action.endsWith('/confirm'), answer === 'deny' ? decodeEntities(abort!) : undefined)
+    return this.submit(
+      page,
+      {},
+      (f) => f.action.endsWith('/confirm'),
+      answer === 'deny' ? decodeEntities(abort!) : undefined,
+    )
   }
 
   /** Presses "Sign out" on the logout confirmation page (oidc-provider's form, our button). */
@@ -301,11 +357,15 @@ function pathMatches(requestPath: string, cookiePath: string): boolean {
   return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/'
 }
 
-export const isLoginPage = (page: Page): boolean => parseForms(page.html).some((f) => f.action.endsWith('/login')) && /name="password"/.test(page.html)
-export const isConsentPage = (page: Page): boolean => parseForms(page.html).some((f) => f.action.endsWith('/confirm'))
+export const isLoginPage = (page: Page): boolean =>
+  parseForms(page.html).some((f) => f.action.endsWith('/login')) &&
+  /name="password"/.test(page.html)
+export const isConsentPage = (page: Page): boolean =>
+  parseForms(page.html).some((f) => f.action.endsWith('/confirm'))
 
 /** The query of the redirect that left the issuer (the RP callback). */
 export function callbackParams(page: Page): URLSearchParams {
-  if (!page.left) throw new Error(`no redirect to the client: ${page.url} (${page.status}):\n${page.html}`)
+  if (!page.left)
+    throw new Error(`no redirect to the client: ${page.url} (${page.status}):\n${page.html}`)
   return page.left.searchParams
 }

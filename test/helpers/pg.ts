@@ -18,14 +18,19 @@ export const postgresUrl = (): string | null => inject('postgresUrl')
 function adminClient(): Promise<pg.Client> {
   return (admin ??= (async () => {
     const base = postgresUrl()
-    if (!base) throw new Error('PostgreSQL not available: install postgresql (apt-get install postgresql) or set TEST_DATABASE_URL')
+    if (!base)
+      throw new Error(
+        'PostgreSQL not available: install postgresql (apt-get install postgresql) or set TEST_DATABASE_URL',
+      )
     const client = new pg.Client({ connectionString: base })
     await client.connect()
     return client
   })())
 }
 
-export async function freshSchemaUrl(prefix = 'sso_t'): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+export async function freshSchemaUrl(
+  prefix = 'sso_t',
+): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
   const client = await adminClient()
   const schema = `${prefix}_${run}_${n++}`
   await client.query(`CREATE SCHEMA ${schema}`)

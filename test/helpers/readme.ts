@@ -51,15 +51,25 @@ export function runBlock(script: string, server: ServerProcess): Promise<string>
   }
   const args = ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:3000', server.url)]
   return new Promise((resolve, reject) => {
-    execFile('bash', args, { cwd: server.dir, env, encoding: 'utf8', timeout: PROCESS_TEST_TIMEOUT }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`README block failed (${err.message}):\n${script}\n--- stderr ---\n${stderr}`, { cause: err }))
-      else resolve(stdout)
-    })
+    execFile(
+      'bash',
+      args,
+      { cwd: server.dir, env, encoding: 'utf8', timeout: PROCESS_TEST_TIMEOUT },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new Error(
+              `README block failed (${err.message}):\n${script}\n--- stderr ---\n${stderr}`,
+              { cause: err },
+            ),
+          )
+        else resolve(stdout)
+      },
+    )
   })
 }
 
 /** The JSON values printed back to back (curl adds no newline between responses). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions read them freely
 export function jsonValues(text: string): any[] {
   const out: unknown[] = []
   let depth = 0
@@ -71,8 +81,10 @@ export function jsonValues(text: string): any[] {
       if (c === '\\') i++
       else if (c === '"') inString = false
     } else if (c === '"') inString = true
-    else if (c === '{' || c === '[') depth++ === 0 && (start = i)
-    else if ((c === '}' || c === ']') && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)))
+    else if (c === '{' || c === '[') {
+      if (depth++ === 0) start = i
+    } else if ((c === '}' || c === ']') && --depth === 0)
+      out.push(JSON.parse(text.slice(start, i + 1)))
   }
   return out
 }

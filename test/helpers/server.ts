@@ -28,10 +28,21 @@ export interface ServerProcess {
  * `via: 'npm'` runs the README's own command, `npm start` (the child is then npm, which runs the
  * package's start script).
  */
-export async function startServer(env: Record<string, string> = {}, dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-')), via: 'node' | 'npm' = 'node'): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string> = {},
+  dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-')),
+  via: 'node' | 'npm' = 'node',
+): Promise<ServerProcess> {
   const [command, args] = via === 'npm' ? ['npm', ['start']] : [NODE, ['src/main.ts']]
   const child = spawn(command, args, {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: path.join(dir, 'data'),
+      KEYS_DIR: path.join(dir, 'keys'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -40,7 +51,10 @@ export async function startServer(env: Record<string, string> = {}, dir = mkdtem
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const port = await new Promise<number>((resolve, reject) => {
     // Only a hang: a slow start is still a start.
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), PROCESS_START_TIMEOUT)
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${out}`)),
+      PROCESS_START_TIMEOUT,
+    )
     const check = () => {
       const m = /"port":(\d+),.*"msg":"sso-bridge listening"/.exec(out)
       if (m) {
@@ -71,7 +85,10 @@ export async function startServer(env: Record<string, string> = {}, dir = mkdtem
 }
 
 /** Stops a server {@link startServer} started, if it still runs (for a test's afterEach). */
-export async function stopServer(server: ServerProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopServer(
+  server: ServerProcess | undefined,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (server && server.child.exitCode === null) {
     server.child.kill(signal)
     await server.exited
@@ -79,10 +96,17 @@ export async function stopServer(server: ServerProcess | undefined, signal: Node
 }
 
 /** Runs the server to completion (for startup failures). */
-export function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export function runServer(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-'))
   const child = spawn(NODE, ['src/main.ts'], {
-    env: { PATH: process.env.PATH, DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ...env },
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: path.join(dir, 'data'),
+      KEYS_DIR: path.join(dir, 'keys'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -10,7 +10,10 @@ import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 
 const STORES = {
-  sqlite: async (conflicts: ConflictPolicies) => ({ app: makeTestApp({ conflicts }), drop: async () => {} }),
+  sqlite: async (conflicts: ConflictPolicies) => ({
+    app: makeTestApp({ conflicts }),
+    drop: async () => {},
+  }),
   postgres: async (conflicts: ConflictPolicies) => {
     const { url, drop } = await freshSchemaUrl()
     return { app: makeTestApp({ conflicts, store: await createPostgresStore(url) }), drop }
@@ -34,86 +37,166 @@ describe.each(Object.entries(STORES))('conflict rules over the API (%s)', (_name
 
   it('reject: 409 username_taken / email_taken, nothing changes', async () => {
     await start({ username: 'reject', email: 'reject' })
-    await request(t.app).put('/api/v1/users/a').set(auth).send({ username: 'Rob', email: 'rob@example.com' }).expect(201)
-    expect((await request(t.app).put('/api/v1/users/b').set(auth).send({ username: 'ROB' })).body.error).toBe('username_taken')
-    expect((await request(t.app).put('/api/v1/users/b').set(auth).send({ email: 'Rob@Example.com' })).body.error).toBe('email_taken')
+    await request(t.app)
+      .put('/api/v1/users/a')
+      .set(auth)
+      .send({ username: 'Rob', email: 'rob@example.com' })
+      .expect(201)
+    expect(
+      (await request(t.app).put('/api/v1/users/b').set(auth).send({ username: 'ROB' })).body.error,
+    ).toBe('username_taken')
+    expect(
+      (await request(t.app).put('/api/v1/users/b').set(auth).send({ email: 'Rob@Example.com' }))
+        .body.error,
+    ).toBe('email_taken')
     await request(t.app).get('/api/v1/users/b').set(auth).expect(404)
     expect((await request(t.app).get('/api/v1/audit').set(auth)).body.items).toEqual([])
   })
 
   it('takeover: the newcomer gets the name, the holder is stale and gets it back on its next sync', async () => {
     await start({ username: 'takeover', email: 'takeover' })
-    await request(t.app).put('/api/v1/users/a').set(auth).send({ username: 'John', email: 'john@example.com' }).expect(201)
-    const b = await request(t.app).put('/api/v1/users/b').set(auth).send({ username: 'john', email: 'JOHN@example.com' })
+    await request(t.app)
+      .put('/api/v1/users/a')
+      .set(auth)
+      .send({ username: 'John', email: 'john@example.com' })
+      .expect(201)
+    const b = await request(t.app)
+      .put('/api/v1/users/b')
+      .set(auth)
+      .send({ username: 'john', email: 'JOHN@example.com' })
     expect(b.status).toBe(201)
     expect(b.body).toMatchObject({ username: 'john', email: 'JOHN@example.com', stale: false })
     const a = (await request(t.app).get('/api/v1/users/a').set(auth)).body
-    expect(a).toMatchObject({ email: null, desired_username: 'John', desired_email: 'john@example.com', stale: true })
+    expect(a).toMatchObject({
+      email: null,
+      desired_username: 'John',
+      desired_email: 'john@example.com',
+      stale: true,
+    })
     expect(a.username).toMatch(/^user_/)
 
     const audit = await request(t.app).get('/api/v1/audit?external_id=a').set(auth)
-    expect(audit.body.items.map((e: { field: string; actor: string }) => [e.field, e.actor]).sort()).toEqual([['email', 'admin-api'], ['username', 'admin-api']])
+    expect(
+      audit.body.items.map((e: { field: string; actor: string }) => [e.field, e.actor]).sort(),
+    ).toEqual([
+      ['email', 'admin-api'],
+      ['username', 'admin-api'],
+    ])
 
     // a's real data arrives again: it is applied, resolving in turn against b.
-    const back = await request(t.app).put('/api/v1/users/a').set(auth).send({ username: 'John', email: 'john@example.com' })
+    const back = await request(t.app)
+      .put('/api/v1/users/a')
+      .set(auth)
+      .send({ username: 'John', email: 'john@example.com' })
     expect(back.body).toMatchObject({ username: 'John', email: 'john@example.com', stale: false })
-    expect((await request(t.app).get('/api/v1/users/b').set(auth)).body).toMatchObject({ stale: true, desired_username: 'john' })
+    expect((await request(t.app).get('/api/v1/users/b').set(auth)).body).toMatchObject({
+      stale: true,
+      desired_username: 'john',
+    })
     expect((await request(t.app).get('/api/v1/audit').set(auth)).body.items).toHaveLength(4)
   })
 
   it('suffix for usernames; an email conflict under reject still refuses the whole write', async () => {
     await start({ username: 'suffix', email: 'reject' })
-    await request(t.app).put('/api/v1/users/a').set(auth).send({ username: 'sam', email: 'sam@example.com' }).expect(201)
+    await request(t.app)
+      .put('/api/v1/users/a')
+      .set(auth)
+      .send({ username: 'sam', email: 'sam@example.com' })
+      .expect(201)
     const b = await request(t.app).put('/api/v1/users/b').set(auth).send({ username: 'Sam' })
     expect(b.body).toMatchObject({ username: 'Sam_2', desired_username: 'Sam', stale: true })
-    const c = await request(t.app).put('/api/v1/users/c').set(auth).send({ username: 'sam', email: 'sam@example.com' })
+    const c = await request(t.app)
+      .put('/api/v1/users/c')
+      .set(auth)
+      .send({ username: 'sam', email: 'sam@example.com' })
     expect(c.status).toBe(409)
     expect(c.body.error).toBe('email_taken')
     await request(t.app).get('/api/v1/users/c').set(auth).expect(404)
-    expect((await request(t.app).get('/api/v1/audit?policy=suffix').set(auth)).body.items).toHaveLength(1)
+    expect(
+      (await request(t.app).get('/api/v1/audit?policy=suffix').set(auth)).body.items,
+    ).toHaveLength(1)
   })
 
   it('imports go through the same rules and report how many conflicts they resolved', async () => {
     await start({ username: 'suffix', email: 'reject' })
     await request(t.app).put('/api/v1/users/a').set(auth).send({ username: 'kim' }).expect(201)
-    const body = ['i1', 'i2', 'i3'].map((id) => JSON.stringify({ external_id: id, username: 'Kim' })).join('\n')
-    const res = await request(t.app).post('/api/v1/users/import').set(auth).set('Content-Type', 'application/x-ndjson').send(body)
+    const body = ['i1', 'i2', 'i3']
+      .map((id) => JSON.stringify({ external_id: id, username: 'Kim' }))
+      .join('\n')
+    const res = await request(t.app)
+      .post('/api/v1/users/import')
+      .set(auth)
+      .set('Content-Type', 'application/x-ndjson')
+      .send(body)
     expect(res.body).toMatchObject({ accepted: 3, resolved: 3, rejected: [] })
-    const names = await Promise.all(['i1', 'i2', 'i3'].map(async (id) => (await request(t.app).get(`/api/v1/users/${id}`).set(auth)).body.username))
+    const names = await Promise.all(
+      ['i1', 'i2', 'i3'].map(
+        async (id) => (await request(t.app).get(`/api/v1/users/${id}`).set(auth)).body.username,
+      ),
+    )
     expect(names).toEqual(['Kim_2', 'Kim_3', 'Kim_4'])
-    expect((await request(t.app).get('/api/v1/audit?actor=import').set(auth)).body.items).toHaveLength(3)
+    expect(
+      (await request(t.app).get('/api/v1/audit?actor=import').set(auth)).body.items,
+    ).toHaveLength(3)
   })
 
   it('parallel requests racing for one username and one email: exactly one holder each, nobody lost, every resolution audited', async () => {
     await start({ username: 'takeover', email: 'takeover' })
     const n = 12
     const responses = await Promise.all(
-      Array.from({ length: n }, (_, i) => request(t.app).put(`/api/v1/users/r${i}`).set(auth).send({ username: 'Contested', email: 'contested@example.com', nickname: `racer ${i}` })),
+      Array.from({ length: n }, (_, i) =>
+        request(t.app)
+          .put(`/api/v1/users/r${i}`)
+          .set(auth)
+          .send({ username: 'Contested', email: 'contested@example.com', nickname: `racer ${i}` }),
+      ),
     )
     expect(responses.map((r) => r.status).every((s) => s === 201)).toBe(true)
-    const all = (await request(t.app).get('/api/v1/users?limit=100').set(auth)).body.items as { external_id: string; username: string; email: string | null; nickname: string; stale: boolean }[]
+    const all = (await request(t.app).get('/api/v1/users?limit=100').set(auth)).body.items as {
+      external_id: string
+      username: string
+      email: string | null
+      nickname: string
+      stale: boolean
+    }[]
     expect(all).toHaveLength(n)
     expect(all.filter((u) => u.username.toLowerCase() === 'contested')).toHaveLength(1)
     expect(all.filter((u) => u.email === 'contested@example.com')).toHaveLength(1)
     expect(new Set(all.map((u) => u.username.toLowerCase())).size).toBe(n)
     for (const u of all) expect(u.nickname).toBe(`racer ${u.external_id.slice(1)}`)
     const audit = (await request(t.app).get('/api/v1/audit?limit=500').set(auth)).body.items
-    expect(audit.filter((e: { field: string }) => e.field === 'username').length).toBeGreaterThanOrEqual(n - 1)
-    expect(audit.filter((e: { field: string }) => e.field === 'email').length).toBeGreaterThanOrEqual(n - 1)
+    expect(
+      audit.filter((e: { field: string }) => e.field === 'username').length,
+    ).toBeGreaterThanOrEqual(n - 1)
+    expect(
+      audit.filter((e: { field: string }) => e.field === 'email').length,
+    ).toBeGreaterThanOrEqual(n - 1)
   })
 
   it('parallel requests under reject: one winner, the others 409, no duplicate', async () => {
     await start({ username: 'reject', email: 'reject' })
-    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => request(t.app).put(`/api/v1/users/q${i}`).set(auth).send({ username: 'Solo' })))
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        request(t.app).put(`/api/v1/users/q${i}`).set(auth).send({ username: 'Solo' }),
+      ),
+    )
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1)
-    expect(responses.filter((r) => r.status === 409).every((r) => r.body.error === 'username_taken')).toBe(true)
+    expect(
+      responses.filter((r) => r.status === 409).every((r) => r.body.error === 'username_taken'),
+    ).toBe(true)
     expect((await request(t.app).get('/api/v1/users').set(auth)).body.items).toHaveLength(1)
   })
 
   it('validates audit filters', async () => {
     await start({ username: 'reject', email: 'reject' })
-    const res = await request(t.app).get('/api/v1/audit?field=phone&since=yesterday&limit=0').set(auth)
+    const res = await request(t.app)
+      .get('/api/v1/audit?field=phone&since=yesterday&limit=0')
+      .set(auth)
     expect(res.status).toBe(400)
-    expect(res.body.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['field', 'limit', 'since'])
+    expect(res.body.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'field',
+      'limit',
+      'since',
+    ])
   })
 })

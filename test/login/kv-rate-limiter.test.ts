@@ -15,13 +15,19 @@ import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
 import { POSTGRES_MISSING } from '../setup/global.ts'
 
-const stores: { name: string; open: () => Promise<{ store: Store; close: () => Promise<void> }> }[] = [
+const stores: {
+  name: string
+  open: () => Promise<{ store: Store; close: () => Promise<void> }>
+}[] = [
   {
     name: 'SQLite',
     open: async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-rl-'))
       const store = createSqliteStore(path.join(dir, 'db.sqlite'))
-      return { store, close: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) }
+      return {
+        store,
+        close: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })),
+      }
     },
   },
   {
@@ -35,7 +41,11 @@ const stores: { name: string; open: () => Promise<{ store: Store; close: () => P
 ]
 afterAll(dropFreshSchemas)
 
-const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof RateLimiterRes ? e : Promise.reject(e)))
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => (e instanceof RateLimiterRes ? e : Promise.reject(e)),
+  )
 
 for (const { name, open } of stores) {
   describe(`KvRateLimiter on ${name}`, () => {
@@ -43,7 +53,9 @@ for (const { name, open } of stores) {
       const { store, close } = await open()
       try {
         const rl = new KvRateLimiter({ kv: store, keyPrefix: 't', points: 3, duration: 60 })
-        const outcomes = await Promise.all(Array.from({ length: 10 }, () => refusal(rl.consume('k'))))
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, () => refusal(rl.consume('k'))),
+        )
         expect(outcomes.filter((o) => o === null)).toHaveLength(3)
         for (const r of outcomes.filter((o) => o !== null)) {
           expect(r!.msBeforeNext).toBeGreaterThan(0)

@@ -18,7 +18,12 @@ export function makeAccount(over: Partial<Account> = {}): Account {
     title: 'Night shift',
     locale: 'en-GB',
     timezone: 'Europe/London',
-    profile: { names: { first: 'Robert', last: 'Smith' }, nicknames: ['Robbie'], tags: ['tea', 'chess'], karma: 42 },
+    profile: {
+      names: { first: 'Robert', last: 'Smith' },
+      nicknames: ['Robbie'],
+      tags: ['tea', 'chess'],
+      karma: 42,
+    },
     status: 'active',
     desired_username: null,
     desired_email: null,

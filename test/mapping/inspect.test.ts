@@ -10,7 +10,15 @@ import { parseKey, setPath } from '../../src/mapping/path.ts'
 
 describe('listPaths', () => {
   it("lists Minnit's example exactly as the doc's table (minnit-sso.txt, 'Targeting nested JSON and array values')", () => {
-    const doc = { id: 123, names: { full_name: 'Robert Smith', first: 'Robert', last: 'Smith', nicknames: ['Rob', 'Robbie'] } }
+    const doc = {
+      id: 123,
+      names: {
+        full_name: 'Robert Smith',
+        first: 'Robert',
+        last: 'Smith',
+        nicknames: ['Rob', 'Robbie'],
+      },
+    }
     expect(listPaths(doc)).toStrictEqual([
       { path: 'id', value: 123 },
       { path: 'names.full_name', value: 'Robert Smith' },
@@ -22,7 +30,9 @@ describe('listPaths', () => {
   })
 
   it('lists null, false, 0 and empty containers as leaves; escapes dots and backslashes', () => {
-    expect(listPaths({ n: null, f: false, z: 0, e: {}, a: [], 'a.b': { 'c\\d': 1 }, l: [[], [{}]] })).toStrictEqual([
+    expect(
+      listPaths({ n: null, f: false, z: 0, e: {}, a: [], 'a.b': { 'c\\d': 1 }, l: [[], [{}]] }),
+    ).toStrictEqual([
       { path: 'n', value: null },
       { path: 'f', value: false },
       { path: 'z', value: 0 },
@@ -43,14 +53,28 @@ describe('listPaths', () => {
   })
 
   it('writes names the grammar cannot spell plainly, as a platform reads them', () => {
-    expect(listPaths({ scores: { '2024': 1 }, '': 'empty', o: { '': 2 } }).map((e) => e.path)).toEqual(['scores.2024', '', 'o.'])
-    expect(listPaths(JSON.parse('{"__proto__": {"x": 1}}')).map((e) => e.path)).toEqual(['__proto__.x'])
+    expect(
+      listPaths({ scores: { '2024': 1 }, '': 'empty', o: { '': 2 } }).map((e) => e.path),
+    ).toEqual(['scores.2024', '', 'o.'])
+    expect(listPaths(JSON.parse('{"__proto__": {"x": 1}}')).map((e) => e.path)).toEqual([
+      '__proto__.x',
+    ])
   })
 
   it('skips what JSON cannot hold, and cycles', () => {
     const cyclic: Record<string, unknown> = { a: 1 }
     cyclic.self = cyclic
-    expect(listPaths({ u: undefined, f: () => 1, n: Number.NaN, d: new Date(0), s: Symbol('s'), ok: 'y', c: cyclic })).toStrictEqual([
+    expect(
+      listPaths({
+        u: undefined,
+        f: () => 1,
+        n: Number.NaN,
+        d: new Date(0),
+        s: Symbol('s'),
+        ok: 'y',
+        c: cyclic,
+      }),
+    ).toStrictEqual([
       { path: 'ok', value: 'y' },
       { path: 'c.a', value: 1 },
     ])
@@ -62,9 +86,17 @@ describe('listPaths', () => {
    * `__proto__`, `prototype` or `constructor` (refused everywhere). Arrays stay within index 999.
    */
   const nameArb = fc
-    .string({ unit: fc.constantFrom('a', 'b', '.', '\\', '1', ' ', 'é', '😀'), minLength: 1, maxLength: 5 })
+    .string({
+      unit: fc.constantFrom('a', 'b', '.', '\\', '1', ' ', 'é', '😀'),
+      minLength: 1,
+      maxLength: 5,
+    })
     .filter((s) => !/^[0-9]+$/.test(s) && !['__proto__', 'prototype', 'constructor'].includes(s))
-  const docArb: fc.Arbitrary<JsonObject> = fc.letrec<{ value: JsonValue; object: JsonObject; array: JsonValue[] }>((tie) => ({
+  const docArb: fc.Arbitrary<JsonObject> = fc.letrec<{
+    value: JsonValue
+    object: JsonObject
+    array: JsonValue[]
+  }>((tie) => ({
     value: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       fc.string({ maxLength: 4 }),

@@ -5,14 +5,30 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { JsonObject, JsonValue } from '../../src/accounts/types.ts'
-import { formatPath, getPath, MAX_INDEX, parseKey, setPath, type Segment } from '../../src/mapping/path.ts'
+import {
+  formatPath,
+  getPath,
+  MAX_INDEX,
+  parseKey,
+  setPath,
+  type Segment,
+} from '../../src/mapping/path.ts'
 import { MappingSyntaxError } from '../../src/mapping/syntax-error.ts'
 
 /** Names the grammar can spell: anything but empty, digits only, or a forbidden name. */
 const nameArb = fc
-  .string({ unit: fc.constantFrom('a', 'Z', '.', '\\', '0', '7', '-', ' ', 'é', '名', '😀', '_', '{'), minLength: 1, maxLength: 8 })
-  .chain((s) => fc.oneof(fc.constant(s), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 })))
-  .filter((s) => s !== '' && !/^[0-9]+$/.test(s) && !['__proto__', 'prototype', 'constructor'].includes(s))
+  .string({
+    unit: fc.constantFrom('a', 'Z', '.', '\\', '0', '7', '-', ' ', 'é', '名', '😀', '_', '{'),
+    minLength: 1,
+    maxLength: 8,
+  })
+  .chain((s) =>
+    fc.oneof(fc.constant(s), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 })),
+  )
+  .filter(
+    (s) =>
+      s !== '' && !/^[0-9]+$/.test(s) && !['__proto__', 'prototype', 'constructor'].includes(s),
+  )
 const indexArb = fc.nat({ max: MAX_INDEX })
 const segmentsArb = fc.array(fc.oneof(nameArb, indexArb), { minLength: 1, maxLength: 6 })
 
@@ -57,7 +73,11 @@ describe('parseKey', () => {
   })
 
   it('a larger maxIndex lets source paths read any index', () => {
-    expect(parseKey('profile.years.2024', { maxIndex: Number.MAX_SAFE_INTEGER })).toEqual(['profile', 'years', 2024])
+    expect(parseKey('profile.years.2024', { maxIndex: Number.MAX_SAFE_INTEGER })).toEqual([
+      'profile',
+      'years',
+      2024,
+    ])
   })
 })
 
@@ -122,7 +142,10 @@ describe('setPath', () => {
     setPath(doc, ['names', 'nicknames', 1], 'Robbie')
     setPath(doc, ['names', 'first'], 'Robert')
     setPath(doc, ['list', 0, 'x'], 1)
-    expect(doc).toEqual({ names: { nicknames: ['Rob', 'Robbie'], first: 'Robert' }, list: [{ x: 1 }] })
+    expect(doc).toEqual({
+      names: { nicknames: ['Rob', 'Robbie'], first: 'Robert' },
+      list: [{ x: 1 }],
+    })
   })
 
   it.each<[Segment[], RegExp]>([
@@ -139,15 +162,21 @@ describe('setPath', () => {
   })
 
   it('property: after setPath(doc, s, v), getPath(doc, s) is v', () => {
-    const valueArb: fc.Arbitrary<JsonValue> = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<JsonValue>
+    const valueArb: fc.Arbitrary<JsonValue> = fc.jsonValue({
+      maxDepth: 2,
+    }) as fc.Arbitrary<JsonValue>
     fc.assert(
-      fc.property(fc.array(fc.oneof(nameArb, fc.nat({ max: 20 })), { minLength: 1, maxLength: 6 }), valueArb, (segments, value) => {
-        // The document root is an object, so the first segment must be a name.
-        fc.pre(typeof segments[0] === 'string')
-        const doc: JsonObject = {}
-        setPath(doc, segments, value)
-        expect(getPath(doc, segments)).toEqual(value)
-      }),
+      fc.property(
+        fc.array(fc.oneof(nameArb, fc.nat({ max: 20 })), { minLength: 1, maxLength: 6 }),
+        valueArb,
+        (segments, value) => {
+          // The document root is an object, so the first segment must be a name.
+          fc.pre(typeof segments[0] === 'string')
+          const doc: JsonObject = {}
+          setPath(doc, segments, value)
+          expect(getPath(doc, segments)).toEqual(value)
+        },
+      ),
       { numRuns: 500 },
     )
   })

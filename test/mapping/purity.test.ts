@@ -12,7 +12,9 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'))
 describe('src/mapping purity', () => {
   it.each(files)('%s imports only what mapping may use', (file) => {
     const text = readFileSync(path.join(DIR, file), 'utf8')
-    const imports = [...text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)]
+    const imports = [
+      ...text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ]
     for (const [, , typeOnly, spec] of imports) {
       if (spec!.startsWith('./')) continue
       if (spec === '../errors/index.ts' || spec === '../errors/errors.ts') continue

@@ -6,13 +6,19 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { JsonValue } from '../../src/accounts/types.ts'
 import { MappingSyntaxError } from '../../src/mapping/syntax-error.ts'
-import { compileTransform, parseIsoMillis, truncateCodePoints, type TransformSpec } from '../../src/mapping/transforms.ts'
+import {
+  compileTransform,
+  parseIsoMillis,
+  truncateCodePoints,
+  type TransformSpec,
+} from '../../src/mapping/transforms.ts'
 
 type Case = [JsonValue | undefined, JsonValue | undefined]
 
 function check(spec: TransformSpec, cases: Case[]): void {
   const fn = compileTransform(spec)
-  for (const [input, output] of cases) expect(fn(input), `${JSON.stringify(spec)}(${JSON.stringify(input)})`).toStrictEqual(output)
+  for (const [input, output] of cases)
+    expect(fn(input), `${JSON.stringify(spec)}(${JSON.stringify(input)})`).toStrictEqual(output)
 }
 
 const WRONG_FOR_STRINGS: Case[] = [
@@ -31,22 +37,42 @@ describe('string transforms', () => {
   })
 
   it('trim removes Unicode white space at both ends', () => {
-    check('trim', [['  Rob\u00a0\n', 'Rob'], ['\u3000名前 ', '名前'], ['   ', ''], ...WRONG_FOR_STRINGS])
+    check('trim', [
+      ['  Rob\u00a0\n', 'Rob'],
+      ['\u3000名前 ', '名前'],
+      ['   ', ''],
+      ...WRONG_FOR_STRINGS,
+    ])
   })
 
   it('truncate:N counts code points and never splits a surrogate pair', () => {
-    check('truncate:3', [['Robert', 'Rob'], ['Ro', 'Ro'], ['😀😀😀😀', '😀😀😀'], ['a😀b', 'a😀b'], ['ab😀c', 'ab😀'], ...WRONG_FOR_STRINGS])
-    check('truncate:1', [['😀x', '😀'], ['\ud800x', '\ud800'], ['\udc00\ud800', '\udc00']])
+    check('truncate:3', [
+      ['Robert', 'Rob'],
+      ['Ro', 'Ro'],
+      ['😀😀😀😀', '😀😀😀'],
+      ['a😀b', 'a😀b'],
+      ['ab😀c', 'ab😀'],
+      ...WRONG_FOR_STRINGS,
+    ])
+    check('truncate:1', [
+      ['😀x', '😀'],
+      ['\ud800x', '\ud800'],
+      ['\udc00\ud800', '\udc00'],
+    ])
   })
 
   it('property: truncateCodePoints gives a prefix of at most N code points, never ending in half a pair', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (s, n) => {
-        const t = truncateCodePoints(s, n)
-        expect(s.startsWith(t)).toBe(true)
-        expect([...t].length).toBe(Math.min(n, [...s].length))
-        expect([...s].slice(0, n).join('')).toBe(t)
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        fc.integer({ min: 1, max: 40 }),
+        (s, n) => {
+          const t = truncateCodePoints(s, n)
+          expect(s.startsWith(t)).toBe(true)
+          expect([...t].length).toBe(Math.min(n, [...s].length))
+          expect([...s].slice(0, n).join('')).toBe(t)
+        },
+      ),
       { numRuns: 500 },
     )
   })
@@ -55,7 +81,14 @@ describe('string transforms', () => {
 describe('join and split', () => {
   it('join:SEP joins strings, numbers and booleans, skips nulls; any other element → missing', () => {
     check('join', [[['a', 'b'], 'a,b']])
-    check('join:,', [[['a', 1, true, null, 'b'], 'a,1,true,b'], [[], ''], [[{ x: 1 }], undefined], [[['a']], undefined], ['a,b', undefined], [undefined, undefined]])
+    check('join:,', [
+      [['a', 1, true, null, 'b'], 'a,1,true,b'],
+      [[], ''],
+      [[{ x: 1 }], undefined],
+      [[['a']], undefined],
+      ['a,b', undefined],
+      [undefined, undefined],
+    ])
     check('join:', [[['a', 'b'], 'ab']])
     check('join: | ', [[['a', 'b'], 'a | b']])
     check('join::', [[['a', 'b'], 'a:b']])
@@ -70,7 +103,17 @@ describe('join and split', () => {
 
 describe('type conversions', () => {
   it('string', () => {
-    check('string', [['x', 'x'], [42, '42'], [-1.5, '-1.5'], [true, 'true'], [false, 'false'], [null, undefined], [undefined, undefined], [[1], undefined], [{}, undefined]])
+    check('string', [
+      ['x', 'x'],
+      [42, '42'],
+      [-1.5, '-1.5'],
+      [true, 'true'],
+      [false, 'false'],
+      [null, undefined],
+      [undefined, undefined],
+      [[1], undefined],
+      [{}, undefined],
+    ])
   })
 
   it('number: plain decimals only', () => {
@@ -161,26 +204,36 @@ describe('type conversions', () => {
 
   it('property: unix agrees with Date for every toISOString()', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('0100-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
-        expect(parseIsoMillis(d.toISOString())).toBe(d.getTime())
-        expect(compileTransform('unix')(d.toISOString())).toBe(Math.floor(d.getTime() / 1000))
-      }),
+      fc.property(
+        fc.date({
+          min: new Date('0100-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
+        (d) => {
+          expect(parseIsoMillis(d.toISOString())).toBe(d.getTime())
+          expect(compileTransform('unix')(d.toISOString())).toBe(Math.floor(d.getTime() / 1000))
+        },
+      ),
     )
   })
 })
 
 describe('map and default', () => {
   it('map looks values up by their string form; fallback for values not in the map', () => {
-    check({ map: { owner: 'admin', moderator: 'mod', '1': 'one', true: 'yes' }, fallback: 'user' }, [
-      ['owner', 'admin'],
-      ['moderator', 'mod'],
-      ['visitor', 'user'],
-      [1, 'one'],
-      [true, 'yes'],
-      [undefined, undefined],
-      [null, undefined],
-      [['owner'], undefined],
-    ])
+    check(
+      { map: { owner: 'admin', moderator: 'mod', '1': 'one', true: 'yes' }, fallback: 'user' },
+      [
+        ['owner', 'admin'],
+        ['moderator', 'mod'],
+        ['visitor', 'user'],
+        [1, 'one'],
+        [true, 'yes'],
+        [undefined, undefined],
+        [null, undefined],
+        [['owner'], undefined],
+      ],
+    )
   })
 
   it('map without fallback: not in the map → missing; Object.prototype names are not in any map', () => {
@@ -208,7 +261,13 @@ describe('map and default', () => {
   })
 
   it('default replaces a missing value only', () => {
-    check({ default: 'none' }, [[undefined, 'none'], ['x', 'x'], ['', ''], [0, 0], [false, false]])
+    check({ default: 'none' }, [
+      [undefined, 'none'],
+      ['x', 'x'],
+      ['', ''],
+      [0, 0],
+      [false, false],
+    ])
     check({ default: null }, [[undefined, null]])
   })
 })

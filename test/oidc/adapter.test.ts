@@ -47,10 +47,22 @@ describe('adapter, driven as oidc-provider drives it', () => {
 
   it('upserts with expiresIn (seconds) into oidc:<Model>; find returns the payload until it expires', async () => {
     const at = factory('AccessToken')
-    const payload: AdapterPayload = { jti: 'at-1', kind: 'AccessToken', accountId: 'acc', grantId: 'g1', exp: epoch() + 60, iat: epoch(), scope: 'openid', extra: { nested: ['Zoë'] } }
+    const payload: AdapterPayload = {
+      jti: 'at-1',
+      kind: 'AccessToken',
+      accountId: 'acc',
+      grantId: 'g1',
+      exp: epoch() + 60,
+      iat: epoch(),
+      scope: 'openid',
+      extra: { nested: ['Zoë'] },
+    }
     await at.upsert('at-1', payload, 60)
     expect(await at.find('at-1')).toEqual(payload)
-    expect(await store.kvGet(oidcNamespace('AccessToken'), 'at-1')).toEqual({ value: payload, expiresAt: T0 + 60_000 })
+    expect(await store.kvGet(oidcNamespace('AccessToken'), 'at-1')).toEqual({
+      value: payload,
+      expiresAt: T0 + 60_000,
+    })
     expect(await factory('RefreshToken').find('at-1')).toBeUndefined()
     advance(59)
     expect(await at.find('at-1')).toEqual(payload)
@@ -81,7 +93,14 @@ describe('adapter, driven as oidc-provider drives it', () => {
 
   it('findByUid finds a Session by its uid, in the Session model only', async () => {
     const sessions = factory('Session')
-    const payload = { jti: 'sess-1', kind: 'Session', uid: 'uid-1', accountId: 'acc', loginTs: epoch(), exp: epoch() + 3600 }
+    const payload = {
+      jti: 'sess-1',
+      kind: 'Session',
+      uid: 'uid-1',
+      accountId: 'acc',
+      loginTs: epoch(),
+      exp: epoch() + 3600,
+    }
     await sessions.upsert('sess-1', payload, 3600)
     expect(await sessions.findByUid('uid-1')).toEqual(payload)
     expect(await factory('Interaction').findByUid('uid-1')).toBeUndefined()
@@ -96,7 +115,11 @@ describe('adapter, driven as oidc-provider drives it', () => {
 
   it('findByUserCode finds a DeviceCode by its user code', async () => {
     const codes = factory('DeviceCode')
-    await codes.upsert('dc-1', { jti: 'dc-1', kind: 'DeviceCode', userCode: 'WDJB-MJHT', grantId: 'g' }, 600)
+    await codes.upsert(
+      'dc-1',
+      { jti: 'dc-1', kind: 'DeviceCode', userCode: 'WDJB-MJHT', grantId: 'g' },
+      600,
+    )
     expect(await codes.findByUserCode('WDJB-MJHT')).toMatchObject({ jti: 'dc-1' })
     expect(await codes.findByUserCode('XXXX-XXXX')).toBeUndefined()
   })
@@ -106,8 +129,15 @@ describe('adapter, driven as oidc-provider drives it', () => {
     await codes.upsert('code-1', { jti: 'code-1', kind: 'AuthorizationCode', grantId: 'g' }, 60)
     advance(3)
     await codes.consume('code-1')
-    expect(await codes.find('code-1')).toEqual({ jti: 'code-1', kind: 'AuthorizationCode', grantId: 'g', consumed: epoch() })
-    expect((await store.kvGet(oidcNamespace('AuthorizationCode'), 'code-1'))!.expiresAt).toBe(T0 + 60_000)
+    expect(await codes.find('code-1')).toEqual({
+      jti: 'code-1',
+      kind: 'AuthorizationCode',
+      grantId: 'g',
+      consumed: epoch(),
+    })
+    expect((await store.kvGet(oidcNamespace('AuthorizationCode'), 'code-1'))!.expiresAt).toBe(
+      T0 + 60_000,
+    )
     await codes.consume('absent') // no record: nothing to do, nothing created
     expect(await codes.find('absent')).toBeUndefined()
   })
@@ -140,10 +170,15 @@ describe('adapter, driven as oidc-provider drives it', () => {
     const clients = createOidcAdapter(store, {
       findClient: async (id) => {
         asked.push(id)
-        return id === 'rp' ? { client_id: 'rp', redirect_uris: ['https://rp.example.test/cb'] } : undefined
+        return id === 'rp'
+          ? { client_id: 'rp', redirect_uris: ['https://rp.example.test/cb'] }
+          : undefined
       },
     })('Client')
-    expect(await clients.find('rp')).toEqual({ client_id: 'rp', redirect_uris: ['https://rp.example.test/cb'] })
+    expect(await clients.find('rp')).toEqual({
+      client_id: 'rp',
+      redirect_uris: ['https://rp.example.test/cb'],
+    })
     expect(await clients.find('other')).toBeUndefined()
     expect(asked).toEqual(['rp', 'other'])
     await expect(clients.upsert('rp', { client_id: 'rp' })).rejects.toThrow(/integrations registry/)
@@ -161,24 +196,51 @@ describe('adapter under a real oidc-provider', () => {
   // The typings give Interaction and Session no public constructor; oidc-provider itself builds them so.
   type InteractionModel = InstanceType<Provider['Interaction']>
   type SessionModel = InstanceType<Provider['Session']>
-  const newInteraction = (provider: Provider, jti: string, payload: Record<string, unknown>): InteractionModel =>
-    new (provider.Interaction as unknown as new (jti: string, payload: Record<string, unknown>) => InteractionModel)(jti, payload)
+  const newInteraction = (
+    provider: Provider,
+    jti: string,
+    payload: Record<string, unknown>,
+  ): InteractionModel =>
+    new (
+      provider.Interaction as unknown as new (
+        jti: string,
+        payload: Record<string, unknown>,
+      ) => InteractionModel
+    )(jti, payload)
   const newSession = (provider: Provider, payload: Record<string, unknown>): SessionModel =>
-    new (provider.Session as unknown as new (payload: Record<string, unknown>) => SessionModel)(payload)
+    new (provider.Session as unknown as new (payload: Record<string, unknown>) => SessionModel)(
+      payload,
+    )
 
   function makeProvider(): Provider {
     return new Provider(ISSUER, {
       adapter: createOidcAdapter(store, {
         findClient: async (id) =>
           id === 'registry-rp'
-            ? { client_id: 'registry-rp', client_secret: 'registry-secret-0123456789abcdef', redirect_uris: ['https://registry.example.test/cb'] }
+            ? {
+                client_id: 'registry-rp',
+                client_secret: 'registry-secret-0123456789abcdef',
+                redirect_uris: ['https://registry.example.test/cb'],
+              }
             : undefined,
       }),
-      clients: [{ client_id: 'static-rp', client_secret: 'static-secret-0123456789abcdef', redirect_uris: ['https://rp.example.test/cb'] }],
+      clients: [
+        {
+          client_id: 'static-rp',
+          client_secret: 'static-secret-0123456789abcdef',
+          redirect_uris: ['https://rp.example.test/cb'],
+        },
+      ],
       jwks: { keys: [jwk] },
       cookies: { keys: ['test-cookie-key-0123456789'] },
       features: { devInteractions: { enabled: false } },
-      ttl: { AccessToken: 600, Grant: 86_400, Interaction: 600, RefreshToken: 86_400, Session: 86_400 },
+      ttl: {
+        AccessToken: 600,
+        Grant: 86_400,
+        Interaction: 600,
+        RefreshToken: 86_400,
+        Session: 86_400,
+      },
     })
   }
 
@@ -191,8 +253,15 @@ describe('adapter under a real oidc-provider', () => {
     })
     await interaction.save(60)
     const stored = await store.kvGet(oidcNamespace('Interaction'), 'int-1')
-    expect(stored!.value).toMatchObject({ kind: 'Interaction', jti: 'int-1', returnTo: `${ISSUER}/auth/int-1` })
-    expect(await provider.Interaction.find('int-1')).toMatchObject({ uid: 'int-1', params: { client_id: 'static-rp' } })
+    expect(stored!.value).toMatchObject({
+      kind: 'Interaction',
+      jti: 'int-1',
+      returnTo: `${ISSUER}/auth/int-1`,
+    })
+    expect(await provider.Interaction.find('int-1')).toMatchObject({
+      uid: 'int-1',
+      params: { client_id: 'static-rp' },
+    })
 
     const session = newSession(provider, { accountId: 'acc-1', loginTs: epoch() })
     await session.save(3600)
@@ -205,13 +274,17 @@ describe('adapter under a real oidc-provider', () => {
   it('an expired Interaction is gone for the provider', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: T0 })
     const provider = makeProvider()
-    await newInteraction(provider, 'short', { params: {}, prompt: { name: 'login', reasons: [], details: {} }, returnTo: ISSUER }).save(5)
+    await newInteraction(provider, 'short', {
+      params: {},
+      prompt: { name: 'login', reasons: [], details: {} },
+      returnTo: ISSUER,
+    }).save(5)
     expect(await provider.Interaction.find('short')).toBeDefined()
     vi.setSystemTime(T0 + 5000)
     expect(await provider.Interaction.find('short')).toBeUndefined()
   })
 
-  it('issues tokens under a grant, consumes a refresh token, and revokes the grant\'s tokens', async () => {
+  it("issues tokens under a grant, consumes a refresh token, and revokes the grant's tokens", async () => {
     const provider = makeProvider()
     const client = (await provider.Client.find('static-rp'))!
     const grant = new provider.Grant({ accountId: 'acc-1', clientId: 'static-rp' })
@@ -220,10 +293,25 @@ describe('adapter under a real oidc-provider', () => {
     expect((await provider.Grant.find(grantId))!.accountId).toBe('acc-1')
 
     const accessTokens = await Promise.all(
-      [1, 2].map(() => new provider.AccessToken({ accountId: 'acc-1', client, grantId, scope: 'openid', gty: 'authorization_code' }).save()),
+      [1, 2].map(() =>
+        new provider.AccessToken({
+          accountId: 'acc-1',
+          client,
+          grantId,
+          scope: 'openid',
+          gty: 'authorization_code',
+        }).save(),
+      ),
     )
-    const refresh = await new provider.RefreshToken({ accountId: 'acc-1', client, grantId, scope: 'openid', gty: 'authorization_code' }).save()
-    for (const value of accessTokens) expect(await provider.AccessToken.find(value)).toMatchObject({ accountId: 'acc-1', grantId })
+    const refresh = await new provider.RefreshToken({
+      accountId: 'acc-1',
+      client,
+      grantId,
+      scope: 'openid',
+      gty: 'authorization_code',
+    }).save()
+    for (const value of accessTokens)
+      expect(await provider.AccessToken.find(value)).toMatchObject({ accountId: 'acc-1', grantId })
 
     const rt = (await provider.RefreshToken.find(refresh))!
     expect(rt.consumed).toBeUndefined()
@@ -239,7 +327,10 @@ describe('adapter under a real oidc-provider', () => {
 
   it('serves clients from the registry hook, static clients from config', async () => {
     const provider = makeProvider()
-    expect(await provider.Client.find('registry-rp')).toMatchObject({ clientId: 'registry-rp', redirectUris: ['https://registry.example.test/cb'] })
+    expect(await provider.Client.find('registry-rp')).toMatchObject({
+      clientId: 'registry-rp',
+      redirectUris: ['https://registry.example.test/cb'],
+    })
     expect(await provider.Client.find('static-rp')).toMatchObject({ clientId: 'static-rp' })
     expect(await provider.Client.find('nobody')).toBeUndefined()
   })
@@ -262,7 +353,10 @@ describe('adapter under a real oidc-provider', () => {
     const uid = /\/interaction\/([\w-]+)$/.exec(res.headers.location ?? '')?.[1]
     expect(uid, res.headers.location).toBeDefined()
     const stored = await store.kvGet(oidcNamespace('Interaction'), uid!)
-    expect(stored!.value).toMatchObject({ kind: 'Interaction', params: { client_id: 'registry-rp', state: 'st' } })
+    expect(stored!.value).toMatchObject({
+      kind: 'Interaction',
+      params: { client_id: 'registry-rp', state: 'st' },
+    })
     expect(stored!.expiresAt).toBeGreaterThan(Date.now())
     expect(await provider.Interaction.find(uid!)).toMatchObject({ uid, prompt: { name: 'login' } })
   })

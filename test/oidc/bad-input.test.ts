@@ -29,7 +29,11 @@ async function start(opts: Parameters<typeof startOidcServer>[0] = {}) {
   s = await startOidcServer(opts)
   await createAccount(s, '42', { username: 'rob', nickname: 'Rob' })
   const rp = await registerClient(s, 'rp', { redirect_uris: [REDIRECT] })
-  const pub = await registerClient(s, 'spa', { redirect_uris: ['https://spa.example/cb'], public: true, first_party: true })
+  const pub = await registerClient(s, 'spa', {
+    redirect_uris: ['https://spa.example/cb'],
+    public: true,
+    first_party: true,
+  })
   secrets.push(PASSWORD, rp.clientSecret!)
   return { rp, pub }
 }
@@ -42,9 +46,12 @@ afterEach(async () => {
   const text = s.t.logText()
   // Every cookie value but the interaction cookies', which hold the interaction's uid: that is in
   // the page URL by design and useless without the cookies' signatures (which are checked).
-  for (const b of browsers) for (const c of b.allCookies()) if (!/^_interaction(_resume)?$/.test(c.name)) secrets.push(c.value)
+  for (const b of browsers)
+    for (const c of b.allCookies())
+      if (!/^_interaction(_resume)?$/.test(c.name)) secrets.push(c.value)
   browsers.length = 0
-  for (const secret of secrets.filter((v) => v.length >= 8)) expect(text, 'a secret value reached the log').not.toContain(secret)
+  for (const secret of secrets.filter((v) => v.length >= 8))
+    expect(text, 'a secret value reached the log').not.toContain(secret)
   await s.close()
 })
 
@@ -69,7 +76,9 @@ async function bridgeSessionOf(externalId: string) {
 
 /** Signs in through a confidential client and returns the code and its browser. */
 async function codeFor(b: Browser, params: Record<string, string> = {}): Promise<URLSearchParams> {
-  let page = await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT, state: 'st', ...params }))
+  let page = await b.go(
+    authUrl({ client_id: 'rp', redirect_uri: REDIRECT, state: 'st', ...params }),
+  )
   if (isLoginPage(page)) page = await b.login(page, 'rob', PASSWORD)
   if (!page.left) page = await b.consent(page, 'allow')
   const q = callbackParams(page)
@@ -79,22 +88,32 @@ async function codeFor(b: Browser, params: Record<string, string> = {}): Promise
 
 async function token(body: Record<string, string>, basic?: [string, string]) {
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' }
-  if (basic) headers.Authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic[0])}:${encodeURIComponent(basic[1])}`).toString('base64')}`
-  const res = await fetch(`${s.url}/token`, { method: 'POST', headers, body: new URLSearchParams(body) })
+  if (basic)
+    headers.Authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic[0])}:${encodeURIComponent(basic[1])}`).toString('base64')}`
+  const res = await fetch(`${s.url}/token`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(body),
+  })
   const json = (await res.json()) as Record<string, string>
   for (const k of ['access_token', 'refresh_token', 'id_token']) if (json[k]) secrets.push(json[k]!)
   return { status: res.status, json, headers: res.headers }
 }
 
-const me = (accessToken: string) => fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${accessToken}` } })
+const me = (accessToken: string) =>
+  fetch(`${s.url}/me`, { headers: { Authorization: `Bearer ${accessToken}` } })
 
 describe('OIDC door: bad input', () => {
   it('wrong redirect_uri: an error page, never a redirect to it; logged', async () => {
     await start()
     const b = browser()
-    const page = await b.go(authUrl({ client_id: 'rp', redirect_uri: 'https://evil.example/cb', state: 'st' }))
+    const page = await b.go(
+      authUrl({ client_id: 'rp', redirect_uri: 'https://evil.example/cb', state: 'st' }),
+    )
     expect(page.left).toBeUndefined()
-    expect(page.visited.some((u) => u.includes('evil.example/cb') && !u.startsWith(s.issuer))).toBe(false)
+    expect(page.visited.some((u) => u.includes('evil.example/cb') && !u.startsWith(s.issuer))).toBe(
+      false,
+    )
     expect(page.status).toBe(400)
     expect(page.headers.get('content-type')).toMatch(/text\/html/)
     expect(page.html).toContain('invalid_redirect_uri')
@@ -116,7 +135,10 @@ describe('OIDC door: bad input', () => {
     expect(page.html).toContain('invalid_client')
     expect(logged('ERR_OIDC_INVALID_CLIENT')).toHaveLength(1)
     // At the token endpoint too.
-    const res = await token({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT }, ['nobody', 'x'.repeat(40)])
+    const res = await token(
+      { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT },
+      ['nobody', 'x'.repeat(40)],
+    )
     expect(res.status).toBe(401)
     expect(res.json.error).toBe('invalid_client')
   })
@@ -126,22 +148,37 @@ describe('OIDC door: bad input', () => {
     // Saved while the variable was set (a missing one is refused at save), then gone: a restart without it.
     s.t.env.SSO_BRIDGE_SECRET_ENVC = 'e'.repeat(40)
     secrets.push(s.t.env.SSO_BRIDGE_SECRET_ENVC)
-    expect((await s.admin('PUT', '/integrations/envc', { type: 'oidc', settings: { redirect_uris: [REDIRECT] }, secrets: { client_secret: { env: 'SSO_BRIDGE_SECRET_ENVC' } } })).status).toBe(201)
+    expect(
+      (
+        await s.admin('PUT', '/integrations/envc', {
+          type: 'oidc',
+          settings: { redirect_uris: [REDIRECT] },
+          secrets: { client_secret: { env: 'SSO_BRIDGE_SECRET_ENVC' } },
+        })
+      ).status,
+    ).toBe(201)
     delete s.t.env.SSO_BRIDGE_SECRET_ENVC
     const b = browser()
     const page = await b.go(authUrl({ client_id: 'envc', redirect_uri: REDIRECT }))
     expect(page.status).toBe(400)
     expect(page.left).toBeUndefined()
     expect(page.html).toContain('invalid_client')
-    expect(logged('ERR_OIDC_CLIENT_SECRET_UNSET')[0]).toMatchObject({ client_id: 'envc', env: 'SSO_BRIDGE_SECRET_ENVC' })
+    expect(logged('ERR_OIDC_CLIENT_SECRET_UNSET')[0]).toMatchObject({
+      client_id: 'envc',
+      env: 'SSO_BRIDGE_SECRET_ENVC',
+    })
     s.t.env.SSO_BRIDGE_SECRET_ENVC = 'e'.repeat(40)
-    expect(isLoginPage(await b.go(authUrl({ client_id: 'envc', redirect_uri: REDIRECT })))).toBe(true)
+    expect(isLoginPage(await b.go(authUrl({ client_id: 'envc', redirect_uri: REDIRECT })))).toBe(
+      true,
+    )
   })
 
   it('PKCE missing for a public client: invalid_request to the client, no sign-in asked; logged', async () => {
     await start()
     const b = browser()
-    const page = await b.go(authUrl({ client_id: 'spa', redirect_uri: 'https://spa.example/cb', state: 'st' }))
+    const page = await b.go(
+      authUrl({ client_id: 'spa', redirect_uri: 'https://spa.example/cb', state: 'st' }),
+    )
     const q = callbackParams(page)
     expect(q.get('error')).toBe('invalid_request')
     expect(q.get('error_description')).toMatch(/PKCE/)
@@ -149,7 +186,14 @@ describe('OIDC door: bad input', () => {
     expect(q.get('code')).toBeNull()
     expect(logged('ERR_OIDC_INVALID_REQUEST')).toHaveLength(1)
     // plain is not S256
-    const plain = await b.go(authUrl({ client_id: 'spa', redirect_uri: 'https://spa.example/cb', code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }))
+    const plain = await b.go(
+      authUrl({
+        client_id: 'spa',
+        redirect_uri: 'https://spa.example/cb',
+        code_challenge: 'a'.repeat(43),
+        code_challenge_method: 'plain',
+      }),
+    )
     expect(callbackParams(plain).get('error')).toBe('invalid_request')
   })
 
@@ -158,11 +202,23 @@ describe('OIDC door: bad input', () => {
     const b = browser()
     const verifier = client.randomPKCECodeVerifier()
     const challenge = await client.calculatePKCECodeChallenge(verifier)
-    let page = await b.go(authUrl({ client_id: 'spa', redirect_uri: 'https://spa.example/cb', code_challenge: challenge, code_challenge_method: 'S256' }))
+    let page = await b.go(
+      authUrl({
+        client_id: 'spa',
+        redirect_uri: 'https://spa.example/cb',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    )
     page = await b.login(page, 'rob', PASSWORD)
     const code = callbackParams(page).get('code')!
     secrets.push(code)
-    const base = { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: 'https://spa.example/cb' }
+    const base = {
+      grant_type: 'authorization_code',
+      client_id: 'spa',
+      code,
+      redirect_uri: 'https://spa.example/cb',
+    }
     const wrong = await token({ ...base, code_verifier: client.randomPKCECodeVerifier() })
     expect(wrong.status).toBe(400)
     expect(wrong.json).toMatchObject({ error: 'invalid_grant' })
@@ -177,7 +233,7 @@ describe('OIDC door: bad input', () => {
     expect(right.json.access_token).toEqual(expect.any(String))
   })
 
-  it('reused authorization code: the second exchange fails and the first exchange\'s tokens are revoked', async () => {
+  it("reused authorization code: the second exchange fails and the first exchange's tokens are revoked", async () => {
     const { rp } = await start()
     const code = (await codeFor(browser())).get('code')!
     const body = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT }
@@ -192,7 +248,10 @@ describe('OIDC door: bad input', () => {
     expect(after.status).toBe(401)
     expect(await after.json()).toMatchObject({ error: 'invalid_token' })
     expect(after.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
-    const refresh = await token({ grant_type: 'refresh_token', refresh_token: first.json.refresh_token! }, ['rp', rp.clientSecret!])
+    const refresh = await token(
+      { grant_type: 'refresh_token', refresh_token: first.json.refresh_token! },
+      ['rp', rp.clientSecret!],
+    )
     expect(refresh.json.error).toBe('invalid_grant')
     expect(logged('ERR_OIDC_INVALID_GRANT').length).toBeGreaterThanOrEqual(1)
     expect(logged('ERR_ACCESS_TOKEN_INVALID').length).toBeGreaterThanOrEqual(1)
@@ -204,7 +263,8 @@ describe('OIDC door: bad input', () => {
     const body = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT }
     const results = await Promise.all([1, 2, 3].map(() => token(body, ['rp', rp.clientSecret!])))
     expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1)
-    for (const r of results.filter((r) => r.status !== 200)) expect(r.json.error).toBe('invalid_grant')
+    for (const r of results.filter((r) => r.status !== 200))
+      expect(r.json.error).toBe('invalid_grant')
   })
 
   it('bad client secret: invalid_client 401 (basic and post); the code stays usable', async () => {
@@ -215,7 +275,11 @@ describe('OIDC door: bad input', () => {
     expect(basic.status).toBe(401)
     expect(basic.json.error).toBe('invalid_client')
     expect(basic.headers.get('www-authenticate')).toMatch(/^Basic/)
-    const post = await token({ ...body, client_id: 'rp', client_secret: 'not-the-secret-0123456789abcdef0123456789' })
+    const post = await token({
+      ...body,
+      client_id: 'rp',
+      client_secret: 'not-the-secret-0123456789abcdef0123456789',
+    })
     expect(post.status).toBe(401)
     expect(post.json.error).toBe('invalid_client')
     const none = await token({ ...body, client_id: 'rp' })
@@ -254,7 +318,11 @@ describe('OIDC door: bad input', () => {
     await start()
     await createAccount(s, '42', { username: 'rob', status: 'disabled' })
     const b = browser()
-    const page = await b.login(await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT })), 'rob', PASSWORD)
+    const page = await b.login(
+      await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT })),
+      'rob',
+      PASSWORD,
+    )
     expect(page.status).toBe(401)
     expect(page.html).toContain('This account is disabled.')
     expect(b.cookie('sso_bridge')).toBeUndefined()
@@ -263,7 +331,9 @@ describe('OIDC door: bad input', () => {
   })
 
   it('throttling: 429 with Retry-After after N failures per account, and per IP; ERR_LOGIN_THROTTLED', async () => {
-    await start({ throttle: { ip: { max: 5, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } } })
+    await start({
+      throttle: { ip: { max: 5, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } },
+    })
     const b = browser()
     let page = await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT }))
     for (let i = 0; i < 3; i++) {
@@ -281,7 +351,8 @@ describe('OIDC door: bad input', () => {
     expect(logged('ERR_LOGIN_THROTTLED')).toHaveLength(1)
     // Per IP: two more failures on other names reach the IP's limit of 5; then any name is refused.
     await createAccount(s, '43', { username: 'ann' })
-    for (const name of ['x1', 'x2']) expect((page = await b.login(page, name, 'wrong password')).status).toBe(401)
+    for (const name of ['x1', 'x2'])
+      expect((page = await b.login(page, name, 'wrong password')).status).toBe(401)
     page = await b.login(page, 'ann', PASSWORD)
     expect(page.status).toBe(429)
     expect(page.headers.get('retry-after')).toMatch(/^\d+$/)
@@ -294,8 +365,16 @@ describe('OIDC door: bad input', () => {
     const page = await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT }))
     const form = parseForms(page.html).find((f) => f.action.endsWith('/login'))!
     for (const csrf of [undefined, 'x'.repeat(43), '']) {
-      const body = new URLSearchParams({ username: 'rob', password: PASSWORD, ...(csrf === undefined ? {} : { csrf }) })
-      const res = await b.go(new URL(form.action, page.url), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: body.toString() })
+      const body = new URLSearchParams({
+        username: 'rob',
+        password: PASSWORD,
+        ...(csrf === undefined ? {} : { csrf }),
+      })
+      const res = await b.go(new URL(form.action, page.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: body.toString(),
+      })
       expect(res.status).toBe(403)
       expect(res.html).toContain('csrf_failed')
       expect(res.left).toBeUndefined()
@@ -305,7 +384,11 @@ describe('OIDC door: bad input', () => {
     const res = await stranger.request(new URL(form.action, page.url), {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf: form.fields.csrf!, username: 'rob', password: PASSWORD }).toString(),
+      body: new URLSearchParams({
+        csrf: form.fields.csrf!,
+        username: 'rob',
+        password: PASSWORD,
+      }).toString(),
     })
     expect(res.status).toBe(403)
     expect(b.cookie('sso_bridge')).toBeUndefined()
@@ -317,10 +400,18 @@ describe('OIDC door: bad input', () => {
   it('CSRF: consent and abort forms need the token too', async () => {
     await start()
     const b = browser()
-    const consent = await b.login(await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT })), 'rob', PASSWORD)
+    const consent = await b.login(
+      await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT })),
+      'rob',
+      PASSWORD,
+    )
     const form = parseForms(consent.html).find((f) => f.action.endsWith('/confirm'))!
     for (const action of [form.action, form.action.replace('/confirm', '/abort')]) {
-      const res = await b.go(new URL(action, consent.url), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'csrf=nope' })
+      const res = await b.go(new URL(action, consent.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'csrf=nope',
+      })
       expect(res.status).toBe(403)
       expect(res.left).toBeUndefined()
     }
@@ -334,7 +425,10 @@ describe('OIDC door: bad input', () => {
     expect(login.headers.get('etag')).toBeNull()
     const consent = await b.login(login, 'rob', PASSWORD)
     expect(consent.headers.get('cache-control')).toBe('no-store')
-    const failed = await b.go(new URL(parseForms(consent.html)[0]!.action, consent.url), { method: 'POST', body: new URLSearchParams({ csrf: 'bad' }) })
+    const failed = await b.go(new URL(parseForms(consent.html)[0]!.action, consent.url), {
+      method: 'POST',
+      body: new URLSearchParams({ csrf: 'bad' }),
+    })
     expect(failed.status).toBe(403)
     expect(failed.headers.get('cache-control')).toBe('no-store')
   })
@@ -369,7 +463,10 @@ describe('OIDC door: bad input', () => {
     const b = browser()
     await codeFor(b)
     const first = b.cookie('sso_bridge')!
-    expect(await sessions.get(first)).toMatchObject({ account_id: (await s.t.services.accounts.get('42')).id, amr: ['pwd'] })
+    expect(await sessions.get(first)).toMatchObject({
+      account_id: (await s.t.services.accounts.get('42')).id,
+      amr: ['pwd'],
+    })
     // prompt=login asks again even with a live session.
     const again = await b.go(authUrl({ client_id: 'rp', redirect_uri: REDIRECT, prompt: 'login' }))
     expect(isLoginPage(again)).toBe(true)

@@ -28,7 +28,8 @@ it('of concurrent consumes of one code, exactly one succeeds; the rest are inval
   await codes.upsert('c1', { jti: 'c1', grantId: 'g' }, 60)
   const results = await Promise.allSettled([1, 2, 3, 4].map(() => codes.consume('c1')))
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
-  for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(errors.InvalidGrant)
+  for (const r of results)
+    if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(errors.InvalidGrant)
   const consumed = (await codes.find('c1'))!.consumed
   expect(consumed).toEqual(expect.any(Number))
   // A later consume is refused too, and the first mark stays.

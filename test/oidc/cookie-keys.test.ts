@@ -7,8 +7,18 @@ import Keygrip from 'keygrip'
 import { describe, expect, it } from 'vitest'
 import { CookieKeys } from '../../src/oidc/cookie-keys.ts'
 
-const SECRETS = ['bench-cookie-secret-0123456789abcdef0123456789', 'an older secret, still accepted', 'ünïcödé key']
-const DATA = ['_session=abc', '_interaction=Q2xpZW50IGlk; path=/', '', 'x'.repeat(5000), 'ünïcödé=välue']
+const SECRETS = [
+  'bench-cookie-secret-0123456789abcdef0123456789',
+  'an older secret, still accepted',
+  'ünïcödé key',
+]
+const DATA = [
+  '_session=abc',
+  '_interaction=Q2xpZW50IGlk; path=/',
+  '',
+  'x'.repeat(5000),
+  'ünïcödé=välue',
+]
 
 describe('CookieKeys (keygrip-compatible)', () => {
   it('signs exactly as keygrip does', () => {

@@ -6,7 +6,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { listPaths } from '../../src/mapping/index.ts'
-import { Browser, callbackParams, createAccount, isConsentPage, isLoginPage, PASSWORD, registerClient, startOidcServer, type OidcServer } from '../helpers/oidc.ts'
+import {
+  Browser,
+  callbackParams,
+  createAccount,
+  isConsentPage,
+  isLoginPage,
+  PASSWORD,
+  registerClient,
+  startOidcServer,
+  type OidcServer,
+} from '../helpers/oidc.ts'
 
 const CALLBACK = 'https://organizations.minnit.chat/oauth/callback'
 const MAPPING = {
@@ -19,8 +29,15 @@ let s: OidcServer
 let secret: string
 beforeEach(async () => {
   s = await startOidcServer()
-  await createAccount(s, '1001', { username: 'rob', nickname: 'Robbie', given_name: 'Robert', family_name: 'Smith', email: 'rob@example.com' })
-  secret = (await registerClient(s, 'minnit', { redirect_uris: [CALLBACK], mapping: MAPPING })).clientSecret!
+  await createAccount(s, '1001', {
+    username: 'rob',
+    nickname: 'Robbie',
+    given_name: 'Robert',
+    family_name: 'Smith',
+    email: 'rob@example.com',
+  })
+  secret = (await registerClient(s, 'minnit', { redirect_uris: [CALLBACK], mapping: MAPPING }))
+    .clientSecret!
 })
 afterEach(async () => {
   expect(s.t.logText()).not.toContain(secret)
@@ -46,8 +63,15 @@ async function authorize(state: string): Promise<string> {
 
 /** Minnit's server side: the code for tokens, then the user-info URL from discovery. */
 async function exchange(code: string, how: 'post' | 'basic') {
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK })
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: CALLBACK,
+  })
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/x-www-form-urlencoded',
+    Accept: 'application/json',
+  }
   if (how === 'post') {
     body.set('client_id', 'minnit')
     body.set('client_secret', secret)
@@ -62,9 +86,13 @@ async function exchange(code: string, how: 'post' | 'basic') {
 }
 
 async function userInfo(accessToken: string) {
-  const discovery = (await (await fetch(`${s.url}/.well-known/openid-configuration`)).json()) as { userinfo_endpoint: string }
+  const discovery = (await (await fetch(`${s.url}/.well-known/openid-configuration`)).json()) as {
+    userinfo_endpoint: string
+  }
   expect(discovery.userinfo_endpoint).toBe(`${s.issuer}/me`)
-  const res = await fetch(discovery.userinfo_endpoint, { headers: { Authorization: `Bearer ${accessToken}` } })
+  const res = await fetch(discovery.userinfo_endpoint, {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  })
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^application\/json/)
   expect(res.headers.get('cache-control')).toMatch(/no-store/)
@@ -75,7 +103,11 @@ describe('plain OAuth2 (Minnit OAuth2 form)', () => {
   for (const how of ['post', 'basic'] as const) {
     it(`no scope, no PKCE, client_secret_${how}: /me answers exactly the mapped JSON`, async () => {
       const tokens = await exchange(await authorize(`minnit-${how}`), how)
-      expect(tokens).toMatchObject({ access_token: expect.any(String), token_type: expect.stringMatching(/^bearer$/i), expires_in: expect.any(Number) })
+      expect(tokens).toMatchObject({
+        access_token: expect.any(String),
+        token_type: expect.stringMatching(/^bearer$/i),
+        expires_in: expect.any(Number),
+      })
       // No openid scope: no ID token.
       expect(tokens.id_token).toBeUndefined()
       const info = await userInfo(tokens.access_token as string)
@@ -83,7 +115,10 @@ describe('plain OAuth2 (Minnit OAuth2 form)', () => {
       const preview = await s.admin('POST', '/integrations/minnit/preview', { external_id: '1001' })
       expect(preview.status).toBe(200)
       expect(info).toEqual(preview.body.document)
-      expect(info).toMatchObject({ id: '1001', names: { nicknames: ['Robbie'], full_name: 'Robert Smith' } })
+      expect(info).toMatchObject({
+        id: '1001',
+        names: { nicknames: ['Robbie'], full_name: 'Robert Smith' },
+      })
       // The keys a Minnit admin types into "unique user key" / "username key" are the preview's.
       const paths = preview.body.paths.map((p: { path: string }) => p.path)
       expect(listPaths(info as never).map((p) => p.path)).toEqual(paths)
@@ -95,13 +130,35 @@ describe('plain OAuth2 (Minnit OAuth2 form)', () => {
     await s.admin('PUT', '/integrations/minnit', {
       type: 'oidc',
       settings: { redirect_uris: [CALLBACK] },
-      mapping: { ...MAPPING, sub: null, preferred_username: null, nickname: null, name: null, given_name: null, family_name: null, picture: null, email: null, email_verified: null, locale: null, zoneinfo: null, updated_at: null },
+      mapping: {
+        ...MAPPING,
+        sub: null,
+        preferred_username: null,
+        nickname: null,
+        name: null,
+        given_name: null,
+        family_name: null,
+        picture: null,
+        email: null,
+        email_verified: null,
+        locale: null,
+        zoneinfo: null,
+        updated_at: null,
+      },
     })
     const tokens = await exchange(await authorize('minnit-form'), 'post')
-    const res = await fetch(`${s.url}/me`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: tokens.access_token as string }) })
+    const res = await fetch(`${s.url}/me`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: tokens.access_token as string }),
+    })
     expect(res.status).toBe(200)
     // `sub` is always there: it is who signed in (the external_id here).
-    expect(await res.json()).toEqual({ id: '1001', names: { nicknames: ['Robbie'], full_name: 'Robert Smith' }, sub: '1001' })
+    expect(await res.json()).toEqual({
+      id: '1001',
+      names: { nicknames: ['Robbie'], full_name: 'Robert Smith' },
+      sub: '1001',
+    })
   })
 
   it('the generated client secret is shown once, never read back', async () => {
@@ -111,9 +168,15 @@ describe('plain OAuth2 (Minnit OAuth2 form)', () => {
     expect(read.body.secrets.client_secret).toEqual({ source: 'inline', set: true })
     expect(JSON.stringify(read.body)).not.toContain(secret)
     // Saving again without secrets keeps it (and shows nothing).
-    const again = await s.admin('PUT', '/integrations/minnit', { type: 'oidc', settings: { redirect_uris: [CALLBACK] }, mapping: MAPPING })
+    const again = await s.admin('PUT', '/integrations/minnit', {
+      type: 'oidc',
+      settings: { redirect_uris: [CALLBACK] },
+      mapping: MAPPING,
+    })
     expect(again.body.generated_secrets).toBeUndefined()
-    expect((await exchange(await authorize('minnit-kept'), 'post')).access_token).toEqual(expect.any(String))
+    expect((await exchange(await authorize('minnit-kept'), 'post')).access_token).toEqual(
+      expect.any(String),
+    )
   })
 
   it('refresh works without openid too', async () => {
@@ -121,8 +184,14 @@ describe('plain OAuth2 (Minnit OAuth2 form)', () => {
     expect(tokens.refresh_token).toEqual(expect.any(String))
     const res = await fetch(`${s.url}/token`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`minnit:${secret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string }),
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`minnit:${secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token as string,
+      }),
     })
     const refreshed = (await res.json()) as Record<string, string>
     expect(res.status).toBe(200)

@@ -2,7 +2,13 @@ import { readFileSync, statSync, existsSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { afterEach, describe, expect, it as vitestIt } from 'vitest'
-import { PROCESS_TEST_TIMEOUT, runServer, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
+import {
+  PROCESS_TEST_TIMEOUT,
+  runServer,
+  startServer,
+  stopServer,
+  type ServerProcess,
+} from '../helpers/server.ts'
 
 // Every test starts the real server (seconds on a loaded machine); the timeout only catches a hang.
 const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, PROCESS_TEST_TIMEOUT)
@@ -18,7 +24,10 @@ describe('the server process (npm start)', () => {
     server = await startServer()
     const health = await fetch(`${server.url}/healthz`)
     expect(await health.json()).toEqual({ status: 'ok' })
-    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', store: 'sqlite' })
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({
+      status: 'ready',
+      store: 'sqlite',
+    })
 
     const tokenFile = path.join(server.dir, 'data', 'admin-token')
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600)
@@ -27,7 +36,9 @@ describe('the server process (npm start)', () => {
     expect(server.logs()).toContain(tokenFile)
     expect(server.logs()).not.toContain(token)
 
-    const res = await fetch(`${server.url}/api/v1/users`, { headers: { Authorization: `Bearer ${token}` } })
+    const res = await fetch(`${server.url}/api/v1/users`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })
     expect(res.status).toBe(200)
     expect(existsSync(path.join(server.dir, 'data', 'sso-bridge.sqlite'))).toBe(true)
     expect(existsSync(path.join(server.dir, 'keys', 'oidc-jwks.json'))).toBe(true)
@@ -41,7 +52,11 @@ describe('the server process (npm start)', () => {
     const links = [...html.matchAll(/href="([^"#]+)(#[^"]*)?"/g)].map((m) => m[1]!)
     expect(links.length).toBeGreaterThanOrEqual(3)
     // Absolute links name the configured issuer (port 0 here); the rest are relative (/assets/…).
-    for (const link of links) expect((await fetch(new URL(link.replace('http://localhost:0', server.url), server.url))).status, link).toBe(200)
+    for (const link of links)
+      expect(
+        (await fetch(new URL(link.replace('http://localhost:0', server.url), server.url))).status,
+        link,
+      ).toBe(200)
   })
 
   it('reuses the generated admin token and keys on the next start', async () => {
@@ -58,23 +73,35 @@ describe('the server process (npm start)', () => {
 
   it('on SIGTERM finishes the in-flight request, then exits 0', async () => {
     // The shutdown timeout is not what this test is about: a loaded machine must not reach it.
-    server = await startServer({ ADMIN_TOKEN: 'a-configured-admin-token-123456', SHUTDOWN_TIMEOUT_MS: '600000' })
+    server = await startServer({
+      ADMIN_TOKEN: 'a-configured-admin-token-123456',
+      SHUTDOWN_TIMEOUT_MS: '600000',
+    })
     const running = server
     const { port } = new URL(running.url)
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       // With Expect: 100-continue, the "100 Continue" says the server has taken the request in.
-      const headers = { Authorization: 'Bearer a-configured-admin-token-123456', 'Content-Type': 'application/x-ndjson', Expect: '100-continue' }
-      const req = http.request({ port, method: 'POST', path: '/api/v1/users/import', headers }, (res) => {
-        let body = ''
-        res.on('data', (d) => (body += d))
-        res.on('end', () => resolve({ status: res.statusCode!, body }))
-      })
+      const headers = {
+        Authorization: 'Bearer a-configured-admin-token-123456',
+        'Content-Type': 'application/x-ndjson',
+        Expect: '100-continue',
+      }
+      const req = http.request(
+        { port, method: 'POST', path: '/api/v1/users/import', headers },
+        (res) => {
+          let body = ''
+          res.on('data', (d) => (body += d))
+          res.on('end', () => resolve({ status: res.statusCode!, body }))
+        },
+      )
       req.on('error', reject)
       req.on('continue', () => {
         req.write('{"external_id":"in-flight-1"}\n')
         // The body is still open when the server starts shutting down; it completes afterwards.
         running.child.kill('SIGTERM')
-        running.logged('shutting down').then(() => req.end('{"external_id":"in-flight-2"}\n'), reject)
+        running
+          .logged('shutting down')
+          .then(() => req.end('{"external_id":"in-flight-2"}\n'), reject)
       })
       req.flushHeaders()
     })
@@ -104,7 +131,9 @@ describe('the server process (npm start)', () => {
     } finally {
       try {
         process.kill(pid, 'SIGKILL') // only if the test failed: the orphan must not outlive it
-      } catch {}
+      } catch {
+        // already gone: the test passed and stopped it
+      }
     }
   })
 
@@ -116,7 +145,10 @@ describe('the server process (npm start)', () => {
   })
 
   it('fails clearly when the PostgreSQL server cannot be reached, without printing its password', async () => {
-    const { code, output } = await runServer({ PORT: '0', DATABASE_URL: 'postgres://sso:s3cret-pw@127.0.0.1:1/sso' })
+    const { code, output } = await runServer({
+      PORT: '0',
+      DATABASE_URL: 'postgres://sso:s3cret-pw@127.0.0.1:1/sso',
+    })
     expect(code).toBe(1)
     expect(output).toContain('ERR_STORE_UNAVAILABLE')
     expect(output).not.toContain('s3cret-pw')

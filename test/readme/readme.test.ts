@@ -7,7 +7,14 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jsonValues, linkCli, PROCESS_TEST_TIMEOUT, readmeSection, runBlock, shBlocks } from '../helpers/readme.ts'
+import {
+  jsonValues,
+  linkCli,
+  PROCESS_TEST_TIMEOUT,
+  readmeSection,
+  runBlock,
+  shBlocks,
+} from '../helpers/readme.ts'
 import { startServer, type ServerProcess } from '../helpers/server.ts'
 
 let server: ServerProcess
@@ -28,46 +35,93 @@ afterAll(async () => {
 const run = (script: string) => runBlock(script, server)
 
 async function api(p: string) {
-  const res = await fetch(`${server.url}/api/v1${p}`, { headers: { Authorization: `Bearer ${adminToken}` } })
+  const res = await fetch(`${server.url}/api/v1${p}`, {
+    headers: { Authorization: `Bearer ${adminToken}` },
+  })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
 describe('README examples', () => {
-  it('Admin API: every block runs and does what the text says', async () => {
-    const blocks = shBlocks(readmeSection('Admin API'))
-    expect(blocks).toHaveLength(4)
-    const outputs: string[] = []
-    for (const block of blocks) outputs.push(await run(block)) // in order: each builds on the last
-    expect(outputs[0]).toContain('"external_id":"42"')
-    expect((await api('/users/42')).body).toMatchObject({ username: 'Rob', rank: 'moderator', profile: { names: { nicknames: ['Rob', 'Robbie'] } } })
-    expect(JSON.parse(outputs[1]!)).toMatchObject({ received: 2, accepted: 2, rejected: [] })
-    expect((await api('/users/1001')).body).toMatchObject({ username: 'alice', rank: 'owner', email_verified: true, has_password: true })
-    // Block 3 prints the integration, then the preview of member 42.
-    const [integration, preview] = jsonValues(outputs[2]!)
-    expect(integration).toMatchObject({ id: 'minnit', secrets: { encryption_key: { source: 'env', env: 'SSO_BRIDGE_SECRET_MINNIT_KEY', set: true } } })
-    expect(preview.document).toEqual({ userid: '42', username: 'Rob', nickname: 'Robbie', rank: 'moderator', names: { nicknames: ['Rob', 'Robbie'] } })
-    expect(preview.paths).toContainEqual({ path: 'names.nicknames.1', value: 'Robbie' })
-    expect(JSON.parse(outputs[3]!).paths.map((p: { path: string }) => p.path)).toEqual(['id', 'names.full_name', 'names.first', 'names.last', 'names.nicknames.0', 'names.nicknames.1'])
-  }, PROCESS_TEST_TIMEOUT)
+  it(
+    'Admin API: every block runs and does what the text says',
+    async () => {
+      const blocks = shBlocks(readmeSection('Admin API'))
+      expect(blocks).toHaveLength(4)
+      const outputs: string[] = []
+      for (const block of blocks) outputs.push(await run(block)) // in order: each builds on the last
+      expect(outputs[0]).toContain('"external_id":"42"')
+      expect((await api('/users/42')).body).toMatchObject({
+        username: 'Rob',
+        rank: 'moderator',
+        profile: { names: { nicknames: ['Rob', 'Robbie'] } },
+      })
+      expect(JSON.parse(outputs[1]!)).toMatchObject({ received: 2, accepted: 2, rejected: [] })
+      expect((await api('/users/1001')).body).toMatchObject({
+        username: 'alice',
+        rank: 'owner',
+        email_verified: true,
+        has_password: true,
+      })
+      // Block 3 prints the integration, then the preview of member 42.
+      const [integration, preview] = jsonValues(outputs[2]!)
+      expect(integration).toMatchObject({
+        id: 'minnit',
+        secrets: {
+          encryption_key: { source: 'env', env: 'SSO_BRIDGE_SECRET_MINNIT_KEY', set: true },
+        },
+      })
+      expect(preview.document).toEqual({
+        userid: '42',
+        username: 'Rob',
+        nickname: 'Robbie',
+        rank: 'moderator',
+        names: { nicknames: ['Rob', 'Robbie'] },
+      })
+      expect(preview.paths).toContainEqual({ path: 'names.nicknames.1', value: 'Robbie' })
+      expect(JSON.parse(outputs[3]!).paths.map((p: { path: string }) => p.path)).toEqual([
+        'id',
+        'names.full_name',
+        'names.first',
+        'names.last',
+        'names.nicknames.0',
+        'names.nicknames.1',
+      ])
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 
-  it('Command line: every block runs against the same store', async () => {
-    const blocks = shBlocks(readmeSection('Command line'))
-    expect(blocks).toHaveLength(1)
-    const out = await run(blocks[0]!)
-    expect(out).toContain('"username": "Carol"')
-    expect(out).toContain('"userid": "44"')
-    expect(out).toContain('"cleared": false')
-    expect(out).toContain('"path": "names.nicknames.1"')
-    expect((await api('/users/43')).status).toBe(404)
-    expect((await api('/users/45')).body).toMatchObject({ username: 'erin' })
-    // Ten CLI processes one after the other, seconds each on a loaded machine (127 s seen for
-    // eight): the limit only catches a hang.
-  }, PROCESS_TEST_TIMEOUT)
+  it(
+    'Command line: every block runs against the same store',
+    async () => {
+      const blocks = shBlocks(readmeSection('Command line'))
+      expect(blocks).toHaveLength(1)
+      const out = await run(blocks[0]!)
+      expect(out).toContain('"username": "Carol"')
+      expect(out).toContain('"userid": "44"')
+      expect(out).toContain('"cleared": false')
+      expect(out).toContain('"path": "names.nicknames.1"')
+      expect((await api('/users/43')).status).toBe(404)
+      expect((await api('/users/45')).body).toMatchObject({ username: 'erin' })
+      // Ten CLI processes one after the other, seconds each on a loaded machine (127 s seen for
+      // eight): the limit only catches a hang.
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 
   it('the docs page renders the README with working section anchors', async () => {
     const html = await (await fetch(`${server.url}/docs`)).text()
-    for (const anchor of ['quick-start', 'configuration', 'conflict-rules', 'mappings', 'admin-api', 'command-line', 'performance']) expect(html).toContain(`id="${anchor}"`)
+    for (const anchor of [
+      'quick-start',
+      'configuration',
+      'conflict-rules',
+      'mappings',
+      'admin-api',
+      'command-line',
+      'performance',
+    ])
+      expect(html).toContain(`id="${anchor}"`)
     const home = await (await fetch(`${server.url}/`)).text()
-    for (const link of home.matchAll(/href="[^"]*\/docs#([\w-]+)"/g)) expect(html).toContain(`id="${link[1]}"`)
+    for (const link of home.matchAll(/href="[^"]*\/docs#([\w-]+)"/g))
+      expect(html).toContain(`id="${link[1]}"`)
   })
 })

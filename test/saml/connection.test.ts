@@ -6,7 +6,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fixtureKeys } from '../helpers/app.ts'
 import { Browser } from '../helpers/oidc.ts'
-import { ACS, autoPost, nodeSamlSp, signIn, SP_ENTITY, spKeyPairs, startSamlServer, type SamlServer } from './helpers.ts'
+import {
+  ACS,
+  autoPost,
+  nodeSamlSp,
+  signIn,
+  SP_ENTITY,
+  spKeyPairs,
+  startSamlServer,
+  type SamlServer,
+} from './helpers.ts'
 
 let s: SamlServer
 beforeAll(async () => {
@@ -17,45 +26,80 @@ afterAll(() => s.close())
 describe('SP metadata and the connection sheet', () => {
   test('an integration from node-saml SP metadata: entity id, ACS, SLO, certificates, signed requests', async () => {
     const keys = await spKeyPairs()
-    const sp = nodeSamlSp(s, { privateKey: keys.signing.privateKeyPem, decryptionPvk: keys.encryption.privateKeyPem, logoutCallbackUrl: 'https://sp.example/saml/slo' })
-    const metadata = sp.generateServiceProviderMetadata(keys.encryption.certificatePem, keys.signing.certificatePem)
-    const res = await s.admin('PUT', '/integrations/from-metadata', { type: 'saml', settings: { metadata_xml: metadata, name_id_format: 'unspecified' } })
+    const sp = nodeSamlSp(s, {
+      privateKey: keys.signing.privateKeyPem,
+      decryptionPvk: keys.encryption.privateKeyPem,
+      logoutCallbackUrl: 'https://sp.example/saml/slo',
+    })
+    const metadata = sp.generateServiceProviderMetadata(
+      keys.encryption.certificatePem,
+      keys.signing.certificatePem,
+    )
+    const res = await s.admin('PUT', '/integrations/from-metadata', {
+      type: 'saml',
+      settings: { metadata_xml: metadata, name_id_format: 'unspecified' },
+    })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
     const settings = res.body.settings ?? res.body.integration?.settings
     expect(settings.entity_id).toBe(SP_ENTITY)
     expect(settings.acs_urls).toEqual([{ url: ACS, binding: 'HTTP-POST' }])
     expect(settings.slo_url).toBe('https://sp.example/saml/slo')
     expect(settings.slo_binding).toBe('HTTP-POST')
-    expect(settings.signing_certificate.replace(/\s+/g, '')).toBe(keys.signing.certificatePem.replace(/\s+/g, ''))
-    expect(settings.encryption_certificate.replace(/\s+/g, '')).toBe(keys.encryption.certificatePem.replace(/\s+/g, ''))
+    expect(settings.signing_certificate.replace(/\s+/g, '')).toBe(
+      keys.signing.certificatePem.replace(/\s+/g, ''),
+    )
+    expect(settings.encryption_certificate.replace(/\s+/g, '')).toBe(
+      keys.encryption.certificatePem.replace(/\s+/g, ''),
+    )
     expect(settings.name_id_format).toBe('unspecified')
     expect(settings).not.toHaveProperty('metadata_xml')
 
     // And it works: signed request, encrypted assertion.
     const browser = new Browser(s.issuer)
-    const page = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
+    const page = await signIn(
+      browser,
+      await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})),
+    )
     const { profile } = await sp.validatePostResponseAsync(autoPost(page).fields)
     expect(profile?.nameID).toBe('robin')
   })
 
   test('an SP whose metadata offers SLO over HTTP-Redirect only gets its LogoutResponse that way', async () => {
     const keys = await spKeyPairs()
-    const sp = nodeSamlSp(s, { issuer: 'https://redirect-only.example/sp', logoutCallbackUrl: 'https://redirect-only.example/slo' })
+    const sp = nodeSamlSp(s, {
+      issuer: 'https://redirect-only.example/sp',
+      logoutCallbackUrl: 'https://redirect-only.example/slo',
+    })
     const metadata = sp
       .generateServiceProviderMetadata(null, keys.signing.certificatePem)
-      .replace(/(<(?:\w+:)?SingleLogoutService[^>]*Binding=")[^"]+"/, '$1urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"')
+      .replace(
+        /(<(?:\w+:)?SingleLogoutService[^>]*Binding=")[^"]+"/,
+        '$1urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"',
+      )
     expect(metadata).toContain('bindings:HTTP-Redirect')
-    const res = await s.admin('PUT', '/integrations/redirect-only', { type: 'saml', settings: { metadata_xml: metadata } })
+    const res = await s.admin('PUT', '/integrations/redirect-only', {
+      type: 'saml',
+      settings: { metadata_xml: metadata },
+    })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
     const settings = res.body.settings ?? res.body.integration?.settings
-    expect([settings.slo_url, settings.slo_binding]).toEqual(['https://redirect-only.example/slo', 'HTTP-Redirect'])
+    expect([settings.slo_url, settings.slo_binding]).toEqual([
+      'https://redirect-only.example/slo',
+      'HTTP-Redirect',
+    ])
   })
 
   test('bad metadata is a field error', async () => {
-    const doctype = await s.admin('PUT', '/integrations/bad-md', { type: 'saml', settings: { metadata_xml: '<!DOCTYPE x [<!ENTITY a "b">]><x/>' } })
+    const doctype = await s.admin('PUT', '/integrations/bad-md', {
+      type: 'saml',
+      settings: { metadata_xml: '<!DOCTYPE x [<!ENTITY a "b">]><x/>' },
+    })
     expect(doctype.status).toBe(400)
     expect(doctype.body.details.issues[0].path).toBe('settings.metadata_xml')
-    const notMd = await s.admin('PUT', '/integrations/bad-md', { type: 'saml', settings: { metadata_xml: '<x/>' } })
+    const notMd = await s.admin('PUT', '/integrations/bad-md', {
+      type: 'saml',
+      settings: { metadata_xml: '<x/>' },
+    })
     expect(notMd.status).toBe(400)
   })
 

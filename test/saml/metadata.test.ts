@@ -22,8 +22,11 @@ describe('IdP metadata after rotation', () => {
       pairwiseSecret: 'x'.repeat(32),
     })
     const xml = idp.metadata().replace(/\s+/g, '')
-    for (const k of [current, previous]) expect(xml).toContain(new X509Certificate(k.certificatePem).raw.toString('base64'))
+    for (const k of [current, previous])
+      expect(xml).toContain(new X509Certificate(k.certificatePem).raw.toString('base64'))
     expect(idp.entityId).toBe('https://idp.example/saml/metadata')
-    expect(idp.signingKey.certificateB64).toBe(new X509Certificate(current.certificatePem).raw.toString('base64'))
+    expect(idp.signingKey.certificateB64).toBe(
+      new X509Certificate(current.certificatePem).raw.toString('base64'),
+    )
   })
 })

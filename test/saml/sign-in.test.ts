@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Browser, parseForms } from '../helpers/oidc.ts'
-import { ACS, autoPost, isSignInPage, nodeSamlSp, registerSp, responseXml, signIn, startSamlServer, type SamlServer } from './helpers.ts'
+import {
+  ACS,
+  autoPost,
+  isSignInPage,
+  nodeSamlSp,
+  registerSp,
+  responseXml,
+  signIn,
+  startSamlServer,
+  type SamlServer,
+} from './helpers.ts'
 
 let s: SamlServer
 beforeAll(async () => {
@@ -17,17 +27,26 @@ afterAll(() => s.close())
 describe('SAML sign-in', () => {
   test('ForceAuthn: the password is asked again although a session is live', async () => {
     const browser = new Browser(s.issuer)
-    autoPost(await signIn(browser, await browser.go(await nodeSamlSp(s).getAuthorizeUrlAsync('', undefined, {}))))
+    autoPost(
+      await signIn(
+        browser,
+        await browser.go(await nodeSamlSp(s).getAuthorizeUrlAsync('', undefined, {})),
+      ),
+    )
     const sp = nodeSamlSp(s, { forceAuthn: true })
     const page = await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {}))
     expect(isSignInPage(page)).toBe(true)
-    const { profile } = await sp.validatePostResponseAsync(autoPost(await signIn(browser, page)).fields)
+    const { profile } = await sp.validatePostResponseAsync(
+      autoPost(await signIn(browser, page)).fields,
+    )
     expect(profile?.username).toBe('robin')
   })
 
   test('IsPassive without a session: an error Response, no sign-in page', async () => {
     const browser = new Browser(s.issuer)
-    const page = await browser.go(await nodeSamlSp(s, { passive: true }).getAuthorizeUrlAsync('', undefined, {}))
+    const page = await browser.go(
+      await nodeSamlSp(s, { passive: true }).getAuthorizeUrlAsync('', undefined, {}),
+    )
     expect(isSignInPage(page)).toBe(false)
     const post = autoPost(page)
     expect(post.action).toBe(ACS)
@@ -36,7 +55,9 @@ describe('SAML sign-in', () => {
 
   test('Cancel on the sign-in page sends the SP an error Response (and RelayState)', async () => {
     const browser = new Browser(s.issuer)
-    const page = await browser.go(await nodeSamlSp(s).getAuthorizeUrlAsync('keep-me', undefined, {}))
+    const page = await browser.go(
+      await nodeSamlSp(s).getAuthorizeUrlAsync('keep-me', undefined, {}),
+    )
     const cancelled = await browser.submit(page, {}, (f) => f.action.startsWith('/login/cancel'))
     const post = autoPost(cancelled)
     expect(post.action).toBe(ACS)
@@ -47,12 +68,18 @@ describe('SAML sign-in', () => {
   test('a pending request is answered once; a wrong password keeps it waiting', async () => {
     const browser = new Browser(s.issuer)
     const page = await browser.go(await nodeSamlSp(s).getAuthorizeUrlAsync('', undefined, {}))
-    const wrong = await browser.submit(page, { username: 'robin', password: 'nope' }, (f) => f.action.startsWith('/login?'))
+    const wrong = await browser.submit(page, { username: 'robin', password: 'nope' }, (f) =>
+      f.action.startsWith('/login?'),
+    )
     expect(wrong.status).toBe(401)
     const done = await signIn(browser, wrong)
     autoPost(done)
-    const continueUrl = decodeURIComponent(/return_to=([^&"]+)/.exec(parseForms(page.html)[0]!.action)![1]!)
-    const again = await browser.go(`${s.issuer}${continueUrl}`, { headers: { Accept: 'text/html' } })
+    const continueUrl = decodeURIComponent(
+      /return_to=([^&"]+)/.exec(parseForms(page.html)[0]!.action)![1]!,
+    )
+    const again = await browser.go(`${s.issuer}${continueUrl}`, {
+      headers: { Accept: 'text/html' },
+    })
     expect(again.status).toBe(400)
   })
 })

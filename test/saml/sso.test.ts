@@ -4,7 +4,19 @@
  * bridge session) for every door.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ACS, autoPost, Browser, isSignInPage, nodeSamlSp, registerSp, responseXml, signIn, SP_ENTITY, startSamlServer, type SamlServer } from './helpers.ts'
+import {
+  ACS,
+  autoPost,
+  Browser,
+  isSignInPage,
+  nodeSamlSp,
+  registerSp,
+  responseXml,
+  signIn,
+  SP_ENTITY,
+  startSamlServer,
+  type SamlServer,
+} from './helpers.ts'
 
 let s: SamlServer
 beforeAll(async () => {
@@ -41,12 +53,21 @@ describe('SP-initiated SSO with node-saml as the SP', () => {
     const sp = nodeSamlSp(s, { authnRequestBinding: 'HTTP-POST' })
     const browser = new Browser(s.issuer)
     // First a Redirect sign-in …
-    let page = await signIn(browser, await browser.go(await nodeSamlSp(s).getAuthorizeUrlAsync('', undefined, {})))
+    let page = await signIn(
+      browser,
+      await browser.go(await nodeSamlSp(s).getAuthorizeUrlAsync('', undefined, {})),
+    )
     autoPost(page)
     // … then an AuthnRequest by POST: no form this time.
     const form = await sp.getAuthorizeFormAsync('second', undefined, {})
-    const fields = Object.fromEntries([...form.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
-    page = await browser.go(s.ssoUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() })
+    const fields = Object.fromEntries(
+      [...form.matchAll(/name="(\w+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+    )
+    page = await browser.go(s.ssoUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    })
     expect(isSignInPage(page)).toBe(false)
     const post = autoPost(page)
     expect(post.fields.RelayState).toBe('second')
@@ -59,7 +80,10 @@ describe('SP-initiated SSO with node-saml as the SP', () => {
     for (let i = 0; i < 2; i++) {
       const sp = nodeSamlSp(s)
       const browser = new Browser(s.issuer)
-      const page = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
+      const page = await signIn(
+        browser,
+        await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})),
+      )
       ids.push((await sp.validatePostResponseAsync(autoPost(page).fields)).profile!.nameID)
     }
     expect(ids[0]).toBe(ids[1])
@@ -69,10 +93,18 @@ describe('SP-initiated SSO with node-saml as the SP', () => {
   test('a response tampered after signing is rejected by the SP', async () => {
     const sp = nodeSamlSp(s)
     const browser = new Browser(s.issuer)
-    const page = await signIn(browser, await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})))
+    const page = await signIn(
+      browser,
+      await browser.go(await sp.getAuthorizeUrlAsync('', undefined, {})),
+    )
     const post = autoPost(page)
     const tampered = responseXml(post.fields).replace('robin@example.test', 'admin@example.test')
     expect(tampered).toContain('admin@example.test')
-    await expect(sp.validatePostResponseAsync({ ...post.fields, SAMLResponse: Buffer.from(tampered).toString('base64') })).rejects.toThrow(/signature/i)
+    await expect(
+      sp.validatePostResponseAsync({
+        ...post.fields,
+        SAMLResponse: Buffer.from(tampered).toString('base64'),
+      }),
+    ).rejects.toThrow(/signature/i)
   })
 })

@@ -22,15 +22,32 @@ afterEach(async () => {
   await t.close()
 })
 
-const csv = (body: string, query = '') => request(t.app).post(`/api/v1/users/import${query}`).set(auth).set('Content-Type', 'text/csv').send(body)
-const ids = async () => (await t.services.store.listAccounts({ after: null, limit: 100 })).items.map((a) => a.external_id).sort()
+const csv = (body: string, query = '') =>
+  request(t.app)
+    .post(`/api/v1/users/import${query}`)
+    .set(auth)
+    .set('Content-Type', 'text/csv')
+    .send(body)
+const ids = async () =>
+  (await t.services.store.listAccounts({ after: null, limit: 100 })).items
+    .map((a) => a.external_id)
+    .sort()
 
 describe('CSV quote errors never answer 500', () => {
   it('a quote inside an unquoted cell: the rows before it land, it is rejected on its line, later rows are not read', async () => {
-    const res = await csv('external_id,username,password_hash\n1,ann,\n2,b"ob,$P$secretHashValue\n3,cid,\n')
+    const res = await csv(
+      'external_id,username,password_hash\n1,ann,\n2,b"ob,$P$secretHashValue\n3,cid,\n',
+    )
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({ received: 2, accepted: 1, committed: true })
-    expect(res.body.rejected).toEqual([{ line: 3, error: 'import_format_invalid', message: 'CSV cannot be read from this line on (later rows were not read): a quote inside an unquoted cell (quote the cell and double the quote: "a""b")' }])
+    expect(res.body.rejected).toEqual([
+      {
+        line: 3,
+        error: 'import_format_invalid',
+        message:
+          'CSV cannot be read from this line on (later rows were not read): a quote inside an unquoted cell (quote the cell and double the quote: "a""b")',
+      },
+    ])
     expect(res.text).not.toContain('secretHashValue')
     expect(res.text).not.toContain('b"ob')
     expect(await ids()).toEqual(['1'])
@@ -40,7 +57,13 @@ describe('CSV quote errors never answer 500', () => {
     for (const row of ['2,"b"ob', '2,"bob']) {
       const res = await csv(`external_id,username\n1,ann\n${row}\n3,cid\n`)
       expect(res.status, row).toBe(200)
-      expect(res.body.rejected, row).toEqual([{ line: expect.any(Number), error: 'import_format_invalid', message: expect.stringContaining('CSV cannot be read') }])
+      expect(res.body.rejected, row).toEqual([
+        {
+          line: expect.any(Number),
+          error: 'import_format_invalid',
+          message: expect.stringContaining('CSV cannot be read'),
+        },
+      ])
       expect(res.body.rejected[0].line).toBeGreaterThanOrEqual(3)
     }
     expect(await ids()).toEqual(['1'])
@@ -49,7 +72,11 @@ describe('CSV quote errors never answer 500', () => {
   it('atomic: one quote error rolls the whole import back (422)', async () => {
     const res = await csv('external_id,username\n1,ann\n2,b"ob\n', '?atomic=true')
     expect(res.status).toBe(422)
-    expect(res.body).toMatchObject({ error: 'import_rejected', committed: false, rejected: [{ line: 3, error: 'import_format_invalid' }] })
+    expect(res.body).toMatchObject({
+      error: 'import_rejected',
+      committed: false,
+      rejected: [{ line: 3, error: 'import_format_invalid' }],
+    })
     expect(await ids()).toEqual([])
   })
 
@@ -57,7 +84,10 @@ describe('CSV quote errors never answer 500', () => {
     for (const header of ['exter"nal_id,username', '"external_id,username']) {
       const res = await csv(`${header}\n1,ann\n`)
       expect(res.status, header).toBe(400)
-      expect(res.body).toEqual({ error: 'import_format_invalid', message: expect.stringContaining('the CSV header row cannot be read') })
+      expect(res.body).toEqual({
+        error: 'import_format_invalid',
+        message: expect.stringContaining('the CSV header row cannot be read'),
+      })
     }
     expect(t.logs.filter((l) => l.code === 'ERR_IMPORT_FORMAT' && l.status === 400)).toHaveLength(2)
     expect(await ids()).toEqual([])

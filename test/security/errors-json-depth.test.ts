@@ -39,8 +39,10 @@ afterEach(async () => {
 })
 afterAll(removeSandboxes)
 
-const post = (path: string, body: string, type = 'application/json') => request(t.app).post(path).set(auth).set('Content-Type', type).send(body)
-const put = (path: string, body: string) => request(t.app).put(path).set(auth).set('Content-Type', 'application/json').send(body)
+const post = (path: string, body: string, type = 'application/json') =>
+  request(t.app).post(path).set(auth).set('Content-Type', type).send(body)
+const put = (path: string, body: string) =>
+  request(t.app).put(path).set(auth).set('Content-Type', 'application/json').send(body)
 
 describe('the depth scan', () => {
   it('counts arrays and objects outside strings only, the outermost as one', () => {
@@ -48,7 +50,9 @@ describe('the depth scan', () => {
     expect(jsonTextTooDeep(arrays(MAX_JSON_DEPTH + 1))).toBe(true)
     expect(jsonTextTooDeep(objects(MAX_JSON_DEPTH + 1))).toBe(true)
     // Brackets inside strings, escaped quotes included, are text.
-    expect(jsonTextTooDeep(JSON.stringify({ s: '['.repeat(500), t: '\\"[[[['.repeat(100) }))).toBe(false)
+    expect(jsonTextTooDeep(JSON.stringify({ s: '['.repeat(500), t: '\\"[[[['.repeat(100) }))).toBe(
+      false,
+    )
     // Many siblings are not depth.
     expect(jsonTextTooDeep(`[${'[],'.repeat(1000)}[]]`)).toBe(false)
   })
@@ -62,10 +66,17 @@ describe('the depth scan', () => {
 
 describe('JSON 10,000 deep is 400 json_too_deep at every JSON body reader', () => {
   it('PUT /users/{id} with a deep profile: refused, no account written', async () => {
-    for (const body of [`{"profile":${objects(DEEP)}}`, `{"profile":{"a":${arrays(DEEP)}}}`, arrays(DEEP)]) {
+    for (const body of [
+      `{"profile":${objects(DEEP)}}`,
+      `{"profile":{"a":${arrays(DEEP)}}}`,
+      arrays(DEEP),
+    ]) {
       const res = await put('/api/v1/users/42', body)
       expect(res.status, body.slice(0, 20)).toBe(400)
-      expect(res.body).toEqual({ error: 'json_too_deep', message: `JSON nests deeper than ${MAX_JSON_DEPTH} levels` })
+      expect(res.body).toEqual({
+        error: 'json_too_deep',
+        message: `JSON nests deeper than ${MAX_JSON_DEPTH} levels`,
+      })
     }
     expect(await t.services.store.countAccounts()).toBe(0)
     expect(t.logs.some((l) => l.code === 'ERR_JSON_TOO_DEEP' && l.status === 400)).toBe(true)
@@ -84,7 +95,9 @@ describe('JSON 10,000 deep is 400 json_too_deep at every JSON body reader', () =
 
   it('integrations, preview, the token API and token inspect refuse it too; nothing is stored', async () => {
     const deep = objects(DEEP)
-    expect((await put('/api/v1/integrations/x', `{"type":"jwt","settings":${deep}}`)).body.error).toBe('json_too_deep')
+    expect(
+      (await put('/api/v1/integrations/x', `{"type":"jwt","settings":${deep}}`)).body.error,
+    ).toBe('json_too_deep')
     expect((await post('/api/v1/integrations/x/preview', deep)).body.error).toBe('json_too_deep')
     expect((await post('/api/v1/integrations/x/tokens', deep)).body.error).toBe('json_too_deep')
     expect((await post('/api/v1/integrations/x/inspect', deep)).body.error).toBe('json_too_deep')
@@ -97,24 +110,49 @@ describe('JSON 10,000 deep is 400 json_too_deep at every JSON body reader', () =
     await once(server, 'listening')
     const { port } = server.address() as AddressInfo
     const send = async (headers: Record<string, string>, body: Buffer) => {
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/inspect/paths`, { method: 'POST', headers: { ...auth, ...headers }, body: new Uint8Array(body) })
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/inspect/paths`, {
+        method: 'POST',
+        headers: { ...auth, ...headers },
+        body: new Uint8Array(body),
+      })
       return { status: res.status, body: await res.json() }
     }
     try {
-      const gz = await send({ 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, gzipSync(arrays(DEEP)))
+      const gz = await send(
+        { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+        gzipSync(arrays(DEEP)),
+      )
       expect(gz).toMatchObject({ status: 400, body: { error: 'json_too_deep' } })
-      const utf16 = await send({ 'Content-Type': 'application/json; charset=utf-16le' }, Buffer.from(arrays(DEEP), 'utf16le'))
+      const utf16 = await send(
+        { 'Content-Type': 'application/json; charset=utf-16le' },
+        Buffer.from(arrays(DEEP), 'utf16le'),
+      )
       expect(utf16).toMatchObject({ status: 400, body: { error: 'json_too_deep' } })
       // The general path still reads a shallow body.
-      expect(await send({ 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, gzipSync('{"a":[1]}'))).toEqual({ status: 200, body: { paths: [{ path: 'a.0', value: 1 }] } })
-      expect(await send({ 'Content-Type': 'application/json; charset=utf-16le' }, Buffer.from('{"a":[1]}', 'utf16le'))).toEqual({ status: 200, body: { paths: [{ path: 'a.0', value: 1 }] } })
+      expect(
+        await send(
+          { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+          gzipSync('{"a":[1]}'),
+        ),
+      ).toEqual({ status: 200, body: { paths: [{ path: 'a.0', value: 1 }] } })
+      expect(
+        await send(
+          { 'Content-Type': 'application/json; charset=utf-16le' },
+          Buffer.from('{"a":[1]}', 'utf16le'),
+        ),
+      ).toEqual({ status: 200, body: { paths: [{ path: 'a.0', value: 1 }] } })
     } finally {
       server.close()
     }
   })
 
   it('import: a deep NDJSON line, JSON-array element or CSV profile cell is a rejected record on its line; the others land', async () => {
-    const ndjson = ['{"external_id":"1","username":"ann"}', `{"external_id":"2","profile":${objects(DEEP)}}`, arrays(DEEP), '{"external_id":"3","username":"cid"}'].join('\n')
+    const ndjson = [
+      '{"external_id":"1","username":"ann"}',
+      `{"external_id":"2","profile":${objects(DEEP)}}`,
+      arrays(DEEP),
+      '{"external_id":"3","username":"cid"}',
+    ].join('\n')
     const a = await post('/api/v1/users/import', ndjson, 'application/x-ndjson')
     expect(a.status).toBe(200)
     expect(a.body).toMatchObject({ received: 4, accepted: 2 })
@@ -135,21 +173,37 @@ describe('JSON 10,000 deep is 400 json_too_deep at every JSON body reader', () =
     const csv = `external_id,profile\n7,"${objects(DEEP).replaceAll('"', '""')}"\n8,"{""a"":1}"\n`
     const c = await post('/api/v1/users/import', csv, 'text/csv')
     expect(c.body).toMatchObject({ received: 2, accepted: 1 })
-    expect(c.body.rejected).toEqual([{ line: 2, error: 'json_too_deep', message: expect.any(String) }])
+    expect(c.body.rejected).toEqual([
+      { line: 2, error: 'json_too_deep', message: expect.any(String) },
+    ])
 
-    expect((await t.services.store.listAccounts({ after: null, limit: 100 })).items.map((x) => x.external_id).sort()).toEqual(['1', '3', '4', '6', '8'])
+    expect(
+      (await t.services.store.listAccounts({ after: null, limit: 100 })).items
+        .map((x) => x.external_id)
+        .sort(),
+    ).toEqual(['1', '3', '4', '6', '8'])
   })
 
   it('an atomic import with a deep record rolls back (422), nothing written', async () => {
-    const res = await post('/api/v1/users/import?atomic=true', `{"external_id":"1"}\n${arrays(DEEP)}\n`, 'application/x-ndjson')
+    const res = await post(
+      '/api/v1/users/import?atomic=true',
+      `{"external_id":"1"}\n${arrays(DEEP)}\n`,
+      'application/x-ndjson',
+    )
     expect(res.status).toBe(422)
-    expect(res.body.rejected).toEqual([{ line: 2, error: 'json_too_deep', message: expect.any(String) }])
+    expect(res.body.rejected).toEqual([
+      { line: 2, error: 'json_too_deep', message: expect.any(String) },
+    ])
     expect(await t.services.store.countAccounts()).toBe(0)
   })
 
   it('the account and integration services measure a parsed value before zod recurses (CLI, service callers)', async () => {
-    await expect(t.services.accounts.put('42', { profile: deepValue(DEEP) })).rejects.toMatchObject({ code: 'ERR_JSON_TOO_DEEP' })
-    await expect(t.services.integrations.put('x', { type: 'jwt', mapping: deepValue(DEEP) })).rejects.toMatchObject({ code: 'ERR_JSON_TOO_DEEP' })
+    await expect(t.services.accounts.put('42', { profile: deepValue(DEEP) })).rejects.toMatchObject(
+      { code: 'ERR_JSON_TOO_DEEP' },
+    )
+    await expect(
+      t.services.integrations.put('x', { type: 'jwt', mapping: deepValue(DEEP) }),
+    ).rejects.toMatchObject({ code: 'ERR_JSON_TOO_DEEP' })
     expect(await t.services.store.countAccounts()).toBe(0)
   })
 })

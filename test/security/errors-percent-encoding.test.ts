@@ -10,7 +10,12 @@ import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 
 let t: TestApp
 beforeEach(() => {
-  t = makeTestApp({ siteTicket: { secret: 'site-ticket-secret-0123456789abcdef', origins: ['https://www.example.com'] } })
+  t = makeTestApp({
+    siteTicket: {
+      secret: 'site-ticket-secret-0123456789abcdef',
+      origins: ['https://www.example.com'],
+    },
+  })
 })
 afterEach(async () => {
   expect(t.logs.filter((l) => typeof l.status === 'number' && l.status >= 500)).toEqual([])
@@ -48,12 +53,20 @@ describe('bad percent-encoding in a route parameter is 400 invalid_path', () => 
     for (const bad of BAD) {
       let req = request(t.app)[method](path.replace('{}', bad)).set('Accept', 'application/json')
       if (admin) req = req.set(auth)
-      if (method === 'put' || method === 'post') req = req.set('Content-Type', 'application/json').send('{"external_id":"42"}')
+      if (method === 'put' || method === 'post')
+        req = req.set('Content-Type', 'application/json').send('{"external_id":"42"}')
       const res = await req
       expect(res.status, `${method} ${path} ${bad}`).toBe(400)
-      expect(res.body).toEqual({ error: 'invalid_path', message: 'the URL path holds invalid percent-encoding' })
+      expect(res.body).toEqual({
+        error: 'invalid_path',
+        message: 'the URL path holds invalid percent-encoding',
+      })
     }
-    expect(t.logs.filter((l) => l.msg === 'request refused').every((l) => l.code === 'ERR_INVALID_PATH' && l.status === 400)).toBe(true)
+    expect(
+      t.logs
+        .filter((l) => l.msg === 'request refused')
+        .every((l) => l.code === 'ERR_INVALID_PATH' && l.status === 400),
+    ).toBe(true)
   })
 
   it('a browser gets the same refusal as an HTML page; nothing is written', async () => {
@@ -61,13 +74,18 @@ describe('bad percent-encoding in a route parameter is 400 invalid_path', () => 
     expect(res.status).toBe(400)
     expect(res.type).toBe('text/html')
     expect(res.text).toContain('invalid_path')
-    const put = await request(t.app).put('/api/v1/users/%E0%A4%A').set(auth).send({ username: 'rob' })
+    const put = await request(t.app)
+      .put('/api/v1/users/%E0%A4%A')
+      .set(auth)
+      .send({ username: 'rob' })
     expect(put.status).toBe(400)
     expect(await t.services.store.countAccounts()).toBe(0)
   })
 
   it('well-formed escapes still decode: /api/v1/users/a%2Fb is the account "a/b"', async () => {
-    expect((await request(t.app).put('/api/v1/users/a%2Fb').set(auth).send({ username: 'rob' })).status).toBe(201)
+    expect(
+      (await request(t.app).put('/api/v1/users/a%2Fb').set(auth).send({ username: 'rob' })).status,
+    ).toBe(201)
     expect((await request(t.app).get('/api/v1/users/a%2Fb').set(auth)).body.external_id).toBe('a/b')
   })
 })

@@ -31,9 +31,16 @@ afterEach(async () => {
 describe('unreadable bodies keep their 4xx', () => {
   it('a JSON body announced as gzip that is not: 400 bad_request, nothing written', async () => {
     for (const path of ['/api/v1/users/42', '/api/v1/integrations/x']) {
-      const res = await fetch(`${url}${path}`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: '{"username":"rob"}' })
+      const res = await fetch(`${url}${path}`, {
+        method: 'PUT',
+        headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+        body: '{"username":"rob"}',
+      })
       expect(res.status, path).toBe(400)
-      expect(await res.json()).toEqual({ error: 'bad_request', message: 'the request is malformed' })
+      expect(await res.json()).toEqual({
+        error: 'bad_request',
+        message: 'the request is malformed',
+      })
     }
     expect(await t.services.store.countAccounts()).toBe(0)
     expect(t.logs.some((l) => l.code === 'Z_DATA_ERROR' && l.status === 400)).toBe(true)
@@ -41,7 +48,11 @@ describe('unreadable bodies keep their 4xx', () => {
 
   it('a sign-in form with more fields than the route reads: 413 payload_too_large', async () => {
     const body = Array.from({ length: 50 }, (_, i) => `f${i}=x`).join('&')
-    const res = await fetch(`${url}/saml/sso`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body })
+    const res = await fetch(`${url}/saml/sso`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body,
+    })
     expect(res.status).toBe(413)
     expect(await res.json()).toMatchObject({ error: 'payload_too_large' })
   })

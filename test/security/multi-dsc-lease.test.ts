@@ -21,7 +21,12 @@ beforeEach(async () => {
   t = makeTestApp()
   dsc = await startDscServer(DSC_KEY)
   notes.length = 0
-  tokens = createTokenService({ accounts: t.services.accounts, integrations: t.services.integrations, kv: t.services.store, log: { info: (_o: object, msg: string) => notes.push(msg) } as never })
+  tokens = createTokenService({
+    accounts: t.services.accounts,
+    integrations: t.services.integrations,
+    kv: t.services.store,
+    log: { info: (_o: object, msg: string) => notes.push(msg) } as never,
+  })
   await t.services.accounts.put('42', ROB)
   await t.services.integrations.put('dsc', integrations.dsc(dsc.url))
 })
@@ -34,7 +39,14 @@ describe('Dead Simple Chat creation claim (lease)', () => {
   it('a claim left by a dead instance holds the others off until its lease runs out; then one takes over with one Create User call', async () => {
     const account = await t.services.accounts.get('42')
     // What the dead instance wrote before calling Create User (and never released).
-    expect(await t.services.store.kvSetIfAbsent('tokens:deadsimplechat-claims:dsc', account.id, { owner: 'dead-instance' }, { ttlMs: 300 })).toBe(true)
+    expect(
+      await t.services.store.kvSetIfAbsent(
+        'tokens:deadsimplechat-claims:dsc',
+        account.id,
+        { owner: 'dead-instance' },
+        { ttlMs: 300 },
+      ),
+    ).toBe(true)
 
     const issued = await Promise.all([tokens.issue('dsc', '42'), tokens.issue('dsc', '42')])
     expect(notes.some((m) => m.includes('another instance is creating'))).toBe(true) // it waited on the claim
@@ -46,10 +58,21 @@ describe('Dead Simple Chat creation claim (lease)', () => {
 
   it('a live claim is respected: nothing is created while it holds and its holder stores the user', async () => {
     const account = await t.services.accounts.get('42')
-    expect(await t.services.store.kvSetIfAbsent('tokens:deadsimplechat-claims:dsc', account.id, { owner: 'other-instance' }, { ttlMs: 60_000 })).toBe(true)
+    expect(
+      await t.services.store.kvSetIfAbsent(
+        'tokens:deadsimplechat-claims:dsc',
+        account.id,
+        { owner: 'other-instance' },
+        { ttlMs: 60_000 },
+      ),
+    ).toBe(true)
     const pending = tokens.issue('dsc', '42')
     // The holder lets go (here: released; the next to claim, either of the two, creates once).
-    const other = createTokenService({ accounts: t.services.accounts, integrations: t.services.integrations, kv: t.services.store })
+    const other = createTokenService({
+      accounts: t.services.accounts,
+      integrations: t.services.integrations,
+      kv: t.services.store,
+    })
     await until(() => notes.some((m) => m.includes('another instance is creating')))
     expect(dsc.calls).toHaveLength(0) // held off by the live claim
     await t.services.store.kvDelete('tokens:deadsimplechat-claims:dsc', account.id)

@@ -26,11 +26,16 @@ async function twoInstances() {
   const a = await createPostgresStore(url)
   const b = await createPostgresStore(url)
   opened.push(a, b)
-  const registry = (store: Store) => createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: () => undefined })
+  const registry = (store: Store) =>
+    createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: () => undefined })
   return { schema, a, b, ra: registry(a), rb: registry(b) }
 }
 
-const client = (secret: string, redirects = ['https://rp.example/cb']) => ({ type: 'oidc', settings: { redirect_uris: redirects }, secrets: { client_secret: secret } })
+const client = (secret: string, redirects = ['https://rp.example/cb']) => ({
+  type: 'oidc',
+  settings: { redirect_uris: redirects },
+  secrets: { client_secret: secret },
+})
 const OLD = 'old-client-secret-0123456789abcdef0123'
 const NEW = 'new-client-secret-0123456789abcdef0123'
 
@@ -57,15 +62,27 @@ describe('integration changes reach every instance as the write returns (LISTEN/
     await expect(rb.load('rp')).rejects.toMatchObject({ code: 'ERR_INTEGRATION_NOT_FOUND' })
   })
 
-  it('B hears A\'s write, and only its own schema\'s: a write under another schema on the same database is not delivered', async () => {
+  it("B hears A's write, and only its own schema's: a write under another schema on the same database is not delivered", async () => {
     const one = await twoInstances()
     const other = await twoInstances()
     const heard: (string | null)[] = []
     one.b.integrationChanges!.subscribe((id) => heard.push(id))
     await until(() => one.b.integrationChanges!.sync())
     heard.length = 0
-    await other.a.putIntegration({ id: 'elsewhere', type: 'oidc', settings: { redirect_uris: ['https://x.example/cb'] }, secrets: {}, mapping: null })
-    await one.a.putIntegration({ id: 'here', type: 'oidc', settings: { redirect_uris: ['https://x.example/cb'] }, secrets: {}, mapping: null })
+    await other.a.putIntegration({
+      id: 'elsewhere',
+      type: 'oidc',
+      settings: { redirect_uris: ['https://x.example/cb'] },
+      secrets: {},
+      mapping: null,
+    })
+    await one.a.putIntegration({
+      id: 'here',
+      type: 'oidc',
+      settings: { redirect_uris: ['https://x.example/cb'] },
+      secrets: {},
+      mapping: null,
+    })
     expect(await one.b.integrationChanges!.sync()).toBe(true)
     expect(heard).toEqual(['here'])
     await one.a.deleteIntegration('here')
@@ -78,7 +95,9 @@ describe('integration changes reach every instance as the write returns (LISTEN/
     const heard: (string | null)[] = []
     b.integrationChanges!.subscribe((id) => heard.push(id))
     a.integrationChanges!.subscribe(() => {})
-    await until(async () => (await a.integrationChanges!.sync()) && (await b.integrationChanges!.sync()))
+    await until(
+      async () => (await a.integrationChanges!.sync()) && (await b.integrationChanges!.sync()),
+    )
     await ra.put('rp', client(OLD))
     expect((await rb.load('rp')).secret('client_secret')).toBe(OLD)
 
@@ -86,7 +105,10 @@ describe('integration changes reach every instance as the write returns (LISTEN/
     const admin = new pg.Client({ connectionString: postgresUrl()! })
     await admin.connect()
     try {
-      const ended = await admin.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [`${LISTEN_APPLICATION_NAME} ${schema}`])
+      const ended = await admin.query(
+        'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+        [`${LISTEN_APPLICATION_NAME} ${schema}`],
+      )
       expect(ended.rows.length).toBe(2) // A's and B's
       await until(() => heard.includes(null))
       // While B is not listening, or once it listens again, the rotation on A holds on B.
@@ -94,7 +116,10 @@ describe('integration changes reach every instance as the write returns (LISTEN/
       expect((await rb.load('rp')).secret('client_secret')).toBe(NEW)
       // It listens again.
       await until(() => b.integrationChanges!.sync())
-      const back = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [`${LISTEN_APPLICATION_NAME} ${schema}`])
+      const back = await admin.query(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [`${LISTEN_APPLICATION_NAME} ${schema}`],
+      )
       expect(back.rows[0].n).toBeGreaterThanOrEqual(1)
       await ra.put('rp', client(OLD))
       expect((await rb.load('rp')).secret('client_secret')).toBe(OLD)

@@ -24,42 +24,60 @@ afterEach(async () => {
 afterAll(removeSandboxes)
 
 describe('one server per SQLite DATA_DIR (ERR_STORE_IN_USE)', () => {
-  it('a second server on the same DATA_DIR exits non-zero naming DATABASE_URL; the first keeps serving; the CLI still writes', async () => {
-    const { dir, cli } = await cliSandbox('sso-bridge-multi-lock-')
-    const env = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ADMIN_TOKEN: ADMIN }
-    const first = await startServer(env, dir)
-    running.push(first)
+  it(
+    'a second server on the same DATA_DIR exits non-zero naming DATABASE_URL; the first keeps serving; the CLI still writes',
+    async () => {
+      const { dir, cli } = await cliSandbox('sso-bridge-multi-lock-')
+      const env = {
+        DATA_DIR: path.join(dir, 'data'),
+        KEYS_DIR: path.join(dir, 'keys'),
+        ADMIN_TOKEN: ADMIN,
+      }
+      const first = await startServer(env, dir)
+      running.push(first)
 
-    const second = await runServer({ ...env, PORT: '0', HOST: '127.0.0.1' })
-    expect(second.code).not.toBe(0)
-    expect(second.output).toContain('ERR_STORE_IN_USE')
-    expect(second.output).toContain('DATABASE_URL')
-    expect(second.output).toContain(env.DATA_DIR)
-    expect(second.output).not.toMatch(/sso-bridge listening/)
+      const second = await runServer({ ...env, PORT: '0', HOST: '127.0.0.1' })
+      expect(second.code).not.toBe(0)
+      expect(second.output).toContain('ERR_STORE_IN_USE')
+      expect(second.output).toContain('DATABASE_URL')
+      expect(second.output).toContain(env.DATA_DIR)
+      expect(second.output).not.toMatch(/sso-bridge listening/)
 
-    // The CLI beside the running server, as before: it writes, and the server sees the write.
-    const put = await cli(['users', 'put', 'cli-beside', '--data', '{"username":"Beside"}'])
-    expect(put.stderr).toBe('')
-    expect(put.code).toBe(0)
-    const res = await fetch(`${first.url}/api/v1/users/cli-beside`, { headers: { Authorization: `Bearer ${ADMIN}` } })
-    expect(res.status).toBe(200)
-    expect(await res.json()).toMatchObject({ external_id: 'cli-beside', username: 'Beside' })
-  }, PROCESS_TEST_TIMEOUT)
+      // The CLI beside the running server, as before: it writes, and the server sees the write.
+      const put = await cli(['users', 'put', 'cli-beside', '--data', '{"username":"Beside"}'])
+      expect(put.stderr).toBe('')
+      expect(put.code).toBe(0)
+      const res = await fetch(`${first.url}/api/v1/users/cli-beside`, {
+        headers: { Authorization: `Bearer ${ADMIN}` },
+      })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toMatchObject({ external_id: 'cli-beside', username: 'Beside' })
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 
-  it('a killed server leaves no stale lock: a new server starts on the same DATA_DIR', async () => {
-    const { dir } = await cliSandbox('sso-bridge-multi-lock-')
-    const env = { DATA_DIR: path.join(dir, 'data'), KEYS_DIR: path.join(dir, 'keys'), ADMIN_TOKEN: ADMIN }
-    const first = await startServer(env, dir)
-    first.child.kill('SIGKILL') // no shutdown code runs: only the OS can drop the lock
-    await first.exited
-    const again = await startServer(env, dir)
-    running.push(again)
-    expect((await fetch(`${again.url}/readyz`)).status).toBe(200)
-    // And after a clean stop too.
-    again.child.kill('SIGTERM')
-    expect(await again.exited).toBe(0)
-    const third = await startServer(env, dir)
-    running.push(third)
-    expect((await fetch(`${third.url}/readyz`)).status).toBe(200)
-  }, PROCESS_TEST_TIMEOUT)
+  it(
+    'a killed server leaves no stale lock: a new server starts on the same DATA_DIR',
+    async () => {
+      const { dir } = await cliSandbox('sso-bridge-multi-lock-')
+      const env = {
+        DATA_DIR: path.join(dir, 'data'),
+        KEYS_DIR: path.join(dir, 'keys'),
+        ADMIN_TOKEN: ADMIN,
+      }
+      const first = await startServer(env, dir)
+      first.child.kill('SIGKILL') // no shutdown code runs: only the OS can drop the lock
+      await first.exited
+      const again = await startServer(env, dir)
+      running.push(again)
+      expect((await fetch(`${again.url}/readyz`)).status).toBe(200)
+      // And after a clean stop too.
+      again.child.kill('SIGTERM')
+      expect(await again.exited).toBe(0)
+      const third = await startServer(env, dir)
+      running.push(third)
+      expect((await fetch(`${third.url}/readyz`)).status).toBe(200)
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 })

@@ -13,7 +13,14 @@
 import { deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ACS, autoPost, isSignInPage, responseXml, type SamlServer } from '../saml/helpers.ts'
-import { inflate, OTHER_ACS, refused, signedInBrowser, signingSp, startAttackServer } from './saml-attack.ts'
+import {
+  inflate,
+  OTHER_ACS,
+  refused,
+  signedInBrowser,
+  signingSp,
+  startAttackServer,
+} from './saml-attack.ts'
 
 let s: SamlServer
 beforeAll(async () => {
@@ -32,9 +39,12 @@ async function genuineRedirect(relayState = '') {
 
 /** The forged request: the genuine XML with a new ID and the Response aimed at the other ACS. */
 function forge(xml: string, id: string): string {
-  return xml.replace(/ ID="[^"]+"/, ` ID="${id}"`).replace(/AssertionConsumerServiceURL="[^"]+"/, `AssertionConsumerServiceURL="${OTHER_ACS}"`)
+  return xml
+    .replace(/ ID="[^"]+"/, ` ID="${id}"`)
+    .replace(/AssertionConsumerServiceURL="[^"]+"/, `AssertionConsumerServiceURL="${OTHER_ACS}"`)
 }
-const encoded = (xml: string) => encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))
+const encoded = (xml: string) =>
+  encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))
 const filler = (n: number) => Array.from({ length: n }, (_, i) => `f${i}=${i}`).join('&')
 
 describe('SAML HTTP-Redirect parameter pollution (issue #10)', () => {
@@ -48,18 +58,48 @@ describe('SAML HTTP-Redirect parameter pollution (issue #10)', () => {
     // Each of the message's parameters, duplicated, is refused the same way — a name written
     // with percent-escapes too (it is the same parameter once decoded).
     const base = g.url
-    for (const extra of [`SAMLRequest=${encoded(forged)}`, 'SAML%52equest=x', 'RelayState=a&RelayState=b', g.part('SigAlg'), g.part('Signature')]) {
+    for (const extra of [
+      `SAMLRequest=${encoded(forged)}`,
+      'SAML%52equest=x',
+      'RelayState=a&RelayState=b',
+      g.part('SigAlg'),
+      g.part('Signature'),
+    ]) {
       await refused(s, browser, `${base}&${extra}`, {}, 400, 'ERR_SAML_DUPLICATE_PARAMETER')
     }
 
     // The POST binding's form, the same: two SAMLRequest fields (or two RelayState) are refused.
     const genuineXml = encoded(g.xml)
-    await refused(s, browser, s.ssoUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `SAMLRequest=${encoded(forged)}&SAMLRequest=${genuineXml}` }, 400, 'ERR_SAML_DUPLICATE_PARAMETER')
-    await refused(s, browser, s.ssoUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `SAMLRequest=${genuineXml}&RelayState=a&RelayState=b` }, 400, 'ERR_SAML_DUPLICATE_PARAMETER')
+    await refused(
+      s,
+      browser,
+      s.ssoUrl,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `SAMLRequest=${encoded(forged)}&SAMLRequest=${genuineXml}`,
+      },
+      400,
+      'ERR_SAML_DUPLICATE_PARAMETER',
+    )
+    await refused(
+      s,
+      browser,
+      s.ssoUrl,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `SAMLRequest=${genuineXml}&RelayState=a&RelayState=b`,
+      },
+      400,
+      'ERR_SAML_DUPLICATE_PARAMETER',
+    )
 
     // Filler past express's limit does not matter on its own: the genuine request, with 1,000
     // unrelated parameters in front, is answered at the ACS it named, for its own ID.
-    const page = await browser.go(`${s.ssoUrl}?${filler(1000)}&${g.part('SAMLRequest')}&${g.part('SigAlg')}&${g.part('Signature')}`)
+    const page = await browser.go(
+      `${s.ssoUrl}?${filler(1000)}&${g.part('SAMLRequest')}&${g.part('SigAlg')}&${g.part('Signature')}`,
+    )
     expect(isSignInPage(page)).toBe(false)
     const post = autoPost(page)
     expect(post.action).toBe(ACS)

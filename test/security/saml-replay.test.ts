@@ -9,7 +9,16 @@
 import { deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ACS, autoPost, responseXml, type SamlServer } from '../saml/helpers.ts'
-import { formFields, inflate, postForm, refused, signedInBrowser, signingSp, startAttackServer, wrapSigned } from './saml-attack.ts'
+import {
+  formFields,
+  inflate,
+  postForm,
+  refused,
+  signedInBrowser,
+  signingSp,
+  startAttackServer,
+  wrapSigned,
+} from './saml-attack.ts'
 
 let s: SamlServer
 beforeAll(async () => {
@@ -20,7 +29,10 @@ afterAll(() => s.close())
 const b64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64')
 
 /** The second use of a request: a Requester error Response, no assertion, ERR_SAML_REPLAYED logged. */
-async function expectReplayRefused(page: Awaited<ReturnType<Awaited<ReturnType<typeof signedInBrowser>>['go']>>, logsBefore: number) {
+async function expectReplayRefused(
+  page: Awaited<ReturnType<Awaited<ReturnType<typeof signedInBrowser>>['go']>>,
+  logsBefore: number,
+) {
   const post = autoPost(page)
   expect(post.action).toBe(ACS)
   const xml = responseXml(post.fields)
@@ -32,12 +44,27 @@ async function expectReplayRefused(page: Awaited<ReturnType<Awaited<ReturnType<t
 describe('SAML request-ID replay through the attacks of issue #10', () => {
   test('replay through signature wrapping: a used signed POST request re-rooted under a fresh ID is refused; the used ID stays used', async () => {
     const browser = await signedInBrowser(s)
-    const sp = await signingSp(s, { authnRequestBinding: 'HTTP-POST', skipRequestCompression: true })
-    const xml = Buffer.from(formFields(await sp.getAuthorizeFormAsync('', undefined, {})).SAMLRequest!, 'base64').toString('utf8')
+    const sp = await signingSp(s, {
+      authnRequestBinding: 'HTTP-POST',
+      skipRequestCompression: true,
+    })
+    const xml = Buffer.from(
+      formFields(await sp.getAuthorizeFormAsync('', undefined, {})).SAMLRequest!,
+      'base64',
+    ).toString('utf8')
     const id = /ID="([^"]+)"/.exec(xml)![1]!
-    expect(responseXml(autoPost(await browser.go(s.ssoUrl, postForm({ SAMLRequest: b64(xml) }))).fields)).toContain(`InResponseTo="${id}"`)
+    expect(
+      responseXml(autoPost(await browser.go(s.ssoUrl, postForm({ SAMLRequest: b64(xml) }))).fields),
+    ).toContain(`InResponseTo="${id}"`)
 
-    await refused(s, browser, s.ssoUrl, postForm({ SAMLRequest: b64(wrapSigned(xml, { ID: '_fresh-id-wrapped' })) }), 400, 'ERR_SAML_SIGNATURE')
+    await refused(
+      s,
+      browser,
+      s.ssoUrl,
+      postForm({ SAMLRequest: b64(wrapSigned(xml, { ID: '_fresh-id-wrapped' })) }),
+      400,
+      'ERR_SAML_SIGNATURE',
+    )
     const logs = s.t.logs.length
     await expectReplayRefused(await browser.go(s.ssoUrl, postForm({ SAMLRequest: b64(xml) })), logs)
   })
@@ -49,11 +76,24 @@ describe('SAML request-ID replay through the attacks of issue #10', () => {
     const part = (name: string) => parts.find((p) => p.startsWith(`${name}=`))!
     const xml = inflate(url.searchParams.get('SAMLRequest')!)
     const id = /ID="([^"]+)"/.exec(xml)![1]!
-    expect(responseXml(autoPost(await browser.go(url.href)).fields)).toContain(`InResponseTo="${id}"`)
+    expect(responseXml(autoPost(await browser.go(url.href)).fields)).toContain(
+      `InResponseTo="${id}"`,
+    )
 
-    const fresh = encodeURIComponent(deflateRawSync(Buffer.from(xml.replace(/ ID="[^"]+"/, ' ID="_fresh-id-polluted"'))).toString('base64'))
+    const fresh = encodeURIComponent(
+      deflateRawSync(Buffer.from(xml.replace(/ ID="[^"]+"/, ' ID="_fresh-id-polluted"'))).toString(
+        'base64',
+      ),
+    )
     const filler = Array.from({ length: 1000 }, (_, i) => `f${i}=${i}`).join('&')
-    await refused(s, browser, `${s.ssoUrl}?SAMLRequest=${fresh}&${part('SigAlg')}&${part('Signature')}&${filler}&${part('SAMLRequest')}`, {}, 400, 'ERR_SAML_DUPLICATE_PARAMETER')
+    await refused(
+      s,
+      browser,
+      `${s.ssoUrl}?SAMLRequest=${fresh}&${part('SigAlg')}&${part('Signature')}&${filler}&${part('SAMLRequest')}`,
+      {},
+      400,
+      'ERR_SAML_DUPLICATE_PARAMETER',
+    )
     const logs = s.t.logs.length
     await expectReplayRefused(await browser.go(url.href), logs)
   })

@@ -10,7 +10,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { SamlConfig } from '@node-saml/node-saml'
 import { Browser } from '../helpers/oidc.ts'
-import { autoPost, nodeSamlSp, registerSp, responseXml, signIn, spKeyPairs, startSamlServer, type SamlServer } from '../saml/helpers.ts'
+import {
+  autoPost,
+  nodeSamlSp,
+  registerSp,
+  responseXml,
+  signIn,
+  spKeyPairs,
+  startSamlServer,
+  type SamlServer,
+} from '../saml/helpers.ts'
 import { formFields, postForm, refused } from './saml-attack.ts'
 
 let s: SamlServer
@@ -19,17 +28,42 @@ const LEGACY = 'https://legacy-sp.example/metadata'
 beforeAll(async () => {
   s = await startSamlServer()
   const cert = (await spKeyPairs()).signing.certificatePem
-  await registerSp(s, 'strict-sp', { entity_id: STRICT, require_signed_requests: true, signing_certificate: cert })
-  await registerSp(s, 'legacy-sp', { entity_id: LEGACY, require_signed_requests: true, signing_certificate: cert, allow_sha1_signatures: true })
+  await registerSp(s, 'strict-sp', {
+    entity_id: STRICT,
+    require_signed_requests: true,
+    signing_certificate: cert,
+  })
+  await registerSp(s, 'legacy-sp', {
+    entity_id: LEGACY,
+    require_signed_requests: true,
+    signing_certificate: cert,
+    allow_sha1_signatures: true,
+  })
 })
 afterAll(() => s.close())
 
-const sp = async (issuer: string, extra: Partial<SamlConfig>) => nodeSamlSp(s, { issuer, privateKey: (await spKeyPairs()).signing.privateKeyPem, ...extra })
+const sp = async (issuer: string, extra: Partial<SamlConfig>) =>
+  nodeSamlSp(s, { issuer, privateKey: (await spKeyPairs()).signing.privateKeyPem, ...extra })
 
 /** A signed AuthnRequest by each binding, as a browser would send it. */
-async function requests(issuer: string, signatureAlgorithm: 'sha1' | 'sha256' | 'sha512', digestAlgorithm: 'sha1' | 'sha256' | 'sha512') {
-  const redirect = await (await sp(issuer, { signatureAlgorithm, digestAlgorithm })).getAuthorizeUrlAsync('', undefined, {})
-  const post = formFields(await (await sp(issuer, { signatureAlgorithm, digestAlgorithm, authnRequestBinding: 'HTTP-POST', skipRequestCompression: true })).getAuthorizeFormAsync('', undefined, {}))
+async function requests(
+  issuer: string,
+  signatureAlgorithm: 'sha1' | 'sha256' | 'sha512',
+  digestAlgorithm: 'sha1' | 'sha256' | 'sha512',
+) {
+  const redirect = await (
+    await sp(issuer, { signatureAlgorithm, digestAlgorithm })
+  ).getAuthorizeUrlAsync('', undefined, {})
+  const post = formFields(
+    await (
+      await sp(issuer, {
+        signatureAlgorithm,
+        digestAlgorithm,
+        authnRequestBinding: 'HTTP-POST',
+        skipRequestCompression: true,
+      })
+    ).getAuthorizeFormAsync('', undefined, {}),
+  )
   return [
     { url: redirect, init: {} as RequestInit },
     { url: s.ssoUrl, init: postForm(post) },
@@ -45,11 +79,13 @@ async function answered(browser: Browser, url: string, init: RequestInit) {
 describe('SAML RSA-SHA1 request signatures (issue #10)', () => {
   test('RSA-SHA1 (Redirect and POST) and SHA-1 digests are refused for an SP that does not allow them; SHA-256/512 work', async () => {
     const browser = new Browser(s.issuer)
-    for (const r of await requests(STRICT, 'sha1', 'sha1')) await refused(s, browser, r.url, r.init, 400, 'ERR_SAML_SIGNATURE_ALGORITHM')
+    for (const r of await requests(STRICT, 'sha1', 'sha1'))
+      await refused(s, browser, r.url, r.init, 400, 'ERR_SAML_SIGNATURE_ALGORITHM')
     // An RSA-SHA256 signature over a SHA-1 digest: the digest is what binds the message.
     const [, post] = await requests(STRICT, 'sha256', 'sha1')
     await refused(s, browser, post!.url, post!.init, 400, 'ERR_SAML_SIGNATURE_ALGORITHM')
-    for (const alg of ['sha256', 'sha512'] as const) for (const r of await requests(STRICT, alg, alg)) await answered(browser, r.url, r.init)
+    for (const alg of ['sha256', 'sha512'] as const)
+      for (const r of await requests(STRICT, alg, alg)) await answered(browser, r.url, r.init)
   })
 
   test('an SP with allow_sha1_signatures: true gets its RSA-SHA1 requests answered', async () => {

@@ -18,7 +18,13 @@ import { attempt, loginForm, PASSWORD, putAccount, startLoginServer } from './th
 afterAll(dropFreshSchemas)
 
 const stores: [string, () => Promise<Store>][] = [
-  ['SQLite', async () => createSqliteStore(path.join(mkdtempSync(path.join(tmpdir(), 'sso-bridge-badlogin-')), 'db.sqlite'))],
+  [
+    'SQLite',
+    async () =>
+      createSqliteStore(
+        path.join(mkdtempSync(path.join(tmpdir(), 'sso-bridge-badlogin-')), 'db.sqlite'),
+      ),
+  ],
   [
     'PostgreSQL',
     async () => {
@@ -31,7 +37,10 @@ const stores: [string, () => Promise<Store>][] = [
 for (const [name, open] of stores) {
   describe(`control characters in the login (${name})`, () => {
     it('NUL, other controls and bidi overrides: 401, never 500; the attempt is still counted', async () => {
-      const s = await startLoginServer({ store: await open(), throttle: { ip: { max: 1000, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } } })
+      const s = await startLoginServer({
+        store: await open(),
+        throttle: { ip: { max: 1000, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } },
+      })
       try {
         await putAccount(s, '7', { username: 'bob', email: 'bob@example.com', password: PASSWORD })
         const form = await loginForm(s.url)
@@ -42,7 +51,8 @@ for (const [name, open] of stores) {
         // Nothing changed for bob, whose own budget is untouched.
         expect((await attempt(s.url, form, 'bob', PASSWORD)).status).toBe(303)
         // The same control-laden name three times reaches its (unknown-name) limit.
-        for (let i = 0; i < 2; i++) expect((await attempt(s.url, form, 'bob\u0000', 'x')).status).toBe(401)
+        for (let i = 0; i < 2; i++)
+          expect((await attempt(s.url, form, 'bob\u0000', 'x')).status).toBe(401)
         expect((await attempt(s.url, form, 'bob\u0000', 'x')).status).toBe(429)
       } finally {
         await s.close()

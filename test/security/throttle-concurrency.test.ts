@@ -6,7 +6,15 @@
  * refused unverified (429 with Retry-After).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { attempt, loginForm, PASSWORD, putAccount, startLoginServer, statuses, type LoginServer } from './throttle-helpers.ts'
+import {
+  attempt,
+  loginForm,
+  PASSWORD,
+  putAccount,
+  startLoginServer,
+  statuses,
+  type LoginServer,
+} from './throttle-helpers.ts'
 
 let s: LoginServer | undefined
 afterEach(async () => {
@@ -23,11 +31,14 @@ describe('throttle: concurrent wrong passwords are counted before they are verif
     s = await startLoginServer({ throttle: rules })
     await putAccount(s, '42', { username: 'rob', password: PASSWORD })
     const form = await loginForm(s.url)
-    const results = await Promise.all(Array.from({ length: N }, (_, i) => attempt(s!.url, form, 'rob', `wrong password ${i}`)))
+    const results = await Promise.all(
+      Array.from({ length: N }, (_, i) => attempt(s!.url, form, 'rob', `wrong password ${i}`)),
+    )
     expect(statuses(results)).toEqual({ 401: LIMIT, 429: N - LIMIT })
     // Each verification that failed is logged once: only LIMIT passwords were checked.
     expect(s.t.logs.filter((l) => l.code === 'ERR_LOGIN_FAILED')).toHaveLength(LIMIT)
-    for (const r of results.filter((r) => r.status === 429)) expect(Number(r.retryAfter)).toBeGreaterThan(0)
+    for (const r of results.filter((r) => r.status === 429))
+      expect(Number(r.retryAfter)).toBeGreaterThan(0)
     const right = await attempt(s.url, form, 'rob', PASSWORD)
     expect(right.status).toBe(429)
     const throttled = s.t.logs.filter((l) => l.code === 'ERR_LOGIN_THROTTLED')
@@ -41,27 +52,40 @@ describe('throttle: concurrent wrong passwords are counted before they are verif
     s = await startLoginServer()
     await putAccount(s, '42', { username: 'rob', password: PASSWORD })
     const form = await loginForm(s.url)
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(s!.url, form, 'rob', `wrong password ${i}`)))
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => attempt(s!.url, form, 'rob', `wrong password ${i}`)),
+    )
     expect(statuses(results)).toEqual({ 401: 8, 429: 12 })
-    for (const r of results.filter((r) => r.status === 429)) expect(Number(r.retryAfter)).toBeLessThanOrEqual(900)
+    for (const r of results.filter((r) => r.status === 429))
+      expect(Number(r.retryAfter)).toBeLessThanOrEqual(900)
   })
 
   it('the same for a name that matches no account (no free guesses at who exists)', async () => {
     s = await startLoginServer({ throttle: rules })
     const form = await loginForm(s.url)
-    const results = await Promise.all(Array.from({ length: N }, (_, i) => attempt(s!.url, form, 'nobody-here', `wrong password ${i}`)))
+    const results = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        attempt(s!.url, form, 'nobody-here', `wrong password ${i}`),
+      ),
+    )
     expect(statuses(results)).toEqual({ 401: LIMIT, 429: N - LIMIT })
   })
 
   it('per IP too: attempts at once on many names stop at the IP limit', async () => {
-    s = await startLoginServer({ throttle: { ip: { max: 5, windowMs: 60_000 }, account: { max: 100, windowMs: 60_000 } } })
+    s = await startLoginServer({
+      throttle: { ip: { max: 5, windowMs: 60_000 }, account: { max: 100, windowMs: 60_000 } },
+    })
     const form = await loginForm(s.url)
-    const results = await Promise.all(Array.from({ length: N }, (_, i) => attempt(s!.url, form, `name${i}`, 'wrong password')))
+    const results = await Promise.all(
+      Array.from({ length: N }, (_, i) => attempt(s!.url, form, `name${i}`, 'wrong password')),
+    )
     expect(statuses(results)).toEqual({ 401: 5, 429: N - 5 })
   })
 
   it('a success clears the account and gives the IP its attempt back', async () => {
-    s = await startLoginServer({ throttle: { ip: { max: 3, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } } })
+    s = await startLoginServer({
+      throttle: { ip: { max: 3, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } },
+    })
     await putAccount(s, '42', { username: 'rob', password: PASSWORD })
     const form = await loginForm(s.url)
     expect((await attempt(s.url, form, 'rob', 'wrong 1')).status).toBe(401)

@@ -5,7 +5,13 @@
  * username. One login names one account at most, so it has one throttle key.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { attempt, loginForm, putAccount, startLoginServer, type LoginServer } from './throttle-helpers.ts'
+import {
+  attempt,
+  loginForm,
+  putAccount,
+  startLoginServer,
+  type LoginServer,
+} from './throttle-helpers.ts'
 
 let s: LoginServer | undefined
 afterEach(async () => {
@@ -19,8 +25,16 @@ const SHADOW_PW = 'the shadow has another one'
 async function twoAccounts(): Promise<LoginServer> {
   const server = await startLoginServer()
   // "shadow" took carol's email address as its username (usernames may contain an @).
-  await putAccount(server, 'shadow', { username: 'carol@example.com', email: 'shadow@example.com', password: SHADOW_PW })
-  await putAccount(server, 'carol', { username: 'carol', email: 'carol@example.com', password: CAROL_PW })
+  await putAccount(server, 'shadow', {
+    username: 'carol@example.com',
+    email: 'shadow@example.com',
+    password: SHADOW_PW,
+  })
+  await putAccount(server, 'carol', {
+    username: 'carol',
+    email: 'carol@example.com',
+    password: CAROL_PW,
+  })
   return server
 }
 
@@ -31,7 +45,9 @@ describe('email sign-in when another username is spelled like the email', () => 
     expect((await attempt(s.url, form, 'carol@example.com', CAROL_PW)).status).toBe(303)
     expect((await attempt(s.url, form, 'Carol@Example.com', CAROL_PW)).status).toBe(303)
     const carol = await s.t.services.accounts.get('carol')
-    expect(await s.t.services.accounts.resolveSignIn('carol@example.com')).toMatchObject({ accountId: carol.id })
+    expect(await s.t.services.accounts.resolveSignIn('carol@example.com')).toMatchObject({
+      accountId: carol.id,
+    })
   })
 
   it('the login names exactly one account: the other one is not reached through it, but signs in with its own email', async () => {

@@ -21,9 +21,14 @@ export function startLoginServer(opts: Omit<TestAppOptions, 'issuer'> = {}): Pro
 }
 
 /** Creates (or replaces) an account through the admin API. */
-export async function putAccount(s: Pick<LoginServer, 'admin'>, externalId: string, fields: Record<string, unknown>): Promise<void> {
+export async function putAccount(
+  s: Pick<LoginServer, 'admin'>,
+  externalId: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
   const res = await s.admin('PUT', `/users/${encodeURIComponent(externalId)}`, fields)
-  if (res.status !== 201 && res.status !== 200) throw new Error(`PUT /users/${externalId}: ${res.status} ${JSON.stringify(res.body)}`)
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`PUT /users/${externalId}: ${res.status} ${JSON.stringify(res.body)}`)
 }
 
 /** A sign-in form's CSRF pair (cookie and field), as one browser holds it. */
@@ -36,7 +41,10 @@ export async function loginForm(url: string): Promise<LoginForm> {
   const res = await fetch(`${url}/login?return_to=/docs`)
   const html = await res.text()
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1]
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).join('; ')
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .join('; ')
   if (!csrf || !cookie) throw new Error(`no sign-in form at ${url}/login: ${res.status}`)
   return { cookie, csrf }
 }
@@ -50,16 +58,31 @@ export interface Attempt {
 }
 
 /** One password POST to /login. */
-export async function attempt(url: string, form: LoginForm, username: string, password: string, headers: Record<string, string> = {}): Promise<Attempt> {
+export async function attempt(
+  url: string,
+  form: LoginForm,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Attempt> {
   const started = performance.now()
   const res = await fetch(`${url}/login?return_to=/docs`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: form.cookie, ...headers },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Cookie: form.cookie,
+      ...headers,
+    },
     body: new URLSearchParams({ username, password, csrf: form.csrf }).toString(),
   })
   const html = await res.text()
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), ms: performance.now() - started, html }
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    ms: performance.now() - started,
+    html,
+  }
 }
 
 /** How many of `attempts` had each status, e.g. `{ 401: 3, 429: 17 }`. */

@@ -24,7 +24,13 @@ async function spoofedFailures(server: LoginServer, realHops: string): Promise<n
   const out: number[] = []
   for (let i = 0; i < IP_LIMIT + 2; i++) {
     const forged = `198.18.0.${i + 1}`
-    out.push((await attempt(server.url, form, `name-${i}`, 'wrong', { 'X-Forwarded-For': `${forged}, ${realHops}` })).status)
+    out.push(
+      (
+        await attempt(server.url, form, `name-${i}`, 'wrong', {
+          'X-Forwarded-For': `${forged}, ${realHops}`,
+        })
+      ).status,
+    )
   }
   return out
 }
@@ -35,17 +41,34 @@ describe('TRUST_PROXY: the client cannot choose its own IP', () => {
     expect(config('false').trustProxy).toBe(false)
     expect(config('0').trustProxy).toBe(false)
     expect(config('2').trustProxy).toBe(2)
-    expect(config('10.0.0.0/8, loopback,2001:db8::/32').trustProxy).toEqual(['10.0.0.0/8', 'loopback', '2001:db8::/32'])
+    expect(config('10.0.0.0/8, loopback,2001:db8::/32').trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '2001:db8::/32',
+    ])
     expect(loadConfig({}, { envFile: false }).trustProxy).toBe(false)
-    for (const bad of ['yes', '10.0.0.0/33', 'proxy.example.com', '99', '0.0.0.0/0', 'loopback,::/0', '0.0.0.0/0.0.0.0']) {
-      expect(() => config(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }))
+    for (const bad of [
+      'yes',
+      '10.0.0.0/33',
+      'proxy.example.com',
+      '99',
+      '0.0.0.0/0',
+      'loopback,::/0',
+      '0.0.0.0/0.0.0.0',
+    ]) {
+      expect(() => config(bad), bad).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      )
     }
   })
 
   it('true (one hop): forged X-Forwarded-For entries do not reset the per-IP count', async () => {
     s = await startLoginServer({ trustProxy: true, throttle: rules })
     expect(await spoofedFailures(s, '203.0.113.7')).toEqual([401, 401, 429, 429])
-    expect(s.t.logs.filter((l) => l.code === 'ERR_LOGIN_THROTTLED').map((l) => l.limit)).toEqual(['ip', 'ip'])
+    expect(s.t.logs.filter((l) => l.code === 'ERR_LOGIN_THROTTLED').map((l) => l.limit)).toEqual([
+      'ip',
+      'ip',
+    ])
   })
 
   it('a hop count of 2: the client is the address the outer proxy saw', async () => {
@@ -63,13 +86,16 @@ describe('TRUST_PROXY: the client cannot choose its own IP', () => {
     s = await startLoginServer({ trustProxy: true, throttle: rules })
     expect(await spoofedFailures(s, '203.0.113.7')).toEqual([401, 401, 429, 429])
     const form = await loginForm(s.url)
-    expect((await attempt(s.url, form, 'someone', 'wrong', { 'X-Forwarded-For': '203.0.113.8' })).status).toBe(401)
+    expect(
+      (await attempt(s.url, form, 'someone', 'wrong', { 'X-Forwarded-For': '203.0.113.8' })).status,
+    ).toBe(401)
   })
 
   it('IPv6 clients are counted by their /64: a fresh address in the same /64 is the same client', async () => {
     s = await startLoginServer({ trustProxy: true, throttle: rules })
     const form = await loginForm(s.url)
-    const from = (client: string, i: number) => attempt(s!.url, form, `v6-${i}`, 'wrong', { 'X-Forwarded-For': client })
+    const from = (client: string, i: number) =>
+      attempt(s!.url, form, `v6-${i}`, 'wrong', { 'X-Forwarded-For': client })
     expect((await from('2001:db8:0:7::1', 0)).status).toBe(401)
     expect((await from('2001:db8:0:7:ffff::2', 1)).status).toBe(401)
     expect((await from('2001:DB8:0:7:1:2:3:4', 2)).status).toBe(429)

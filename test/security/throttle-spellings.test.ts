@@ -5,7 +5,14 @@
  * account the login resolves to (unknown names: their normalised form).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { attempt, loginForm, PASSWORD, putAccount, startLoginServer, type LoginServer } from './throttle-helpers.ts'
+import {
+  attempt,
+  loginForm,
+  PASSWORD,
+  putAccount,
+  startLoginServer,
+  type LoginServer,
+} from './throttle-helpers.ts'
 
 let s: LoginServer | undefined
 afterEach(async () => {
@@ -14,29 +21,39 @@ afterEach(async () => {
 })
 
 const SPELLINGS = ['ｂｏｂ', '𝐛𝐨𝐛', 'BOB', 'bob@example.com', ' Bob@EXAMPLE.com ']
-const rules = { ip: { max: 1000, windowMs: 60_000 }, account: { max: SPELLINGS.length, windowMs: 60_000 } }
+const rules = {
+  ip: { max: 1000, windowMs: 60_000 },
+  account: { max: SPELLINGS.length, windowMs: 60_000 },
+}
 
 describe('throttle: every spelling of one account shares its budget', () => {
   it('the spellings resolve to one account and one key', async () => {
     s = await startLoginServer({ throttle: rules })
     await putAccount(s, '7', { username: 'bob', email: 'bob@example.com', password: PASSWORD })
     const id = (await s.t.services.accounts.get('7')).id
-    const subjects = await Promise.all([...SPELLINGS, 'bob'].map((l) => s!.t.services.accounts.resolveSignIn(l)))
-    for (const subject of subjects) expect(subject).toEqual({ accountId: id, key: subjects[0]!.key })
+    const subjects = await Promise.all(
+      [...SPELLINGS, 'bob'].map((l) => s!.t.services.accounts.resolveSignIn(l)),
+    )
+    for (const subject of subjects)
+      expect(subject).toEqual({ accountId: id, key: subjects[0]!.key })
   })
 
   it(`${SPELLINGS.join(' / ')}: one wrong try each, then the right password is refused (429)`, async () => {
     s = await startLoginServer({ throttle: rules })
     await putAccount(s, '7', { username: 'bob', email: 'bob@example.com', password: PASSWORD })
     const form = await loginForm(s.url)
-    for (const login of SPELLINGS) expect((await attempt(s.url, form, login, 'wrong password')).status, login).toBe(401)
+    for (const login of SPELLINGS)
+      expect((await attempt(s.url, form, login, 'wrong password')).status, login).toBe(401)
     expect((await attempt(s.url, form, 'bob', PASSWORD)).status).toBe(429)
   })
 
   it('unknown names are keyed on their normalised form: ＧＨＯＳＴ, 𝐠𝐡𝐨𝐬𝐭 and Ghost share one budget', async () => {
-    s = await startLoginServer({ throttle: { ip: { max: 1000, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } } })
+    s = await startLoginServer({
+      throttle: { ip: { max: 1000, windowMs: 60_000 }, account: { max: 3, windowMs: 60_000 } },
+    })
     const form = await loginForm(s.url)
-    for (const login of ['ＧＨＯＳＴ', '𝐠𝐡𝐨𝐬𝐭', 'Ghost']) expect((await attempt(s.url, form, login, 'wrong password')).status, login).toBe(401)
+    for (const login of ['ＧＨＯＳＴ', '𝐠𝐡𝐨𝐬𝐭', 'Ghost'])
+      expect((await attempt(s.url, form, login, 'wrong password')).status, login).toBe(401)
     expect((await attempt(s.url, form, 'ghost', 'wrong password')).status).toBe(429)
     // Another name still has its own budget.
     expect((await attempt(s.url, form, 'casper', 'wrong password')).status).toBe(401)
@@ -49,6 +66,8 @@ describe('throttle: every spelling of one account shares its budget', () => {
     expect((await attempt(s.url, form, typed, 'x')).status).toBe(401)
     const { key } = await s.t.services.accounts.resolveSignIn(typed)
     expect(key).not.toContain(typed.toLowerCase())
-    expect(await s.t.services.store.kvGet('login:throttle', `account:${key}`)).toMatchObject({ value: { count: 1 } })
+    expect(await s.t.services.store.kvGet('login:throttle', `account:${key}`)).toMatchObject({
+      value: { count: 1 },
+    })
   })
 })

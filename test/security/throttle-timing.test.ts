@@ -10,18 +10,35 @@
  */
 import bcrypt from 'bcryptjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attempt, loginForm, PASSWORD, putAccount, startLoginServer, type LoginForm, type LoginServer } from './throttle-helpers.ts'
+import {
+  attempt,
+  loginForm,
+  PASSWORD,
+  putAccount,
+  startLoginServer,
+  type LoginForm,
+  type LoginServer,
+} from './throttle-helpers.ts'
 
 const FLOOR_MS = 1200
 let s: LoginServer
 let form: LoginForm
 
 beforeAll(async () => {
-  s = await startLoginServer({ loginFailureFloorMs: FLOOR_MS, throttle: { ip: { max: 1000, windowMs: 60_000 }, account: { max: 100, windowMs: 60_000 } } })
+  s = await startLoginServer({
+    loginFailureFloorMs: FLOOR_MS,
+    throttle: { ip: { max: 1000, windowMs: 60_000 }, account: { max: 100, windowMs: 60_000 } },
+  })
   await putAccount(s, 'argon', { username: 'argon', password: PASSWORD })
-  await putAccount(s, 'bcrypt', { username: 'bcrypt', password_hash: bcrypt.hashSync(PASSWORD, 12) })
+  await putAccount(s, 'bcrypt', {
+    username: 'bcrypt',
+    password_hash: bcrypt.hashSync(PASSWORD, 12),
+  })
   // phpBB3/WordPress portable hash (the README's import example).
-  await putAccount(s, 'phpass', { username: 'phpass', password_hash: '$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0' })
+  await putAccount(s, 'phpass', {
+    username: 'phpass',
+    password_hash: '$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0',
+  })
   await putAccount(s, 'nopw', { username: 'nopw' })
   await putAccount(s, 'disabled', { username: 'disabled', password: PASSWORD, status: 'disabled' })
   form = await loginForm(s.url)
@@ -34,7 +51,12 @@ describe('timing: every refused sign-in answers at one floor', () => {
       const r = await attempt(s.url, form, login, 'wrong password')
       expect(r.status).toBe(401)
       expect(r.ms).toBeGreaterThanOrEqual(FLOOR_MS)
-      expect(r.html.replace(/value="[^"]*"/g, '')).toBe((await attempt(s.url, form, 'another-unknown', 'wrong password')).html.replace(/value="[^"]*"/g, ''))
+      expect(r.html.replace(/value="[^"]*"/g, '')).toBe(
+        (await attempt(s.url, form, 'another-unknown', 'wrong password')).html.replace(
+          /value="[^"]*"/g,
+          '',
+        ),
+      )
     })
   }
 

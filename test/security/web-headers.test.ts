@@ -20,7 +20,13 @@ let session: string
 
 function directives(header: unknown): Map<string, string[]> {
   expect(typeof header, 'a Content-Security-Policy header').toBe('string')
-  return new Map((header as string).split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...values]) => [name!, values]))
+  return new Map(
+    (header as string)
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .filter((d) => d[0])
+      .map(([name, ...values]) => [name!, values]),
+  )
 }
 
 /**
@@ -30,7 +36,12 @@ function directives(header: unknown): Map<string, string[]> {
 function inlineCode(html: string, allowedHashes: readonly string[] = []): string[] {
   return [
     ...[...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/gi)]
-      .filter((m) => !allowedHashes.includes(`'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`))
+      .filter(
+        (m) =>
+          !allowedHashes.includes(
+            `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
+          ),
+      )
       .map((m) => m[0].slice(0, 80)),
     ...[...html.matchAll(/<style\b[^>]*>/gi)].map((m) => m[0]),
     ...[...html.matchAll(/\s(on[a-z]+|style)\s*=/gi)].map((m) => m[0].trim()),
@@ -39,18 +50,52 @@ function inlineCode(html: string, allowedHashes: readonly string[] = []): string
 
 async function signIn(app: TestApp): Promise<string> {
   const page = await request(app.app).get('/login').query({ return_to: '/healthz' }).expect(200)
-  const cookies = (page.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]!).join('; ')
+  const cookies = (page.headers['set-cookie'] as unknown as string[])
+    .map((c) => c.split(';')[0]!)
+    .join('; ')
   const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!
-  const res = await request(app.app).post('/login').query({ return_to: '/healthz' }).set('Cookie', cookies).type('form').send({ csrf, username: 'ada', password: 'correct horse battery staple' }).expect(303)
-  return (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('sso_bridge='))!.split(';')[0]!
+  const res = await request(app.app)
+    .post('/login')
+    .query({ return_to: '/healthz' })
+    .set('Cookie', cookies)
+    .type('form')
+    .send({ csrf, username: 'ada', password: 'correct horse battery staple' })
+    .expect(303)
+  return (res.headers['set-cookie'] as unknown as string[])
+    .find((c) => c.startsWith('sso_bridge='))!
+    .split(';')[0]!
 }
 
 beforeAll(async () => {
   t = makeTestApp({ issuer: ISSUER })
   https = makeTestApp({ issuer: 'https://sso.example.com', trustProxy: true })
-  await request(t.app).put('/api/v1/users/u1').set(auth).send({ username: 'ada', password: 'correct horse battery staple' }).expect(201)
-  await request(t.app).put('/api/v1/integrations/chat').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example/cb'], post_logout_redirect_uris: ['https://rp.example/bye'] } }).expect(201)
-  await request(t.app).put('/api/v1/integrations/wiki').set(auth).send({ type: 'saml', settings: { entity_id: 'https://sp.example/saml/metadata', acs_urls: [{ url: ACS, binding: 'HTTP-POST' }] } }).expect(201)
+  await request(t.app)
+    .put('/api/v1/users/u1')
+    .set(auth)
+    .send({ username: 'ada', password: 'correct horse battery staple' })
+    .expect(201)
+  await request(t.app)
+    .put('/api/v1/integrations/chat')
+    .set(auth)
+    .send({
+      type: 'oidc',
+      settings: {
+        redirect_uris: ['https://rp.example/cb'],
+        post_logout_redirect_uris: ['https://rp.example/bye'],
+      },
+    })
+    .expect(201)
+  await request(t.app)
+    .put('/api/v1/integrations/wiki')
+    .set(auth)
+    .send({
+      type: 'saml',
+      settings: {
+        entity_id: 'https://sp.example/saml/metadata',
+        acs_urls: [{ url: ACS, binding: 'HTTP-POST' }],
+      },
+    })
+    .expect(201)
   session = await signIn(t)
 })
 afterAll(async () => {
@@ -61,9 +106,19 @@ afterAll(async () => {
 describe('web: strict CSP, frame-ancestors, X-Frame-Options, HSTS (helmet)', () => {
   const pages: [string, () => request.Test][] = [
     ['the sign-in page', () => request(t.app).get('/login').query({ return_to: '/healthz' })],
-    ['an error page', () => request(t.app).get('/login').query({ return_to: '//evil.example/' }).set('Accept', 'text/html')],
+    [
+      'an error page',
+      () =>
+        request(t.app)
+          .get('/login')
+          .query({ return_to: '//evil.example/' })
+          .set('Accept', 'text/html'),
+    ],
     // Without an OIDC session, oidc-provider answers with its auto-submitted form (an inline script, allowed by hash).
-    ['the sign-out step (oidc-provider form_post page)', () => request(t.app).get('/session/end').query({ client_id: 'chat' })],
+    [
+      'the sign-out step (oidc-provider form_post page)',
+      () => request(t.app).get('/session/end').query({ client_id: 'chat' }),
+    ],
     ['the home page', () => request(t.app).get('/')],
     ['the documentation', () => request(t.app).get('/docs')],
   ]
@@ -78,7 +133,9 @@ describe('web: strict CSP, frame-ancestors, X-Frame-Options, HSTS (helmet)', () 
       for (const hash of hashes) expect(hash).toMatch(/^'sha256-[A-Za-z0-9+/]+={0,2}'$/)
       expect(csp.get('style-src')).toEqual(["'self'"])
       expect(csp.get('frame-ancestors')).toEqual(["'none'"])
-      expect(csp.get('form-action'), String(res.headers['content-security-policy'])).toEqual(["'self'"])
+      expect(csp.get('form-action'), String(res.headers['content-security-policy'])).toEqual([
+        "'self'",
+      ])
       expect(csp.get('base-uri')).toEqual(["'none'"])
       expect(res.headers['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval|\*/)
       expect(res.headers['x-frame-options']).toBe('DENY')
@@ -88,8 +145,11 @@ describe('web: strict CSP, frame-ancestors, X-Frame-Options, HSTS (helmet)', () 
     })
   }
 
-  it('the SAML auto-post page runs only /assets/auto-post.js and may post only to the SP\'s ACS origin', async () => {
-    const res = await request(t.app).get('/saml/idp-initiated/wiki').set('Cookie', session).expect(200)
+  it("the SAML auto-post page runs only /assets/auto-post.js and may post only to the SP's ACS origin", async () => {
+    const res = await request(t.app)
+      .get('/saml/idp-initiated/wiki')
+      .set('Cookie', session)
+      .expect(200)
     expect(res.text).toContain('<script src="/assets/auto-post.js"></script>')
     expect(inlineCode(res.text)).toEqual([])
     const csp = directives(res.headers['content-security-policy'])
@@ -98,32 +158,86 @@ describe('web: strict CSP, frame-ancestors, X-Frame-Options, HSTS (helmet)', () 
   })
 
   it('the sign-out step may post on only to the registered post_logout_redirect_uri origin', async () => {
-    const res = await request(t.app).get('/session/end').query({ client_id: 'chat', post_logout_redirect_uri: 'https://rp.example/bye' }).set('Cookie', session).expect(200)
-    expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual(["'self'", 'https://rp.example'])
+    const res = await request(t.app)
+      .get('/session/end')
+      .query({ client_id: 'chat', post_logout_redirect_uri: 'https://rp.example/bye' })
+      .set('Cookie', session)
+      .expect(200)
+    expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual([
+      "'self'",
+      'https://rp.example',
+    ])
     // An unregistered one is refused by oidc-provider and names no origin.
-    const bad = await request(t.app).get('/session/end').query({ client_id: 'chat', post_logout_redirect_uri: 'https://evil.example/bye' }).set('Cookie', session)
+    const bad = await request(t.app)
+      .get('/session/end')
+      .query({ client_id: 'chat', post_logout_redirect_uri: 'https://evil.example/bye' })
+      .set('Cookie', session)
     expect(bad.status).toBe(400)
     expect(bad.headers['content-security-policy']).not.toContain('evil.example')
   })
 
-  it('/login on to a token redirect may post on to that integration\'s platform origin only', async () => {
-    await request(t.app).put('/api/v1/integrations/board').set(auth).send({ type: 'jwt', settings: { target_url: 'https://board.example.net/sso' }, secrets: { secret: 's'.repeat(32) } }).expect(201)
-    const res = await request(t.app).get('/login').query({ return_to: '/tokens/board/redirect', force: '1' }).set('Cookie', session).expect(200)
-    expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual(["'self'", 'https://board.example.net'])
-    const plain = await request(t.app).get('/login').query({ return_to: '/saml/continue/x' }).expect(200)
-    expect(directives(plain.headers['content-security-policy']).get('form-action')).toEqual(["'self'"])
+  it("/login on to a token redirect may post on to that integration's platform origin only", async () => {
+    await request(t.app)
+      .put('/api/v1/integrations/board')
+      .set(auth)
+      .send({
+        type: 'jwt',
+        settings: { target_url: 'https://board.example.net/sso' },
+        secrets: { secret: 's'.repeat(32) },
+      })
+      .expect(201)
+    const res = await request(t.app)
+      .get('/login')
+      .query({ return_to: '/tokens/board/redirect', force: '1' })
+      .set('Cookie', session)
+      .expect(200)
+    expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual([
+      "'self'",
+      'https://board.example.net',
+    ])
+    const plain = await request(t.app)
+      .get('/login')
+      .query({ return_to: '/saml/continue/x' })
+      .expect(200)
+    expect(directives(plain.headers['content-security-policy']).get('form-action')).toEqual([
+      "'self'",
+    ])
   })
 
-  it('the ticket\'s conflict prompt may post on only to the ticket\'s return_to origin', async () => {
-    const prompt = makeTestApp({ issuer: ISSUER, conflicts: { username: 'prompt', email: 'reject' }, siteTicket: { secret: 'site-ticket-secret-for-tests-0123456789abcdef', origins: ['https://www.example.com'] } })
+  it("the ticket's conflict prompt may post on only to the ticket's return_to origin", async () => {
+    const prompt = makeTestApp({
+      issuer: ISSUER,
+      conflicts: { username: 'prompt', email: 'reject' },
+      siteTicket: {
+        secret: 'site-ticket-secret-for-tests-0123456789abcdef',
+        origins: ['https://www.example.com'],
+      },
+    })
     try {
-      await request(prompt.app).put('/api/v1/users/holder').set(auth).send({ username: 'Rob' }).expect(201)
+      await request(prompt.app)
+        .put('/api/v1/users/holder')
+        .set(auth)
+        .send({ username: 'Rob' })
+        .expect(201)
       const now = Math.floor(Date.now() / 1000)
-      const ticket = await new SignJWT({ external_id: 'newbie', username: 'rob', iat: now, exp: now + 60, aud: `${ISSUER}/ticket`, jti: 'prompt-csp-1' })
+      const ticket = await new SignJWT({
+        external_id: 'newbie',
+        username: 'rob',
+        iat: now,
+        exp: now + 60,
+        aud: `${ISSUER}/ticket`,
+        jti: 'prompt-csp-1',
+      })
         .setProtectedHeader({ alg: 'HS256' })
         .sign(new TextEncoder().encode('site-ticket-secret-for-tests-0123456789abcdef'))
-      const res = await request(prompt.app).get('/ticket').query({ ticket, return_to: 'https://www.example.com/chat' }).expect(409)
-      expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual(["'self'", 'https://www.example.com'])
+      const res = await request(prompt.app)
+        .get('/ticket')
+        .query({ ticket, return_to: 'https://www.example.com/chat' })
+        .expect(409)
+      expect(directives(res.headers['content-security-policy']).get('form-action')).toEqual([
+        "'self'",
+        'https://www.example.com',
+      ])
       expect(inlineCode(res.text)).toEqual([])
     } finally {
       await prompt.close()

@@ -26,8 +26,24 @@ const urlsIn = (text: string) => [...text.matchAll(/https?:\/\/[^\s"'<>\\]+/g)].
 beforeAll(async () => {
   // An https issuer behind a (pretend) TLS proxy: TRUST_PROXY on, the case where forwarded headers count.
   t = makeTestApp({ issuer: ISSUER, trustProxy: true })
-  await request(t.app).put('/api/v1/integrations/chat').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example/cb'], post_logout_redirect_uris: ['https://rp.example/bye'] } }).expect(201)
-  await request(t.app).put('/api/v1/integrations/wiki').set(auth).send({ type: 'saml', settings: { entity_id: 'https://wiki.example/sp', acs_url: 'https://wiki.example/acs' } })
+  await request(t.app)
+    .put('/api/v1/integrations/chat')
+    .set(auth)
+    .send({
+      type: 'oidc',
+      settings: {
+        redirect_uris: ['https://rp.example/cb'],
+        post_logout_redirect_uris: ['https://rp.example/bye'],
+      },
+    })
+    .expect(201)
+  await request(t.app)
+    .put('/api/v1/integrations/wiki')
+    .set(auth)
+    .send({
+      type: 'saml',
+      settings: { entity_id: 'https://wiki.example/sp', acs_url: 'https://wiki.example/acs' },
+    })
   server = createServer(t.app)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
   port = (server.address() as AddressInfo).port
@@ -53,7 +69,10 @@ function raw(target: string, headers: Record<string, string>): Promise<string> {
 
 describe('web: every URL comes from ISSUER, never from Host / X-Forwarded-Host (TRUST_PROXY on)', () => {
   it('the discovery document names only ISSUER URLs, whatever Host, X-Forwarded-Host and X-Forwarded-Proto say', async () => {
-    const res = await request(t.app).get('/.well-known/openid-configuration').set(HOSTILE).expect(200)
+    const res = await request(t.app)
+      .get('/.well-known/openid-configuration')
+      .set(HOSTILE)
+      .expect(200)
     expect(res.body.issuer).toBe(ISSUER)
     const urls = urlsIn(JSON.stringify(res.body))
     expect(urls.length).toBeGreaterThan(5)
@@ -71,8 +90,14 @@ describe('web: every URL comes from ISSUER, never from Host / X-Forwarded-Host (
   })
 
   it('the logout form posts to ISSUER', async () => {
-    const res = await request(t.app).get('/session/end').query({ client_id: 'chat' }).set(HOSTILE).expect(200)
-    const action = /<form[^>]*id="op\.logoutForm"[^>]*action="([^"]+)"/.exec(res.text)?.[1] ?? /action="([^"]+)"/.exec(res.text)?.[1]
+    const res = await request(t.app)
+      .get('/session/end')
+      .query({ client_id: 'chat' })
+      .set(HOSTILE)
+      .expect(200)
+    const action =
+      /<form[^>]*id="op\.logoutForm"[^>]*action="([^"]+)"/.exec(res.text)?.[1] ??
+      /action="([^"]+)"/.exec(res.text)?.[1]
     expect(action).toBe(`${ISSUER}/session/end/confirm`)
     expect(res.text).not.toContain(EVIL)
   })
@@ -80,7 +105,14 @@ describe('web: every URL comes from ISSUER, never from Host / X-Forwarded-Host (
   it('the authorization redirect to the sign-in page stays on ISSUER', async () => {
     const res = await request(t.app)
       .get('/auth')
-      .query({ client_id: 'chat', response_type: 'code', redirect_uri: 'https://rp.example/cb', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })
+      .query({
+        client_id: 'chat',
+        response_type: 'code',
+        redirect_uri: 'https://rp.example/cb',
+        scope: 'openid',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      })
       .set(HOSTILE)
     expect(res.status).toBe(303)
     const location = new URL(res.headers.location as string, ISSUER)
@@ -88,9 +120,23 @@ describe('web: every URL comes from ISSUER, never from Host / X-Forwarded-Host (
     expect(location.pathname).toMatch(/^\/interaction\//)
   })
 
-  it('a token redirect\'s way back through login_url is built from ISSUER, not from the request target', async () => {
-    await request(t.app).put('/api/v1/integrations/board').set(auth).send({ type: 'jwt', settings: { target_url: 'https://board.example.net/sso', login_url: 'https://www.example.com/login' }, secrets: { secret: 's'.repeat(32) } }).expect(201)
-    const answer = await raw(`http://${EVIL}/tokens/board/redirect`, { ...HOSTILE, Accept: 'text/html' })
+  it("a token redirect's way back through login_url is built from ISSUER, not from the request target", async () => {
+    await request(t.app)
+      .put('/api/v1/integrations/board')
+      .set(auth)
+      .send({
+        type: 'jwt',
+        settings: {
+          target_url: 'https://board.example.net/sso',
+          login_url: 'https://www.example.com/login',
+        },
+        secrets: { secret: 's'.repeat(32) },
+      })
+      .expect(201)
+    const answer = await raw(`http://${EVIL}/tokens/board/redirect`, {
+      ...HOSTILE,
+      Accept: 'text/html',
+    })
     expect(answer).toMatch(/^HTTP\/1\.1 302/)
     const location = new URL(/\r\nLocation: ([^\r]+)/i.exec(answer)![1]!)
     expect(location.origin).toBe('https://www.example.com')
@@ -101,7 +147,10 @@ describe('web: every URL comes from ISSUER, never from Host / X-Forwarded-Host (
     const bodies = [
       (await request(t.app).get('/saml/metadata').set(HOSTILE).expect(200)).text,
       (await request(t.app).get('/').set(HOSTILE).expect(200)).text,
-      JSON.stringify((await request(t.app).get('/api/v1/integrations/chat/connection').set(auth).set(HOSTILE)).body),
+      JSON.stringify(
+        (await request(t.app).get('/api/v1/integrations/chat/connection').set(auth).set(HOSTILE))
+          .body,
+      ),
     ]
     for (const body of bodies) {
       expect(body).not.toContain(EVIL)

@@ -21,24 +21,47 @@ let t: TestApp
 
 async function ticketFor(externalId: string, jti = randomUUID()) {
   const now = Math.floor(Date.now() / 1000)
-  const ticket = await new SignJWT({ external_id: externalId, username: externalId, iat: now, exp: now + 60, aud: `${ISSUER}/ticket`, jti }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET))
+  const ticket = await new SignJWT({
+    external_id: externalId,
+    username: externalId,
+    iat: now,
+    exp: now + 60,
+    aud: `${ISSUER}/ticket`,
+    jti,
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET))
   return { ticket, jti }
 }
 
 const post = (ticket: string, headers: Record<string, string>) =>
-  request(t.app).post('/ticket').set({ 'X-Forwarded-Proto': 'https', ...headers }).type('form').send({ ticket, return_to: CHAT })
+  request(t.app)
+    .post('/ticket')
+    .set({ 'X-Forwarded-Proto': 'https', ...headers })
+    .type('form')
+    .send({ ticket, return_to: CHAT })
 
-const sessionSet = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).some((c) => c.startsWith('sso_bridge='))
+const sessionSet = (res: { headers: Record<string, unknown> }) =>
+  ((res.headers['set-cookie'] as string[] | undefined) ?? []).some((c) =>
+    c.startsWith('sso_bridge='),
+  )
 
 beforeAll(() => {
-  t = makeTestApp({ issuer: ISSUER, trustProxy: true, siteTicket: { secret: SECRET, origins: [SITE] } })
+  t = makeTestApp({
+    issuer: ISSUER,
+    trustProxy: true,
+    siteTicket: { secret: SECRET, origins: [SITE] },
+  })
 })
 afterAll(() => t.close())
 
 describe('web: POST /ticket from a cross-site origin is refused (login CSRF)', () => {
   for (const [name, headers] of [
     ['Origin of another site', { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' }],
-    ['Origin of a look-alike (scheme differs from SITE_ORIGINS)', { Origin: 'http://www.example.com' }],
+    [
+      'Origin of a look-alike (scheme differs from SITE_ORIGINS)',
+      { Origin: 'http://www.example.com' },
+    ],
     ['Origin: null (sandboxed frame)', { Origin: 'null', 'Sec-Fetch-Site': 'cross-site' }],
     ['no Origin, Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
   ] as const) {
@@ -61,7 +84,10 @@ describe('web: POST /ticket from a cross-site origin is refused (login CSRF)', (
   }
 
   for (const [name, headers] of [
-    ['the site\'s own auto-submitted form (Origin in SITE_ORIGINS)', { Origin: SITE, 'Sec-Fetch-Site': 'cross-site' }],
+    [
+      "the site's own auto-submitted form (Origin in SITE_ORIGINS)",
+      { Origin: SITE, 'Sec-Fetch-Site': 'cross-site' },
+    ],
     ['a form on this server', { Origin: ISSUER, 'Sec-Fetch-Site': 'same-origin' }],
     ['a server-side caller without Origin or Sec-Fetch-Site', {}],
   ] as const) {

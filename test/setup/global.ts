@@ -18,7 +18,9 @@ declare module 'vitest' {
 export const POSTGRES_MISSING =
   'PostgreSQL not available: install postgresql (apt-get install postgresql) or set TEST_DATABASE_URL'
 
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+export default async function setup(
+  project: TestProject,
+): Promise<(() => Promise<void>) | undefined> {
   const given = process.env.TEST_DATABASE_URL
   if (given) {
     project.provide('postgresUrl', given)
@@ -27,7 +29,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const bin = findPostgresBin()
   if (!bin) {
     if (process.env.CI) {
-      throw new Error(`${POSTGRES_MISSING}. CI must run the PostgreSQL store suite; refusing to skip it.`)
+      throw new Error(
+        `${POSTGRES_MISSING}. CI must run the PostgreSQL store suite; refusing to skip it.`,
+      )
     }
     const line = '!'.repeat(78)
     process.stderr.write(
@@ -50,7 +54,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const started = Date.now()
   const server = await startPostgres(bin)
-  process.stderr.write(`[globalSetup] throwaway PostgreSQL (${bin}) ready in ${Date.now() - started} ms\n`)
+  process.stderr.write(
+    `[globalSetup] throwaway PostgreSQL (${bin}) ready in ${Date.now() - started} ms\n`,
+  )
   project.provide('postgresUrl', server.url)
   return () => server.stop()
 }

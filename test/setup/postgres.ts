@@ -5,7 +5,15 @@
  * run as root, so as root (CI) the server binaries run as the `postgres` OS user via `runuser`.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -26,16 +34,19 @@ export interface TestPostgres {
  * @returns null when no PostgreSQL server binaries are installed
  */
 export function findPostgresBin(): string | null {
-  const complete = (dir: string) => ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(path.join(dir, b)))
+  const complete = (dir: string) =>
+    ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(path.join(dir, b)))
   if (process.env.PG_BIN) return complete(process.env.PG_BIN) ? process.env.PG_BIN : null
   const debian = '/usr/lib/postgresql'
   if (existsSync(debian)) {
     const majors = readdirSync(debian)
       .filter((v) => /^\d+(\.\d+)?$/.test(v))
       .sort((a, b) => Number(b) - Number(a))
-    for (const v of majors) if (complete(path.join(debian, v, 'bin'))) return path.join(debian, v, 'bin')
+    for (const v of majors)
+      if (complete(path.join(debian, v, 'bin'))) return path.join(debian, v, 'bin')
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && complete(dir)) return dir
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter))
+    if (dir && complete(dir)) return dir
   return null
 }
 
@@ -74,7 +85,10 @@ export interface OutageControls {
  * `durable: true` keeps PostgreSQL's defaults (benchmarks must pay for durable commits).
  * @returns the URL of the cluster's `postgres` database, as the `postgres` superuser
  */
-export async function startCluster(bin: string, { durable }: { durable: boolean }): Promise<TestPostgres & OutageControls> {
+export async function startCluster(
+  bin: string,
+  { durable }: { durable: boolean },
+): Promise<TestPostgres & OutageControls> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-pg-'))
   const data = path.join(dir, 'data')
   const log = path.join(dir, 'server.log')
@@ -89,10 +103,17 @@ export async function startCluster(bin: string, { durable }: { durable: boolean 
   const run = (tool: string, args: string[]) => {
     const exe = path.join(bin, tool)
     const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args]
-    const r = spawnSync(cmd, argv, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 })
+    const r = spawnSync(cmd, argv, {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    })
     if (r.status !== 0) {
       const serverLog = existsSync(log) ? `\n--- server log ---\n${readFileSync(log, 'utf8')}` : ''
-      throw new Error(`${tool} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}${serverLog}`)
+      throw new Error(
+        `${tool} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}${serverLog}`,
+      )
     }
   }
 
@@ -111,7 +132,16 @@ export async function startCluster(bin: string, { durable }: { durable: boolean 
 
   try {
     // --no-sync only skips initdb's own fsync of the fresh files; server settings come below.
-    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'])
+    run('initdb', [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+    ])
     const port = await freePort()
     appendFileSync(
       path.join(data, 'postgresql.conf'),
@@ -121,7 +151,14 @@ export async function startCluster(bin: string, { durable }: { durable: boolean 
         `port = ${port}`,
         "listen_addresses = '127.0.0.1'",
         `unix_socket_directories = '${dir}'`,
-        ...(durable ? [] : ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 200']),
+        ...(durable
+          ? []
+          : [
+              'fsync = off',
+              'synchronous_commit = off',
+              'full_page_writes = off',
+              'max_connections = 200',
+            ]),
         '',
       ].join('\n'),
     )

@@ -32,7 +32,9 @@ function openDb(): { db: DatabaseSync; file: string } {
   const file = path.join(dir, `c${n++}.sqlite`)
   const db = new DatabaseSync(file)
   // busy_timeout as the store sets it: a TRUNCATE checkpoint makes writers wait.
-  db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)')
+  db.exec(
+    'PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)',
+  )
   return { db, file }
 }
 
@@ -42,7 +44,9 @@ const write = (db: DatabaseSync, rows: number, tag: string) => {
   for (let i = 0; i < rows; i++) ins.run(`${tag}${i}`, 'x'.repeat(200))
 }
 
-const autocheckpoint = (db: DatabaseSync) => (db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }).wal_autocheckpoint
+const autocheckpoint = (db: DatabaseSync) =>
+  (db.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
+    .wal_autocheckpoint
 
 describe('SQLite background checkpointer', () => {
   it('the store writes without inline checkpoints, and the data still reaches the database file', async () => {
@@ -50,7 +54,8 @@ describe('SQLite background checkpointer', () => {
     const store = createSqliteStore(file)
     try {
       const before = size(file)
-      for (let i = 0; i < 300; i++) await store.kvSet('test', `k${i}`, { v: 'y'.repeat(500) }, { indexes: { g: `g${i % 7}` } })
+      for (let i = 0; i < 300; i++)
+        await store.kvSet('test', `k${i}`, { v: 'y'.repeat(500) }, { indexes: { g: `g${i % 7}` } })
       // Copied by the worker: without it (inline checkpoints off) the file would keep its size until close.
       await until('the database file grows', () => size(file) > before + 100_000)
       expect((await store.kvGet('test', 'k299'))?.value).toEqual({ v: 'y'.repeat(500) })

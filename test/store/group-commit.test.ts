@@ -22,7 +22,10 @@ const freshFile = () => path.join(dir, `g${n++}.sqlite`)
 function seenElsewhere(file: string, namespace: string, key: string): boolean {
   const other = new DatabaseSync(file, { readOnly: true })
   try {
-    return other.prepare('SELECT 1 FROM kv WHERE namespace = ? AND key = ?').get(namespace, key) !== undefined
+    return (
+      other.prepare('SELECT 1 FROM kv WHERE namespace = ? AND key = ?').get(namespace, key) !==
+      undefined
+    )
   } finally {
     other.close()
   }
@@ -72,7 +75,9 @@ describe('SQLite KV group commit', () => {
       CREATE TABLE child (id TEXT PRIMARY KEY, parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`)
     const group = createGroupCommit(db)
     const innocent = group.write(() => db.prepare('INSERT INTO parent VALUES (?)').run('p1'))
-    const orphan = group.write(() => db.prepare('INSERT INTO child VALUES (?, ?)').run('c1', 'missing'))
+    const orphan = group.write(() =>
+      db.prepare('INSERT INTO child VALUES (?, ?)').run('c1', 'missing'),
+    )
     const results = await Promise.allSettled([innocent, orphan])
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
     expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/i)
@@ -93,7 +98,9 @@ describe('SQLite KV group commit', () => {
       expect(result.created).toBe(true)
       // Committed when its promise settled (not left inside the KV batch until the next turn).
       const other = new DatabaseSync(file, { readOnly: true })
-      expect(other.prepare('SELECT external_id FROM accounts').all()).toEqual([{ external_id: '1' }])
+      expect(other.prepare('SELECT external_id FROM accounts').all()).toEqual([
+        { external_id: '1' },
+      ])
       other.close()
       await pending
       expect((await store.kvGet('g', 'k'))?.value).toEqual({ v: 1 })

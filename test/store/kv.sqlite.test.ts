@@ -21,15 +21,20 @@ const freshFile = () => path.join(dir, `kv${n++}.sqlite`)
 defineKvContract('sqlite', async () => createSqliteStore(freshFile()))
 
 describe('sqlite kv specifics', () => {
-  it('several connections on one file: setIfAbsent creates once, increments all count, deleteBy sees the others\' writes', async () => {
+  it("several connections on one file: setIfAbsent creates once, increments all count, deleteBy sees the others' writes", async () => {
     const file = freshFile()
     const stores = [createSqliteStore(file), createSqliteStore(file), createSqliteStore(file)]
     try {
-      const created = await Promise.all(Array.from({ length: 21 }, (_, i) => stores[i % 3]!.kvSetIfAbsent('jti', 'j', { by: i })))
+      const created = await Promise.all(
+        Array.from({ length: 21 }, (_, i) => stores[i % 3]!.kvSetIfAbsent('jti', 'j', { by: i })),
+      )
       expect(created.filter(Boolean)).toHaveLength(1)
-      await Promise.all(Array.from({ length: 21 }, (_, i) => stores[i % 3]!.kvIncrement('rate', 'r', 1, 60_000)))
+      await Promise.all(
+        Array.from({ length: 21 }, (_, i) => stores[i % 3]!.kvIncrement('rate', 'r', 1, 60_000)),
+      )
       expect((await stores[0]!.kvGet('rate', 'r'))!.value).toEqual({ count: 21 })
-      for (const [i, s] of stores.entries()) await s.kvSet('tok', `t${i}`, {}, { indexes: { grantId: 'g' } })
+      for (const [i, s] of stores.entries())
+        await s.kvSet('tok', `t${i}`, {}, { indexes: { grantId: 'g' } })
       expect(await stores[1]!.kvDeleteBy('tok', 'grantId', 'g')).toBe(3)
     } finally {
       for (const s of stores) await s.close()
@@ -54,12 +59,14 @@ describe('sqlite kv specifics', () => {
         parentPort.postMessage(won)
       })`
     const wins = await Promise.all(
-      Array.from({ length: 4 }, (_, id) =>
-        new Promise<number>((resolve, reject) => {
-          const w = new Worker(code, { eval: true, workerData: { file, storeUrl, id } })
-          w.once('message', resolve)
-          w.once('error', reject)
-        }),
+      Array.from(
+        { length: 4 },
+        (_, id) =>
+          new Promise<number>((resolve, reject) => {
+            const w = new Worker(code, { eval: true, workerData: { file, storeUrl, id } })
+            w.once('message', resolve)
+            w.once('error', reject)
+          }),
       ),
     )
     expect(wins.reduce((a, b) => a + b, 0)).toBe(50)
@@ -76,7 +83,10 @@ describe('sqlite kv specifics', () => {
     await a.close()
     const b = createSqliteStore(file)
     expect(await b.getIntegration('x')).not.toBeNull()
-    expect(await b.kvFindBy('ns', 'uid', 'u')).toMatchObject({ key: 'k', entry: { value: { v: 1 } } })
+    expect(await b.kvFindBy('ns', 'uid', 'u')).toMatchObject({
+      key: 'k',
+      entry: { value: { v: 1 } },
+    })
     await b.close()
   })
 
@@ -84,10 +94,12 @@ describe('sqlite kv specifics', () => {
     const file = freshFile()
     const store = createSqliteStore(file)
     const raw = new DatabaseSync(file)
-    const count = (table: string) => (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+    const count = (table: string) =>
+      (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
     try {
       vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2030, 0, 1) })
-      for (let i = 0; i < 10; i++) await store.kvSet('old', `k${i}`, {}, { ttlMs: 5, indexes: { uid: `u${i}` } })
+      for (let i = 0; i < 10; i++)
+        await store.kvSet('old', `k${i}`, {}, { ttlMs: 5, indexes: { uid: `u${i}` } })
       vi.setSystemTime(Date.now() + 5)
       expect(count('kv')).toBe(10)
       // 10 writes so far: the purge comes with write number KV_PURGE_EVERY.

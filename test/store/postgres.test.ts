@@ -74,12 +74,18 @@ if (baseUrl === null) {
       await c.connect()
       const { rows } = await c.query('SELECT version, name FROM schema_migrations ORDER BY version')
       await c.end()
-      expect(rows).toEqual(listMigrations('postgres').map((m) => ({ version: m.version, name: m.name })))
+      expect(rows).toEqual(
+        listMigrations('postgres').map((m) => ({ version: m.version, name: m.name })),
+      )
     })
 
     it('two stores opening the same fresh database at once both succeed, migrating once', async () => {
       const url = await freshDatabase()
-      const stores = await Promise.all([createPostgresStore(url), createPostgresStore(url), createPostgresStore(url)])
+      const stores = await Promise.all([
+        createPostgresStore(url),
+        createPostgresStore(url),
+        createPostgresStore(url),
+      ])
       await stores[0]!.upsertAccount(accountWrite({ external_id: 'a' }))
       for (const s of stores) expect(await s.countAccounts()).toBe(1)
       await Promise.all(stores.map((s) => s.close()))
@@ -108,7 +114,9 @@ if (baseUrl === null) {
       const url = new URL(baseUrl!)
       url.password = 'An0ther-S3cret'
       url.pathname = '/no_such_database'
-      const err = (await createPostgresStore(url.toString()).catch((e: unknown) => e)) as Error & { code: string }
+      const err = (await createPostgresStore(url.toString()).catch((e: unknown) => e)) as Error & {
+        code: string
+      }
       expect(err.code).toBe('ERR_STORE_UNAVAILABLE')
       expect(err.message).toMatch(/no_such_database/)
       expect(err.message).not.toContain('An0ther-S3cret')
@@ -134,18 +142,27 @@ if (baseUrl === null) {
            WHERE con.conrelid = 'accounts'::regclass AND con.contype = 'u'`,
         )
         await c.end()
-        expect(Object.fromEntries(rows.map((r) => [r.name, r.column]))).toEqual(ACCOUNT_UNIQUE_CONSTRAINTS)
+        expect(Object.fromEntries(rows.map((r) => [r.name, r.column]))).toEqual(
+          ACCOUNT_UNIQUE_CONSTRAINTS,
+        )
       })
 
       it('a real unique violation is placed by its constraint, even with its message and detail text gone', async () => {
         const url = await freshSchema()
         const store = await createPostgresStore(url)
-        await store.upsertAccount(accountWrite({ external_id: 'holder', username: 'Taken', email: 'held@example.com' }))
+        await store.upsertAccount(
+          accountWrite({ external_id: 'holder', username: 'Taken', email: 'held@example.com' }),
+        )
         const c = new pg.Client({ connectionString: url })
         await c.connect()
         const err = await c
-          .query(`INSERT INTO accounts (id, external_id, username_key, created_at, updated_at) VALUES ('x', 'other', 'taken', now(), now())`)
-          .then(() => null, (e: unknown) => e as pg.DatabaseError)
+          .query(
+            `INSERT INTO accounts (id, external_id, username_key, created_at, updated_at) VALUES ('x', 'other', 'taken', now(), now())`,
+          )
+          .then(
+            () => null,
+            (e: unknown) => e as pg.DatabaseError,
+          )
         await c.end()
         await store.close()
         expect(err).toBeInstanceOf(pg.DatabaseError)
@@ -162,7 +179,15 @@ if (baseUrl === null) {
         const held = new Map([['taken', 'holder']])
         expect(culprit('username_key', held, writes, 0, writes.length)).toBe(2)
         // A key repeated inside the window points at its second setter.
-        expect(culprit('username_key', new Map(), [writes[0]!, accountWrite({ external_id: 'd', username: 'free' })], 0, 2)).toBe(1)
+        expect(
+          culprit(
+            'username_key',
+            new Map(),
+            [writes[0]!, accountWrite({ external_id: 'd', username: 'free' })],
+            0,
+            2,
+          ),
+        ).toBe(1)
         // A violation on no key column (or none named) gives no hint: the caller retries a smaller window.
         expect(culprit(null, held, writes, 0, writes.length)).toBeNull()
         expect(culprit('email_key', held, writes, 0, writes.length)).toBeNull()
@@ -178,7 +203,9 @@ if (baseUrl === null) {
 
       it('2,000 non-atomic upserts with a few conflicting records report exactly those', async () => {
         await store.upsertAccount(accountWrite({ external_id: 'holder-u', username: 'Taken' }))
-        await store.upsertAccount(accountWrite({ external_id: 'holder-e', email: 'taken@example.test' }))
+        await store.upsertAccount(
+          accountWrite({ external_id: 'holder-e', email: 'taken@example.test' }),
+        )
         const bad = new Map<number, 'username' | 'email'>([
           [0, 'username'], // clashes with an existing account
           [7, 'email'],
@@ -229,15 +256,38 @@ if (baseUrl === null) {
       })
 
       it('a multi-row batch round-trips awkward text exactly (quotes, backslashes, braces, "NULL")', async () => {
-        const awkward = ['NULL', 'null', '', ' ', 'a,b', '{x}', 'say "hi"', 'back\\slash\\', '\\"', 'tab\tnew\nline', 'Zoë 𝔘 ☃']
+        const awkward = [
+          'NULL',
+          'null',
+          '',
+          ' ',
+          'a,b',
+          '{x}',
+          'say "hi"',
+          'back\\slash\\',
+          '\\"',
+          'tab\tnew\nline',
+          'Zoë 𝔘 ☃',
+        ]
         const writes = awkward.map((text, i) =>
-          accountWrite({ external_id: `awk-${i}-${text}`, nickname: text, title: text, given_name: null, profile: { text, list: [text] }, email_verified: i % 2 === 0 }),
+          accountWrite({
+            external_id: `awk-${i}-${text}`,
+            nickname: text,
+            title: text,
+            given_name: null,
+            profile: { text, list: [text] },
+            email_verified: i % 2 === 0,
+          }),
         )
         const results = await store.upsertAccounts(writes, { atomic: true })
         expect(results.every((r) => r.ok && r.created)).toBe(true)
         for (const [i, text] of awkward.entries()) {
           expect(await store.getAccountByExternalId(`awk-${i}-${text}`)).toMatchObject({
-            nickname: text, title: text, given_name: null, profile: { text, list: [text] }, email_verified: i % 2 === 0,
+            nickname: text,
+            title: text,
+            given_name: null,
+            profile: { text, list: [text] },
+            email_verified: i % 2 === 0,
           })
         }
       })
@@ -247,7 +297,11 @@ if (baseUrl === null) {
         // that both are mid-transaction at once: unserialised, each would wait for the other.
         const batch = (tag: string, first: string, last: string) =>
           Array.from({ length: 3000 }, (_, i) =>
-            accountWrite({ external_id: `${tag}${i}`, username: i === 0 ? first : i === 2999 ? last : `${tag}-own-${i}`, email: null }),
+            accountWrite({
+              external_id: `${tag}${i}`,
+              username: i === 0 ? first : i === 2999 ? last : `${tag}-own-${i}`,
+              email: null,
+            }),
           )
         const [a, b] = await Promise.all([
           store.upsertAccounts(batch('cf', 'Shared-A', 'Shared-B'), { atomic: false }),
@@ -277,29 +331,44 @@ if (baseUrl === null) {
           { ok: true, created: true, external_id: 'rep-2', resolutions: [] },
           { ok: true, created: false, external_id: 'rep', resolutions: [] },
         ])
-        expect(await store.getAccountByExternalId('rep')).toMatchObject({ nickname: 'three', has_password: false })
+        expect(await store.getAccountByExternalId('rep')).toMatchObject({
+          nickname: 'three',
+          has_password: false,
+        })
       })
 
       it('a batch where a record frees a username that a later record takes succeeds', async () => {
         await store.upsertAccount(accountWrite({ external_id: 'swap-a', username: 'Swapped' }))
         const results = await store.upsertAccounts(
-          [accountWrite({ external_id: 'swap-a', username: 'Other' }), accountWrite({ external_id: 'swap-b', username: 'swapped' })],
+          [
+            accountWrite({ external_id: 'swap-a', username: 'Other' }),
+            accountWrite({ external_id: 'swap-b', username: 'swapped' }),
+          ],
           { atomic: true },
         )
         expect(results.map((r) => r.ok)).toEqual([true, true])
-        expect((await store.findCredentials({ username_key: 'swapped' }))!.account.external_id).toBe('swap-b')
+        expect(
+          (await store.findCredentials({ username_key: 'swapped' }))!.account.external_id,
+        ).toBe('swap-b')
       })
 
       it('a batch failing on something other than a clash (a CHECK) throws and writes nothing', async () => {
         const before = await store.countAccounts()
-        const bad = { ...accountWrite({ external_id: 'chk-2' }), rank: 'emperor' } as unknown as ReturnType<typeof accountWrite>
-        await expect(store.upsertAccounts([accountWrite({ external_id: 'chk-1' }), bad], { atomic: false })).rejects.toMatchObject({ code: '23514' })
+        const bad = {
+          ...accountWrite({ external_id: 'chk-2' }),
+          rank: 'emperor',
+        } as unknown as ReturnType<typeof accountWrite>
+        await expect(
+          store.upsertAccounts([accountWrite({ external_id: 'chk-1' }), bad], { atomic: false }),
+        ).rejects.toMatchObject({ code: '23514' })
         expect(await store.countAccounts()).toBe(before)
       })
 
       it('mixed password modes in one batch keep, set and clear hashes per record', async () => {
         await store.upsertAccounts(
-          Array.from({ length: 6 }, (_, i) => accountWrite({ external_id: `pw${i}`, password_hash: `h${i}` })),
+          Array.from({ length: 6 }, (_, i) =>
+            accountWrite({ external_id: `pw${i}`, password_hash: `h${i}` }),
+          ),
           { atomic: true },
         )
         const modes = [undefined, 'new1', null, undefined, null, 'new5'] as const
@@ -307,7 +376,12 @@ if (baseUrl === null) {
           modes.map((password_hash, i) => accountWrite({ external_id: `pw${i}`, password_hash })),
           { atomic: false },
         )
-        const hashes = await Promise.all(modes.map(async (_, i) => (await store.findCredentials({ username_key: `user-pw${i}` }))!.password_hash))
+        const hashes = await Promise.all(
+          modes.map(
+            async (_, i) =>
+              (await store.findCredentials({ username_key: `user-pw${i}` }))!.password_hash,
+          ),
+        )
         expect(hashes).toEqual(['h0', 'new1', null, 'h3', null, 'new5'])
       })
     })

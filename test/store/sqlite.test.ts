@@ -25,15 +25,21 @@ describe('sqlite store specifics', () => {
   it('reports an unopenable file as ERR_STORE_UNAVAILABLE', () => {
     const notADir = path.join(dir, 'plain-file')
     writeFileSync(notADir, 'x')
-    expect(() => createSqliteStore(path.join(notADir, 'here.sqlite'))).toThrow(expect.objectContaining({ code: 'ERR_STORE_UNAVAILABLE' }))
+    expect(() => createSqliteStore(path.join(notADir, 'here.sqlite'))).toThrow(
+      expect.objectContaining({ code: 'ERR_STORE_UNAVAILABLE' }),
+    )
   })
 
   it('every statement the store prepares on the raw connection only reads: writes go through writer.ts (issue #11: flush-before-write is structural)', () => {
     // writer.ts commits any open KV batch before each write; a write prepared on `db` directly
     // would skip that and could wait on a lock its own thread holds (group-commit.ts).
     const source = readFileSync(new URL('../../src/store/sqlite/store.ts', import.meta.url), 'utf8')
-    const direct = [...source.matchAll(/\bdb\.prepare\(\s*[`'"]\s*(\w+)/g)].map((m) => m[1]!.toUpperCase())
-    const viaWriter = [...source.matchAll(/\bwriter\.prepare\(\s*[`'"]\s*(\w+)/g)].map((m) => m[1]!.toUpperCase())
+    const direct = [...source.matchAll(/\bdb\.prepare\(\s*[`'"]\s*(\w+)/g)].map((m) =>
+      m[1]!.toUpperCase(),
+    )
+    const viaWriter = [...source.matchAll(/\bwriter\.prepare\(\s*[`'"]\s*(\w+)/g)].map((m) =>
+      m[1]!.toUpperCase(),
+    )
     expect(direct.length).toBeGreaterThan(0)
     expect(direct.filter((verb) => verb !== 'SELECT')).toEqual([])
     expect(new Set(viaWriter)).toEqual(new Set(['INSERT', 'UPDATE', 'DELETE']))

@@ -19,7 +19,11 @@ let tokens: TokenService
 beforeEach(async () => {
   t = makeTestApp()
   dsc = await startDscServer(DSC_KEY)
-  tokens = createTokenService({ accounts: t.services.accounts, integrations: t.services.integrations, kv: t.services.store })
+  tokens = createTokenService({
+    accounts: t.services.accounts,
+    integrations: t.services.integrations,
+    kv: t.services.store,
+  })
   await t.services.accounts.put('42', ROB)
   await t.services.accounts.put('43', { username: 'Ana', rank: 'regular' })
   await t.services.integrations.put('dsc', integrations.dsc(dsc.url))
@@ -38,7 +42,14 @@ describe('deadsimplechat', () => {
     // Stored with the account: namespace tokens:deadsimplechat:<integration>, key = account id, no expiry.
     const account = await t.services.accounts.get('42')
     const stored = await t.services.store.kvGet('tokens:deadsimplechat:dsc', account.id)
-    expect(stored).toMatchObject({ value: { accessToken: first.token, userId: expect.stringMatching(/^[0-9a-f]{24}$/), external_id: '42' }, expiresAt: null })
+    expect(stored).toMatchObject({
+      value: {
+        accessToken: first.token,
+        userId: expect.stringMatching(/^[0-9a-f]{24}$/),
+        external_id: '42',
+      },
+      expiresAt: null,
+    })
     // Another member gets their own user.
     const ana = await tokens.issue('dsc', '43')
     expect(ana.token).not.toBe(first.token)
@@ -56,11 +67,18 @@ describe('deadsimplechat', () => {
     expect(dsc.valid.has(replaced.token)).toBe(true)
     expect(dsc.calls).toHaveLength(2)
     // The same stale report again (a second tab): the new token stands, no third user.
-    expect((await tokens.issue('dsc', '42', { rejectedToken: first.token })).token).toBe(replaced.token)
-    expect((await tokens.issue('dsc', '42', { rejectedToken: 'some-other-token' })).token).toBe(replaced.token)
+    expect((await tokens.issue('dsc', '42', { rejectedToken: first.token })).token).toBe(
+      replaced.token,
+    )
+    expect((await tokens.issue('dsc', '42', { rejectedToken: 'some-other-token' })).token).toBe(
+      replaced.token,
+    )
     expect(dsc.calls).toHaveLength(2)
     // Over HTTP: rejected_token in the API body.
-    const res = await request(t.app).post('/api/v1/integrations/dsc/tokens').set(auth).send({ external_id: '42', rejected_token: replaced.token })
+    const res = await request(t.app)
+      .post('/api/v1/integrations/dsc/tokens')
+      .set(auth)
+      .send({ external_id: '42', rejected_token: replaced.token })
     expect(res.status).toBe(200)
     expect(res.body.token).not.toBe(replaced.token)
     expect(dsc.calls).toHaveLength(3)
@@ -95,7 +113,11 @@ describe('deadsimplechat', () => {
     await t.services.accounts.put('42', { ...ROB, rank: 'regular' })
     const demoted = await tokens.issue('dsc', '42')
     expect(demoted.token).not.toBe(mod.token)
-    expect(dsc.calls[1]!.body).toEqual({ username: 'Rob', isModerator: false, externalUserId: '42' })
+    expect(dsc.calls[1]!.body).toEqual({
+      username: 'Rob',
+      isModerator: false,
+      externalUserId: '42',
+    })
     for (const rank of ['manager', 'owner'] as const) {
       await t.services.accounts.put('42', { ...ROB, rank })
       await tokens.issue('dsc', '42')
@@ -104,9 +126,17 @@ describe('deadsimplechat', () => {
   })
 
   it('room_id is sent as chatRoom (a moderator of this room only)', async () => {
-    await t.services.integrations.put('dsc', { ...integrations.dsc(dsc.url), settings: { ...integrations.dsc(dsc.url).settings, room_id: 'CGOC0byXC' } })
+    await t.services.integrations.put('dsc', {
+      ...integrations.dsc(dsc.url),
+      settings: { ...integrations.dsc(dsc.url).settings, room_id: 'CGOC0byXC' },
+    })
     await tokens.issue('dsc', '42')
-    expect(dsc.calls[0]!.body).toEqual({ username: 'Rob', isModerator: true, externalUserId: '42', chatRoom: 'CGOC0byXC' })
+    expect(dsc.calls[0]!.body).toEqual({
+      username: 'Rob',
+      isModerator: true,
+      externalUserId: '42',
+      chatRoom: 'CGOC0byXC',
+    })
   })
 
   it('concurrent first logins of one member make one Create User call', async () => {
@@ -117,28 +147,56 @@ describe('deadsimplechat', () => {
 
   it('no username: 422 naming the field and the integration, and no API call', async () => {
     await t.services.accounts.put('44', { email: 'x@example.com' })
-    const res = await request(t.app).post('/api/v1/integrations/dsc/tokens').set(auth).send({ external_id: '44' })
+    const res = await request(t.app)
+      .post('/api/v1/integrations/dsc/tokens')
+      .set(auth)
+      .send({ external_id: '44' })
     expect(res.status).toBe(422)
-    expect(res.body).toEqual({ error: 'account_incomplete', message: expect.stringContaining('username'), details: { integration: 'dsc', field: 'username', reason: 'missing' } })
+    expect(res.body).toEqual({
+      error: 'account_incomplete',
+      message: expect.stringContaining('username'),
+      details: { integration: 'dsc', field: 'username', reason: 'missing' },
+    })
     expect(res.body.message).toContain('dsc')
     expect(dsc.calls).toHaveLength(0)
   })
 
   it('a failing or refusing API is a 502 platform_unavailable; nothing is stored; the private key appears nowhere', async () => {
     dsc.failNext(500)
-    const failed = await request(t.app).post('/api/v1/integrations/dsc/tokens').set(auth).send({ external_id: '42' })
+    const failed = await request(t.app)
+      .post('/api/v1/integrations/dsc/tokens')
+      .set(auth)
+      .send({ external_id: '42' })
     expect(failed.status).toBe(502)
-    expect(failed.body).toEqual({ error: 'platform_unavailable', message: "Dead Simple Chat's Create User API answered HTTP 500" })
+    expect(failed.body).toEqual({
+      error: 'platform_unavailable',
+      message: "Dead Simple Chat's Create User API answered HTTP 500",
+    })
     const account = await t.services.accounts.get('42')
     expect(await t.services.store.kvGet('tokens:deadsimplechat:dsc', account.id)).toBeNull()
 
-    await t.services.integrations.put('dsc', { ...integrations.dsc(dsc.url), secrets: { private_key: 'wrong-private-key' } })
-    const refused = await request(t.app).post('/api/v1/integrations/dsc/tokens').set(auth).send({ external_id: '42' })
-    expect(refused.body).toMatchObject({ error: 'platform_unavailable', message: expect.stringContaining('401') })
+    await t.services.integrations.put('dsc', {
+      ...integrations.dsc(dsc.url),
+      secrets: { private_key: 'wrong-private-key' },
+    })
+    const refused = await request(t.app)
+      .post('/api/v1/integrations/dsc/tokens')
+      .set(auth)
+      .send({ external_id: '42' })
+    expect(refused.body).toMatchObject({
+      error: 'platform_unavailable',
+      message: expect.stringContaining('401'),
+    })
 
     await t.services.integrations.put('dsc', integrations.dsc('http://127.0.0.1:9'))
-    const down = await request(t.app).post('/api/v1/integrations/dsc/tokens').set(auth).send({ external_id: '42' })
-    expect(down.body).toEqual({ error: 'platform_unavailable', message: "Dead Simple Chat's Create User API could not be reached" })
+    const down = await request(t.app)
+      .post('/api/v1/integrations/dsc/tokens')
+      .set(auth)
+      .send({ external_id: '42' })
+    expect(down.body).toEqual({
+      error: 'platform_unavailable',
+      message: "Dead Simple Chat's Create User API could not be reached",
+    })
     for (const text of [JSON.stringify([failed.body, refused.body, down.body]), t.logText()]) {
       expect(text).not.toContain(DSC_KEY)
       expect(text).not.toContain('wrong-private-key')
@@ -147,10 +205,25 @@ describe('deadsimplechat', () => {
 
   it('inspect says which member a stored accessToken belongs to; anything else is token_invalid', async () => {
     const issued = await tokens.issue('dsc', '42')
-    const res = await request(t.app).post('/api/v1/integrations/dsc/inspect').set(auth).send({ token: issued.token })
-    expect(res.body).toEqual({ integration: 'dsc', type: 'deadsimplechat', payload: { userId: expect.any(String), external_id: '42', created_at: expect.any(String) }, expires_at: null, expired: false })
-    const bad = await request(t.app).post('/api/v1/integrations/dsc/inspect').set(auth).send({ token: `${issued.token}x` })
+    const res = await request(t.app)
+      .post('/api/v1/integrations/dsc/inspect')
+      .set(auth)
+      .send({ token: issued.token })
+    expect(res.body).toEqual({
+      integration: 'dsc',
+      type: 'deadsimplechat',
+      payload: { userId: expect.any(String), external_id: '42', created_at: expect.any(String) },
+      expires_at: null,
+      expired: false,
+    })
+    const bad = await request(t.app)
+      .post('/api/v1/integrations/dsc/inspect')
+      .set(auth)
+      .send({ token: `${issued.token}x` })
     expect(bad.status).toBe(400)
-    expect(bad.body).toEqual({ error: 'token_invalid', message: 'token is invalid for this integration' })
+    expect(bad.body).toEqual({
+      error: 'token_invalid',
+      message: 'token is invalid for this integration',
+    })
   })
 })

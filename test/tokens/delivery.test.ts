@@ -9,7 +9,13 @@ import jsonwebtoken from 'jsonwebtoken'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
-import { BOOSTGPT_SECRET, integrations, MINNIT_KEY, ROB, sessionCookie } from './helpers/fixtures.ts'
+import {
+  BOOSTGPT_SECRET,
+  integrations,
+  MINNIT_KEY,
+  ROB,
+  sessionCookie,
+} from './helpers/fixtures.ts'
 import { referenceDecrypt, referenceEncrypt } from './helpers/minnit-reference.ts'
 
 const SITE = 'https://www.example.com'
@@ -24,19 +30,35 @@ beforeEach(async () => {
   await request(t.app)
     .put('/api/v1/integrations/minnit')
     .set(auth)
-    .send({ ...integrations.minnit, settings: { ...integrations.minnit.settings, site_origins: [SITE] }, secrets: { ...integrations.minnit.secrets, api_key: API_KEY } })
+    .send({
+      ...integrations.minnit,
+      settings: { ...integrations.minnit.settings, site_origins: [SITE] },
+      secrets: { ...integrations.minnit.secrets, api_key: API_KEY },
+    })
     .expect(201)
   await request(t.app)
     .put('/api/v1/integrations/boostgpt')
     .set(auth)
-    .send({ ...integrations.boostgpt, settings: { ...integrations.boostgpt.settings, site_origins: [SITE], login_url: `${SITE}/login` }, secrets: { ...integrations.boostgpt.secrets, api_key: OTHER_KEY } })
+    .send({
+      ...integrations.boostgpt,
+      settings: {
+        ...integrations.boostgpt.settings,
+        site_origins: [SITE],
+        login_url: `${SITE}/login`,
+      },
+      secrets: { ...integrations.boostgpt.secrets, api_key: OTHER_KEY },
+    })
     .expect(201)
 })
 afterEach(async () => {
   await t.close()
 })
 
-const issue = (id: string, body: unknown, headers: Record<string, string> = auth) => request(t.app).post(`/api/v1/integrations/${id}/tokens`).set(headers).send(body as object)
+const issue = (id: string, body: unknown, headers: Record<string, string> = auth) =>
+  request(t.app)
+    .post(`/api/v1/integrations/${id}/tokens`)
+    .set(headers)
+    .send(body as object)
 
 describe('POST /api/v1/integrations/{id}/tokens', () => {
   it('admin token → {token, url, html, expires_at}, no-store; the token decrypts with the documented format', async () => {
@@ -46,7 +68,11 @@ describe('POST /api/v1/integrations/{id}/tokens', () => {
     expect(res.status).toBe(200)
     expect(res.headers['cache-control']).toBe('no-store')
     expect(Object.keys(res.body).sort()).toEqual(['expires_at', 'html', 'token', 'url'])
-    expect(JSON.parse(referenceDecrypt(MINNIT_KEY, res.body.token))).toMatchObject({ userid: '42', username: 'Rob', rank: 'moderator' })
+    expect(JSON.parse(referenceDecrypt(MINNIT_KEY, res.body.token))).toMatchObject({
+      userid: '42',
+      username: 'Rob',
+      rank: 'moderator',
+    })
     expect(new URL(res.body.url).searchParams.get('ssotoken')).toBe(res.body.token)
     // token_ttl (3600 s) from the moment of issue, which lies between the two clock readings.
     expect(Date.parse(res.body.expires_at)).toBeGreaterThanOrEqual(before + 3600_000)
@@ -73,11 +99,20 @@ describe('POST /api/v1/integrations/{id}/tokens', () => {
     }
     // The api_key opens nothing else of the admin API.
     expect((await request(t.app).get('/api/v1/users/42').set(bearer(API_KEY))).status).toBe(401)
-    expect((await request(t.app).post('/api/v1/integrations/minnit/inspect').set(bearer(API_KEY)).send({ token: 'x' })).status).toBe(401)
+    expect(
+      (
+        await request(t.app)
+          .post('/api/v1/integrations/minnit/inspect')
+          .set(bearer(API_KEY))
+          .send({ token: 'x' })
+      ).status,
+    ).toBe(401)
   })
 
   it('unknown integration or account → 404; missing field → 422 naming field and integration; bad body → 400', async () => {
-    expect((await issue('nope', { external_id: '42' })).body).toMatchObject({ error: 'integration_not_found' })
+    expect((await issue('nope', { external_id: '42' })).body).toMatchObject({
+      error: 'integration_not_found',
+    })
     expect((await issue('nope', { external_id: '42' })).status).toBe(404)
     const ghost = await issue('minnit', { external_id: 'ghost' })
     expect([ghost.status, ghost.body.error]).toEqual([404, 'user_not_found'])
@@ -89,18 +124,38 @@ describe('POST /api/v1/integrations/{id}/tokens', () => {
       message: 'integration boostgpt requires email, which this account does not have',
       details: { integration: 'boostgpt', field: 'email', reason: 'missing' },
     })
-    expect((await issue('minnit', {})).body).toMatchObject({ error: 'validation_failed', details: { issues: [{ path: 'external_id' }] } })
+    expect((await issue('minnit', {})).body).toMatchObject({
+      error: 'validation_failed',
+      details: { issues: [{ path: 'external_id' }] },
+    })
     expect((await issue('minnit', [1])).status).toBe(400)
-    const bad = await request(t.app).post('/api/v1/integrations/minnit/tokens').set(auth).set('Content-Type', 'application/json').send('{"external_id":')
+    const bad = await request(t.app)
+      .post('/api/v1/integrations/minnit/tokens')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .send('{"external_id":')
     expect([bad.status, bad.body.error]).toEqual([400, 'invalid_json'])
-    await request(t.app).put('/api/v1/users/8').set(auth).send({ username: 'eight', status: 'disabled' }).expect(201)
-    expect((await issue('minnit', { external_id: '8' })).body).toMatchObject({ error: 'account_disabled' })
-    await request(t.app).put('/api/v1/integrations/rp').set(auth).send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example.com/cb'] } }).expect(201)
-    expect((await issue('rp', { external_id: '42' })).body).toMatchObject({ error: 'validation_failed', details: { issues: [{ path: 'integration' }] } })
+    await request(t.app)
+      .put('/api/v1/users/8')
+      .set(auth)
+      .send({ username: 'eight', status: 'disabled' })
+      .expect(201)
+    expect((await issue('minnit', { external_id: '8' })).body).toMatchObject({
+      error: 'account_disabled',
+    })
+    await request(t.app)
+      .put('/api/v1/integrations/rp')
+      .set(auth)
+      .send({ type: 'oidc', settings: { redirect_uris: ['https://rp.example.com/cb'] } })
+      .expect(201)
+    expect((await issue('rp', { external_id: '42' })).body).toMatchObject({
+      error: 'validation_failed',
+      details: { issues: [{ path: 'integration' }] },
+    })
   })
 })
 
-describe('the token API\'s own body reader (src/http/json-body.ts) answers as express.json does', () => {
+describe("the token API's own body reader (src/http/json-body.ts) answers as express.json does", () => {
   const post = () => request(t.app).post('/api/v1/integrations/minnit/tokens').set(auth)
   /** The same request against the admin API, which reads bodies with express.json. */
   const viaExpressJson = () => request(t.app).post('/api/v1/inspect/paths').set(auth)
@@ -109,9 +164,13 @@ describe('the token API\'s own body reader (src/http/json-body.ts) answers as ex
     const big = JSON.stringify({ external_id: '42', pad: 'x'.repeat(1_100_000) })
     const declared = await post().set('Content-Type', 'application/json').send(big)
     expect([declared.status, declared.body.error]).toEqual([413, 'payload_too_large'])
-    expect([(await viaExpressJson().set('Content-Type', 'application/json').send(big)).status]).toEqual([413])
+    expect([
+      (await viaExpressJson().set('Content-Type', 'application/json').send(big)).status,
+    ]).toEqual([413])
     // No Content-Length: the limit is counted while reading.
-    const chunked = post().set('Content-Type', 'application/json').set('Transfer-Encoding', 'chunked')
+    const chunked = post()
+      .set('Content-Type', 'application/json')
+      .set('Transfer-Encoding', 'chunked')
     chunked.write(big.slice(0, 600_000))
     chunked.write(big.slice(600_000))
     const streamed = await chunked
@@ -127,19 +186,26 @@ describe('the token API\'s own body reader (src/http/json-body.ts) answers as ex
       expect(reference.body.error).toBe('invalid_json')
     }
     const empty = await post().set('Content-Type', 'application/json').set('Content-Length', '0')
-    expect(empty.body).toMatchObject({ error: 'validation_failed', details: { issues: [{ path: 'external_id' }] } })
+    expect(empty.body).toMatchObject({
+      error: 'validation_failed',
+      details: { issues: [{ path: 'external_id' }] },
+    })
   })
 
   it('any content type is read as JSON; gzip and other charsets go through express.json itself', async () => {
     const body = JSON.stringify({ external_id: '42' })
     expect((await post().set('Content-Type', 'text/plain').send(body)).status).toBe(200)
-    expect((await post().set('Content-Type', 'application/json; charset=UTF-8').send(body)).status).toBe(200)
+    expect(
+      (await post().set('Content-Type', 'application/json; charset=UTF-8').send(body)).status,
+    ).toBe(200)
     // write(), not send(): superagent would serialize a Buffer as JSON under a JSON content type.
     const gzipped = post().set('Content-Type', 'application/json').set('Content-Encoding', 'gzip')
     gzipped.write(gzipSync(body))
     const zipped = await gzipped
     expect([zipped.status, typeof zipped.body.token]).toEqual([200, 'string'])
-    const latin1 = await post().set('Content-Type', 'application/json; charset=iso-8859-1').send(body)
+    const latin1 = await post()
+      .set('Content-Type', 'application/json; charset=iso-8859-1')
+      .send(body)
     expect([latin1.status, latin1.body.error]).toEqual([415, 'unsupported_media_type'])
   })
 
@@ -155,12 +221,30 @@ describe('the token API\'s own body reader (src/http/json-body.ts) answers as ex
 
 describe('POST /api/v1/integrations/{id}/inspect', () => {
   it('decrypts a zero-click token made from the documented format and verifies a JWT, with expiry', async () => {
-    const foreign = referenceEncrypt(MINNIT_KEY, JSON.stringify({ userid: '1', username: 'Minnit', max_valid_ts: 1640653895 }))
-    const res = await request(t.app).post('/api/v1/integrations/minnit/inspect').set(auth).send({ token: foreign })
-    expect(res.body).toEqual({ integration: 'minnit', type: 'minnit-zero-click', payload: { userid: '1', username: 'Minnit', max_valid_ts: 1640653895 }, expires_at: '2021-12-28T01:11:35.000Z', expired: true })
+    const foreign = referenceEncrypt(
+      MINNIT_KEY,
+      JSON.stringify({ userid: '1', username: 'Minnit', max_valid_ts: 1640653895 }),
+    )
+    const res = await request(t.app)
+      .post('/api/v1/integrations/minnit/inspect')
+      .set(auth)
+      .send({ token: foreign })
+    expect(res.body).toEqual({
+      integration: 'minnit',
+      type: 'minnit-zero-click',
+      payload: { userid: '1', username: 'Minnit', max_valid_ts: 1640653895 },
+      expires_at: '2021-12-28T01:11:35.000Z',
+      expired: true,
+    })
     const jwt = (await issue('boostgpt', { external_id: '42' })).body.token
-    const verified = await request(t.app).post('/api/v1/integrations/boostgpt/inspect').set(auth).send({ token: jwt })
-    expect(verified.body).toMatchObject({ payload: { email: 'rob@example.com', name: 'Robbie', external_id: '42' }, expired: false })
+    const verified = await request(t.app)
+      .post('/api/v1/integrations/boostgpt/inspect')
+      .set(auth)
+      .send({ token: jwt })
+    expect(verified.body).toMatchObject({
+      payload: { email: 'rob@example.com', name: 'Robbie', external_id: '42' },
+      expired: false,
+    })
   })
 
   it('tampered, wrong-key, garbage and foreign-format tokens all get the same 400 token_invalid (no oracle)', async () => {
@@ -175,80 +259,174 @@ describe('POST /api/v1/integrations/{id}/inspect', () => {
       jsonwebtoken.sign({ a: 1 }, BOOSTGPT_SECRET),
       good.slice(0, 30),
     ]) {
-      const res = await request(t.app).post('/api/v1/integrations/minnit/inspect').set(auth).send({ token })
+      const res = await request(t.app)
+        .post('/api/v1/integrations/minnit/inspect')
+        .set(auth)
+        .send({ token })
       expect(res.status).toBe(400)
       bodies.push(JSON.stringify(res.body))
     }
-    expect(new Set(bodies)).toEqual(new Set([JSON.stringify({ error: 'token_invalid', message: 'token is invalid for this integration' })]))
+    expect(new Set(bodies)).toEqual(
+      new Set([
+        JSON.stringify({
+          error: 'token_invalid',
+          message: 'token is invalid for this integration',
+        }),
+      ]),
+    )
     const jwtBodies = new Set<string>()
-    for (const token of [jsonwebtoken.sign({ a: 1 }, 'f'.repeat(64)), jsonwebtoken.sign({ a: 1 }, BOOSTGPT_SECRET, { algorithm: 'HS384' }), 'a.b.c']) {
-      jwtBodies.add(JSON.stringify((await request(t.app).post('/api/v1/integrations/boostgpt/inspect').set(auth).send({ token })).body))
+    for (const token of [
+      jsonwebtoken.sign({ a: 1 }, 'f'.repeat(64)),
+      jsonwebtoken.sign({ a: 1 }, BOOSTGPT_SECRET, { algorithm: 'HS384' }),
+      'a.b.c',
+    ]) {
+      jwtBodies.add(
+        JSON.stringify(
+          (
+            await request(t.app)
+              .post('/api/v1/integrations/boostgpt/inspect')
+              .set(auth)
+              .send({ token })
+          ).body,
+        ),
+      )
     }
     expect(jwtBodies.size).toBe(1)
-    expect((await request(t.app).post('/api/v1/integrations/minnit/inspect').set(auth).send({})).body.error).toBe('validation_failed')
+    expect(
+      (await request(t.app).post('/api/v1/integrations/minnit/inspect').set(auth).send({})).body
+        .error,
+    ).toBe('validation_failed')
   })
 })
 
 describe('GET /tokens/{id}: the browser token URL', () => {
-  it('no bridge session → 401 login_required with the login URL; a session → the member\'s token', async () => {
+  it("no bridge session → 401 login_required with the login URL; a session → the member's token", async () => {
     const anonymous = await request(t.app).get('/tokens/boostgpt').set('Origin', SITE)
     expect(anonymous.status).toBe(401)
-    expect(anonymous.body).toEqual({ error: 'login_required', message: expect.any(String), login_url: `${SITE}/login` })
+    expect(anonymous.body).toEqual({
+      error: 'login_required',
+      message: expect.any(String),
+      login_url: `${SITE}/login`,
+    })
     expect(anonymous.headers['access-control-allow-origin']).toBe(SITE) // the site's script can read the 401
     const cookie = await sessionCookie(t, '42')
-    const res = await request(t.app).get('/tokens/boostgpt').set('Origin', SITE).set('Cookie', cookie)
+    const res = await request(t.app)
+      .get('/tokens/boostgpt')
+      .set('Origin', SITE)
+      .set('Cookie', cookie)
     expect(res.status).toBe(200)
     expect(res.headers['cache-control']).toBe('no-store')
-    expect(jsonwebtoken.verify(res.body.token, BOOSTGPT_SECRET, { algorithms: ['HS256'] })).toMatchObject({ email: 'rob@example.com' })
+    expect(
+      jsonwebtoken.verify(res.body.token, BOOSTGPT_SECRET, { algorithms: ['HS256'] }),
+    ).toMatchObject({ email: 'rob@example.com' })
     expect(res.body.script).toContain('BoostGPTWidget.init')
-    expect((await request(t.app).get('/tokens/minnit').set('Cookie', 'sso_bridge=forged')).status).toBe(401)
+    expect(
+      (await request(t.app).get('/tokens/minnit').set('Cookie', 'sso_bridge=forged')).status,
+    ).toBe(401)
   })
 
   it('CORS with credentials for the configured site origins only', async () => {
     const cookie = await sessionCookie(t, '42')
-    const allowed = await request(t.app).get('/tokens/minnit').set('Origin', SITE).set('Cookie', cookie)
+    const allowed = await request(t.app)
+      .get('/tokens/minnit')
+      .set('Origin', SITE)
+      .set('Cookie', cookie)
     expect(allowed.headers['access-control-allow-origin']).toBe(SITE)
     expect(allowed.headers['access-control-allow-credentials']).toBe('true')
     expect(allowed.headers.vary).toMatch(/Origin/)
-    for (const origin of ['https://evil.example', 'https://www.example.com.evil.example', 'null', `${SITE}:443`]) {
-      const res = await request(t.app).get('/tokens/minnit').set('Origin', origin).set('Cookie', cookie)
+    for (const origin of [
+      'https://evil.example',
+      'https://www.example.com.evil.example',
+      'null',
+      `${SITE}:443`,
+    ]) {
+      const res = await request(t.app)
+        .get('/tokens/minnit')
+        .set('Origin', origin)
+        .set('Cookie', cookie)
       expect(res.headers['access-control-allow-origin'], origin).toBeUndefined()
       expect(res.headers['access-control-allow-credentials'], origin).toBeUndefined()
     }
-    const preflight = await request(t.app).options('/tokens/minnit').set('Origin', SITE).set('Access-Control-Request-Method', 'GET')
+    const preflight = await request(t.app)
+      .options('/tokens/minnit')
+      .set('Origin', SITE)
+      .set('Access-Control-Request-Method', 'GET')
     expect(preflight.status).toBe(204)
-    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': SITE, 'access-control-allow-methods': 'GET', 'access-control-allow-credentials': 'true' })
-    const foreign = await request(t.app).options('/tokens/minnit').set('Origin', 'https://evil.example')
+    expect(preflight.headers).toMatchObject({
+      'access-control-allow-origin': SITE,
+      'access-control-allow-methods': 'GET',
+      'access-control-allow-credentials': 'true',
+    })
+    const foreign = await request(t.app)
+      .options('/tokens/minnit')
+      .set('Origin', 'https://evil.example')
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined()
   })
 
   it('a disabled member is treated as signed out; an unknown integration is 404', async () => {
-    await request(t.app).put('/api/v1/users/9').set(auth).send({ username: 'nine', email: 'nine@example.com' }).expect(201)
+    await request(t.app)
+      .put('/api/v1/users/9')
+      .set(auth)
+      .send({ username: 'nine', email: 'nine@example.com' })
+      .expect(201)
     const cookie = await sessionCookie(t, '9')
-    await request(t.app).put('/api/v1/users/9').set(auth).send({ username: 'nine', email: 'nine@example.com', status: 'disabled' }).expect(200)
+    await request(t.app)
+      .put('/api/v1/users/9')
+      .set(auth)
+      .send({ username: 'nine', email: 'nine@example.com', status: 'disabled' })
+      .expect(200)
     expect((await request(t.app).get('/tokens/minnit').set('Cookie', cookie)).status).toBe(401)
-    expect((await request(t.app).get('/tokens/nope').set('Cookie', cookie)).body.error).toBe('integration_not_found')
+    expect((await request(t.app).get('/tokens/nope').set('Cookie', cookie)).body.error).toBe(
+      'integration_not_found',
+    )
   })
 
   it('the redirect route sends a signed-in member to the embed URL; BoostGPT has no URL to go to', async () => {
     const cookie = await sessionCookie(t, '42')
     const res = await request(t.app).get('/tokens/minnit/redirect').set('Cookie', cookie)
     expect(res.status).toBe(302)
-    expect(JSON.parse(referenceDecrypt(MINNIT_KEY, new URL(res.headers.location!).searchParams.get('ssotoken')!))).toMatchObject({ userid: '42' })
-    const boost = await request(t.app).get('/tokens/boostgpt/redirect').set('Cookie', cookie).set('Accept', 'application/json')
+    expect(
+      JSON.parse(
+        referenceDecrypt(MINNIT_KEY, new URL(res.headers.location!).searchParams.get('ssotoken')!),
+      ),
+    ).toMatchObject({ userid: '42' })
+    const boost = await request(t.app)
+      .get('/tokens/boostgpt/redirect')
+      .set('Cookie', cookie)
+      .set('Accept', 'application/json')
     expect([boost.status, boost.body.error]).toEqual([400, 'validation_failed'])
   })
 })
 
 describe('connection sheet', () => {
   it('each token type lists what to paste into the platform and what to copy from it, never a secret value', async () => {
-    await request(t.app).put('/api/v1/integrations/ms').set(auth).send(integrations.meltingspot).expect(201)
-    await request(t.app).put('/api/v1/integrations/dsc').set(auth).send(integrations.dsc('https://api.deadsimplechat.com')).expect(201)
-    await request(t.app).put('/api/v1/integrations/generic').set(auth).send(integrations.generic).expect(201)
-    const sheet = async (id: string) => (await request(t.app).get(`/api/v1/integrations/${id}/connection`).set(auth)).body
+    await request(t.app)
+      .put('/api/v1/integrations/ms')
+      .set(auth)
+      .send(integrations.meltingspot)
+      .expect(201)
+    await request(t.app)
+      .put('/api/v1/integrations/dsc')
+      .set(auth)
+      .send(integrations.dsc('https://api.deadsimplechat.com'))
+      .expect(201)
+    await request(t.app)
+      .put('/api/v1/integrations/generic')
+      .set(auth)
+      .send(integrations.generic)
+      .expect(201)
+    const sheet = async (id: string) =>
+      (await request(t.app).get(`/api/v1/integrations/${id}/connection`).set(auth)).body
     const ms = await sheet('ms')
-    expect(ms.paste_into_platform).toEqual([{ setting: 'Spot settings → SSO → Authorisation URL', value: 'http://localhost:3000/tokens/ms/redirect' }])
-    expect(ms.copy_from_platform).toEqual([{ setting: 'Spot settings → SSO → private key', into: 'secrets.jwt_secret', set: true }])
+    expect(ms.paste_into_platform).toEqual([
+      {
+        setting: 'Spot settings → SSO → Authorisation URL',
+        value: 'http://localhost:3000/tokens/ms/redirect',
+      },
+    ])
+    expect(ms.copy_from_platform).toEqual([
+      { setting: 'Spot settings → SSO → private key', into: 'secrets.jwt_secret', set: true },
+    ])
     const minnit = await sheet('minnit')
     expect(minnit).toMatchObject({
       paste_into_platform: [],
@@ -262,9 +440,21 @@ describe('connection sheet', () => {
     expect(dsc.paste_into_platform).toEqual([])
     expect(dsc.notes.join(' ')).toContain('Nothing secret leaves the server')
     expect((await sheet('boostgpt')).copy_from_platform[0].into).toBe('secrets.sso_secret')
-    expect((await sheet('generic')).paste_into_platform).toContainEqual({ setting: 'expected audience (aud)', value: 'https://platform.example' })
-    const all = JSON.stringify(await Promise.all(['ms', 'minnit', 'dsc', 'boostgpt', 'generic'].map(sheet)))
-    for (const secret of [MINNIT_KEY, BOOSTGPT_SECRET, API_KEY, OTHER_KEY, integrations.meltingspot.secrets.jwt_secret, integrations.generic.secrets.secret]) {
+    expect((await sheet('generic')).paste_into_platform).toContainEqual({
+      setting: 'expected audience (aud)',
+      value: 'https://platform.example',
+    })
+    const all = JSON.stringify(
+      await Promise.all(['ms', 'minnit', 'dsc', 'boostgpt', 'generic'].map(sheet)),
+    )
+    for (const secret of [
+      MINNIT_KEY,
+      BOOSTGPT_SECRET,
+      API_KEY,
+      OTHER_KEY,
+      integrations.meltingspot.secrets.jwt_secret,
+      integrations.generic.secrets.secret,
+    ]) {
       expect(all).not.toContain(secret)
     }
   })
@@ -274,14 +464,29 @@ describe('a secret the server cannot see', () => {
   it('an {env} secret missing or unusable where the server runs: 500 config_invalid naming it, never its value', async () => {
     // Saved while the variable was set (a missing one is refused at save), then gone: a restart without it.
     t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY = MINNIT_KEY
-    await request(t.app).put('/api/v1/integrations/envkey').set(auth).send({ ...integrations.minnit, secrets: { encryption_key: { env: 'SSO_BRIDGE_SECRET_MINNIT_ENV_KEY' } } }).expect(201)
+    await request(t.app)
+      .put('/api/v1/integrations/envkey')
+      .set(auth)
+      .send({
+        ...integrations.minnit,
+        secrets: { encryption_key: { env: 'SSO_BRIDGE_SECRET_MINNIT_ENV_KEY' } },
+      })
+      .expect(201)
     delete t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY
     const missing = await issue('envkey', { external_id: '42' })
     expect(missing.status).toBe(500)
-    expect(missing.body).toEqual({ error: 'config_invalid', message: expect.stringContaining('integrations.envkey.secrets.encryption_key: is not set: environment variable SSO_BRIDGE_SECRET_MINNIT_ENV_KEY is missing') })
+    expect(missing.body).toEqual({
+      error: 'config_invalid',
+      message: expect.stringContaining(
+        'integrations.envkey.secrets.encryption_key: is not set: environment variable SSO_BRIDGE_SECRET_MINNIT_ENV_KEY is missing',
+      ),
+    })
     t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY = 'only-31-bytes-long-0123456789ab'
     const bad = await issue('envkey', { external_id: '42' })
-    expect(bad.body).toEqual({ error: 'config_invalid', message: expect.stringContaining('must be exactly 32 bytes') })
+    expect(bad.body).toEqual({
+      error: 'config_invalid',
+      message: expect.stringContaining('must be exactly 32 bytes'),
+    })
     expect(JSON.stringify(bad.body)).not.toContain(t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY)
     t.env.SSO_BRIDGE_SECRET_MINNIT_ENV_KEY = MINNIT_KEY
     expect((await issue('envkey', { external_id: '42' })).status).toBe(200)

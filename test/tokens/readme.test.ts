@@ -5,7 +5,14 @@
  * loaded machine needs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jsonValues, linkCli, PROCESS_TEST_TIMEOUT, readmeSection, runBlock, shBlocks } from '../helpers/readme.ts'
+import {
+  jsonValues,
+  linkCli,
+  PROCESS_TEST_TIMEOUT,
+  readmeSection,
+  runBlock,
+  shBlocks,
+} from '../helpers/readme.ts'
 import { startServer, type ServerProcess } from '../helpers/server.ts'
 import { MINNIT_KEY } from './helpers/fixtures.ts'
 import { referenceDecrypt } from './helpers/minnit-reference.ts'
@@ -23,14 +30,30 @@ afterAll(async () => {
 }, PROCESS_TEST_TIMEOUT)
 
 describe('README: Platform tokens', () => {
-  it('the example issues a zero-click token over the API and the CLI, and inspect decrypts it', async () => {
-    expect(blocks).toHaveLength(1)
-    const output = await runBlock(blocks[0]!, server)
-    const [integration, user, issued, inspected] = jsonValues(output)
-    expect(integration).toMatchObject({ id: 'minnit-chat', secrets: { encryption_key: { source: 'inline', set: true } } })
-    expect(user).toMatchObject({ external_id: '1', username: 'Robert' })
-    expect(JSON.parse(referenceDecrypt(MINNIT_KEY, issued!.token))).toMatchObject({ userid: '1', username: 'Robert', nickname: 'Robert Smith', rank: 'moderator' })
-    expect(issued!.url).toContain('?embed&ssotoken=')
-    expect(inspected).toMatchObject({ integration: 'minnit-chat', payload: { userid: '1', username: 'Robert' }, expired: false })
-  }, PROCESS_TEST_TIMEOUT)
+  it(
+    'the example issues a zero-click token over the API and the CLI, and inspect decrypts it',
+    async () => {
+      expect(blocks).toHaveLength(1)
+      const output = await runBlock(blocks[0]!, server)
+      const [integration, user, issued, inspected] = jsonValues(output)
+      expect(integration).toMatchObject({
+        id: 'minnit-chat',
+        secrets: { encryption_key: { source: 'inline', set: true } },
+      })
+      expect(user).toMatchObject({ external_id: '1', username: 'Robert' })
+      expect(JSON.parse(referenceDecrypt(MINNIT_KEY, issued!.token))).toMatchObject({
+        userid: '1',
+        username: 'Robert',
+        nickname: 'Robert Smith',
+        rank: 'moderator',
+      })
+      expect(issued!.url).toContain('?embed&ssotoken=')
+      expect(inspected).toMatchObject({
+        integration: 'minnit-chat',
+        payload: { userid: '1', username: 'Robert' },
+        expired: false,
+      })
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 })

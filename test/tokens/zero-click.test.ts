@@ -6,11 +6,16 @@
 import { createSecretKey } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { issueZeroClickToken, verifyZeroClickToken, zeroClickKey } from '../../src/tokens/zero-click.ts'
+import {
+  issueZeroClickToken,
+  verifyZeroClickToken,
+  zeroClickKey,
+} from '../../src/tokens/zero-click.ts'
 import { FIXED_IV, MINNIT_KEY } from './helpers/fixtures.ts'
 import { referenceDecrypt, referenceEncrypt } from './helpers/minnit-reference.ts'
 
-const JSON_TEXT = '{"userid":"42","username":"Rob","nickname":"Robbie","rank":"moderator","profile_picture_url":"https://cdn.example.com/rob.png","max_valid_ts":1767229200}'
+const JSON_TEXT =
+  '{"userid":"42","username":"Rob","nickname":"Robbie","rank":"moderator","profile_picture_url":"https://cdn.example.com/rob.png","max_valid_ts":1767229200}'
 /** `php` running the doc's encrypt() with iv = FIXED_IV over JSON_TEXT (see the PHP block below). */
 const PHP_TOKEN =
   '+//+/fz7+vn49/b1fQOyNEPu44PJNsS7vG0VPHLnhBhHFG2VHs8pfpVMbYQLpyvGBYSsDOyDN9SWiIggL+drDOjgFL/tuUPmHOlD33NAOKckT1u4a42wNffnUBs0d5RqNmn4kkHnRMK6U9S8pgQ/RsPqQsa+lHd1ny6EHzL8yq/NBef1vHHXc0VvEKmfL1XZpmNEgdrftdnV8ttNGNr/5tXZBOXPPrYvd3qDN37douGSMKuZNQ=='
@@ -26,13 +31,19 @@ describe('zero-click token (AES-256-GCM)', () => {
 
   const php = (() => {
     try {
-      return execFileSync('php', ['-r', 'echo function_exists("openssl_encrypt") ? "yes" : "no";'], { encoding: 'utf8' }) === 'yes'
+      return (
+        execFileSync('php', ['-r', 'echo function_exists("openssl_encrypt") ? "yes" : "no";'], {
+          encoding: 'utf8',
+        }) === 'yes'
+      )
     } catch {
       return false
     }
   })()
-  it.runIf(php)("the doc's PHP code, run as written (random IV), makes tokens we decrypt; PHP decrypts ours", () => {
-    const script = `
+  it.runIf(php)(
+    "the doc's PHP code, run as written (random IV), makes tokens we decrypt; PHP decrypts ours",
+    () => {
+      const script = `
 function encrypt($key, $textToEncrypt) {
 $tag_length = 16;
 $iv_len = 12;
@@ -43,19 +54,33 @@ return base64_encode($iv . $ciphertext . $tag);
 }
 $encryptionKey = 'z8pkH$jjNEWEEEe*DwThe4K2iDtjDwYQ';
 echo encrypt($encryptionKey, json_encode(array("userid" => "1", "username" => "Minnit", "nickname" => "Minnit Chat", "profile_picture_url" => "https://minnit.chat/images/hotlink-ok/fav64.png", "max_valid_ts" => 1767229200)));`
-    const token = execFileSync('php', ['-r', script], { encoding: 'utf8' })
-    expect(verifyZeroClickToken(key, token)).toEqual({ userid: '1', username: 'Minnit', nickname: 'Minnit Chat', profile_picture_url: 'https://minnit.chat/images/hotlink-ok/fav64.png', max_valid_ts: 1767229200 })
-    const ours = issueZeroClickToken(key, JSON_TEXT, Buffer.alloc(12, 7))
-    const decrypt = `$raw = base64_decode('${ours}'); $tag = substr($raw, -16); echo openssl_decrypt(substr($raw, 12, -16), "aes-256-gcm", 'z8pkH$jjNEWEEEe*DwThe4K2iDtjDwYQ', OPENSSL_RAW_DATA, substr($raw, 0, 12), $tag);`
-    expect(execFileSync('php', ['-r', decrypt], { encoding: 'utf8' })).toBe(JSON_TEXT)
-  })
+      const token = execFileSync('php', ['-r', script], { encoding: 'utf8' })
+      expect(verifyZeroClickToken(key, token)).toEqual({
+        userid: '1',
+        username: 'Minnit',
+        nickname: 'Minnit Chat',
+        profile_picture_url: 'https://minnit.chat/images/hotlink-ok/fav64.png',
+        max_valid_ts: 1767229200,
+      })
+      const ours = issueZeroClickToken(key, JSON_TEXT, Buffer.alloc(12, 7))
+      const decrypt = `$raw = base64_decode('${ours}'); $tag = substr($raw, -16); echo openssl_decrypt(substr($raw, 12, -16), "aes-256-gcm", 'z8pkH$jjNEWEEEe*DwThe4K2iDtjDwYQ', OPENSSL_RAW_DATA, substr($raw, 0, 12), $tag);`
+      expect(execFileSync('php', ['-r', decrypt], { encoding: 'utf8' })).toBe(JSON_TEXT)
+    },
+  )
 
   it('interop: the reference implementation decrypts ours, and we decrypt its tokens', () => {
     for (let i = 0; i < 20; i++) {
-      const text = JSON.stringify({ userid: String(i), username: `user-${i}`, nickname: 'ü ✓ "quoted" </script>', max_valid_ts: 1767229200 + i })
+      const text = JSON.stringify({
+        userid: String(i),
+        username: `user-${i}`,
+        nickname: 'ü ✓ "quoted" </script>',
+        max_valid_ts: 1767229200 + i,
+      })
       const ours = issueZeroClickToken(key, text, Buffer.from(`iv-${String(i).padStart(9, '0')}`))
       expect(referenceDecrypt(MINNIT_KEY, ours)).toBe(text)
-      expect(verifyZeroClickToken(key, referenceEncrypt(MINNIT_KEY, text))).toEqual(JSON.parse(text))
+      expect(verifyZeroClickToken(key, referenceEncrypt(MINNIT_KEY, text))).toEqual(
+        JSON.parse(text),
+      )
     }
   })
 
@@ -67,7 +92,9 @@ echo encrypt($encryptionKey, json_encode(array("userid" => "1", "username" => "M
   })
 
   it('reads a token whose + became a space (the PHP sample puts it in a URL unencoded) or that is still percent-encoded', () => {
-    expect(verifyZeroClickToken(key, PHP_TOKEN.replaceAll('+', ' '))).toMatchObject({ userid: '42' })
+    expect(verifyZeroClickToken(key, PHP_TOKEN.replaceAll('+', ' '))).toMatchObject({
+      userid: '42',
+    })
     expect(verifyZeroClickToken(key, encodeURIComponent(PHP_TOKEN))).toMatchObject({ userid: '42' })
   })
 
@@ -88,7 +115,10 @@ echo encrypt($encryptionKey, json_encode(array("userid" => "1", "username" => "M
       ['empty', () => verifyZeroClickToken(key, '')],
       ['not base64', () => verifyZeroClickToken(key, 'not a token!')],
       ['a JWT', () => verifyZeroClickToken(key, 'eyJhbGciOiJIUzI1NiJ9.e30.x')],
-      ['JSON but not an object', () => verifyZeroClickToken(key, issueZeroClickToken(key, '[1,2]', FIXED_IV))],
+      [
+        'JSON but not an object',
+        () => verifyZeroClickToken(key, issueZeroClickToken(key, '[1,2]', FIXED_IV)),
+      ],
       ['not JSON', () => verifyZeroClickToken(key, issueZeroClickToken(key, 'hello', FIXED_IV))],
     ]
     const messages = new Set<string>()
@@ -109,7 +139,9 @@ echo encrypt($encryptionKey, json_encode(array("userid" => "1", "username" => "M
     expect(() => zeroClickKey('k'.repeat(31))).toThrow(TypeError)
     expect(() => zeroClickKey('é'.repeat(32))).toThrow(TypeError) // 64 bytes
     expect(zeroClickKey('k'.repeat(32)).symmetricKeySize).toBe(32)
-    expect(() => issueZeroClickToken(createSecretKey(Buffer.alloc(32)), '{}', Buffer.alloc(16))).toThrow(TypeError)
+    expect(() =>
+      issueZeroClickToken(createSecretKey(Buffer.alloc(32)), '{}', Buffer.alloc(16)),
+    ).toThrow(TypeError)
   })
 })
 

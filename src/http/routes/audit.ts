@@ -16,12 +16,18 @@ export function auditRouter(services: Services): Router {
     for (const key of FILTERS) {
       const value = req.query[key]
       if (value === undefined) continue
-      if (typeof value !== 'string') throw new ValidationFailed([{ path: key, message: 'must be given once' }])
+      if (typeof value !== 'string')
+        throw new ValidationFailed([{ path: key, message: 'must be given once' }])
       query[key] = value
     }
     const limit = req.query.limit === undefined ? undefined : Number(req.query.limit)
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : null
-    const page = await services.accounts.audit({ ...query, field: query.field as 'username' | 'email' | undefined, limit, after: cursor })
+    const page = await services.accounts.audit({
+      ...query,
+      field: query.field as 'username' | 'email' | undefined,
+      limit,
+      after: cursor,
+    })
     res.json({ items: page.items, next_cursor: page.next })
   })
   return router

@@ -12,11 +12,32 @@ export interface HomeLink {
   path: string
 }
 
-export function homeRouter(opts: { issuer: string; version: string; types: readonly IntegrationTypeDefinition[]; links: readonly HomeLink[] }): Router {
+export function homeRouter(opts: {
+  issuer: string
+  version: string
+  types: readonly IntegrationTypeDefinition[]
+  links: readonly HomeLink[]
+}): Router {
   const router = Router()
-  const links = opts.links.map((l) => `<li><a href="${escapeHtml(opts.issuer + l.path)}">${escapeHtml(l.label)}</a> <code>${escapeHtml(l.path)}</code></li>`).join('')
-  const rows = opts.types.map((t) => `<tr><td><code>${escapeHtml(t.type)}</code></td><td>${escapeHtml(t.description)}</td></tr>`).join('')
-  const page = render('home', { version: opts.version, issuer: opts.issuer, docs: `${opts.issuer}/docs`, types: raw(rows), endpoints: raw(links) })
+  const links = opts.links
+    .map(
+      (l) =>
+        `<li><a href="${escapeHtml(opts.issuer + l.path)}">${escapeHtml(l.label)}</a> <code>${escapeHtml(l.path)}</code></li>`,
+    )
+    .join('')
+  const rows = opts.types
+    .map(
+      (t) =>
+        `<tr><td><code>${escapeHtml(t.type)}</code></td><td>${escapeHtml(t.description)}</td></tr>`,
+    )
+    .join('')
+  const page = render('home', {
+    version: opts.version,
+    issuer: opts.issuer,
+    docs: `${opts.issuer}/docs`,
+    types: raw(rows),
+    endpoints: raw(links),
+  })
   router.get('/', (_req, res) => {
     res.type('html').send(page)
   })

@@ -11,7 +11,10 @@ import type { KeyMaterial } from '../../keys/index.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 
-export function integrationsRouter(services: Services, limits: { maxBodyBytes: number; issuer: string; keys?: KeyMaterial }): Router {
+export function integrationsRouter(
+  services: Services,
+  limits: { maxBodyBytes: number; issuer: string; keys?: KeyMaterial },
+): Router {
   const router = Router()
   const { integrations } = services
   const body = jsonBody(limits.maxBodyBytes)
@@ -30,7 +33,13 @@ export function integrationsRouter(services: Services, limits: { maxBodyBytes: n
   })
 
   router.post('/integrations/:id/preview', body, async (req, res) => {
-    res.json(await previewIntegration(services, req.params.id, (req.body as { external_id?: unknown } | null)?.external_id))
+    res.json(
+      await previewIntegration(
+        services,
+        req.params.id,
+        (req.body as { external_id?: unknown } | null)?.external_id,
+      ),
+    )
   })
 
   router.get('/integrations/:id/connection', async (req, res) => {

@@ -69,26 +69,52 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   async function clientName(clientId: unknown): Promise<string> {
     const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined
-    return (client?.clientName as string | undefined) ?? (typeof clientId === 'string' ? clientId : 'the application')
+    return (
+      (client?.clientName as string | undefined) ??
+      (typeof clientId === 'string' ? clientId : 'the application')
+    )
   }
 
-  async function finishLogin(req: Request, res: Response, account: Account, amr: string[], authTime: number) {
-    await provider.interactionFinished(req, res, { login: { accountId: account.external_id, amr, ts: authTime } }, { mergeWithLastSubmission: false })
+  async function finishLogin(
+    req: Request,
+    res: Response,
+    account: Account,
+    amr: string[],
+    authTime: number,
+  ) {
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: account.external_id, amr, ts: authTime } },
+      { mergeWithLastSubmission: false },
+    )
   }
 
-  function renderLogin(req: Request, res: Response, uid: string, client: string, redirectUri: unknown, opts: { message?: string; username?: string; status?: number } = {}) {
+  function renderLogin(
+    req: Request,
+    res: Response,
+    uid: string,
+    client: string,
+    redirectUri: unknown,
+    opts: { message?: string; username?: string; status?: number } = {},
+  ) {
     // The form's flow ends at the client's redirect_uri (validated by oidc-provider at /auth).
     allowFormTargets(res, [typeof redirectUri === 'string' ? redirectUri : undefined])
-    res.status(opts.status ?? 200).type('html').send(
-      page('login', 'Sign in', site, {
-        client,
-        action: `/interaction/${uid}/login`,
-        abort: `/interaction/${uid}/abort`,
-        csrf: deps.csrf.token(req, res),
-        username: opts.username ?? '',
-        message: opts.message ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`) : '',
-      }),
-    )
+    res
+      .status(opts.status ?? 200)
+      .type('html')
+      .send(
+        page('login', 'Sign in', site, {
+          client,
+          action: `/interaction/${uid}/login`,
+          abort: `/interaction/${uid}/abort`,
+          csrf: deps.csrf.token(req, res),
+          username: opts.username ?? '',
+          message: opts.message
+            ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`)
+            : '',
+        }),
+      )
   }
 
   async function grantConsent(req: Request, res: Response) {
@@ -97,19 +123,37 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // The grant names the account by its internal id too (oidc/account-binding.ts): one made for
     // an earlier account under this external_id is not extended, a new one is made.
     const account = await accounts.get(session!.accountId).catch(() => null)
-    if (!account || account.status !== 'active') throw new HttpError(400, 'interaction_state', 'the account signed in here is no longer active')
+    if (!account || account.status !== 'active')
+      throw new HttpError(
+        400,
+        'interaction_state',
+        'the account signed in here is no longer active',
+      )
     let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
     if (grant && !isGrantOf(grant, account)) grant = undefined
     if (!grant) {
-      grant = new provider.Grant({ accountId: session!.accountId, clientId: params.client_id as string })
+      grant = new provider.Grant({
+        accountId: session!.accountId,
+        clientId: params.client_id as string,
+      })
       bindGrant(grant, account)
     }
-    const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> }
+    const missing = prompt.details as {
+      missingOIDCScope?: string[]
+      missingOIDCClaims?: string[]
+      missingResourceScopes?: Record<string, string[]>
+    }
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
-    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(indicator, scopes.join(' '))
     const grantId = await grant.save()
-    await provider.interactionFinished(req, res, { consent: details.grantId === grantId ? {} : { grantId } }, { mergeWithLastSubmission: true })
+    await provider.interactionFinished(
+      req,
+      res,
+      { consent: details.grantId === grantId ? {} : { grantId } },
+      { mergeWithLastSubmission: true },
+    )
   }
 
   router.get('/interaction/:uid', noStore, async (req, res) => {
@@ -125,11 +169,19 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (prompt.name === 'consent') {
       const registered = await provider.Client.find(params.client_id as string)
       if (registered?.first_party === true) return grantConsent(req, res)
-      const scopes = String(params.scope ?? '').split(' ').filter(Boolean)
+      const scopes = String(params.scope ?? '')
+        .split(' ')
+        .filter(Boolean)
       const details = await provider.interactionDetails(req, res)
-      const account = details.session?.accountId ? await accounts.get(details.session.accountId).catch(() => null) : null
-      const items = (scopes.length > 0 ? scopes : ['openid']).map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`).join('')
-      allowFormTargets(res, [typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined])
+      const account = details.session?.accountId
+        ? await accounts.get(details.session.accountId).catch(() => null)
+        : null
+      const items = (scopes.length > 0 ? scopes : ['openid'])
+        .map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`)
+        .join('')
+      allowFormTargets(res, [
+        typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined,
+      ])
       return res.type('html').send(
         page('consent', 'Allow access', site, {
           client,
@@ -147,24 +199,36 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.post('/interaction/:uid/login', noStore, form, async (req, res, next) => {
     deps.csrf.check(req)
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
-    if (prompt.name !== 'login') throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
+    if (prompt.name !== 'login')
+      throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
     const client = await clientName(params.client_id)
     // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
     const result = await passwordSignIn(deps, req, res, next)
-    if (!result.ok) return renderLogin(req, res, uid, client, params.redirect_uri, { status: result.status, username: result.username, message: result.message })
+    if (!result.ok)
+      return renderLogin(req, res, uid, client, params.redirect_uri, {
+        status: result.status,
+        username: result.username,
+        message: result.message,
+      })
     await finishLogin(req, res, result.account, ['pwd'], result.authTime)
   })
 
   router.post('/interaction/:uid/confirm', noStore, form, async (req, res) => {
     deps.csrf.check(req)
     const { prompt } = await provider.interactionDetails(req, res)
-    if (prompt.name !== 'consent') throw new HttpError(400, 'interaction_state', 'this consent step is already done')
+    if (prompt.name !== 'consent')
+      throw new HttpError(400, 'interaction_state', 'this consent step is already done')
     await grantConsent(req, res)
   })
 
   router.post('/interaction/:uid/abort', noStore, form, async (req, res) => {
     deps.csrf.check(req)
-    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false })
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      { mergeWithLastSubmission: false },
+    )
   })
 
   return router

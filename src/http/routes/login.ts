@@ -50,7 +50,12 @@ export type SignInResult =
  * password is checked), passport-local, then a new bridge session id set as the cookie (session
  * fixation). Failures are logged with a code and answered at the failure floor.
  */
-export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, next: NextFunction): Promise<SignInResult> {
+export function passwordSignIn(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): Promise<SignInResult> {
   const { throttle, log } = deps
   const started = performance.now()
   const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
@@ -64,26 +69,49 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
     return gate.allowed ? null : { retryAfter: gate.retryAfter }
   })
   return new Promise<SignInResult>((resolve, reject) => {
-    deps.passport.authenticate('local', { session: false }, (err: unknown, account: Account | false, info: SignInRefusal | undefined) => {
-      ;(async () => {
-        if (err) throw err
-        if (!account && info?.message === 'throttled') {
-          const retryAfter = info.retryAfter ?? 1
-          log.warn({ code: 'ERR_LOGIN_THROTTLED', path: req.path, limit: refusedBy }, 'sign-in throttled')
-          res.set('Retry-After', String(retryAfter))
-          return resolve({ ok: false, status: 429, username, retryAfter, message: `Too many attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).` })
-        }
-        if (!account) {
-          await failureFloor(deps, started, req.path)
-          const disabled = info?.message === 'account_disabled'
-          log.info({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path }, 'sign-in refused')
-          return resolve({ ok: false, status: 401, username, message: disabled ? 'This account is disabled.' : 'That username or password is not right.' })
-        }
-        if (keys) await throttle.succeed(keys)
-        const authTime = await signIn(req, res, deps, account, ['pwd'])
-        resolve({ ok: true, account, authTime })
-      })().catch(reject)
-    })(req, res, next)
+    deps.passport.authenticate(
+      'local',
+      { session: false },
+      (err: unknown, account: Account | false, info: SignInRefusal | undefined) => {
+        ;(async () => {
+          if (err) throw err
+          if (!account && info?.message === 'throttled') {
+            const retryAfter = info.retryAfter ?? 1
+            log.warn(
+              { code: 'ERR_LOGIN_THROTTLED', path: req.path, limit: refusedBy },
+              'sign-in throttled',
+            )
+            res.set('Retry-After', String(retryAfter))
+            return resolve({
+              ok: false,
+              status: 429,
+              username,
+              retryAfter,
+              message: `Too many attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`,
+            })
+          }
+          if (!account) {
+            await failureFloor(deps, started, req.path)
+            const disabled = info?.message === 'account_disabled'
+            log.info(
+              { code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path },
+              'sign-in refused',
+            )
+            return resolve({
+              ok: false,
+              status: 401,
+              username,
+              message: disabled
+                ? 'This account is disabled.'
+                : 'That username or password is not right.',
+            })
+          }
+          if (keys) await throttle.succeed(keys)
+          const authTime = await signIn(req, res, deps, account, ['pwd'])
+          resolve({ ok: true, account, authTime })
+        })().catch(reject)
+      },
+    )(req, res, next)
   })
 }
 
@@ -92,13 +120,22 @@ export function passwordSignIn(deps: SignInDeps, req: Request, res: Response, ne
  * on a loaded machine) is logged, as its time may tell which kind of account was tried: raise
  * LOGIN_FAILURE_DELAY_MS above it.
  */
-async function failureFloor({ failureFloorMs, log }: SignInDeps, started: number, path: string): Promise<void> {
+async function failureFloor(
+  { failureFloorMs, log }: SignInDeps,
+  started: number,
+  path: string,
+): Promise<void> {
   const elapsed = performance.now() - started
   if (elapsed < failureFloorMs) {
     // Timers run on the loop's millisecond clock and may fire a fraction early: wait again
     // until the floor has really passed.
-    while (performance.now() - started < failureFloorMs) await delay(Math.ceil(failureFloorMs - (performance.now() - started)))
-  } else if (failureFloorMs > 0) log.warn({ code: 'ERR_LOGIN_FLOOR_EXCEEDED', path, ms: Math.round(elapsed), floorMs: failureFloorMs }, 'a refused sign-in took longer than LOGIN_FAILURE_DELAY_MS')
+    while (performance.now() - started < failureFloorMs)
+      await delay(Math.ceil(failureFloorMs - (performance.now() - started)))
+  } else if (failureFloorMs > 0)
+    log.warn(
+      { code: 'ERR_LOGIN_FLOOR_EXCEEDED', path, ms: Math.round(elapsed), floorMs: failureFloorMs },
+      'a refused sign-in took longer than LOGIN_FAILURE_DELAY_MS',
+    )
 }
 
 /**
@@ -124,24 +161,38 @@ export function loginRouter(deps: LoginRouteDeps): Router {
 
   function returnTo(req: Request): string {
     const target = safeReturnTo(req.query.return_to, issuer)
-    if (!target) throw Object.assign(new HttpError(400, 'invalid_return_to', 'return_to must be a path on this server'), { code: 'ERR_LOGIN_RETURN_TO' })
+    if (!target)
+      throw Object.assign(
+        new HttpError(400, 'invalid_return_to', 'return_to must be a path on this server'),
+        { code: 'ERR_LOGIN_RETURN_TO' },
+      )
     return target
   }
 
-  async function render(req: Request, res: Response, target: string, opts: { message?: string; username?: string; status?: number } = {}) {
+  async function render(
+    req: Request,
+    res: Response,
+    target: string,
+    opts: { message?: string; username?: string; status?: number } = {},
+  ) {
     // The form's POST is followed by redirects to return_to and on: CSP form-action must name them.
     allowFormTargets(res, (await deps.onwardTargets?.(target)) ?? [])
     const q = `?return_to=${encodeURIComponent(target)}`
-    res.status(opts.status ?? 200).type('html').send(
-      page('login', 'Sign in', site, {
-        client: site.name,
-        action: `/login${q}`,
-        abort: `/login/cancel${q}`,
-        csrf: deps.csrf.token(req, res),
-        username: opts.username ?? '',
-        message: opts.message ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`) : '',
-      }),
-    )
+    res
+      .status(opts.status ?? 200)
+      .type('html')
+      .send(
+        page('login', 'Sign in', site, {
+          client: site.name,
+          action: `/login${q}`,
+          abort: `/login/cancel${q}`,
+          csrf: deps.csrf.token(req, res),
+          username: opts.username ?? '',
+          message: opts.message
+            ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`)
+            : '',
+        }),
+      )
   }
 
   router.get('/login', noStore, async (req, res) => {
@@ -155,7 +206,12 @@ export function loginRouter(deps: LoginRouteDeps): Router {
     const target = returnTo(req)
     deps.csrf.check(req)
     const result = await passwordSignIn(deps, req, res, next)
-    if (!result.ok) return await render(req, res, target, { status: result.status, username: result.username, message: result.message })
+    if (!result.ok)
+      return await render(req, res, target, {
+        status: result.status,
+        username: result.username,
+        message: result.message,
+      })
     res.redirect(303, target)
   })
 

@@ -62,7 +62,10 @@ interface Pending extends Record<string, unknown> {
 export function autoPostPage(action: string, fields: Record<string, string | undefined>): string {
   const inputs = Object.entries(fields)
     .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .map(
+      ([name, value]) =>
+        `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`,
+    )
     .join('')
   return (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Signing you in…</title></head>' +
@@ -73,22 +76,41 @@ export function autoPostPage(action: string, fields: Record<string, string | und
 }
 
 /** Sends the auto-post page; its CSP form-action names the SP's endpoint (from its metadata). */
-function sendAutoPost(res: Response, action: string, fields: Record<string, string | undefined>): void {
+function sendAutoPost(
+  res: Response,
+  action: string,
+  fields: Record<string, string | undefined>,
+): void {
   allowFormTargets(res, [action])
   res.type('html').send(autoPostPage(action, fields))
 }
 
 /** Something the SP can match to our session without learning the cookie. */
-const sessionIndexOf = (cookie: string) => `_${createHash('sha256').update(`saml-session-index\0${cookie}`).digest('hex').slice(0, 40)}`
+const sessionIndexOf = (cookie: string) =>
+  `_${createHash('sha256').update(`saml-session-index\0${cookie}`).digest('hex').slice(0, 40)}`
 
 export function samlRouter(deps: SamlRouteDeps): Router {
   const { idp, kv, sessions, site, log } = deps
   const router = Router()
-  const form = urlencoded({ extended: false, limit: LIMITS.encodedBytes + 4096, parameterLimit: 10 })
+  const form = urlencoded({
+    extended: false,
+    limit: LIMITS.encodedBytes + 4096,
+    parameterLimit: 10,
+  })
 
   const refuse = (err: SamlRequestInvalid, req: Request) => {
-    log.info({ code: err.code, path: req.path, cause: (err.cause as Error | undefined)?.message }, 'saml request refused')
-    return Object.assign(new HttpError(err.code === 'ERR_SAML_TOO_LARGE' ? 413 : err.code === 'ERR_SAML_UNKNOWN_SP' ? 404 : 400, err.code.slice(4).toLowerCase(), err.message), { code: err.code })
+    log.info(
+      { code: err.code, path: req.path, cause: (err.cause as Error | undefined)?.message },
+      'saml request refused',
+    )
+    return Object.assign(
+      new HttpError(
+        err.code === 'ERR_SAML_TOO_LARGE' ? 413 : err.code === 'ERR_SAML_UNKNOWN_SP' ? 404 : 400,
+        err.code.slice(4).toLowerCase(),
+        err.message,
+      ),
+      { code: err.code },
+    )
   }
 
   // A Redirect message is read from the raw query string only (saml/redirect-query.ts): express's
@@ -102,7 +124,16 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     return { binding, rawQuery: q >= 0 ? req.originalUrl.slice(q + 1) : '' }
   }
 
-  async function respond(res: Response, p: { integrationId: string; requestId?: string | undefined; acsUrl?: string | undefined; relayState?: string | undefined }, live: LiveMember) {
+  async function respond(
+    res: Response,
+    p: {
+      integrationId: string
+      requestId?: string | undefined
+      acsUrl?: string | undefined
+      relayState?: string | undefined
+    },
+    live: LiveMember,
+  ) {
     const { xml, acsUrl } = await idp.loginResponse({
       integrationId: p.integrationId,
       ...(p.acsUrl ? { acsUrl: p.acsUrl } : {}),
@@ -111,20 +142,44 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       authTime: live.session.auth_time,
       sessionIndex: sessionIndexOf(live.cookie),
     })
-    log.info({ code: 'SAML_RESPONSE_ISSUED', integration: p.integrationId, solicited: p.requestId !== undefined }, 'saml response issued')
-    sendAutoPost(res, acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: p.relayState })
+    log.info(
+      {
+        code: 'SAML_RESPONSE_ISSUED',
+        integration: p.integrationId,
+        solicited: p.requestId !== undefined,
+      },
+      'saml response issued',
+    )
+    sendAutoPost(res, acsUrl, {
+      SAMLResponse: Buffer.from(xml).toString('base64'),
+      RelayState: p.relayState,
+    })
   }
 
-  function errorReply(res: Response, r: { acsUrl: string; requestId?: string | undefined; relayState?: string | undefined }, message: string) {
-    const xml = idp.errorResponse({ acsUrl: r.acsUrl, ...(r.requestId ? { inResponseTo: r.requestId } : {}), message })
-    sendAutoPost(res, r.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: r.relayState })
+  function errorReply(
+    res: Response,
+    r: { acsUrl: string; requestId?: string | undefined; relayState?: string | undefined },
+    message: string,
+  ) {
+    const xml = idp.errorResponse({
+      acsUrl: r.acsUrl,
+      ...(r.requestId ? { inResponseTo: r.requestId } : {}),
+      message,
+    })
+    sendAutoPost(res, r.acsUrl, {
+      SAMLResponse: Buffer.from(xml).toString('base64'),
+      RelayState: r.relayState,
+    })
   }
 
   async function toLogin(res: Response, pending: Pending) {
     const id = randomBytes(24).toString('base64url')
     await kv.kvSet(PENDING_NAMESPACE, id, pending, { ttlMs: PENDING_TTL_MS })
     const back = `${SAML_ROUTES.continue}/${id}`
-    res.redirect(303, `/login?return_to=${encodeURIComponent(back)}${pending.forceAuthn ? '&force=1' : ''}`)
+    res.redirect(
+      303,
+      `/login?return_to=${encodeURIComponent(back)}${pending.forceAuthn ? '&force=1' : ''}`,
+    )
   }
 
   async function sso(req: Request, res: Response, binding: 'post' | 'redirect') {
@@ -133,7 +188,11 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       verified = await idp.verifyAuthnRequest(inbound(req, binding))
     } catch (err) {
       if (!(err instanceof SamlRequestInvalid)) throw err
-      const reply = (err as SamlRequestInvalid & { reply?: { acsUrl: string; requestId: string; relayState?: string } }).reply
+      const reply = (
+        err as SamlRequestInvalid & {
+          reply?: { acsUrl: string; requestId: string; relayState?: string }
+        }
+      ).reply
       if (reply) {
         log.info({ code: err.code, path: req.path }, 'saml request refused (error Response sent)')
         return errorReply(res, reply, err.message)
@@ -143,14 +202,27 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     const live = await liveMember(req, deps)
     if (live && !verified.forceAuthn) return respond(res, verified, live)
     if (verified.isPassive) {
-      log.info({ code: 'ERR_SAML_NO_PASSIVE', path: req.path }, 'saml passive request without a session')
+      log.info(
+        { code: 'ERR_SAML_NO_PASSIVE', path: req.path },
+        'saml passive request without a session',
+      )
       return errorReply(res, verified, 'the member is not signed in')
     }
-    return toLogin(res, { integrationId: verified.integrationId, requestId: verified.requestId, acsUrl: verified.acsUrl, ...(verified.relayState ? { relayState: verified.relayState } : {}), forceAuthn: verified.forceAuthn, createdAt: Math.floor(Date.now() / 1000) })
+    return toLogin(res, {
+      integrationId: verified.integrationId,
+      requestId: verified.requestId,
+      acsUrl: verified.acsUrl,
+      ...(verified.relayState ? { relayState: verified.relayState } : {}),
+      forceAuthn: verified.forceAuthn,
+      createdAt: Math.floor(Date.now() / 1000),
+    })
   }
 
   router.get(SAML_ROUTES.metadata, (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').type('application/samlmetadata+xml').send(idp.metadata())
+    res
+      .set('Cache-Control', 'public, max-age=300')
+      .type('application/samlmetadata+xml')
+      .send(idp.metadata())
   })
 
   router.get(SAML_ROUTES.sso, noStore, (req, res) => sso(req, res, 'redirect'))
@@ -159,20 +231,45 @@ export function samlRouter(deps: SamlRouteDeps): Router {
   router.get(`${SAML_ROUTES.continue}/:id`, noStore, async (req, res) => {
     const id = String(req.params.id)
     const entry = /^[A-Za-z0-9_-]{32}$/.test(id) ? await kv.kvGet(PENDING_NAMESPACE, id) : null
-    if (!entry) throw refuse(new SamlRequestInvalid('ERR_SAML_PENDING_EXPIRED', 'this sign-in request expired; start again from the platform'), req)
+    if (!entry)
+      throw refuse(
+        new SamlRequestInvalid(
+          'ERR_SAML_PENDING_EXPIRED',
+          'this sign-in request expired; start again from the platform',
+        ),
+        req,
+      )
     const pending = entry.value as Pending
     if (req.query.cancel === '1') {
       await kv.kvDelete(PENDING_NAMESPACE, id)
-      log.info({ code: 'ERR_SAML_CANCELLED', integration: pending.integrationId }, 'saml sign-in cancelled')
-      if (pending.acsUrl) return errorReply(res, { acsUrl: pending.acsUrl, requestId: pending.requestId, relayState: pending.relayState }, 'the member cancelled the sign-in')
+      log.info(
+        { code: 'ERR_SAML_CANCELLED', integration: pending.integrationId },
+        'saml sign-in cancelled',
+      )
+      if (pending.acsUrl)
+        return errorReply(
+          res,
+          { acsUrl: pending.acsUrl, requestId: pending.requestId, relayState: pending.relayState },
+          'the member cancelled the sign-in',
+        )
       return res.type('html').send(page('logged-out', 'Cancelled', site, {}))
     }
     const live = await liveMember(req, deps)
     if (!live || (pending.forceAuthn && live.session.auth_time < pending.createdAt)) {
-      return res.redirect(303, `/login?return_to=${encodeURIComponent(`${SAML_ROUTES.continue}/${id}`)}${pending.forceAuthn ? '&force=1' : ''}`)
+      return res.redirect(
+        303,
+        `/login?return_to=${encodeURIComponent(`${SAML_ROUTES.continue}/${id}`)}${pending.forceAuthn ? '&force=1' : ''}`,
+      )
     }
     // Used once: of two tabs finishing together, one answers.
-    if (!(await kv.kvDelete(PENDING_NAMESPACE, id))) throw refuse(new SamlRequestInvalid('ERR_SAML_PENDING_EXPIRED', 'this sign-in request was already answered'), req)
+    if (!(await kv.kvDelete(PENDING_NAMESPACE, id)))
+      throw refuse(
+        new SamlRequestInvalid(
+          'ERR_SAML_PENDING_EXPIRED',
+          'this sign-in request was already answered',
+        ),
+        req,
+      )
     return respond(res, pending, live)
   })
 
@@ -185,10 +282,19 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       throw refuse(err as SamlRequestInvalid, req)
     }
     const loaded = await idp.loadSp(integrationId)
-    if (!loaded) throw refuse(new SamlRequestInvalid('ERR_SAML_UNKNOWN_SP', 'no SAML service provider has this id'), req)
+    if (!loaded)
+      throw refuse(
+        new SamlRequestInvalid('ERR_SAML_UNKNOWN_SP', 'no SAML service provider has this id'),
+        req,
+      )
     const live = await liveMember(req, deps)
     if (live) return respond(res, { integrationId, ...(relayState ? { relayState } : {}) }, live)
-    return toLogin(res, { integrationId, ...(relayState ? { relayState } : {}), forceAuthn: false, createdAt: Math.floor(Date.now() / 1000) })
+    return toLogin(res, {
+      integrationId,
+      ...(relayState ? { relayState } : {}),
+      forceAuthn: false,
+      createdAt: Math.floor(Date.now() / 1000),
+    })
   })
 
   async function slo(req: Request, res: Response, binding: 'post' | 'redirect') {
@@ -203,7 +309,10 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     // member's — an SP cannot sign out whoever happens to be signed in here. A session that is
     // not live (disabled account) goes either way.
     const live = await liveMember(req, deps)
-    const named = live !== null && verified.nameId !== undefined && (await idp.nameIdFor(verified.integrationId, live.account)) === verified.nameId
+    const named =
+      live !== null &&
+      verified.nameId !== undefined &&
+      (await idp.nameIdFor(verified.integrationId, live.account)) === verified.nameId
     let outcome: 'ended' | 'none' | 'other_principal_kept'
     if (live === null || named) {
       const cookie = readCookie(req, SESSION_COOKIE)
@@ -213,13 +322,19 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     } else {
       outcome = 'other_principal_kept'
     }
-    log.info({ code: 'SAML_LOGOUT', integration: verified.integrationId, session: outcome }, 'saml single logout')
+    log.info(
+      { code: 'SAML_LOGOUT', integration: verified.integrationId, session: outcome },
+      'saml single logout',
+    )
     const out = idp.logoutResponse(verified)
     if (out.binding === 'HTTP-Redirect') {
       res.redirect(302, out.url)
       return
     }
-    sendAutoPost(res, out.url, { SAMLResponse: Buffer.from(out.xml).toString('base64'), RelayState: verified.relayState })
+    sendAutoPost(res, out.url, {
+      SAMLResponse: Buffer.from(out.xml).toString('base64'),
+      RelayState: verified.relayState,
+    })
   }
 
   router.get(SAML_ROUTES.slo, noStore, (req, res) => slo(req, res, 'redirect'))

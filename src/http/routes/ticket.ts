@@ -17,7 +17,15 @@ import type { AccountService } from '../../accounts/service.ts'
 import { AccountConflict, ValidationFailed } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../../login/session.ts'
-import { applyTicket, createTicketVerifier, TICKET_MAX_LENGTH, TICKET_WIRE_CODES, TicketRefused, type TicketErrorCode, type VerifiedTicket } from '../../login/ticket.ts'
+import {
+  applyTicket,
+  createTicketVerifier,
+  TICKET_MAX_LENGTH,
+  TICKET_WIRE_CODES,
+  TicketRefused,
+  type TicketErrorCode,
+  type VerifiedTicket,
+} from '../../login/ticket.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { signIn } from '../bridge-session.ts'
 import type { Csrf } from '../csrf.ts'
@@ -53,7 +61,10 @@ export interface TicketRouteDeps {
 const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
   ERR_TICKET_INVALID: [400, 'This sign-in link is not valid. Go back to the site and try again.'],
   ERR_TICKET_EXPIRED: [400, 'This sign-in link has expired. Go back to the site and try again.'],
-  ERR_TICKET_REPLAYED: [400, 'This sign-in link has already been used. Go back to the site and try again.'],
+  ERR_TICKET_REPLAYED: [
+    400,
+    'This sign-in link has already been used. Go back to the site and try again.',
+  ],
   ERR_TICKET_AUDIENCE: [400, 'This sign-in link was made for another server.'],
   ERR_TICKET_ACCOUNT_DISABLED: [403, 'This account is disabled.'],
 }
@@ -65,10 +76,16 @@ const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
  * path `//evil.example/`, are refused, as is any URL of this server whose path starts with `//`.
  * Whitespace and control characters are refused outright.
  */
-export function allowedReturnTo(value: unknown, ownOrigin: string, origins: ReadonlySet<string>): string | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > RETURN_TO_MAX_LENGTH) return null
+export function allowedReturnTo(
+  value: unknown,
+  ownOrigin: string,
+  origins: ReadonlySet<string>,
+): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > RETURN_TO_MAX_LENGTH)
+    return null
   if (/[\u0000-\u0020\u007f-\u00a0\\]/.test(value)) return null
-  if (value.startsWith('/')) return localReturnTo(value, ownOrigin) === null ? null : new URL(value, ownOrigin).href
+  if (value.startsWith('/'))
+    return localReturnTo(value, ownOrigin) === null ? null : new URL(value, ownOrigin).href
   if (!URL.canParse(value)) return null
   const url = new URL(value)
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
@@ -83,10 +100,16 @@ export function allowedReturnTo(value: unknown, ownOrigin: string, origins: Read
  * with `Referrer-Policy: no-referrer`) is not one. Without `Origin` (older clients, server-side
  * callers), only a browser's own `Sec-Fetch-Site: cross-site` refuses.
  */
-export function crossSiteRefusal(req: Request, ownOrigin: string, origins: ReadonlySet<string>): { reason: 'origin_not_allowed' | 'cross_site'; origin?: string } | null {
+export function crossSiteRefusal(
+  req: Request,
+  ownOrigin: string,
+  origins: ReadonlySet<string>,
+): { reason: 'origin_not_allowed' | 'cross_site'; origin?: string } | null {
   const origin = req.get('origin')
   if (origin !== undefined) {
-    return origin === ownOrigin || origins.has(origin) ? null : { reason: 'origin_not_allowed', origin: origin.slice(0, 200) }
+    return origin === ownOrigin || origins.has(origin)
+      ? null
+      : { reason: 'origin_not_allowed', origin: origin.slice(0, 200) }
   }
   return req.get('sec-fetch-site') === 'cross-site' ? { reason: 'cross_site' } : null
 }
@@ -107,13 +130,25 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
   const origins = new Set((settings?.origins ?? []).map((o) => new URL(o).origin))
   const verifier =
     settings && (settings.secret !== undefined || settings.publicKey !== undefined)
-      ? createTicketVerifier({ secret: settings.secret, publicKey: settings.publicKey, audience: `${deps.issuer}/ticket`, kv: deps.kv })
+      ? createTicketVerifier({
+          secret: settings.secret,
+          publicKey: settings.publicKey,
+          audience: `${deps.issuer}/ticket`,
+          kv: deps.kv,
+        })
       : undefined
   // A ticket may carry a profile object; its base64url form is about 4/3 of its size.
-  const form = urlencoded({ extended: false, limit: TICKET_MAX_LENGTH + 8 * 1024, parameterLimit: 10 })
+  const form = urlencoded({
+    extended: false,
+    limit: TICKET_MAX_LENGTH + 8 * 1024,
+    parameterLimit: 10,
+  })
 
   function refuse(res: Response, status: number, error: string, description: string) {
-    res.status(status).type('html').send(page('error', 'Sign-in refused', site, { error, description, reference: '' }))
+    res
+      .status(status)
+      .type('html')
+      .send(page('error', 'Sign-in refused', site, { error, description, reference: '' }))
   }
 
   async function handle(req: Request, res: Response, input: Record<string, unknown>) {
@@ -124,9 +159,25 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     const returnTo = allowedReturnTo(input.return_to, ownOrigin, origins)
     if (!returnTo) {
       // The origin only (to help set SITE_ORIGINS): a full URL could carry anything.
-      const origin = typeof input.return_to === 'string' && URL.canParse(input.return_to) ? new URL(input.return_to).origin.slice(0, 200) : undefined
-      log.warn({ code: 'ERR_TICKET_RETURN_TO', reason: input.return_to === undefined ? 'missing' : 'not_allowed', ...(origin ? { return_to_origin: origin } : {}), path: req.path }, 'site ticket refused')
-      return refuse(res, 400, 'return_to_invalid', 'The page to continue to is not one this server may send you to. Go back to the site and try again.')
+      const origin =
+        typeof input.return_to === 'string' && URL.canParse(input.return_to)
+          ? new URL(input.return_to).origin.slice(0, 200)
+          : undefined
+      log.warn(
+        {
+          code: 'ERR_TICKET_RETURN_TO',
+          reason: input.return_to === undefined ? 'missing' : 'not_allowed',
+          ...(origin ? { return_to_origin: origin } : {}),
+          path: req.path,
+        },
+        'site ticket refused',
+      )
+      return refuse(
+        res,
+        400,
+        'return_to_invalid',
+        'The page to continue to is not one this server may send you to. Go back to the site and try again.',
+      )
     }
     let externalId: string | undefined
     let lastTicket: VerifiedTicket | undefined
@@ -136,82 +187,234 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       externalId = ticket.externalId
       const { account, created, resolutions } = await applyTicket(accounts, ticket)
       await signIn(req, res, deps, account, ['ticket'])
-      log.info({ code: 'TICKET_SIGNED_IN', external_id: account.external_id, created, resolutions: resolutions.length, path: req.path }, 'site ticket signed in')
+      log.info(
+        {
+          code: 'TICKET_SIGNED_IN',
+          external_id: account.external_id,
+          created,
+          resolutions: resolutions.length,
+          path: req.path,
+        },
+        'site ticket signed in',
+      )
       res.redirect(303, returnTo)
     } catch (err) {
       if (err instanceof TicketRefused) {
-        log.warn({ code: err.code, reason: err.reason, ...(externalId === undefined ? {} : { external_id: externalId }), path: req.path }, 'site ticket refused')
+        log.warn(
+          {
+            code: err.code,
+            reason: err.reason,
+            ...(externalId === undefined ? {} : { external_id: externalId }),
+            path: req.path,
+          },
+          'site ticket refused',
+        )
         const [status, text] = MESSAGES[err.code]
         return refuse(res, status, TICKET_WIRE_CODES[err.code], text)
       }
-      if (err instanceof AccountConflict && err.policy === 'prompt' && (err.field === 'username' || err.field === 'email') && lastTicket) {
+      if (
+        err instanceof AccountConflict &&
+        err.policy === 'prompt' &&
+        (err.field === 'username' || err.field === 'email') &&
+        lastTicket
+      ) {
         // CONFLICT_*=prompt: the member picks another value; the verified (and now used) ticket
         // waits server-side, bound to this browser's CSRF token, for a few minutes.
         const id = randomBytes(24).toString('base64url')
         const csrf = deps.csrf.token(req, res)
-        await deps.kv.kvSet(PROMPT_NAMESPACE, id, { externalId: lastTicket.externalId, fields: lastTicket.fields, field: err.field, returnTo, csrf }, { ttlMs: PROMPT_TTL_MS })
-        log.info({ code: 'TICKET_CONFLICT_PROMPT', field: err.field, external_id: externalId, path: req.path }, 'site ticket: member asked for another value')
-        return renderPrompt(res, id, returnTo, err.field, String(lastTicket.fields[err.field] ?? ''), csrf, 409)
+        await deps.kv.kvSet(
+          PROMPT_NAMESPACE,
+          id,
+          {
+            externalId: lastTicket.externalId,
+            fields: lastTicket.fields,
+            field: err.field,
+            returnTo,
+            csrf,
+          },
+          { ttlMs: PROMPT_TTL_MS },
+        )
+        log.info(
+          {
+            code: 'TICKET_CONFLICT_PROMPT',
+            field: err.field,
+            external_id: externalId,
+            path: req.path,
+          },
+          'site ticket: member asked for another value',
+        )
+        return renderPrompt(
+          res,
+          id,
+          returnTo,
+          err.field,
+          String(lastTicket.fields[err.field] ?? ''),
+          csrf,
+          409,
+        )
       }
       if (err instanceof AccountConflict) {
-        log.warn({ code: 'ERR_TICKET_CONFLICT', field: err.field, policy: err.policy, external_id: externalId, path: req.path }, 'site ticket refused')
-        return refuse(res, 409, `${err.field}_taken`, `The ${err.field} the site sent is already used by another member. Ask the site's team to sort it out.`)
+        log.warn(
+          {
+            code: 'ERR_TICKET_CONFLICT',
+            field: err.field,
+            policy: err.policy,
+            external_id: externalId,
+            path: req.path,
+          },
+          'site ticket refused',
+        )
+        return refuse(
+          res,
+          409,
+          `${err.field}_taken`,
+          `The ${err.field} the site sent is already used by another member. Ask the site's team to sort it out.`,
+        )
       }
       if (err instanceof ValidationFailed) {
-        log.warn({ code: 'ERR_TICKET_INVALID', reason: `account_fields:${err.issues.map((i) => i.path).join(',')}`, external_id: externalId, path: req.path }, 'site ticket refused')
-        return refuse(res, 400, TICKET_WIRE_CODES.ERR_TICKET_INVALID, MESSAGES.ERR_TICKET_INVALID[1])
+        log.warn(
+          {
+            code: 'ERR_TICKET_INVALID',
+            reason: `account_fields:${err.issues.map((i) => i.path).join(',')}`,
+            external_id: externalId,
+            path: req.path,
+          },
+          'site ticket refused',
+        )
+        return refuse(
+          res,
+          400,
+          TICKET_WIRE_CODES.ERR_TICKET_INVALID,
+          MESSAGES.ERR_TICKET_INVALID[1],
+        )
       }
       throw err
     }
   }
 
-  function renderPrompt(res: Response, id: string, returnTo: string, field: 'username' | 'email', value: string, csrf: string, status: number, message?: string) {
+  function renderPrompt(
+    res: Response,
+    id: string,
+    returnTo: string,
+    field: 'username' | 'email',
+    value: string,
+    csrf: string,
+    status: number,
+    message?: string,
+  ) {
     // The answer's redirect goes on to return_to (already checked): the CSP form-action names it.
     allowFormTargets(res, [returnTo])
-    res.status(status).type('html').send(
-      page('conflict-prompt', field === 'username' ? 'Choose another username' : 'Choose another email', site, {
-        field_label: field,
-        requested: value,
-        value,
-        input_type: field === 'email' ? 'email' : 'text',
-        autocomplete: field === 'email' ? 'email' : 'username',
-        action: `/ticket/prompt/${id}`,
-        csrf,
-        message: message ? raw(`<p class="error" role="alert">${escapeHtml(message)}</p>`) : '',
-      }),
-    )
+    res
+      .status(status)
+      .type('html')
+      .send(
+        page(
+          'conflict-prompt',
+          field === 'username' ? 'Choose another username' : 'Choose another email',
+          site,
+          {
+            field_label: field,
+            requested: value,
+            value,
+            input_type: field === 'email' ? 'email' : 'text',
+            autocomplete: field === 'email' ? 'email' : 'username',
+            action: `/ticket/prompt/${id}`,
+            csrf,
+            message: message ? raw(`<p class="error" role="alert">${escapeHtml(message)}</p>`) : '',
+          },
+        ),
+      )
   }
 
   // The conflict prompt's answer: the member's new username or email, then on as the ticket would.
-  router.post('/ticket/prompt/:id', noStore, noReferrer, urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
-    deps.csrf.check(req)
-    const id = String(req.params.id)
-    const entry = /^[A-Za-z0-9_-]{32}$/.test(id) ? await deps.kv.kvGet(PROMPT_NAMESPACE, id) : null
-    const pending = entry?.value as { externalId: string; fields: VerifiedTicket['fields']; field: 'username' | 'email'; returnTo: string; csrf: string } | undefined
-    if (!pending || pending.csrf !== req.body?.csrf) {
-      log.warn({ code: 'ERR_TICKET_PROMPT_EXPIRED', path: '/ticket/prompt' }, 'conflict prompt refused')
-      return refuse(res, 400, 'prompt_expired', 'This page expired. Go back to the site and sign in again.')
-    }
-    const value = typeof req.body?.value === 'string' ? req.body.value.trim() : ''
-    try {
-      // The site vouched for the email it sent, not for what the member typed here: a typed
-      // email is never verified, whatever the ticket said of the original.
-      const fields = { ...pending.fields, [pending.field]: value, ...(pending.field === 'email' ? { email_verified: false } : {}) }
-      const ticket: VerifiedTicket = { externalId: pending.externalId, fields, jti: '', exp: 0 }
-      const { account } = await applyTicket(accounts, ticket)
-      await deps.kv.kvDelete(PROMPT_NAMESPACE, id)
-      await signIn(req, res, deps, account, ['ticket'])
-      log.info({ code: 'TICKET_SIGNED_IN', external_id: account.external_id, field: pending.field, path: '/ticket/prompt' }, 'site ticket signed in after the conflict prompt')
-      res.redirect(303, pending.returnTo)
-    } catch (err) {
-      if (err instanceof AccountConflict || err instanceof ValidationFailed) {
-        const message = err instanceof AccountConflict ? `That ${pending.field} is taken too. Try another one.` : `That is not a valid ${pending.field}: ${err.issues.map((i) => i.message).join('; ')}.`
-        log.info({ code: err instanceof AccountConflict ? 'ERR_TICKET_CONFLICT' : 'ERR_TICKET_PROMPT_INVALID', field: pending.field, external_id: pending.externalId, path: '/ticket/prompt' }, 'conflict prompt answer refused')
-        return renderPrompt(res, id, pending.returnTo, pending.field, value, pending.csrf, err instanceof AccountConflict ? 409 : 400, message)
+  router.post(
+    '/ticket/prompt/:id',
+    noStore,
+    noReferrer,
+    urlencoded({ extended: false, limit: '4kb' }),
+    async (req, res) => {
+      deps.csrf.check(req)
+      const id = String(req.params.id)
+      const entry = /^[A-Za-z0-9_-]{32}$/.test(id)
+        ? await deps.kv.kvGet(PROMPT_NAMESPACE, id)
+        : null
+      const pending = entry?.value as
+        | {
+            externalId: string
+            fields: VerifiedTicket['fields']
+            field: 'username' | 'email'
+            returnTo: string
+            csrf: string
+          }
+        | undefined
+      if (!pending || pending.csrf !== req.body?.csrf) {
+        log.warn(
+          { code: 'ERR_TICKET_PROMPT_EXPIRED', path: '/ticket/prompt' },
+          'conflict prompt refused',
+        )
+        return refuse(
+          res,
+          400,
+          'prompt_expired',
+          'This page expired. Go back to the site and sign in again.',
+        )
       }
-      throw err
-    }
-  })
+      const value = typeof req.body?.value === 'string' ? req.body.value.trim() : ''
+      try {
+        // The site vouched for the email it sent, not for what the member typed here: a typed
+        // email is never verified, whatever the ticket said of the original.
+        const fields = {
+          ...pending.fields,
+          [pending.field]: value,
+          ...(pending.field === 'email' ? { email_verified: false } : {}),
+        }
+        const ticket: VerifiedTicket = { externalId: pending.externalId, fields, jti: '', exp: 0 }
+        const { account } = await applyTicket(accounts, ticket)
+        await deps.kv.kvDelete(PROMPT_NAMESPACE, id)
+        await signIn(req, res, deps, account, ['ticket'])
+        log.info(
+          {
+            code: 'TICKET_SIGNED_IN',
+            external_id: account.external_id,
+            field: pending.field,
+            path: '/ticket/prompt',
+          },
+          'site ticket signed in after the conflict prompt',
+        )
+        res.redirect(303, pending.returnTo)
+      } catch (err) {
+        if (err instanceof AccountConflict || err instanceof ValidationFailed) {
+          const message =
+            err instanceof AccountConflict
+              ? `That ${pending.field} is taken too. Try another one.`
+              : `That is not a valid ${pending.field}: ${err.issues.map((i) => i.message).join('; ')}.`
+          log.info(
+            {
+              code:
+                err instanceof AccountConflict
+                  ? 'ERR_TICKET_CONFLICT'
+                  : 'ERR_TICKET_PROMPT_INVALID',
+              field: pending.field,
+              external_id: pending.externalId,
+              path: '/ticket/prompt',
+            },
+            'conflict prompt answer refused',
+          )
+          return renderPrompt(
+            res,
+            id,
+            pending.returnTo,
+            pending.field,
+            value,
+            pending.csrf,
+            err instanceof AccountConflict ? 409 : 400,
+            message,
+          )
+        }
+        throw err
+      }
+    },
+  )
 
   router.get('/ticket', noStore, noReferrer, async (req, res) => {
     // Link checkers and previews send HEAD: it must not use the ticket up.
@@ -225,8 +428,21 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     // anything is read, so the ticket stays unused.
     const refusal = crossSiteRefusal(req, ownOrigin, origins)
     if (refusal) {
-      log.warn({ code: 'ERR_TICKET_ORIGIN', reason: refusal.reason, ...(refusal.origin ? { origin: refusal.origin } : {}), path: req.path }, 'site ticket refused')
-      return refuse(res, 403, 'origin_not_allowed', 'This sign-in form did not come from a site this server trusts. Go back to the site and try again.')
+      log.warn(
+        {
+          code: 'ERR_TICKET_ORIGIN',
+          reason: refusal.reason,
+          ...(refusal.origin ? { origin: refusal.origin } : {}),
+          path: req.path,
+        },
+        'site ticket refused',
+      )
+      return refuse(
+        res,
+        403,
+        'origin_not_allowed',
+        'This sign-in form did not come from a site this server trusts. Go back to the site and try again.',
+      )
     }
     await handle(req, res, (req.body ?? {}) as Record<string, unknown>)
   })

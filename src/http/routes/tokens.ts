@@ -56,21 +56,30 @@ const digest = (s: string) => createHash('sha256').update(s).digest()
  */
 function withReturnTo(loginUrl: string, issuer: string, path: string): string {
   const u = new URL(loginUrl)
-  if (!u.searchParams.has('return_to')) u.searchParams.set('return_to', u.origin === new URL(issuer).origin ? path : `${issuer}${path}`)
+  if (!u.searchParams.has('return_to'))
+    u.searchParams.set('return_to', u.origin === new URL(issuer).origin ? path : `${issuer}${path}`)
   return u.href
 }
 
 /** One optional string option from a body or query (`name` is what the caller sent). */
 function option(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string' || value.length > 16_384) throw new ValidationFailed([{ path: name, message: 'must be a string' }])
+  if (typeof value !== 'string' || value.length > 16_384)
+    throw new ValidationFailed([{ path: name, message: 'must be a string' }])
   return value
 }
 
 /** The token door's routes (see the module doc); mount before the admin API. */
 export function tokensRouter(opts: TokensRouterOptions): Router {
   const { services, sessions, site } = opts
-  const tokens = opts.tokens ?? createTokenService({ accounts: services.accounts, integrations: services.integrations, kv: services.store, ...(opts.log ? { log: opts.log } : {}) })
+  const tokens =
+    opts.tokens ??
+    createTokenService({
+      accounts: services.accounts,
+      integrations: services.integrations,
+      kv: services.store,
+      ...(opts.log ? { log: opts.log } : {}),
+    })
   const router = Router()
   const body = jsonBody(opts.maxBodyBytes)
   const adminDigest = digest(opts.adminToken)
@@ -96,12 +105,19 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
       if (key !== undefined && timingSafeEqual(given, digest(key))) return next()
     }
     res.set('WWW-Authenticate', 'Bearer realm="sso-bridge tokens"')
-    next(new HttpError(401, 'unauthorized', "the admin token or this integration's api_key is required"))
+    next(
+      new HttpError(
+        401,
+        'unauthorized',
+        "the admin token or this integration's api_key is required",
+      ),
+    )
   }
 
   function bodyObject(req: Request): Record<string, unknown> {
     const b: unknown = req.body
-    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new ValidationFailed([{ path: '', message: 'must be a JSON object' }])
+    if (b === null || typeof b !== 'object' || Array.isArray(b))
+      throw new ValidationFailed([{ path: '', message: 'must be a JSON object' }])
     return b as Record<string, unknown>
   }
 
@@ -117,12 +133,23 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     if (redirectUrl !== undefined) options.redirectUrl = redirectUrl
     if (rejectedToken !== undefined) options.rejectedToken = rejectedToken
     const out = JSON.stringify(await tokens.issue(String(req.params.id), b.external_id, options))
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(out) }).end(out)
+    res
+      .writeHead(200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(out),
+      })
+      .end(out)
   })
 
-  router.post('/api/v1/integrations/:id/inspect', noStore, requireAdmin(opts.adminToken), body, async (req, res) => {
-    res.json(await tokens.inspect(String(req.params.id), bodyObject(req).token))
-  })
+  router.post(
+    '/api/v1/integrations/:id/inspect',
+    noStore,
+    requireAdmin(opts.adminToken),
+    body,
+    async (req, res) => {
+      res.json(await tokens.inspect(String(req.params.id), bodyObject(req).token))
+    },
+  )
 
   /** The active account of the request's bridge session, or null. */
   async function member(req: Request): Promise<Account | null> {
@@ -151,7 +178,11 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     cors(req, res, settings)
     const account = await member(req)
     if (!account) {
-      res.status(401).json({ error: 'login_required', message: 'no member is signed in to sso-bridge in this browser: sign in on the site first', login_url: settings.login_url ?? null })
+      res.status(401).json({
+        error: 'login_required',
+        message: 'no member is signed in to sso-bridge in this browser: sign in on the site first',
+        login_url: settings.login_url ?? null,
+      })
       return
     }
     res.json(await tokens.issueForAccount(loaded, account))
@@ -171,7 +202,8 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
       const message = `Sign in on ${site.name} first, then follow the link again.`
       // With a sign-in page configured, send the member there with the way back: the site's page
       // signs them in and passes them through /ticket with it; ours (/login) comes back itself.
-      const signIn = loginUrl === undefined ? null : withReturnTo(loginUrl, opts.issuer, req.originalUrl)
+      const signIn =
+        loginUrl === undefined ? null : withReturnTo(loginUrl, opts.issuer, req.originalUrl)
       if (req.accepts(['html', 'json']) === 'json') {
         res.status(401).json({ error: 'login_required', message, login_url: signIn })
         return
@@ -180,11 +212,23 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
         res.redirect(302, signIn)
         return
       }
-      res.status(401).type('html').send(page('error', 'Sign in first', site, { error: 'You are not signed in', description: message, reference: '' }))
+      res
+        .status(401)
+        .type('html')
+        .send(
+          page('error', 'Sign in first', site, {
+            error: 'You are not signed in',
+            description: message,
+            reference: '',
+          }),
+        )
       return
     }
     const issued = await tokens.issueForAccount(loaded, account, options)
-    if (issued.url === null) throw new ValidationFailed([{ path: 'integration', message: 'this integration has no URL to redirect to' }])
+    if (issued.url === null)
+      throw new ValidationFailed([
+        { path: 'integration', message: 'this integration has no URL to redirect to' },
+      ])
     res.redirect(302, issued.url)
   })
 

@@ -13,7 +13,10 @@ import { unlockAccount } from '../../login/throttle.ts'
 import type { Services } from '../../services.ts'
 import { payloadTooLarge, unsupportedMediaType } from '../errors.ts'
 
-export function usersRouter(services: Services, limits: { maxBodyBytes: number; importMaxBytes: number }): Router {
+export function usersRouter(
+  services: Services,
+  limits: { maxBodyBytes: number; importMaxBytes: number },
+): Router {
   const router = Router()
   const { accounts } = services
   const body = jsonBody(limits.maxBodyBytes)
@@ -27,13 +30,21 @@ export function usersRouter(services: Services, limits: { maxBodyBytes: number; 
 
   router.post('/users/import', async (req, res) => {
     const format = formatFromContentType(req.get('content-type'))
-    if (!format) throw unsupportedMediaType('application/json (array), application/x-ndjson or text/csv')
+    if (!format)
+      throw unsupportedMediaType('application/json (array), application/x-ndjson or text/csv')
     const atomic = parseBoolean(req.query.atomic, 'atomic')
     const declared = Number(req.get('content-length'))
     if (declared > limits.importMaxBytes) throw payloadTooLarge(limits.importMaxBytes)
-    const report = await accounts.import(readImport(req.pipe(byteLimit(limits.importMaxBytes)), format), { atomic, actor: 'import' })
+    const report = await accounts.import(
+      readImport(req.pipe(byteLimit(limits.importMaxBytes)), format),
+      { atomic, actor: 'import' },
+    )
     if (atomic && !report.committed) {
-      res.status(422).json({ error: 'import_rejected', message: 'atomic import rolled back: some records were rejected', ...report })
+      res.status(422).json({
+        error: 'import_rejected',
+        message: 'atomic import rolled back: some records were rejected',
+        ...report,
+      })
       return
     }
     res.json(report)

@@ -10,7 +10,13 @@ import type { PoolClient } from 'pg'
 import { AccountConflict, AccountDisabled } from '../../errors/index.ts'
 import { ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { newId } from '../ids.ts'
-import type { AccountWrite, AccountWriteResult, ConflictResolver, WriteStep, WriteStepResult } from '../ports.ts'
+import type {
+  AccountWrite,
+  AccountWriteResult,
+  ConflictResolver,
+  WriteStep,
+  WriteStepResult,
+} from '../ports.ts'
 import { uniqueColumnOf } from './constraints.ts'
 import { type Db, isDbError, UNIQUE_VIOLATION } from './db.ts'
 import { ACCOUNT_BY_ID, READ, toAccount } from './rows.ts'
@@ -57,7 +63,10 @@ const SQL = {
   RETURNING ${READ}`,
   },
   writerLock: { name: 'sso_writer_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
-  holderUsername: { name: 'sso_holder_username', text: 'SELECT id FROM accounts WHERE username_key = $1' },
+  holderUsername: {
+    name: 'sso_holder_username',
+    text: 'SELECT id FROM accounts WHERE username_key = $1',
+  },
   holderEmail: { name: 'sso_holder_email', text: 'SELECT id FROM accounts WHERE email_key = $1' },
   /** Which candidate keys another account holds (the writer's own name is free to keep). */
   taken: {
@@ -100,7 +109,9 @@ export function createAccountWrites({ q, run, changed }: Db) {
   function upsertValues(write: AccountWrite, id: string, now: string): unknown[] {
     return [
       id,
-      ...cols.map((c) => (c === 'profile' ? JSON.stringify(write.profile ?? {}) : (write[c] ?? null))),
+      ...cols.map((c) =>
+        c === 'profile' ? JSON.stringify(write.profile ?? {}) : (write[c] ?? null),
+      ),
       write.password_hash ?? null,
       now,
       write.password_hash === undefined,
@@ -109,7 +120,12 @@ export function createAccountWrites({ q, run, changed }: Db) {
   }
 
   /** One upsert statement, errors as PostgreSQL raised them. */
-  async function upsertRow(write: AccountWrite, id: string, now: string, client?: PoolClient): Promise<AccountWriteResult> {
+  async function upsertRow(
+    write: AccountWrite,
+    id: string,
+    now: string,
+    client?: PoolClient,
+  ): Promise<AccountWriteResult> {
     const [row] = await q(SQL.upsert, upsertValues(write, id, now), client)
     // No row: the account exists and is not active, and only_if_active kept it as it was.
     if (row === undefined) throw new AccountDisabled()
@@ -120,7 +136,12 @@ export function createAccountWrites({ q, run, changed }: Db) {
    * One upsert inside a transaction, under a savepoint: a unique violation rolls back just this
    * statement (the transaction stays usable) and comes back as the AccountConflict, not thrown.
    */
-  async function tryUpsert(client: PoolClient, write: AccountWrite, id: string, now: string): Promise<AccountWriteResult | AccountConflict> {
+  async function tryUpsert(
+    client: PoolClient,
+    write: AccountWrite,
+    id: string,
+    now: string,
+  ): Promise<AccountWriteResult | AccountConflict> {
     await client.query('SAVEPOINT attempt')
     try {
       const result = await upsertRow(write, id, now, client)
@@ -138,13 +159,30 @@ export function createAccountWrites({ q, run, changed }: Db) {
    * when given (inside a batch, after rolling back to the savepoint, so it sees the batch's own
    * earlier rows), else on the pool.
    */
-  async function mapError(err: unknown, write: AccountWrite, client?: PoolClient): Promise<unknown> {
+  async function mapError(
+    err: unknown,
+    write: AccountWrite,
+    client?: PoolClient,
+  ): Promise<unknown> {
     if (!isDbError(err, UNIQUE_VIOLATION)) return err
     const column = uniqueColumnOf(err)
     if (column === 'username_key' || column === 'email_key') {
       const key = write[column]
-      const holder = key === null ? undefined : (await q(column === 'username_key' ? SQL.holderUsername : SQL.holderEmail, [key], client))[0]
-      return new AccountConflict(column === 'username_key' ? 'username' : 'email', holder?.id as string | undefined, { cause: err })
+      const holder =
+        key === null
+          ? undefined
+          : (
+              await q(
+                column === 'username_key' ? SQL.holderUsername : SQL.holderEmail,
+                [key],
+                client,
+              )
+            )[0]
+      return new AccountConflict(
+        column === 'username_key' ? 'username' : 'email',
+        holder?.id as string | undefined,
+        { cause: err },
+      )
     }
     return new AccountConflict('external_id', undefined, { cause: err })
   }
@@ -182,7 +220,12 @@ export function createAccountWrites({ q, run, changed }: Db) {
     return next.value
   }
 
-  async function runStep(client: PoolClient, step: WriteStep, id: string, now: string): Promise<WriteStepResult> {
+  async function runStep(
+    client: PoolClient,
+    step: WriteStep,
+    id: string,
+    now: string,
+  ): Promise<WriteStepResult> {
     switch (step.op) {
       case 'upsert':
         return tryUpsert(client, step.write, id, now)
@@ -191,12 +234,20 @@ export function createAccountWrites({ q, run, changed }: Db) {
         return row ? toAccount(row) : null
       }
       case 'taken':
-        return new Set((await q(SQL.taken, [step.keys, step.except_external_id], client)).map((r) => r.username_key as string))
+        return new Set(
+          (await q(SQL.taken, [step.keys, step.except_external_id], client)).map(
+            (r) => r.username_key as string,
+          ),
+        )
       case 'changeHolder': {
         const c = step.change
         if (c.field === 'email') {
           // Clears the key: cannot hit a unique index, so no savepoint.
-          return changed(SQL.changeHolderEmail, [c.desired_email ?? null, now, c.id, c.expected_key], client)
+          return changed(
+            SQL.changeHolderEmail,
+            [c.desired_email ?? null, now, c.id, c.expected_key],
+            client,
+          )
         }
         // The random name may have been taken meanwhile: only this UPDATE is undone, and the
         // generator goes round again.
@@ -247,7 +298,9 @@ export function createAccountWrites({ q, run, changed }: Db) {
  * The steps of a write without conflict rules, for a deadlock victim starting again when the
  * caller gave no resolver: one upsert, whose conflict is refused.
  */
-function* refuseConflicts(write: AccountWrite): Generator<WriteStep, AccountWriteResult, WriteStepResult> {
+function* refuseConflicts(
+  write: AccountWrite,
+): Generator<WriteStep, AccountWriteResult, WriteStepResult> {
   const result = yield { op: 'upsert', write }
   if (result instanceof AccountConflict) throw result
   return result as AccountWriteResult

@@ -13,7 +13,14 @@ import { newId } from '../ids.ts'
 import type { AccountWrite, BatchItemResult, ConflictResolver } from '../ports.ts'
 import { type AccountWrites, cols, DEADLOCK_TRIES, UPDATE_SET } from './account-writes.ts'
 import { type AccountKeyColumn, uniqueColumnOf } from './constraints.ts'
-import { CARDINALITY_VIOLATION, type Db, DEADLOCK_DETECTED, isDbError, type Row, UNIQUE_VIOLATION } from './db.ts'
+import {
+  CARDINALITY_VIOLATION,
+  type Db,
+  DEADLOCK_DETECTED,
+  isDbError,
+  type Row,
+  UNIQUE_VIOLATION,
+} from './db.ts'
 
 type WriteColumn = (typeof ACCOUNT_WRITE_COLUMNS)[number]
 
@@ -31,7 +38,10 @@ const SQL = {
     name: 'sso_holders_username',
     text: 'SELECT username_key AS key, external_id FROM accounts WHERE username_key = ANY($1::text[])',
   },
-  holdersEmail: { name: 'sso_holders_email', text: 'SELECT email_key AS key, external_id FROM accounts WHERE email_key = ANY($1::text[])' },
+  holdersEmail: {
+    name: 'sso_holders_email',
+    text: 'SELECT email_key AS key, external_id FROM accounts WHERE email_key = ANY($1::text[])',
+  },
 } as const
 
 /**
@@ -83,7 +93,11 @@ interface Segment {
 }
 
 /** Writes `job` and returns the per-record results in input order. */
-export function writeBatch(db: Db, writer: AccountWrites, job: BatchJob): Promise<BatchItemResult[]> {
+export function writeBatch(
+  db: Db,
+  writer: AccountWrites,
+  job: BatchJob,
+): Promise<BatchItemResult[]> {
   return new BatchWriter(db, writer, job).run()
 }
 
@@ -123,8 +137,19 @@ class BatchWriter {
     let mode: 'keep' | 'set' | null = null
     for (let i = 0; i <= writes.length; i++) {
       const w = writes[i]
-      const wants = w === undefined ? null : w.password_hash === undefined ? 'keep' : w.password_hash === null ? 'set' : null
-      const cut = w === undefined || i - start === CHUNK || seen.has(w.external_id) || (wants !== null && mode !== null && wants !== mode)
+      const wants =
+        w === undefined
+          ? null
+          : w.password_hash === undefined
+            ? 'keep'
+            : w.password_hash === null
+              ? 'set'
+              : null
+      const cut =
+        w === undefined ||
+        i - start === CHUNK ||
+        seen.has(w.external_id) ||
+        (wants !== null && mode !== null && wants !== mode)
       if (cut && i > start) {
         await this.writeSegment({ lo: start, hi: i, mode: mode ?? 'keep' })
         start = i
@@ -204,7 +229,12 @@ class BatchWriter {
     const w = writes[i]!
     const outcome = await this.writer.tryUpsert(client, w, ids[i]!, now)
     if (!(outcome instanceof AccountConflict)) {
-      results[i] = { ok: true, created: outcome.created, external_id: w.external_id, resolutions: [] }
+      results[i] = {
+        ok: true,
+        created: outcome.created,
+        external_id: w.external_id,
+        resolutions: [],
+      }
     } else {
       results[i] = resolver ? await this.resolveRecord(i, outcome) : { ok: false, error: outcome }
     }
@@ -221,7 +251,14 @@ class BatchWriter {
     for (let attempt = 1; ; attempt++) {
       await client.query('SAVEPOINT record')
       try {
-        const { created, resolutions } = await this.writer.resolveWrite(client, w, resolver, ids[i]!, now, attempt === 1 ? conflict : undefined)
+        const { created, resolutions } = await this.writer.resolveWrite(
+          client,
+          w,
+          resolver,
+          ids[i]!,
+          now,
+          attempt === 1 ? conflict : undefined,
+        )
         await client.query('RELEASE SAVEPOINT record')
         return { ok: true, created, external_id: w.external_id, resolutions }
       } catch (err) {
@@ -234,7 +271,11 @@ class BatchWriter {
   }
 
   /** @returns null when all rows were written, else the unique violation (rolled back). */
-  private async many(from: number, to: number, mode: 'keep' | 'set'): Promise<DatabaseError | null> {
+  private async many(
+    from: number,
+    to: number,
+    mode: 'keep' | 'set',
+  ): Promise<DatabaseError | null> {
     const { client, writes, ids, results, now } = this
     const values: string[] = [arrayLiteral(ids, from, to, (id) => id)]
     for (const c of cols) {
@@ -244,7 +285,10 @@ class BatchWriter {
           : arrayLiteral(writes, from, to, (w) => w[c]),
       )
     }
-    values.push(arrayLiteral(writes, from, to, (w) => w.password_hash), now)
+    values.push(
+      arrayLiteral(writes, from, to, (w) => w.password_hash),
+      now,
+    )
     await client.query('SAVEPOINT many')
     let rows: Row[]
     try {
@@ -257,7 +301,12 @@ class BatchWriter {
     await client.query('RELEASE SAVEPOINT many')
     const written = new Set(rows.map((r) => r.id as string))
     for (let i = from; i < to; i++) {
-      results[i] = { ok: true, created: written.has(ids[i]!), external_id: writes[i]!.external_id, resolutions: [] }
+      results[i] = {
+        ok: true,
+        created: written.has(ids[i]!),
+        external_id: writes[i]!.external_id,
+        resolutions: [],
+      }
     }
     return null
   }
@@ -268,8 +317,18 @@ class BatchWriter {
     const column = uniqueColumnOf(err)
     if (column !== 'username_key' && column !== 'email_key') return null
     const keys = writes.slice(from, to).flatMap((w) => (w[column] === null ? [] : [w[column]]))
-    const rows = await this.q(column === 'username_key' ? SQL.holdersUsername : SQL.holdersEmail, [keys], client)
-    return culprit(column, new Map(rows.map((r) => [r.key as string, r.external_id as string])), writes, from, to)
+    const rows = await this.q(
+      column === 'username_key' ? SQL.holdersUsername : SQL.holdersEmail,
+      [keys],
+      client,
+    )
+    return culprit(
+      column,
+      new Map(rows.map((r) => [r.key as string, r.external_id as string])),
+      writes,
+      from,
+      to,
+    )
   }
 
   /**
@@ -280,11 +339,15 @@ class BatchWriter {
   private async predict(from: number, to: number): Promise<Set<number>> {
     const { client, writes } = this
     const slice = writes.slice(from, to)
-    const rows = await this.q(SQL.touched, [
-      slice.map((w) => w.external_id),
-      slice.flatMap((w) => (w.username_key === null ? [] : [w.username_key])),
-      slice.flatMap((w) => (w.email_key === null ? [] : [w.email_key])),
-    ], client)
+    const rows = await this.q(
+      SQL.touched,
+      [
+        slice.map((w) => w.external_id),
+        slice.flatMap((w) => (w.username_key === null ? [] : [w.username_key])),
+        slice.flatMap((w) => (w.email_key === null ? [] : [w.email_key])),
+      ],
+      client,
+    )
     const byUsername = new Map<string, string>()
     const byEmail = new Map<string, string>()
     const keysOf = new Map<string, { u: string | null; e: string | null }>()
@@ -298,7 +361,10 @@ class BatchWriter {
       const { external_id: ext, username_key: u, email_key: e } = writes[i]!
       const uHolder = u === null ? undefined : byUsername.get(u)
       const eHolder = e === null ? undefined : byEmail.get(e)
-      if ((uHolder !== undefined && uHolder !== ext) || (eHolder !== undefined && eHolder !== ext)) {
+      if (
+        (uHolder !== undefined && uHolder !== ext) ||
+        (eHolder !== undefined && eHolder !== ext)
+      ) {
         clashes.add(i)
         continue
       }
@@ -318,7 +384,12 @@ class BatchWriter {
  * one text parameter and cast in SQL (`$1::text[]`, `::boolean[]`). Same text as `pg` would
  * make of a JS array, without its per-element regex work on this hot path.
  */
-function arrayLiteral<T>(items: readonly T[], from: number, to: number, pick: (item: T) => string | boolean | null | undefined): string {
+function arrayLiteral<T>(
+  items: readonly T[],
+  from: number,
+  to: number,
+  pick: (item: T) => string | boolean | null | undefined,
+): string {
   let out = '{'
   for (let i = from; i < to; i++) {
     if (i > from) out += ','

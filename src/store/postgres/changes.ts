@@ -33,7 +33,8 @@ export const LISTEN_APPLICATION_NAME = 'sso-bridge listen'
 const RECONNECT_MS = [100, 250, 500, 1000, 2000, 5000] as const
 
 /** SQL for a writer: notify the integration `idSql` of the current schema. */
-export const notifyIntegrationSql = (idSql: string) => `pg_notify('${INTEGRATIONS_CHANNEL}', coalesce(current_schema(), '') || ':' || ${idSql})`
+export const notifyIntegrationSql = (idSql: string) =>
+  `pg_notify('${INTEGRATIONS_CHANNEL}', coalesce(current_schema(), '') || ':' || ${idSql})`
 
 export interface PostgresChangeFeed extends ChangeFeed {
   /** Stops listening and reconnecting (the store's close). */
@@ -91,7 +92,9 @@ export function createPostgresChangeFeed(url: string): PostgresChangeFeed {
       try {
         await c.connect()
         schema = ((await c.query('SELECT current_schema() AS s')).rows[0]?.s as string | null) ?? ''
-        await c.query(`SELECT set_config('application_name', $1, false)`, [`${LISTEN_APPLICATION_NAME} ${schema}`.slice(0, 63)])
+        await c.query(`SELECT set_config('application_name', $1, false)`, [
+          `${LISTEN_APPLICATION_NAME} ${schema}`.slice(0, 63),
+        ])
         await c.query(`LISTEN ${INTEGRATIONS_CHANNEL}`)
         if (closed) {
           await c.end()

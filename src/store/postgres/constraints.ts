@@ -19,7 +19,8 @@ export const ACCOUNT_UNIQUE_CONSTRAINTS = {
   accounts_email_key_key: 'email_key',
 } as const
 
-export type AccountKeyColumn = (typeof ACCOUNT_UNIQUE_CONSTRAINTS)[keyof typeof ACCOUNT_UNIQUE_CONSTRAINTS]
+export type AccountKeyColumn =
+  (typeof ACCOUNT_UNIQUE_CONSTRAINTS)[keyof typeof ACCOUNT_UNIQUE_CONSTRAINTS]
 
 /** The `accounts` column a unique violation is on; null for any other constraint (or none). */
 export function uniqueColumnOf(err: DatabaseError): AccountKeyColumn | null {

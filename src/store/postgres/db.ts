@@ -4,7 +4,13 @@
  * connection becomes StoreUnavailable, and BEGIN … COMMIT on one pooled client. Also the
  * error codes the store tells apart, and how a connection URL is named without its password.
  */
-import pg, { type DatabaseError, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg'
+import pg, {
+  type DatabaseError,
+  type Pool,
+  type PoolClient,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg'
 import { BridgeError, StoreUnavailable } from '../../errors/index.ts'
 
 export type Row = QueryResultRow
@@ -21,19 +27,27 @@ export type Db = ReturnType<typeof createDb>
 
 export function createDb(pool: Pool, url: string) {
   /** Runs a query (on `client`, else the pool); a lost or refused connection becomes StoreUnavailable. */
-  async function run(query: Query, values: unknown[] = [], client?: PoolClient): Promise<QueryResult> {
+  async function run(
+    query: Query,
+    values: unknown[] = [],
+    client?: PoolClient,
+  ): Promise<QueryResult> {
     try {
       return await (client ?? pool).query({ ...query, values })
     } catch (err) {
       throw unavailable(err, url) ?? err
     }
   }
-  const q = async (query: Query, values: unknown[] = [], client?: PoolClient): Promise<Row[]> => (await run(query, values, client)).rows
+  const q = async (query: Query, values: unknown[] = [], client?: PoolClient): Promise<Row[]> =>
+    (await run(query, values, client)).rows
   const changed = async (query: Query, values: unknown[], client?: PoolClient): Promise<boolean> =>
     (await run(query, values, client)).rowCount === 1
 
   /** BEGIN … COMMIT (or ROLLBACK when `commit` says so, or on any error) on one pooled client. */
-  async function transaction<T>(fn: (client: PoolClient) => Promise<T>, commit: (result: T) => boolean): Promise<T> {
+  async function transaction<T>(
+    fn: (client: PoolClient) => Promise<T>,
+    commit: (result: T) => boolean,
+  ): Promise<T> {
     let client: PoolClient
     try {
       client = await pool.connect()
@@ -69,11 +83,17 @@ export function unavailable(err: unknown, url: string): StoreUnavailable | null 
   const code = (err as { code?: unknown } | null)?.code
   const lost =
     err instanceof pg.DatabaseError
-      ? typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')
+      ? typeof code === 'string' &&
+        (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')
       : typeof code === 'string'
         ? /^E[A-Z]+$/.test(code) // Node system errors: ECONNREFUSED, ECONNRESET, ETIMEDOUT, …
-        : err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message)
-  return lost ? new StoreUnavailable(`PostgreSQL database is not reachable: ${reasonOf(err, url)}`, { cause: err }) : null
+        : err instanceof Error &&
+          /Connection terminated|timeout exceeded when trying to connect/i.test(err.message)
+  return lost
+    ? new StoreUnavailable(`PostgreSQL database is not reachable: ${reasonOf(err, url)}`, {
+        cause: err,
+      })
+    : null
 }
 
 /** `postgres://user@host:port/db`: enough to say which database, never the password. */

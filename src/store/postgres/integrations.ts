@@ -23,40 +23,46 @@ const SQL = {
   SELECT up.*, ${notifyIntegrationSql('up.id')} IS NULL AS notified FROM up`,
   },
   getIntegration: { name: 'sso_integration_get', text: 'SELECT * FROM integrations WHERE id = $1' },
-  listIntegrations: { name: 'sso_integration_list', text: 'SELECT * FROM integrations ORDER BY id' },
+  listIntegrations: {
+    name: 'sso_integration_list',
+    text: 'SELECT * FROM integrations ORDER BY id',
+  },
   delIntegration: {
     name: 'sso_integration_delete',
     text: `WITH d AS (DELETE FROM integrations WHERE id = $1 RETURNING id) SELECT ${notifyIntegrationSql('d.id')} IS NULL AS notified FROM d`,
   },
 } as const
 
-type IntegrationMethods = Pick<Store, 'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration'>
+type IntegrationMethods = Pick<
+  Store,
+  'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration'
+>
 
 export function createPostgresIntegrations({ q, changed }: Db): IntegrationMethods {
   return {
-  async putIntegration(write: IntegrationWrite) {
-    const [row] = await q(SQL.putIntegration, [
-      write.id,
-      write.type,
-      JSON.stringify(write.settings),
-      JSON.stringify(write.secrets),
-      write.mapping === null ? null : JSON.stringify(write.mapping),
-      new Date().toISOString(),
-    ])
-    return { record: toIntegration(row!), created: row!.created === true }
-  },
+    async putIntegration(write: IntegrationWrite) {
+      const [row] = await q(SQL.putIntegration, [
+        write.id,
+        write.type,
+        JSON.stringify(write.settings),
+        JSON.stringify(write.secrets),
+        write.mapping === null ? null : JSON.stringify(write.mapping),
+        new Date().toISOString(),
+      ])
+      return { record: toIntegration(row!), created: row!.created === true }
+    },
 
-  async getIntegration(id) {
-    const [row] = await q(SQL.getIntegration, [id])
-    return row ? toIntegration(row) : null
-  },
+    async getIntegration(id) {
+      const [row] = await q(SQL.getIntegration, [id])
+      return row ? toIntegration(row) : null
+    },
 
-  async listIntegrations() {
-    return (await q(SQL.listIntegrations)).map(toIntegration)
-  },
+    async listIntegrations() {
+      return (await q(SQL.listIntegrations)).map(toIntegration)
+    },
 
-  async deleteIntegration(id) {
-    return changed(SQL.delIntegration, [id])
-  },
+    async deleteIntegration(id) {
+      return changed(SQL.delIntegration, [id])
+    },
   }
 }

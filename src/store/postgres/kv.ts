@@ -27,9 +27,13 @@ export const KV_PURGE_EVERY = 500
 export const KV_PURGE_BATCH = 1000
 
 /** Runs a named statement on the pool, mapping a lost connection to StoreUnavailable (the store's `run`). */
-export type RunQuery = (query: { name: string; text: string }, values: unknown[]) => Promise<QueryResult>
+export type RunQuery = (
+  query: { name: string; text: string },
+  values: unknown[],
+) => Promise<QueryResult>
 
-const live = (k: string, now: string) => `(${k}.expires_at IS NULL OR ${k}.expires_at > ${now}::bigint)`
+const live = (k: string, now: string) =>
+  `(${k}.expires_at IS NULL OR ${k}.expires_at > ${now}::bigint)`
 
 const SQL = {
   get: {
@@ -171,13 +175,16 @@ export function createPostgresKv(run: RunQuery): KvStore {
 
     async kvSetIfAbsent(namespace, key, value, options = {}) {
       const now = Date.now()
-      const [row] = (await run(SQL.setIfAbsent, [namespace, key, toJson(value), expiry(options.ttlMs, now), now])).rows
+      const [row] = (
+        await run(SQL.setIfAbsent, [namespace, key, toJson(value), expiry(options.ttlMs, now), now])
+      ).rows
       wrote(now)
       return row!.n === 1
     },
 
     async kvIncrement(namespace, key, by, ttlMs) {
-      if (typeof by !== 'number' || !Number.isFinite(by)) throw new TypeError(`kvIncrement: by must be a finite number, not ${String(by)}`)
+      if (typeof by !== 'number' || !Number.isFinite(by))
+        throw new TypeError(`kvIncrement: by must be a finite number, not ${String(by)}`)
       const now = Date.now()
       const [row] = (await run(SQL.increment, [namespace, key, by, expiry(ttlMs, now), now])).rows
       wrote(now)
@@ -197,5 +204,8 @@ export function createPostgresKv(run: RunQuery): KvStore {
 
 function toEntry(row: Record<string, unknown>): KvEntry {
   // BIGINT comes back as a string; epoch milliseconds are well within 2^53.
-  return { value: row.value as Record<string, unknown>, expiresAt: row.expires_at === null ? null : Number(row.expires_at) }
+  return {
+    value: row.value as Record<string, unknown>,
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  }
 }

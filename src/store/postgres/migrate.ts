@@ -17,9 +17,14 @@ export async function migrate(pool: Pool): Promise<void> {
   const client = await pool.connect()
   let broken: Error | undefined
   try {
-    const exists = (await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS e")).rows[0]!.e as boolean
+    const exists = (await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS e"))
+      .rows[0]!.e as boolean
     const applied = new Set<number>(
-      exists ? (await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version as number) : [],
+      exists
+        ? (await client.query('SELECT version FROM schema_migrations')).rows.map(
+            (r) => r.version as number,
+          )
+        : [],
     )
     for (const m of listMigrations('postgres')) {
       if (applied.has(m.version)) continue
@@ -29,14 +34,15 @@ export async function migrate(pool: Pool): Promise<void> {
         await client.query(
           'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)',
         )
-        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version])
+        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [
+          m.version,
+        ])
         if (done.rowCount === 0) {
           await client.query(m.sql)
-          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-            m.version,
-            m.name,
-            new Date().toISOString(),
-          ])
+          await client.query(
+            'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+            [m.version, m.name, new Date().toISOString()],
+          )
         }
         await client.query('COMMIT')
       } catch (err) {

@@ -11,7 +11,10 @@ import type { Row } from './db.ts'
 export const READ = `${ACCOUNT_READ_COLUMNS.join(', ')}, password_hash IS NOT NULL AS has_password`
 
 /** One account by id (reads, and the conflict resolver's `account` step). */
-export const ACCOUNT_BY_ID = { name: 'sso_account_by_id', text: `SELECT ${READ} FROM accounts WHERE id = $1` }
+export const ACCOUNT_BY_ID = {
+  name: 'sso_account_by_id',
+  text: `SELECT ${READ} FROM accounts WHERE id = $1`,
+}
 
 export function toAccount(row: Row): Account {
   return {

@@ -46,7 +46,10 @@ export async function createPostgresStore(url: string): Promise<Store> {
       application_name: 'sso-bridge',
     })
   } catch (cause) {
-    throw new StoreUnavailable(`cannot open PostgreSQL database at ${where}: ${reasonOf(cause, url)}`, { cause })
+    throw new StoreUnavailable(
+      `cannot open PostgreSQL database at ${where}: ${reasonOf(cause, url)}`,
+      { cause },
+    )
   }
   // An idle pooled connection that dies (server restart, network) emits 'error' on the pool; the
   // pool already drops it and the next query reconnects. Without a listener Node would crash.
@@ -55,7 +58,10 @@ export async function createPostgresStore(url: string): Promise<Store> {
     await migrate(pool)
   } catch (cause) {
     await pool.end().catch(() => {})
-    throw new StoreUnavailable(`cannot open PostgreSQL database at ${where}: ${reasonOf(cause, url)}`, { cause })
+    throw new StoreUnavailable(
+      `cannot open PostgreSQL database at ${where}: ${reasonOf(cause, url)}`,
+      { cause },
+    )
   }
 
   const db = createDb(pool, url)
@@ -73,7 +79,10 @@ export async function createPostgresStore(url: string): Promise<Store> {
       try {
         await pool.query('SELECT 1')
       } catch (cause) {
-        throw new StoreUnavailable(`PostgreSQL database at ${where} is not reachable: ${reasonOf(cause, url)}`, { cause })
+        throw new StoreUnavailable(
+          `PostgreSQL database at ${where} is not reachable: ${reasonOf(cause, url)}`,
+          { cause },
+        )
       }
     },
 
@@ -83,4 +92,3 @@ export async function createPostgresStore(url: string): Promise<Store> {
     },
   }
 }
-

@@ -72,17 +72,29 @@ tick()
  * Starts checkpointing `file` (the database `db` is connected to) from a worker thread, and
  * turns `db`'s automatic checkpoints off. The worker does not keep the process alive.
  */
-export function startCheckpointer(db: DatabaseSync, file: string, options: CheckpointerOptions = {}): Checkpointer {
+export function startCheckpointer(
+  db: DatabaseSync,
+  file: string,
+  options: CheckpointerOptions = {},
+): Checkpointer {
   const intervalMs = options.intervalMs ?? 100
   const maxWalBytes = options.maxWalBytes ?? 64 * 1024 * 1024
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs, maxWalBytes } })
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file, intervalMs, maxWalBytes },
+  })
   let stopping = false
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
   const fallBack = () => {
-    if (!stopping && db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`)
+    if (!stopping && db.isOpen)
+      db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`)
   }
   // An error is followed by 'exit', where the fallback runs; say why it was needed.
-  worker.on('error', (err) => process.emitWarning(`SQLite checkpointer for ${file} failed (${err.message}); back to inline checkpoints`))
+  worker.on('error', (err) =>
+    process.emitWarning(
+      `SQLite checkpointer for ${file} failed (${err.message}); back to inline checkpoints`,
+    ),
+  )
   worker.once('exit', fallBack)
   worker.unref()
   db.exec('PRAGMA wal_autocheckpoint = 0')

@@ -86,7 +86,9 @@ export function createGroupCommit(db: DatabaseSync): GroupCommit {
         db.exec('ROLLBACK TO kv_write; RELEASE kv_write')
         return Promise.reject(err)
       }
-      return new Promise<T>((resolve, reject) => waiters!.push({ resolve: () => resolve(result), reject }))
+      return new Promise<T>((resolve, reject) =>
+        waiters!.push({ resolve: () => resolve(result), reject }),
+      )
     },
   }
 }

@@ -24,24 +24,32 @@ type Row = Record<string, SQLInputValue>
 const LIVE = '(expires_at IS NULL OR expires_at > :now)'
 
 export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
-  const get = db.prepare(`SELECT value, expires_at FROM kv WHERE namespace = :ns AND key = :key AND ${LIVE}`)
+  const get = db.prepare(
+    `SELECT value, expires_at FROM kv WHERE namespace = :ns AND key = :key AND ${LIVE}`,
+  )
   const set = db.prepare(`
     INSERT INTO kv (namespace, key, value, expires_at) VALUES (:ns, :key, :value, :expires_at)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`)
   const dropIndexes = db.prepare('DELETE FROM kv_index WHERE namespace = ? AND key = ?')
-  const addIndex = db.prepare('INSERT INTO kv_index (namespace, key, index_name, index_value) VALUES (?, ?, ?, ?)')
+  const addIndex = db.prepare(
+    'INSERT INTO kv_index (namespace, key, index_name, index_value) VALUES (?, ?, ?, ?)',
+  )
   const findBy = db.prepare(`
     SELECT k.key, k.value, k.expires_at FROM kv_index i
     JOIN kv k ON k.namespace = i.namespace AND k.key = i.key
     WHERE i.namespace = :ns AND i.index_name = :name AND i.index_value = :value
       AND (k.expires_at IS NULL OR k.expires_at > :now)
     ORDER BY i.rowid DESC LIMIT 1`)
-  const del = db.prepare(`DELETE FROM kv WHERE namespace = :ns AND key = :key RETURNING ${LIVE} AS live`)
+  const del = db.prepare(
+    `DELETE FROM kv WHERE namespace = :ns AND key = :key RETURNING ${LIVE} AS live`,
+  )
   const delBy = db.prepare(`
     DELETE FROM kv WHERE namespace = :ns
       AND key IN (SELECT key FROM kv_index WHERE namespace = :ns AND index_name = :name AND index_value = :value)
     RETURNING ${LIVE} AS live`)
-  const dropExpired = db.prepare('DELETE FROM kv WHERE namespace = :ns AND key = :key AND expires_at <= :now')
+  const dropExpired = db.prepare(
+    'DELETE FROM kv WHERE namespace = :ns AND key = :key AND expires_at <= :now',
+  )
   const insertNew = db.prepare(`
     INSERT INTO kv (namespace, key, value, expires_at) VALUES (:ns, :key, :value, :expires_at)
     ON CONFLICT (namespace, key) DO NOTHING`)
@@ -54,7 +62,9 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
     UPDATE kv SET value = json_set(value, '$.consumed', :at)
     WHERE namespace = :ns AND key = :key AND ${LIVE} AND coalesce(json_type(value, '$.consumed'), 'null') = 'null'`)
   const purgeAll = db.prepare('DELETE FROM kv WHERE expires_at <= ?')
-  const purgeSome = db.prepare('DELETE FROM kv WHERE rowid IN (SELECT rowid FROM kv WHERE expires_at <= ? LIMIT ?)')
+  const purgeSome = db.prepare(
+    'DELETE FROM kv WHERE rowid IN (SELECT rowid FROM kv WHERE expires_at <= ? LIMIT ?)',
+  )
 
   let writes = 0
   /** Counts a write; every KV_PURGE_EVERY-th also removes a batch of expired rows. */
@@ -65,7 +75,12 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
   return {
     async kvSet(namespace, key, value, options: KvSetOptions = {}) {
       const now = Date.now()
-      const params = { ns: namespace, key, value: toJson(value), expires_at: expiry(options.ttlMs, now) }
+      const params = {
+        ns: namespace,
+        key,
+        value: toJson(value),
+        expires_at: expiry(options.ttlMs, now),
+      }
       const indexes = indexEntries(options.indexes)
       await group.write(() => {
         set.run(params)
@@ -81,23 +96,34 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
     },
 
     async kvFindBy(namespace, index, indexValue) {
-      const row = findBy.get({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as Row | undefined
+      const row = findBy.get({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as
+        Row | undefined
       return row ? { key: row.key as string, entry: toEntry(row) } : null
     },
 
     async kvDelete(namespace, key) {
-      const rows = await group.write(() => del.all({ ns: namespace, key, now: Date.now() }) as Row[])
+      const rows = await group.write(
+        () => del.all({ ns: namespace, key, now: Date.now() }) as Row[],
+      )
       return rows.some((r) => r.live === 1)
     },
 
     async kvDeleteBy(namespace, index, indexValue) {
-      const rows = await group.write(() => delBy.all({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as Row[])
+      const rows = await group.write(
+        () =>
+          delBy.all({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as Row[],
+      )
       return rows.filter((r) => r.live === 1).length
     },
 
     async kvSetIfAbsent(namespace, key, value, options = {}) {
       const now = Date.now()
-      const params = { ns: namespace, key, value: toJson(value), expires_at: expiry(options.ttlMs, now) }
+      const params = {
+        ns: namespace,
+        key,
+        value: toJson(value),
+        expires_at: expiry(options.ttlMs, now),
+      }
       // Dropping the expired entry first also drops its index rows (trigger kv_drop_indexes).
       return group.write(() => {
         dropExpired.run({ ns: namespace, key, now })
@@ -108,7 +134,8 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
     },
 
     async kvIncrement(namespace, key, by, ttlMs) {
-      if (typeof by !== 'number' || !Number.isFinite(by)) throw new TypeError(`kvIncrement: by must be a finite number, not ${String(by)}`)
+      if (typeof by !== 'number' || !Number.isFinite(by))
+        throw new TypeError(`kvIncrement: by must be a finite number, not ${String(by)}`)
       const now = Date.now()
       const expires_at = expiry(ttlMs, now)
       const row = await group.write(() => {
@@ -122,7 +149,12 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
 
     async kvConsume(namespace, key) {
       const now = Date.now()
-      return group.write(() => Number(consume.run({ ns: namespace, key, now, at: sqlNumber(Math.floor(now / 1000)) }).changes) === 1)
+      return group.write(
+        () =>
+          Number(
+            consume.run({ ns: namespace, key, now, at: sqlNumber(Math.floor(now / 1000)) }).changes,
+          ) === 1,
+      )
     },
 
     async kvPurgeExpired() {
@@ -137,5 +169,8 @@ function sqlNumber(n: number): number | bigint {
 }
 
 function toEntry(row: Row): KvEntry {
-  return { value: JSON.parse(row.value as string), expiresAt: row.expires_at === null ? null : Number(row.expires_at) }
+  return {
+    value: JSON.parse(row.value as string),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  }
 }

@@ -7,7 +7,9 @@ import type { DatabaseSync } from 'node:sqlite'
 import { listMigrations } from '../migrations/index.ts'
 
 export function migrate(db: DatabaseSync): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  )
   const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?')
   for (const m of listMigrations('sqlite')) {
     if (isApplied.get(m.version)) continue
@@ -19,7 +21,11 @@ export function migrate(db: DatabaseSync): void {
         continue
       }
       db.exec(m.sql)
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString())
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      )
       db.exec('COMMIT')
     } catch (err) {
       db.exec('ROLLBACK')

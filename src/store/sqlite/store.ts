@@ -6,8 +6,13 @@
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
-import { AccountConflict, AccountDisabled, BridgeError, StoreUnavailable } from '../../errors/index.ts'
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
+import {
+  AccountConflict,
+  AccountDisabled,
+  BridgeError,
+  StoreUnavailable,
+} from '../../errors/index.ts'
 import type { Account } from '../account.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
@@ -62,7 +67,10 @@ export function createSqliteStore(file: string): Store {
     INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
     VALUES (:id, ${cols.map((c) => `:${c}`).join(', ')}, :password_hash, :now, :now)
     ON CONFLICT (external_id) DO UPDATE SET
-      ${cols.filter((c) => c !== 'external_id').map((c) => `${c} = excluded.${c}`).join(',\n      ')},
+      ${cols
+        .filter((c) => c !== 'external_id')
+        .map((c) => `${c} = excluded.${c}`)
+        .join(',\n      ')},
       password_hash = CASE WHEN :keep_password THEN accounts.password_hash ELSE excluded.password_hash END,
       updated_at = excluded.updated_at
     WHERE NOT :only_if_active OR accounts.status = 'active'
@@ -73,14 +81,19 @@ export function createSqliteStore(file: string): Store {
     INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
     VALUES (?, ${cols.map(() => '?').join(', ')}, ?, ?, ?)
     ON CONFLICT (external_id) DO UPDATE SET
-      ${cols.filter((c) => c !== 'external_id').map((c) => `${c} = excluded.${c}`).join(',\n      ')},
+      ${cols
+        .filter((c) => c !== 'external_id')
+        .map((c) => `${c} = excluded.${c}`)
+        .join(',\n      ')},
       password_hash = CASE WHEN ? THEN accounts.password_hash ELSE excluded.password_hash END,
       updated_at = excluded.updated_at
     RETURNING id`)
   const byExternalId = db.prepare(
     `SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE external_id = ?`,
   )
-  const byId = db.prepare(`SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE id = ?`)
+  const byId = db.prepare(
+    `SELECT ${READ}, password_hash IS NOT NULL AS has_password FROM accounts WHERE id = ?`,
+  )
   const credsByUsername = db.prepare(
     `SELECT ${READ}, password_hash IS NOT NULL AS has_password, password_hash AS hash FROM accounts WHERE username_key = ?`,
   )
@@ -155,9 +168,18 @@ export function createSqliteStore(file: string): Store {
   }
 
   /** One batch record: the lean statement first; the conflict rules only when it conflicts. */
-  function batchOne(write: AccountWrite, resolver: ConflictResolver | undefined, now: string): BatchItemResult {
+  function batchOne(
+    write: AccountWrite,
+    resolver: ConflictResolver | undefined,
+    now: string,
+  ): BatchItemResult {
     try {
-      return { ok: true, created: upsertLeanOne(write, now), external_id: write.external_id, resolutions: [] }
+      return {
+        ok: true,
+        created: upsertLeanOne(write, now),
+        external_id: write.external_id,
+        resolutions: [],
+      }
     } catch (err) {
       if (!(err instanceof AccountConflict) || !resolver) throw err
     }
@@ -171,7 +193,8 @@ export function createSqliteStore(file: string): Store {
     for (const field of ['username', 'email'] as const) {
       if (msg.includes(`accounts.${field}_key`)) {
         const key = write[`${field}_key`]
-        const holder = key === null ? undefined : (holderOf[field].get(key) as { id: string } | undefined)
+        const holder =
+          key === null ? undefined : (holderOf[field].get(key) as { id: string } | undefined)
         return new AccountConflict(field, holder?.id, { cause: err })
       }
     }
@@ -183,7 +206,11 @@ export function createSqliteStore(file: string): Store {
    * else can run on this connection until it is done. The caller provides the transaction or
    * savepoint.
    */
-  function writeResolved(write: AccountWrite, resolver: ConflictResolver, now: string): AccountWriteResult {
+  function writeResolved(
+    write: AccountWrite,
+    resolver: ConflictResolver,
+    now: string,
+  ): AccountWriteResult {
     const steps = resolver.resolve(write)
     let next = steps.next()
     while (!next.done) {
@@ -208,16 +235,26 @@ export function createSqliteStore(file: string): Store {
       case 'taken': {
         const placeholders = step.keys.map(() => '?').join(', ')
         const rows = db
-          .prepare(`SELECT username_key FROM accounts WHERE username_key IN (${placeholders}) AND external_id <> ?`)
+          .prepare(
+            `SELECT username_key FROM accounts WHERE username_key IN (${placeholders}) AND external_id <> ?`,
+          )
           .all(...step.keys, step.except_external_id) as { username_key: string }[]
         return new Set(rows.map((r) => r.username_key))
       }
       case 'changeHolder': {
         const c = step.change
         try {
-          const result = c.field === 'username'
-            ? changeHolderUsername.run(c.username!, c.username_key!, c.desired_username ?? null, now, c.id, c.expected_key)
-            : changeHolderEmail.run(c.desired_email ?? null, now, c.id, c.expected_key)
+          const result =
+            c.field === 'username'
+              ? changeHolderUsername.run(
+                  c.username!,
+                  c.username_key!,
+                  c.desired_username ?? null,
+                  now,
+                  c.id,
+                  c.expected_key,
+                )
+              : changeHolderEmail.run(c.desired_email ?? null, now, c.id, c.expected_key)
           return Number(result.changes) === 1
         } catch (err) {
           if (isUniqueViolation(err)) return false
@@ -226,7 +263,20 @@ export function createSqliteStore(file: string): Store {
       }
       case 'audit':
         for (const r of step.records) {
-          insertAudit.run(newId(), now, r.actor, r.policy, r.field, r.account_external_id, r.holder_id, r.holder_external_id, r.requested_value, r.assigned_value, r.holder_old_value, r.holder_new_value)
+          insertAudit.run(
+            newId(),
+            now,
+            r.actor,
+            r.policy,
+            r.field,
+            r.account_external_id,
+            r.holder_id,
+            r.holder_external_id,
+            r.requested_value,
+            r.assigned_value,
+            r.holder_old_value,
+            r.holder_new_value,
+          )
         }
         return undefined
     }
@@ -298,9 +348,15 @@ export function createSqliteStore(file: string): Store {
 
     async findCredentials({ username_key, email_key }): Promise<Credentials | null> {
       const row = (
-        username_key !== undefined ? credsByUsername.get(username_key) : email_key !== undefined ? credsByEmail.get(email_key) : undefined
+        username_key !== undefined
+          ? credsByUsername.get(username_key)
+          : email_key !== undefined
+            ? credsByEmail.get(email_key)
+            : undefined
       ) as Row | undefined
-      return row ? { account: toAccount(row), password_hash: (row.hash as string | null) ?? null } : null
+      return row
+        ? { account: toAccount(row), password_hash: (row.hash as string | null) ?? null }
+        : null
     },
 
     async replacePasswordHash(id, expected, next) {
@@ -345,7 +401,9 @@ export function createSqliteStore(file: string): Store {
         params.push(query.until)
       }
       params.push(query.limit + 1)
-      const rows = db.prepare(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params) as Row[]
+      const rows = db
+        .prepare(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+        .all(...params) as Row[]
       const items = rows.slice(0, query.limit).map((r) => ({ ...r }) as unknown as AuditEntry)
       return { items, next: rows.length > query.limit ? encodeCursor(items.at(-1)!.id) : null }
     },

@@ -47,14 +47,26 @@ export const boostgptJwtType: IntegrationTypeDefinition = {
   },
   secrets: {
     // BoostGPT generates it: "your-64-char-hex-secret".
-    sso_secret: { description: "agent's SSO secret from BoostGPT's Deploy page", required: true, check: (v) => (/^[0-9a-fA-F]{64}$/.test(v) ? null : 'must be the 64 hexadecimal characters BoostGPT generates') },
+    sso_secret: {
+      description: "agent's SSO secret from BoostGPT's Deploy page",
+      required: true,
+      check: (v) =>
+        /^[0-9a-fA-F]{64}$/.test(v)
+          ? null
+          : 'must be the 64 hexadecimal characters BoostGPT generates',
+    },
     api_key: apiKeySecret,
   },
   connection: (record, issuer, secretSet) =>
     tokenSheet(record, issuer, secretSet, {
       platform: 'BoostGPT chat widget',
       paste_into_platform: [],
-      copy_from_platform: [{ setting: "agent's Deploy page → Chat Widget → SSO Secret → Generate (shown once)", secret: 'sso_secret' }],
+      copy_from_platform: [
+        {
+          setting: "agent's Deploy page → Chat Widget → SSO Secret → Generate (shown once)",
+          secret: 'sso_secret',
+        },
+      ],
       notes: [
         'Nothing is pasted into BoostGPT; the secret never reaches the browser.',
         `On the site: load ${WIDGET_SRC}, fetch the browser token URL (credentials: 'include') and call BoostGPTWidget.init({botId, userToken: data.token}) — the "script" of a token — or render its "html" server-side.`,
@@ -67,13 +79,22 @@ export const boostgptJwtType: IntegrationTypeDefinition = {
  * Issues a widget token for `account`.
  * @throws {AccountIncomplete} no email, or not an email address
  */
-export function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps): IssuedToken {
+export function issue(
+  account: Account,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+): IssuedToken {
   const key = deps.keys.require(integration, 'sso_secret')
   const s = integration.record.settings as Settings
   const claims = integration.mapping.apply(account)
   claims.email = requireEmail(claims, 'email', integration.record.id)
   if ('name' in claims && optionalText(claims, 'name') === undefined) delete claims.name
-  if ('external_id' in claims && typeof claims.external_id !== 'string' && typeof claims.external_id !== 'number') delete claims.external_id
+  if (
+    'external_id' in claims &&
+    typeof claims.external_id !== 'string' &&
+    typeof claims.external_id !== 'number'
+  )
+    delete claims.external_id
   delete claims.iat
   delete claims.exp
   const iat = Math.floor(deps.now() / 1000)

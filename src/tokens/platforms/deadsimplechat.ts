@@ -63,7 +63,10 @@ const settings = z.strictObject({
    * The chat room's id, sent as Create User's `chatRoom`: a moderator then moderates this room
    * only. Without it, Dead Simple Chat makes a moderator "the moderator of all the chatRooms".
    */
-  room_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the room id from the chat room URL').optional(),
+  room_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be the room id from the chat room URL')
+    .optional(),
   ...browserSettings,
 })
 type Settings = z.infer<typeof settings>
@@ -76,26 +79,40 @@ export const deadsimplechatType: IntegrationTypeDefinition = {
   // Create User API body (deadsimplechat-sso-auth-token.txt); moderators log in as moderators.
   defaultMapping: {
     username: 'username',
-    isModerator: { path: 'rank', transforms: [{ map: { moderator: true, manager: true, owner: true }, fallback: false }] },
+    isModerator: {
+      path: 'rank',
+      transforms: [{ map: { moderator: true, manager: true, owner: true }, fallback: false }],
+    },
     externalUserId: 'external_id',
   },
   secrets: {
-    private_key: { description: 'API Private Key from Dashboard → Developer', required: true, check: printable },
+    private_key: {
+      description: 'API Private Key from Dashboard → Developer',
+      required: true,
+      check: printable,
+    },
     api_key: apiKeySecret,
   },
   connection: (record, issuer, secretSet) =>
     tokenSheet(record, issuer, secretSet, {
       platform: 'Dead Simple Chat (SSO using Auth Token)',
       paste_into_platform: [],
-      copy_from_platform: [{ setting: 'Dashboard → Developer → API Private Key', secret: 'private_key' }],
+      copy_from_platform: [
+        { setting: 'Dashboard → Developer → API Private Key', secret: 'private_key' },
+      ],
       notes: [
-        'Nothing secret leaves the server: sso-bridge calls Create User with the private key and hands out only each member\'s accessToken.',
+        "Nothing secret leaves the server: sso-bridge calls Create User with the private key and hands out only each member's accessToken.",
         'Embed the "html" of a token (the chat room URL with accessToken=…); the same accessToken is reused on later logins.',
-        ...((record.settings as Settings).room_id ? [] : ['Set settings.room_id to make moderators moderators of this room only (otherwise of all rooms).']),
+        ...((record.settings as Settings).room_id
+          ? []
+          : [
+              'Set settings.room_id to make moderators moderators of this room only (otherwise of all rooms).',
+            ]),
       ],
     }),
   // The user on Dead Simple Chat's side stays (its API documents no deletion); ours is forgotten.
-  onAccountRemoved: ({ kv, integrationId, account }) => forgetStoredUser(kv, integrationId, account.id),
+  onAccountRemoved: ({ kv, integrationId, account }) =>
+    forgetStoredUser(kv, integrationId, account.id),
 }
 
 interface StoredUser {
@@ -115,10 +132,15 @@ const claimNamespace = (integrationId: string) => `tokens:deadsimplechat-claims:
  * Forgets the user stored for an account (the internal id) under integration `integrationId`:
  * for a deleted account. The user on Dead Simple Chat's side stays: its API documents no deletion.
  */
-async function forgetStoredUser(kv: KvStore, integrationId: string, accountId: string): Promise<void> {
+async function forgetStoredUser(
+  kv: KvStore,
+  integrationId: string,
+  accountId: string,
+): Promise<void> {
   await kv.kvDelete(namespace(integrationId), accountId)
 }
-const tokenIndex = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url')
+const tokenIndex = (accessToken: string) =>
+  createHash('sha256').update(accessToken).digest('base64url')
 const inFlight = new Map<string, Promise<StoredUser>>()
 
 /** The Create User body for an account. @throws {AccountIncomplete} no username */
@@ -126,7 +148,12 @@ export function createUserBody(doc: JsonObject, integration: LoadedIntegration):
   const s = integration.record.settings as Settings
   doc.username = requireText(doc, 'username', integration.record.id)
   doc.isModerator = doc.isModerator === true
-  if ('externalUserId' in doc && typeof doc.externalUserId !== 'string' && typeof doc.externalUserId !== 'number') delete doc.externalUserId
+  if (
+    'externalUserId' in doc &&
+    typeof doc.externalUserId !== 'string' &&
+    typeof doc.externalUserId !== 'number'
+  )
+    delete doc.externalUserId
   delete doc.chatRoom
   if (s.room_id !== undefined) doc.chatRoom = s.room_id
   return doc
@@ -140,13 +167,19 @@ export function chatRoomUrl(chatRoom: string, accessToken: string): string {
 }
 
 /** The doc's embed code around a URL. */
-export const chatRoomHtml = (url: string): string => `<iframe src="${escapeHtml(url)}" width="100%" height="600px"></iframe>`
+export const chatRoomHtml = (url: string): string =>
+  `<iframe src="${escapeHtml(url)}" width="100%" height="600px"></iframe>`
 
 /**
  * Calls Create User.
  * @throws {PlatformUnavailable} unreachable, timed out, not 2xx, or an answer without accessToken and userId
  */
-async function createUser(s: Settings, privateKey: string, body: JsonObject, deps: TokenDeps): Promise<{ accessToken: string; userId: string }> {
+async function createUser(
+  s: Settings,
+  privateKey: string,
+  body: JsonObject,
+  deps: TokenDeps,
+): Promise<{ accessToken: string; userId: string }> {
   const url = new URL(`${s.api_base_url.replace(/\/+$/, '')}${CREATE_USER_PATH}`)
   url.searchParams.set('auth', privateKey)
   let res: Response
@@ -160,7 +193,9 @@ async function createUser(s: Settings, privateKey: string, body: JsonObject, dep
     })
   } catch (err) {
     // The URL carries the private key: never put it (or fetch's message) in ours.
-    throw new PlatformUnavailable("Dead Simple Chat's Create User API could not be reached", { cause: err })
+    throw new PlatformUnavailable("Dead Simple Chat's Create User API could not be reached", {
+      cause: err,
+    })
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => {})
@@ -170,11 +205,22 @@ async function createUser(s: Settings, privateKey: string, body: JsonObject, dep
   try {
     answer = await res.json()
   } catch (err) {
-    throw new PlatformUnavailable("Dead Simple Chat's Create User API answered something other than JSON", { cause: err })
+    throw new PlatformUnavailable(
+      "Dead Simple Chat's Create User API answered something other than JSON",
+      { cause: err },
+    )
   }
   const { accessToken, userId } = (answer ?? {}) as { accessToken?: unknown; userId?: unknown }
-  if (typeof accessToken !== 'string' || !/^[\x21-\x7e]{1,8192}$/.test(accessToken) || typeof userId !== 'string' || userId === '' || userId.length > 256) {
-    throw new PlatformUnavailable("Dead Simple Chat's Create User API answered without an accessToken and userId")
+  if (
+    typeof accessToken !== 'string' ||
+    !/^[\x21-\x7e]{1,8192}$/.test(accessToken) ||
+    typeof userId !== 'string' ||
+    userId === '' ||
+    userId.length > 256
+  ) {
+    throw new PlatformUnavailable(
+      "Dead Simple Chat's Create User API answered without an accessToken and userId",
+    )
   }
   return { accessToken, userId }
 }
@@ -193,28 +239,53 @@ interface Creation {
  * instance that is doing it.
  * @throws {PlatformUnavailable} Create User failed, or another instance held the claim for longer than CLAIM_WAIT_MS
  */
-async function claimAndCreate(account: Account, integration: LoadedIntegration, deps: TokenDeps, c: Creation): Promise<StoredUser> {
+async function claimAndCreate(
+  account: Account,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+  c: Creation,
+): Promise<StoredUser> {
   const ns = namespace(integration.record.id)
   const claims = claimNamespace(integration.record.id)
   const giveUpAt = performance.now() + CLAIM_WAIT_MS
   for (let round = 0; ; round++) {
-    if (await deps.kv.kvSetIfAbsent(claims, account.id, { owner: randomUUID(), request: c.request }, { ttlMs: CREATE_USER_LEASE_MS })) {
+    if (
+      await deps.kv.kvSetIfAbsent(
+        claims,
+        account.id,
+        { owner: randomUUID(), request: c.request },
+        { ttlMs: CREATE_USER_LEASE_MS },
+      )
+    ) {
       try {
         // The previous holder may have stored the user and released the claim between our
         // last look and our claim: then it is there now, and no second user is made.
         const done = await c.read()
         if (c.usable(done)) return done
         const created = await createUser(c.settings, c.privateKey, c.body, deps)
-        const stored: StoredUser = { ...created, request: c.request, external_id: account.external_id, created_at: new Date(deps.now()).toISOString() }
-        await deps.kv.kvSet(ns, account.id, stored, { indexes: { token: tokenIndex(created.accessToken) } })
+        const stored: StoredUser = {
+          ...created,
+          request: c.request,
+          external_id: account.external_id,
+          created_at: new Date(deps.now()).toISOString(),
+        }
+        await deps.kv.kvSet(ns, account.id, stored, {
+          indexes: { token: tokenIndex(created.accessToken) },
+        })
         return stored
       } finally {
         await deps.kv.kvDelete(claims, account.id).catch(() => {}) // else the lease runs out
       }
     }
-    if (round === 0) deps.log?.info({ integration: integration.record.id, account: account.id }, "Dead Simple Chat: another instance is creating this member's user; waiting for it")
+    if (round === 0)
+      deps.log?.info(
+        { integration: integration.record.id, account: account.id },
+        "Dead Simple Chat: another instance is creating this member's user; waiting for it",
+      )
     if (performance.now() > giveUpAt) {
-      throw new PlatformUnavailable("another instance is still creating this member's Dead Simple Chat user; try again")
+      throw new PlatformUnavailable(
+        "another instance is still creating this member's Dead Simple Chat user; try again",
+      )
     }
     await sleep(CLAIM_POLL_MS[Math.min(round, CLAIM_POLL_MS.length - 1)])
     const done = await c.read()
@@ -227,19 +298,33 @@ async function claimAndCreate(account: Account, integration: LoadedIntegration, 
  * @throws {AccountIncomplete} no username
  * @throws {PlatformUnavailable} Create User failed (nothing is stored then)
  */
-export async function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps, options: IssueOptions = {}): Promise<IssuedToken> {
+export async function issue(
+  account: Account,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+  options: IssueOptions = {},
+): Promise<IssuedToken> {
   const privateKey = integration.secret('private_key')
   if (privateKey === undefined) {
-    throw new ConfigInvalid([{ path: `integrations.${integration.record.id}.secrets.private_key`, message: 'is not set where the server runs' }])
+    throw new ConfigInvalid([
+      {
+        path: `integrations.${integration.record.id}.secrets.private_key`,
+        message: 'is not set where the server runs',
+      },
+    ])
   }
   const s = integration.record.settings as Settings
   const body = createUserBody(integration.mapping.apply(account), integration)
-  const request = createHash('sha256').update(JSON.stringify([s.api_base_url, body])).digest('base64url')
+  const request = createHash('sha256')
+    .update(JSON.stringify([s.api_base_url, body]))
+    .digest('base64url')
   const ns = namespace(integration.record.id)
 
   // The stored user serves unless it came from another request or the chat refused it.
   const usable = (u: StoredUser | undefined): u is StoredUser =>
-    u !== undefined && u.request === request && (options.rejectedToken === undefined || u.accessToken !== options.rejectedToken)
+    u !== undefined &&
+    u.request === request &&
+    (options.rejectedToken === undefined || u.accessToken !== options.rejectedToken)
   const read = async () => (await deps.kv.kvGet(ns, account.id))?.value as StoredUser | undefined
 
   let user = await read()
@@ -247,7 +332,14 @@ export async function issue(account: Account, integration: LoadedIntegration, de
     const flight = `${integration.record.id}\u0000${account.id}`
     let pending = inFlight.get(flight)
     if (!pending) {
-      pending = claimAndCreate(account, integration, deps, { settings: s, privateKey, body, request, usable, read }).finally(() => inFlight.delete(flight))
+      pending = claimAndCreate(account, integration, deps, {
+        settings: s,
+        privateKey,
+        body,
+        request,
+        usable,
+        read,
+      }).finally(() => inFlight.delete(flight))
       inFlight.set(flight, pending)
     }
     user = await pending
@@ -261,9 +353,21 @@ export async function issue(account: Account, integration: LoadedIntegration, de
  * says which member a stored accessToken belongs to.
  * @throws {TokenInvalid} not an accessToken this integration handed out (or since replaced)
  */
-export async function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Promise<Inspected> {
-  const found = await deps.kv.kvFindBy(namespace(integration.record.id), 'token', tokenIndex(token.trim()))
+export async function inspect(
+  token: string,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+): Promise<Inspected> {
+  const found = await deps.kv.kvFindBy(
+    namespace(integration.record.id),
+    'token',
+    tokenIndex(token.trim()),
+  )
   const user = found?.entry.value as StoredUser | undefined
   if (!user || user.accessToken !== token.trim()) throw new TokenInvalid()
-  return { payload: { userId: user.userId, external_id: user.external_id, created_at: user.created_at }, expires_at: null, expired: false }
+  return {
+    payload: { userId: user.userId, external_id: user.external_id, created_at: user.created_at },
+    expires_at: null,
+    expired: false,
+  }
 }

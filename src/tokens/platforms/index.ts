@@ -18,9 +18,33 @@ export { genericJwtType } from './jwt.ts'
 
 /** Every token type, by integration type name. */
 export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.freeze({
-  [minnit.minnitZeroClickType.type]: { definition: minnit.minnitZeroClickType, issue: minnit.issue, inspect: minnit.inspect, redirectCheck: () => {} },
-  [boostgpt.boostgptJwtType.type]: { definition: boostgpt.boostgptJwtType, issue: boostgpt.issue, inspect: boostgpt.inspect },
-  [meltingspot.meltingspotJwtType.type]: { definition: meltingspot.meltingspotJwtType, issue: meltingspot.issue, inspect: meltingspot.inspect, redirectCheck: meltingspot.redirectCheck },
-  [deadsimplechat.deadsimplechatType.type]: { definition: deadsimplechat.deadsimplechatType, issue: deadsimplechat.issue, inspect: deadsimplechat.inspect, redirectCheck: () => {} },
-  [jwt.genericJwtType.type]: { definition: jwt.genericJwtType, issue: jwt.issue, inspect: jwt.inspect, redirectCheck: jwt.redirectCheck },
+  [minnit.minnitZeroClickType.type]: {
+    definition: minnit.minnitZeroClickType,
+    issue: minnit.issue,
+    inspect: minnit.inspect,
+    redirectCheck: () => {},
+  },
+  [boostgpt.boostgptJwtType.type]: {
+    definition: boostgpt.boostgptJwtType,
+    issue: boostgpt.issue,
+    inspect: boostgpt.inspect,
+  },
+  [meltingspot.meltingspotJwtType.type]: {
+    definition: meltingspot.meltingspotJwtType,
+    issue: meltingspot.issue,
+    inspect: meltingspot.inspect,
+    redirectCheck: meltingspot.redirectCheck,
+  },
+  [deadsimplechat.deadsimplechatType.type]: {
+    definition: deadsimplechat.deadsimplechatType,
+    issue: deadsimplechat.issue,
+    inspect: deadsimplechat.inspect,
+    redirectCheck: () => {},
+  },
+  [jwt.genericJwtType.type]: {
+    definition: jwt.genericJwtType,
+    issue: jwt.issue,
+    inspect: jwt.inspect,
+    redirectCheck: jwt.redirectCheck,
+  },
 })

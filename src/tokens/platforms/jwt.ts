@@ -23,7 +23,10 @@ import type { Inspected, IssuedToken, TokenDeps } from '../types.ts'
 
 const settings = z.strictObject({
   target_url: httpUrl.optional(),
-  query_param: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a query parameter name').default('token'),
+  query_param: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a query parameter name')
+    .default('token'),
   token_ttl: lifetime(300, 86_400),
   audience: z.string().max(1024).optional(),
   ...browserSettings,
@@ -54,17 +57,28 @@ export const genericJwtType: IntegrationTypeDefinition = {
       platform: 'generic HS256 JWT',
       paste_into_platform: [
         { setting: 'JWT algorithm', value: 'HS256' },
-        { setting: 'shared secret', value: 'the value of secrets.secret (set it on both sides; sso-bridge never shows it)' },
+        {
+          setting: 'shared secret',
+          value: 'the value of secrets.secret (set it on both sides; sso-bridge never shows it)',
+        },
         ...(s.audience ? [{ setting: 'expected audience (aud)', value: s.audience }] : []),
       ],
       copy_from_platform: [],
-      notes: [s.target_url ? `Tokens go to ${s.target_url} in the "${s.query_param}" query parameter.` : 'No target_url: hand the "token" to the platform yourself.'],
+      notes: [
+        s.target_url
+          ? `Tokens go to ${s.target_url} in the "${s.query_param}" query parameter.`
+          : 'No target_url: hand the "token" to the platform yourself.',
+      ],
     })
   },
 }
 
 /** Issues the generic HS256 JWT for `account` (no required claims). */
-export function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps): IssuedToken {
+export function issue(
+  account: Account,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+): IssuedToken {
   const key = deps.keys.require(integration, 'secret')
   const s = integration.record.settings as Settings
   const claims = integration.mapping.apply(account)
@@ -88,7 +102,12 @@ export function issue(account: Account, integration: LoadedIntegration, deps: To
 /** Redirects only with a `target_url`. @throws {ValidationFailed} */
 export function redirectCheck(integration: LoadedIntegration): void {
   if ((integration.record.settings as Settings).target_url === undefined) {
-    throw new ValidationFailed([{ path: 'settings.target_url', message: `is not set on ${integration.record.id}: there is no URL to redirect to` }])
+    throw new ValidationFailed([
+      {
+        path: 'settings.target_url',
+        message: `is not set on ${integration.record.id}: there is no URL to redirect to`,
+      },
+    ])
   }
 }
 

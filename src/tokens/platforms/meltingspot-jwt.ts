@@ -22,7 +22,14 @@ import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { httpUrl, lifetime } from '../../integrations/schemas.ts'
 import { truncateCodePoints } from '../../mapping/index.ts'
 import { tokenSheet } from '../connection.ts'
-import { characters, isHttpUrl, optionalText, requireEmail, requireText, secondsToIso } from '../fields.ts'
+import {
+  characters,
+  isHttpUrl,
+  optionalText,
+  requireEmail,
+  requireText,
+  secondsToIso,
+} from '../fields.ts'
 import { inspectJwt } from '../inspect.ts'
 import { signHs256 } from '../jwt.ts'
 import { TOKEN_ROUTES } from '../routes.ts'
@@ -58,11 +65,33 @@ export const meltingspotJwtType: IntegrationTypeDefinition = {
     email: 'email',
     title: 'title',
     avatarUrl: 'picture',
-    lang: { path: 'locale', transforms: [{ map: { en: 'en', 'en-US': 'en', 'en-GB': 'en', fr: 'fr', 'fr-FR': 'fr', 'fr-CA': 'fr', de: 'de', 'de-DE': 'de', 'de-AT': 'de', 'de-CH': 'de' } }] },
+    lang: {
+      path: 'locale',
+      transforms: [
+        {
+          map: {
+            en: 'en',
+            'en-US': 'en',
+            'en-GB': 'en',
+            fr: 'fr',
+            'fr-FR': 'fr',
+            'fr-CA': 'fr',
+            de: 'de',
+            'de-DE': 'de',
+            'de-AT': 'de',
+            'de-CH': 'de',
+          },
+        },
+      ],
+    },
     timezone: 'timezone',
   },
   secrets: {
-    jwt_secret: { description: "private key copied from the spot's SSO settings", required: true, check: hs256Secret },
+    jwt_secret: {
+      description: "private key copied from the spot's SSO settings",
+      required: true,
+      check: hs256Secret,
+    },
     api_key: apiKeySecret,
   },
   connection: (record, issuer, secretSet) => {
@@ -70,7 +99,9 @@ export const meltingspotJwtType: IntegrationTypeDefinition = {
     const authorize = `${issuer}${TOKEN_ROUTES.redirect(record.id)}`
     return tokenSheet(record, issuer, secretSet, {
       platform: 'MeltingSpot',
-      paste_into_platform: [{ setting: 'Spot settings → SSO → Authorisation URL', value: authorize }],
+      paste_into_platform: [
+        { setting: 'Spot settings → SSO → Authorisation URL', value: authorize },
+      ],
       copy_from_platform: [{ setting: 'Spot settings → SSO → private key', secret: 'jwt_secret' }],
       notes: [
         `From the site (flow a): link members to ${authorize} (add ?referrerUrl=/spot/${s.spot_id}/… to land on a page of the spot).`,
@@ -97,11 +128,18 @@ function refuse(path: string, message: string): never {
  */
 export function checkReferrerUrl(value: string, spotId: string): string {
   const message = `must be a path of this spot, such as /spot/${spotId}/lives`
-  if (value.length > 2048 || !value.startsWith('/') || value.startsWith('//') || !decodesSafely(value)) refuse('referrerUrl', message)
+  if (
+    value.length > 2048 ||
+    !value.startsWith('/') ||
+    value.startsWith('//') ||
+    !decodesSafely(value)
+  )
+    refuse('referrerUrl', message)
   const base = 'https://spot.invalid'
   const u = new URL(value, base)
   const prefix = `/spot/${spotId}`
-  if (u.origin !== base || !(u.pathname === prefix || u.pathname.startsWith(`${prefix}/`))) refuse('referrerUrl', message)
+  if (u.origin !== base || !(u.pathname === prefix || u.pathname.startsWith(`${prefix}/`)))
+    refuse('referrerUrl', message)
   // Anything the URL parser rewrote (dot segments, encodings) is refused rather than trusted.
   if (`${u.pathname}${u.search}${u.hash}` !== value) refuse('referrerUrl', message)
   return value
@@ -121,7 +159,11 @@ function decodesSafely(value: string): boolean {
   let layer = value
   for (let i = 0; i <= MAX_DECODE_LAYERS; i++) {
     // The value as sent has no whitespace at all; a decoded one may have spaces (`%20`), never controls.
-    if ((i === 0 ? /[\\\u0000-\u0020\u007f]/ : /[\\\u0000-\u001f\u007f]/).test(layer) || /%(2f|5c|2e)/i.test(layer)) return false
+    if (
+      (i === 0 ? /[\\\u0000-\u0020\u007f]/ : /[\\\u0000-\u001f\u007f]/).test(layer) ||
+      /%(2f|5c|2e)/i.test(layer)
+    )
+      return false
     if (!layer.includes('%')) return true
     let next: string
     try {
@@ -145,7 +187,10 @@ function decodesSafely(value: string): boolean {
  * - `referrerUrl` (flow a, from the site's link): used when `redirectUrl` carries none.
  * @throws {ValidationFailed} at `redirectUrl` or `referrerUrl`
  */
-export function spotRedirect(s: Settings, options: Pick<IssueOptions, 'redirectUrl' | 'referrerUrl'> = {}): URL {
+export function spotRedirect(
+  s: Settings,
+  options: Pick<IssueOptions, 'redirectUrl' | 'referrerUrl'> = {},
+): URL {
   const base = new URL(s.spot_base_url)
   const path = `/spot/${s.spot_id}/sso/jwt`
   const target = new URL(path, base.origin)
@@ -153,14 +198,24 @@ export function spotRedirect(s: Settings, options: Pick<IssueOptions, 'redirectU
   if (options.redirectUrl !== undefined) {
     const raw = options.redirectUrl
     const message = `must be this spot's SSO URL, ${target.href}`
-    if (raw.length > 4096 || /[\\\u0000-\u0020\u007f]/.test(raw) || !URL.canParse(raw)) refuse('redirectUrl', message)
+    if (raw.length > 4096 || /[\\\u0000-\u0020\u007f]/.test(raw) || !URL.canParse(raw))
+      refuse('redirectUrl', message)
     const u = new URL(raw)
-    if (u.protocol !== base.protocol || u.host !== base.host || u.username !== '' || u.password !== '' || u.pathname !== path || u.hash !== '') refuse('redirectUrl', message)
+    if (
+      u.protocol !== base.protocol ||
+      u.host !== base.host ||
+      u.username !== '' ||
+      u.password !== '' ||
+      u.pathname !== path ||
+      u.hash !== ''
+    )
+      refuse('redirectUrl', message)
     const inner = u.searchParams.getAll('referrerUrl')
     if (inner.length > 1) refuse('redirectUrl', 'must carry at most one referrerUrl')
     if (inner[0] !== undefined) referrer = inner[0]
   }
-  if (referrer !== undefined && referrer !== '') target.searchParams.set('referrerUrl', checkReferrerUrl(referrer, s.spot_id))
+  if (referrer !== undefined && referrer !== '')
+    target.searchParams.set('referrerUrl', checkReferrerUrl(referrer, s.spot_id))
   return target
 }
 
@@ -170,7 +225,12 @@ export function spotRedirect(s: Settings, options: Pick<IssueOptions, 'redirectU
  * @throws {ValidationFailed} a refused redirectUrl or referrerUrl (checked before anything is signed)
  * @throws {AccountIncomplete} sub, firstName, lastName or email missing or unusable
  */
-export function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps, options: IssueOptions = {}): IssuedToken {
+export function issue(
+  account: Account,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+  options: IssueOptions = {},
+): IssuedToken {
   const key = deps.keys.require(integration, 'jwt_secret')
   const s = integration.record.settings as Settings
   const target = spotRedirect(s, options)
@@ -184,7 +244,8 @@ export function issue(account: Account, integration: LoadedIntegration, deps: To
   if (title === undefined) delete claims.title
   else claims.title = truncateCodePoints(title, MAX_STRING)
   const avatar = optionalText(claims, 'avatarUrl')
-  if (avatar === undefined || characters(avatar) > MAX_STRING || !isHttpUrl(avatar)) delete claims.avatarUrl
+  if (avatar === undefined || characters(avatar) > MAX_STRING || !isHttpUrl(avatar))
+    delete claims.avatarUrl
   if (!(typeof claims.lang === 'string' && LANGS.has(claims.lang))) delete claims.lang
   if (!(typeof claims.timezone === 'string' && isTimeZone(claims.timezone))) delete claims.timezone
   delete claims.iat

@@ -23,7 +23,12 @@ import { tokenSheet } from '../connection.ts'
 import { inspected } from '../inspect.ts'
 import { apiKeySecret, browserSettings } from '../settings.ts'
 import type { Inspected, IssuedToken, TokenDeps } from '../types.ts'
-import { issueZeroClickToken, verifyZeroClickToken, ZERO_CLICK_IV_BYTES, zeroClickKey } from '../zero-click.ts'
+import {
+  issueZeroClickToken,
+  verifyZeroClickToken,
+  ZERO_CLICK_IV_BYTES,
+  zeroClickKey,
+} from '../zero-click.ts'
 
 /** Ceiling of `token_ttl`: a day. Minnit recommends an hour (the default). */
 export const MAX_TTL_SECONDS = 86_400
@@ -54,14 +59,24 @@ export const minnitZeroClickType: IntegrationTypeDefinition = {
   },
   secrets: {
     // The doc's PHP uses the key string as raw key bytes: AES-256 needs exactly 32 of them.
-    encryption_key: { description: "organization's encryption key from Minnit's SSO settings", required: true, check: (v) => (Buffer.byteLength(v) !== 32 ? 'must be exactly 32 bytes (AES-256 key)' : null) },
+    encryption_key: {
+      description: "organization's encryption key from Minnit's SSO settings",
+      required: true,
+      check: (v) => (Buffer.byteLength(v) !== 32 ? 'must be exactly 32 bytes (AES-256 key)' : null),
+    },
     api_key: apiKeySecret,
   },
   connection: (record, issuer, secretSet) =>
     tokenSheet(record, issuer, secretSet, {
       platform: 'Minnit (zero-click SSO)',
       paste_into_platform: [],
-      copy_from_platform: [{ setting: 'Organization Settings → SSO → a provider of type Zero-Click (Active) → encryption key', secret: 'encryption_key' }],
+      copy_from_platform: [
+        {
+          setting:
+            'Organization Settings → SSO → a provider of type Zero-Click (Active) → encryption key',
+          secret: 'encryption_key',
+        },
+      ],
       notes: [
         'Nothing is pasted into Minnit: the key travels the other way, from Minnit into sso-bridge.',
         `Embed the "html" (or point an iframe at the "url") of a token; tokens are valid ${(record.settings as Settings).token_ttl} s.`,
@@ -77,7 +92,9 @@ export function embedUrl(chatUrl: string, token: string): string {
   const q = beforeHash.indexOf('?')
   const path = q < 0 ? beforeHash : beforeHash.slice(0, q)
   const name = (p: string) => p.split('=', 1)[0]!
-  const params = (q < 0 ? [] : beforeHash.slice(q + 1).split('&')).filter((p) => p !== '' && name(p) !== 'ssotoken')
+  const params = (q < 0 ? [] : beforeHash.slice(q + 1).split('&')).filter(
+    (p) => p !== '' && name(p) !== 'ssotoken',
+  )
   if (!params.some((p) => name(p) === 'embed')) params.push('embed')
   params.push(`ssotoken=${encodeURIComponent(token)}`)
   return `${path}?${params.join('&')}${hash}`
@@ -88,7 +105,11 @@ export const embedHtml = (url: string): string =>
   `<iframe src="${escapeHtml(url)}" style="border:none;width:90%;height:500px;" allowTransparency="true"></iframe>`
 
 /** The zero-click JSON for an account (see the module doc), or AccountIncomplete. */
-export function zeroClickPayload(doc: JsonObject, integration: LoadedIntegration, nowSeconds: number): JsonObject {
+export function zeroClickPayload(
+  doc: JsonObject,
+  integration: LoadedIntegration,
+  nowSeconds: number,
+): JsonObject {
   const id = integration.record.id
   const s = integration.record.settings as Settings
   const userid = doc.userid
@@ -97,7 +118,11 @@ export function zeroClickPayload(doc: JsonObject, integration: LoadedIntegration
   doc.username = requireText(doc, 'username', id)
   if ('nickname' in doc && optionalText(doc, 'nickname') === undefined) delete doc.nickname
   if ('rank' in doc && !(typeof doc.rank === 'string' && RANK_SET.has(doc.rank))) delete doc.rank
-  if ('profile_picture_url' in doc && !(typeof doc.profile_picture_url === 'string' && isHttpUrl(doc.profile_picture_url))) delete doc.profile_picture_url
+  if (
+    'profile_picture_url' in doc &&
+    !(typeof doc.profile_picture_url === 'string' && isHttpUrl(doc.profile_picture_url))
+  )
+    delete doc.profile_picture_url
   doc.max_valid_ts = nowSeconds + s.token_ttl
   return doc
 }
@@ -106,12 +131,29 @@ export function zeroClickPayload(doc: JsonObject, integration: LoadedIntegration
  * Issues a zero-click token for `account`.
  * @throws {AccountIncomplete} no userid or username
  */
-export function issue(account: Account, integration: LoadedIntegration, deps: TokenDeps): IssuedToken {
+export function issue(
+  account: Account,
+  integration: LoadedIntegration,
+  deps: TokenDeps,
+): IssuedToken {
   const key = deps.keys.require(integration, 'encryption_key', zeroClickKey)
-  const payload = zeroClickPayload(integration.mapping.apply(account), integration, Math.floor(deps.now() / 1000))
-  const token = issueZeroClickToken(key, JSON.stringify(payload), deps.randomBytes(ZERO_CLICK_IV_BYTES))
+  const payload = zeroClickPayload(
+    integration.mapping.apply(account),
+    integration,
+    Math.floor(deps.now() / 1000),
+  )
+  const token = issueZeroClickToken(
+    key,
+    JSON.stringify(payload),
+    deps.randomBytes(ZERO_CLICK_IV_BYTES),
+  )
   const url = embedUrl((integration.record.settings as Settings).chat_url, token)
-  return { token, url, html: embedHtml(url), expires_at: new Date((payload.max_valid_ts as number) * 1000).toISOString() }
+  return {
+    token,
+    url,
+    html: embedHtml(url),
+    expires_at: new Date((payload.max_valid_ts as number) * 1000).toISOString(),
+  }
 }
 
 /**
@@ -121,6 +163,9 @@ export function issue(account: Account, integration: LoadedIntegration, deps: To
  * @throws {ConfigInvalid} the key is not set where the server runs
  */
 export function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected {
-  const payload = verifyZeroClickToken(deps.keys.require(integration, 'encryption_key', zeroClickKey), token) as JsonObject
+  const payload = verifyZeroClickToken(
+    deps.keys.require(integration, 'encryption_key', zeroClickKey),
+    token,
+  ) as JsonObject
   return inspected(payload, payload.max_valid_ts, deps.now())
 }

@@ -57,14 +57,19 @@ export async function startDscServer(privateKey: string): Promise<DscServer> {
         res.writeHead(status, { 'Content-Type': 'application/json' })
         res.end(JSON.stringify(body))
       }
-      if (req.method !== 'POST' || url.pathname !== '/consumer/api/v1/user') return send(404, { message: 'not found' })
+      if (req.method !== 'POST' || url.pathname !== '/consumer/api/v1/user')
+        return send(404, { message: 'not found' })
       let body: Record<string, unknown>
       try {
         body = JSON.parse(text) as Record<string, unknown>
       } catch {
         return send(400, { message: 'invalid JSON' })
       }
-      calls.push({ auth: url.searchParams.get('auth'), contentType: req.headers['content-type'], body })
+      calls.push({
+        auth: url.searchParams.get('auth'),
+        contentType: req.headers['content-type'],
+        body,
+      })
       arrived()
       void (gate ?? Promise.resolve()).then(() => answer(body))
     })
@@ -78,12 +83,19 @@ export async function startDscServer(privateKey: string): Promise<DscServer> {
         failure = null
         return send(status, { message: 'internal error' })
       }
-      if (url.searchParams.get('auth') !== privateKey) return send(401, { message: 'invalid auth key' })
-      if (typeof body.username !== 'string' || body.username === '') return send(400, { message: 'username is required' })
+      if (url.searchParams.get('auth') !== privateKey)
+        return send(401, { message: 'invalid auth key' })
+      if (typeof body.username !== 'string' || body.username === '')
+        return send(400, { message: 'username is required' })
       n++
       const accessToken = `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.dsc-${n}.${randomBytes(12).toString('base64url')}`
       valid.add(accessToken)
-      send(200, { accessToken, username: body.username, userId: randomBytes(12).toString('hex'), ...(body.isModerator === true ? { isModerator: true } : {}) })
+      send(200, {
+        accessToken,
+        username: body.username,
+        userId: randomBytes(12).toString('hex'),
+        ...(body.isModerator === true ? { isModerator: true } : {}),
+      })
     }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -23,7 +23,12 @@ export function referenceDecrypt(key: string, token: string): string {
   const raw = Buffer.from(token, 'base64')
   const iv = raw.subarray(0, 12)
   const tag = raw.subarray(raw.length - 16)
-  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key, 'utf8'), iv, { authTagLength: 16 })
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key, 'utf8'), iv, {
+    authTagLength: 16,
+  })
   decipher.setAuthTag(tag)
-  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8')
+  return Buffer.concat([
+    decipher.update(raw.subarray(12, raw.length - 16)),
+    decipher.final(),
+  ]).toString('utf8')
 }
