@@ -12,9 +12,9 @@
 import type { Account } from '../accounts/types.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { listPaths } from '../mapping/index.ts'
-import { OIDC_ROUTES } from '../oidc/routes.ts'
+import { OIDC_ROUTES } from '../oidc/paths.ts'
 import type { KeyMaterial, SamlKeyPair } from '../keys/index.ts'
-import { SAML_ROUTES } from '../saml/routes.ts'
+import { SAML_ROUTES } from '../saml/paths.ts'
 import type { SamlSpSettings } from '../saml/sp-settings.ts'
 import type { SecretSource } from '../store/ports.ts'
 

@@ -9,8 +9,8 @@ import type { BridgeErrorCode } from '../errors/codes.ts'
 import { BridgeError, StoreUnavailable } from '../errors/index.ts'
 import { toWireError } from '../errors/wire.ts'
 import type { Logger } from '../log/logger.ts'
-import { HttpError } from './errors.ts'
-import { page, type SiteLook } from './views.ts'
+import { HttpError } from '../web/errors.ts'
+import { page, type SiteLook } from '../web/views.ts'
 
 const STATUS: Record<BridgeErrorCode, number> = {
   ERR_GENERIC: 500,

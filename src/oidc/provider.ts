@@ -24,7 +24,7 @@ import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
 import { storeCall, toOidcError } from './unavailable.ts'
 import { StoreUnavailable } from '../errors/index.ts'
-import { OIDC_ROUTES } from './routes.ts'
+import { OIDC_ROUTES } from './paths.ts'
 import { clientMetadata } from './clients.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
@@ -189,7 +189,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         },
       },
       revocation: { enabled: true },
-      // Our own user-info URL (http/routes/userinfo.ts) serves OIDC and plain OAuth2 clients alike.
+      // Our own user-info URL (oidc/routes/userinfo.ts) serves OIDC and plain OAuth2 clients alike.
       userinfo: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,

@@ -2,7 +2,7 @@
  * @module saml/errors
  * Why the SAML door refused a message. One class with a closed set of codes (the shape of
  * `errors/errors.ts`, kept inside the door so the shared code table stays the other doors');
- * `http/routes/saml.ts` turns each into an error page or a SAML error Response, and every
+ * `saml/routes/saml.ts` turns each into an error page or a SAML error Response, and every
  * refusal is logged with its code.
  */
 

@@ -31,7 +31,7 @@ import type { KeyMaterial } from '../keys/index.ts'
 import { listPaths } from '../mapping/index.ts'
 import type { KvStore } from '../store/ports.ts'
 import { SamlRequestInvalid } from './errors.ts'
-import { SAML_ROUTES } from './routes.ts'
+import { SAML_ROUTES } from './paths.ts'
 import { redirectBindingUrl } from './redirect-binding.ts'
 import {
   buildErrorResponse,

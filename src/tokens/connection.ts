@@ -4,7 +4,7 @@
  * state (never the value) of the secrets the operator copies from the platform.
  */
 import type { IntegrationRecord } from '../store/ports.ts'
-import { TOKEN_ROUTES } from './routes.ts'
+import { TOKEN_ROUTES } from './paths.ts'
 import type { BrowserSettings } from './settings.ts'
 
 /** A value the operator copies from the platform into one of the integration's secrets. */

@@ -11,5 +11,5 @@ export {
   type TokenServiceDeps,
 } from './service.ts'
 export { TOKEN_PLATFORMS } from './platforms/index.ts'
-export { TOKEN_ROUTES } from './routes.ts'
+export { TOKEN_ROUTES } from './paths.ts'
 export type { Inspected, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from './types.ts'

@@ -40,7 +40,7 @@ export const printable = (v: string): string | null =>
     ? null
     : 'must be printable ASCII without spaces (check the copy and paste)'
 
-/** The optional `api_key` secret of every token type (compared in constant time by http/routes/tokens.ts). */
+/** The optional `api_key` secret of every token type (compared in constant time by tokens/routes/tokens.ts). */
 export const apiKeySecret: SecretSpec = {
   description:
     "optional key a site's server may use instead of the admin token to request tokens of this integration only",

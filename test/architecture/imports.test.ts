@@ -1,6 +1,6 @@
 /**
  * Keeps the dependency direction honest (the house style's rule: config, errors ← store ←
- * accounts, mapping ← integrations, login ← doors ← http ← main, cli; each rule is one test
+ * accounts, mapping ← integrations, login, web ← doors ← http ← main, cli; each rule is one test
  * below) by reading the imports of every file under src/.
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -105,9 +105,36 @@ describe('dependency direction', () => {
     }
   })
 
-  it('only http/ knows express', () => {
-    for (const { file, text } of graph.filter((g) => !inside(g.file, 'http'))) {
-      expect(/from ['"]express['"]/.test(text), file).toBe(false)
+  // Each door owns its HTTP face in its own routes/ folder (login's sign-in page and ticket door
+  // too); what every door's pages share is web/. Nothing else may know express.
+  it("only http/, web/ and a door's or login's routes/ know express", () => {
+    const allowed = ['http', 'web', 'oidc/routes', 'saml/routes', 'tokens/routes', 'login/routes']
+    const knowing = graph.filter((g) => /from ['"]express['"]/.test(g.text))
+    expect(knowing.some((g) => inside(g.file, 'oidc/routes'))).toBe(true)
+    for (const { file } of knowing) expect(inside(file, ...allowed), file).toBe(true)
+  })
+
+  it('web/ imports no door, no http/ and none of the routes it serves', () => {
+    const web = graph.filter((g) => inside(g.file, 'web'))
+    expect(web.length).toBeGreaterThan(0)
+    for (const { file, imports } of web) {
+      const bad = imports.filter(
+        (i) =>
+          inside(i, 'oidc', 'saml', 'tokens', 'connection', 'http', 'cli', 'login/routes') ||
+          i === 'services.ts' ||
+          i === 'main.ts',
+      )
+      expect(bad, file).toEqual([])
+    }
+  })
+
+  it('login/ imports no door and no http/ (every door signs its members in through it)', () => {
+    const login = graph.filter((g) => inside(g.file, 'login'))
+    // login/routes/ does import web/: the graph sees the sign-in page's imports.
+    expect(login.some((g) => g.imports.some((i) => inside(i, 'web')))).toBe(true)
+    for (const { file, imports } of login) {
+      const bad = imports.filter((i) => inside(i, 'oidc', 'saml', 'tokens', 'connection', 'http'))
+      expect(bad, file).toEqual([])
     }
   })
 

@@ -12,7 +12,7 @@ import { decodeJwt, SignJWT } from 'jose'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSessionManager } from '../../src/login/session.ts'
-import { allowedReturnTo } from '../../src/http/routes/ticket.ts'
+import { allowedReturnTo } from '../../src/login/routes/ticket.ts'
 import {
   applyTicket,
   createTicketVerifier,

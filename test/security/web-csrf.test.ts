@@ -3,7 +3,7 @@
  * — the hidden field had only to equal the `sso_csrf` cookie — so whoever could plant that cookie
  * (a sibling subdomain, a plain-http hop: cookie tossing) could forge every form, including a
  * sign-in as the attacker (login CSRF). Now the field is an HMAC of the browser's binding id and
- * its bridge session under a server key (http/csrf.ts): the cookie alone is not a token, and a
+ * its bridge session under a server key (web/csrf.ts): the cookie alone is not a token, and a
  * pair from another browser or another sign-in does not pass.
  */
 import request from 'supertest'

@@ -2,7 +2,7 @@
  * Defect (issue #10, "Redirects, hosts and headers"): no page set a Content-Security-Policy,
  * frame-ancestors or X-Frame-Options, so the sign-in and consent pages could be framed
  * (clickjacking), and there was no HSTS with an https ISSUER. Now helmet sets a strict CSP on
- * every answer (http/security-headers.ts) and the pages carry no inline script or style (they
+ * every answer (web/security-headers.ts) and the pages carry no inline script or style (they
  * load /assets/*). test/browser/login.test.ts proves in Chromium that the flows still work.
  */
 import { createHash } from 'node:crypto'

@@ -3,7 +3,7 @@
  * `/%2e//…`, `/..//…`, `/x/..//…`) sent a signed-in member to `//evil.example/`, because the
  * target was checked before it was normalised and written as the browser gave it. The same
  * spellings reached `/ticket` as this server's `//evil.example/` path. Now the target is
- * normalised against ISSUER first (http/return-to.ts), then checked, and only the normalised form
+ * normalised against ISSUER first (web/return-to.ts), then checked, and only the normalised form
  * is written.
  */
 import fc from 'fast-check'
@@ -11,9 +11,9 @@ import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { safeReturnTo } from '../../src/http/routes/login.ts'
-import { allowedReturnTo } from '../../src/http/routes/ticket.ts'
-import { localReturnTo } from '../../src/http/return-to.ts'
+import { safeReturnTo } from '../../src/login/routes/login.ts'
+import { allowedReturnTo } from '../../src/login/routes/ticket.ts'
+import { localReturnTo } from '../../src/web/return-to.ts'
 import { TICKET_JTI_NAMESPACE } from '../../src/login/ticket.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 

@@ -155,7 +155,7 @@ describe('POST /api/v1/integrations/{id}/tokens', () => {
   })
 })
 
-describe("the token API's own body reader (src/http/json-body.ts) answers as express.json does", () => {
+describe("the token API's own body reader (src/web/json-body.ts) answers as express.json does", () => {
   const post = () => request(t.app).post('/api/v1/integrations/minnit/tokens').set(auth)
   /** The same request against the admin API, which reads bodies with express.json. */
   const viaExpressJson = () => request(t.app).post('/api/v1/inspect/paths').set(auth)

@@ -2,12 +2,12 @@
  * @module http/routes/assets
  * `GET /assets/*`: the pages' stylesheets and the one script (the SAML auto-post), served as
  * files rather than inline, so the pages' Content-Security-Policy can allow `'self'` styles and
- * scripts and nothing inline (http/security-headers.ts). Built once at startup; the layout's
+ * scripts and nothing inline (web/security-headers.ts). Built once at startup; the layout's
  * stylesheet carries the site's colour (SITE_COLOR).
  */
 import { readFileSync } from 'node:fs'
 import { Router } from 'express'
-import type { SiteLook } from '../views.ts'
+import type { SiteLook } from '../../web/views.ts'
 
 const ASSETS = new URL('../../../views/assets/', import.meta.url)
 /** SITE_COLOR's own rule (config/schema.ts), held again here: the value lands in CSS unescaped. */

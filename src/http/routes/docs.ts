@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { Router } from 'express'
 import { Marked } from 'marked'
-import { escapeHtml } from '../views.ts'
+import { escapeHtml } from '../../web/views.ts'
 
 /** GitHub's anchor rule: lower-case, drop punctuation except `-` and `_`, spaces to `-`. */
 export function slug(text: string): string {

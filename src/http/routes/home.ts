@@ -4,7 +4,7 @@
  */
 import { Router } from 'express'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
-import { escapeHtml, raw, render } from '../views.ts'
+import { escapeHtml, raw, render } from '../../web/views.ts'
 
 /** A public endpoint worth linking from the home page; each door adds its own as it lands. */
 export interface HomeLink {

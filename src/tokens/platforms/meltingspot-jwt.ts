@@ -32,7 +32,7 @@ import {
 } from '../fields.ts'
 import { inspectJwt } from '../inspect.ts'
 import { signHs256 } from '../jwt.ts'
-import { TOKEN_ROUTES } from '../routes.ts'
+import { TOKEN_ROUTES } from '../paths.ts'
 import { apiKeySecret, browserSettings, hs256Secret } from '../settings.ts'
 import type { Inspected, IssueOptions, IssuedToken, TokenDeps } from '../types.ts'
 

@@ -1,0 +1,225 @@
+/**
+ * @module login/routes/login
+ * The standalone sign-in for doors that are not OIDC (the SAML door first): `GET/POST
+ * /login?return_to=/saml/continue/<id>`. Same view, CSRF, throttle, passport and bridge
+ * session as the OIDC interaction (`passwordSignIn` below is the shared part).
+ *
+ * - `return_to` is a same-origin path only, checked after normalisation (web/return-to.ts):
+ *   anything else is refused, and redirects write the normalised form, so the page is no open
+ *   redirect.
+ * - A live bridge session skips the form (`GET` redirects straight to `return_to`).
+ * - "Cancel" returns to `return_to` with `cancel=1`, for the door to tell its platform.
+ */
+import { setTimeout as delay } from 'node:timers/promises'
+import { urlencoded, Router, type NextFunction, type Request, type Response } from 'express'
+import type { Account } from '../../accounts/types.ts'
+import type { AccountService } from '../../accounts/service.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { SessionManager } from '../session.ts'
+import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../throttle.ts'
+import { liveMember, signIn } from '../../web/bridge-session.ts'
+import type { Csrf } from '../../web/csrf.ts'
+import { HttpError } from '../../web/errors.ts'
+import { noStore } from '../../web/no-store.ts'
+import { localReturnTo } from '../../web/return-to.ts'
+import { allowFormTargets } from '../../web/security-headers.ts'
+import { gateSignIn, type createPassport, type SignInRefusal } from '../passport.ts'
+import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
+
+export interface SignInDeps {
+  accounts: AccountService
+  sessions: SessionManager
+  throttle: LoginThrottle
+  passport: ReturnType<typeof createPassport>
+  secure: boolean
+  log: Logger
+  /**
+   * Every refused sign-in (401) is answered no sooner than this many ms after it began
+   * (LOGIN_FAILURE_DELAY_MS), so an unknown name, an argon2id account and a bcrypt or phpass
+   * one take the same time to fail.
+   */
+  failureFloorMs: number
+}
+
+export type SignInResult =
+  | { ok: true; account: Account; authTime: number }
+  | { ok: false; status: number; message: string; username: string; retryAfter?: number }
+
+/**
+ * One password sign-in: resolve the login, count the attempt (per IP and account, before the
+ * password is checked), passport-local, then a new bridge session id set as the cookie (session
+ * fixation). Failures are logged with a code and answered at the failure floor.
+ */
+export function passwordSignIn(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): Promise<SignInResult> {
+  const { throttle, log } = deps
+  const started = performance.now()
+  const username = typeof req.body?.username === 'string' ? req.body.username.slice(0, 320) : ''
+  let keys: ThrottleKeys | undefined
+  let refusedBy: ThrottleDecision['limit']
+  // Called by the account service once the login is resolved to its account key.
+  gateSignIn(req, async (account) => {
+    keys = { ip: req.ip ?? 'unknown', account }
+    const gate = await throttle.attempt(keys)
+    refusedBy = gate.limit
+    return gate.allowed ? null : { retryAfter: gate.retryAfter }
+  })
+  return new Promise<SignInResult>((resolve, reject) => {
+    deps.passport.authenticate(
+      'local',
+      { session: false },
+      (err: unknown, account: Account | false, info: SignInRefusal | undefined) => {
+        ;(async () => {
+          if (err) throw err
+          if (!account && info?.message === 'throttled') {
+            const retryAfter = info.retryAfter ?? 1
+            log.warn(
+              { code: 'ERR_LOGIN_THROTTLED', path: req.path, limit: refusedBy },
+              'sign-in throttled',
+            )
+            res.set('Retry-After', String(retryAfter))
+            return resolve({
+              ok: false,
+              status: 429,
+              username,
+              retryAfter,
+              message: `Too many attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`,
+            })
+          }
+          if (!account) {
+            await failureFloor(deps, started, req.path)
+            const disabled = info?.message === 'account_disabled'
+            log.info(
+              { code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path },
+              'sign-in refused',
+            )
+            return resolve({
+              ok: false,
+              status: 401,
+              username,
+              message: disabled
+                ? 'This account is disabled.'
+                : 'That username or password is not right.',
+            })
+          }
+          if (keys) await throttle.succeed(keys)
+          const authTime = await signIn(req, res, deps, account, ['pwd'])
+          resolve({ ok: true, account, authTime })
+        })().catch(reject)
+      },
+    )(req, res, next)
+  })
+}
+
+/**
+ * Waits until `failureFloorMs` after `started`. A failure that took longer already (a slow hash
+ * on a loaded machine) is logged, as its time may tell which kind of account was tried: raise
+ * LOGIN_FAILURE_DELAY_MS above it.
+ */
+async function failureFloor(
+  { failureFloorMs, log }: SignInDeps,
+  started: number,
+  path: string,
+): Promise<void> {
+  const elapsed = performance.now() - started
+  if (elapsed < failureFloorMs) {
+    // Timers run on the loop's millisecond clock and may fire a fraction early: wait again
+    // until the floor has really passed.
+    while (performance.now() - started < failureFloorMs)
+      await delay(Math.ceil(failureFloorMs - (performance.now() - started)))
+  } else if (failureFloorMs > 0)
+    log.warn(
+      { code: 'ERR_LOGIN_FLOOR_EXCEEDED', path, ms: Math.round(elapsed), floorMs: failureFloorMs },
+      'a refused sign-in took longer than LOGIN_FAILURE_DELAY_MS',
+    )
+}
+
+/**
+ * `return_to` normalised to a path on this server, else null (web/return-to.ts: the check is
+ * made on the normalised form, so `/.//evil.example/` and its kin are refused).
+ */
+export function safeReturnTo(value: unknown, issuer: string): string | null {
+  return localReturnTo(value, issuer)
+}
+
+export interface LoginRouteDeps extends SignInDeps {
+  site: SiteLook
+  issuer: string
+  csrf: Csrf
+  /** Origins the flow may be redirected on to after `return_to` (web/onward-targets.ts). */
+  onwardTargets?: (returnTo: string) => Promise<string[]>
+}
+
+export function loginRouter(deps: LoginRouteDeps): Router {
+  const { site, issuer } = deps
+  const router = Router()
+  const form = urlencoded({ extended: false, limit: '16kb' })
+
+  function returnTo(req: Request): string {
+    const target = safeReturnTo(req.query.return_to, issuer)
+    if (!target)
+      throw Object.assign(
+        new HttpError(400, 'invalid_return_to', 'return_to must be a path on this server'),
+        { code: 'ERR_LOGIN_RETURN_TO' },
+      )
+    return target
+  }
+
+  async function render(
+    req: Request,
+    res: Response,
+    target: string,
+    opts: { message?: string; username?: string; status?: number } = {},
+  ) {
+    // The form's POST is followed by redirects to return_to and on: CSP form-action must name them.
+    allowFormTargets(res, (await deps.onwardTargets?.(target)) ?? [])
+    const q = `?return_to=${encodeURIComponent(target)}`
+    res
+      .status(opts.status ?? 200)
+      .type('html')
+      .send(
+        page('login', 'Sign in', site, {
+          client: site.name,
+          action: `/login${q}`,
+          abort: `/login/cancel${q}`,
+          csrf: deps.csrf.token(req, res),
+          username: opts.username ?? '',
+          message: opts.message
+            ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`)
+            : '',
+        }),
+      )
+  }
+
+  router.get('/login', noStore, async (req, res) => {
+    const target = returnTo(req)
+    // `force=1`: the door needs a fresh sign-in (SAML ForceAuthn) even with a live session.
+    if ((await liveMember(req, deps)) && req.query.force !== '1') return res.redirect(303, target)
+    await render(req, res, target)
+  })
+
+  router.post('/login', noStore, form, async (req, res, next) => {
+    const target = returnTo(req)
+    deps.csrf.check(req)
+    const result = await passwordSignIn(deps, req, res, next)
+    if (!result.ok)
+      return await render(req, res, target, {
+        status: result.status,
+        username: result.username,
+        message: result.message,
+      })
+    res.redirect(303, target)
+  })
+
+  router.post('/login/cancel', noStore, form, (req, res) => {
+    const target = returnTo(req)
+    deps.csrf.check(req)
+    res.redirect(303, `${target}${target.includes('?') ? '&' : '?'}cancel=1`)
+  })
+
+  return router
+}

@@ -1,0 +1,235 @@
+/**
+ * @module oidc/routes/interaction
+ * The OIDC interaction pages (shape of oidc-provider's example/routes/express.js): sign-in and
+ * consent, every one `no-store`, every form CSRF-protected.
+ *
+ * - A bridge session that is still valid signs the member in without a form (one session for
+ *   every door); a disabled account never does.
+ * - The password form goes through passport-local, is throttled per IP and per account (each
+ *   attempt counted before its password is checked), failures answer at one floor, and a
+ *   success starts a new bridge session id (session fixation).
+ * - First-party clients never see the consent page.
+ */
+import { urlencoded, Router, type Request, type Response } from 'express'
+import type Provider from 'oidc-provider'
+import type { Account } from '../../accounts/types.ts'
+import type { AccountService } from '../../accounts/service.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { SessionManager } from '../../login/session.ts'
+import type { LoginThrottle } from '../../login/throttle.ts'
+import { bindGrant, isGrantOf } from '../account-binding.ts'
+import { liveMember } from '../../web/bridge-session.ts'
+import type { Csrf } from '../../web/csrf.ts'
+import { HttpError } from '../../web/errors.ts'
+import { noStore } from '../../web/no-store.ts'
+import { allowFormTargets } from '../../web/security-headers.ts'
+import type { createPassport } from '../../login/passport.ts'
+import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
+import { passwordSignIn } from '../../login/routes/login.ts'
+
+export interface InteractionDeps {
+  provider: Provider
+  accounts: AccountService
+  sessions: SessionManager
+  throttle: LoginThrottle
+  passport: ReturnType<typeof createPassport>
+  site: SiteLook
+  secure: boolean
+  log: Logger
+  csrf: Csrf
+  /** See SignInDeps.failureFloorMs (routes/login.ts). */
+  failureFloorMs: number
+}
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'Your account identifier',
+  profile: 'Your name, username, picture and profile',
+  email: 'Your email address',
+  offline_access: 'Staying signed in when you are away',
+}
+
+/**
+ * Login prompt reasons a live bridge session answers without asking again. Anything else
+ * (`login_prompt`: the client asked with prompt=login; `id_token_hint`: another member was
+ * expected; an ACR the password form would have to give) needs the form.
+ */
+const SESSION_ANSWERS = new Set(['no_session', 'bridge_session', 'max_age'])
+
+function sessionAnswers(reasons: string[], maxAge: unknown, authTime: number): boolean {
+  if (!reasons.every((r) => SESSION_ANSWERS.has(r))) return false
+  if (maxAge === undefined) return true
+  const seconds = Number(maxAge)
+  return Number.isFinite(seconds) && Math.floor(Date.now() / 1000) - authTime <= seconds
+}
+
+export function interactionRouter(deps: InteractionDeps): Router {
+  const { provider, accounts, site } = deps
+  const router = Router()
+  const form = urlencoded({ extended: false, limit: '16kb' })
+
+  async function clientName(clientId: unknown): Promise<string> {
+    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined
+    return (
+      (client?.clientName as string | undefined) ??
+      (typeof clientId === 'string' ? clientId : 'the application')
+    )
+  }
+
+  async function finishLogin(
+    req: Request,
+    res: Response,
+    account: Account,
+    amr: string[],
+    authTime: number,
+  ) {
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: account.external_id, amr, ts: authTime } },
+      { mergeWithLastSubmission: false },
+    )
+  }
+
+  function renderLogin(
+    req: Request,
+    res: Response,
+    uid: string,
+    client: string,
+    redirectUri: unknown,
+    opts: { message?: string; username?: string; status?: number } = {},
+  ) {
+    // The form's flow ends at the client's redirect_uri (validated by oidc-provider at /auth).
+    allowFormTargets(res, [typeof redirectUri === 'string' ? redirectUri : undefined])
+    res
+      .status(opts.status ?? 200)
+      .type('html')
+      .send(
+        page('login', 'Sign in', site, {
+          client,
+          action: `/interaction/${uid}/login`,
+          abort: `/interaction/${uid}/abort`,
+          csrf: deps.csrf.token(req, res),
+          username: opts.username ?? '',
+          message: opts.message
+            ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`)
+            : '',
+        }),
+      )
+  }
+
+  async function grantConsent(req: Request, res: Response) {
+    const details = await provider.interactionDetails(req, res)
+    const { prompt, params, session } = details
+    // The grant names the account by its internal id too (oidc/account-binding.ts): one made for
+    // an earlier account under this external_id is not extended, a new one is made.
+    const account = await accounts.get(session!.accountId).catch(() => null)
+    if (!account || account.status !== 'active')
+      throw new HttpError(
+        400,
+        'interaction_state',
+        'the account signed in here is no longer active',
+      )
+    let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
+    if (grant && !isGrantOf(grant, account)) grant = undefined
+    if (!grant) {
+      grant = new provider.Grant({
+        accountId: session!.accountId,
+        clientId: params.client_id as string,
+      })
+      bindGrant(grant, account)
+    }
+    const missing = prompt.details as {
+      missingOIDCScope?: string[]
+      missingOIDCClaims?: string[]
+      missingResourceScopes?: Record<string, string[]>
+    }
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(indicator, scopes.join(' '))
+    const grantId = await grant.save()
+    await provider.interactionFinished(
+      req,
+      res,
+      { consent: details.grantId === grantId ? {} : { grantId } },
+      { mergeWithLastSubmission: true },
+    )
+  }
+
+  router.get('/interaction/:uid', noStore, async (req, res) => {
+    const { uid, prompt, params } = await provider.interactionDetails(req, res)
+    const client = await clientName(params.client_id)
+    if (prompt.name === 'login') {
+      const live = await liveMember(req, deps)
+      if (live && sessionAnswers(prompt.reasons, params.max_age, live.session.auth_time)) {
+        return finishLogin(req, res, live.account, live.session.amr, live.session.auth_time)
+      }
+      return renderLogin(req, res, uid, client, params.redirect_uri)
+    }
+    if (prompt.name === 'consent') {
+      const registered = await provider.Client.find(params.client_id as string)
+      if (registered?.first_party === true) return grantConsent(req, res)
+      const scopes = String(params.scope ?? '')
+        .split(' ')
+        .filter(Boolean)
+      const details = await provider.interactionDetails(req, res)
+      const account = details.session?.accountId
+        ? await accounts.get(details.session.accountId).catch(() => null)
+        : null
+      const items = (scopes.length > 0 ? scopes : ['openid'])
+        .map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)}</li>`)
+        .join('')
+      allowFormTargets(res, [
+        typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined,
+      ])
+      return res.type('html').send(
+        page('consent', 'Allow access', site, {
+          client,
+          account: account?.username ? ` as ${account.username}` : '',
+          scopes: raw(items),
+          action: `/interaction/${uid}/confirm`,
+          abort: `/interaction/${uid}/abort`,
+          csrf: deps.csrf.token(req, res),
+        }),
+      )
+    }
+    throw new HttpError(400, 'interaction_unknown', `unsupported prompt ${prompt.name}`)
+  })
+
+  router.post('/interaction/:uid/login', noStore, form, async (req, res, next) => {
+    deps.csrf.check(req)
+    const { uid, prompt, params } = await provider.interactionDetails(req, res)
+    if (prompt.name !== 'login')
+      throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
+    const client = await clientName(params.client_id)
+    // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
+    const result = await passwordSignIn(deps, req, res, next)
+    if (!result.ok)
+      return renderLogin(req, res, uid, client, params.redirect_uri, {
+        status: result.status,
+        username: result.username,
+        message: result.message,
+      })
+    await finishLogin(req, res, result.account, ['pwd'], result.authTime)
+  })
+
+  router.post('/interaction/:uid/confirm', noStore, form, async (req, res) => {
+    deps.csrf.check(req)
+    const { prompt } = await provider.interactionDetails(req, res)
+    if (prompt.name !== 'consent')
+      throw new HttpError(400, 'interaction_state', 'this consent step is already done')
+    await grantConsent(req, res)
+  })
+
+  router.post('/interaction/:uid/abort', noStore, form, async (req, res) => {
+    deps.csrf.check(req)
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      { mergeWithLastSubmission: false },
+    )
+  })
+
+  return router
+}
