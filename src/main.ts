@@ -1,12 +1,13 @@
 /**
  * @module main
- * Composition root: config → logger → keys → store → services → app → listen, and a graceful
+ * Composition root: config → logger → keys → store → services → doors → app → listen, and a graceful
  * shutdown on SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the store).
  */
 import type { Server } from 'node:http'
 import { resolveAdminToken } from './admin-token.ts'
 import { loadConfig, type Config } from './config/index.ts'
 import { BridgeError } from './errors/index.ts'
+import { createDoors } from './doors.ts'
 import { createApp } from './http/app.ts'
 import { checkKeysInUse, ensureCookieSecret, ensureKeys, fingerprintKeys } from './keys/index.ts'
 import { createLogger, type Logger } from './log/logger.ts'
@@ -67,9 +68,20 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     await store.close().catch(() => {})
     throw err
   }
-  const services = createServices(store, config)
+  const services = createServices(store, config, log)
+  const doors = createDoors(services, {
+    issuer: config.issuer,
+    keys,
+    cookieSecret: cookie.secret,
+    site: config.site,
+    sessionTtlMs: config.sessionTtlMs,
+    log,
+    siteTicket: config.siteTicket,
+    samlSkewMs: config.samlSkewMs,
+  })
   const app = createApp({
     services,
+    doors,
     log,
     issuer: config.issuer,
     version: VERSION,
@@ -77,10 +89,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     maxBodyBytes: config.maxBodyBytes,
     importMaxBytes: config.importMaxBytes,
     keys,
-    cookieSecret: cookie.secret,
     site: config.site,
-    sessionTtlMs: config.sessionTtlMs,
-    samlSkewMs: config.samlSkewMs,
     trustProxy: config.trustProxy,
     loginFailureFloorMs: config.loginFailureFloorMs,
     siteTicket: config.siteTicket,

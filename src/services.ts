@@ -2,7 +2,8 @@
  * @module services
  * Builds the application services over a store: the composition that main.ts, the CLI and the
  * tests share. It is also where the doors hand their integration types to the registry, so the
- * registry never imports a door.
+ * registry never imports a door. The token door is built here too, once: it needs no keys and the
+ * CLI issues tokens as well; the doors that need keys are built in doors.ts.
  */
 import type { Config } from './config/index.ts'
 import { createAccountService } from './accounts/service.ts'
@@ -22,6 +23,8 @@ import {
   minnitZeroClickType,
 } from './tokens/platforms/index.ts'
 import type { Store } from './store/ports.ts'
+import { createTokenService } from './tokens/service.ts'
+import type { Logger } from './log/logger.ts'
 
 export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   oidcIntegrationType,
@@ -33,10 +36,16 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   genericJwtType,
 ]
 
+/**
+ * Accounts, integrations, the sign-in throttle and the token door over one store.
+ * @param log where the token door writes its operational notes (none without: the CLI).
+ * @example const services = createServices(store, config, log)
+ */
 export function createServices(
   store: Store,
   config: Pick<Config, 'readSecretEnv'> &
     Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>>,
+  log?: Logger,
 ) {
   const integrations = createIntegrationService({
     store,
@@ -56,9 +65,10 @@ export function createServices(
       await byType.get(i.type)?.onAccountRemoved?.({ kv: store, integrationId: i.id, account })
     }
   }
+  const accounts = createAccountService({ store, conflicts: config.conflicts, onRemoved })
   return {
     store,
-    accounts: createAccountService({ store, conflicts: config.conflicts, onRemoved }),
+    accounts,
     integrations,
     // Its counters live in the store, so the server, every other instance and the CLI's
     // `users unlock` all see the same ones.
@@ -66,6 +76,8 @@ export function createServices(
       kv: store,
       ...(config.throttle ? { rules: config.throttle } : {}),
     }),
+    // One instance per process: it holds the key cache (tokens/keys.ts).
+    tokens: createTokenService({ accounts, integrations, kv: store, ...(log ? { log } : {}) }),
   }
 }
 

@@ -7,16 +7,13 @@
  * ssotoken and retrieve the decrypted output"); any failure is one opaque `token_invalid`.
  */
 import type { Command } from 'commander'
-import { createTokenService, type IssueOptions } from '../tokens/index.ts'
+import type { IssueOptions } from '../tokens/index.ts'
 import type { CliContext } from './context.ts'
 import { printJson, readAll, type CliIo } from './io.ts'
 
 /** Adds `token` and `inspect` to the program. */
 export function registerTokens(program: Command, ctx: CliContext, io: CliIo): void {
-  const service = async () => {
-    const { accounts, integrations, store } = await ctx.services()
-    return createTokenService({ accounts, integrations, kv: store })
-  }
+  const service = async () => (await ctx.services()).tokens
 
   program
     .command('token')

@@ -1,55 +1,50 @@
 /**
  * @module http/app
- * Builds the express application: logging, health, the home page and the admin API. The
- * doors mount here as they land. Knows nothing of which database is behind `services`.
+ * The HTTP shell: request log, Host pinning, security headers, then each door's router (every
+ * door is built once in doors.ts, handed in here), the health, docs and home pages, the admin API
+ * (admin/), and the error handler. Knows nothing of which database is behind `services`.
  */
 import express, { type Express, type RequestHandler } from 'express'
 import { randomUUID } from 'node:crypto'
+import type { TrustProxy } from '../config/index.ts'
+import type { Doors } from '../doors.ts'
+import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
+import { loginRoutes } from '../login/routes/router.ts'
+import type { SiteTicketSettings } from '../login/routes/ticket.ts'
+import { oidcRoutes } from '../oidc/routes/router.ts'
+import { samlRouter } from '../saml/routes/saml.ts'
 import type { Services } from '../services.ts'
+import { tokensRouter } from '../tokens/routes/tokens.ts'
 import { requireAdmin } from '../web/admin-auth.ts'
-import { errorHandler } from './error-handler.ts'
 import { notFound } from '../web/errors.ts'
 import { noStore } from '../web/no-store.ts'
-import { pinHost } from './pin-host.ts'
-import { createCsrf } from '../web/csrf.ts'
-import { oidcFormTargets, securityHeaders } from '../web/security-headers.ts'
-import { assetsRouter } from './routes/assets.ts'
-import { createOnwardTargets } from '../web/onward-targets.ts'
+import { securityHeaders } from '../web/security-headers.ts'
+import type { SiteLook } from '../web/views.ts'
 import { auditRouter } from './admin/audit.ts'
-import { docsRouter } from './routes/docs.ts'
-import { healthRouter } from './routes/health.ts'
-import { homeRouter } from './routes/home.ts'
 import { inspectRouter } from './admin/inspect.ts'
 import { integrationsRouter } from './admin/integrations.ts'
 import { usersRouter } from './admin/users.ts'
-import { userinfoRouter } from '../oidc/routes/userinfo.ts'
-import { interactionRouter } from '../oidc/routes/interaction.ts'
-import { tokensRouter } from '../tokens/routes/tokens.ts'
-import { ticketRouter, type SiteTicketSettings } from '../login/routes/ticket.ts'
-import { createPassport } from '../login/passport.ts'
-import { loginRouter } from '../login/routes/login.ts'
-import { samlRouter } from '../saml/routes/saml.ts'
-import { createSamlIdp } from '../saml/idp.ts'
-import { page, raw, type SiteLook } from '../web/views.ts'
-import { createOidcProvider } from '../oidc/provider.ts'
-import { OIDC_ROUTES } from '../oidc/paths.ts'
-import { createSessionManager } from '../login/session.ts'
-import type { TrustProxy } from '../config/index.ts'
-import type { KeyMaterial } from '../keys/index.ts'
+import { errorHandler } from './error-handler.ts'
+import { pinHost } from './pin-host.ts'
+import { assetsRouter } from './routes/assets.ts'
+import { docsRouter } from './routes/docs.ts'
+import { healthRouter } from './routes/health.ts'
+import { homeRouter } from './routes/home.ts'
 
 export interface AppOptions {
   services: Services
+  /** Every door, built once by createDoors (doors.ts) over the same services. */
+  doors: Doors
   log: Logger
   issuer: string
   version: string
   adminToken: string
   maxBodyBytes: number
   importMaxBytes: number
+  /** For the connection sheets the admin API serves (certificates, JWKS). */
   keys: KeyMaterial
-  cookieSecret: string
   site: SiteLook
-  sessionTtlMs: number
   /**
    * TRUST_PROXY (config/schema.ts): false, a hop count or proxy addresses. `true` is taken as
    * one hop, never as express's "trust every hop".
@@ -57,95 +52,101 @@ export interface AppOptions {
   trustProxy: TrustProxy | boolean
   /** LOGIN_FAILURE_DELAY_MS: how long after it began a refused sign-in is answered (default 1 s). */
   loginFailureFloorMs?: number
-  /** Site tickets (SITE_TICKET_*, SITE_ORIGINS); /ticket answers 404 without a key. */
+  /** Site tickets (SITE_TICKET_*, SITE_ORIGINS): the origins /ticket may send the browser on to. */
   siteTicket?: SiteTicketSettings
-  /** SAML: accepted AuthnRequest IssueInstant skew, ms (default 3 min). */
-  samlSkewMs?: number
 }
 
+/**
+ * The express application over the services and the doors.
+ * @example
+ * const services = createServices(store, config, log)
+ * const app = createApp({ services, doors: createDoors(services, { ... }), log, ... })
+ */
 export function createApp(opts: AppOptions): Express {
   const app = express()
-  const { services, site } = opts
-  const secure = opts.issuer.startsWith('https:')
-  const sessions = createSessionManager({ kv: services.store, ttlMs: opts.sessionTtlMs })
-  const door = createOidcProvider({
-    issuer: opts.issuer,
-    keys: opts.keys,
-    kv: services.store,
-    accounts: services.accounts,
-    integrations: services.integrations,
-    sessions,
-    log: opts.log,
-    cookieKeys: [opts.cookieSecret],
-    renderError: (ctx, out) => {
-      ctx.type = 'html'
-      ctx.body = page('error', 'Something went wrong', site, {
-        error: String(out.error ?? 'error'),
-        description: String(out.error_description ?? ''),
-        reference: '',
-      })
-    },
-    renderLogout: (ctx, form) => {
-      ctx.type = 'html'
-      ctx.body = page('logout', 'Sign out', site, { form: raw(form) })
-    },
-    renderLoggedOut: (ctx) => {
-      ctx.type = 'html'
-      ctx.body = page('logged-out', 'Signed out', site, {})
-    },
-  })
+  const { services, doors, site, log, issuer } = opts
+  const secure = issuer.startsWith('https:')
   const trust = trustProxySetting(opts.trustProxy)
-  // koa (oidc-provider) has only on/off plus a hop count for its ctx.ip (its scheme is pinned to
-  // ISSUER's in oidc/provider.ts); the client IP the throttle uses is express's.
-  door.provider.proxy = trust !== false
-  if (typeof trust === 'number') door.provider.maxIpsCount = trust
+  const { sessions, csrf, passport } = doors.login
+  // One throttle (in the store: services.ts) and one floor for every password form (OIDC
+  // interaction and /login).
+  const signIn = {
+    accounts: services.accounts,
+    sessions,
+    throttle: services.throttle,
+    passport,
+    site,
+    secure,
+    log,
+    csrf,
+    failureFloorMs: opts.loginFailureFloorMs ?? DEFAULT_FAILURE_FLOOR_MS,
+  }
   app.disable('x-powered-by')
   // No ETags: nearly every answer here is per-member and no-store (sign-in pages, user-info,
   // tokens, the admin API), where express would hash each body for nothing.
   app.set('etag', false)
   app.set('trust proxy', trust)
   // First: nothing downstream may read a host from the request (every URL comes from ISSUER).
-  app.use(pinHost(opts.issuer))
-  app.use(requestLog(opts.log))
+  app.use(pinHost(issuer))
+  app.use(requestLog(log))
   // helmet: CSP, frame-ancestors, X-Frame-Options, HSTS (https ISSUER), nosniff, no-referrer.
-  app.use(securityHeaders(opts.issuer))
+  app.use(securityHeaders(issuer))
   app.use(assetsRouter(site))
-  // oidc-provider's own pages (form_post, the logout confirmation) name their client's redirect origin.
-  door.provider.use(oidcFormTargets)
 
-  // oidc-provider's own endpoints go straight to it (no trip through the routers below).
-  const oidcHandler = door.provider.callback()
-  app.use((req, res, next) => (isOidcPath(req.path) ? oidcHandler(req, res) : next()))
+  // The doors. OIDC first: oidc-provider's own endpoints and the user-info URL are the hottest.
+  app.use(
+    oidcRoutes({
+      ...signIn,
+      door: doors.oidc,
+      integrations: services.integrations,
+      issuer,
+      trustProxy: trust,
+    }),
+  )
   // Platform tokens next: the server-to-server token API is as hot (none of its paths is
   // oidc-provider's), and must come before the admin API, whose token check refuses an api_key.
   app.use(
     tokensRouter({
       services,
+      tokens: doors.tokens,
       sessions,
-      issuer: opts.issuer,
+      issuer,
       adminToken: opts.adminToken,
       site,
       maxBodyBytes: opts.maxBodyBytes,
-      log: opts.log,
     }),
   )
-  // The user-info URL is as hot as the token endpoint: ahead of the other routers too.
+  // The site-ticket door and the standalone sign-in the SAML door (and any non-OIDC door) sends
+  // members to.
   app.use(
-    userinfoRouter({
-      door,
-      accounts: services.accounts,
-      integrations: services.integrations,
-      issuer: opts.issuer,
-      log: opts.log,
+    loginRoutes({
+      ...signIn,
+      issuer,
+      kv: services.store,
+      tickets: doors.login.tickets,
+      onwardTargets: doors.login.onwardTargets,
+      ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
     }),
   )
-  app.use(healthRouter(opts.services.store))
+  app.use(
+    samlRouter({
+      idp: doors.saml,
+      kv: services.store,
+      accounts: services.accounts,
+      sessions,
+      site,
+      secure,
+      log,
+    }),
+  )
+
+  app.use(healthRouter(services.store))
   app.use(docsRouter())
   app.use(
     homeRouter({
-      issuer: opts.issuer,
+      issuer,
       version: opts.version,
-      types: opts.services.integrations.types(),
+      types: services.integrations.types(),
       links: [
         { label: 'OpenID Connect discovery document', path: '/.well-known/openid-configuration' },
         { label: 'Documentation', path: '/docs' },
@@ -158,84 +159,16 @@ export function createApp(opts: AppOptions): Express {
   const api = express.Router()
   api.use(requireAdmin(opts.adminToken))
   api.use(noStore)
-  api.use(usersRouter(opts.services, opts))
-  api.use(integrationsRouter(opts.services, opts))
+  api.use(usersRouter(services, opts))
+  api.use(integrationsRouter(services, opts))
   api.use(inspectRouter(opts))
-  api.use(auditRouter(opts.services))
+  api.use(auditRouter(services))
   api.use((_req, _res, next) => next(notFound()))
   app.use('/api/v1', api)
 
-  // One throttle (in the store: services.ts) and one passport for every password form (OIDC
-  // interaction and /login).
-  const throttle = services.throttle
-  const failureFloorMs = opts.loginFailureFloorMs ?? DEFAULT_FAILURE_FLOOR_MS
-  // One CSRF key for every form (sign-in, consent, the ticket's conflict prompt).
-  const csrf = createCsrf({ secret: opts.cookieSecret, secure })
-  const passport = createPassport(services.accounts)
-  app.use(
-    interactionRouter({
-      provider: door.provider,
-      accounts: services.accounts,
-      sessions,
-      throttle,
-      passport,
-      site,
-      secure,
-      log: opts.log,
-      csrf,
-      failureFloorMs,
-    }),
-  )
-  app.use(
-    ticketRouter({
-      settings: opts.siteTicket,
-      issuer: opts.issuer,
-      kv: services.store,
-      accounts: services.accounts,
-      sessions,
-      site,
-      secure,
-      log: opts.log,
-      csrf,
-    }),
-  )
-  // The SAML door and the standalone sign-in it (and any non-OIDC door) sends members to.
-  app.use(
-    loginRouter({
-      accounts: services.accounts,
-      sessions,
-      throttle,
-      passport,
-      site,
-      secure,
-      log: opts.log,
-      issuer: opts.issuer,
-      csrf,
-      onwardTargets: createOnwardTargets(services.integrations),
-      failureFloorMs,
-    }),
-  )
-  app.use(
-    samlRouter({
-      idp: createSamlIdp({
-        issuer: opts.issuer,
-        keys: opts.keys,
-        kv: services.store,
-        integrations: services.integrations,
-        pairwiseSecret: opts.cookieSecret,
-        ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}),
-      }),
-      kv: services.store,
-      accounts: services.accounts,
-      sessions,
-      site,
-      secure,
-      log: opts.log,
-    }),
-  )
-  // oidc-provider answers its own routes (discovery, /auth, /token, /jwks, …) and 404s the rest.
-  app.use(oidcHandler)
-  app.use(errorHandler(opts.log, site))
+  // oidc-provider answers whatever no router took (its own 404 page).
+  app.use(doors.oidc.provider.callback())
+  app.use(errorHandler(log, site))
   return app
 }
 
@@ -250,14 +183,6 @@ export function trustProxySetting(value: TrustProxy | boolean): false | number |
   if (value === true) return 1
   if (value === 0) return false
   return value
-}
-
-const OIDC_PREFIXES = Object.values(OIDC_ROUTES).filter((p) => p !== OIDC_ROUTES.userinfo)
-function isOidcPath(path: string): boolean {
-  return (
-    path === '/.well-known/openid-configuration' ||
-    OIDC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))
-  )
 }
 
 /** One line per request, after it ends. The query string is left out: it carries tokens. */

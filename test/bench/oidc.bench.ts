@@ -38,6 +38,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import Provider, { type Configuration } from 'oidc-provider'
 import { pino } from 'pino'
 import { usernameKey } from '../../src/accounts/normalize.ts'
+import { createDoors } from '../../src/doors.ts'
 import { createApp } from '../../src/http/app.ts'
 import { createLogger } from '../../src/log/logger.ts'
 import { clientMetadata } from '../../src/oidc/clients.ts'
@@ -298,18 +299,26 @@ async function startOurs() {
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const log = createLogger('info', pino.destination({ dest: devNull, sync: true }))
+  const site = { name: 'Bench Site', color: '#2a6df4' }
   const app = createApp({
     services,
-    log: createLogger('info', pino.destination({ dest: devNull, sync: true })),
+    doors: createDoors(services, {
+      issuer: url,
+      keys: fixtureKeys(),
+      cookieSecret: COOKIE_SECRET,
+      site,
+      sessionTtlMs: 3_600_000,
+      log,
+    }),
+    log,
     issuer: url,
     version: '0.0.0-bench',
     adminToken: ADMIN_TOKEN,
     maxBodyBytes: 1_048_576,
     importMaxBytes: 10_000_000,
     keys: fixtureKeys(),
-    cookieSecret: COOKIE_SECRET,
-    site: { name: 'Bench Site', color: '#2a6df4' },
-    sessionTtlMs: 3_600_000,
+    site,
     trustProxy: false,
   })
   server.on('request', app)

@@ -38,6 +38,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import express from 'express'
 import { SignJWT } from 'jose'
+import { createDoors } from '../../src/doors.ts'
 import { createApp } from '../../src/http/app.ts'
 import { createLogger } from '../../src/log/logger.ts'
 import { createServices } from '../../src/services.ts'
@@ -315,18 +316,26 @@ async function benchHttp(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
       secrets: { encryption_key: MINNIT_KEY },
     })
     const discard = new Writable({ write: (_c, _e, cb) => cb() })
+    const log = createLogger('info', discard)
+    const site = { name: 'Bench', color: '#2a6df4' }
     const app = createApp({
       services,
-      log: createLogger('info', discard),
+      doors: createDoors(services, {
+        issuer: 'http://127.0.0.1',
+        keys: fixtureKeys(),
+        cookieSecret: 'bench-cookie-secret-0123456789abcdef0123456789',
+        site,
+        sessionTtlMs: 3_600_000,
+        log,
+      }),
+      log,
       issuer: 'http://127.0.0.1',
       version: 'bench',
       adminToken: ADMIN,
       maxBodyBytes: 1_048_576,
       importMaxBytes: 1_048_576,
       keys: fixtureKeys(),
-      cookieSecret: 'bench-cookie-secret-0123456789abcdef0123456789',
-      site: { name: 'Bench', color: '#2a6df4' },
-      sessionTtlMs: 3_600_000,
+      site,
       trustProxy: false,
     })
     const hello = express()

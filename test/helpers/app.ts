@@ -10,6 +10,7 @@ import type { ThrottleRules } from '../../src/login/throttle.ts'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
+import { createDoors } from '../../src/doors.ts'
 import { createApp } from '../../src/http/app.ts'
 import type { SiteTicketSettings } from '../../src/login/routes/ticket.ts'
 import { createLogger } from '../../src/log/logger.ts'
@@ -82,11 +83,6 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-app-'))
   const store = opts.store ?? createSqliteStore(path.join(dir, 'db.sqlite'))
   const env = { ...opts.env }
-  const services = createServices(store, {
-    readSecretEnv: (name) => env[name],
-    conflicts: opts.conflicts,
-    ...(opts.throttle ? { throttle: opts.throttle } : {}),
-  })
   const lines: string[] = []
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -95,18 +91,38 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     },
   })
   const log = createLogger('debug', sink)
+  const services = createServices(
+    store,
+    {
+      readSecretEnv: (name) => env[name],
+      conflicts: opts.conflicts,
+      ...(opts.throttle ? { throttle: opts.throttle } : {}),
+    },
+    log,
+  )
+  const issuer = opts.issuer ?? 'http://localhost:3000'
+  const site = { name: 'Test Site', color: '#2a6df4' }
+  // The same two steps as main.ts: every door built once, then the HTTP shell over them.
+  const doors = createDoors(services, {
+    issuer,
+    keys: fixtureKeys(),
+    cookieSecret: 'test-cookie-secret-0123456789abcdef0123456789',
+    site,
+    sessionTtlMs: 3_600_000,
+    log,
+    ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
+  })
   const app = createApp({
     services,
+    doors,
     log,
-    issuer: opts.issuer ?? 'http://localhost:3000',
+    issuer,
     version: '0.0.0-test',
     adminToken: ADMIN_TOKEN,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     importMaxBytes: opts.importMaxBytes ?? 10_000_000,
     keys: fixtureKeys(),
-    cookieSecret: 'test-cookie-secret-0123456789abcdef0123456789',
-    site: { name: 'Test Site', color: '#2a6df4' },
-    sessionTtlMs: 3_600_000,
+    site,
     trustProxy: opts.trustProxy ?? false,
     loginFailureFloorMs: opts.loginFailureFloorMs ?? 0,
     ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),

@@ -19,11 +19,11 @@ import type { Logger } from '../../log/logger.ts'
 import type { SessionManager } from '../session.ts'
 import {
   applyTicket,
-  createTicketVerifier,
   TICKET_MAX_LENGTH,
   TICKET_WIRE_CODES,
   TicketRefused,
   type TicketErrorCode,
+  type TicketVerifier,
   type VerifiedTicket,
 } from '../ticket.ts'
 import type { KvStore } from '../../store/ports.ts'
@@ -48,6 +48,8 @@ export interface SiteTicketSettings {
 
 export interface TicketRouteDeps {
   settings?: SiteTicketSettings
+  /** Built once in doors.ts (audience `<ISSUER>/ticket`); undefined: /ticket answers 404. */
+  verifier: TicketVerifier | undefined
   issuer: string
   kv: KvStore
   accounts: AccountService
@@ -128,15 +130,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
   const router = Router()
   const ownOrigin = new URL(deps.issuer).origin
   const origins = new Set((settings?.origins ?? []).map((o) => new URL(o).origin))
-  const verifier =
-    settings && (settings.secret !== undefined || settings.publicKey !== undefined)
-      ? createTicketVerifier({
-          secret: settings.secret,
-          publicKey: settings.publicKey,
-          audience: `${deps.issuer}/ticket`,
-          kv: deps.kv,
-        })
-      : undefined
+  const { verifier } = deps
   // A ticket may carry a profile object; its base64url form is about 4/3 of its size.
   const form = urlencoded({
     extended: false,

@@ -24,8 +24,7 @@ import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
 import type { SessionManager } from '../../login/session.ts'
 import type { Services } from '../../services.ts'
-import type { Logger } from '../../log/logger.ts'
-import { createTokenService, type IssueOptions, type TokenService } from '../index.ts'
+import type { IssueOptions, TokenService } from '../index.ts'
 import type { BrowserSettings } from '../settings.ts'
 import { requireAdmin } from '../../web/admin-auth.ts'
 import { liveMember } from '../../web/bridge-session.ts'
@@ -42,9 +41,8 @@ export interface TokensRouterOptions {
   adminToken: string
   site: SiteLook
   maxBodyBytes: number
-  /** The token service; one over `services` by default. */
-  tokens?: TokenService
-  log?: Logger
+  /** The token service, built once in services.ts. */
+  tokens: TokenService
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
@@ -71,15 +69,7 @@ function option(value: unknown, name: string): string | undefined {
 
 /** The token door's routes (see the module doc); mount before the admin API. */
 export function tokensRouter(opts: TokensRouterOptions): Router {
-  const { services, sessions, site } = opts
-  const tokens =
-    opts.tokens ??
-    createTokenService({
-      accounts: services.accounts,
-      integrations: services.integrations,
-      kv: services.store,
-      ...(opts.log ? { log: opts.log } : {}),
-    })
+  const { services, sessions, site, tokens } = opts
   const router = Router()
   const body = jsonBody(opts.maxBodyBytes)
   const adminDigest = digest(opts.adminToken)

@@ -1,0 +1,112 @@
+/**
+ * @module doors
+ * Builds every door once, over the services (services.ts): the OIDC provider, the SAML IdP, and
+ * what their sign-ins share (login/: the bridge session, CSRF, passport, site tickets). The token
+ * door needs no keys and the CLI uses it too, so services.ts builds it; it is handed on here so
+ * the HTTP shell (http/app.ts) finds every door in one object and builds none itself.
+ *
+ * Adding a door: its folder, one line here, one mount line in http/app.ts.
+ */
+import type { KeyMaterial } from './keys/index.ts'
+import type { Logger } from './log/logger.ts'
+import { createPassport } from './login/passport.ts'
+import type { SiteTicketSettings } from './login/routes/ticket.ts'
+import { createSessionManager } from './login/session.ts'
+import { createTicketVerifier } from './login/ticket.ts'
+import { createOidcProvider } from './oidc/provider.ts'
+import { createSamlIdp } from './saml/idp.ts'
+import type { Services } from './services.ts'
+import { createCsrf } from './web/csrf.ts'
+import { createOnwardTargets } from './web/onward-targets.ts'
+import { page, raw, type SiteLook } from './web/views.ts'
+
+/** What the doors need besides the services: the keys and the config slices they read. */
+export interface DoorsOptions {
+  /** ISSUER: every door's public base URL. */
+  issuer: string
+  keys: KeyMaterial
+  /** Signs the bridge-session CSRF tokens and oidc-provider's cookies; salts SAML's pairwise ids. */
+  cookieSecret: string
+  site: SiteLook
+  /** SESSION_TTL_MS: the bridge session's lifetime. */
+  sessionTtlMs: number
+  log: Logger
+  /** Site tickets (SITE_TICKET_*, SITE_ORIGINS); no verifier (/ticket answers 404) without a key. */
+  siteTicket?: SiteTicketSettings
+  /** SAML: accepted AuthnRequest IssueInstant skew, ms (default 3 min). */
+  samlSkewMs?: number
+}
+
+/**
+ * Every door and the sign-in pieces they share, built once for one process.
+ * @throws {TypeError} a site ticket key that cannot be used (login/ticket.ts)
+ * @example
+ * const services = createServices(store, config, log)
+ * const doors = createDoors(services, { issuer, keys, cookieSecret, site, sessionTtlMs, log })
+ * const app = createApp({ services, doors, ... })
+ */
+export function createDoors(services: Services, opts: DoorsOptions) {
+  const { issuer, site } = opts
+  const secure = issuer.startsWith('https:')
+  const sessions = createSessionManager({ kv: services.store, ttlMs: opts.sessionTtlMs })
+  const ticket = opts.siteTicket
+  return {
+    /** What every door's sign-in shares (login/): one bridge session for every door. */
+    login: {
+      sessions,
+      // One CSRF key for every form (sign-in, consent, the ticket's conflict prompt).
+      csrf: createCsrf({ secret: opts.cookieSecret, secure }),
+      // One passport for every password form (OIDC interaction and /login).
+      passport: createPassport(services.accounts),
+      /** The site-ticket verifier; undefined when no ticket key is configured. */
+      tickets:
+        ticket && (ticket.secret !== undefined || ticket.publicKey !== undefined)
+          ? createTicketVerifier({
+              secret: ticket.secret,
+              publicKey: ticket.publicKey,
+              audience: `${issuer}/ticket`,
+              kv: services.store,
+            })
+          : undefined,
+      onwardTargets: createOnwardTargets(services.integrations),
+    },
+    oidc: createOidcProvider({
+      issuer,
+      keys: opts.keys,
+      kv: services.store,
+      accounts: services.accounts,
+      integrations: services.integrations,
+      sessions,
+      log: opts.log,
+      cookieKeys: [opts.cookieSecret],
+      renderError: (ctx, out) => {
+        ctx.type = 'html'
+        ctx.body = page('error', 'Something went wrong', site, {
+          error: String(out.error ?? 'error'),
+          description: String(out.error_description ?? ''),
+          reference: '',
+        })
+      },
+      renderLogout: (ctx, form) => {
+        ctx.type = 'html'
+        ctx.body = page('logout', 'Sign out', site, { form: raw(form) })
+      },
+      renderLoggedOut: (ctx) => {
+        ctx.type = 'html'
+        ctx.body = page('logged-out', 'Signed out', site, {})
+      },
+    }),
+    saml: createSamlIdp({
+      issuer,
+      keys: opts.keys,
+      kv: services.store,
+      integrations: services.integrations,
+      pairwiseSecret: opts.cookieSecret,
+      ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}),
+    }),
+    tokens: services.tokens,
+  }
+}
+
+/** Every door of one process (see {@link createDoors}). */
+export type Doors = ReturnType<typeof createDoors>

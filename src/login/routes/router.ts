@@ -1,0 +1,41 @@
+/**
+ * @module login/routes/router
+ * Login's HTTP face, mounted by http/app.ts as one router: the site-ticket door (`/ticket`) and
+ * the standalone sign-in page (`/login`) that the SAML door, the token redirects and any other
+ * non-OIDC door send members to.
+ */
+import { Router } from 'express'
+import type { KvStore } from '../../store/ports.ts'
+import type { TicketVerifier } from '../ticket.ts'
+import { loginRouter, type LoginRouteDeps } from './login.ts'
+import { ticketRouter, type SiteTicketSettings } from './ticket.ts'
+
+/** What {@link loginRoutes} needs: the sign-in page's deps, plus the ticket door's. */
+export interface LoginRoutesDeps extends LoginRouteDeps {
+  kv: KvStore
+  /** Site tickets (SITE_TICKET_*, SITE_ORIGINS): the origins `return_to` may lead to. */
+  siteTicket?: SiteTicketSettings
+  /** Built once in doors.ts; undefined (no ticket key): /ticket answers 404. */
+  tickets: TicketVerifier | undefined
+}
+
+/** Login's router (see the module doc). */
+export function loginRoutes(deps: LoginRoutesDeps): Router {
+  const router = Router()
+  router.use(
+    ticketRouter({
+      settings: deps.siteTicket,
+      verifier: deps.tickets,
+      issuer: deps.issuer,
+      kv: deps.kv,
+      accounts: deps.accounts,
+      sessions: deps.sessions,
+      site: deps.site,
+      secure: deps.secure,
+      log: deps.log,
+      csrf: deps.csrf,
+    }),
+  )
+  router.use(loginRouter(deps))
+  return router
+}
