@@ -138,6 +138,33 @@ describe('dependency direction', () => {
     }
   })
 
+  // Issue #11: the doors used to be built in four places (http/app.ts, the token and ticket
+  // routes, the CLI). Now services.ts builds the keyless ones (the CLI needs them too) and
+  // doors.ts the rest; http/app.ts only mounts what it is handed.
+  it('only services.ts and doors.ts build a door or what the sign-ins share', () => {
+    const builders = [
+      'createOidcProvider',
+      'createSamlIdp',
+      'createTokenService',
+      'createTicketVerifier',
+      'createSessionManager',
+      'createCsrf',
+      'createPassport',
+      'createOnwardTargets',
+    ]
+    const calls = graph.flatMap(({ file, text }) =>
+      builders.filter((b) => new RegExp(`\\b${b}\\(`).test(text)).map((b) => `${file}: ${b}`),
+    )
+    // Each builder is defined (`function createX(`) in its own module, and called only here.
+    const defined = (call: string) => {
+      const [file, name] = call.split(': ')
+      return graph.some((g) => g.file === file && g.text.includes(`function ${name}(`))
+    }
+    const callers = calls.filter((c) => !defined(c))
+    expect(callers.length).toBeGreaterThan(0)
+    for (const c of callers) expect(['services.ts', 'doors.ts']).toContain(c.split(': ')[0])
+  })
+
   it('process.env is read only by the composition roots, which hand it to loadConfig', () => {
     const code = (text: string) =>
       text
