@@ -2,8 +2,8 @@
  * @module tokens/html
  * The snippets a token comes with (iframes, script tags). Every value placed in an attribute is
  * escaped, so a mapped value or a configured URL can never close the attribute or the tag. Kept
- * here rather than borrowed from web/views.ts: the token door sits below http/ and is also used
- * by the CLI.
+ * here rather than borrowed from web/views.ts: the token service is domain code the CLI uses
+ * too, kept free of the HTTP kit.
  */
 
 /** Escapes `& < > " '` as numeric character references (safe in any quoted attribute and in text). */

@@ -10,7 +10,7 @@ import type { ThrottleRules } from '../../src/login/throttle.ts'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
-import { createDoors } from '../../src/doors.ts'
+import { createDoors, type Doors } from '../../src/doors.ts'
 import { createApp } from '../../src/http/app.ts'
 import type { SiteTicketSettings } from '../../src/login/routes/ticket.ts'
 import { createLogger } from '../../src/log/logger.ts'
@@ -24,6 +24,8 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
 export interface TestApp {
   app: ReturnType<typeof createApp>
   services: ReturnType<typeof createServices>
+  /** The doors the app mounts (createDoors, as main.ts builds them). */
+  doors: Doors
   /** Every log line the app wrote, parsed. */
   logs: Record<string, unknown>[]
   /** The raw log text, to search for leaked secrets. */
@@ -130,6 +132,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   return {
     app,
     services,
+    doors,
     env,
     get logs() {
       return lines.map((l) => JSON.parse(l))
