@@ -49,7 +49,7 @@ describe('GET /docs and /docs/<page>', () => {
 
   it('serves every page under docs/, each with its title and the navigation to the others', async () => {
     expect(PAGE_NAMES).toEqual(
-      expect.arrayContaining(['admin-api', 'security', 'operations', 'performance']),
+      expect.arrayContaining(['admin-api', 'security', 'operations', 'performance', 'sync']),
     )
     for (const name of PAGE_NAMES) {
       const res = await get(`/docs/${name}`)
