@@ -59,6 +59,13 @@ describe('GET /docs and /docs/<page>', () => {
       for (const other of PAGE_NAMES) expect(res.text).toContain(`href="/docs/${other}"`)
       expect(res.text).toContain('href="/docs"')
     }
+    // The navigation follows the README's "Where to read on" (reading order), not the file names.
+    const nav = /<nav>(.*?)<\/nav>/.exec((await get('/docs/cli')).text)![1]!
+    const order = hrefs(nav)
+    expect(order[0]).toBe('/docs')
+    expect(order.indexOf('/docs/accounts')).toBeLessThan(order.indexOf('/docs/admin-api'))
+    expect(order.indexOf('/docs/security')).toBeLessThan(order.indexOf('/docs/performance'))
+    expect(order.indexOf('/docs/tokens')).toBeLessThan(order.indexOf('/docs/sync'))
   })
 
   it('rewrites links between pages to /docs URLs, README links into docs/ included', async () => {

@@ -33,8 +33,16 @@ export function docsRouter(root: URL = ROOT): Router {
   const pages = listDocPages(root)
   const read = (page: DocPage) => readFileSync(new URL(page.file, root), 'utf8')
   const titles = new Map([...pages.values()].map((p) => [p.name, pageTitle(read(p), p.name)]))
-  // Every page links to the others, so a reader who arrives from a search lands among them.
+  // Every page links to the others, so a reader who arrives from a search lands among them; in
+  // the order the README first links them ("Where to read on" is written in reading order).
+  const readme = read(pages.get('')!)
+  const readOn = Math.max(0, readme.indexOf('\n## Where to read on\n'))
+  const rank = (p: DocPage) => {
+    const at = readme.indexOf(`](${p.file}`, readOn)
+    return p.name === '' ? -1 : at < 0 ? Infinity : at
+  }
   const nav = [...pages.values()]
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
     .map(
       (p) =>
         `<a href="${escapeHtml(docUrl(p.name))}">${escapeHtml(p.name === '' ? 'sso-bridge' : titles.get(p.name)!)}</a>`,
