@@ -1,5 +1,6 @@
 /**
- * Running the README's shell examples as written: its sections and `sh` blocks, a server
+ * Running the documentation's shell examples as written (the README and the pages under
+ * docs/): their sections and `sh` blocks, a server
  * directory where `npx sso-bridge` resolves as in a checkout, bash with `set -euo pipefail`,
  * and the JSON values curl prints back to back. Only the base URL is pointed at the test server.
  *
@@ -20,6 +21,7 @@ export { PROCESS_TEST_TIMEOUT }
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 
+/** One `## title` section of the README, up to the next `## `. */
 export function readmeSection(title: string): string {
   const start = README.indexOf(`\n## ${title}\n`)
   if (start < 0) throw new Error(`README has no "## ${title}" section`)
@@ -27,8 +29,21 @@ export function readmeSection(title: string): string {
   return README.slice(start, end < 0 ? undefined : end)
 }
 
+/**
+ * The whole of `docs/<name>.md`, where the reference examples live (a page is one concern, so
+ * its examples are the page's).
+ */
+export function docPage(name: string): string {
+  return readFileSync(new URL(`../../docs/${name}.md`, import.meta.url), 'utf8')
+}
+
+/** The fenced blocks of one language (`js`, `php`, `python`, …) in `text`. */
+export function codeBlocks(text: string, lang: string): string[] {
+  return [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!)
+}
+
 export function shBlocks(text: string): string[] {
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!)
+  return codeBlocks(text, 'sh')
 }
 
 /** Makes `npx sso-bridge` in the server's directory resolve to this checkout's CLI. */

@@ -1,6 +1,6 @@
 /**
  * Site tickets, end to end over the real app (SQLite store, real OIDC provider): tickets signed
- * with jose, forged by hand, and signed by the README's own Node, PHP and Python snippets run as
+ * with jose, forged by hand, and signed by docs/site-tickets.md's own Node, PHP and Python snippets run as
  * subprocesses. Every refusal is checked to change nothing and to be logged with its code.
  */
 import { execFileSync } from 'node:child_process'
@@ -679,10 +679,8 @@ describe('site tickets: refusals change nothing', () => {
   })
 })
 
-describe("site tickets: the README's signing snippets, run as written", () => {
-  const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const start = README.indexOf('\n## Site tickets\n')
-  const section = README.slice(start, README.indexOf('\n## ', start + 4))
+describe('site tickets: the signing snippets of docs/site-tickets.md, run as written', () => {
+  const section = readFileSync(new URL('../../docs/site-tickets.md', import.meta.url), 'utf8')
   const block = (lang: string) => {
     const blocks = [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map(
       (m) => m[1]!,

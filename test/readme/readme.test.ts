@@ -1,6 +1,7 @@
 /**
- * The README's examples, run as written: every `sh` block of the "Admin API" and "Command line"
- * sections runs in bash (set -e) against a real server started the way `npm start` starts it.
+ * The documentation's examples, run as written: every `sh` block of the Admin API page
+ * (docs/admin-api.md) and the Command line page (docs/cli.md) runs in bash (set -e) against a
+ * real server started the way `npm start` starts it.
  * Only the base URL is pointed at the test server's port. Every command is a real process
  * (test/helpers/readme.ts says why), so these tests wait as long as a loaded machine needs.
  */
@@ -10,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   jsonValues,
   linkCli,
+  docPage,
   PROCESS_TEST_TIMEOUT,
-  readmeSection,
   runBlock,
   shBlocks,
 } from '../helpers/readme.ts'
@@ -41,11 +42,11 @@ async function api(p: string) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
-describe('README examples', () => {
+describe('documentation examples', () => {
   it(
-    'Admin API: every block runs and does what the text says',
+    'Admin API (docs/admin-api.md): every block runs and does what the text says',
     async () => {
-      const blocks = shBlocks(readmeSection('Admin API'))
+      const blocks = shBlocks(docPage('admin-api'))
       expect(blocks).toHaveLength(4)
       const outputs: string[] = []
       for (const block of blocks) outputs.push(await run(block)) // in order: each builds on the last
@@ -91,9 +92,9 @@ describe('README examples', () => {
   )
 
   it(
-    'Command line: every block runs against the same store',
+    'Command line (docs/cli.md): every block runs against the same store',
     async () => {
-      const blocks = shBlocks(readmeSection('Command line'))
+      const blocks = shBlocks(docPage('cli'))
       expect(blocks).toHaveLength(1)
       const out = await run(blocks[0]!)
       expect(out).toContain('"username": "Carol"')
@@ -107,21 +108,4 @@ describe('README examples', () => {
     },
     PROCESS_TEST_TIMEOUT,
   )
-
-  it('the docs page renders the README with working section anchors', async () => {
-    const html = await (await fetch(`${server.url}/docs`)).text()
-    for (const anchor of [
-      'quick-start',
-      'configuration',
-      'conflict-rules',
-      'mappings',
-      'admin-api',
-      'command-line',
-      'performance',
-    ])
-      expect(html).toContain(`id="${anchor}"`)
-    const home = await (await fetch(`${server.url}/`)).text()
-    for (const link of home.matchAll(/href="[^"]*\/docs#([\w-]+)"/g))
-      expect(html).toContain(`id="${link[1]}"`)
-  })
 })

@@ -1,5 +1,5 @@
 /**
- * The README's "Platform tokens" examples, run as written (bash, set -e) against a real server
+ * The "Platform tokens" page's examples (docs/tokens.md), run as written (bash, set -e) against a real server
  * started as `npm start` starts it, the CLI through `npx sso-bridge` on the same store. Every
  * command is a real process (test/helpers/readme.ts says why), so the test waits as long as a
  * loaded machine needs.
@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   jsonValues,
   linkCli,
+  docPage,
   PROCESS_TEST_TIMEOUT,
-  readmeSection,
   runBlock,
   shBlocks,
 } from '../helpers/readme.ts'
@@ -17,7 +17,7 @@ import { startServer, type ServerProcess } from '../helpers/server.ts'
 import { MINNIT_KEY } from './helpers/fixtures.ts'
 import { referenceDecrypt } from './helpers/minnit-reference.ts'
 
-const blocks = shBlocks(readmeSection('Platform tokens'))
+const blocks = shBlocks(docPage('tokens'))
 
 let server: ServerProcess
 beforeAll(async () => {
@@ -29,7 +29,7 @@ afterAll(async () => {
   await server.exited
 }, PROCESS_TEST_TIMEOUT)
 
-describe('README: Platform tokens', () => {
+describe('docs/tokens.md: Platform tokens', () => {
   it(
     'the example issues a zero-click token over the API and the CLI, and inspect decrypts it',
     async () => {

@@ -1,41 +1,74 @@
 /**
  * @module http/routes/docs
- * `GET /docs`: the README rendered as HTML, so the home page's links work on any install,
- * offline included. Headings get GitHub-style ids so `#configuration` anchors match the
- * repository's rendering. The README is our own file, rendered once at startup.
+ * `GET /docs` (the README) and `GET /docs/<page>` (docs/<page>.md) as HTML, so the home page's
+ * links and the pages' links to each other work on any install, offline included. The pages
+ * are our own files, listed once at startup and each rendered once, on its first request.
+ * A page name is only ever looked up in that list, never joined to a path, so no request can
+ * reach another file (`/docs/..%2fpackage.json` is an unknown page: 404).
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { Router } from 'express'
-import { Marked } from 'marked'
+import { notFound } from '../../web/errors.ts'
 import { escapeHtml } from '../../web/views.ts'
+import { docUrl, pageTitle, README_FILE, renderDocPage, type DocPage } from './docs-markdown.ts'
 
-/** GitHub's anchor rule: lower-case, drop punctuation except `-` and `_`, spaces to `-`. */
-export function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .trim()
-    .replace(/<[^>]*>/g, '')
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-')
+const ROOT = new URL('../../../', import.meta.url)
+
+/** README.md and every docs/<name>.md (names as GitHub links them: lower-case, digits, `-`). */
+export function listDocPages(root: URL = ROOT): Map<string, DocPage> {
+  const pages = new Map<string, DocPage>([['', { name: '', file: README_FILE }]])
+  for (const file of readdirSync(new URL('docs/', root)).sort()) {
+    const m = /^([a-z0-9-]+)\.md$/.exec(file)
+    if (m) pages.set(m[1]!, { name: m[1]!, file: `docs/${file}` })
+  }
+  return pages
 }
 
-export function renderReadme(markdown: string): string {
-  const marked = new Marked({
-    renderer: {
-      heading({ tokens, depth, text }) {
-        return `<h${depth} id="${escapeHtml(slug(text))}">${this.parser.parseInline(tokens)}</h${depth}>\n`
-      },
-    },
-  })
-  return marked.parse(markdown, { async: false })
-}
+/**
+ * The documentation router.
+ *
+ * @param root the repository root holding README.md and docs/ (this checkout by default)
+ */
+export function docsRouter(root: URL = ROOT): Router {
+  const pages = listDocPages(root)
+  const read = (page: DocPage) => readFileSync(new URL(page.file, root), 'utf8')
+  const titles = new Map([...pages.values()].map((p) => [p.name, pageTitle(read(p), p.name)]))
+  // Every page links to the others, so a reader who arrives from a search lands among them; in
+  // the order the README first links them ("Where to read on" is written in reading order).
+  const readme = read(pages.get('')!)
+  const readOn = Math.max(0, readme.indexOf('\n## Where to read on\n'))
+  const rank = (p: DocPage) => {
+    const at = readme.indexOf(`](${p.file}`, readOn)
+    return p.name === '' ? -1 : at < 0 ? Infinity : at
+  }
+  const nav = [...pages.values()]
+    .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))
+    .map(
+      (p) =>
+        `<a href="${escapeHtml(docUrl(p.name))}">${escapeHtml(p.name === '' ? 'sso-bridge' : titles.get(p.name)!)}</a>`,
+    )
+    .join(' · ')
+  const rendered = new Map<string, string>()
+  const html = (page: DocPage) => {
+    let text = rendered.get(page.name)
+    if (text === undefined) {
+      const title = page.name === '' ? '' : `${titles.get(page.name)} · `
+      text = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}sso-bridge documentation</title><link rel="stylesheet" href="/assets/docs.css"></head><body><nav>${nav}</nav><main>${renderDocPage(read(page), page, pages)}</main></body></html>`
+      rendered.set(page.name, text)
+    }
+    return text
+  }
 
-export function docsRouter(): Router {
   const router = Router()
-  let page: string | undefined
   router.get('/docs', (_req, res) => {
-    page ??= `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>sso-bridge documentation</title><link rel="stylesheet" href="/assets/docs.css"></head><body><main>${renderReadme(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8'))}</main></body></html>`
-    res.type('html').send(page)
+    res.type('html').send(html(pages.get('')!))
+  })
+  router.get('/docs/:page', (req, res, next) => {
+    const name = String(req.params.page)
+    // '' is the README's key, served at /docs only.
+    const page = name === '' ? undefined : pages.get(name)
+    if (!page) return next(notFound())
+    res.type('html').send(html(page))
   })
   return router
 }

@@ -41,7 +41,7 @@ export function acquireServerLock(file: string, dataDir: string): ServerLock {
       throw new StoreInUse(
         `another sso-bridge server is already running on DATA_DIR ${dataDir} (it holds ${lockFile}). ` +
           'The embedded SQLite store serves one server; to run several instances, set DATABASE_URL to one PostgreSQL database ' +
-          '(README: "Running several instances"). The CLI may still be used beside the running server.',
+          '(docs/operations.md, "Running several instances"). The CLI may still be used beside the running server.',
         { cause },
       )
     }
