@@ -9,6 +9,8 @@
  */
 import type { KeyMaterial } from './keys/index.ts'
 import type { Logger } from './log/logger.ts'
+import type { SiteLoginSettings } from './integrations/schemas.ts'
+import { createSiteLogin } from './login/handoff.ts'
 import { createPassport } from './login/passport.ts'
 import type { SiteTicketSettings } from './login/routes/ticket.ts'
 import { createSessionManager } from './login/session.ts'
@@ -35,6 +37,11 @@ export interface DoorsOptions {
   siteTicket?: SiteTicketSettings
   /** SAML: accepted AuthnRequest IssueInstant skew, ms (default 3 min). */
   samlSkewMs?: number
+  /**
+   * Signing in at the site (SITE_LOGIN_URL, PASSWORD_SIGN_IN): without `url`, sso-bridge's own
+   * form; `passwordSignIn` defaults as the config does (off with a `url`, on without).
+   */
+  siteLogin?: { url?: string; passwordSignIn?: boolean }
 }
 
 /**
@@ -50,6 +57,17 @@ export function createDoors(services: Services, opts: DoorsOptions) {
   const secure = issuer.startsWith('https:')
   const sessions = createSessionManager({ kv: services.store, ttlMs: opts.sessionTtlMs })
   const ticket = opts.siteTicket
+  // An integration's own hand-off page (its `site_login_url`), looked up on each sign-in (the
+  // registry caches), so a changed setting applies at once.
+  const siteLoginUrlOf = async (integrationId: string): Promise<string | undefined> => {
+    try {
+      const loaded = await services.integrations.load(integrationId)
+      return (loaded.record.settings as SiteLoginSettings).site_login_url
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return undefined
+      throw err
+    }
+  }
   return {
     /** What every door's sign-in shares (login/): one bridge session for every door. */
     login: {
@@ -69,6 +87,13 @@ export function createDoors(services: Services, opts: DoorsOptions) {
             })
           : undefined,
       onwardTargets: createOnwardTargets(services.integrations),
+      /** The hand-off to the site (login/handoff.ts). */
+      siteLogin: createSiteLogin({
+        url: opts.siteLogin?.url,
+        passwordSignIn: opts.siteLogin?.passwordSignIn ?? !opts.siteLogin?.url,
+        kv: services.store,
+      }),
+      siteLoginUrlOf,
     },
     oidc: createOidcProvider({
       issuer,

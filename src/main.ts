@@ -77,6 +77,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     sessionTtlMs: config.sessionTtlMs,
     log,
     siteTicket: config.siteTicket,
+    siteLogin: config.siteLogin,
     samlSkewMs: config.samlSkewMs,
   })
   const app = createApp({

@@ -49,6 +49,7 @@ export interface Config {
   /** Conflict rules for usernames and emails held by another account. */
   conflicts: ConflictPolicies
   siteTicket: SiteTicketConfig
+  siteLogin: SiteLoginConfig
   /**
    * Looks up an environment variable that an integration names as its secret's source. The
    * snapshot is taken here, once, so no other module reads `process.env`.
@@ -66,6 +67,14 @@ export interface SiteTicketConfig {
   publicKey?: string
   /** Allow-listed origins for return_to, normalized (`https://www.example.com`). */
   origins: string[]
+}
+
+/** Signing in at the site (SITE_LOGIN_URL, PASSWORD_SIGN_IN). */
+export interface SiteLoginConfig {
+  /** The site's hand-off page; unset: sso-bridge's own form. */
+  url?: string
+  /** Whether sso-bridge's own password form is offered. */
+  passwordSignIn: boolean
 }
 
 export interface LoadOptions {
@@ -127,6 +136,18 @@ export function loadConfig(
   }
   if (v.SITE_TICKET_SECRET) siteTicket.secret = v.SITE_TICKET_SECRET
   if (v.SITE_TICKET_PUBLIC_KEY) siteTicket.publicKey = readTicketPublicKey(v.SITE_TICKET_PUBLIC_KEY)
+  // Off by default once the site signs members in; off with no site to send them to is no way in.
+  const passwordSignIn = (v.PASSWORD_SIGN_IN ?? (v.SITE_LOGIN_URL ? 'off' : 'on')) === 'on'
+  if (!passwordSignIn && !v.SITE_LOGIN_URL) {
+    throw new ConfigInvalid([
+      {
+        path: 'PASSWORD_SIGN_IN',
+        message: 'off needs SITE_LOGIN_URL: members would have no way to sign in',
+      },
+    ])
+  }
+  const siteLogin: SiteLoginConfig = { passwordSignIn }
+  if (v.SITE_LOGIN_URL) siteLogin.url = v.SITE_LOGIN_URL
   const dataDir = path.resolve(v.DATA_DIR)
   const snapshot = Object.freeze({ ...merged })
   const config: Config = {
@@ -144,6 +165,7 @@ export function loadConfig(
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     conflicts: { username: v.CONFLICT_USERNAME, email: v.CONFLICT_EMAIL },
     siteTicket,
+    siteLogin,
     site: { name: v.SITE_NAME, color: v.SITE_COLOR },
     sessionTtlMs: v.SESSION_TTL * 1000,
     samlSkewMs: v.SAML_CLOCK_SKEW * 1000,

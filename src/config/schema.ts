@@ -160,6 +160,21 @@ export const envSchema = z.object({
       'must be the start of an environment variable name (letters, digits, _)',
     )
     .default(DEFAULT_SECRET_ENV_PREFIX),
+  /**
+   * The site's sign-in hand-off page (README "Signing in at the site"): a door that needs a member
+   * and finds no bridge session sends the browser there with `return_to` (and `force=1` when a
+   * fresh sign-in is required); the site answers with a ticket. Unset: sso-bridge's own form.
+   */
+  SITE_LOGIN_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((v) => !new URL(v).hash, 'must not have a fragment')
+    .optional(),
+  /**
+   * sso-bridge's own password form: `on` or `off`. Default: off when SITE_LOGIN_URL is set (the
+   * site is the only way in), on otherwise; `off` without SITE_LOGIN_URL leaves no way in and
+   * stops startup (config/load.ts).
+   */
+  PASSWORD_SIGN_IN: z.enum(['on', 'off']).optional(),
   /** Comma-separated origins a site ticket's return_to may lead to, e.g. https://www.example.com. */
   SITE_ORIGINS: z
     .string()

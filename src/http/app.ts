@@ -12,8 +12,9 @@ import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { loginRoutes } from '../login/routes/router.ts'
 import type { SiteTicketSettings } from '../login/routes/ticket.ts'
+import { interactionGone } from '../oidc/routes/interaction.ts'
 import { oidcRoutes } from '../oidc/routes/router.ts'
-import { samlRouter } from '../saml/routes/saml.ts'
+import { samlPendingGone, samlRouter } from '../saml/routes/saml.ts'
 import type { Services } from '../services.ts'
 import { tokensRouter } from '../tokens/routes/tokens.ts'
 import { requireAdmin } from '../web/admin-auth.ts'
@@ -80,6 +81,10 @@ export function createApp(opts: AppOptions): Express {
     log,
     csrf,
     failureFloorMs: opts.loginFailureFloorMs ?? DEFAULT_FAILURE_FLOOR_MS,
+    // The hand-off to the site (SITE_LOGIN_URL, an integration's site_login_url).
+    issuer,
+    siteLogin: doors.login.siteLogin,
+    siteLoginUrlOf: doors.login.siteLoginUrlOf,
   }
   app.disable('x-powered-by')
   // No ETags: nearly every answer here is per-member and no-store (sign-in pages, user-info,
@@ -114,6 +119,7 @@ export function createApp(opts: AppOptions): Express {
       adminToken: opts.adminToken,
       site,
       maxBodyBytes: opts.maxBodyBytes,
+      siteLogin: doors.login.siteLogin,
     }),
   )
   // The site-ticket door and the standalone sign-in the SAML door (and any non-OIDC door) sends
@@ -126,6 +132,10 @@ export function createApp(opts: AppOptions): Express {
       tickets: doors.login.tickets,
       onwardTargets: doors.login.onwardTargets,
       ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
+      // Each door knows its own continuations; a ticket coming back to a gone one does nothing.
+      continuationGone: async (returnTo: string) =>
+        (await interactionGone(doors.oidc.provider, issuer, returnTo)) ||
+        (await samlPendingGone(services.store, issuer, returnTo)),
     }),
   )
   app.use(
@@ -137,6 +147,9 @@ export function createApp(opts: AppOptions): Express {
       site,
       secure,
       log,
+      issuer,
+      siteLogin: doors.login.siteLogin,
+      siteLoginUrlOf: doors.login.siteLoginUrlOf,
     }),
   )
 

@@ -14,3 +14,17 @@ export const lifetime = (fallback: number, max: number) =>
     .min(1)
     .max(max, `must be at most ${max} seconds`)
     .default(fallback)
+
+/**
+ * Settings every integration type accepts, spread into each type's schema: `site_login_url`, the
+ * site's hand-off page for this integration's members (README "Signing in at the site"); it
+ * overrides SITE_LOGIN_URL and always hands off, with no form on sso-bridge's side.
+ */
+export const siteLoginSettings = {
+  site_login_url: httpUrl.refine((v) => !new URL(v).hash, 'must not have a fragment').optional(),
+}
+
+/** The stored shape of {@link siteLoginSettings} (absent on integrations saved before it existed). */
+export interface SiteLoginSettings {
+  site_login_url?: string
+}

@@ -100,6 +100,8 @@ export async function loadLiveMember(
 /**
  * "Sign the member in", for every way in (password form, site ticket): a new bridge session
  * with a new id, ending the one this browser had (`previous`: session fixation).
+ * @param authTime when the member entered credentials (a ticket's `auth_time`: at the site);
+ *   default now. It is the session's auth_time: OIDC `auth_time`, SAML AuthnInstant.
  * @returns the new cookie value and the sign-in time (epoch seconds, OIDC `auth_time`)
  */
 export async function signMemberIn(
@@ -107,8 +109,8 @@ export async function signMemberIn(
   account: Pick<Account, 'id'>,
   amr: string[],
   previous?: string | null,
+  authTime: number = Math.floor(Date.now() / 1000),
 ): Promise<{ cookie: string; authTime: number }> {
-  const authTime = Math.floor(Date.now() / 1000)
   const cookie = await sessions.create(
     { account_id: account.id, auth_time: authTime, amr },
     previous,

@@ -11,6 +11,9 @@
  *   is refused even when it holds that URL, so a token made for several audiences never counts);
  * - `iat`, `exp` with `exp - iat` ≤ 120 s, a clock tolerance of 5 s, and a single-use `jti`
  *   (remembered in the KV store until the ticket could no longer be accepted anyway);
+ * - `auth_time` (optional, NumericDate ≤ now + skew): when the member last entered credentials at
+ *   the site; it becomes the bridge session's auth_time, and a sign-in that asked for a fresh one
+ *   (a {@link FreshnessDemand}) refuses a ticket without it or with an older one;
  * - `external_id` (required) and any of the account fields in {@link TICKET_FIELDS}. Any other
  *   claim is refused by name, as the admin API refuses unknown fields (a typo never silently drops
  *   data); `status` and passwords can never come through a ticket.
@@ -53,7 +56,7 @@ export const TICKET_FIELDS = [
 export type TicketField = (typeof TICKET_FIELDS)[number]
 
 /** Registered JWT claims a signing library may add; read by the verifier, never stored. */
-const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
+const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'auth_time'])
 const FIELD_SET = new Set<string>(TICKET_FIELDS)
 
 export type TicketErrorCode =
@@ -62,6 +65,7 @@ export type TicketErrorCode =
   | 'ERR_TICKET_REPLAYED'
   | 'ERR_TICKET_AUDIENCE'
   | 'ERR_TICKET_ACCOUNT_DISABLED'
+  | 'ERR_TICKET_STALE'
 
 /** The opaque code a browser sees for each class of refusal. */
 export const TICKET_WIRE_CODES: Record<TicketErrorCode, string> = {
@@ -70,6 +74,36 @@ export const TICKET_WIRE_CODES: Record<TicketErrorCode, string> = {
   ERR_TICKET_REPLAYED: 'ticket_replayed',
   ERR_TICKET_AUDIENCE: 'ticket_audience',
   ERR_TICKET_ACCOUNT_DISABLED: 'account_disabled',
+  ERR_TICKET_STALE: 'ticket_stale',
+}
+
+/**
+ * What a pending sign-in that asked for a fresh one (OIDC prompt=login or max_age, SAML
+ * ForceAuthn) requires of the ticket that answers it (README "Signing in at the site").
+ */
+export interface FreshnessDemand {
+  /** Epoch seconds: the hand-off's own time; the member must have entered credentials since. */
+  since: number
+  /** OIDC max_age, seconds: `now - auth_time` may be at most this (instead of `since`). */
+  maxAge?: number
+}
+
+/**
+ * Why `authTime` does not meet `demand`, or null when it does. Contract §3: with a demand the
+ * ticket must carry auth_time, no earlier than the hand-off (5 s of skew), or for max_age no
+ * older than max_age.
+ */
+export function staleness(
+  demand: FreshnessDemand,
+  authTime: number | undefined,
+  nowS: number,
+): 'auth_time_missing' | 'auth_time_before_handoff' | 'auth_time_past_max_age' | null {
+  if (authTime === undefined) return 'auth_time_missing'
+  if (demand.maxAge !== undefined)
+    return nowS - authTime <= demand.maxAge + TICKET_CLOCK_TOLERANCE_S
+      ? null
+      : 'auth_time_past_max_age'
+  return authTime >= demand.since - TICKET_CLOCK_TOLERANCE_S ? null : 'auth_time_before_handoff'
 }
 
 /** A ticket that signs no one in. `reason` says why, for the log (never the token itself). */
@@ -92,6 +126,8 @@ export interface VerifiedTicket {
   jti: string
   /** Expiry, epoch seconds. */
   exp: number
+  /** When the member last entered credentials at the site (epoch seconds), if the ticket says. */
+  authTime?: number
 }
 
 export interface TicketVerifierOptions {
@@ -198,7 +234,27 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
       const paths = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))].join(',')
       throw new TicketRefused('ERR_TICKET_INVALID', `account_fields:${paths}`)
     }
-    return { externalId: parsed.data.external_id, fields, jti, exp }
+    const authTime = raw.auth_time
+    if (authTime !== undefined) {
+      // A NumericDate (RFC 7519 §2), not in the future beyond the skew: a site's clock a little
+      // ahead is tolerated and clamped to now.
+      if (
+        typeof authTime !== 'number' ||
+        !Number.isFinite(authTime) ||
+        authTime <= 0 ||
+        authTime > now() / 1000 + TICKET_CLOCK_TOLERANCE_S
+      )
+        throw new TicketRefused('ERR_TICKET_INVALID', 'claim_auth_time')
+    }
+    return {
+      externalId: parsed.data.external_id,
+      fields,
+      jti,
+      exp,
+      ...(authTime === undefined
+        ? {}
+        : { authTime: Math.min(Math.floor(authTime), Math.floor(now() / 1000)) }),
+    }
   }
 
   return {
@@ -207,11 +263,17 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
 
     /**
      * Verifies a ticket and uses it up: a second call with the same ticket (from any process
-     * sharing the store) is refused with ERR_TICKET_REPLAYED.
+     * sharing the store) is refused with ERR_TICKET_REPLAYED. With `demand` (the pending sign-in
+     * asked for a fresh one), a ticket whose auth_time does not meet it is refused with
+     * ERR_TICKET_STALE before it is used up.
      * @throws {TicketRefused}
      */
-    async verify(token: string): Promise<VerifiedTicket> {
+    async verify(token: string, demand?: FreshnessDemand | null): Promise<VerifiedTicket> {
       const ticket = await check(token)
+      if (demand) {
+        const stale = staleness(demand, ticket.authTime, Math.floor(now() / 1000))
+        if (stale) throw new TicketRefused('ERR_TICKET_STALE', stale)
+      }
       // Remember the jti for as long as the ticket could still be accepted.
       const ttlMs = Math.max(1000, (ticket.exp + TICKET_CLOCK_TOLERANCE_S) * 1000 - now() + 1000)
       if (

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
-import { httpUrl, lifetime } from '../integrations/schemas.ts'
+import { httpUrl, lifetime, siteLoginSettings } from '../integrations/schemas.ts'
 
 const redirectUri = z
   .url('must be an absolute URL')
@@ -31,6 +31,7 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
     access_token_ttl: lifetime(3600, 86_400),
     refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
     logo_uri: httpUrl.optional(),
+    ...siteLoginSettings,
   }),
   // OIDC standard claims (OpenID Connect Core §5.1); `sub` is the site's own user key.
   defaultMapping: {

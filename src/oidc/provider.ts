@@ -152,6 +152,27 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
           .filter((v) => v !== '' && v !== 'openid' && v !== 'offline_access')
         ctx.oidc.params.scope = registered.length > 0 ? registered.join(' ') : 'openid'
       },
+      // prompt=none with a live bridge session but no OIDC session yet (the member signed in by
+      // a ticket, at a SAML SP or on /login): the bridge session is the sign-in every door
+      // shares, so it becomes this OIDC session's login here — before oidc-provider loads the
+      // account and runs the prompt checks, which then pass — and the request succeeds without
+      // an interaction (OIDC Core §3.1.2.1: prompt=none succeeds when the End-User is already
+      // authenticated). max_age and id_token_hint are still checked against it. Without a live
+      // session, login_required as before; never a hand-off.
+      prompt: async (ctx, value) => {
+        if (ctx.oidc.route !== 'authorization' || !value?.split(' ').includes('none')) return
+        const session = ctx.oidc.session
+        if (!session || session.accountId) return
+        const live = await storeCall(
+          loadLiveMember({ sessions, accounts }, ctx.cookies.get(SESSION_COOKIE)),
+        )
+        if (live)
+          session.loginAccount({
+            accountId: live.account.external_id,
+            loginTs: live.session.auth_time,
+            amr: live.session.amr,
+          })
+      },
     },
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     subjectTypes: ['public', 'pairwise'],

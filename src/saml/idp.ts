@@ -573,14 +573,26 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       }
     },
 
-    errorResponse(a: { acsUrl: string; inResponseTo?: string; message: string }): string {
+    /**
+     * A signed error Response. `noPassive`: saml-core §3.2.2.2 — the request said IsPassive and
+     * the member could only be signed in with an interaction (Responder / NoPassive); otherwise
+     * Requester / RequestDenied.
+     */
+    errorResponse(a: {
+      acsUrl: string
+      inResponseTo?: string
+      message: string
+      noPassive?: boolean
+    }): string {
       return buildErrorResponse(
         {
           idpEntityId: entityId,
           acsUrl: a.acsUrl,
           inResponseTo: a.inResponseTo,
-          status: 'requester',
-          subStatus: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+          status: a.noPassive ? 'responder' : 'requester',
+          subStatus: a.noPassive
+            ? 'urn:oasis:names:tc:SAML:2.0:status:NoPassive'
+            : 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
           message: a.message,
         },
         key,

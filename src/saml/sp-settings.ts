@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
-import { httpUrl } from '../integrations/schemas.ts'
+import { httpUrl, siteLoginSettings } from '../integrations/schemas.ts'
 import { settingsFromSpMetadata } from './sp-metadata.ts'
 
 /** Merges `metadata_xml` (SP metadata) under the explicit fields; a bad document is a field issue. */
@@ -56,6 +56,7 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
       sign_response: z.boolean().default(true),
       sign_assertion: z.boolean().default(true),
       attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
+      ...siteLoginSettings,
     }),
   ),
   // Attribute names most SPs pre-fill (eduPerson/inetOrgPerson short names).

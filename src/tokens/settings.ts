@@ -5,7 +5,7 @@
  * and the optional per-integration `api_key` a site's server may use instead of the admin token.
  */
 import { z } from 'zod'
-import { httpUrl } from '../integrations/schemas.ts'
+import { httpUrl, siteLoginSettings, type SiteLoginSettings } from '../integrations/schemas.ts'
 import type { SecretSpec } from '../integrations/types.ts'
 
 /** An exact web origin (`https://www.example.com`, no path), as browsers send in `Origin`. */
@@ -26,10 +26,11 @@ export const browserSettings = {
   site_origins: z.array(webOrigin).max(50).default([]),
   /** The site's sign-in page, handed to a browser that has no bridge session (`login_url`). */
   login_url: httpUrl.optional(),
+  ...siteLoginSettings,
 }
 
 /** The stored shape of {@link browserSettings} (absent on integrations saved before they existed). */
-export interface BrowserSettings {
+export interface BrowserSettings extends SiteLoginSettings {
   site_origins?: string[]
   login_url?: string
 }

@@ -25,7 +25,7 @@ export function liveMember(
 
 /**
  * Signs `account` in to the bridge: a new session id (the browser's previous one ends) set as the
- * cookie for the session's lifetime.
+ * cookie for the session's lifetime. `authTime`: when the member entered credentials (default now).
  * @returns the sign-in time (epoch seconds, OIDC `auth_time`)
  */
 export async function signIn(
@@ -34,13 +34,15 @@ export async function signIn(
   deps: { sessions: SessionManager; secure: boolean },
   account: Pick<Account, 'id'>,
   amr: string[],
+  authTime?: number,
 ): Promise<number> {
-  const { cookie, authTime } = await signMemberIn(
+  const { cookie, authTime: at } = await signMemberIn(
     deps.sessions,
     account,
     amr,
     readCookie(req, SESSION_COOKIE),
+    authTime,
   )
   setCookie(res, SESSION_COOKIE, cookie, deps.secure, deps.sessions.ttlMs)
-  return authTime
+  return at
 }

@@ -51,6 +51,8 @@ export interface TestAppOptions {
   issuer?: string
   /** Site tickets (as config SITE_TICKET_* / SITE_ORIGINS); /ticket is off without. */
   siteTicket?: SiteTicketSettings
+  /** Signing in at the site (as config SITE_LOGIN_URL / PASSWORD_SIGN_IN); our own form without. */
+  siteLogin?: { url?: string; passwordSignIn?: boolean }
   /** Trust X-Forwarded-* (an https issuer behind a pretend TLS proxy over plain http); as TRUST_PROXY, `true` is one hop. */
   trustProxy?: boolean | number | string[]
 }
@@ -113,6 +115,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     sessionTtlMs: 3_600_000,
     log,
     ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
+    ...(opts.siteLogin ? { siteLogin: opts.siteLogin } : {}),
   })
   const app = createApp({
     services,

@@ -42,7 +42,7 @@ describe('SAML sign-in', () => {
     expect(profile?.username).toBe('robin')
   })
 
-  test('IsPassive without a session: an error Response, no sign-in page', async () => {
+  test('IsPassive without a session: a NoPassive error Response, no sign-in page', async () => {
     const browser = new Browser(s.issuer)
     const page = await browser.go(
       await nodeSamlSp(s, { passive: true }).getAuthorizeUrlAsync('', undefined, {}),
@@ -50,7 +50,10 @@ describe('SAML sign-in', () => {
     expect(isSignInPage(page)).toBe(false)
     const post = autoPost(page)
     expect(post.action).toBe(ACS)
-    expect(responseXml(post.fields)).toContain('status:Requester')
+    // saml-core §3.2.2.2: the second-level status says why (NoPassive), under Responder.
+    expect(responseXml(post.fields)).toContain(
+      '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:NoPassive">',
+    )
   })
 
   test('Cancel on the sign-in page sends the SP an error Response (and RelayState)', async () => {

@@ -15,6 +15,7 @@ import { urlencoded, Router, type NextFunction, type Request, type Response } fr
 import type { Account } from '../../accounts/types.ts'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
+import type { SiteLogin } from '../handoff.ts'
 import type { SessionManager } from '../session.ts'
 import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../throttle.ts'
 import { liveMember, signIn } from '../../web/bridge-session.ts'
@@ -152,6 +153,8 @@ export interface LoginRouteDeps extends SignInDeps {
   csrf: Csrf
   /** Origins the flow may be redirected on to after `return_to` (web/onward-targets.ts). */
   onwardTargets?: (returnTo: string) => Promise<string[]>
+  /** Signing in at the site (SITE_LOGIN_URL, PASSWORD_SIGN_IN). */
+  siteLogin: SiteLogin
 }
 
 export function loginRouter(deps: LoginRouteDeps): Router {
@@ -173,8 +176,15 @@ export function loginRouter(deps: LoginRouteDeps): Router {
     req: Request,
     res: Response,
     target: string,
-    opts: { message?: string; username?: string; status?: number } = {},
+    opts: { message?: string; username?: string; status?: number; force?: boolean } = {},
   ) {
+    const way = deps.siteLogin.way()
+    const demand = opts.force ? { since: Math.floor(Date.now() / 1000) } : null
+    const handoff = way.siteUrl
+      ? await deps.siteLogin.handoff(way.siteUrl, new URL(target, issuer).href, demand)
+      : undefined
+    // PASSWORD_SIGN_IN=off: straight to the site, never a form.
+    if (way.kind === 'handoff') return res.redirect(303, handoff!)
     // The form's POST is followed by redirects to return_to and on: CSP form-action must name them.
     allowFormTargets(res, (await deps.onwardTargets?.(target)) ?? [])
     const q = `?return_to=${encodeURIComponent(target)}`
@@ -191,6 +201,7 @@ export function loginRouter(deps: LoginRouteDeps): Router {
           message: opts.message
             ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`)
             : '',
+          site_link: siteLink(handoff, site.name),
         }),
       )
   }
@@ -198,11 +209,13 @@ export function loginRouter(deps: LoginRouteDeps): Router {
   router.get('/login', noStore, async (req, res) => {
     const target = returnTo(req)
     // `force=1`: the door needs a fresh sign-in (SAML ForceAuthn) even with a live session.
-    if ((await liveMember(req, deps)) && req.query.force !== '1') return res.redirect(303, target)
-    await render(req, res, target)
+    const force = req.query.force === '1'
+    if ((await liveMember(req, deps)) && !force) return res.redirect(303, target)
+    await render(req, res, target, { force })
   })
 
   router.post('/login', noStore, form, async (req, res, next) => {
+    refuseWhenPasswordOff(deps.siteLogin)
     const target = returnTo(req)
     deps.csrf.check(req)
     const result = await passwordSignIn(deps, req, res, next)
@@ -222,4 +235,30 @@ export function loginRouter(deps: LoginRouteDeps): Router {
   })
 
   return router
+}
+
+/**
+ * PASSWORD_SIGN_IN=off: the password endpoints refuse every POST before reading it (no form is
+ * ever shown; a hand-made POST must not sign anyone in either).
+ * @throws {HttpError} 403 `password_sign_in_off`, logged `ERR_PASSWORD_SIGN_IN_OFF`
+ */
+export function refuseWhenPasswordOff(siteLogin: Pick<SiteLogin, 'passwordSignIn'>): void {
+  if (!siteLogin.passwordSignIn)
+    throw Object.assign(
+      new HttpError(
+        403,
+        'password_sign_in_off',
+        'password sign-in is off on this server: sign in at the site',
+      ),
+      { code: 'ERR_PASSWORD_SIGN_IN_OFF' },
+    )
+}
+
+/** The "Continue with <SITE_NAME>" link above the form, or nothing. */
+export function siteLink(href: string | undefined, siteName: string) {
+  return href
+    ? raw(
+        `<p class="site-login"><a href="${escapeHtml(href)}">Continue with ${escapeHtml(siteName)}</a></p><p class="or">or sign in with a password</p>`,
+      )
+    : ''
 }

@@ -17,6 +17,8 @@ export interface LoginRoutesDeps extends LoginRouteDeps {
   siteTicket?: SiteTicketSettings
   /** Built once in doors.ts; undefined (no ticket key): /ticket answers 404. */
   tickets: TicketVerifier | undefined
+  /** See TicketRouteDeps.continuationGone (http/app.ts asks each door). */
+  continuationGone?: (returnTo: string) => Promise<boolean>
 }
 
 /** Login's router (see the module doc). */
@@ -34,6 +36,8 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       secure: deps.secure,
       log: deps.log,
       csrf: deps.csrf,
+      siteLogin: deps.siteLogin,
+      ...(deps.continuationGone ? { continuationGone: deps.continuationGone } : {}),
     }),
   )
   router.use(loginRouter(deps))

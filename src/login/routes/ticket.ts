@@ -16,6 +16,7 @@ import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import { AccountConflict, ValidationFailed } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
+import type { SiteLogin } from '../handoff.ts'
 import type { SessionManager } from '../session.ts'
 import {
   applyTicket,
@@ -58,6 +59,13 @@ export interface TicketRouteDeps {
   secure: boolean
   log: Logger
   csrf: Csrf
+  /** The hand-off (login/handoff.ts): what freshness the sign-in at `return_to` asked for. */
+  siteLogin?: SiteLogin
+  /**
+   * Whether `return_to` continues a pending sign-in that no longer exists (an OIDC interaction or
+   * SAML request that expired or was answered): each door says for its own URLs (http/app.ts).
+   */
+  continuationGone?: (returnTo: string) => Promise<boolean>
 }
 
 const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
@@ -69,6 +77,10 @@ const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
   ],
   ERR_TICKET_AUDIENCE: [400, 'This sign-in link was made for another server.'],
   ERR_TICKET_ACCOUNT_DISABLED: [403, 'This account is disabled.'],
+  ERR_TICKET_STALE: [
+    400,
+    'This sign-in needs you to enter your password at the site again. Go back to the platform and try again.',
+  ],
 }
 
 /**
@@ -173,14 +185,31 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         'The page to continue to is not one this server may send you to. Go back to the site and try again.',
       )
     }
+    // Coming back to a sign-in that is gone: nothing to continue, so nothing is done (the
+    // ticket stays unused; the member starts again from the platform).
+    if (deps.continuationGone && (await deps.continuationGone(returnTo))) {
+      log.warn(
+        { code: 'ERR_TICKET_CONTINUATION_GONE', path: req.path },
+        'site ticket refused: the sign-in it continues is gone',
+      )
+      return refuse(
+        res,
+        400,
+        'sign_in_expired',
+        'This sign-in expired before you came back from the site. Start again from the platform.',
+      )
+    }
     let externalId: string | undefined
     let lastTicket: VerifiedTicket | undefined
     try {
-      const ticket = await verifier.verify(input.ticket as string)
+      // A sign-in that asked for a fresh one (prompt=login, max_age, ForceAuthn) is answered only
+      // by a ticket whose auth_time meets it (contract §3); checked before anything changes.
+      const demand = (await deps.siteLogin?.demandFor(returnTo)) ?? null
+      const ticket = await verifier.verify(input.ticket as string, demand)
       lastTicket = ticket
       externalId = ticket.externalId
       const { account, created, resolutions } = await applyTicket(accounts, ticket)
-      await signIn(req, res, deps, account, ['ticket'])
+      await signIn(req, res, deps, account, ['ticket'], ticket.authTime)
       log.info(
         {
           code: 'TICKET_SIGNED_IN',
@@ -225,6 +254,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
             field: err.field,
             returnTo,
             csrf,
+            ...(lastTicket.authTime === undefined ? {} : { authTime: lastTicket.authTime }),
           },
           { ttlMs: PROMPT_TTL_MS },
         )
@@ -339,6 +369,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
             field: 'username' | 'email'
             returnTo: string
             csrf: string
+            authTime?: number
           }
         | undefined
       if (!pending || pending.csrf !== req.body?.csrf) {
@@ -365,7 +396,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         const ticket: VerifiedTicket = { externalId: pending.externalId, fields, jti: '', exp: 0 }
         const { account } = await applyTicket(accounts, ticket)
         await deps.kv.kvDelete(PROMPT_NAMESPACE, id)
-        await signIn(req, res, deps, account, ['ticket'])
+        await signIn(req, res, deps, account, ['ticket'], pending.authTime)
         log.info(
           {
             code: 'TICKET_SIGNED_IN',

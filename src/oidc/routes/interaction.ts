@@ -8,6 +8,11 @@
  * - The password form goes through passport-local, is throttled per IP and per account (each
  *   attempt counted before its password is checked), failures answer at one floor, and a
  *   success starts a new bridge session id (session fixation).
+ * - No live session: with a site to sign in at (SITE_LOGIN_URL or the client's
+ *   `site_login_url`), the member is handed off to it (login/handoff.ts) with
+ *   `return_to=/interaction/<uid>`, `force=1` for prompt=login and max_age; with
+ *   PASSWORD_SIGN_IN=on and SITE_LOGIN_URL, the form offers "Continue with <SITE_NAME>" instead.
+ *   The ticket that comes back starts the bridge session, and this page finishes the sign-in.
  * - First-party clients never see the consent page.
  */
 import { urlencoded, Router, type Request, type Response } from 'express'
@@ -15,7 +20,9 @@ import type Provider from 'oidc-provider'
 import type { Account } from '../../accounts/types.ts'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
+import { sessionMeets, type SiteLogin } from '../../login/handoff.ts'
 import type { SessionManager } from '../../login/session.ts'
+import type { FreshnessDemand } from '../../login/ticket.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import { bindGrant, isGrantOf } from '../account-binding.ts'
 import { liveMember } from '../../web/bridge-session.ts'
@@ -25,7 +32,7 @@ import { noStore } from '../../web/no-store.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import type { createPassport } from '../../login/passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
-import { passwordSignIn } from '../../login/routes/login.ts'
+import { passwordSignIn, refuseWhenPasswordOff, siteLink } from '../../login/routes/login.ts'
 
 export interface InteractionDeps {
   provider: Provider
@@ -39,6 +46,12 @@ export interface InteractionDeps {
   csrf: Csrf
   /** See SignInDeps.failureFloorMs (routes/login.ts). */
   failureFloorMs: number
+  /** Public base URL: `return_to` of a hand-off is `{issuer}/interaction/<uid>`. */
+  issuer: string
+  /** Signing in at the site (SITE_LOGIN_URL, PASSWORD_SIGN_IN). */
+  siteLogin: SiteLogin
+  /** A client's own `site_login_url` (its integration's setting), if any. */
+  siteLoginUrlOf: (clientId: string) => Promise<string | undefined>
 }
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -60,6 +73,17 @@ function sessionAnswers(reasons: string[], maxAge: unknown, authTime: number): b
   if (maxAge === undefined) return true
   const seconds = Number(maxAge)
   return Number.isFinite(seconds) && Math.floor(Date.now() / 1000) - authTime <= seconds
+}
+
+/**
+ * The fresh sign-in a login prompt asks for, or null: prompt=login wants credentials entered
+ * after now, max_age wants them no older than max_age (OIDC Core §3.1.2.1).
+ */
+function demandOf(reasons: string[], maxAge: unknown): FreshnessDemand | null {
+  const since = Math.floor(Date.now() / 1000)
+  if (reasons.includes('login_prompt')) return { since }
+  const seconds = Number(maxAge)
+  return maxAge !== undefined && Number.isFinite(seconds) ? { since, maxAge: seconds } : null
 }
 
 export function interactionRouter(deps: InteractionDeps): Router {
@@ -96,8 +120,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     uid: string,
     client: string,
     redirectUri: unknown,
-    opts: { message?: string; username?: string; status?: number } = {},
+    opts: { message?: string; username?: string; status?: number; siteLink?: string } = {},
   ) {
+    // Never a form with password sign-in off (a client's site_login_url hands off before this).
+    refuseWhenPasswordOff(deps.siteLogin)
     // The form's flow ends at the client's redirect_uri (validated by oidc-provider at /auth).
     allowFormTargets(res, [typeof redirectUri === 'string' ? redirectUri : undefined])
     res
@@ -113,8 +139,34 @@ export function interactionRouter(deps: InteractionDeps): Router {
           message: opts.message
             ? raw(`<p class="error" role="alert">${escapeHtml(opts.message)}</p>`)
             : '',
+          site_link: siteLink(opts.siteLink, site.name),
         }),
       )
+  }
+
+  /**
+   * The member has no session that answers this prompt: the hand-off to the site, or the form
+   * (offering the hand-off when SITE_LOGIN_URL is set beside it).
+   */
+  async function signInNeeded(
+    req: Request,
+    res: Response,
+    uid: string,
+    reasons: string[],
+    params: Record<string, unknown>,
+  ) {
+    const clientId = typeof params.client_id === 'string' ? params.client_id : undefined
+    const way = deps.siteLogin.way(clientId ? await deps.siteLoginUrlOf(clientId) : undefined)
+    const returnTo = `${deps.issuer}/interaction/${uid}`
+    const demand = demandOf(reasons, params.max_age)
+    if (way.kind === 'handoff')
+      return res.redirect(303, await deps.siteLogin.handoff(way.siteUrl, returnTo, demand))
+    const link = way.siteUrl
+      ? await deps.siteLogin.handoff(way.siteUrl, returnTo, demand)
+      : undefined
+    return renderLogin(req, res, uid, await clientName(clientId), params.redirect_uri, {
+      ...(link ? { siteLink: link } : {}),
+    })
   }
 
   async function grantConsent(req: Request, res: Response) {
@@ -158,14 +210,25 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.get('/interaction/:uid', noStore, async (req, res) => {
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
-    const client = await clientName(params.client_id)
     if (prompt.name === 'login') {
       const live = await liveMember(req, deps)
       if (live && sessionAnswers(prompt.reasons, params.max_age, live.session.auth_time)) {
         return finishLogin(req, res, live.account, live.session.amr, live.session.auth_time)
       }
-      return renderLogin(req, res, uid, client, params.redirect_uri)
+      // prompt=login: a session started after the hand-off asked for it (the ticket it sent
+      // back, checked by /ticket against the same demand) answers it.
+      if (
+        live &&
+        prompt.reasons.includes('login_prompt') &&
+        prompt.reasons.every((r) => r === 'login_prompt' || SESSION_ANSWERS.has(r))
+      ) {
+        const demand = await deps.siteLogin.demandFor(`${deps.issuer}/interaction/${uid}`)
+        if (demand && sessionMeets(demand, live.session, Math.floor(Date.now() / 1000)))
+          return finishLogin(req, res, live.account, live.session.amr, live.session.auth_time)
+      }
+      return signInNeeded(req, res, uid, prompt.reasons, params)
     }
+    const client = await clientName(params.client_id)
     if (prompt.name === 'consent') {
       const registered = await provider.Client.find(params.client_id as string)
       if (registered?.first_party === true) return grantConsent(req, res)
@@ -197,6 +260,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   })
 
   router.post('/interaction/:uid/login', noStore, form, async (req, res, next) => {
+    refuseWhenPasswordOff(deps.siteLogin)
     deps.csrf.check(req)
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
     if (prompt.name !== 'login')
@@ -232,4 +296,20 @@ export function interactionRouter(deps: InteractionDeps): Router {
   })
 
   return router
+}
+
+/**
+ * For /ticket: whether `returnTo` is this door's continuation (`{issuer}/interaction/<uid>`) of an
+ * interaction that no longer exists (expired, or finished already).
+ */
+export async function interactionGone(
+  provider: Provider,
+  issuer: string,
+  returnTo: string,
+): Promise<boolean> {
+  const prefix = `${issuer}/interaction/`
+  if (!returnTo.startsWith(prefix)) return false
+  const uid = returnTo.slice(prefix.length)
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(uid)) return false
+  return !(await provider.Interaction.find(uid))
 }

@@ -62,6 +62,9 @@ export function oidcRoutes(deps: OidcRouteDeps): Router {
       log: deps.log,
       csrf: deps.csrf,
       failureFloorMs: deps.failureFloorMs,
+      issuer: deps.issuer,
+      siteLogin: deps.siteLogin,
+      siteLoginUrlOf: deps.siteLoginUrlOf,
     }),
   )
   return router

@@ -9,7 +9,10 @@
  * - `GET|POST /saml/slo`                      SP-initiated Single Logout → signed LogoutResponse
  *
  * The bridge session is the sign-in: a member signed in by any door is not asked again (unless
- * the SP says ForceAuthn), and SLO ends it for every door. A request waiting for the member to
+ * the SP says ForceAuthn), and SLO ends it for every door. Without one, the member signs in at the
+ * site (login/handoff.ts: `return_to=/saml/continue/<id>`, `force=1` for ForceAuthn, whose
+ * ticket must then carry an auth_time after the request) or on /login; IsPassive answers NoPassive
+ * at once (saml-core §3.4.1). A request waiting for the member to
  * sign in is kept, already verified, in the KV under a random id (10 minutes, used once).
  * Responses go to the browser as an auto-submitting form whose values are HTML-escaped.
  */
@@ -17,6 +20,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { urlencoded, Router, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
+import { sessionMeets, type SiteLogin } from '../../login/handoff.ts'
 import { SESSION_COOKIE, type LiveMember, type SessionManager } from '../../login/session.ts'
 import type { SamlIdp, InboundMessage, VerifiedAuthnRequest } from '../idp.ts'
 import { SAML_ROUTES, relayStateOf } from '../idp.ts'
@@ -38,6 +42,12 @@ export interface SamlRouteDeps {
   site: SiteLook
   secure: boolean
   log: Logger
+  /** Public base URL: a hand-off's `return_to` is `{issuer}/saml/continue/<id>`. */
+  issuer: string
+  /** Signing in at the site (SITE_LOGIN_URL, PASSWORD_SIGN_IN). */
+  siteLogin: SiteLogin
+  /** An SP's own `site_login_url` (its integration's setting), if any. */
+  siteLoginUrlOf: (integrationId: string) => Promise<string | undefined>
 }
 
 const PENDING_NAMESPACE = 'saml:pending'
@@ -160,11 +170,13 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     res: Response,
     r: { acsUrl: string; requestId?: string | undefined; relayState?: string | undefined },
     message: string,
+    noPassive = false,
   ) {
     const xml = idp.errorResponse({
       acsUrl: r.acsUrl,
       ...(r.requestId ? { inResponseTo: r.requestId } : {}),
       message,
+      noPassive,
     })
     sendAutoPost(res, r.acsUrl, {
       SAMLResponse: Buffer.from(xml).toString('base64'),
@@ -175,7 +187,20 @@ export function samlRouter(deps: SamlRouteDeps): Router {
   async function toLogin(res: Response, pending: Pending) {
     const id = randomBytes(24).toString('base64url')
     await kv.kvSet(PENDING_NAMESPACE, id, pending, { ttlMs: PENDING_TTL_MS })
+    await toSignIn(res, id, pending)
+  }
+
+  /** The site's hand-off, or our /login, with the way back to the pending request `id`. */
+  async function toSignIn(res: Response, id: string, pending: Pending) {
     const back = `${SAML_ROUTES.continue}/${id}`
+    const way = deps.siteLogin.way(await deps.siteLoginUrlOf(pending.integrationId))
+    if (way.kind === 'handoff') {
+      const demand = pending.forceAuthn ? { since: pending.createdAt } : null
+      return res.redirect(
+        303,
+        await deps.siteLogin.handoff(way.siteUrl, `${deps.issuer}${back}`, demand),
+      )
+    }
     res.redirect(
       303,
       `/login?return_to=${encodeURIComponent(back)}${pending.forceAuthn ? '&force=1' : ''}`,
@@ -206,7 +231,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
         { code: 'ERR_SAML_NO_PASSIVE', path: req.path },
         'saml passive request without a session',
       )
-      return errorReply(res, verified, 'the member is not signed in')
+      return errorReply(res, verified, 'the member is not signed in', true)
     }
     return toLogin(res, {
       integrationId: verified.integrationId,
@@ -255,12 +280,12 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       return res.type('html').send(page('logged-out', 'Cancelled', site, {}))
     }
     const live = await liveMember(req, deps)
-    if (!live || (pending.forceAuthn && live.session.auth_time < pending.createdAt)) {
-      return res.redirect(
-        303,
-        `/login?return_to=${encodeURIComponent(`${SAML_ROUTES.continue}/${id}`)}${pending.forceAuthn ? '&force=1' : ''}`,
-      )
-    }
+    // ForceAuthn: only a sign-in since the request counts (login/handoff.ts sessionMeets).
+    const fresh =
+      live !== null &&
+      (!pending.forceAuthn ||
+        sessionMeets({ since: pending.createdAt }, live.session, Math.floor(Date.now() / 1000)))
+    if (!live || !fresh) return toSignIn(res, id, pending)
     // Used once: of two tabs finishing together, one answers.
     if (!(await kv.kvDelete(PENDING_NAMESPACE, id)))
       throw refuse(
@@ -340,4 +365,20 @@ export function samlRouter(deps: SamlRouteDeps): Router {
   router.get(SAML_ROUTES.slo, noStore, (req, res) => slo(req, res, 'redirect'))
   router.post(SAML_ROUTES.slo, noStore, form, (req, res) => slo(req, res, 'post'))
   return router
+}
+
+/**
+ * For /ticket: whether `returnTo` is this door's continuation (`{issuer}/saml/continue/<id>`) of
+ * a request that no longer waits (expired, or answered already).
+ */
+export async function samlPendingGone(
+  kv: KvStore,
+  issuer: string,
+  returnTo: string,
+): Promise<boolean> {
+  const prefix = `${issuer}${SAML_ROUTES.continue}/`
+  if (!returnTo.startsWith(prefix)) return false
+  const id = returnTo.slice(prefix.length)
+  if (!/^[A-Za-z0-9_-]{32}$/.test(id)) return false
+  return (await kv.kvGet(PENDING_NAMESPACE, id)) === null
 }

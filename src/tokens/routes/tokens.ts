@@ -8,12 +8,17 @@
  * - `POST /api/v1/integrations/{id}/inspect` `{"token"}` → its JSON and expiry: admin only.
  * - `GET /tokens/{id}`: the token of the member signed in to the bridge session (BoostGPT's
  *   `/widget-token` pattern). CORS with credentials for the integration's `site_origins` only;
- *   no session → 401 `{"error": "login_required", "login_url"}`.
+ *   no session → 401 `{"error": "login_required", "login_url"}`, or, for a page the browser
+ *   navigates to, the hand-off to the site (below).
  * - `GET /tokens/{id}/redirect[?referrerUrl=…][&redirectUrl=…]`: mints the signed-in member's
  *   token and redirects to the platform with it — MeltingSpot's authorization URL (flows a and
  *   b). Redirect options are checked before the session is. No session: with the integration's
  *   `login_url`, a redirect there with `return_to` = this URL (the site signs the member in
  *   and comes back through /ticket); without it, a 401 page saying to sign in on the site first.
+ *
+ * Signing in at the site (login/handoff.ts): the integration's `site_login_url`, else (when it has
+ * no `login_url` of its own) SITE_LOGIN_URL, is the hand-off: `303` to it with `return_to` = this
+ * URL on ISSUER; a JSON caller gets that URL as `login_url`.
  *
  * Every answer is `no-store`: each carries a credential.
  */
@@ -22,6 +27,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { jsonBody } from '../../web/json-body.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
+import type { SiteLogin } from '../../login/handoff.ts'
 import type { SessionManager } from '../../login/session.ts'
 import type { Services } from '../../services.ts'
 import type { IssueOptions, TokenService } from '../index.ts'
@@ -43,6 +49,8 @@ export interface TokensRouterOptions {
   maxBodyBytes: number
   /** The token service, built once in services.ts. */
   tokens: TokenService
+  /** Signing in at the site (SITE_LOGIN_URL); without, only `login_url` applies. */
+  siteLogin?: SiteLogin
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
@@ -146,6 +154,18 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     return (await liveMember(req, { sessions, accounts: services.accounts }))?.account ?? null
   }
 
+  /**
+   * The hand-off URL for a member without a session (`return_to` = this request's URL), or null
+   * when the integration signs in elsewhere (`login_url`) or no site is configured.
+   */
+  async function handoff(req: Request, settings: BrowserSettings): Promise<string | null> {
+    const siteUrl =
+      settings.site_login_url ??
+      (settings.login_url === undefined ? opts.siteLogin?.url : undefined)
+    if (!siteUrl || !opts.siteLogin) return null
+    return opts.siteLogin.handoff(siteUrl, `${opts.issuer}${req.originalUrl}`)
+  }
+
   /** CORS for the integration's site origins only, with credentials (the session cookie). */
   function cors(req: Request, res: Response, settings: BrowserSettings): void {
     res.vary('Origin')
@@ -168,10 +188,15 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     cors(req, res, settings)
     const account = await member(req)
     if (!account) {
+      const signIn = await handoff(req, settings)
+      // A page the browser navigates to (a pop-up, a link) goes to the site; a script's fetch
+      // gets the URL to send the member to.
+      if (signIn !== null && req.accepts(['json', 'html']) === 'html')
+        return void res.redirect(303, signIn)
       res.status(401).json({
         error: 'login_required',
         message: 'no member is signed in to sso-bridge in this browser: sign in on the site first',
-        login_url: settings.login_url ?? null,
+        login_url: signIn ?? settings.login_url ?? null,
       })
       return
     }
@@ -188,18 +213,22 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     tokens.redirectCheck(loaded, options)
     const account = await member(req)
     if (!account) {
-      const loginUrl = (loaded.integration.record.settings as BrowserSettings).login_url
+      const settings = loaded.integration.record.settings as BrowserSettings
+      const loginUrl = settings.login_url
       const message = `Sign in on ${site.name} first, then follow the link again.`
-      // With a sign-in page configured, send the member there with the way back: the site's page
-      // signs them in and passes them through /ticket with it; ours (/login) comes back itself.
+      // The hand-off to the site (303, contract §1); else, with a sign-in page configured, send
+      // the member there with the way back: the site's page signs them in and passes them
+      // through /ticket with it; ours (/login) comes back itself.
+      const site303 = await handoff(req, settings)
       const signIn =
-        loginUrl === undefined ? null : withReturnTo(loginUrl, opts.issuer, req.originalUrl)
+        site303 ??
+        (loginUrl === undefined ? null : withReturnTo(loginUrl, opts.issuer, req.originalUrl))
       if (req.accepts(['html', 'json']) === 'json') {
         res.status(401).json({ error: 'login_required', message, login_url: signIn })
         return
       }
       if (signIn !== null) {
-        res.redirect(302, signIn)
+        res.redirect(site303 !== null ? 303 : 302, signIn)
         return
       }
       res
