@@ -6,7 +6,11 @@
  *   adapter, the same client metadata and keys, its built-in `/me`);
  * - full password sign-ins/s (GET /auth → sign-in page → POST the password → redirect to the
  *   client with a code; the code is not exchanged) beside raw `@node-rs/argon2` `verify` of the
- *   account's own argon2id hash.
+ *   account's own argon2id hash;
+ * - hand-off sign-ins/s (issue #12: GET /auth → 303 to the site → the site stand-in signs an
+ *   HS256 ticket → POST /ticket → the interaction → the code redirect) beside the same round trip
+ *   on the bare oidc-provider, whose "ticket endpoint" is one HMAC check and an in-memory session
+ *   (the ceiling: the same requests, nothing of ours).
  *
  * Method ("on one core"): both servers run in THIS process's main thread (one event loop, so
  * whatever the server does on it — ours: express, oidc-provider, node:sqlite, the mapping — is
@@ -45,11 +49,14 @@ import { clientMetadata } from '../../src/oidc/clients.ts'
 import { createServices } from '../../src/services.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 import { ADMIN_TOKEN, fixtureKeys } from '../helpers/app.ts'
-import { Browser, PASSWORD } from '../helpers/oidc.ts'
+import { Browser, parseForms, PASSWORD } from '../helpers/oidc.ts'
+import { startSiteStandIn, type SiteStandIn } from '../helpers/site-stand-in.ts'
+import { jwtVerify } from 'jose'
+import { randomBytes } from 'node:crypto'
 import { markdownTable, median, perSec, ratioText } from './lib.ts'
 
 /** The issue's goals: ours ÷ bare provider (refresh, user-info), ours ÷ argon2id verify (sign-in). */
-export const OIDC_GOALS = { refresh: 0.75, userinfo: 0.8, login: 0.85 } as const
+export const OIDC_GOALS = { refresh: 0.75, userinfo: 0.8, login: 0.85, handoff: 0.9 } as const
 
 const CLIENT_ID = 'bench-rp'
 const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef0123456789'
@@ -59,6 +66,9 @@ const EXTERNAL_ID = '42'
 const USERNAME = 'rob'
 const COOKIE_SECRET = 'bench-cookie-secret-0123456789abcdef0123456789'
 const WORKER_ROLE = 'oidc-bench-client'
+/** Our client whose integration hands off to the site (`site_login_url`); the bare side uses CLIENT_ID. */
+const HANDOFF_CLIENT_ID = 'bench-handoff'
+const TICKET_SECRET = 'bench-site-ticket-secret-0123456789abcdef'
 
 export interface OidcBenchOptions {
   /** Alternating measured rounds per benchmark (each side runs once per round). */
@@ -127,6 +137,8 @@ interface SideConfig {
   /** One refresh token per lane; each lane rotates its own. */
   refreshTokens: string[]
   accessToken: string
+  /** The client whose sign-in hands off to the site. */
+  handoffClient: string
 }
 
 interface ClientInit {
@@ -135,8 +147,8 @@ interface ClientInit {
   base: SideConfig
 }
 
-export type Kind = 'refresh' | 'userinfo' | 'login'
-export const KINDS: readonly Kind[] = ['refresh', 'userinfo', 'login']
+export type Kind = 'refresh' | 'userinfo' | 'login' | 'handoff'
+export const KINDS: readonly Kind[] = ['refresh', 'userinfo', 'login', 'handoff']
 type Side = 'ours' | 'base'
 
 interface Job {
@@ -158,9 +170,9 @@ interface RoundResult {
 const basicAuth = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
 
-function authorizeUrl(base: string, i: number): string {
+function authorizeUrl(base: string, i: number, clientId = CLIENT_ID): string {
   const q = new URLSearchParams({
-    client_id: CLIENT_ID,
+    client_id: clientId,
     redirect_uri: REDIRECT_URI,
     response_type: 'code',
     scope: SCOPE,
@@ -182,6 +194,34 @@ async function codeFlow(base: string, i: number): Promise<string> {
       `sign-in at ${base} did not reach the client: ${page.url} (${page.status}) ${page.left?.href ?? page.html.slice(0, 300)}`,
     )
   }
+  return code
+}
+
+/**
+ * One hand-off sign-in with a fresh cookie jar: /auth sends the browser to the site, the site's
+ * page holds the auto-submitting ticket form, which is posted (from the site's origin) back to
+ * the issuer, and on to the code. @returns the code
+ */
+async function handoffFlow(base: string, clientId: string, i: number): Promise<string> {
+  const b = new Browser(base)
+  const away = await b.go(authorizeUrl(base, i, clientId))
+  if (!away.left)
+    throw new Error(`no hand-off at ${base}: ${away.status} ${away.html.slice(0, 300)}`)
+  const siteRes = await fetch(away.left)
+  const html = await siteRes.text()
+  const form = parseForms(html)[0]
+  if (!form)
+    throw new Error(`the site at ${away.left.origin} gave no ticket form: ${html.slice(0, 300)}`)
+  const page = await b.go(form.action, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: away.left.origin },
+    body: new URLSearchParams(form.fields).toString(),
+  })
+  const code = page.left?.searchParams.get('code')
+  if (!code || !page.left!.href.startsWith(REDIRECT_URI))
+    throw new Error(
+      `hand-off at ${base} did not reach the client: ${page.url} (${page.status}) ${page.left?.href ?? page.html.slice(0, 300)}`,
+    )
   return code
 }
 
@@ -247,6 +287,9 @@ function clientWorker(init: ClientInit): void {
     login: (s) => async () => {
       await codeFlow(s.url, flows++)
     },
+    handoff: (s) => async () => {
+      await handoffFlow(s.url, s.handoffClient, flows++)
+    },
   }
 
   parentPort!.on('message', (job: Job) => {
@@ -289,7 +332,7 @@ async function closeServer(server: Server): Promise<void> {
  * the log goes where production's does (pino, `info`, synchronously to a file descriptor: here
  * the null device) instead of `debug` lines kept in memory.
  */
-async function startOurs() {
+async function startOurs(standIn: SiteStandIn) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-oidc-bench-'))
   const store = createSqliteStore(path.join(dir, 'db.sqlite'))
   const services = createServices(store, { readSecretEnv: () => undefined })
@@ -310,6 +353,9 @@ async function startOurs() {
       site,
       sessionTtlMs: 3_600_000,
       log,
+      // The hand-off client's integration names the site (site_login_url); the password client
+      // keeps the form, as PASSWORD_SIGN_IN is on without SITE_LOGIN_URL.
+      siteTicket: { secret: TICKET_SECRET, origins: [standIn.url] },
     }),
     log,
     issuer: url,
@@ -320,8 +366,10 @@ async function startOurs() {
     keys: fixtureKeys(),
     site,
     trustProxy: false,
+    siteTicket: { secret: TICKET_SECRET, origins: [standIn.url] },
   })
   server.on('request', app)
+  standIn.state.issuer = url
 
   const admin = async (method: string, p: string, body: unknown) => {
     const res = await fetch(`${url}/api/v1${p}`, {
@@ -336,6 +384,15 @@ async function startOurs() {
   await admin('PUT', `/integrations/${CLIENT_ID}`, {
     type: 'oidc',
     settings: { redirect_uris: [REDIRECT_URI], first_party: true },
+    secrets: { client_secret: CLIENT_SECRET },
+  })
+  await admin('PUT', `/integrations/${HANDOFF_CLIENT_ID}`, {
+    type: 'oidc',
+    settings: {
+      redirect_uris: [REDIRECT_URI],
+      first_party: true,
+      site_login_url: standIn.loginUrl,
+    },
     secrets: { client_secret: CLIENT_SECRET },
   })
   await admin('PUT', `/users/${EXTERNAL_ID}`, {
@@ -375,7 +432,11 @@ async function startOurs() {
  * consent). Its sign-ins are the ceiling of the sign-in row: the same four requests and the same
  * password check, with nothing of ours.
  */
-async function startBaseline(ourMetadata: Record<string, unknown>, hash: string) {
+async function startBaseline(
+  ourMetadata: Record<string, unknown>,
+  hash: string,
+  site: SiteStandIn,
+) {
   const { access_token_ttl: _a, refresh_token_ttl: _r, first_party: _f, ...client } = ourMetadata
   // eslint-disable-next-line prefer-const -- assigned once below, read by closures built before it
   let provider!: Provider
@@ -384,9 +445,57 @@ async function startBaseline(ourMetadata: Record<string, unknown>, hash: string)
     for await (const chunk of req) text += chunk
     return new URLSearchParams(text)
   }
+  // The hand-off's ceiling: a session that is a random cookie over an in-memory map, a ticket
+  // endpoint that checks the HS256 signature and audience (jose) and starts one, and the
+  // interaction finishing for it. The same requests as ours.
+  const sessions = new Map<string, string>()
+  const ticketKey = new TextEncoder().encode(TICKET_SECRET)
+  const sessionOf = (req: IncomingMessage) =>
+    sessions.get(/(?:^|; )bare_session=([\w-]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '')
+  const ticket = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const form = await readForm(req)
+      const { payload } = await jwtVerify(form.get('ticket') ?? '', ticketKey, {
+        algorithms: ['HS256'],
+        audience: `${url}/ticket`,
+      })
+      const id = randomBytes(32).toString('base64url')
+      sessions.set(id, String(payload.external_id))
+      res.writeHead(303, {
+        Location: form.get('return_to') ?? '/',
+        'Set-Cookie': `bare_session=${id}; Path=/; HttpOnly; SameSite=Lax`,
+      })
+      res.end()
+    } catch (err) {
+      res.statusCode = 400
+      res.end(String((err as Error)?.message ?? err))
+    }
+  }
   const interaction = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const details = await provider.interactionDetails(req, res)
+      if (req.method === 'GET' && details.params.client_id === HANDOFF_CLIENT_ID) {
+        const accountId = sessionOf(req)
+        if (!accountId) {
+          const back = `${url}/interaction/${details.uid}`
+          res.writeHead(303, { Location: `${site.loginUrl}?return_to=${encodeURIComponent(back)}` })
+          res.end()
+          return
+        }
+        const grant = new provider.Grant({
+          accountId,
+          clientId: details.params.client_id as string,
+        })
+        grant.addOIDCScope(String(details.params.scope))
+        const grantId = await grant.save()
+        await provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId }, consent: { grantId } },
+          { mergeWithLastSubmission: false },
+        )
+        return
+      }
       if (req.method === 'GET') {
         res.setHeader('Content-Type', 'text/html; charset=utf-8')
         res.end(
@@ -424,10 +533,17 @@ async function startBaseline(ourMetadata: Record<string, unknown>, hash: string)
   let callback: ReturnType<Provider['callback']> | undefined
   const { server, url } = await listen((req, res) => {
     if (req.url?.startsWith('/interaction/')) void interaction(req, res)
+    else if (req.url === '/ticket' && req.method === 'POST') void ticket(req, res)
     else callback!(req, res)
   })
+  site.state.issuer = url
   const configuration: Configuration = {
-    clients: [client as unknown as NonNullable<Configuration['clients']>[number]],
+    clients: [
+      client as unknown as NonNullable<Configuration['clients']>[number],
+      { ...client, client_id: HANDOFF_CLIENT_ID } as unknown as NonNullable<
+        Configuration['clients']
+      >[number],
+    ],
     jwks: fixtureKeys().oidc.jwks as Configuration['jwks'],
     cookies: { keys: [COOKIE_SECRET] },
     // The client registers `openid profile email`: a bare provider knows only openid and offline_access.
@@ -478,6 +594,7 @@ async function sideConfig(url: string, lanes: number): Promise<SideConfig> {
     basic: basicAuth(CLIENT_ID, CLIENT_SECRET),
     refreshTokens: tokens.map((t) => t.refresh_token),
     accessToken: tokens[0]!.access_token,
+    handoffClient: HANDOFF_CLIENT_ID,
   }
 }
 
@@ -548,6 +665,11 @@ export function oidcNotes(o: OidcBenchOptions = DEFAULT_OIDC_OPTIONS): string[] 
       '`@node-rs/argon2` verify of the same argon2id hash (m=19456, t=2, p=1) in the server process. The reference row runs ' +
       'the same flow on the bare oidc-provider, whose interaction is a one-line form and a POST that runs the same argon2id ' +
       'verify and then signs in and grants in one step: the ceiling for any app on oidc-provider on this machine.',
+    'OIDC hand-off sign-ins/s (issue #12): a fresh cookie jar each, GET /auth → 303 to a site stand-in (node:http in the ' +
+      "same thread, one per side) → its page with a freshly signed HS256 ticket → POST /ticket from the site's origin → " +
+      'the interaction → the code redirect, one at a time. Ours: an integration with `site_login_url`, the full ticket check ' +
+      '(single-use jti in the store, the account write, a new bridge session). Baseline: the same requests on the bare ' +
+      'oidc-provider, whose /ticket checks the HS256 signature and audience with jose and keeps a session in a Map.',
     `OIDC timing: ${o.rounds} alternating rounds of ${o.minMs} ms (sign-ins: ${o.loginMs} ms) after a warm-up per side; ` +
       'ratio = median of per-round ours ÷ baseline.',
   ]
@@ -556,11 +678,16 @@ export function oidcNotes(o: OidcBenchOptions = DEFAULT_OIDC_OPTIONS): string[] 
 /** Starts both servers and the client worker, measures, and stops everything. */
 export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<OidcBenchRow[]> {
   const o = { ...DEFAULT_OIDC_OPTIONS, ...opts }
-  const ours = await startOurs()
+  // One site stand-in per side (each signs tickets for its own issuer), in this thread as well.
+  const oursSite = await startSiteStandIn(TICKET_SECRET)
+  const baseSite = await startSiteStandIn(TICKET_SECRET)
+  for (const site of [oursSite, baseSite])
+    site.state.member = { external_id: EXTERNAL_ID, username: USERNAME, email: 'rob@example.test' }
+  const ours = await startOurs(oursSite)
   let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined
   let worker: Worker | undefined
   try {
-    baseline = await startBaseline(ours.metadata as Record<string, unknown>, ours.hash)
+    baseline = await startBaseline(ours.metadata as Record<string, unknown>, ours.hash, baseSite)
     const init: ClientInit = {
       role: WORKER_ROLE,
       ours: await sideConfig(ours.url, o.concurrency),
@@ -709,6 +836,24 @@ export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<O
         'memory',
       )
     }
+    if (want('handoff')) {
+      log('hand-off sign-in flows (authorize → site → ticket → code) vs the bare provider…')
+      row(
+        'OIDC hand-off sign-in (fresh jar: authorize → site → ticket → code)',
+        'flows/s',
+        'flows/s',
+        OIDC_GOALS.handoff,
+        "the bare provider's hand-off",
+        await alternate(
+          'handoff',
+          job('handoff', 'ours', o.loginConcurrency),
+          job('handoff', 'base', o.loginConcurrency),
+          o.rounds,
+          o.warmupMs,
+          o.loginMs,
+        ),
+      )
+    }
     if (process.env.OIDC_BENCH_MARKS)
       writeFileSync(process.env.OIDC_BENCH_MARKS, JSON.stringify(marks))
     return rows
@@ -719,6 +864,8 @@ export async function benchOidc(opts: Partial<OidcBenchOptions> = {}): Promise<O
     }
     await baseline?.close()
     await ours.close()
+    await oursSite.close()
+    await baseSite.close()
   }
 }
 
