@@ -23,7 +23,7 @@ import {
   type OidcServer,
   type Page,
 } from '../helpers/oidc.ts'
-import { readmeSection } from '../helpers/readme.ts'
+import { docPage } from '../helpers/readme.ts'
 import { NODE } from '../helpers/server.ts'
 import { startSiteStandIn, type SiteStandIn } from '../helpers/site-stand-in.ts'
 import { PROCESS_TEST_TIMEOUT, WAIT_TIMEOUT } from '../helpers/timeouts.ts'
@@ -39,7 +39,7 @@ let s: OidcServer
 async function start(siteLogin: { passwordSignIn?: boolean; url?: string } = {}) {
   site = await startSiteStandIn(SECRET)
   s = await startOidcServer({
-    // The README's snippets play a site on https://www.example.com.
+    // docs/site-login.md's snippets play a site on https://www.example.com.
     siteTicket: { secret: SECRET, origins: [site.url, 'https://www.example.com'] },
     siteLogin: { url: site.loginUrl, ...siteLogin },
   })
@@ -433,9 +433,9 @@ describe('config: SITE_LOGIN_URL and PASSWORD_SIGN_IN', () => {
   })
 })
 
-describe("the site's endpoint: the README's snippets, run as written", () => {
+describe("the site's endpoint: docs/site-login.md's snippets, run as written", () => {
   const AT = Math.floor(Date.now() / 1000) - 120
-  const section = readmeSection('Signing in at the site')
+  const section = docPage('site-login')
   const block = (lang: string) => {
     const blocks = [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map(
       (m) => m[1]!,
