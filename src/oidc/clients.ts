@@ -33,9 +33,6 @@ export function clientMetadata(integration: LoadedIntegration): AdapterPayload {
     scope: s.scopes.join(' '),
     id_token_signed_response_alg: s.id_token_signing_alg,
     subject_type: s.subject_type,
-    // Every ID token says when the member entered credentials (the bridge session's auth_time:
-    // a ticket's, so the site's own sign-in), not only those asked for with max_age.
-    require_auth_time: true,
     ...(s.logo_uri ? { logo_uri: s.logo_uri } : {}),
     // Our extra metadata (declared in extraClientMetadata.properties).
     access_token_ttl: s.access_token_ttl,

@@ -319,9 +319,19 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   // run time, so they are added to this provider's own IdToken class after its filtering.
   const IdToken = provider.IdToken
   const basePayload = IdToken.prototype.payload
+  //
+  // `auth_time` too, in every ID token: the bridge session's sign-in time (a site ticket's
+  // auth_time, so the site's own sign-in), which oidc-provider releases only when max_age or
+  // prompt=login asked for it. (Its `require_auth_time` client setting would do the same, but
+  // it refuses plain OAuth2 requests without `openid`, as Minnit's OAuth2 form sends.)
   IdToken.prototype.payload = async function payload(this: InstanceType<typeof IdToken>) {
     const out = await basePayload.call(this)
-    return { ...customClaims(this.available), ...out }
+    const authTime = (this.available as { auth_time?: unknown }).auth_time
+    return {
+      ...customClaims(this.available),
+      ...(typeof authTime === 'number' ? { auth_time: authTime } : {}),
+      ...out,
+    }
   }
 
   // The bridge session ends with the OIDC one when the member chooses "Sign out" (RP-initiated

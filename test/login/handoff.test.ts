@@ -315,6 +315,10 @@ describe('OIDC: password sign-in beside the site', () => {
     const link = new URL(href!.replaceAll('&amp;', '&'))
     expect(link.origin + link.pathname).toBe(site.loginUrl)
     expect(link.searchParams.get('return_to')).toBe(page.url)
+    // A wrong password shows the form again, the link still above it.
+    const wrong = await b.login(page, 'grace', 'not the password')
+    expect(wrong.status).toBe(401)
+    expect(wrong.html).toContain('>Continue with Test Site</a>')
     const done = await throughSite(b, { ...page, left: link })
     const tokens = await client.authorizationCodeGrant(r.config, done.left!, checks)
     expect(tokens.claims()!.sub).toBe('wp-42')

@@ -268,12 +268,24 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const client = await clientName(params.client_id)
     // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
     const result = await passwordSignIn(deps, req, res, next)
-    if (!result.ok)
+    if (!result.ok) {
+      // The form again, with "Continue with <SITE_NAME>" still above it when SITE_LOGIN_URL is set.
+      const way = deps.siteLogin.way()
+      const link =
+        way.kind === 'form' && way.siteUrl
+          ? await deps.siteLogin.handoff(
+              way.siteUrl,
+              `${deps.issuer}/interaction/${uid}`,
+              demandOf(prompt.reasons, params.max_age),
+            )
+          : undefined
       return renderLogin(req, res, uid, client, params.redirect_uri, {
         status: result.status,
         username: result.username,
         message: result.message,
+        ...(link ? { siteLink: link } : {}),
       })
+    }
     await finishLogin(req, res, result.account, ['pwd'], result.authTime)
   })
 
