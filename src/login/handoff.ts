@@ -88,7 +88,7 @@ export function createSiteLogin(opts: SiteLoginOptions) {
         await kv.kvSet(
           HANDOFF_NAMESPACE,
           digest(returnTo),
-          { ...demand },
+          { ...demand, atMs: Date.now() },
           { ttlMs: HANDOFF_TTL_MS },
         )
       return handoffUrl(siteUrl, returnTo, Boolean(demand))
@@ -112,10 +112,17 @@ export type SiteLogin = ReturnType<typeof createSiteLogin>
  */
 export function sessionMeets(
   demand: FreshnessDemand,
-  session: Pick<BridgeSession, 'auth_time' | 'amr'>,
+  session: Pick<BridgeSession, 'auth_time' | 'amr' | 'started_at_ms'>,
   nowS: number,
 ): boolean {
-  if (session.amr.includes('ticket')) return staleness(demand, session.auth_time, nowS) === null
+  if (session.amr.includes('ticket'))
+    // The skew is for the site's clock only: a session this server started before the hand-off
+    // (a ticket a few seconds older than it) never answers a demand made after it.
+    return (
+      (demand.maxAge !== undefined ||
+        (session.started_at_ms ?? 0) >= (demand.atMs ?? demand.since * 1000)) &&
+      staleness(demand, session.auth_time, nowS) === null
+    )
   if (demand.maxAge !== undefined) return nowS - session.auth_time <= demand.maxAge
   return session.auth_time >= demand.since
 }

@@ -27,6 +27,11 @@ export interface BridgeSession {
   auth_time: number
   /** How: `pwd` (password form) or `ticket` (a site ticket). */
   amr: string[]
+  /**
+   * When this session started, by this server's clock (epoch milliseconds); auth_time may be
+   * earlier (a ticket's: the site's sign-in). Absent on sessions started before it was kept.
+   */
+  started_at_ms?: number
 }
 
 export interface SessionManagerOptions {
@@ -112,7 +117,7 @@ export async function signMemberIn(
   authTime: number = Math.floor(Date.now() / 1000),
 ): Promise<{ cookie: string; authTime: number }> {
   const cookie = await sessions.create(
-    { account_id: account.id, auth_time: authTime, amr },
+    { account_id: account.id, auth_time: authTime, amr, started_at_ms: Date.now() },
     previous,
   )
   return { cookie, authTime }

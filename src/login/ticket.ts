@@ -86,6 +86,8 @@ export interface FreshnessDemand {
   since: number
   /** OIDC max_age, seconds: `now - auth_time` may be at most this (instead of `since`). */
   maxAge?: number
+  /** The hand-off's instant by this server's clock (epoch ms): only a session started after it counts. */
+  atMs?: number
 }
 
 /**

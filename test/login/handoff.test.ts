@@ -222,6 +222,22 @@ describe('OIDC: the hand-off instead of a form', () => {
     expect(b.cookie('sso_bridge')).not.toBe(cookieBefore)
   })
 
+  it('prompt=login: a session a ticket started just before the hand-off does not answer it (the skew is for the site only)', async () => {
+    const r = await rp('chat')
+    const b = new Browser(s.issuer)
+    // The member signed in at the site this very second, and got here through a ticket.
+    site.state.authTime = Math.floor(Date.now() / 1000)
+    const first = await authorizationUrl(r)
+    await throughSite(b, await b.go(first.url))
+    const { url } = await authorizationUrl(r, { prompt: 'login' })
+    const handedOff = await b.go(url)
+    expect(handedOff.left?.searchParams.get('force')).toBe('1')
+    // Back at the interaction without the site's fresh ticket: handed off again, no code.
+    const again = await b.go(handedOff.left!.searchParams.get('return_to')!)
+    expect(again.left?.origin + again.left!.pathname).toBe(site.loginUrl)
+    expect(again.left?.searchParams.get('force')).toBe('1')
+  })
+
   it('max_age older than the session: force=1, and the fresh ticket answers it', async () => {
     const r = await rp('chat')
     const b = new Browser(s.issuer)

@@ -62,6 +62,8 @@ interface Pending extends Record<string, unknown> {
   forceAuthn: boolean
   /** Epoch seconds: with ForceAuthn, only a sign-in after this counts. */
   createdAt: number
+  /** The same instant in ms: with ForceAuthn, only a bridge session started after it counts. */
+  createdAtMs?: number
 }
 
 /**
@@ -240,6 +242,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       ...(verified.relayState ? { relayState: verified.relayState } : {}),
       forceAuthn: verified.forceAuthn,
       createdAt: Math.floor(Date.now() / 1000),
+      createdAtMs: Date.now(),
     })
   }
 
@@ -284,7 +287,14 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     const fresh =
       live !== null &&
       (!pending.forceAuthn ||
-        sessionMeets({ since: pending.createdAt }, live.session, Math.floor(Date.now() / 1000)))
+        sessionMeets(
+          {
+            since: pending.createdAt,
+            ...(pending.createdAtMs ? { atMs: pending.createdAtMs } : {}),
+          },
+          live.session,
+          Math.floor(Date.now() / 1000),
+        ))
     if (!live || !fresh) return toSignIn(res, id, pending)
     // Used once: of two tabs finishing together, one answers.
     if (!(await kv.kvDelete(PENDING_NAMESPACE, id)))
@@ -319,6 +329,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       ...(relayState ? { relayState } : {}),
       forceAuthn: false,
       createdAt: Math.floor(Date.now() / 1000),
+      createdAtMs: Date.now(),
     })
   })
 
