@@ -15,6 +15,11 @@
  *   claim is refused by name, as the admin API refuses unknown fields (a typo never silently drops
  *   data); `status` and passwords can never come through a ticket.
  *
+ * A **logout ticket** (README "Signing out") is the same JWS for another audience,
+ * `{ISSUER}/logout`, carrying `external_id` and nothing else: one verifier per kind, the same code,
+ * keys and `jti` namespace, so a ticket used as either kind is used up for both, and a ticket of
+ * one kind shown to the other's endpoint is `ERR_TICKET_AUDIENCE`.
+ *
  * Every refusal is a {@link TicketRefused} with one stable code per class; the reason is for the
  * log only, and neither carries the token. Nothing here knows HTTP.
  */
@@ -94,12 +99,20 @@ export interface VerifiedTicket {
   exp: number
 }
 
+/**
+ * What a ticket asks for: `sign-in` (`{ISSUER}/ticket`, account fields allowed) or `logout`
+ * (`{ISSUER}/logout`, `external_id` only).
+ */
+export type TicketKind = 'sign-in' | 'logout'
+
 export interface TicketVerifierOptions {
+  /** Which kind of ticket this verifier accepts; default `sign-in`. */
+  kind?: TicketKind
   /** HS256 shared secret (at least 32 bytes). */
   secret?: string
   /** SPKI PEM public key: RSA (2048+ bits) verifies RS256, EC P-256 verifies ES256. */
   publicKey?: string | KeyObject
-  /** The `aud` a ticket must carry: `{ISSUER}/ticket`. */
+  /** The `aud` a ticket must carry: `{ISSUER}/ticket` (sign-in) or `{ISSUER}/logout` (logout). */
   audience: string
   kv: KvStore
   /** Clock for tests; epoch milliseconds. */
@@ -127,6 +140,9 @@ export function publicKeyAlgorithm(key: KeyObject): { alg: 'RS256' | 'ES256' } |
 
 export function createTicketVerifier(opts: TicketVerifierOptions) {
   const { audience, kv } = opts
+  const kind = opts.kind ?? 'sign-in'
+  // A logout ticket names the member and nothing else (contract §4).
+  const fieldSet: ReadonlySet<string> = kind === 'logout' ? new Set() : FIELD_SET
   const now = opts.now ?? Date.now
   const keys = new Map<string, KeyObject>()
   if (opts.secret !== undefined) {
@@ -180,7 +196,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
       throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')
 
     const unknown = Object.keys(payload).filter(
-      (k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !FIELD_SET.has(k),
+      (k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !fieldSet.has(k),
     )
     if (unknown.length > 0)
       throw new TicketRefused(
@@ -190,6 +206,11 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
     const raw = payload as Record<string, unknown>
     if (raw.external_id === undefined)
       throw new TicketRefused('ERR_TICKET_INVALID', 'claim_external_id')
+    if (kind === 'logout') {
+      const id = accountInputSchema.shape.external_id.safeParse(raw.external_id)
+      if (!id.success) throw new TicketRefused('ERR_TICKET_INVALID', 'account_fields:external_id')
+      return { externalId: id.data, fields: {}, jti, exp }
+    }
     const fields: Partial<Record<TicketField, unknown>> = {}
     for (const f of TICKET_FIELDS) if (raw[f] !== undefined) fields[f] = raw[f]
     // The same rules as every other account write, checked before the ticket is used up.
@@ -202,12 +223,13 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
   }
 
   return {
+    kind,
     audience,
     algorithms,
 
     /**
      * Verifies a ticket and uses it up: a second call with the same ticket (from any process
-     * sharing the store) is refused with ERR_TICKET_REPLAYED.
+     * sharing the store, with a verifier of either kind) is refused with ERR_TICKET_REPLAYED.
      * @throws {TicketRefused}
      */
     async verify(token: string): Promise<VerifiedTicket> {
