@@ -78,6 +78,8 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     log,
     siteTicket: config.siteTicket,
     samlSkewMs: config.samlSkewMs,
+    siteLogoutUrl: config.siteLogoutUrl,
+    backchannelPrivateNetworks: config.backchannelPrivateNetworks,
   })
   const app = createApp({
     services,

@@ -248,6 +248,29 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
 
 export type TicketVerifier = ReturnType<typeof createTicketVerifier>
 
+/** The path logout tickets are sent to; their `aud` is `{ISSUER}` followed by it. */
+export const LOGOUT_PATH = '/logout'
+
+/**
+ * The logout-ticket verifier for ISSUER and the site's ticket key (SITE_TICKET_SECRET or
+ * SITE_TICKET_PUBLIC_KEY), or undefined when neither is configured (/logout then answers 404).
+ * @throws {TypeError} a key that cannot be used
+ */
+export function createLogoutTicketVerifier(
+  issuer: string,
+  key: { secret?: string | undefined; publicKey?: string | undefined } | undefined,
+  kv: KvStore,
+): TicketVerifier | undefined {
+  if (!key || (key.secret === undefined && key.publicKey === undefined)) return undefined
+  return createTicketVerifier({
+    kind: 'logout',
+    secret: key.secret,
+    publicKey: key.publicKey,
+    audience: `${issuer}${LOGOUT_PATH}`,
+    kv,
+  })
+}
+
 function refusalOf(err: unknown): TicketRefused {
   if (err instanceof TicketRefused) return err
   if (err instanceof jose.JWTExpired)

@@ -53,6 +53,10 @@ export interface TestAppOptions {
   siteTicket?: SiteTicketSettings
   /** Trust X-Forwarded-* (an https issuer behind a pretend TLS proxy over plain http); as TRUST_PROXY, `true` is one hop. */
   trustProxy?: boolean | number | string[]
+  /** SITE_LOGOUT_URL. */
+  siteLogoutUrl?: string
+  /** BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS=on (a test's relying party listens on 127.0.0.1). */
+  backchannelPrivateNetworks?: boolean
 }
 
 let keys: KeyMaterial | undefined
@@ -113,6 +117,8 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     sessionTtlMs: 3_600_000,
     log,
     ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
+    ...(opts.siteLogoutUrl ? { siteLogoutUrl: opts.siteLogoutUrl } : {}),
+    ...(opts.backchannelPrivateNetworks ? { backchannelPrivateNetworks: true } : {}),
   })
   const app = createApp({
     services,
