@@ -1,7 +1,7 @@
 /**
  * @module login/sign-out
  * Sign-out, written once. Every way out — OIDC end_session, SAML single logout, a site's logout
- * ticket at /logout, a deleted account — calls {@link SignOut.signOut}, which
+ * ticket at /logout, a deleted account, the admin API's "sign out everywhere" — calls {@link SignOut.signOut}, which
  *
  * 1. ends the bridge session(s) in the store (so every instance sharing the store sees it at
  *    once): one browser's, or every one of the member's in every browser;
@@ -20,7 +20,13 @@ import { endSession, endSessionsOf, findSession } from './session.ts'
 export type SignedOutAccount = Pick<Account, 'id' | 'external_id'>
 
 /** Why a sign-out happened, for the doors' logs. */
-export type SignOutReason = 'end_session' | 'saml_slo' | 'logout_ticket' | 'account_removed'
+export type SignOutReason =
+  | 'end_session'
+  | 'saml_slo'
+  | 'logout_ticket'
+  | 'account_removed'
+  /** The admin API's "sign out everywhere". */
+  | 'admin'
 
 /** What a door is told after the bridge session(s) ended. */
 export interface SignOutEvent {

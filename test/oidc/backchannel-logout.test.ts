@@ -260,6 +260,25 @@ describe('OIDC back-channel logout: every way out tells the relying party', () =
     })
   })
 
+  it('the admin API signs the member out everywhere: every browser, a logout token per session', async () => {
+    await server()
+    const r = await rp()
+    const laptop = new Browser(s.issuer)
+    const phone = new Browser(s.issuer)
+    await signIn(laptop, r)
+    await signIn(phone, r)
+    const res = await s.admin('DELETE', '/users/42/sessions')
+    expect(res).toMatchObject({ status: 200, body: { external_id: '42', sessions_ended: 2 } })
+    expect(receiver.tokens).toHaveLength(2)
+    for (const token of receiver.tokens)
+      expect(await verifyLogoutToken(token, r.id)).toMatchObject({ sub: '42' })
+    expect(await newLoginNeeded(laptop, r)).toBe(true)
+    expect(await newLoginNeeded(phone, r)).toBe(true)
+    expect((await s.admin('DELETE', '/users/nobody/sessions')).status).toBe(404)
+    // The account itself stays.
+    expect((await s.admin('GET', '/users/42')).status).toBe(200)
+  })
+
   it('SAML single logout in the same browser: the OIDC session ends and its RP is told', async () => {
     await server()
     const r = await rp()
