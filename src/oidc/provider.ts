@@ -389,7 +389,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   provider.on('backchannel.error', (_ctx, err, client) => {
     deps.log.warn(
       {
-        code: 'ERR_OIDC_BACKCHANNEL_LOGOUT',
+        code: 'ERR_BACKCHANNEL_LOGOUT_FAILED',
         client_id: client.clientId,
         reason: 'end_session',
         cause: err.message?.slice(0, 200),

@@ -77,7 +77,7 @@ export function oidcSignOutDoor(deps: {
       // which one did not hear of it (never the token).
       log.warn(
         {
-          code: 'ERR_OIDC_BACKCHANNEL_LOGOUT',
+          code: 'ERR_BACKCHANNEL_LOGOUT_FAILED',
           client_id: clientId,
           reason: event.reason,
           cause: (err as Error).message?.slice(0, 200),
