@@ -14,10 +14,12 @@ import { createSiteLogin } from './login/handoff.ts'
 import { createPassport } from './login/passport.ts'
 import type { SiteTicketSettings } from './login/routes/ticket.ts'
 import { createSessionManager } from './login/session.ts'
-import { createTicketVerifier } from './login/ticket.ts'
+import { createLogoutTicketVerifier, createTicketVerifier } from './login/ticket.ts'
 import { createOidcProvider } from './oidc/provider.ts'
+import { oidcSignOutDoor } from './oidc/sign-out.ts'
 import { createSamlIdp } from './saml/idp.ts'
 import type { Services } from './services.ts'
+import { signOutBrowser } from './web/bridge-session.ts'
 import { createCsrf } from './web/csrf.ts'
 import { createOnwardTargets } from './web/onward-targets.ts'
 import { page, raw, type SiteLook } from './web/views.ts'
@@ -42,6 +44,13 @@ export interface DoorsOptions {
    * form; `passwordSignIn` defaults as the config does (off with a `url`, on without).
    */
   siteLogin?: { url?: string; passwordSignIn?: boolean }
+  /** SITE_LOGOUT_URL: where a sign-out that starts here sends the browser on (the site signs out too). */
+  siteLogoutUrl?: string | undefined
+  /**
+   * BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS: back-channel logout may reach relying parties on
+   * loopback and private addresses (oidc-provider refuses them by default).
+   */
+  backchannelPrivateNetworks?: boolean | undefined
 }
 
 /**
@@ -68,6 +77,41 @@ export function createDoors(services: Services, opts: DoorsOptions) {
       throw err
     }
   }
+  const oidc = createOidcProvider({
+    issuer,
+    keys: opts.keys,
+    kv: services.store,
+    accounts: services.accounts,
+    integrations: services.integrations,
+    sessions,
+    log: opts.log,
+    cookieKeys: [opts.cookieSecret],
+    renderError: (ctx, out) => {
+      ctx.type = 'html'
+      ctx.body = page('error', 'Something went wrong', site, {
+        error: String(out.error ?? 'error'),
+        description: String(out.error_description ?? ''),
+        reference: '',
+      })
+    },
+    renderLogout: (ctx, form) => {
+      ctx.type = 'html'
+      ctx.body = page('logout', 'Sign out', site, { form: raw(form) })
+    },
+    renderLoggedOut: (ctx) => {
+      ctx.type = 'html'
+      ctx.body = page('logged-out', 'Signed out', site, {})
+    },
+    signOutBrowser: async (req, res) => {
+      await signOutBrowser(req, res, { signOut: services.signOut, secure }, 'end_session')
+    },
+    siteLogoutUrl: opts.siteLogoutUrl,
+    allowPrivateNetworkFetch: opts.backchannelPrivateNetworks,
+  })
+  // Every sign-out (login/sign-out.ts) ends the member's OIDC sessions and tells their clients.
+  services.signOut.addDoor(
+    oidcSignOutDoor({ provider: oidc.provider, kv: services.store, log: opts.log }),
+  )
   return {
     /** What every door's sign-in shares (login/): one bridge session for every door. */
     login: {
@@ -86,6 +130,8 @@ export function createDoors(services: Services, opts: DoorsOptions) {
               kv: services.store,
             })
           : undefined,
+      /** The logout-ticket verifier (/logout); undefined when no ticket key is configured. */
+      logoutTickets: createLogoutTicketVerifier(issuer, ticket, services.store),
       onwardTargets: createOnwardTargets(services.integrations),
       /** The hand-off to the site (login/handoff.ts). */
       siteLogin: createSiteLogin({
@@ -95,32 +141,7 @@ export function createDoors(services: Services, opts: DoorsOptions) {
       }),
       siteLoginUrlOf,
     },
-    oidc: createOidcProvider({
-      issuer,
-      keys: opts.keys,
-      kv: services.store,
-      accounts: services.accounts,
-      integrations: services.integrations,
-      sessions,
-      log: opts.log,
-      cookieKeys: [opts.cookieSecret],
-      renderError: (ctx, out) => {
-        ctx.type = 'html'
-        ctx.body = page('error', 'Something went wrong', site, {
-          error: String(out.error ?? 'error'),
-          description: String(out.error_description ?? ''),
-          reference: '',
-        })
-      },
-      renderLogout: (ctx, form) => {
-        ctx.type = 'html'
-        ctx.body = page('logout', 'Sign out', site, { form: raw(form) })
-      },
-      renderLoggedOut: (ctx) => {
-        ctx.type = 'html'
-        ctx.body = page('logged-out', 'Signed out', site, {})
-      },
-    }),
+    oidc,
     saml: createSamlIdp({
       issuer,
       keys: opts.keys,

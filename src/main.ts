@@ -79,6 +79,8 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     siteTicket: config.siteTicket,
     siteLogin: config.siteLogin,
     samlSkewMs: config.samlSkewMs,
+    siteLogoutUrl: config.siteLogoutUrl,
+    backchannelPrivateNetworks: config.backchannelPrivateNetworks,
   })
   const app = createApp({
     services,

@@ -12,7 +12,7 @@ import type { IntegrationTypeDefinition } from './integrations/types.ts'
 import { oidcIntegrationType } from './oidc/client-settings.ts'
 import { samlIntegrationType } from './saml/sp-settings.ts'
 import type { Account } from './accounts/types.ts'
-import { endSessionsOf } from './login/session.ts'
+import { createSignOut } from './login/sign-out.ts'
 import { createLoginThrottle } from './login/throttle.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
 import {
@@ -53,13 +53,18 @@ export function createServices(
     readSecretEnv: config.readSecretEnv,
     secretEnvPrefix: config.secretEnvPrefix,
   })
-  // A deleted account leaves nothing behind: its bridge sessions end (every door signs it out),
-  // its OIDC sessions, grants, codes and tokens are revoked (introspection says inactive at once)
+  // The one sign-out (login/sign-out.ts); the doors register with it as the app builds them.
+  // `accounts` is read when a sign-out runs, after it is built below (it needs signOut in turn:
+  // a deleted account signs out).
+  const signOut = createSignOut({ kv: store, getAccount: (id) => accounts.getById(id) })
+  // A deleted account leaves nothing behind: it signs out everywhere (its bridge sessions end,
+  // its OIDC sessions end and their relying parties are told by back-channel logout), its
+  // remaining OIDC grants, codes and tokens are revoked (introspection says inactive at once)
   // and each integration type forgets what it stored for it (its declared onAccountRemoved hook:
   // Dead Simple Chat's users).
   const byType = new Map(INTEGRATION_TYPES.map((t) => [t.type, t]))
   const onRemoved = async (account: Account) => {
-    await endSessionsOf(store, account.id)
+    await signOut.signOut({ account, reason: 'account_removed' })
     await revokeOidcAccount(store, account.external_id)
     for (const i of await integrations.list()) {
       await byType.get(i.type)?.onAccountRemoved?.({ kv: store, integrationId: i.id, account })
@@ -70,6 +75,7 @@ export function createServices(
     store,
     accounts,
     integrations,
+    signOut,
     // Its counters live in the store, so the server, every other instance and the CLI's
     // `users unlock` all see the same ones.
     throttle: createLoginThrottle({

@@ -50,6 +50,10 @@ export interface Config {
   conflicts: ConflictPolicies
   siteTicket: SiteTicketConfig
   siteLogin: SiteLoginConfig
+  /** SITE_LOGOUT_URL: where a sign-out that starts here sends the browser on. */
+  siteLogoutUrl?: string
+  /** BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS=on: back-channel logout may reach private addresses. */
+  backchannelPrivateNetworks: boolean
   /**
    * Looks up an environment variable that an integration names as its secret's source. The
    * snapshot is taken here, once, so no other module reads `process.env`.
@@ -166,6 +170,8 @@ export function loadConfig(
     conflicts: { username: v.CONFLICT_USERNAME, email: v.CONFLICT_EMAIL },
     siteTicket,
     siteLogin,
+    ...(v.SITE_LOGOUT_URL ? { siteLogoutUrl: v.SITE_LOGOUT_URL } : {}),
+    backchannelPrivateNetworks: v.BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS === 'on',
     site: { name: v.SITE_NAME, color: v.SITE_COLOR },
     sessionTtlMs: v.SESSION_TTL * 1000,
     samlSkewMs: v.SAML_CLOCK_SKEW * 1000,

@@ -191,6 +191,21 @@ export const envSchema = z.object({
       }
     })
     .optional(),
+  /**
+   * Optional: the site's own sign-out URL. A sign-out that starts at sso-bridge (OIDC end_session
+   * without a post_logout_redirect_uri) sends the browser on to it, so the site signs out too.
+   */
+  SITE_LOGOUT_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2048)
+    .refine((v) => !new URL(v).hash, 'must not have a fragment')
+    .optional(),
+  /**
+   * `on` lets OIDC back-channel logout tokens reach relying parties on loopback or private
+   * addresses (10.x, 192.168.x, 127.x…); `off` (the default) refuses them, as oidc-provider does
+   * against server-side request forgery.
+   */
+  BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS: z.enum(['on', 'off']).default('off'),
 })
 
 export type EnvInput = z.input<typeof envSchema>

@@ -130,6 +130,8 @@ export function createApp(opts: AppOptions): Express {
       issuer,
       kv: services.store,
       tickets: doors.login.tickets,
+      logoutTickets: doors.login.logoutTickets,
+      signOut: services.signOut,
       onwardTargets: doors.login.onwardTargets,
       ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
       // Each door knows its own continuations; a ticket coming back to a gone one does nothing.
@@ -144,6 +146,7 @@ export function createApp(opts: AppOptions): Express {
       kv: services.store,
       accounts: services.accounts,
       sessions,
+      signOut: services.signOut,
       site,
       secure,
       log,

@@ -3,7 +3,7 @@
  * The bridge session: one sign-in shared by every door (OIDC, SAML, token pages). The cookie
  * holds a random 256-bit id; the store holds only its SHA-256, so a leaked database does not
  * hand out live cookies. A sign-in always makes a new id (session fixation), and sign-out
- * removes it for every door at once.
+ * (login/sign-out.ts) removes it for every door at once.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { AccountService } from '../accounts/service.ts'
@@ -42,9 +42,33 @@ export interface SessionManagerOptions {
 
 const digest = (id: string) => createHash('sha256').update(id).digest('base64url')
 
-/** Ends every bridge session of an account (the internal id): for a deleted account. @returns how many */
+/**
+ * Ends every bridge session of an account (the internal id), in every browser and on every
+ * instance sharing the store. Only login/sign-out.ts calls it: sign-out is written once.
+ * @returns how many
+ */
 export function endSessionsOf(kv: KvStore, accountId: string): Promise<number> {
   return kv.kvDeleteBy(NAMESPACE, 'account', accountId)
+}
+
+/** The session a cookie value names, or null (a value longer than any we issue names none). */
+export async function findSession(
+  kv: KvStore,
+  cookie: string | undefined | null,
+): Promise<BridgeSession | null> {
+  if (!cookie || cookie.length > 128) return null
+  const entry = await kv.kvGet(NAMESPACE, digest(cookie))
+  return entry ? (entry.value as unknown as BridgeSession) : null
+}
+
+/**
+ * Ends the session a cookie value names. Only login/sign-out.ts calls it.
+ * @returns whether there was one
+ */
+export function endSession(kv: KvStore, cookie: string | undefined | null): Promise<boolean> {
+  return cookie && cookie.length <= 128
+    ? kv.kvDelete(NAMESPACE, digest(cookie))
+    : Promise.resolve(false)
 }
 
 export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
@@ -65,14 +89,8 @@ export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
     },
 
     /** The live session of a cookie value, or null. */
-    async get(cookie: string | undefined | null): Promise<BridgeSession | null> {
-      if (!cookie || cookie.length > 128) return null
-      const entry = await kv.kvGet(NAMESPACE, digest(cookie))
-      return entry ? (entry.value as unknown as BridgeSession) : null
-    },
-
-    async destroy(cookie: string | undefined | null): Promise<void> {
-      if (cookie && cookie.length <= 128) await kv.kvDelete(NAMESPACE, digest(cookie))
+    get(cookie: string | undefined | null): Promise<BridgeSession | null> {
+      return findSession(kv, cookie)
     },
   }
 }

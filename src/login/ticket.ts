@@ -18,6 +18,11 @@
  *   claim is refused by name, as the admin API refuses unknown fields (a typo never silently drops
  *   data); `status` and passwords can never come through a ticket.
  *
+ * A **logout ticket** (README "Signing out") is the same JWS for another audience,
+ * `{ISSUER}/logout`, carrying `external_id` and nothing else: one verifier per kind, the same code,
+ * keys and `jti` namespace, so a ticket used as either kind is used up for both, and a ticket of
+ * one kind shown to the other's endpoint is `ERR_TICKET_AUDIENCE`.
+ *
  * Every refusal is a {@link TicketRefused} with one stable code per class; the reason is for the
  * log only, and neither carries the token. Nothing here knows HTTP.
  */
@@ -132,12 +137,20 @@ export interface VerifiedTicket {
   authTime?: number
 }
 
+/**
+ * What a ticket asks for: `sign-in` (`{ISSUER}/ticket`, account fields allowed) or `logout`
+ * (`{ISSUER}/logout`, `external_id` only).
+ */
+export type TicketKind = 'sign-in' | 'logout'
+
 export interface TicketVerifierOptions {
+  /** Which kind of ticket this verifier accepts; default `sign-in`. */
+  kind?: TicketKind
   /** HS256 shared secret (at least 32 bytes). */
   secret?: string
   /** SPKI PEM public key: RSA (2048+ bits) verifies RS256, EC P-256 verifies ES256. */
   publicKey?: string | KeyObject
-  /** The `aud` a ticket must carry: `{ISSUER}/ticket`. */
+  /** The `aud` a ticket must carry: `{ISSUER}/ticket` (sign-in) or `{ISSUER}/logout` (logout). */
   audience: string
   kv: KvStore
   /** Clock for tests; epoch milliseconds. */
@@ -165,6 +178,9 @@ export function publicKeyAlgorithm(key: KeyObject): { alg: 'RS256' | 'ES256' } |
 
 export function createTicketVerifier(opts: TicketVerifierOptions) {
   const { audience, kv } = opts
+  const kind = opts.kind ?? 'sign-in'
+  // A logout ticket names the member and nothing else (contract §4).
+  const fieldSet: ReadonlySet<string> = kind === 'logout' ? new Set() : FIELD_SET
   const now = opts.now ?? Date.now
   const keys = new Map<string, KeyObject>()
   if (opts.secret !== undefined) {
@@ -218,7 +234,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
       throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')
 
     const unknown = Object.keys(payload).filter(
-      (k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !FIELD_SET.has(k),
+      (k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !fieldSet.has(k),
     )
     if (unknown.length > 0)
       throw new TicketRefused(
@@ -228,6 +244,11 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
     const raw = payload as Record<string, unknown>
     if (raw.external_id === undefined)
       throw new TicketRefused('ERR_TICKET_INVALID', 'claim_external_id')
+    if (kind === 'logout') {
+      const id = accountInputSchema.shape.external_id.safeParse(raw.external_id)
+      if (!id.success) throw new TicketRefused('ERR_TICKET_INVALID', 'account_fields:external_id')
+      return { externalId: id.data, fields: {}, jti, exp }
+    }
     const fields: Partial<Record<TicketField, unknown>> = {}
     for (const f of TICKET_FIELDS) if (raw[f] !== undefined) fields[f] = raw[f]
     // The same rules as every other account write, checked before the ticket is used up.
@@ -260,6 +281,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
   }
 
   return {
+    kind,
     audience,
     algorithms,
 
@@ -267,7 +289,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
      * Verifies a ticket and uses it up: a second call with the same ticket (from any process
      * sharing the store) is refused with ERR_TICKET_REPLAYED. With `demand` (the pending sign-in
      * asked for a fresh one), a ticket whose auth_time does not meet it is refused with
-     * ERR_TICKET_STALE before it is used up.
+     * ERR_TICKET_STALE before it is used up. (The jti namespace is shared by both kinds.)
      * @throws {TicketRefused}
      */
     async verify(token: string, demand?: FreshnessDemand | null): Promise<VerifiedTicket> {
@@ -289,6 +311,29 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
 }
 
 export type TicketVerifier = ReturnType<typeof createTicketVerifier>
+
+/** The path logout tickets are sent to; their `aud` is `{ISSUER}` followed by it. */
+export const LOGOUT_PATH = '/logout'
+
+/**
+ * The logout-ticket verifier for ISSUER and the site's ticket key (SITE_TICKET_SECRET or
+ * SITE_TICKET_PUBLIC_KEY), or undefined when neither is configured (/logout then answers 404).
+ * @throws {TypeError} a key that cannot be used
+ */
+export function createLogoutTicketVerifier(
+  issuer: string,
+  key: { secret?: string | undefined; publicKey?: string | undefined } | undefined,
+  kv: KvStore,
+): TicketVerifier | undefined {
+  if (!key || (key.secret === undefined && key.publicKey === undefined)) return undefined
+  return createTicketVerifier({
+    kind: 'logout',
+    secret: key.secret,
+    publicKey: key.publicKey,
+    audience: `${issuer}${LOGOUT_PATH}`,
+    kv,
+  })
+}
 
 function refusalOf(err: unknown): TicketRefused {
   if (err instanceof TicketRefused) return err

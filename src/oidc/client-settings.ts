@@ -8,9 +8,11 @@ import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import { httpUrl, lifetime, siteLoginSettings } from '../integrations/schemas.ts'
 
-const redirectUri = z
-  .url('must be an absolute URL')
-  .refine((u) => !new URL(u).hash, 'must not have a fragment')
+// zod runs a refinement even after the URL check failed: `new URL` must not see a non-URL
+// (it throws, and the admin API answered 500 for `redirect_uris: ["not a url"]`).
+const noFragment = (u: string) => !URL.canParse(u) || !new URL(u).hash
+
+const redirectUri = z.url('must be an absolute URL').refine(noFragment, 'must not have a fragment')
 
 export const oidcIntegrationType: IntegrationTypeDefinition = {
   type: 'oidc',
@@ -32,6 +34,13 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
     refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
     logo_uri: httpUrl.optional(),
     ...siteLoginSettings,
+    /**
+     * OpenID Connect Back-Channel Logout 1.0 §2.2: where the client receives a logout token
+     * (POST, form field `logout_token`) whenever the member signs out, by any way.
+     */
+    backchannel_logout_uri: httpUrl.refine(noFragment, 'must not have a fragment').optional(),
+    /** §2.2: the logout token carries the `sid` of the member's session at the client. */
+    backchannel_logout_session_required: z.boolean().default(false),
   }),
   // OIDC standard claims (OpenID Connect Core §5.1); `sub` is the site's own user key.
   defaultMapping: {

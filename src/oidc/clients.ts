@@ -19,6 +19,8 @@ export function clientMetadata(integration: LoadedIntegration): AdapterPayload {
     access_token_ttl: number
     refresh_token_ttl: number
     logo_uri?: string
+    backchannel_logout_uri?: string
+    backchannel_logout_session_required?: boolean
   }
   const secret = integration.secret('client_secret')
   return {
@@ -34,6 +36,12 @@ export function clientMetadata(integration: LoadedIntegration): AdapterPayload {
     id_token_signed_response_alg: s.id_token_signing_alg,
     subject_type: s.subject_type,
     ...(s.logo_uri ? { logo_uri: s.logo_uri } : {}),
+    ...(s.backchannel_logout_uri
+      ? {
+          backchannel_logout_uri: s.backchannel_logout_uri,
+          backchannel_logout_session_required: s.backchannel_logout_session_required === true,
+        }
+      : {}),
     // Our extra metadata (declared in extraClientMetadata.properties).
     access_token_ttl: s.access_token_ttl,
     refresh_token_ttl: s.refresh_token_ttl,

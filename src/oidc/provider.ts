@@ -9,6 +9,7 @@
  */
 import { CookieKeys } from './cookie-keys.ts'
 import { createHmac } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import Provider, {
   interactionPolicy,
   type Configuration,
@@ -28,6 +29,7 @@ import { OIDC_ROUTES } from './paths.ts'
 import { clientMetadata } from './clients.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
+import { allowFormTargets } from '../web/security-headers.ts'
 
 export interface OidcDeps {
   issuer: string
@@ -49,6 +51,21 @@ export interface OidcDeps {
   /** Renders the logout confirmation around oidc-provider's own form. */
   renderLogout: (ctx: KoaContextWithOIDC, form: string) => Promise<void> | void
   renderLoggedOut: (ctx: KoaContextWithOIDC) => Promise<void> | void
+  /**
+   * Signs this browser out of the bridge through the one sign-out (login/sign-out.ts) and clears
+   * its cookie (web/bridge-session.ts): called when the member chooses "Sign out" at end_session.
+   */
+  signOutBrowser: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /**
+   * SITE_LOGOUT_URL: where a sign-out that starts here (end_session without a
+   * post_logout_redirect_uri) sends the browser on, so the site ends its own session too.
+   */
+  siteLogoutUrl?: string | undefined
+  /**
+   * Lets back-channel logout tokens reach relying parties on loopback, private and other
+   * special-use addresses, which oidc-provider refuses by default (SSRF protection).
+   */
+  allowPrivateNetworkFetch?: boolean | undefined
 }
 
 export interface OidcDoor {
@@ -217,7 +234,22 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
         logoutSource: async (ctx, form) => deps.renderLogout(ctx, form),
         postLogoutSuccessSource: async (ctx) => deps.renderLoggedOut(ctx),
       },
+      // Clients registering a backchannel_logout_uri get a logout token on every sign-out:
+      // oidc-provider sends it at end_session, oidc/sign-out.ts on every other way out.
+      backchannelLogout: { enabled: true },
     },
+    // oidc-provider sends its outgoing requests (back-channel logout) through a dispatcher that
+    // refuses special-use addresses; a relying party on a private network needs that lifted.
+    ...(deps.allowPrivateNetworkFetch
+      ? {
+          fetch: (url: string | URL | Request, options?: RequestInit) => {
+            const { dispatcher: _ssrfGuard, ...rest } = (options ?? {}) as RequestInit & {
+              dispatcher?: unknown
+            }
+            return fetch(url, rest)
+          },
+        }
+      : {}),
     discovery: {
       userinfo_endpoint: `${issuer}${OIDC_ROUTES.userinfo}`,
     } as Configuration['discovery'],
@@ -335,9 +367,11 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   }
 
   // The bridge session ends with the OIDC one when the member chooses "Sign out" (RP-initiated
-  // logout, `logout=yes`): every door signs out. "Stay signed in" only ends that client's
-  // authorization, as oidc-provider does. Done after the route and awaited, so the session is
-  // gone before the browser follows the redirect.
+  // logout, `logout=yes`): every door signs out, through the one sign-out. "Stay signed in" only
+  // ends that client's authorization, as oidc-provider does. Done after the route and awaited,
+  // so the session is gone before the browser follows the redirect. Without a
+  // post_logout_redirect_uri the browser goes on to SITE_LOGOUT_URL when it is set (the site
+  // signs out too) instead of our "signed out" page.
   //
   // oidc-provider also goes through this route when a different member signs in over a stale
   // OIDC session (the account switch in its authorization `resume`): it ends the old member's
@@ -356,15 +390,43 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       const to = new URL(ctx.response.get('location'), here)
       if (to.origin === here.origin && to.pathname.startsWith(`${OIDC_ROUTES.authorization}/`))
         return
-      await storeCall(sessions.destroy(ctx.cookies.get(SESSION_COOKIE)))
-      ctx.cookies.set(SESSION_COOKIE, null, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure,
-        signed: false,
-      })
+      await storeCall(deps.signOutBrowser(ctx.req, ctx.res))
+      if (
+        deps.siteLogoutUrl &&
+        to.origin === here.origin &&
+        to.pathname === `${OIDC_ROUTES.end_session}/success`
+      )
+        ctx.redirect(deps.siteLogoutUrl)
     }
+  })
+  // The logout confirmation (and the auto-submitted form oidc-provider sends when there is no
+  // OIDC session) now ends at SITE_LOGOUT_URL: Chromium applies CSP form-action to the redirects
+  // after a form submission, so the page's form-action names the site's origin.
+  const siteLogoutUrl = deps.siteLogoutUrl
+  if (siteLogoutUrl)
+    provider.use(async (ctx, next) => {
+      await next()
+      if (ctx.oidc?.route === 'end_session' && ctx.response.is('html'))
+        allowFormTargets(ctx.res, [siteLogoutUrl])
+    })
+
+  // Back-channel logout sent by oidc-provider's end_session (oidc/sign-out.ts logs its own).
+  provider.on('backchannel.success', (_ctx, client) => {
+    deps.log.info(
+      { code: 'OIDC_BACKCHANNEL_LOGOUT', client_id: client.clientId, reason: 'end_session' },
+      'back-channel logout delivered',
+    )
+  })
+  provider.on('backchannel.error', (_ctx, err, client) => {
+    deps.log.warn(
+      {
+        code: 'ERR_BACKCHANNEL_LOGOUT_FAILED',
+        client_id: client.clientId,
+        reason: 'end_session',
+        cause: err.message?.slice(0, 200),
+      },
+      'back-channel logout failed',
+    )
   })
 
   // Every refusal oidc-provider makes (wrong redirect_uri, unknown client, PKCE, reused code,

@@ -3,9 +3,14 @@
  * Reads the Cookie header (no extra dependency) and sets our cookies with one set of attributes:
  * HttpOnly, SameSite=Lax, Path=/, Secure when the issuer is https.
  */
-import type { Request, Response } from 'express'
+import type { IncomingMessage } from 'node:http'
+import type { Response } from 'express'
 
-export function readCookie(req: Request, name: string): string | undefined {
+/** A cookie's value from the request's Cookie header (any node request: express's or koa's). */
+export function readCookie(
+  req: Pick<IncomingMessage, 'headers'>,
+  name: string,
+): string | undefined {
   const header = req.headers.cookie
   if (!header) return undefined
   for (const part of header.split(';')) {
@@ -39,8 +44,4 @@ export function setCookie(
   maxAgeMs?: number,
 ): void {
   res.cookie(name, value, cookieOptions(secure, maxAgeMs))
-}
-
-export function clearCookie(res: Response, name: string, secure: boolean): void {
-  res.clearCookie(name, cookieOptions(secure))
 }

@@ -147,6 +147,8 @@ describe('dependency direction', () => {
       'createSamlIdp',
       'createTokenService',
       'createTicketVerifier',
+      'createLogoutTicketVerifier',
+      'createSignOut',
       'createSessionManager',
       'createCsrf',
       'createPassport',
@@ -174,5 +176,36 @@ describe('dependency direction', () => {
     const readers = graph.filter((g) => /process\.env\b/.test(code(g.text))).map((g) => g.file)
     expect(readers.length).toBeGreaterThan(0)
     for (const f of readers) expect(['main.ts', 'cli/index.ts']).toContain(f)
+  })
+})
+
+describe('sign-out is written once (issues #11, #12)', () => {
+  const code = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => !/^\s*(\*|\/\/|\/\*)/.test(l))
+      .join('\n')
+
+  it('only login/sign-out.ts ends bridge sessions, and only web/bridge-session.ts clears the cookie', () => {
+    const enders = graph
+      .filter((g) => /\bendSessions?Of\b|\bendSession\b/.test(code(g.text)))
+      .map((g) => g.file)
+    expect(enders.sort()).toEqual(['login/session.ts', 'login/sign-out.ts'])
+    // Every way out (SAML SLO, OIDC end_session, /logout) goes through the one sign-out.
+    for (const file of ['saml/routes/saml.ts', 'oidc/provider.ts', 'login/routes/logout.ts']) {
+      const text = code(graph.find((g) => g.file === file)!.text)
+      expect(text, file).toMatch(/signOut/)
+      expect(text, file).not.toMatch(/sessions\.destroy/)
+    }
+    // The sessions' KV namespace is login/session.ts's alone: nothing deletes them behind its back.
+    const namers = graph
+      .filter((g) => /SESSION_NAMESPACE|bridge:session/.test(code(g.text)))
+      .map((g) => g.file)
+    expect(namers).toEqual(['login/session.ts'])
+    for (const { file, text } of graph.filter((g) => g.file !== 'web/bridge-session.ts')) {
+      expect(code(text), file).not.toMatch(
+        /\.clearCookie\(|cookies\.set\(\s*SESSION_COOKIE|SESSION_COOKIE\}?=;/,
+      )
+    }
   })
 })

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSessionManager } from '../../src/login/session.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 import { PROCESS_TEST_TIMEOUT, WAIT_TIMEOUT } from '../helpers/timeouts.ts'
 
@@ -166,6 +167,18 @@ beforeAll(async () => {
         )
       return
     }
+    // The site's sign-out page that hands a logout ticket over by an auto-submitted POST /logout
+    // form (README "Signing out"), back to the site's /bye.
+    if (url.pathname === '/site-logout-form') {
+      const field = (name: string, value: string) =>
+        `<input type="hidden" name="${name}" value="${value.replace(/[&"<>]/g, '')}">`
+      res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(
+          `<!doctype html><title>site</title><form method="post" action="${issuer}/logout">${field('ticket', url.searchParams.get('ticket') ?? '')}${field('return_to', `${rpBase}/bye`)}</form><script>document.forms[0].submit()</script>`,
+        )
+      return
+    }
     // A page of another site that tries to frame our sign-in page (clickjacking).
     if (url.pathname === '/frame') {
       res
@@ -180,7 +193,8 @@ beforeAll(async () => {
       url.pathname === '/cb' ||
       url.pathname === '/bye' ||
       url.pathname === '/welcome' ||
-      url.pathname === '/board'
+      url.pathname === '/board' ||
+      url.pathname === '/site-logout'
     res
       .writeHead(known ? 200 : 404, { 'Content-Type': 'text/plain' })
       .end(url.pathname === '/cb' ? 'ok' : url.pathname === '/bye' ? 'bye' : 'not found')
@@ -192,7 +206,12 @@ beforeAll(async () => {
   server = http.createServer()
   issuer = await listen(server)
   // Site tickets from the relying party's origin (its pages stand in for the site's).
-  t = makeTestApp({ issuer, siteTicket: { secret: TICKET_SECRET, origins: [rpBase] } })
+  // SITE_LOGOUT_URL: the site's own sign-out, on the relying party's origin too.
+  t = makeTestApp({
+    issuer,
+    siteTicket: { secret: TICKET_SECRET, origins: [rpBase] },
+    siteLogoutUrl: `${rpBase}/site-logout`,
+  })
   server.on('request', t.app)
 
   const api = (path: string, body: unknown) =>
@@ -544,6 +563,53 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       await page.goto(`${rpBase}/site-form?ticket=${await ticket('site-member-1')}`)
       await page.waitForURL(`${rpBase}/welcome`)
       expect((await context.cookies(issuer)).some((c) => c.name === 'sso_bridge')).toBe(true)
+      expect(violationsOf(context)).toEqual([])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it("sign-out both ways: the site's auto-submitted logout form ends the bridge session; sso-bridge's own sign-out goes on to SITE_LOGOUT_URL (form-action names it)", async () => {
+    const context = await newContext()
+    try {
+      const page = await context.newPage()
+      const ticket = async (path: '/ticket' | '/logout') => {
+        const now = Math.floor(Date.now() / 1000)
+        return new SignJWT({
+          external_id: 'site-member-2',
+          iat: now,
+          exp: now + 60,
+          aud: `${issuer}${path}`,
+          jti: randomBytes(16).toString('hex'),
+        })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(TICKET_SECRET))
+      }
+      const bridgeCookie = async () =>
+        (await context.cookies(issuer)).find((c) => c.name === 'sso_bridge')?.value
+      const signInAtSite = async () => {
+        await page.goto(`${rpBase}/site-form?ticket=${await ticket('/ticket')}`)
+        await page.waitForURL(`${rpBase}/welcome`)
+        const value = await bridgeCookie()
+        expect(value).toEqual(expect.any(String))
+        return value!
+      }
+      const sessions = createSessionManager({ kv: t.services.store, ttlMs: 60_000 })
+
+      // The site signs out: its page auto-submits the logout ticket, the browser comes back to it.
+      const first = await signInAtSite()
+      await page.goto(`${rpBase}/site-logout-form?ticket=${await ticket('/logout')}`)
+      await page.waitForURL(`${rpBase}/bye`)
+      expect(await bridgeCookie()).toBeUndefined()
+      expect(await sessions.get(first)).toBeNull()
+
+      // The member signs out at sso-bridge (/session/end, no OIDC session: oidc-provider's
+      // auto-submitted form): the browser goes on to the site's own sign-out.
+      const second = await signInAtSite()
+      await page.goto(`${issuer}/session/end`)
+      await page.waitForURL(`${rpBase}/site-logout`)
+      expect(await bridgeCookie()).toBeUndefined()
+      expect(await sessions.get(second)).toBeNull()
       expect(violationsOf(context)).toEqual([])
     } finally {
       await context.close()

@@ -55,6 +55,10 @@ export interface TestAppOptions {
   siteLogin?: { url?: string; passwordSignIn?: boolean }
   /** Trust X-Forwarded-* (an https issuer behind a pretend TLS proxy over plain http); as TRUST_PROXY, `true` is one hop. */
   trustProxy?: boolean | number | string[]
+  /** SITE_LOGOUT_URL. */
+  siteLogoutUrl?: string
+  /** BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS=on (a test's relying party listens on 127.0.0.1). */
+  backchannelPrivateNetworks?: boolean
 }
 
 let keys: KeyMaterial | undefined
@@ -116,6 +120,8 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     log,
     ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
     ...(opts.siteLogin ? { siteLogin: opts.siteLogin } : {}),
+    ...(opts.siteLogoutUrl ? { siteLogoutUrl: opts.siteLogoutUrl } : {}),
+    ...(opts.backchannelPrivateNetworks ? { backchannelPrivateNetworks: true } : {}),
   })
   const app = createApp({
     services,

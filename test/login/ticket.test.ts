@@ -3,11 +3,7 @@
  * with jose, forged by hand, and signed by docs/site-tickets.md's own Node, PHP and Python snippets run as
  * subprocesses. Every refusal is checked to change nothing and to be logged with its code.
  */
-import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { decodeJwt, SignJWT } from 'jose'
 import request from 'supertest'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -21,7 +17,9 @@ import {
   type VerifiedTicket,
 } from '../../src/login/ticket.ts'
 import { auth, makeTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts'
+import { docPage } from '../helpers/readme.ts'
 import { NODE, PROCESS_TEST_TIMEOUT } from '../helpers/server.ts'
+import { codeBlock, interpreter, runSnippet as runCode } from '../helpers/snippets.ts'
 
 const ISSUER = 'http://localhost:3000'
 const AUDIENCE = `${ISSUER}/ticket`
@@ -680,43 +678,12 @@ describe('site tickets: refusals change nothing', () => {
 })
 
 describe('site tickets: the signing snippets of docs/site-tickets.md, run as written', () => {
-  const section = readFileSync(new URL('../../docs/site-tickets.md', import.meta.url), 'utf8')
-  const block = (lang: string) => {
-    const blocks = [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map(
-      (m) => m[1]!,
-    )
-    expect(blocks, lang).toHaveLength(1)
-    return blocks[0]!.replaceAll('https://sso.example.com', ISSUER)
-  }
-  const which = (...candidates: string[]) => {
-    const found = candidates.find((c) => (c.includes('/') ? existsSync(c) : tryRun(c)))
-    if (!found)
-      throw new Error(
-        `none of ${candidates.join(', ')} is installed: install Debian's php-cli and python3 (.ci/run does)`,
-      )
-    return found
-  }
-  const tryRun = (cmd: string) => {
-    try {
-      execFileSync(cmd, ['--version'], { stdio: 'ignore' })
-      return true
-    } catch {
-      return false
-    }
-  }
-  function runSnippet(interpreter: string, file: string, code: string): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-snippet-'))
-    try {
-      writeFileSync(path.join(dir, file), code)
-      return execFileSync(interpreter, [path.join(dir, file)], {
-        env: { PATH: process.env.PATH, SITE_TICKET_SECRET: SECRET },
-        encoding: 'utf8',
-        timeout: PROCESS_TEST_TIMEOUT,
-      }).trim()
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
+  const section = docPage('site-tickets')
+  const block = (lang: string) =>
+    codeBlock(section, lang).replaceAll('https://sso.example.com', ISSUER)
+  const which = interpreter
+  const runSnippet = (command: string, file: string, code: string) =>
+    runCode(command, file, code, { SITE_TICKET_SECRET: SECRET })
   /** Follows the URL a snippet printed, as the member's browser would. */
   async function follow(url: string, externalId: string, expected: Record<string, unknown>) {
     const u = new URL(url)
@@ -734,7 +701,7 @@ describe('site tickets: the signing snippets of docs/site-tickets.md, run as wri
     'Node.js (node:crypto only)',
     async () => {
       app()
-      const out = runSnippet(
+      const out = await runSnippet(
         NODE,
         'ticket.mjs',
         `${block('js')}\nconsole.log(siteTicketUrl({ external_id: '42', username: 'Zoë', email: 'zoe@example.com', profile: { names: { nicknames: ['Zo'] } } }, ${JSON.stringify(CHAT)}))\n`,
@@ -753,7 +720,7 @@ describe('site tickets: the signing snippets of docs/site-tickets.md, run as wri
     async () => {
       app()
       const php = which('/usr/bin/php', 'php')
-      const out = runSnippet(
+      const out = await runSnippet(
         php,
         'ticket.php',
         `${block('php')}\necho site_ticket_url(['external_id' => 1001, 'username' => 'Zoë', 'email_verified' => true, 'profile' => ['bio' => 'a/b']], ${JSON.stringify(CHAT)}), "\\n";\n`,
@@ -768,7 +735,7 @@ describe('site tickets: the signing snippets of docs/site-tickets.md, run as wri
     async () => {
       app()
       const python = which('/usr/bin/python3', 'python3')
-      const out = runSnippet(
+      const out = await runSnippet(
         python,
         'ticket.py',
         `${block('python')}\nprint(site_ticket_url({'external_id': 'u-7', 'username': 'Zoë', 'rank': 'manager', 'timezone': 'Europe/Paris'}, ${JSON.stringify(CHAT)}))\n`,

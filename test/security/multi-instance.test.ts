@@ -379,6 +379,54 @@ describe('site tickets across instances', () => {
     expect(await again.text()).toContain('ticket_replayed')
     expect(again.headers.getSetCookie().some((h) => h.startsWith('sso_bridge='))).toBe(false)
   })
+
+  it('a logout ticket sent to one instance ends the sessions the member started on the other (issue #12)', async () => {
+    const sign = (aud: string, claims: Record<string, unknown>) => {
+      const now = Math.floor(Date.now() / 1000)
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setAudience(`${c.url}${aud}`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .setJti(crypto.randomUUID())
+        .sign(new TextEncoder().encode(TICKET_SECRET))
+    }
+    /** Signs a browser in on `instance`; its bridge cookie. */
+    const signIn = async (instance: number) => {
+      const ticket = await sign('/ticket', { external_id: 't-2' })
+      const res = await fetch(
+        `${c.instances[instance]!.url}/ticket?ticket=${encodeURIComponent(ticket)}&return_to=%2F`,
+        { redirect: 'manual' },
+      )
+      expect(res.status).toBe(303)
+      return res.headers
+        .getSetCookie()
+        .find((h) => h.startsWith('sso_bridge='))!
+        .split(';')[0]!
+    }
+    /** Whether the cookie still skips the sign-in form on `instance`. */
+    const live = async (instance: number, cookie: string) => {
+      const res = await fetch(`${c.instances[instance]!.url}/login?return_to=%2F`, {
+        headers: { Cookie: cookie },
+        redirect: 'manual',
+      })
+      expect([200, 303]).toContain(res.status)
+      return res.status === 303
+    }
+    const onA = await signIn(0)
+    const onB = await signIn(1)
+    expect(await live(1, onA)).toBe(true)
+    expect(await live(0, onB)).toBe(true)
+    const out = await fetch(`${c.instances[1]!.url}/logout`, {
+      method: 'POST',
+      body: new URLSearchParams({ ticket: await sign('/logout', { external_id: 't-2' }) }),
+    })
+    expect(out.status).toBe(204)
+    for (const instance of [0, 1]) {
+      expect(await live(instance, onA)).toBe(false)
+      expect(await live(instance, onB)).toBe(false)
+    }
+  })
 })
 
 describe('Dead Simple Chat: one Create User across instances (regression)', () => {

@@ -1,7 +1,8 @@
 /**
  * @module http/admin/users
  * Admin API for accounts: PUT/GET/DELETE /users/{external_id}, GET /users (cursor paging),
- * DELETE /users/{external_id}/lockout (clears its failed sign-ins),
+ * DELETE /users/{external_id}/lockout (clears its failed sign-ins), DELETE
+ * /users/{external_id}/sessions (signs the member out everywhere),
  * POST /users/import (JSON array, NDJSON or CSV by Content-Type, streamed).
  */
 import { Router } from 'express'
@@ -62,6 +63,14 @@ export function usersRouter(
   // An operator's unlock of a member locked out by failed sign-ins (login/throttle.ts).
   router.delete('/users/:external_id/lockout', async (req, res) => {
     res.json(await unlockAccount(services, req.params.external_id))
+  })
+
+  // "Sign out everywhere": the one sign-out (login/sign-out.ts) for every session of the member,
+  // in every browser; the doors tell their relying parties (OIDC back-channel logout).
+  router.delete('/users/:external_id/sessions', async (req, res) => {
+    const account = await accounts.get(req.params.external_id)
+    const { ended } = await services.signOut.signOut({ account, reason: 'admin' })
+    res.json({ external_id: account.external_id, sessions_ended: ended })
   })
 
   router.delete('/users/:external_id', async (req, res) => {

@@ -1,12 +1,14 @@
 /**
  * @module login/routes/router
- * Login's HTTP face, mounted by http/app.ts as one router: the site-ticket door (`/ticket`) and
- * the standalone sign-in page (`/login`) that the SAML door, the token redirects and any other
+ * Login's HTTP face, mounted by http/app.ts as one router: the site-ticket door (`/ticket`), the
+ * site's sign-out (`/logout`) and the standalone sign-in page (`/login`) that the SAML door, the token redirects and any other
  * non-OIDC door send members to.
  */
 import { Router } from 'express'
 import type { KvStore } from '../../store/ports.ts'
+import type { SignOut } from '../sign-out.ts'
 import type { TicketVerifier } from '../ticket.ts'
+import { logoutRouter } from './logout.ts'
 import { loginRouter, type LoginRouteDeps } from './login.ts'
 import { ticketRouter, type SiteTicketSettings } from './ticket.ts'
 
@@ -19,6 +21,10 @@ export interface LoginRoutesDeps extends LoginRouteDeps {
   tickets: TicketVerifier | undefined
   /** See TicketRouteDeps.continuationGone (http/app.ts asks each door). */
   continuationGone?: (returnTo: string) => Promise<boolean>
+  /** Built once in doors.ts; undefined (no ticket key): /logout answers 404. */
+  logoutTickets: TicketVerifier | undefined
+  /** The one sign-out (login/sign-out.ts), for /logout. */
+  signOut: SignOut
 }
 
 /** Login's router (see the module doc). */
@@ -38,6 +44,19 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       csrf: deps.csrf,
       siteLogin: deps.siteLogin,
       ...(deps.continuationGone ? { continuationGone: deps.continuationGone } : {}),
+    }),
+  )
+  // The site's sign-out: a logout ticket ends every bridge session of its member.
+  router.use(
+    logoutRouter({
+      settings: deps.siteTicket,
+      verifier: deps.logoutTickets,
+      issuer: deps.issuer,
+      accounts: deps.accounts,
+      signOut: deps.signOut,
+      site: deps.site,
+      secure: deps.secure,
+      log: deps.log,
     }),
   )
   router.use(loginRouter(deps))

@@ -129,10 +129,10 @@ export function crossSiteRefusal(
 }
 
 /**
- * The ticket rides in the URL: these pages never send it on in a Referer, whatever the app-wide
- * security headers say.
+ * The ticket rides in the URL: these pages (and /logout's) never send it on in a Referer,
+ * whatever the app-wide security headers say.
  */
-function noReferrer(_req: Request, res: Response, next: () => void) {
+export function noReferrer(_req: Request, res: Response, next: () => void) {
   res.set('Referrer-Policy', 'no-referrer')
   next()
 }

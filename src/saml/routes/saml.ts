@@ -21,14 +21,14 @@ import { urlencoded, Router, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Logger } from '../../log/logger.ts'
 import { sessionMeets, type SiteLogin } from '../../login/handoff.ts'
-import { SESSION_COOKIE, type LiveMember, type SessionManager } from '../../login/session.ts'
+import type { LiveMember, SessionManager } from '../../login/session.ts'
+import type { SignOut } from '../../login/sign-out.ts'
 import type { SamlIdp, InboundMessage, VerifiedAuthnRequest } from '../idp.ts'
 import { SAML_ROUTES, relayStateOf } from '../idp.ts'
 import { SamlRequestInvalid } from '../errors.ts'
 import { LIMITS } from '../xml-guard.ts'
 import type { KvStore } from '../../store/ports.ts'
-import { liveMember } from '../../web/bridge-session.ts'
-import { clearCookie, readCookie } from '../../web/cookies.ts'
+import { liveMember, signOutBrowser } from '../../web/bridge-session.ts'
 import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
@@ -39,6 +39,8 @@ export interface SamlRouteDeps {
   kv: KvStore
   accounts: AccountService
   sessions: SessionManager
+  /** The one sign-out (login/sign-out.ts), for single logout. */
+  signOut: SignOut
   site: SiteLook
   secure: boolean
   log: Logger
@@ -102,7 +104,7 @@ const sessionIndexOf = (cookie: string) =>
   `_${createHash('sha256').update(`saml-session-index\0${cookie}`).digest('hex').slice(0, 40)}`
 
 export function samlRouter(deps: SamlRouteDeps): Router {
-  const { idp, kv, sessions, site, log } = deps
+  const { idp, kv, site, log } = deps
   const router = Router()
   const form = urlencoded({
     extended: false,
@@ -351,10 +353,10 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       (await idp.nameIdFor(verified.integrationId, live.account)) === verified.nameId
     let outcome: 'ended' | 'none' | 'other_principal_kept'
     if (live === null || named) {
-      const cookie = readCookie(req, SESSION_COOKIE)
-      await sessions.destroy(cookie)
-      clearCookie(res, SESSION_COOKIE, deps.secure)
-      outcome = cookie && live ? 'ended' : 'none'
+      // The one sign-out: the bridge session ends, the OIDC door ends this browser's OIDC session
+      // and tells its relying parties (back-channel logout), the cookie is cleared.
+      const { ended } = await signOutBrowser(req, res, deps, 'saml_slo')
+      outcome = ended > 0 && live ? 'ended' : 'none'
     } else {
       outcome = 'other_principal_kept'
     }
