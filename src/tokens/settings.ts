@@ -28,11 +28,8 @@ export const browserSettings = {
   login_url: httpUrl.optional(),
 }
 
-/** The stored shape of {@link browserSettings} (absent on integrations saved before they existed). */
-export interface BrowserSettings {
-  site_origins?: string[]
-  login_url?: string
-}
+/** {@link browserSettings} once parsed: what every token integration's settings hold. */
+export type BrowserSettings = z.infer<z.ZodObject<typeof browserSettings>>
 
 /** No whitespace or control characters anywhere: the usual sign of a bad copy and paste. */
 export const printable = (v: string): string | null =>

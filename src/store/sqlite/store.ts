@@ -38,6 +38,20 @@ import type {
 
 type Row = Record<string, SQLInputValue>
 
+/**
+ * An `integrations` row as SQLite returns it (migrations/sqlite): settings, secrets and mapping
+ * are JSON text the store does not look into; their shapes belong to integrations/.
+ */
+type IntegrationRow = {
+  id: string
+  type: string
+  settings: string
+  secrets: string
+  mapping: string | null
+  created_at: string
+  updated_at: string
+}
+
 const SQLITE_CONSTRAINT_UNIQUE = 2067
 const READ = ACCOUNT_READ_COLUMNS.join(', ')
 
@@ -421,17 +435,17 @@ export function createSqliteStore(file: string): Store {
         secrets: JSON.stringify(write.secrets),
         mapping: write.mapping === null ? null : JSON.stringify(write.mapping),
         now,
-      }) as Row
+      }) as IntegrationRow & { created: number }
       return { record: toIntegration(row), created: row.created === 1 }
     },
 
     async getIntegration(id) {
-      const row = getIntegration.get(id) as Row | undefined
+      const row = getIntegration.get(id) as IntegrationRow | undefined
       return row ? toIntegration(row) : null
     },
 
     async listIntegrations() {
-      return (listIntegrations.all() as Row[]).map(toIntegration)
+      return (listIntegrations.all() as IntegrationRow[]).map(toIntegration)
     },
 
     async deleteIntegration(id) {
@@ -490,14 +504,14 @@ function toAccount(row: Row): Account {
   }
 }
 
-function toIntegration(row: Row): IntegrationRecord {
+function toIntegration(row: IntegrationRow): IntegrationRecord {
   return {
-    id: row.id as string,
-    type: row.type as string,
-    settings: JSON.parse(row.settings as string),
-    secrets: JSON.parse(row.secrets as string),
-    mapping: row.mapping === null ? null : JSON.parse(row.mapping as string),
-    created_at: row.created_at as string,
-    updated_at: row.updated_at as string,
+    id: row.id,
+    type: row.type,
+    settings: JSON.parse(row.settings),
+    secrets: JSON.parse(row.secrets),
+    mapping: row.mapping === null ? null : JSON.parse(row.mapping),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   }
 }

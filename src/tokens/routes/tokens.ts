@@ -150,21 +150,21 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
   function cors(req: Request, res: Response, settings: BrowserSettings): void {
     res.vary('Origin')
     const origin = req.get('origin')
-    if (origin !== undefined && (settings.site_origins ?? []).includes(origin)) {
+    if (origin !== undefined && settings.site_origins.includes(origin)) {
       res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true' })
     }
   }
 
   router.options('/tokens/:id', noStore, async (req, res) => {
     const { integration } = await tokens.load(String(req.params.id))
-    cors(req, res, integration.record.settings as BrowserSettings)
+    cors(req, res, integration.settings)
     res.set({ 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Max-Age': '600' })
     res.status(204).end()
   })
 
   router.get('/tokens/:id', noStore, async (req, res) => {
     const loaded = await tokens.load(String(req.params.id))
-    const settings = loaded.integration.record.settings as BrowserSettings
+    const { settings } = loaded.integration
     cors(req, res, settings)
     const account = await member(req)
     if (!account) {
@@ -188,7 +188,7 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     tokens.redirectCheck(loaded, options)
     const account = await member(req)
     if (!account) {
-      const loginUrl = (loaded.integration.record.settings as BrowserSettings).login_url
+      const loginUrl = loaded.integration.settings.login_url
       const message = `Sign in on ${site.name} first, then follow the link again.`
       // With a sign-in page configured, send the member there with the way back: the site's page
       // signs them in and passes them through /ticket with it; ours (/login) comes back itself.
