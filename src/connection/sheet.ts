@@ -9,7 +9,7 @@
  * It sits above the doors (it knows every door's endpoints) and beside http/ and cli/, which
  * both serve it; the registry itself never imports a door.
  */
-import type { Account } from '../accounts/types.ts'
+import { withDefaults, type Account } from '../accounts/types.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
 import { listPaths } from '../mapping/index.ts'
@@ -20,8 +20,12 @@ import { SAML_ROUTES } from '../saml/paths.ts'
 import { samlIntegrationType } from '../saml/sp-settings.ts'
 import type { SecretSource } from '../store/ports.ts'
 
-/** Distinctive values pushed through the mapping to see which output key carries which field. */
+/**
+ * Distinctive values pushed through the mapping to see which output key carries which field; a
+ * field not named here has its default (store/account-fields.ts).
+ */
 const PROBE: Account = {
+  ...withDefaults({}),
   id: '00000000-0000-7000-8000-000000000000',
   external_id: 'probe-external-id-7f3a',
   username: 'probe-username-7f3a',
@@ -31,12 +35,8 @@ const PROBE: Account = {
   given_name: 'Probe',
   family_name: 'Account',
   picture: 'https://example.invalid/probe-7f3a.png',
-  rank: 'regular',
-  title: null,
   locale: 'en',
   timezone: 'UTC',
-  profile: {},
-  status: 'active',
   desired_username: null,
   desired_email: null,
   stale: false,

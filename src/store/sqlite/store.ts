@@ -15,6 +15,13 @@ import {
 } from '../../errors/index.ts'
 import type { Account } from '../account.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
+import {
+  ACCOUNT_FIELD_NAMES,
+  columnKind,
+  fieldSpec,
+  type AccountData,
+  type ColumnKind,
+} from '../account-fields.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
@@ -472,29 +479,41 @@ function isUniqueViolation(err: unknown): boolean {
   return (err as { errcode?: number } | null)?.errcode === SQLITE_CONSTRAINT_UNIQUE
 }
 
+/** A write's value as SQLite stores it, by the column's kind in the field table. */
 function toSql(column: string, value: unknown): SQLInputValue {
-  if (column === 'profile') return JSON.stringify(value ?? {})
-  if (typeof value === 'boolean') return value ? 1 : 0
-  return (value ?? null) as SQLInputValue
+  switch (columnKind(column)) {
+    case 'json':
+      return JSON.stringify(value ?? {})
+    case 'boolean':
+      return value === null || value === undefined ? null : value ? 1 : 0
+    case 'text':
+      return (value ?? null) as SQLInputValue
+  }
 }
 
+/** A column's value read back, by its kind: SQLite has no boolean or JSON type of its own. */
+function fromSql(kind: ColumnKind, value: SQLInputValue): unknown {
+  if (value === null) return null
+  switch (kind) {
+    case 'json':
+      return JSON.parse(String(value))
+    case 'boolean':
+      return value === 1
+    case 'text':
+      return value
+  }
+}
+
+/** Each data field with its column kind, looked up once rather than per row. */
+const FIELD_COLUMNS = ACCOUNT_FIELD_NAMES.map((name) => [name, fieldSpec(name).column] as const)
+
 function toAccount(row: Row): Account {
+  const data: Record<string, unknown> = {}
+  for (const [name, kind] of FIELD_COLUMNS) data[name] = fromSql(kind, row[name] ?? null)
   return {
+    ...(data as AccountData),
     id: row.id as string,
     external_id: row.external_id as string,
-    username: row.username as string | null,
-    email: row.email as string | null,
-    email_verified: row.email_verified === 1,
-    nickname: row.nickname as string | null,
-    given_name: row.given_name as string | null,
-    family_name: row.family_name as string | null,
-    picture: row.picture as string | null,
-    rank: row.rank as Account['rank'],
-    title: row.title as string | null,
-    locale: row.locale as string | null,
-    timezone: row.timezone as string | null,
-    profile: JSON.parse(row.profile as string),
-    status: row.status as Account['status'],
     desired_username: row.desired_username as string | null,
     desired_email: row.desired_email as string | null,
     stale: row.desired_username !== null || row.desired_email !== null,

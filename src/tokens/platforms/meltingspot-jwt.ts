@@ -14,7 +14,7 @@
  * configured host, and nowhere else (see {@link spotRedirect}).
  */
 import { z } from 'zod'
-import { isTimeZone } from '../../accounts/time-zone.ts'
+import { isTimeZone } from '../../store/time-zone.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
 import type { LoadedIntegration } from '../../integrations/registry.ts'
