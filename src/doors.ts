@@ -9,7 +9,6 @@
  */
 import type { KeyMaterial } from './keys/index.ts'
 import type { Logger } from './log/logger.ts'
-import type { SiteLoginSettings } from './integrations/schemas.ts'
 import { createSiteLogin } from './login/handoff.ts'
 import { createPassport } from './login/passport.ts'
 import type { SiteTicketSettings } from './login/routes/ticket.ts'
@@ -70,8 +69,11 @@ export function createDoors(services: Services, opts: DoorsOptions) {
   // registry caches), so a changed setting applies at once.
   const siteLoginUrlOf = async (integrationId: string): Promise<string | undefined> => {
     try {
-      const loaded = await services.integrations.load(integrationId)
-      return (loaded.record.settings as SiteLoginSettings).site_login_url
+      // Every integration type takes `site_login_url` (integrations/schemas.ts siteLoginSettings).
+      const { settings } = await services.integrations.load(integrationId)
+      return 'site_login_url' in settings && typeof settings.site_login_url === 'string'
+        ? settings.site_login_url
+        : undefined
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return undefined
       throw err

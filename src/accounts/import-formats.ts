@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline'
 import { ImportFormatInvalid, JsonTooDeep } from '../errors/index.ts'
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 import type { ImportRecord } from './service.ts'
+import { ACCOUNT_FIELD_NAMES, fieldSpec } from './types.ts'
 
 export const IMPORT_FORMATS = ['json', 'ndjson', 'csv'] as const
 export type ImportFormat = (typeof IMPORT_FORMATS)[number]
@@ -137,8 +138,11 @@ async function* jsonArrayRecords(input: Readable): AsyncGenerator<ImportRecord> 
     yield { line, error: { path: '', message: 'the JSON array is not closed (truncated body?)' } }
 }
 
-const BOOLEAN_COLUMNS = new Set(['email_verified'])
-const JSON_COLUMNS = new Set(['profile'])
+// A CSV cell is text: the field table says which columns hold a boolean or a JSON object.
+const columnsOf = (kind: 'boolean' | 'json') =>
+  new Set<string>(ACCOUNT_FIELD_NAMES.filter((name) => fieldSpec(name).column === kind))
+const BOOLEAN_COLUMNS = columnsOf('boolean')
+const JSON_COLUMNS = columnsOf('json')
 
 type CsvRow = {
   record: Record<string, string>

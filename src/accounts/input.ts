@@ -5,50 +5,34 @@
  * `emial` cannot silently drop data.
  */
 import { z } from 'zod'
-import { ACCOUNT_STATUSES, RANKS, type JsonObject } from './types.ts'
+import {
+  ADMIN_FIELDS,
+  CONTROL,
+  fieldSpec,
+  type AccountFieldName,
+  type AccountFieldValue,
+  type JsonObject,
+} from '../store/account-fields.ts'
 import { identifyHash } from './passwords.ts'
-import { isTimeZone } from './time-zone.ts'
 
-/** C0/C1 controls and bidi overrides have no place in identifiers or names (so no stored username or email holds one). */
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+export { CONTROL }
 
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+/**
+ * What a write may give for field `K`: its value, null when nullable, or nothing (its default).
+ * The admin-writable fields come from the field table (store/account-fields.ts).
+ */
+type FieldInput<K extends AccountFieldName> = z.ZodOptional<z.ZodType<AccountFieldValue<K>>>
 
-const nullable = <T extends z.ZodType>(t: T) => t.nullable().optional()
-
-const locale = z
-  .string()
-  .max(35)
-  .refine((s) => {
-    try {
-      return Intl.getCanonicalLocales(s).length === 1
-    } catch {
-      return false
-    }
-  }, 'must be a BCP 47 language tag such as en or fr-CA')
-
-const timezone = z
-  .string()
-  .max(64)
-  .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
-
-const picture = z
-  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-  .max(2048, 'must be at most 2048 characters')
-
-const MAX_PROFILE_BYTES = 64 * 1024
-const profile = z
-  .record(z.string(), z.json())
-  .refine(
-    (p) => JSON.stringify(p).length <= MAX_PROFILE_BYTES,
-    `must serialize to at most ${MAX_PROFILE_BYTES} bytes`,
-  )
+function fieldInputs(): { [K in AccountFieldName]: FieldInput<K> } {
+  const shape: Record<string, z.ZodType> = {}
+  for (const name of ADMIN_FIELDS) {
+    const spec = fieldSpec(name)
+    shape[name] = (spec.nullable ? spec.schema.nullable() : spec.schema).optional()
+  }
+  // Typed per field as the table types it; a field the admin may not write is not in the shape,
+  // so the strict object refuses it by name.
+  return shape as { [K in AccountFieldName]: FieldInput<K> }
+}
 
 /** The site's own unique user key. Kept verbatim: it is an identifier, never normalized. */
 export const externalIdSchema = z
@@ -68,19 +52,7 @@ export const accountInputSchema = z
       externalIdSchema,
       z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(String),
     ]),
-    username: nullable(text(64)),
-    email: nullable(z.email('must be a valid email address').max(254)),
-    email_verified: z.boolean().optional(),
-    nickname: nullable(text(255)),
-    given_name: nullable(text(255)),
-    family_name: nullable(text(255)),
-    picture: nullable(picture),
-    rank: z.enum(RANKS, `must be one of ${RANKS.join(', ')}`).optional(),
-    title: nullable(text(255)),
-    locale: nullable(locale),
-    timezone: nullable(timezone),
-    profile: profile.optional(),
-    status: z.enum(ACCOUNT_STATUSES, `must be one of ${ACCOUNT_STATUSES.join(', ')}`).optional(),
+    ...fieldInputs(),
     /** Plain password: hashed with argon2id on write. */
     password: z
       .string()

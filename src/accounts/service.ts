@@ -34,6 +34,7 @@ import { emailKey, usernameKey } from './normalize.ts'
 import { hashPassword, verifyPassword } from './passwords.ts'
 import { accountSignInKey, unknownSignInKey } from './sign-in-key.ts'
 import type { Account } from './types.ts'
+import { withDefaults } from '../store/account-fields.ts'
 
 /**
  * One record of a bulk import, as the parser read it: a value, a field that could not be read
@@ -133,29 +134,19 @@ export function createAccountService({
   }
 
   async function toWrite(a: AccountInput): Promise<AccountWrite> {
-    const username = a.username ?? null
-    const email = a.email ?? null
+    const { external_id, password, password_hash, ...given } = a
+    // Every data field of the table: the given value, else its default (store/account-fields.ts).
+    const fields = withDefaults(given)
+    const { username, email } = fields
     return {
-      external_id: a.external_id,
-      username,
+      external_id,
+      ...fields,
       username_key: username === null ? null : usernameKey(username),
-      email,
       email_key: email === null ? null : emailKey(email),
-      email_verified: a.email_verified ?? false,
-      nickname: a.nickname ?? null,
-      given_name: a.given_name ?? null,
-      family_name: a.family_name ?? null,
-      picture: a.picture ?? null,
-      rank: a.rank ?? 'regular',
-      title: a.title ?? null,
-      locale: a.locale ?? null,
-      timezone: a.timezone ?? null,
-      profile: (a.profile ?? {}) as Account['profile'],
-      status: a.status ?? 'active',
       // A write carries the site's real values: anything pending from a conflict is settled.
       desired_username: null,
       desired_email: null,
-      password_hash: a.password !== undefined ? await hashPassword(a.password) : a.password_hash,
+      password_hash: password !== undefined ? await hashPassword(password) : password_hash,
     }
   }
 

@@ -9,17 +9,23 @@
  * It sits above the doors (it knows every door's endpoints) and beside http/ and cli/, which
  * both serve it; the registry itself never imports a door.
  */
-import type { Account } from '../accounts/types.ts'
+import { withDefaults, type Account } from '../accounts/types.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
+import { isIntegrationOf } from '../integrations/types.ts'
 import { listPaths } from '../mapping/index.ts'
+import { oidcIntegrationType } from '../oidc/client-settings.ts'
 import { OIDC_ROUTES } from '../oidc/paths.ts'
 import type { KeyMaterial, SamlKeyPair } from '../keys/index.ts'
 import { SAML_ROUTES } from '../saml/paths.ts'
-import type { SamlSpSettings } from '../saml/sp-settings.ts'
+import { samlIntegrationType } from '../saml/sp-settings.ts'
 import type { SecretSource } from '../store/ports.ts'
 
-/** Distinctive values pushed through the mapping to see which output key carries which field. */
+/**
+ * Distinctive values pushed through the mapping to see which output key carries which field; a
+ * field not named here has its default (store/account-fields.ts).
+ */
 const PROBE: Account = {
+  ...withDefaults({}),
   id: '00000000-0000-7000-8000-000000000000',
   external_id: 'probe-external-id-7f3a',
   username: 'probe-username-7f3a',
@@ -29,12 +35,8 @@ const PROBE: Account = {
   given_name: 'Probe',
   family_name: 'Account',
   picture: 'https://example.invalid/probe-7f3a.png',
-  rank: 'regular',
-  title: null,
   locale: 'en',
   timezone: 'UTC',
-  profile: {},
-  status: 'active',
   desired_username: null,
   desired_email: null,
   stale: false,
@@ -75,13 +77,8 @@ export async function connectionSheet(
   const integration = await integrations.load(id)
   const { record } = integration
   const base = { id: record.id, type: record.type }
-  if (record.type === 'oidc') {
-    const s = record.settings as {
-      redirect_uris: string[]
-      post_logout_redirect_uris: string[]
-      public: boolean
-      scopes: string[]
-    }
+  if (isIntegrationOf(integration, oidcIntegrationType)) {
+    const s = integration.settings
     const url = (path: string) => `${issuer}${path}`
     return {
       ...base,
@@ -110,8 +107,8 @@ export async function connectionSheet(
       keys: keyNames(integration),
     }
   }
-  if (record.type === 'saml') {
-    const s = record.settings as unknown as SamlSpSettings
+  if (isIntegrationOf(integration, samlIntegrationType)) {
+    const s = integration.settings
     const url = (path: string) => `${issuer}${path}`
     const certificate = (k: SamlKeyPair) => ({
       pem: k.certificatePem,
@@ -141,11 +138,7 @@ export async function connectionSheet(
     }
   }
   // Doors describe their own types (the registry never imports a door).
-  const sheet = integration.definition.connection?.(
-    record,
-    issuer,
-    (name) => integration.secret(name) !== undefined,
-  )
+  const sheet = integration.definition.connection?.(integration, issuer)
   if (sheet) return { ...base, ...sheet, keys: keyNames(integration) }
   return {
     ...base,

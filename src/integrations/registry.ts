@@ -17,7 +17,9 @@ import { DEFAULT_SECRET_ENV_PREFIX } from '../config/schema.ts'
 import { jsonValueTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
 import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
-import type { IntegrationTypeDefinition } from './types.ts'
+import { isIntegrationOf, type IntegrationTypeDefinition, type LoadedIntegration } from './types.ts'
+
+export type { LoadedIntegration } from './types.ts'
 
 /** How long a loaded integration is reused before the store is read again. */
 export const RECORD_TTL_MS = 1000
@@ -61,14 +63,6 @@ export interface IntegrationView extends Omit<IntegrationRecord, 'secrets'> {
   generated_secrets?: Record<string, string>
 }
 
-export interface LoadedIntegration {
-  record: IntegrationRecord
-  definition: IntegrationTypeDefinition
-  /** The integration's mapping laid over its type's default mapping, compiled. */
-  mapping: CompiledMapping
-  secret: (name: string) => string | undefined
-}
-
 export interface IntegrationServiceDeps {
   store: IntegrationStore
   types: readonly IntegrationTypeDefinition[]
@@ -88,7 +82,10 @@ export function createIntegrationService({
   secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX,
 }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
-  const compiled = new Map<string, { version: string; mapping: CompiledMapping }>()
+  const compiled = new Map<
+    string,
+    { version: string; mapping: CompiledMapping; settings: object }
+  >()
   // Doors load an integration on every request (a token request reads it twice: client
   // authentication, then claims). Records are kept for a moment; writes through this service
   // drop them at once. Where the store pushes changes (PostgreSQL: every instance on the
@@ -153,6 +150,66 @@ export function createIntegrationService({
         },
       ])
     }
+  }
+
+  async function load(id: string): Promise<LoadedIntegration>
+  async function load<S extends object>(
+    id: string,
+    type: IntegrationTypeDefinition<S>,
+  ): Promise<LoadedIntegration<S>>
+  async function load<S extends object>(
+    id: string,
+    type?: IntegrationTypeDefinition<S>,
+  ): Promise<LoadedIntegration | LoadedIntegration<S>> {
+    const loaded = await loadAny(id)
+    if (type === undefined) return loaded
+    if (!isIntegrationOf(loaded, type)) throw new IntegrationNotFound(id)
+    return loaded
+  }
+
+  async function loadAny(id: string): Promise<LoadedIntegration> {
+    listen()
+    const trusted = feed ? await feed.sync() : true
+    const hit = records.get(id)
+    if (trusted && hit && hit.until > Date.now()) return hit.loaded
+    const before = heard
+    const record = await store.getIntegration(id)
+    if (!record) {
+      records.delete(id)
+      throw new IntegrationNotFound(id)
+    }
+    const def = definition(record.type)
+    // updated_at has millisecond resolution: two saves within one millisecond must still
+    // recompile, so the mapping and the settings themselves are part of the version.
+    const version = `${record.type}\u0000${JSON.stringify(record.mapping)}\u0000${JSON.stringify(record.settings)}`
+    let cached = compiled.get(id)
+    if (cached?.version !== version) {
+      // Parsed again rather than trusted: a record saved before a setting existed gets its
+      // default, so the type a door reads is the schema's, not a hope.
+      const settings = def.settings.safeParse(record.settings)
+      if (!settings.success) throw new ValidationFailed(zodIssues(settings.error, 'settings'))
+      cached = {
+        version,
+        mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }),
+        settings: settings.data,
+      }
+      compiled.set(id, cached)
+    }
+    const loaded: LoadedIntegration = {
+      record,
+      settings: cached.settings,
+      definition: def,
+      mapping: cached.mapping,
+      secret: (name) => {
+        const source = Object.hasOwn(record.secrets, name) ? record.secrets[name] : undefined
+        return source ? resolve(source) : undefined
+      },
+    }
+    if (trusted && before === heard) {
+      if (records.size >= 10_000) records.clear()
+      records.set(id, { until: Date.now() + RECORD_TTL_MS, loaded })
+    }
+    return loaded
   }
 
   return {
@@ -282,48 +339,17 @@ export function createIntegrationService({
     },
 
     /**
-     * For doors: the record, its compiled mapping and resolved secret values. Never expose the
-     * secrets. Reused for up to RECORD_TTL_MS (dropped at once by put/remove here, and by any
-     * process's write where the store pushes changes); compiled mappings are cached per mapping.
+     * For doors: the record, its settings parsed by its type's schema, its compiled mapping and
+     * resolved secret values. Never expose the secrets. With `type`, only an integration of that
+     * type is found, and its settings have that type's shape. Reused for up to RECORD_TTL_MS
+     * (dropped at once by put/remove here, and by any process's write where the store pushes
+     * changes); settings and compiled mappings are cached per version of the record.
+     * @throws {IntegrationNotFound} no integration `id` (or, with `type`, none of that type)
+     * @throws {ValidationFailed} the stored settings no longer satisfy the type's schema (saved
+     *   under an older, looser version): the paths say what to fix by saving it again
+     * @example const rp = await integrations.load('forum', oidcIntegrationType)
      */
-    async load(id: string): Promise<LoadedIntegration> {
-      listen()
-      const trusted = feed ? await feed.sync() : true
-      const hit = records.get(id)
-      if (trusted && hit && hit.until > Date.now()) return hit.loaded
-      const before = heard
-      const record = await store.getIntegration(id)
-      if (!record) {
-        records.delete(id)
-        throw new IntegrationNotFound(id)
-      }
-      const def = definition(record.type)
-      // updated_at has millisecond resolution: two saves within one millisecond must still
-      // recompile, so the mapping itself is part of the version.
-      const version = `${record.type}\u0000${JSON.stringify(record.mapping)}`
-      let cached = compiled.get(id)
-      if (cached?.version !== version) {
-        cached = {
-          version,
-          mapping: compileMapping(record.mapping, { defaults: def.defaultMapping }),
-        }
-        compiled.set(id, cached)
-      }
-      const loaded: LoadedIntegration = {
-        record,
-        definition: def,
-        mapping: cached.mapping,
-        secret: (name) => {
-          const source = Object.hasOwn(record.secrets, name) ? record.secrets[name] : undefined
-          return source ? resolve(source) : undefined
-        },
-      }
-      if (trusted && before === heard) {
-        if (records.size >= 10_000) records.clear()
-        records.set(id, { until: Date.now() + RECORD_TTL_MS, loaded })
-      }
-      return loaded
-    },
+    load,
   }
 }
 

@@ -5,9 +5,13 @@
  */
 import type { z } from 'zod'
 import type { Account } from '../accounts/types.ts'
+import type { CompiledMapping } from '../mapping/index.ts'
 import type { IntegrationRecord, KvStore } from '../store/ports.ts'
 
-export interface SecretSpec {
+/**
+ * What a secret of an integration type is. `S` is the type's settings (what `generate` reads).
+ */
+export interface SecretSpec<S extends object = object> {
   /** One line for operators: what the platform calls it and where to find it. */
   description: string
   required: boolean
@@ -18,17 +22,26 @@ export interface SecretSpec {
    * save's response shows it once; reads never do. Returns null when the settings need none
    * (a public client).
    */
-  generate?: (settings: Record<string, unknown>) => string | null
+  generate?(settings: S): string | null
 }
 
-export interface IntegrationTypeDefinition {
+/**
+ * One integration type: its settings schema, secrets, default mapping and connection sheet. `S`
+ * is the settings' type, inferred from the schema (`z.infer`), so what a door reads from
+ * {@link LoadedIntegration.settings} is typed by the schema that validated it.
+ *
+ * The callbacks (`generate`, `connection`) are declared as methods on purpose: a list of types
+ * of different settings (`readonly IntegrationTypeDefinition[]`) is then possible without a cast,
+ * and the registry only ever calls a type's callbacks with what that type's own schema returned.
+ */
+export interface IntegrationTypeDefinition<S extends object = object> {
   type: string
   /** One line shown in listings and on the home page. */
   description: string
   /** Validates (and fills defaults in) the type's `settings`. */
-  settings: z.ZodType<Record<string, unknown>>
+  settings: z.ZodType<S>
   /** Secrets the type uses, by name. Any other name is refused. */
-  secrets: Record<string, SecretSpec>
+  secrets: Record<string, SecretSpec<S>>
   /**
    * The document the platform documents, built from an account (format: mapping/rules.ts). An
    * integration's own mapping overrides or extends it, so none needs to be written.
@@ -39,11 +52,7 @@ export interface IntegrationTypeDefinition {
    * platform and where, what to copy from it. Never a secret value: `secretSet` says whether a
    * secret has one where this runs.
    */
-  connection?: (
-    record: IntegrationRecord,
-    issuer: string,
-    secretSet: (name: string) => boolean,
-  ) => Record<string, unknown>
+  connection?(integration: LoadedIntegration<S>, issuer: string): Record<string, unknown>
   /**
    * Forgets what an integration of this type stored for an account that is being deleted (Dead
    * Simple Chat: the member's user and access token), so a later account under the same
@@ -54,4 +63,42 @@ export interface IntegrationTypeDefinition {
     integrationId: string
     account: Account
   }) => Promise<void>
+}
+
+/**
+ * An integration as a door uses it: the stored record, its settings typed by its type's schema,
+ * its compiled mapping and its resolved secrets. The registry parses the stored settings with the
+ * type's schema when it reads the record (so a setting added later has its default), and a door
+ * asks for the type it serves (`integrations.load(id, oidcIntegrationType)`, or
+ * {@link isIntegrationOf}) instead of casting `settings` at each use.
+ *
+ * @example
+ * const rp = await integrations.load('forum', oidcIntegrationType)
+ * rp.settings.redirect_uris // string[]: no cast
+ * const any = await integrations.load('forum')
+ * any.settings // `object` until narrowed
+ * if (isIntegrationOf(any, samlIntegrationType)) any.settings.entity_id // string
+ */
+export interface LoadedIntegration<S extends object = object> {
+  /** The record as stored (its `settings` as saved, before today's defaults). */
+  record: IntegrationRecord
+  /** The settings, parsed by `definition.settings`. */
+  settings: S
+  definition: IntegrationTypeDefinition<S>
+  /** The integration's mapping laid over its type's default mapping, compiled. */
+  mapping: CompiledMapping
+  /** A secret's value where this runs, or undefined. Never expose it. */
+  secret: (name: string) => string | undefined
+}
+
+/**
+ * Whether `integration` is of `type` (the very definition its settings were parsed with), so its
+ * settings have that type's shape.
+ * @example if (isIntegrationOf(loaded, oidcIntegrationType)) loaded.settings.public
+ */
+export function isIntegrationOf<S extends object>(
+  integration: LoadedIntegration,
+  type: IntegrationTypeDefinition<S>,
+): integration is LoadedIntegration<S> {
+  return integration.definition === type
 }

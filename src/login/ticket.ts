@@ -30,7 +30,12 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import { errors as jose, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import { accountInputSchema } from '../accounts/input.ts'
 import type { AccountService } from '../accounts/service.ts'
-import type { Account } from '../accounts/types.ts'
+import {
+  ADMIN_FIELDS,
+  TICKET_FIELD_NAMES,
+  type Account,
+  type AccountFieldName,
+} from '../accounts/types.ts'
 import { AccountDisabled } from '../errors/index.ts'
 import type { AccountWriteResult, KvStore } from '../store/ports.ts'
 
@@ -43,22 +48,12 @@ export const TICKET_JTI_NAMESPACE = 'bridge:ticket-jti'
 /** Largest ticket accepted, in characters (a ticket may carry a `profile` object). */
 export const TICKET_MAX_LENGTH = 96 * 1024
 
-/** Account fields a ticket may carry (never `status`, `password` or `password_hash`). */
-export const TICKET_FIELDS = [
-  'username',
-  'email',
-  'email_verified',
-  'nickname',
-  'given_name',
-  'family_name',
-  'picture',
-  'rank',
-  'title',
-  'locale',
-  'timezone',
-  'profile',
-] as const
-export type TicketField = (typeof TICKET_FIELDS)[number]
+/**
+ * Account fields a ticket may carry: those the field table marks `ticket` (never `status`,
+ * `password` or `password_hash`).
+ */
+export const TICKET_FIELDS: readonly AccountFieldName[] = TICKET_FIELD_NAMES
+export type TicketField = AccountFieldName
 
 /** Registered JWT claims a signing library may add; read by the verifier, never stored. */
 const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'auth_time'])
@@ -393,20 +388,12 @@ export async function applyTicket(
     })
 }
 
+/** The account as the site last wrote it: every field the admin may write, wanted values first. */
 function storedFields(a: Account): Record<string, unknown> {
-  return {
-    username: a.desired_username ?? a.username,
-    email: a.desired_email ?? a.email,
-    email_verified: a.email_verified,
-    nickname: a.nickname,
-    given_name: a.given_name,
-    family_name: a.family_name,
-    picture: a.picture,
-    rank: a.rank,
-    title: a.title,
-    locale: a.locale,
-    timezone: a.timezone,
-    profile: a.profile,
-    status: a.status,
-  }
+  const fields: Record<string, unknown> = {}
+  for (const name of ADMIN_FIELDS) fields[name] = a[name]
+  // A unique value withheld by a conflict rule: the site's wanted one is what it wrote.
+  if (a.desired_username !== null) fields.username = a.desired_username
+  if (a.desired_email !== null) fields.email = a.desired_email
+  return fields
 }

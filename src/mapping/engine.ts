@@ -269,7 +269,7 @@ function step(cur: unknown, s: Segment): unknown {
 }
 
 function compileReader(path: Segment[]): ValueFn {
-  // The head is one of ACCOUNT_FIELDS (checked by parseSourcePath), none of which is an
+  // The head is one of SOURCE_FIELDS (checked by parseSourcePath), none of which is an
   // Object.prototype member, so reading it directly cannot reach the prototype.
   const head = path[0] as string
   const rest = path.slice(1)

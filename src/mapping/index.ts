@@ -19,12 +19,12 @@ export {
   type Segment,
 } from './path.ts'
 export {
-  ACCOUNT_FIELDS,
+  SOURCE_FIELDS,
   MAX_RULES,
   MAX_TRANSFORMS,
   parseRule,
   parseSourcePath,
-  type AccountField,
+  type SourceField,
   type MappingSpec,
   type Rule,
   type RuleSpec,

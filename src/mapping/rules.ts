@@ -33,7 +33,7 @@
  *
  * Sources (one per rule):
  * - `"path"` (or the bare string): a dotted path into the account in the same grammar, whose
- *   first segment is one of {@link ACCOUNT_FIELDS} (`username`, `profile.names.first`,
+ *   first segment is one of {@link SOURCE_FIELDS} (`username`, `profile.names.first`,
  *   `profile.tags.0`). A path that leaves the account, or reaches `null`, is missing. An object or
  *   array it reaches is copied, without the `null`s inside it.
  * - `"template"`: text with `{path}` placeholders (`{{`/`}}` are literal braces). Placeholders take
@@ -61,7 +61,7 @@
  * Mapped strings are data, never markup: nothing here escapes or interprets `<`, `&` or `]]>`.
  * Escaping belongs to the layer that writes JSON, XML or HTML.
  */
-import type { Account, JsonValue } from '../accounts/types.ts'
+import { MAPPING_FIELD_NAMES, type AccountFieldName, type JsonValue } from '../accounts/types.ts'
 import { isJsonValue, isPlainObject } from './json.ts'
 import { parseKey, type Segment } from './path.ts'
 import { MappingSyntaxError } from './syntax-error.ts'
@@ -69,33 +69,23 @@ import { parseTemplate } from './template.ts'
 import { compileTransform, type TransformFn, type TransformSpec } from './transforms.ts'
 
 /**
- * Account fields a source path may start with. `has_password` is left out on purpose: whether
- * a member has a password is the bridge's business, not something to hand to a chat platform.
+ * Account fields a source path may start with: the bookkeeping fields, and every data field the
+ * field table (store/account-fields.ts) marks `mapping`. `has_password` is left out on purpose:
+ * whether a member has a password is the bridge's business, not something to hand to a chat
+ * platform.
  */
-export const ACCOUNT_FIELDS = [
+export const SOURCE_FIELDS: readonly SourceField[] = [
   'id',
   'external_id',
-  'username',
-  'email',
-  'email_verified',
-  'nickname',
-  'given_name',
-  'family_name',
-  'picture',
-  'rank',
-  'title',
-  'locale',
-  'timezone',
-  'profile',
-  'status',
+  ...MAPPING_FIELD_NAMES,
   'created_at',
   'updated_at',
-] as const satisfies readonly (keyof Account)[]
+]
 
 /** A field name a source path may start with. */
-export type AccountField = (typeof ACCOUNT_FIELDS)[number]
+export type SourceField = 'id' | 'external_id' | AccountFieldName | 'created_at' | 'updated_at'
 
-const ACCOUNT_FIELD_SET: ReadonlySet<string> = new Set(ACCOUNT_FIELDS)
+const SOURCE_FIELD_SET: ReadonlySet<string> = new Set(SOURCE_FIELDS)
 
 /** Most rules in one mapping (defaults included). */
 export const MAX_RULES = 256
@@ -142,10 +132,10 @@ export function parseSourcePath(text: string): Segment[] {
     throw err
   }
   const head = segments[0]
-  if (typeof head !== 'string' || !ACCOUNT_FIELD_SET.has(head)) {
+  if (typeof head !== 'string' || !SOURCE_FIELD_SET.has(head)) {
     const hint = text.includes('{') ? ' (write a template as { "template": "…" })' : ''
     throw new MappingSyntaxError(
-      `source path "${text}": "${String(head)}" is not an account field (known: ${ACCOUNT_FIELDS.join(', ')})${hint}`,
+      `source path "${text}": "${String(head)}" is not an account field (known: ${SOURCE_FIELDS.join(', ')})${hint}`,
     )
   }
   return segments

@@ -14,34 +14,40 @@ const noFragment = (u: string) => !URL.canParse(u) || !new URL(u).hash
 
 const redirectUri = z.url('must be an absolute URL').refine(noFragment, 'must not have a fragment')
 
-export const oidcIntegrationType: IntegrationTypeDefinition = {
+const settings = z.strictObject({
+  /** Exact-match redirect URIs. */
+  redirect_uris: z.array(redirectUri).min(1, 'must list at least one redirect URI'),
+  post_logout_redirect_uris: z.array(redirectUri).default([]),
+  scopes: z
+    .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token'))
+    .default(['openid', 'profile', 'email']),
+  /** Public clients (no secret) must use PKCE S256. */
+  public: z.boolean().default(false),
+  /** First-party clients skip the consent screen. */
+  first_party: z.boolean().default(false),
+  id_token_signing_alg: z.enum(['RS256', 'ES256']).default('RS256'),
+  subject_type: z.enum(['public', 'pairwise']).default('public'),
+  access_token_ttl: lifetime(3600, 86_400),
+  refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
+  logo_uri: httpUrl.optional(),
+  ...siteLoginSettings,
+  /**
+   * OpenID Connect Back-Channel Logout 1.0 §2.2: where the client receives a logout token
+   * (POST, form field `logout_token`) whenever the member signs out, by any way.
+   */
+  backchannel_logout_uri: httpUrl.refine(noFragment, 'must not have a fragment').optional(),
+  /** §2.2: the logout token carries the `sid` of the member's session at the client. */
+  backchannel_logout_session_required: z.boolean().default(false),
+})
+
+/** An `oidc` integration's settings after validation (defaults filled in). */
+export type OidcClientSettings = z.infer<typeof settings>
+
+/** The `oidc` integration type: one relying party of our provider. */
+export const oidcIntegrationType: IntegrationTypeDefinition<OidcClientSettings> = {
   type: 'oidc',
   description: 'OAuth2/OIDC client (Minnit OAuth2 form, any OIDC relying party)',
-  settings: z.strictObject({
-    /** Exact-match redirect URIs. */
-    redirect_uris: z.array(redirectUri).min(1, 'must list at least one redirect URI'),
-    post_logout_redirect_uris: z.array(redirectUri).default([]),
-    scopes: z
-      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token'))
-      .default(['openid', 'profile', 'email']),
-    /** Public clients (no secret) must use PKCE S256. */
-    public: z.boolean().default(false),
-    /** First-party clients skip the consent screen. */
-    first_party: z.boolean().default(false),
-    id_token_signing_alg: z.enum(['RS256', 'ES256']).default('RS256'),
-    subject_type: z.enum(['public', 'pairwise']).default('public'),
-    access_token_ttl: lifetime(3600, 86_400),
-    refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
-    logo_uri: httpUrl.optional(),
-    ...siteLoginSettings,
-    /**
-     * OpenID Connect Back-Channel Logout 1.0 §2.2: where the client receives a logout token
-     * (POST, form field `logout_token`) whenever the member signs out, by any way.
-     */
-    backchannel_logout_uri: httpUrl.refine(noFragment, 'must not have a fragment').optional(),
-    /** §2.2: the logout token carries the `sid` of the member's session at the client. */
-    backchannel_logout_session_required: z.boolean().default(false),
-  }),
+  settings,
   // OIDC standard claims (OpenID Connect Core §5.1); `sub` is the site's own user key.
   defaultMapping: {
     sub: 'external_id',
@@ -64,7 +70,7 @@ export const oidcIntegrationType: IntegrationTypeDefinition = {
       required: false,
       check: (v) => (v.length < 32 ? 'must be at least 32 characters' : null),
       // 256 bits, URL-safe: pastes cleanly into any platform's settings form.
-      generate: (settings) => (settings.public ? null : randomBytes(32).toString('base64url')),
+      generate: (s) => (s.public ? null : randomBytes(32).toString('base64url')),
     },
   },
 }

@@ -6,22 +6,11 @@
  */
 import type { AdapterPayload } from 'oidc-provider'
 import type { LoadedIntegration } from '../integrations/registry.ts'
+import type { OidcClientSettings } from './client-settings.ts'
 
-export function clientMetadata(integration: LoadedIntegration): AdapterPayload {
-  const s = integration.record.settings as {
-    redirect_uris: string[]
-    post_logout_redirect_uris: string[]
-    scopes: string[]
-    public: boolean
-    first_party: boolean
-    id_token_signing_alg: 'RS256' | 'ES256'
-    subject_type: 'public' | 'pairwise'
-    access_token_ttl: number
-    refresh_token_ttl: number
-    logo_uri?: string
-    backchannel_logout_uri?: string
-    backchannel_logout_session_required?: boolean
-  }
+/** The client metadata oidc-provider reads for an `oidc` integration. */
+export function clientMetadata(integration: LoadedIntegration<OidcClientSettings>): AdapterPayload {
+  const s = integration.settings
   const secret = integration.secret('client_secret')
   return {
     client_id: integration.record.id,

@@ -18,6 +18,7 @@ import Provider, {
 import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
 import type { IntegrationService } from '../integrations/registry.ts'
+import { isIntegrationOf } from '../integrations/types.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { loadLiveMember, SESSION_COOKIE, type SessionManager } from '../login/session.ts'
@@ -27,6 +28,7 @@ import { storeCall, toOidcError } from './unavailable.ts'
 import { StoreUnavailable } from '../errors/index.ts'
 import { OIDC_ROUTES } from './paths.ts'
 import { clientMetadata } from './clients.ts'
+import { oidcIntegrationType } from './client-settings.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
 import { allowFormTargets } from '../web/security-headers.ts'
@@ -84,9 +86,8 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   async function findClient(id: string) {
     try {
       const loaded = await integrations.load(id)
-      if (loaded.record.type !== 'oidc') return undefined
-      const settings = loaded.record.settings as { public?: boolean }
-      if (!settings.public && !loaded.secret('client_secret')) {
+      if (!isIntegrationOf(loaded, oidcIntegrationType)) return undefined
+      if (!loaded.settings.public && !loaded.secret('client_secret')) {
         // An `{ env }` secret whose variable is not set where the server runs: no such client
         // (invalid_client), and the operator learns why from the log.
         const source = loaded.record.secrets.client_secret

@@ -27,6 +27,7 @@ import { createHmac } from 'node:crypto'
 import samlify from 'samlify'
 import type { Account } from '../accounts/types.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
+import { isIntegrationOf } from '../integrations/types.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import { listPaths } from '../mapping/index.ts'
 import type { KvStore } from '../store/ports.ts'
@@ -52,7 +53,7 @@ import {
   type ParsedSaml,
   type XElement,
 } from './xml-guard.ts'
-import type { SamlSpSettings } from './sp-settings.ts'
+import { samlIntegrationType, type SamlSpSettings } from './sp-settings.ts'
 
 samlify.setSchemaValidator(samlSchemaValidator)
 
@@ -182,8 +183,10 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     string,
     { version: string; entity: ReturnType<typeof samlify.ServiceProvider> }
   >()
-  function spEntity(loaded: LoadedIntegration): ReturnType<typeof samlify.ServiceProvider> {
-    const s = loaded.record.settings as unknown as SamlSpSettings
+  function spEntity(
+    loaded: LoadedIntegration<SamlSpSettings>,
+  ): ReturnType<typeof samlify.ServiceProvider> {
+    const s = loaded.settings
     const cached = spCache.get(loaded.record.id)
     if (cached?.version === loaded.record.updated_at) return cached.entity
     const entity = samlify.ServiceProvider({
@@ -210,16 +213,16 @@ export function createSamlIdp(opts: SamlIdpOptions) {
   }
 
   /** The `saml` integration whose entity_id is `entityIdOf`. @throws {SamlRequestInvalid} ERR_SAML_UNKNOWN_SP */
-  async function findSp(spEntityId: string): Promise<LoadedIntegration> {
+  async function findSp(spEntityId: string): Promise<LoadedIntegration<SamlSpSettings>> {
     const match = (await opts.integrations.list()).find(
-      (i) => i.type === 'saml' && (i.settings as { entity_id?: string }).entity_id === spEntityId,
+      (i) => i.type === samlIntegrationType.type && i.settings.entity_id === spEntityId,
     )
     if (!match)
       throw new SamlRequestInvalid(
         'ERR_SAML_UNKNOWN_SP',
         'the service provider is not registered here',
       )
-    return opts.integrations.load(match.id)
+    return opts.integrations.load(match.id, samlIntegrationType)
   }
 
   interface Decoded {
@@ -250,10 +253,10 @@ export function createSamlIdp(opts: SamlIdpOptions) {
    */
   async function verifySignature(
     d: Decoded,
-    loaded: LoadedIntegration,
+    loaded: LoadedIntegration<SamlSpSettings>,
     kind: 'login' | 'logout',
   ): Promise<ParsedSaml> {
-    const s = loaded.record.settings as unknown as SamlSpSettings
+    const s = loaded.settings
     const allowSha1 = s.allow_sha1_signatures === true
     const present = d.query ? d.query.Signature !== undefined : d.parsed.signatures.length > 0
     // An SP that can sign (it registered a certificate) must sign its LogoutRequests.
@@ -400,8 +403,8 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     return first.url
   }
 
-  function nameIdOf(loaded: LoadedIntegration, account: Account): string {
-    const s = loaded.record.settings as unknown as SamlSpSettings
+  function nameIdOf(loaded: LoadedIntegration<SamlSpSettings>, account: Account): string {
+    const s = loaded.settings
     switch (s.name_id_format) {
       case 'persistent':
         return createHmac('sha256', opts.pairwiseSecret)
@@ -420,7 +423,10 @@ export function createSamlIdp(opts: SamlIdpOptions) {
   }
 
   /** The mapped document as SAML attributes: one per leaf path; arrays become multi-valued. */
-  function attributesOf(loaded: LoadedIntegration, account: Account): SamlAttribute[] {
+  function attributesOf(
+    loaded: LoadedIntegration<SamlSpSettings>,
+    account: Account,
+  ): SamlAttribute[] {
     const doc = loaded.mapping.apply(account)
     const out: SamlAttribute[] = []
     for (const [name, value] of Object.entries(doc)) {
@@ -457,7 +463,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       // From here on, only what the signature covers (the whole message when unsigned).
       const { root } = await verifySignature(d, loaded, 'login')
       const { requestId } = checkSigned(root, d.parsed.root, SAML_ROUTES.sso)
-      const s = loaded.record.settings as unknown as SamlSpSettings
+      const s = loaded.settings
       const acsUrl = chooseAcs(s, root)
       const relayState = d.relayState
       try {
@@ -491,7 +497,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
           'only LogoutRequests are accepted here',
         )
       const loaded = await findSp(checkCommon(d.parsed.root, SAML_ROUTES.slo).issuer)
-      const s = loaded.record.settings as unknown as SamlSpSettings
+      const s = loaded.settings
       if (!s.slo_url)
         throw new SamlRequestInvalid(
           'ERR_SAML_UNSUPPORTED',
@@ -521,8 +527,8 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       sessionIndex: string
       now?: number
     }): Promise<{ xml: string; acsUrl: string }> {
-      const loaded = await opts.integrations.load(a.integrationId)
-      const s = loaded.record.settings as unknown as SamlSpSettings
+      const loaded = await opts.integrations.load(a.integrationId, samlIntegrationType)
+      const s = loaded.settings
       const acsUrl = a.acsUrl ?? s.acs_urls.find((x) => x.binding === 'HTTP-POST')?.url
       if (!acsUrl)
         throw new SamlRequestInvalid(
@@ -555,7 +561,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     /** The NameID `account` has at SP `integrationId`, or undefined when it has none there (no email for an emailAddress SP). */
     async nameIdFor(integrationId: string, account: Account): Promise<string | undefined> {
       try {
-        return nameIdOf(await opts.integrations.load(integrationId), account)
+        return nameIdOf(await opts.integrations.load(integrationId, samlIntegrationType), account)
       } catch (err) {
         if (err instanceof SamlRequestInvalid) return undefined
         throw err
@@ -563,10 +569,10 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     },
 
     /** A `saml` integration by id, or null (absent or another type). */
-    async loadSp(integrationId: string): Promise<LoadedIntegration | null> {
+    async loadSp(integrationId: string): Promise<LoadedIntegration<SamlSpSettings> | null> {
       try {
         const loaded = await opts.integrations.load(integrationId)
-        return loaded.record.type === 'saml' ? loaded : null
+        return isIntegrationOf(loaded, samlIntegrationType) ? loaded : null
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return null
         throw err

@@ -33,32 +33,38 @@ const pem = z
   .string()
   .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be a PEM certificate')
 
-export const samlIntegrationType: IntegrationTypeDefinition = {
+// `metadata_xml`: the SP's metadata document; what it states fills the fields not given.
+const settings = z.preprocess(
+  fromMetadata,
+  z.strictObject({
+    entity_id: z.string().min(1).max(1024),
+    acs_urls: z
+      .array(z.strictObject({ url: httpUrl, binding: z.enum(BINDINGS).default('HTTP-POST') }))
+      .min(1, 'must list at least one ACS URL'),
+    slo_url: httpUrl.optional(),
+    // How the LogoutResponse goes back to slo_url: an auto-posted form, or a signed redirect.
+    slo_binding: z.enum(BINDINGS).default('HTTP-POST'),
+    signing_certificate: pem.optional(),
+    encryption_certificate: pem.optional(),
+    require_signed_requests: z.boolean().default(false),
+    // RSA-SHA1 request signatures and SHA-1 digests: refused unless the SP cannot do better.
+    allow_sha1_signatures: z.boolean().default(false),
+    name_id_format: z.enum(['persistent', 'emailAddress', 'unspecified']).default('persistent'),
+    sign_response: z.boolean().default(true),
+    sign_assertion: z.boolean().default(true),
+    attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
+    ...siteLoginSettings,
+  }),
+)
+
+/** A `saml` integration's settings after validation (defaults filled in). */
+export type SamlSpSettings = z.infer<typeof settings>
+
+/** The `saml` integration type: one service provider of our IdP. */
+export const samlIntegrationType: IntegrationTypeDefinition<SamlSpSettings> = {
   type: 'saml',
   description: 'SAML 2.0 service provider (Minnit SAML2, any SAML SP)',
-  // `metadata_xml`: the SP's metadata document; what it states fills the fields not given.
-  settings: z.preprocess(
-    fromMetadata,
-    z.strictObject({
-      entity_id: z.string().min(1).max(1024),
-      acs_urls: z
-        .array(z.strictObject({ url: httpUrl, binding: z.enum(BINDINGS).default('HTTP-POST') }))
-        .min(1, 'must list at least one ACS URL'),
-      slo_url: httpUrl.optional(),
-      // How the LogoutResponse goes back to slo_url: an auto-posted form, or a signed redirect.
-      slo_binding: z.enum(BINDINGS).default('HTTP-POST'),
-      signing_certificate: pem.optional(),
-      encryption_certificate: pem.optional(),
-      require_signed_requests: z.boolean().default(false),
-      // RSA-SHA1 request signatures and SHA-1 digests: refused unless the SP cannot do better.
-      allow_sha1_signatures: z.boolean().default(false),
-      name_id_format: z.enum(['persistent', 'emailAddress', 'unspecified']).default('persistent'),
-      sign_response: z.boolean().default(true),
-      sign_assertion: z.boolean().default(true),
-      attribute_name_format: z.enum(['basic', 'uri']).default('basic'),
-      ...siteLoginSettings,
-    }),
-  ),
+  settings,
   // Attribute names most SPs pre-fill (eduPerson/inetOrgPerson short names).
   defaultMapping: {
     uid: 'external_id',
@@ -71,21 +77,4 @@ export const samlIntegrationType: IntegrationTypeDefinition = {
     rank: 'rank',
   },
   secrets: {},
-}
-
-/** A `saml` integration's settings after validation (defaults filled in). */
-export interface SamlSpSettings {
-  entity_id: string
-  acs_urls: { url: string; binding: (typeof BINDINGS)[number] }[]
-  slo_url?: string
-  slo_binding: (typeof BINDINGS)[number]
-  signing_certificate?: string
-  encryption_certificate?: string
-  require_signed_requests: boolean
-  /** Absent in records stored before the setting existed: treat as false. */
-  allow_sha1_signatures?: boolean
-  name_id_format: 'persistent' | 'emailAddress' | 'unspecified'
-  sign_response: boolean
-  sign_assertion: boolean
-  attribute_name_format: 'basic' | 'uri'
 }

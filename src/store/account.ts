@@ -2,42 +2,27 @@
  * @module store/account
  * The account as the store keeps it and every door sees it. It lives below the ports (not in
  * accounts/) so that the store depends on nothing in accounts/; accounts/types.ts re-exports it.
- * Field names follow OIDC standard claims (snake_case), so mapping sources read naturally
- * (`given_name`, `profile.names.first`).
+ * Its data fields come from the one table in store/account-fields.ts. Field names follow OIDC
+ * standard claims (snake_case), so mapping sources read naturally (`given_name`,
+ * `profile.names.first`).
  */
+import type { AccountData } from './account-fields.ts'
 
-export const RANKS = ['visitor', 'regular', 'moderator', 'manager', 'owner'] as const
-export type Rank = (typeof RANKS)[number]
-
-export const ACCOUNT_STATUSES = ['active', 'disabled'] as const
-export type AccountStatus = (typeof ACCOUNT_STATUSES)[number]
-
-/** Free nested JSON the site chooses to expose. */
-export type JsonValue =
-  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
-export type JsonObject = { [key: string]: JsonValue }
+export {
+  ACCOUNT_STATUSES,
+  RANKS,
+  type AccountStatus,
+  type JsonObject,
+  type JsonValue,
+  type Rank,
+} from './account-fields.ts'
 
 /** An account as read back from the store (never carries the password hash). */
-export interface Account {
+export interface Account extends AccountData {
   /** Stable internal id (time-ordered, opaque). */
   id: string
   /** The site's own unique user key; identity is always this. */
   external_id: string
-  /** Display spelling; uniqueness is checked on its NFKC case-folded form. */
-  username: string | null
-  email: string | null
-  email_verified: boolean
-  nickname: string | null
-  given_name: string | null
-  family_name: string | null
-  picture: string | null
-  rank: Rank
-  title: string | null
-  locale: string | null
-  /** IANA time zone name. */
-  timezone: string | null
-  profile: JsonObject
-  status: AccountStatus
   /**
    * The username/email the site last sent but the account does not hold (a conflict rule gave
    * it another, or took it away). The site's real values are never lost; the next write for this

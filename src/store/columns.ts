@@ -1,35 +1,41 @@
 /**
  * @module store/columns
- * Column lists shared by both SQL stores, so the two dialects cannot drift apart on what an
- * account row holds.
+ * Column lists shared by both SQL stores, derived from the field table (store/account-fields.ts)
+ * so the two dialects cannot drift apart on what an account row holds, and a field added to the
+ * table is written and read by both without another list to edit.
  */
+import { ACCOUNT_FIELD_NAMES, fieldSpec, UNIQUE_FIELDS } from './account-fields.ts'
+import type { AccountWrite } from './ports.ts'
 
-/** Columns an account write sets (besides id and timestamps), in statement order. */
-export const ACCOUNT_WRITE_COLUMNS = [
+/** A column an account write sets (besides id, password_hash and timestamps). */
+export type AccountWriteColumn = Exclude<keyof AccountWrite, 'password_hash' | 'only_if_active'>
+
+/**
+ * Columns an account write sets (besides id, password_hash and timestamps), in statement order:
+ * external_id, each data field (a unique one followed by its `<name>_key`), then each unique
+ * field's `desired_<name>`.
+ */
+export const ACCOUNT_WRITE_COLUMNS: readonly AccountWriteColumn[] = [
   'external_id',
-  'username',
-  'username_key',
-  'email',
-  'email_key',
-  'email_verified',
-  'nickname',
-  'given_name',
-  'family_name',
-  'picture',
-  'rank',
-  'title',
-  'locale',
-  'timezone',
-  'profile',
-  'status',
-  'desired_username',
-  'desired_email',
-] as const
+  ...ACCOUNT_FIELD_NAMES.flatMap((name): AccountWriteColumn[] =>
+    fieldSpec(name).unique ? [name, keyColumn(name)] : [name],
+  ),
+  ...UNIQUE_FIELDS.map(desiredColumn),
+]
 
 /** Columns read back into an {@link Account}. `password_hash` is read only for credentials. */
-export const ACCOUNT_READ_COLUMNS = [
+export const ACCOUNT_READ_COLUMNS: readonly string[] = [
   'id',
-  ...ACCOUNT_WRITE_COLUMNS.filter((c) => c !== 'username_key' && c !== 'email_key'),
+  ...ACCOUNT_WRITE_COLUMNS.filter((c) => !c.endsWith('_key')),
   'created_at',
   'updated_at',
-] as const
+]
+
+// The column names of a unique field. A new unique field also needs them in AccountWrite and its
+// conflict handling in accounts/conflicts.ts; these names are the convention both follow.
+function keyColumn(name: string): AccountWriteColumn {
+  return `${name}_key` as AccountWriteColumn
+}
+function desiredColumn(name: string): AccountWriteColumn {
+  return `desired_${name}` as AccountWriteColumn
+}

@@ -148,7 +148,7 @@ export interface Credentials {
 export interface IntegrationRecord {
   id: string
   type: string
-  /** Type-specific settings, already validated by the type's schema. */
+  /** Type-specific settings as saved (a JSON object the store does not look into). */
   settings: Record<string, unknown>
   /** Secret sources by name: `{ value }` inline or `{ env }` naming an environment variable. */
   secrets: Record<string, SecretSource>
@@ -160,7 +160,13 @@ export interface IntegrationRecord {
 
 export type SecretSource = { value: string } | { env: string }
 
-export type IntegrationWrite = Omit<IntegrationRecord, 'created_at' | 'updated_at'>
+/**
+ * What a save writes. The store keeps `settings` as an opaque JSON object: its shape is the
+ * integration type's business (integrations/), never the store's.
+ */
+export type IntegrationWrite = Omit<IntegrationRecord, 'created_at' | 'updated_at' | 'settings'> & {
+  settings: object
+}
 
 export interface AccountStore {
   /**

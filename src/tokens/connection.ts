@@ -3,7 +3,7 @@
  * The parts of a token type's connection sheet every type shares: the token endpoints and the
  * state (never the value) of the secrets the operator copies from the platform.
  */
-import type { IntegrationRecord } from '../store/ports.ts'
+import type { LoadedIntegration } from '../integrations/types.ts'
 import { TOKEN_ROUTES } from './paths.ts'
 import type { BrowserSettings } from './settings.ts'
 
@@ -18,10 +18,8 @@ export interface CopyFromPlatform {
 
 /** A token type's connection sheet: its own items plus the shared endpoints and secret states. */
 export function tokenSheet(
-  record: IntegrationRecord,
+  integration: LoadedIntegration<BrowserSettings>,
   issuer: string,
-  /** Whether a secret resolves to a value where this runs (an `{ env }` variable may be missing). */
-  secretSet: (name: string) => boolean,
   sheet: {
     platform: string
     paste_into_platform: { setting: string; value: string }[]
@@ -29,7 +27,9 @@ export function tokenSheet(
     notes?: string[]
   },
 ): Record<string, unknown> {
-  const settings = record.settings as BrowserSettings
+  const { record, settings } = integration
+  // Whether a secret resolves to a value where this runs (an `{ env }` variable may be missing).
+  const secretSet = (name: string) => integration.secret(name) !== undefined
   return {
     platform: sheet.platform,
     paste_into_platform: sheet.paste_into_platform,
@@ -44,7 +44,7 @@ export function tokenSheet(
         ? "Bearer <the integration's api_key> (or the admin token)"
         : 'Bearer <admin token> (set secrets.api_key to give a site server a key for this integration only)',
     browser_token_url: `${issuer}${TOKEN_ROUTES.browser(record.id)}`,
-    site_origins: settings.site_origins ?? [],
+    site_origins: settings.site_origins,
     notes: sheet.notes ?? [],
   }
 }

@@ -13,11 +13,13 @@ import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
 import { AccountDisabled, ValidationFailed } from '../errors/index.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
+import { isIntegrationOf } from '../integrations/types.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createKeyCache } from './keys.ts'
 import { createRandomPool } from './random.ts'
 import { TOKEN_PLATFORMS } from './platforms/index.ts'
 import type { Logger } from '../log/logger.ts'
+import type { BrowserSettings } from './settings.ts'
 import type { Inspected, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from './types.ts'
 
 /** What {@link createTokenService} needs; the last three are injectable for tests. */
@@ -37,7 +39,7 @@ export interface TokenServiceDeps {
 
 /** An integration of a token type, with its type's door. */
 export interface LoadedTokenIntegration {
-  integration: LoadedIntegration
+  integration: LoadedIntegration<BrowserSettings>
   platform: TokenPlatform
 }
 
@@ -77,7 +79,7 @@ export function createTokenService({
   async function load(id: string): Promise<LoadedTokenIntegration> {
     const integration = await integrations.load(id)
     const platform = TOKEN_PLATFORMS[integration.record.type]
-    if (!platform) {
+    if (!platform || !isIntegrationOf(integration, platform.definition)) {
       throw new ValidationFailed([
         {
           path: 'integration',
@@ -90,7 +92,7 @@ export function createTokenService({
 
   async function issueFor(
     account: Account,
-    integration: LoadedIntegration,
+    integration: LoadedIntegration<BrowserSettings>,
     platform: TokenPlatform,
     options?: IssueOptions,
   ): Promise<IssuedToken> {

@@ -5,7 +5,7 @@
  * and the optional per-integration `api_key` a site's server may use instead of the admin token.
  */
 import { z } from 'zod'
-import { httpUrl, siteLoginSettings, type SiteLoginSettings } from '../integrations/schemas.ts'
+import { httpUrl, siteLoginSettings } from '../integrations/schemas.ts'
 import type { SecretSpec } from '../integrations/types.ts'
 
 /** An exact web origin (`https://www.example.com`, no path), as browsers send in `Origin`. */
@@ -29,11 +29,8 @@ export const browserSettings = {
   ...siteLoginSettings,
 }
 
-/** The stored shape of {@link browserSettings} (absent on integrations saved before they existed). */
-export interface BrowserSettings extends SiteLoginSettings {
-  site_origins?: string[]
-  login_url?: string
-}
+/** {@link browserSettings} once parsed: what every token integration's settings hold. */
+export type BrowserSettings = z.infer<z.ZodObject<typeof browserSettings>>
 
 /** No whitespace or control characters anywhere: the usual sign of a bad copy and paste. */
 export const printable = (v: string): string | null =>

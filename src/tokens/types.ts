@@ -10,6 +10,7 @@ import type { LoadedIntegration } from '../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import type { KvStore } from '../store/ports.ts'
 import type { KeyCache } from './keys.ts'
+import type { BrowserSettings } from './settings.ts'
 
 /** One issued platform token, ready to hand to the platform. */
 export interface IssuedToken {
@@ -56,32 +57,37 @@ export interface TokenDeps {
   log?: Pick<Logger, 'info'>
 }
 
-/** One platform token type: its registry definition and its door. */
-export interface TokenPlatform {
-  definition: IntegrationTypeDefinition
+/**
+ * One platform token type: its registry definition and its door. `S` is the type's settings;
+ * every token type's include the shared {@link BrowserSettings}. The functions are properties,
+ * not methods, so that a platform of one type cannot pass for another's without the guard in
+ * platforms/index.ts.
+ */
+export interface TokenPlatform<S extends BrowserSettings = BrowserSettings> {
+  definition: IntegrationTypeDefinition<S>
   /**
    * Issues the platform's token for an account.
    * @throws {AccountIncomplete} a required field is missing or unusable; nothing was issued
    */
-  issue(
+  issue: (
     account: Account,
-    integration: LoadedIntegration,
+    integration: LoadedIntegration<S>,
     deps: TokenDeps,
     options?: IssueOptions,
-  ): IssuedToken | Promise<IssuedToken>
+  ) => IssuedToken | Promise<IssuedToken>
   /**
    * Decrypts or verifies a token with the integration's key.
    * @throws {TokenInvalid} for any failure (one opaque error)
    */
-  inspect(
+  inspect: (
     token: string,
-    integration: LoadedIntegration,
+    integration: LoadedIntegration<S>,
     deps: TokenDeps,
-  ): Inspected | Promise<Inspected>
+  ) => Inspected | Promise<Inspected>
   /**
    * Present when the type's tokens travel in a URL a browser can be sent to (the redirect
    * route): checks the redirect options before anything is issued. Absent: no redirect.
    * @throws {ValidationFailed} a refused option, or no URL configured
    */
-  redirectCheck?(integration: LoadedIntegration, options: IssueOptions): void
+  redirectCheck?: (integration: LoadedIntegration<S>, options: IssueOptions) => void
 }

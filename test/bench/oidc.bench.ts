@@ -45,6 +45,7 @@ import { usernameKey } from '../../src/accounts/normalize.ts'
 import { createDoors } from '../../src/doors.ts'
 import { createApp } from '../../src/http/app.ts'
 import { createLogger } from '../../src/log/logger.ts'
+import { oidcIntegrationType } from '../../src/oidc/client-settings.ts'
 import { clientMetadata } from '../../src/oidc/clients.ts'
 import { createServices } from '../../src/services.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
@@ -410,7 +411,7 @@ async function startOurs(standIn: SiteStandIn) {
     throw new Error(
       `the bench account's hash is not argon2id m=19456,t=2,p=1: ${hash?.slice(0, 40)}`,
     )
-  const metadata = clientMetadata(await services.integrations.load(CLIENT_ID))
+  const metadata = clientMetadata(await services.integrations.load(CLIENT_ID, oidcIntegrationType))
   return {
     url,
     hash,

@@ -46,6 +46,7 @@ import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 import { createKeyCache } from '../../src/tokens/keys.ts'
 import { createRandomPool } from '../../src/tokens/random.ts'
 import { createTokenService, TOKEN_PLATFORMS } from '../../src/tokens/index.ts'
+import { boostgptJwtType, minnitZeroClickType } from '../../src/tokens/platforms/index.ts'
 import type { TokenDeps } from '../../src/tokens/types.ts'
 import { fixtureKeys } from '../helpers/app.ts'
 import { typicalAccounts } from './mapping.bench.ts'
@@ -106,8 +107,8 @@ async function benchInProcess(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
       settings: { bot_id: '6f1d2c3b-aaaa-4bbb-8ccc-0123456789ab' },
       secrets: { sso_secret: BOOSTGPT_SECRET },
     })
-    const minnit = await services.integrations.load('minnit')
-    const boost = await services.integrations.load('boostgpt')
+    const minnit = await services.integrations.load('minnit', minnitZeroClickType)
+    const boost = await services.integrations.load('boostgpt', boostgptJwtType)
     // As the token service runs them: pooled CSPRNG IVs, keys imported once (tokens/keys.ts).
     const deps: TokenDeps = {
       now: Date.now,

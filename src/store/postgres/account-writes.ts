@@ -8,6 +8,7 @@
  */
 import type { PoolClient } from 'pg'
 import { AccountConflict, AccountDisabled } from '../../errors/index.ts'
+import { columnKind } from '../account-fields.ts'
 import { ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { newId } from '../ids.ts'
 import type {
@@ -110,7 +111,7 @@ export function createAccountWrites({ q, run, changed }: Db) {
     return [
       id,
       ...cols.map((c) =>
-        c === 'profile' ? JSON.stringify(write.profile ?? {}) : (write[c] ?? null),
+        columnKind(c) === 'json' ? JSON.stringify(write[c] ?? {}) : (write[c] ?? null),
       ),
       write.password_hash ?? null,
       now,

@@ -8,6 +8,7 @@
  */
 import type { DatabaseError, PoolClient } from 'pg'
 import { AccountConflict } from '../../errors/index.ts'
+import { columnKind } from '../account-fields.ts'
 import { ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
 import { newId } from '../ids.ts'
 import type { AccountWrite, BatchItemResult, ConflictResolver } from '../ports.ts'
@@ -55,8 +56,10 @@ const SQL = {
  * both, so only records that say "keep" and records that say "clear" never share a statement.
  */
 function manyStatement(mode: 'keep' | 'set'): { name: string; text: string } {
-  const arrayType = (c: WriteColumn) => (c === 'email_verified' ? 'boolean[]' : 'text[]')
-  const source = (c: WriteColumn) => (c === 'profile' ? 't.profile::jsonb' : `t.${c}`)
+  // Arrays travel as text literals (see arrayLiteral); the field table says which are boolean
+  // and which hold jsonb.
+  const arrayType = (c: WriteColumn) => (columnKind(c) === 'boolean' ? 'boolean[]' : 'text[]')
+  const source = (c: WriteColumn) => (columnKind(c) === 'json' ? `t.${c}::jsonb` : `t.${c}`)
   const n = cols.length
   return {
     name: `sso_account_upsert_many_${mode}`,
@@ -279,10 +282,13 @@ class BatchWriter {
     const { client, writes, ids, results, now } = this
     const values: string[] = [arrayLiteral(ids, from, to, (id) => id)]
     for (const c of cols) {
+      const json = columnKind(c) === 'json'
       values.push(
-        c === 'profile'
-          ? arrayLiteral(writes, from, to, (w) => JSON.stringify(w.profile ?? {}))
-          : arrayLiteral(writes, from, to, (w) => w[c]),
+        arrayLiteral(writes, from, to, (w) => {
+          const v = w[c]
+          // Objects live only in json columns (the type cannot tell which column `c` is).
+          return json || (v !== null && typeof v === 'object') ? JSON.stringify(v ?? {}) : v
+        }),
       )
     }
     values.push(

@@ -3,6 +3,7 @@
  * Rows as the store returns them: the account columns every read selects, and row → record.
  */
 import type { Account } from '../account.ts'
+import { ACCOUNT_FIELD_NAMES, type AccountData } from '../account-fields.ts'
 import { ACCOUNT_READ_COLUMNS } from '../columns.ts'
 import type { IntegrationRecord } from '../ports.ts'
 import type { Row } from './db.ts'
@@ -16,23 +17,14 @@ export const ACCOUNT_BY_ID = {
   text: `SELECT ${READ} FROM accounts WHERE id = $1`,
 }
 
+/** An account row as `pg` returns it: jsonb and boolean columns arrive as their values. */
 export function toAccount(row: Row): Account {
+  const data: Record<string, unknown> = {}
+  for (const name of ACCOUNT_FIELD_NAMES) data[name] = row[name]
   return {
+    ...(data as AccountData),
     id: row.id,
     external_id: row.external_id,
-    username: row.username,
-    email: row.email,
-    email_verified: row.email_verified,
-    nickname: row.nickname,
-    given_name: row.given_name,
-    family_name: row.family_name,
-    picture: row.picture,
-    rank: row.rank,
-    title: row.title,
-    locale: row.locale,
-    timezone: row.timezone,
-    profile: row.profile,
-    status: row.status,
     desired_username: row.desired_username,
     desired_email: row.desired_email,
     stale: row.desired_username !== null || row.desired_email !== null,

@@ -15,6 +15,13 @@ import {
 } from '../../errors/index.ts'
 import type { Account } from '../account.ts'
 import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
+import {
+  ACCOUNT_FIELD_NAMES,
+  columnKind,
+  fieldSpec,
+  type AccountData,
+  type ColumnKind,
+} from '../account-fields.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
@@ -37,6 +44,20 @@ import type {
 } from '../ports.ts'
 
 type Row = Record<string, SQLInputValue>
+
+/**
+ * An `integrations` row as SQLite returns it (migrations/sqlite): settings, secrets and mapping
+ * are JSON text the store does not look into; their shapes belong to integrations/.
+ */
+type IntegrationRow = {
+  id: string
+  type: string
+  settings: string
+  secrets: string
+  mapping: string | null
+  created_at: string
+  updated_at: string
+}
 
 const SQLITE_CONSTRAINT_UNIQUE = 2067
 const READ = ACCOUNT_READ_COLUMNS.join(', ')
@@ -421,17 +442,17 @@ export function createSqliteStore(file: string): Store {
         secrets: JSON.stringify(write.secrets),
         mapping: write.mapping === null ? null : JSON.stringify(write.mapping),
         now,
-      }) as Row
+      }) as IntegrationRow & { created: number }
       return { record: toIntegration(row), created: row.created === 1 }
     },
 
     async getIntegration(id) {
-      const row = getIntegration.get(id) as Row | undefined
+      const row = getIntegration.get(id) as IntegrationRow | undefined
       return row ? toIntegration(row) : null
     },
 
     async listIntegrations() {
-      return (listIntegrations.all() as Row[]).map(toIntegration)
+      return (listIntegrations.all() as IntegrationRow[]).map(toIntegration)
     },
 
     async deleteIntegration(id) {
@@ -458,29 +479,41 @@ function isUniqueViolation(err: unknown): boolean {
   return (err as { errcode?: number } | null)?.errcode === SQLITE_CONSTRAINT_UNIQUE
 }
 
+/** A write's value as SQLite stores it, by the column's kind in the field table. */
 function toSql(column: string, value: unknown): SQLInputValue {
-  if (column === 'profile') return JSON.stringify(value ?? {})
-  if (typeof value === 'boolean') return value ? 1 : 0
-  return (value ?? null) as SQLInputValue
+  switch (columnKind(column)) {
+    case 'json':
+      return JSON.stringify(value ?? {})
+    case 'boolean':
+      return value === null || value === undefined ? null : value ? 1 : 0
+    case 'text':
+      return (value ?? null) as SQLInputValue
+  }
 }
 
+/** A column's value read back, by its kind: SQLite has no boolean or JSON type of its own. */
+function fromSql(kind: ColumnKind, value: SQLInputValue): unknown {
+  if (value === null) return null
+  switch (kind) {
+    case 'json':
+      return JSON.parse(String(value))
+    case 'boolean':
+      return value === 1
+    case 'text':
+      return value
+  }
+}
+
+/** Each data field with its column kind, looked up once rather than per row. */
+const FIELD_COLUMNS = ACCOUNT_FIELD_NAMES.map((name) => [name, fieldSpec(name).column] as const)
+
 function toAccount(row: Row): Account {
+  const data: Record<string, unknown> = {}
+  for (const [name, kind] of FIELD_COLUMNS) data[name] = fromSql(kind, row[name] ?? null)
   return {
+    ...(data as AccountData),
     id: row.id as string,
     external_id: row.external_id as string,
-    username: row.username as string | null,
-    email: row.email as string | null,
-    email_verified: row.email_verified === 1,
-    nickname: row.nickname as string | null,
-    given_name: row.given_name as string | null,
-    family_name: row.family_name as string | null,
-    picture: row.picture as string | null,
-    rank: row.rank as Account['rank'],
-    title: row.title as string | null,
-    locale: row.locale as string | null,
-    timezone: row.timezone as string | null,
-    profile: JSON.parse(row.profile as string),
-    status: row.status as Account['status'],
     desired_username: row.desired_username as string | null,
     desired_email: row.desired_email as string | null,
     stale: row.desired_username !== null || row.desired_email !== null,
@@ -490,14 +523,14 @@ function toAccount(row: Row): Account {
   }
 }
 
-function toIntegration(row: Row): IntegrationRecord {
+function toIntegration(row: IntegrationRow): IntegrationRecord {
   return {
-    id: row.id as string,
-    type: row.type as string,
-    settings: JSON.parse(row.settings as string),
-    secrets: JSON.parse(row.secrets as string),
-    mapping: row.mapping === null ? null : JSON.parse(row.mapping as string),
-    created_at: row.created_at as string,
-    updated_at: row.updated_at as string,
+    id: row.id,
+    type: row.type,
+    settings: JSON.parse(row.settings),
+    secrets: JSON.parse(row.secrets),
+    mapping: row.mapping === null ? null : JSON.parse(row.mapping),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   }
 }

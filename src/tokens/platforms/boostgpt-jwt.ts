@@ -35,7 +35,7 @@ const settings = z.strictObject({
 type Settings = z.infer<typeof settings>
 
 /** The `boostgpt-jwt` integration type: settings, secrets, default claims, connection sheet. */
-export const boostgptJwtType: IntegrationTypeDefinition = {
+export const boostgptJwtType: IntegrationTypeDefinition<Settings> = {
   type: 'boostgpt-jwt',
   description: 'BoostGPT widget SSO token (HS256 JWT)',
   settings,
@@ -57,8 +57,8 @@ export const boostgptJwtType: IntegrationTypeDefinition = {
     },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer, secretSet) =>
-    tokenSheet(record, issuer, secretSet, {
+  connection: (integration, issuer) =>
+    tokenSheet(integration, issuer, {
       platform: 'BoostGPT chat widget',
       paste_into_platform: [],
       copy_from_platform: [
@@ -81,11 +81,11 @@ export const boostgptJwtType: IntegrationTypeDefinition = {
  */
 export function issue(
   account: Account,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
 ): IssuedToken {
   const key = deps.keys.require(integration, 'sso_secret')
-  const s = integration.record.settings as Settings
+  const s = integration.settings
   const claims = integration.mapping.apply(account)
   claims.email = requireEmail(claims, 'email', integration.record.id)
   if ('name' in claims && optionalText(claims, 'name') === undefined) delete claims.name
@@ -111,6 +111,10 @@ export function issue(
 }
 
 /** @throws {TokenInvalid} */
-export function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected {
+export function inspect(
+  token: string,
+  integration: LoadedIntegration<Settings>,
+  deps: TokenDeps,
+): Inspected {
   return inspectJwt(token, integration, deps, 'sso_secret')
 }

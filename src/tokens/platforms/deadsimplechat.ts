@@ -72,7 +72,7 @@ const settings = z.strictObject({
 type Settings = z.infer<typeof settings>
 
 /** The `deadsimplechat` integration type: settings, secrets, default Create User body, connection sheet. */
-export const deadsimplechatType: IntegrationTypeDefinition = {
+export const deadsimplechatType: IntegrationTypeDefinition<Settings> = {
   type: 'deadsimplechat',
   description: 'Dead Simple Chat access token from its Create User API',
   settings,
@@ -93,8 +93,8 @@ export const deadsimplechatType: IntegrationTypeDefinition = {
     },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer, secretSet) =>
-    tokenSheet(record, issuer, secretSet, {
+  connection: (integration, issuer) =>
+    tokenSheet(integration, issuer, {
       platform: 'Dead Simple Chat (SSO using Auth Token)',
       paste_into_platform: [],
       copy_from_platform: [
@@ -103,7 +103,7 @@ export const deadsimplechatType: IntegrationTypeDefinition = {
       notes: [
         "Nothing secret leaves the server: sso-bridge calls Create User with the private key and hands out only each member's accessToken.",
         'Embed the "html" of a token (the chat room URL with accessToken=…); the same accessToken is reused on later logins.',
-        ...((record.settings as Settings).room_id
+        ...(integration.settings.room_id
           ? []
           : [
               'Set settings.room_id to make moderators moderators of this room only (otherwise of all rooms).',
@@ -144,8 +144,11 @@ const tokenIndex = (accessToken: string) =>
 const inFlight = new Map<string, Promise<StoredUser>>()
 
 /** The Create User body for an account. @throws {AccountIncomplete} no username */
-export function createUserBody(doc: JsonObject, integration: LoadedIntegration): JsonObject {
-  const s = integration.record.settings as Settings
+export function createUserBody(
+  doc: JsonObject,
+  integration: LoadedIntegration<Settings>,
+): JsonObject {
+  const s = integration.settings
   doc.username = requireText(doc, 'username', integration.record.id)
   doc.isModerator = doc.isModerator === true
   if (
@@ -241,7 +244,7 @@ interface Creation {
  */
 async function claimAndCreate(
   account: Account,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
   c: Creation,
 ): Promise<StoredUser> {
@@ -300,7 +303,7 @@ async function claimAndCreate(
  */
 export async function issue(
   account: Account,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
   options: IssueOptions = {},
 ): Promise<IssuedToken> {
@@ -313,7 +316,7 @@ export async function issue(
       },
     ])
   }
-  const s = integration.record.settings as Settings
+  const s = integration.settings
   const body = createUserBody(integration.mapping.apply(account), integration)
   const request = createHash('sha256')
     .update(JSON.stringify([s.api_base_url, body]))
@@ -355,7 +358,7 @@ export async function issue(
  */
 export async function inspect(
   token: string,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
 ): Promise<Inspected> {
   const found = await deps.kv.kvFindBy(

@@ -3,6 +3,9 @@
  * The token door's platform types, one file each: its registry definition (settings schema,
  * secrets, default mapping, connection sheet), `issue` and `inspect`.
  */
+import { BridgeError } from '../../errors/index.ts'
+import { isIntegrationOf, type LoadedIntegration } from '../../integrations/types.ts'
+import type { BrowserSettings } from '../settings.ts'
 import type { TokenPlatform } from '../types.ts'
 import * as boostgpt from './boostgpt-jwt.ts'
 import * as deadsimplechat from './deadsimplechat.ts'
@@ -16,35 +19,57 @@ export { meltingspotJwtType } from './meltingspot-jwt.ts'
 export { deadsimplechatType } from './deadsimplechat.ts'
 export { genericJwtType } from './jwt.ts'
 
+/**
+ * A platform of settings `S` as one of the list: each call first checks that the integration is
+ * of the platform's own type (the definition its settings were parsed with), the one place the
+ * settings' type is narrowed. The token service pairs them by type, so the check never fails.
+ */
+function platform<S extends BrowserSettings>(p: TokenPlatform<S>): TokenPlatform {
+  const own = (integration: LoadedIntegration<BrowserSettings>): LoadedIntegration<S> => {
+    if (isIntegrationOf(integration, p.definition)) return integration
+    throw new BridgeError(`${integration.record.id} is not a ${p.definition.type} integration`)
+  }
+  const { redirectCheck } = p
+  return {
+    definition: p.definition,
+    issue: (account, integration, deps, options) =>
+      p.issue(account, own(integration), deps, options),
+    inspect: (token, integration, deps) => p.inspect(token, own(integration), deps),
+    ...(redirectCheck
+      ? { redirectCheck: (integration, options) => redirectCheck(own(integration), options) }
+      : {}),
+  }
+}
+
 /** Every token type, by integration type name. */
 export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.freeze({
-  [minnit.minnitZeroClickType.type]: {
+  [minnit.minnitZeroClickType.type]: platform({
     definition: minnit.minnitZeroClickType,
     issue: minnit.issue,
     inspect: minnit.inspect,
     redirectCheck: () => {},
-  },
-  [boostgpt.boostgptJwtType.type]: {
+  }),
+  [boostgpt.boostgptJwtType.type]: platform({
     definition: boostgpt.boostgptJwtType,
     issue: boostgpt.issue,
     inspect: boostgpt.inspect,
-  },
-  [meltingspot.meltingspotJwtType.type]: {
+  }),
+  [meltingspot.meltingspotJwtType.type]: platform({
     definition: meltingspot.meltingspotJwtType,
     issue: meltingspot.issue,
     inspect: meltingspot.inspect,
     redirectCheck: meltingspot.redirectCheck,
-  },
-  [deadsimplechat.deadsimplechatType.type]: {
+  }),
+  [deadsimplechat.deadsimplechatType.type]: platform({
     definition: deadsimplechat.deadsimplechatType,
     issue: deadsimplechat.issue,
     inspect: deadsimplechat.inspect,
     redirectCheck: () => {},
-  },
-  [jwt.genericJwtType.type]: {
+  }),
+  [jwt.genericJwtType.type]: platform({
     definition: jwt.genericJwtType,
     issue: jwt.issue,
     inspect: jwt.inspect,
     redirectCheck: jwt.redirectCheck,
-  },
+  }),
 })

@@ -34,7 +34,7 @@ const settings = z.strictObject({
 type Settings = z.infer<typeof settings>
 
 /** The generic `jwt` integration type: settings, secrets, default claims, connection sheet. */
-export const genericJwtType: IntegrationTypeDefinition = {
+export const genericJwtType: IntegrationTypeDefinition<Settings> = {
   type: 'jwt',
   description: 'Generic HS256 JWT handed to a URL query parameter',
   settings,
@@ -51,9 +51,9 @@ export const genericJwtType: IntegrationTypeDefinition = {
     secret: { description: 'shared HMAC secret', required: true, check: hs256Secret },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer, secretSet) => {
-    const s = record.settings as Settings
-    return tokenSheet(record, issuer, secretSet, {
+  connection: (integration, issuer) => {
+    const s = integration.settings
+    return tokenSheet(integration, issuer, {
       platform: 'generic HS256 JWT',
       paste_into_platform: [
         { setting: 'JWT algorithm', value: 'HS256' },
@@ -76,11 +76,11 @@ export const genericJwtType: IntegrationTypeDefinition = {
 /** Issues the generic HS256 JWT for `account` (no required claims). */
 export function issue(
   account: Account,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
 ): IssuedToken {
   const key = deps.keys.require(integration, 'secret')
-  const s = integration.record.settings as Settings
+  const s = integration.settings
   const claims = integration.mapping.apply(account)
   delete claims.aud
   if (s.audience !== undefined) claims.aud = s.audience
@@ -100,8 +100,8 @@ export function issue(
 }
 
 /** Redirects only with a `target_url`. @throws {ValidationFailed} */
-export function redirectCheck(integration: LoadedIntegration): void {
-  if ((integration.record.settings as Settings).target_url === undefined) {
+export function redirectCheck(integration: LoadedIntegration<Settings>): void {
+  if (integration.settings.target_url === undefined) {
     throw new ValidationFailed([
       {
         path: 'settings.target_url',
@@ -112,6 +112,10 @@ export function redirectCheck(integration: LoadedIntegration): void {
 }
 
 /** @throws {TokenInvalid} */
-export function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected {
+export function inspect(
+  token: string,
+  integration: LoadedIntegration<Settings>,
+  deps: TokenDeps,
+): Inspected {
   return inspectJwt(token, integration, deps, 'secret')
 }

@@ -14,7 +14,7 @@
  * configured host, and nowhere else (see {@link spotRedirect}).
  */
 import { z } from 'zod'
-import { isTimeZone } from '../../accounts/time-zone.ts'
+import { isTimeZone } from '../../store/time-zone.ts'
 import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
 import type { LoadedIntegration } from '../../integrations/registry.ts'
@@ -53,7 +53,7 @@ const settings = z.strictObject({
 type Settings = z.infer<typeof settings>
 
 /** The `meltingspot-jwt` integration type: settings, secrets, default claims, connection sheet. */
-export const meltingspotJwtType: IntegrationTypeDefinition = {
+export const meltingspotJwtType: IntegrationTypeDefinition<Settings> = {
   type: 'meltingspot-jwt',
   description: 'MeltingSpot community JWT SSO (HS256, redirect to /sso/jwt)',
   settings,
@@ -94,10 +94,10 @@ export const meltingspotJwtType: IntegrationTypeDefinition = {
     },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer, secretSet) => {
-    const s = record.settings as Settings
-    const authorize = `${issuer}${TOKEN_ROUTES.redirect(record.id)}`
-    return tokenSheet(record, issuer, secretSet, {
+  connection: (integration, issuer) => {
+    const s = integration.settings
+    const authorize = `${issuer}${TOKEN_ROUTES.redirect(integration.record.id)}`
+    return tokenSheet(integration, issuer, {
       platform: 'MeltingSpot',
       paste_into_platform: [
         { setting: 'Spot settings → SSO → Authorisation URL', value: authorize },
@@ -227,12 +227,12 @@ export function spotRedirect(
  */
 export function issue(
   account: Account,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
   options: IssueOptions = {},
 ): IssuedToken {
   const key = deps.keys.require(integration, 'jwt_secret')
-  const s = integration.record.settings as Settings
+  const s = integration.settings
   const target = spotRedirect(s, options)
   const id = integration.record.id
   const claims = integration.mapping.apply(account)
@@ -259,11 +259,18 @@ export function issue(
 }
 
 /** Flows (a) and (b) both redirect; the options are checked before anything is signed. @throws {ValidationFailed} */
-export function redirectCheck(integration: LoadedIntegration, options: IssueOptions): void {
-  spotRedirect(integration.record.settings as Settings, options)
+export function redirectCheck(
+  integration: LoadedIntegration<Settings>,
+  options: IssueOptions,
+): void {
+  spotRedirect(integration.settings, options)
 }
 
 /** @throws {TokenInvalid} */
-export function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected {
+export function inspect(
+  token: string,
+  integration: LoadedIntegration<Settings>,
+  deps: TokenDeps,
+): Inspected {
   return inspectJwt(token, integration, deps, 'jwt_secret')
 }

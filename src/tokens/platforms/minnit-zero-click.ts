@@ -45,7 +45,7 @@ type Settings = z.infer<typeof settings>
 const RANK_SET: ReadonlySet<string> = new Set(RANKS)
 
 /** The `minnit-zero-click` integration type: settings, secrets, default token JSON, connection sheet. */
-export const minnitZeroClickType: IntegrationTypeDefinition = {
+export const minnitZeroClickType: IntegrationTypeDefinition<Settings> = {
   type: 'minnit-zero-click',
   description: 'Minnit zero-click SSO token (AES-256-GCM) in the chat embed URL',
   settings,
@@ -66,8 +66,8 @@ export const minnitZeroClickType: IntegrationTypeDefinition = {
     },
     api_key: apiKeySecret,
   },
-  connection: (record, issuer, secretSet) =>
-    tokenSheet(record, issuer, secretSet, {
+  connection: (integration, issuer) =>
+    tokenSheet(integration, issuer, {
       platform: 'Minnit (zero-click SSO)',
       paste_into_platform: [],
       copy_from_platform: [
@@ -79,7 +79,7 @@ export const minnitZeroClickType: IntegrationTypeDefinition = {
       ],
       notes: [
         'Nothing is pasted into Minnit: the key travels the other way, from Minnit into sso-bridge.',
-        `Embed the "html" (or point an iframe at the "url") of a token; tokens are valid ${(record.settings as Settings).token_ttl} s.`,
+        `Embed the "html" (or point an iframe at the "url") of a token; tokens are valid ${integration.settings.token_ttl} s.`,
       ],
     }),
 }
@@ -107,11 +107,11 @@ export const embedHtml = (url: string): string =>
 /** The zero-click JSON for an account (see the module doc), or AccountIncomplete. */
 export function zeroClickPayload(
   doc: JsonObject,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   nowSeconds: number,
 ): JsonObject {
   const id = integration.record.id
-  const s = integration.record.settings as Settings
+  const s = integration.settings
   const userid = doc.userid
   // "Doesn't have to be a number": a string or a number, as mapped.
   if (typeof userid !== 'number') doc.userid = requireText(doc, 'userid', id)
@@ -133,7 +133,7 @@ export function zeroClickPayload(
  */
 export function issue(
   account: Account,
-  integration: LoadedIntegration,
+  integration: LoadedIntegration<Settings>,
   deps: TokenDeps,
 ): IssuedToken {
   const key = deps.keys.require(integration, 'encryption_key', zeroClickKey)
@@ -147,7 +147,7 @@ export function issue(
     JSON.stringify(payload),
     deps.randomBytes(ZERO_CLICK_IV_BYTES),
   )
-  const url = embedUrl((integration.record.settings as Settings).chat_url, token)
+  const url = embedUrl(integration.settings.chat_url, token)
   return {
     token,
     url,
@@ -162,7 +162,11 @@ export function issue(
  * @throws {TokenInvalid}
  * @throws {ConfigInvalid} the key is not set where the server runs
  */
-export function inspect(token: string, integration: LoadedIntegration, deps: TokenDeps): Inspected {
+export function inspect(
+  token: string,
+  integration: LoadedIntegration<Settings>,
+  deps: TokenDeps,
+): Inspected {
   const payload = verifyZeroClickToken(
     deps.keys.require(integration, 'encryption_key', zeroClickKey),
     token,

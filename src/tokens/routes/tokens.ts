@@ -170,21 +170,21 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
   function cors(req: Request, res: Response, settings: BrowserSettings): void {
     res.vary('Origin')
     const origin = req.get('origin')
-    if (origin !== undefined && (settings.site_origins ?? []).includes(origin)) {
+    if (origin !== undefined && settings.site_origins.includes(origin)) {
       res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true' })
     }
   }
 
   router.options('/tokens/:id', noStore, async (req, res) => {
     const { integration } = await tokens.load(String(req.params.id))
-    cors(req, res, integration.record.settings as BrowserSettings)
+    cors(req, res, integration.settings)
     res.set({ 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Max-Age': '600' })
     res.status(204).end()
   })
 
   router.get('/tokens/:id', noStore, async (req, res) => {
     const loaded = await tokens.load(String(req.params.id))
-    const settings = loaded.integration.record.settings as BrowserSettings
+    const { settings } = loaded.integration
     cors(req, res, settings)
     const account = await member(req)
     if (!account) {
@@ -213,7 +213,7 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     tokens.redirectCheck(loaded, options)
     const account = await member(req)
     if (!account) {
-      const settings = loaded.integration.record.settings as BrowserSettings
+      const settings = loaded.integration.settings
       const loginUrl = settings.login_url
       const message = `Sign in on ${site.name} first, then follow the link again.`
       // The hand-off to the site (303, contract §1); else, with a sign-in page configured, send

@@ -1,5 +1,5 @@
 /**
- * @module accounts/time-zone
+ * @module store/time-zone
  * Whether a string is an IANA time zone name. ICU's list (Intl.supportedValuesOf) holds older
  * names only (Asia/Calcutta, not Asia/Kolkata), so a name is valid when Intl can use it and it
  * is spelled as IANA spells names (Area/Location; ICU also accepts other casings).
