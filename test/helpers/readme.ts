@@ -11,7 +11,7 @@
  * timeout only catches a hang (./timeouts.ts).
  */
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { linkCliInto } from './cli.ts'
 import type { ServerProcess } from './server.ts'
@@ -20,21 +20,46 @@ import { PROCESS_TEST_TIMEOUT } from './timeouts.ts'
 export { PROCESS_TEST_TIMEOUT }
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+const DOCS = new URL('../../docs/', import.meta.url)
 
-/** One `## title` section of the README, up to the next `## `. */
-export function readmeSection(title: string): string {
-  const start = README.indexOf(`\n## ${title}\n`)
-  if (start < 0) throw new Error(`README has no "## ${title}" section`)
-  const end = README.indexOf('\n## ', start + 4)
-  return README.slice(start, end < 0 ? undefined : end)
+/** `## title` up to the next `## ` in `text`, or undefined. */
+function section(text: string, title: string): string | undefined {
+  const start = text.indexOf(`\n## ${title}\n`)
+  if (start < 0) return undefined
+  const end = text.indexOf('\n## ', start + 4)
+  return text.slice(start, end < 0 ? undefined : end)
 }
+
+/**
+ * The documentation titled `title`, wherever it lives: the README's `## title` section, else the
+ * page under docs/ whose title is `# title` (the whole page), else a page's `## title` section.
+ * So a test names what it runs by its heading, and keeps working when a section moves from the
+ * README to a page.
+ */
+export function docSection(title: string): string {
+  const inReadme = section(README, title)
+  if (inReadme !== undefined) return inReadme
+  const pages = readdirSync(DOCS)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => readFileSync(new URL(f, DOCS), 'utf8'))
+  const page = pages.find((text) => text.startsWith(`# ${title}\n`))
+  if (page !== undefined) return page
+  for (const text of pages) {
+    const found = section(text, title)
+    if (found !== undefined) return found
+  }
+  throw new Error(`neither the README nor a page under docs/ has a section "${title}"`)
+}
+
+/** The same, under the name the tests written before docs/ existed use. */
+export const readmeSection = docSection
 
 /**
  * The whole of `docs/<name>.md`, where the reference examples live (a page is one concern, so
  * its examples are the page's).
  */
 export function docPage(name: string): string {
-  return readFileSync(new URL(`../../docs/${name}.md`, import.meta.url), 'utf8')
+  return readFileSync(new URL(`${name}.md`, DOCS), 'utf8')
 }
 
 /** The fenced blocks of one language (`js`, `php`, `python`, …) in `text`. */
