@@ -7,7 +7,14 @@
 import { open } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
-import { BridgeError, ConfigInvalid, JsonTooDeep, ValidationFailed } from '../errors/index.ts'
+import {
+  BridgeError,
+  ConfigInvalid,
+  JsonTooDeep,
+  replyFor,
+  ValidationFailed,
+  type BridgeErrorCode,
+} from '../errors/index.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
 
 export interface CliIo {
@@ -27,16 +34,29 @@ const INPUT_ERRORS = new Set([
   'usage_error',
 ])
 
-/** A failure the CLI itself decides on (usage, rejected import), already in wire form. */
-export class CliFailure extends Error {
+/**
+ * A failure the CLI itself decides on (usage, rejected import), already in wire form. Its code
+ * names the condition (`ERR_USAGE`, `ERR_IMPORT_REJECTED`); `wire.error` is that code's wire name.
+ */
+export class CliFailure extends BridgeError {
+  override readonly code: CliFailureCode
   readonly wire: WireError
   readonly exitCode: number
-  constructor(wire: WireError, exitCode: number) {
-    super(wire.message)
-    this.wire = wire
+  constructor(
+    code: CliFailureCode,
+    message: string,
+    exitCode: number,
+    details?: WireError['details'],
+  ) {
+    super(message)
+    this.code = code
+    this.wire = { error: replyFor(code).error, message, ...(details ? { details } : {}) }
     this.exitCode = exitCode
   }
 }
+
+/** The conditions only the CLI raises. */
+export type CliFailureCode = Extract<BridgeErrorCode, 'ERR_USAGE' | 'ERR_IMPORT_REJECTED'>
 
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
@@ -75,7 +95,7 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 }
 
 export function usageError(message: string): CliFailure {
-  return new CliFailure({ error: 'usage_error', message }, EXIT.usage)
+  return new CliFailure('ERR_USAGE', message, EXIT.usage)
 }
 
 export async function readAll(stream: Readable): Promise<string> {

@@ -129,10 +129,8 @@ export function registerUsers(program: Command, ctx: CliContext, io: CliIo): voi
               ? '; atomic import rolled back, nothing was committed'
               : ''
           throw new CliFailure(
-            {
-              error: 'import_rejected',
-              message: `${report.rejected.length} of ${report.received} records rejected${rolledBack}`,
-            },
+            'ERR_IMPORT_REJECTED',
+            `${report.rejected.length} of ${report.received} records rejected${rolledBack}`,
             EXIT.failure,
           )
         }

@@ -1,16 +1,40 @@
 /**
  * @module errors/errors
  * One base class, one subclass per condition, each with a stable `code` (shape of jose's
- * `util/errors.ts`). Domain errors carry no HTTP status: that is `http/`'s business.
+ * `util/errors.ts`). Every error sso-bridge throws on purpose is a {@link BridgeError}: the ones
+ * that belong to one door (`SamlRequestInvalid`, `TicketRefused`, `HttpError`…) live beside it
+ * and extend this class. Errors carry no HTTP status: `codes.ts` holds the one table.
  */
 import type { BridgeErrorCode } from './codes.ts'
 
+/** The root of every error sso-bridge raises; `code` is its stable identity. */
 export class BridgeError extends Error {
   code: BridgeErrorCode = 'ERR_GENERIC'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = this.constructor.name
   }
+}
+
+/** Whether `err` is one of ours (any subclass of {@link BridgeError}). */
+export function isBridgeError(err: unknown): err is BridgeError {
+  return err instanceof BridgeError
+}
+
+/**
+ * Whether `err` is one of ours with this code: the typed way to branch on a code, in place of
+ * `(err as { code?: string }).code === '…'` (which a typo slips through).
+ * @example
+ * const account = await accounts.get(id).catch((err) => {
+ *   if (hasCode(err, 'ERR_ACCOUNT_NOT_FOUND')) return null
+ *   throw err
+ * })
+ */
+export function hasCode<C extends BridgeErrorCode>(
+  err: unknown,
+  code: C,
+): err is BridgeError & { code: C } {
+  return err instanceof BridgeError && err.code === code
 }
 
 /** One invalid input field: `path` is dotted (`profile.tags.0`), `message` says why. */

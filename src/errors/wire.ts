@@ -11,7 +11,7 @@ import {
   ValidationFailed,
   type FieldIssue,
 } from './errors.ts'
-import type { BridgeErrorCode } from './codes.ts'
+import { replyFor } from './codes.ts'
 
 export interface WireError {
   error: string
@@ -19,27 +19,10 @@ export interface WireError {
   details?: { issues: FieldIssue[] } | Record<string, unknown>
 }
 
-const WIRE_CODES: Record<BridgeErrorCode, string> = {
-  ERR_GENERIC: 'internal_error',
-  ERR_CONFIG_INVALID: 'config_invalid',
-  ERR_VALIDATION: 'validation_failed',
-  ERR_ACCOUNT_NOT_FOUND: 'user_not_found',
-  ERR_ACCOUNT_CONFLICT: 'conflict',
-  ERR_INTEGRATION_NOT_FOUND: 'integration_not_found',
-  ERR_INTEGRATION_TYPE_UNKNOWN: 'validation_failed',
-  ERR_PASSWORD_HASH_UNSUPPORTED: 'validation_failed',
-  ERR_KEYS_INVALID: 'keys_invalid',
-  ERR_STORE_UNAVAILABLE: 'store_unavailable',
-  ERR_STORE_IN_USE: 'store_in_use',
-  ERR_KEYS_MISMATCH: 'keys_mismatch',
-  ERR_IMPORT_FORMAT: 'import_format_invalid',
-  ERR_ACCOUNT_DISABLED: 'account_disabled',
-  ERR_ACCOUNT_INCOMPLETE: 'account_incomplete',
-  ERR_TOKEN_INVALID: 'token_invalid',
-  ERR_PLATFORM_UNAVAILABLE: 'platform_unavailable',
-  ERR_JSON_TOO_DEEP: 'json_too_deep',
-}
-
+/**
+ * What a client may see of `err`: its wire name (from the table in `codes.ts`) and message; an
+ * error that is not ours is a bare `internal_error`.
+ */
 export function toWireError(err: unknown): WireError {
   if (err instanceof AccountConflict) {
     return {
@@ -58,7 +41,7 @@ export function toWireError(err: unknown): WireError {
     return { error: 'validation_failed', message: err.message, details: { issues: err.issues } }
   }
   if (err instanceof BridgeError && err.code !== 'ERR_GENERIC') {
-    return { error: WIRE_CODES[err.code], message: err.message }
+    return { error: replyFor(err.code).error, message: err.message }
   }
   return { error: 'internal_error', message: 'internal error' }
 }

@@ -4,9 +4,35 @@
  * credential is censored wherever it appears in a log object, and request logs carry the path
  * without its query string (query strings carry codes and tokens on SSO routes).
  */
-import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino'
+import { pino, type Logger as PinoLogger, type LevelWithSilent, type DestinationStream } from 'pino'
+import type { BridgeErrorCode } from '../errors/codes.ts'
 
-export type { Logger }
+/** Log lines that mark an event rather than a refusal carry one of these codes (no `ERR_`). */
+export type LogEvent =
+  'TICKET_SIGNED_IN' | 'TICKET_CONFLICT_PROMPT' | 'SAML_RESPONSE_ISSUED' | 'SAML_LOGOUT'
+
+/** A log line's `code`: one of the closed error union (a typo fails `tsc`) or an event. */
+export type LogCode = BridgeErrorCode | LogEvent
+
+/** A log line's fields; `code`, when given, is typed. */
+export interface LogFields {
+  code?: LogCode
+  [field: string]: unknown
+}
+
+/** One level's method: fields and a message, or a message alone. */
+export interface LogFn {
+  (fields: LogFields, msg?: string): void
+  (msg: string): void
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+
+/**
+ * pino's logger with its level methods typed: `log.warn({ code: 'ERR_TICKET_INVALID', … }, '…')`.
+ * Any pino logger is one (tests pass their own).
+ */
+export type Logger = Omit<PinoLogger, Level> & Record<Level, LogFn>
 
 const SENSITIVE = [
   'password',
@@ -41,6 +67,7 @@ export const REDACT_PATHS = SENSITIVE.flatMap((k) => {
   return [key, `*${dot}`, `*.*${dot}`]
 })
 
+/** The server's logger: JSON lines, credentials redacted. */
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   return pino(
     {

@@ -36,7 +36,13 @@ import {
   type Account,
   type AccountFieldName,
 } from '../accounts/types.ts'
-import { AccountDisabled } from '../errors/index.ts'
+import {
+  AccountDisabled,
+  BridgeError,
+  hasCode,
+  replyFor,
+  type BridgeErrorCode,
+} from '../errors/index.ts'
 import type { AccountWriteResult, KvStore } from '../store/ports.ts'
 
 /** Longest a ticket may live, `exp - iat`, in seconds. */
@@ -59,23 +65,16 @@ export type TicketField = AccountFieldName
 const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'auth_time'])
 const FIELD_SET = new Set<string>(TICKET_FIELDS)
 
-export type TicketErrorCode =
+/** The codes a ticket verification refuses with (the door logs a few more `ERR_TICKET_*`). */
+export type TicketErrorCode = Extract<
+  BridgeErrorCode,
   | 'ERR_TICKET_INVALID'
   | 'ERR_TICKET_EXPIRED'
   | 'ERR_TICKET_REPLAYED'
   | 'ERR_TICKET_AUDIENCE'
   | 'ERR_TICKET_ACCOUNT_DISABLED'
   | 'ERR_TICKET_STALE'
-
-/** The opaque code a browser sees for each class of refusal. */
-export const TICKET_WIRE_CODES: Record<TicketErrorCode, string> = {
-  ERR_TICKET_INVALID: 'ticket_invalid',
-  ERR_TICKET_EXPIRED: 'ticket_expired',
-  ERR_TICKET_REPLAYED: 'ticket_replayed',
-  ERR_TICKET_AUDIENCE: 'ticket_audience',
-  ERR_TICKET_ACCOUNT_DISABLED: 'account_disabled',
-  ERR_TICKET_STALE: 'ticket_stale',
-}
+>
 
 /**
  * What a pending sign-in that asked for a fresh one (OIDC prompt=login or max_age, SAML
@@ -108,13 +107,15 @@ export function staleness(
   return authTime >= demand.since - TICKET_CLOCK_TOLERANCE_S ? null : 'auth_time_before_handoff'
 }
 
-/** A ticket that signs no one in. `reason` says why, for the log (never the token itself). */
-export class TicketRefused extends Error {
-  readonly code: TicketErrorCode
+/**
+ * A ticket that signs no one in. `reason` says why, for the log (never the token itself); the
+ * opaque name a browser sees is the code's wire name (errors/codes.ts).
+ */
+export class TicketRefused extends BridgeError {
+  override readonly code: TicketErrorCode
   readonly reason: string
   constructor(code: TicketErrorCode, reason: string) {
-    super(`site ticket refused: ${TICKET_WIRE_CODES[code]} (${reason})`)
-    this.name = 'TicketRefused'
+    super(`site ticket refused: ${replyFor(code).error} (${reason})`)
     this.code = code
     this.reason = reason
   }
@@ -369,7 +370,7 @@ export async function applyTicket(
   ticket: VerifiedTicket,
 ): Promise<AccountWriteResult> {
   const current = await accounts.get(ticket.externalId).catch((err) => {
-    if ((err as { code?: string }).code === 'ERR_ACCOUNT_NOT_FOUND') return null
+    if (hasCode(err, 'ERR_ACCOUNT_NOT_FOUND')) return null
     throw err
   })
   if (current && current.status !== 'active')

@@ -4,15 +4,16 @@
  * "truncate needs a whole number ≥ 1"); `engine.ts` catches it and files the reason under the
  * output key it belongs to, so callers of `compileMapping` only ever see `ValidationFailed`.
  *
- * It is deliberately not a `BridgeError`: it never leaves the mapping module through
- * `compileMapping`, and keeping it distinct lets the engine tell a bad mapping (report it) from
- * a bug in the engine (let it crash).
+ * It is a `BridgeError` like every error we raise (code `ERR_MAPPING_SYNTAX`), and a class of
+ * its own so the engine can tell a bad mapping (report it) from a bug in the engine (let it
+ * crash) with `instanceof`.
  */
+import { BridgeError } from '../errors/index.ts'
 
 /** A mapping, key, path, template or transform that does not parse; `message` says why. */
-export class MappingSyntaxError extends Error {
+export class MappingSyntaxError extends BridgeError {
+  override code = 'ERR_MAPPING_SYNTAX' as const
   constructor(reason: string) {
     super(reason)
-    this.name = 'MappingSyntaxError'
   }
 }

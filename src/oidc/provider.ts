@@ -25,7 +25,8 @@ import { loadLiveMember, SESSION_COOKIE, type SessionManager } from '../login/se
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
 import { storeCall, toOidcError } from './unavailable.ts'
-import { StoreUnavailable } from '../errors/index.ts'
+import { hasCode, StoreUnavailable } from '../errors/index.ts'
+import { oidcRefusalCode } from './refusal-code.ts'
 import { OIDC_ROUTES } from './paths.ts'
 import { clientMetadata } from './clients.ts'
 import { oidcIntegrationType } from './client-settings.ts'
@@ -103,14 +104,14 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       }
       return clientMetadata(loaded)
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return undefined
+      if (hasCode(err, 'ERR_INTEGRATION_NOT_FOUND')) return undefined
       throw err
     }
   }
 
   async function activeAccount(externalId: string): Promise<Account | undefined> {
     const account = await accounts.get(externalId).catch((err) => {
-      if ((err as { code?: string }).code === 'ERR_ACCOUNT_NOT_FOUND') return undefined
+      if (hasCode(err, 'ERR_ACCOUNT_NOT_FOUND')) return undefined
       throw toOidcError(err)
     })
     return account?.status === 'active' ? account : undefined
@@ -445,7 +446,7 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       const outage = err.cause instanceof StoreUnavailable
       ;(outage ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log))(
         {
-          code: outage ? 'ERR_STORE_UNAVAILABLE' : `ERR_OIDC_${error.toUpperCase()}`,
+          code: outage ? 'ERR_STORE_UNAVAILABLE' : oidcRefusalCode(error),
           event,
           error,
           description: err.error_description,

@@ -1,36 +1,51 @@
 /**
  * @module saml/errors
- * Why the SAML door refused a message. One class with a closed set of codes (the shape of
- * `errors/errors.ts`, kept inside the door so the shared code table stays the other doors');
- * `saml/routes/saml.ts` turns each into an error page or a SAML error Response, and every
- * refusal is logged with its code.
+ * Why the SAML door refused a message: one {@link BridgeError} subclass whose code is one of the
+ * `ERR_SAML_*` codes of the shared table (errors/codes.ts, which also says each one's status).
+ * `saml/routes/saml.ts` turns each into an error page, or — when the refusal declares a
+ * {@link SamlErrorReply} — into a SAML error Response to the SP; every refusal is logged with its
+ * code.
  */
+import { BridgeError, type BridgeErrorCode } from '../errors/index.ts'
 
-export type SamlErrorCode =
-  | 'ERR_SAML_MALFORMED'
-  | 'ERR_SAML_TOO_LARGE'
-  | 'ERR_SAML_DTD'
-  | 'ERR_SAML_SCHEMA'
-  | 'ERR_SAML_UNKNOWN_SP'
-  | 'ERR_SAML_ACS_NOT_REGISTERED'
-  | 'ERR_SAML_REPLAYED'
-  | 'ERR_SAML_STALE'
-  | 'ERR_SAML_SIGNATURE'
-  | 'ERR_SAML_SIGNATURE_ALGORITHM'
-  | 'ERR_SAML_DUPLICATE_PARAMETER'
-  | 'ERR_SAML_RELAY_STATE'
-  | 'ERR_SAML_UNSUPPORTED'
-  | 'ERR_SAML_PENDING_EXPIRED'
+/** The `ERR_SAML_*` codes: the SAML door's part of the closed union. */
+export type SamlErrorCode = Extract<BridgeErrorCode, `ERR_SAML_${string}`>
+
+/**
+ * Where a SAML error Response must go when the SP and its ACS are known (saml-core §3.2.2.2,
+ * status Requester): the refusal is then answered to the SP, not on an error page.
+ */
+export interface SamlErrorReply {
+  integrationId: string
+  acsUrl: string
+  /** The AuthnRequest's ID, echoed as InResponseTo. */
+  requestId: string
+  relayState?: string | undefined
+}
 
 /**
  * An inbound SAML message was refused. `message` is safe to show; `cause` (samlify's
- * `Error('ERR_…')`, zlib's) is for the log only.
+ * `Error('ERR_…')`, zlib's) is for the log only. `reply`, when present, says the refusal is
+ * answered by a SAML error Response rather than a page.
  */
-export class SamlRequestInvalid extends Error {
-  readonly code: SamlErrorCode
-  constructor(code: SamlErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'SamlRequestInvalid'
+export class SamlRequestInvalid extends BridgeError {
+  override readonly code: SamlErrorCode
+  readonly reply: SamlErrorReply | undefined
+  constructor(
+    code: SamlErrorCode,
+    message: string,
+    options?: { cause?: unknown; reply?: SamlErrorReply },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
+    this.reply = options?.reply
+  }
+
+  /** The same refusal, now declaring the SAML error Response it must be answered with. */
+  withReply(reply: SamlErrorReply): SamlRequestInvalid {
+    return new SamlRequestInvalid(this.code, this.message, {
+      ...(this.cause === undefined ? {} : { cause: this.cause }),
+      reply,
+    })
   }
 }

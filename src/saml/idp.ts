@@ -26,6 +26,7 @@
 import { createHmac } from 'node:crypto'
 import samlify from 'samlify'
 import type { Account } from '../accounts/types.ts'
+import { hasCode } from '../errors/index.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
 import type { KeyMaterial } from '../keys/index.ts'
@@ -453,7 +454,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
 
     /**
      * Everything about an AuthnRequest except who signs in.
-     * @throws {SamlRequestInvalid} with `integrationId`/`acsUrl` attached when a SAML error Response can go back
+     * @throws {SamlRequestInvalid} with a `reply` when a SAML error Response can go back
      */
     async verifyAuthnRequest(msg: InboundMessage, now = Date.now()): Promise<VerifiedAuthnRequest> {
       const d = decode(msg)
@@ -471,9 +472,9 @@ export function createSamlIdp(opts: SamlIdpOptions) {
         await once(loaded.record.id, requestId)
       } catch (err) {
         // The SP and its ACS are known: the protocol's answer is an error Response (Requester).
-        throw Object.assign(err as SamlRequestInvalid, {
-          reply: { integrationId: loaded.record.id, acsUrl, requestId, relayState },
-        })
+        if (err instanceof SamlRequestInvalid)
+          throw err.withReply({ integrationId: loaded.record.id, acsUrl, requestId, relayState })
+        throw err
       }
       return {
         integrationId: loaded.record.id,
@@ -574,7 +575,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
         const loaded = await opts.integrations.load(integrationId)
         return isIntegrationOf(loaded, samlIntegrationType) ? loaded : null
       } catch (err) {
-        if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return null
+        if (hasCode(err, 'ERR_INTEGRATION_NOT_FOUND')) return null
         throw err
       }
     },

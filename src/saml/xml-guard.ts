@@ -59,8 +59,9 @@ function inflateBytes(bytes: Buffer): string {
   try {
     out = inflateRawSync(bytes, { maxOutputLength: LIMITS.xmlBytes })
   } catch (err) {
+    // zlib's own RangeError (Node's code, not one of ours) when the output passes the cap.
     const tooLarge =
-      (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ||
+      (err instanceof RangeError && 'code' in err && err.code === 'ERR_BUFFER_TOO_LARGE') ||
       /larger than|maxOutputLength/i.test(String((err as Error).message))
     throw new SamlRequestInvalid(
       tooLarge ? 'ERR_SAML_TOO_LARGE' : 'ERR_SAML_MALFORMED',

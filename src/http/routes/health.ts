@@ -3,6 +3,7 @@
  * `/healthz`: the process answers. `/readyz`: the store answers too (for load balancers).
  */
 import { Router } from 'express'
+import { replyFor } from '../../errors/index.ts'
 import type { Store } from '../../store/ports.ts'
 
 export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
@@ -15,7 +16,8 @@ export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
       await store.ping()
       res.json({ status: 'ready', store: store.kind })
     } catch {
-      res.status(503).json({ status: 'unavailable', store: store.kind, error: 'store_unavailable' })
+      const { status, error } = replyFor('ERR_STORE_UNAVAILABLE')
+      res.status(status).json({ status: 'unavailable', store: store.kind, error })
     }
   })
   return router
