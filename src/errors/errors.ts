@@ -23,7 +23,7 @@ export function isBridgeError(err: unknown): err is BridgeError {
 
 /**
  * Whether `err` is one of ours with this code: the typed way to branch on a code, in place of
- * `(err as { code?: string }).code === '…'` (which a typo slips through).
+ * a cast of `err` to read its `code` (through which a typo'd code slips).
  * @example
  * const account = await accounts.get(id).catch((err) => {
  *   if (hasCode(err, 'ERR_ACCOUNT_NOT_FOUND')) return null

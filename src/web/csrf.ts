@@ -57,7 +57,7 @@ export function createCsrf({ secret, secure }: CsrfOptions) {
       return tokenFor(binding, req)
     },
 
-    /** @throws {HttpError} 403 csrf_failed (logged as ERR_CSRF_FAILED) */
+    /** @throws {HttpError} ERR_CSRF_FAILED (403 csrf_failed) */
     check(req: Request): void {
       const binding = readCookie(req, cookieName)
       const field = (req.body as { csrf?: unknown } | undefined)?.csrf
@@ -67,8 +67,7 @@ export function createCsrf({ secret, secure }: CsrfOptions) {
         if (given.length === expected.length && timingSafeEqual(given, expected)) return
       }
       throw new HttpError(
-        403,
-        'csrf_failed',
+        'ERR_CSRF_FAILED',
         'the form expired or did not come from this site; go back and try again',
       )
     },

@@ -9,7 +9,7 @@ import { Router } from 'express'
 import { jsonBody } from '../../web/json-body.ts'
 import { Transform } from 'node:stream'
 import { readImport, formatFromContentType } from '../../accounts/import-formats.ts'
-import { ValidationFailed } from '../../errors/index.ts'
+import { replyFor, ValidationFailed } from '../../errors/index.ts'
 import { unlockAccount } from '../../login/throttle.ts'
 import type { Services } from '../../services.ts'
 import { payloadTooLarge, unsupportedMediaType } from '../../web/errors.ts'
@@ -41,8 +41,9 @@ export function usersRouter(
       { atomic, actor: 'import' },
     )
     if (atomic && !report.committed) {
-      res.status(422).json({
-        error: 'import_rejected',
+      const { status, error } = replyFor('ERR_IMPORT_REJECTED')
+      res.status(status).json({
+        error,
         message: 'atomic import rolled back: some records were rejected',
         ...report,
       })

@@ -165,10 +165,7 @@ export function loginRouter(deps: LoginRouteDeps): Router {
   function returnTo(req: Request): string {
     const target = safeReturnTo(req.query.return_to, issuer)
     if (!target)
-      throw Object.assign(
-        new HttpError(400, 'invalid_return_to', 'return_to must be a path on this server'),
-        { code: 'ERR_LOGIN_RETURN_TO' },
-      )
+      throw new HttpError('ERR_LOGIN_RETURN_TO', 'return_to must be a path on this server')
     return target
   }
 

@@ -14,14 +14,18 @@
 import { randomBytes } from 'node:crypto'
 import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
-import { AccountConflict, ValidationFailed } from '../../errors/index.ts'
+import {
+  AccountConflict,
+  replyFor,
+  ValidationFailed,
+  type BridgeErrorCode,
+} from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SiteLogin } from '../handoff.ts'
 import type { SessionManager } from '../session.ts'
 import {
   applyTicket,
   TICKET_MAX_LENGTH,
-  TICKET_WIRE_CODES,
   TicketRefused,
   type TicketErrorCode,
   type TicketVerifier,
@@ -68,19 +72,16 @@ export interface TicketRouteDeps {
   continuationGone?: (returnTo: string) => Promise<boolean>
 }
 
-const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
-  ERR_TICKET_INVALID: [400, 'This sign-in link is not valid. Go back to the site and try again.'],
-  ERR_TICKET_EXPIRED: [400, 'This sign-in link has expired. Go back to the site and try again.'],
-  ERR_TICKET_REPLAYED: [
-    400,
+/** What the page says for each refusal of a ticket (status and opaque name: errors/codes.ts). */
+const MESSAGES: Record<TicketErrorCode, string> = {
+  ERR_TICKET_INVALID: 'This sign-in link is not valid. Go back to the site and try again.',
+  ERR_TICKET_EXPIRED: 'This sign-in link has expired. Go back to the site and try again.',
+  ERR_TICKET_REPLAYED:
     'This sign-in link has already been used. Go back to the site and try again.',
-  ],
-  ERR_TICKET_AUDIENCE: [400, 'This sign-in link was made for another server.'],
-  ERR_TICKET_ACCOUNT_DISABLED: [403, 'This account is disabled.'],
-  ERR_TICKET_STALE: [
-    400,
+  ERR_TICKET_AUDIENCE: 'This sign-in link was made for another server.',
+  ERR_TICKET_ACCOUNT_DISABLED: 'This account is disabled.',
+  ERR_TICKET_STALE:
     'This sign-in needs you to enter your password at the site again. Go back to the platform and try again.',
-  ],
 }
 
 /**
@@ -150,9 +151,18 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     parameterLimit: 10,
   })
 
-  function refuse(res: Response, status: number, error: string, description: string) {
+  /**
+   * The error page for `code`, with the status and opaque name its line in errors/codes.ts gives
+   * (`error` overrides the name where the page says more, e.g. which field is taken).
+   */
+  function refuse(
+    res: Response,
+    code: BridgeErrorCode,
+    description: string,
+    error = replyFor(code).error,
+  ) {
     res
-      .status(status)
+      .status(replyFor(code).status)
       .type('html')
       .send(page('error', 'Sign-in refused', site, { error, description, reference: '' }))
   }
@@ -160,7 +170,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
   async function handle(req: Request, res: Response, input: Record<string, unknown>) {
     if (!verifier) {
       log.info({ code: 'ERR_TICKET_DISABLED', path: req.path }, 'site ticket refused')
-      return refuse(res, 404, 'not_found', 'Site tickets are not enabled on this server.')
+      return refuse(res, 'ERR_TICKET_DISABLED', 'Site tickets are not enabled on this server.')
     }
     const returnTo = allowedReturnTo(input.return_to, ownOrigin, origins)
     if (!returnTo) {
@@ -180,8 +190,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       )
       return refuse(
         res,
-        400,
-        'return_to_invalid',
+        'ERR_TICKET_RETURN_TO',
         'The page to continue to is not one this server may send you to. Go back to the site and try again.',
       )
     }
@@ -232,8 +241,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
           },
           'site ticket refused',
         )
-        const [status, text] = MESSAGES[err.code]
-        return refuse(res, status, TICKET_WIRE_CODES[err.code], text)
+        return refuse(res, err.code, MESSAGES[err.code])
       }
       if (
         err instanceof AccountConflict &&
@@ -274,7 +282,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
           err.field,
           String(lastTicket.fields[err.field] ?? ''),
           csrf,
-          409,
+          'ERR_TICKET_CONFLICT',
         )
       }
       if (err instanceof AccountConflict) {
@@ -290,9 +298,9 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         )
         return refuse(
           res,
-          409,
-          `${err.field}_taken`,
+          'ERR_TICKET_CONFLICT',
           `The ${err.field} the site sent is already used by another member. Ask the site's team to sort it out.`,
+          `${err.field}_taken`,
         )
       }
       if (err instanceof ValidationFailed) {
@@ -305,12 +313,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
           },
           'site ticket refused',
         )
-        return refuse(
-          res,
-          400,
-          TICKET_WIRE_CODES.ERR_TICKET_INVALID,
-          MESSAGES.ERR_TICKET_INVALID[1],
-        )
+        return refuse(res, 'ERR_TICKET_INVALID', MESSAGES.ERR_TICKET_INVALID)
       }
       throw err
     }
@@ -323,13 +326,14 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     field: 'username' | 'email',
     value: string,
     csrf: string,
-    status: number,
+    /** Why the prompt is shown (again): its status is the code's (errors/codes.ts). */
+    code: 'ERR_TICKET_CONFLICT' | 'ERR_TICKET_PROMPT_INVALID',
     message?: string,
   ) {
     // The answer's redirect goes on to return_to (already checked): the CSP form-action names it.
     allowFormTargets(res, [returnTo])
     res
-      .status(status)
+      .status(replyFor(code).status)
       .type('html')
       .send(
         page(
@@ -379,8 +383,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         )
         return refuse(
           res,
-          400,
-          'prompt_expired',
+          'ERR_TICKET_PROMPT_EXPIRED',
           'This page expired. Go back to the site and sign in again.',
         )
       }
@@ -409,16 +412,15 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         res.redirect(303, pending.returnTo)
       } catch (err) {
         if (err instanceof AccountConflict || err instanceof ValidationFailed) {
+          const code =
+            err instanceof AccountConflict ? 'ERR_TICKET_CONFLICT' : 'ERR_TICKET_PROMPT_INVALID'
           const message =
             err instanceof AccountConflict
               ? `That ${pending.field} is taken too. Try another one.`
               : `That is not a valid ${pending.field}: ${err.issues.map((i) => i.message).join('; ')}.`
           log.info(
             {
-              code:
-                err instanceof AccountConflict
-                  ? 'ERR_TICKET_CONFLICT'
-                  : 'ERR_TICKET_PROMPT_INVALID',
+              code,
               field: pending.field,
               external_id: pending.externalId,
               path: '/ticket/prompt',
@@ -432,7 +434,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
             pending.field,
             value,
             pending.csrf,
-            err instanceof AccountConflict ? 409 : 400,
+            code,
             message,
           )
         }
@@ -464,8 +466,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       )
       return refuse(
         res,
-        403,
-        'origin_not_allowed',
+        'ERR_TICKET_ORIGIN',
         'This sign-in form did not come from a site this server trusts. Go back to the site and try again.',
       )
     }

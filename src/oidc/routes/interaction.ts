@@ -176,11 +176,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // an earlier account under this external_id is not extended, a new one is made.
     const account = await accounts.get(session!.accountId).catch(() => null)
     if (!account || account.status !== 'active')
-      throw new HttpError(
-        400,
-        'interaction_state',
-        'the account signed in here is no longer active',
-      )
+      throw new HttpError('ERR_INTERACTION_STATE', 'the account signed in here is no longer active')
     let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
     if (grant && !isGrantOf(grant, account)) grant = undefined
     if (!grant) {
@@ -256,7 +252,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
         }),
       )
     }
-    throw new HttpError(400, 'interaction_unknown', `unsupported prompt ${prompt.name}`)
+    throw new HttpError('ERR_INTERACTION_UNKNOWN', `unsupported prompt ${prompt.name}`)
   })
 
   router.post('/interaction/:uid/login', noStore, form, async (req, res, next) => {
@@ -264,7 +260,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     deps.csrf.check(req)
     const { uid, prompt, params } = await provider.interactionDetails(req, res)
     if (prompt.name !== 'login')
-      throw new HttpError(400, 'interaction_state', 'this sign-in step is already done')
+      throw new HttpError('ERR_INTERACTION_STATE', 'this sign-in step is already done')
     const client = await clientName(params.client_id)
     // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
     const result = await passwordSignIn(deps, req, res, next)
@@ -293,7 +289,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     deps.csrf.check(req)
     const { prompt } = await provider.interactionDetails(req, res)
     if (prompt.name !== 'consent')
-      throw new HttpError(400, 'interaction_state', 'this consent step is already done')
+      throw new HttpError('ERR_INTERACTION_STATE', 'this consent step is already done')
     await grantConsent(req, res)
   })
 

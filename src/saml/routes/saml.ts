@@ -29,7 +29,6 @@ import { SamlRequestInvalid } from '../errors.ts'
 import { LIMITS } from '../xml-guard.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { liveMember, signOutBrowser } from '../../web/bridge-session.ts'
-import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { escapeHtml, page, type SiteLook } from '../../web/views.ts'
@@ -112,19 +111,14 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     parameterLimit: 10,
   })
 
-  const refuse = (err: SamlRequestInvalid, req: Request) => {
+  // The refusal is logged here with its cause (for the operator); the error handler answers it
+  // with the status and wire name its code has in errors/codes.ts (an error page or JSON).
+  const refuse = (err: SamlRequestInvalid, req: Request): SamlRequestInvalid => {
     log.info(
       { code: err.code, path: req.path, cause: (err.cause as Error | undefined)?.message },
       'saml request refused',
     )
-    return Object.assign(
-      new HttpError(
-        err.code === 'ERR_SAML_TOO_LARGE' ? 413 : err.code === 'ERR_SAML_UNKNOWN_SP' ? 404 : 400,
-        err.code.slice(4).toLowerCase(),
-        err.message,
-      ),
-      { code: err.code },
-    )
+    return err
   }
 
   // A Redirect message is read from the raw query string only (saml/redirect-query.ts): express's
@@ -217,14 +211,9 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       verified = await idp.verifyAuthnRequest(inbound(req, binding))
     } catch (err) {
       if (!(err instanceof SamlRequestInvalid)) throw err
-      const reply = (
-        err as SamlRequestInvalid & {
-          reply?: { acsUrl: string; requestId: string; relayState?: string }
-        }
-      ).reply
-      if (reply) {
+      if (err.reply) {
         log.info({ code: err.code, path: req.path }, 'saml request refused (error Response sent)')
-        return errorReply(res, reply, err.message)
+        return errorReply(res, err.reply, err.message)
       }
       throw refuse(err, req)
     }
@@ -316,7 +305,8 @@ export function samlRouter(deps: SamlRouteDeps): Router {
     try {
       relayState = relayStateOf(req.query.RelayState, LIMITS.relayStateBytes)
     } catch (err) {
-      throw refuse(err as SamlRequestInvalid, req)
+      if (err instanceof SamlRequestInvalid) throw refuse(err, req)
+      throw err
     }
     const loaded = await idp.loadSp(integrationId)
     if (!loaded)

@@ -26,7 +26,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { Router, type Request, type RequestHandler, type Response } from 'express'
 import { jsonBody } from '../../web/json-body.ts'
 import type { Account } from '../../accounts/types.ts'
-import { ValidationFailed } from '../../errors/index.ts'
+import { hasCode, ValidationFailed } from '../../errors/index.ts'
 import type { SiteLogin } from '../../login/handoff.ts'
 import type { SessionManager } from '../../login/session.ts'
 import type { Services } from '../../services.ts'
@@ -87,7 +87,7 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     try {
       return (await services.integrations.load(id)).secret('api_key')
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return undefined
+      if (hasCode(err, 'ERR_INTEGRATION_NOT_FOUND')) return undefined
       throw err
     }
   }
@@ -105,8 +105,7 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     res.set('WWW-Authenticate', 'Bearer realm="sso-bridge tokens"')
     next(
       new HttpError(
-        401,
-        'unauthorized',
+        'ERR_UNAUTHORIZED',
         "the admin token or this integration's api_key is required",
       ),
     )
