@@ -86,22 +86,20 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
       body = toWireError(err)
     }
     status ??= replyFor(code).status
-    // Every refusal is logged with its code (a foreign error's own code, if any, beside its stack).
-    const entry = { method: req.method, path: req.path, status, error: body.error, code }
+    // Every refusal is logged with its code; a foreign error's own code (zlib's Z_DATA_ERROR,
+    // a driver's) goes beside it as `cause_code`, for the operator.
+    const entry = {
+      method: req.method,
+      path: req.path,
+      status,
+      error: body.error,
+      code,
+      ...(!(err instanceof BridgeError) && typeof err?.code === 'string'
+        ? { cause_code: String(err.code) }
+        : {}),
+    }
     if (status >= 500)
-      log.error(
-        {
-          ...entry,
-          err: {
-            message: err?.message,
-            stack: err?.stack,
-            ...(typeof err?.code === 'string' && !(err instanceof BridgeError)
-              ? { code: err.code }
-              : {}),
-          },
-        },
-        'request failed',
-      )
+      log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
     if (res.headersSent) return res.end()
     if (hasCode(err, 'ERR_STORE_UNAVAILABLE'))
