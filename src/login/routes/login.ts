@@ -20,6 +20,7 @@ import type { SessionManager } from '../session.ts'
 import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../throttle.ts'
 import { liveMember, signIn } from '../../web/bridge-session.ts'
 import type { Csrf } from '../../web/csrf.ts'
+import { replyFor } from '../../errors/index.ts'
 import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
 import { localReturnTo } from '../../web/return-to.ts'
@@ -85,7 +86,7 @@ export function passwordSignIn(
             res.set('Retry-After', String(retryAfter))
             return resolve({
               ok: false,
-              status: 429,
+              status: replyFor('ERR_LOGIN_THROTTLED').status,
               username,
               retryAfter,
               message: `Too many attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`,
@@ -98,9 +99,10 @@ export function passwordSignIn(
               { code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path },
               'sign-in refused',
             )
+            // A disabled account is told so, with the status of any refused sign-in.
             return resolve({
               ok: false,
-              status: 401,
+              status: replyFor('ERR_LOGIN_FAILED').status,
               username,
               message: disabled
                 ? 'This account is disabled.'

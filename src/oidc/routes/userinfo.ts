@@ -14,6 +14,7 @@ import { scopeFilter } from '../claims.ts'
 import type { OidcDoor } from '../provider.ts'
 import { isGrantOf } from '../account-binding.ts'
 import { noStore } from '../../web/no-store.ts'
+import { replyFor } from '../../errors/index.ts'
 
 /**
  * What `subjectFor` needs, from the integration's settings: oidc-provider's sector identifier
@@ -48,32 +49,34 @@ export function userinfoRouter(deps: {
     description: string,
     clientId?: string,
   ) {
+    const code =
+      error === 'invalid_request'
+        ? 'ERR_ACCESS_TOKEN_REQUEST'
+        : error
+          ? 'ERR_ACCESS_TOKEN_INVALID'
+          : 'ERR_ACCESS_TOKEN_MISSING'
     deps.log.info(
       {
-        code:
-          error === 'invalid_request'
-            ? 'ERR_ACCESS_TOKEN_REQUEST'
-            : error
-              ? 'ERR_ACCESS_TOKEN_INVALID'
-              : 'ERR_ACCESS_TOKEN_MISSING',
+        code,
         path: '/me',
         reason: description,
         ...(clientId ? { client_id: clientId } : {}),
       },
       'user-info refused',
     )
+    // Status and error name from the one table (errors/codes.ts): 400 invalid_request, else 401
+    // invalid_token.
+    const reply = replyFor(code)
     if (!error) {
       res.set('WWW-Authenticate', `Bearer realm="${deps.issuer}"`)
-      res.status(401).json({ error: 'invalid_token', error_description: description })
+      res.status(reply.status).json({ error: reply.error, error_description: description })
       return
     }
     res.set(
       'WWW-Authenticate',
       `Bearer realm="${deps.issuer}", error="${error}", error_description="${description}"`,
     )
-    res
-      .status(error === 'invalid_request' ? 400 : 401)
-      .json({ error, error_description: description })
+    res.status(reply.status).json({ error: reply.error, error_description: description })
   }
 
   async function handle(req: Request, res: Response) {
