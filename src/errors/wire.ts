@@ -13,6 +13,7 @@ import {
 } from './errors.ts'
 import { replyFor } from './codes.ts'
 
+/** An error as a client sees it: the JSON body of a refusal, the CLI's stderr. */
 export interface WireError {
   error: string
   message: string
