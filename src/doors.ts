@@ -22,6 +22,7 @@ import { signOutBrowser } from './web/bridge-session.ts'
 import { createCsrf } from './web/csrf.ts'
 import { createOnwardTargets } from './web/onward-targets.ts'
 import { page, raw, type SiteLook } from './web/views.ts'
+import { hasCode } from './errors/index.ts'
 
 /** What the doors need besides the services: the keys and the config slices they read. */
 export interface DoorsOptions {
@@ -75,7 +76,7 @@ export function createDoors(services: Services, opts: DoorsOptions) {
         ? settings.site_login_url
         : undefined
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_INTEGRATION_NOT_FOUND') return undefined
+      if (hasCode(err, 'ERR_INTEGRATION_NOT_FOUND')) return undefined
       throw err
     }
   }

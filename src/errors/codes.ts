@@ -73,6 +73,7 @@ export const ERROR_REPLIES = {
   ERR_LOGIN_THROTTLED: reply(429, 'login_throttled'), // log only: the form again, Retry-After
   ERR_LOGIN_FLOOR_EXCEEDED: reply(401, 'login_failed'), // log only, beside ERR_LOGIN_FAILED
   ERR_LOGIN_RETURN_TO: reply(400, 'invalid_return_to'),
+  ERR_PASSWORD_SIGN_IN_OFF: reply(403, 'password_sign_in_off'), // PASSWORD_SIGN_IN=off
   ERR_INTERACTION_UNKNOWN: reply(400, 'interaction_unknown'),
   ERR_INTERACTION_STATE: reply(400, 'interaction_state'),
 
@@ -82,6 +83,8 @@ export const ERROR_REPLIES = {
   ERR_TICKET_REPLAYED: reply(400, 'ticket_replayed'),
   ERR_TICKET_AUDIENCE: reply(400, 'ticket_audience'),
   ERR_TICKET_ACCOUNT_DISABLED: reply(403, 'account_disabled'),
+  ERR_TICKET_STALE: reply(400, 'ticket_stale'), // the sign-in asked for a fresh one
+  ERR_TICKET_CONTINUATION_GONE: reply(400, 'sign_in_expired'),
   ERR_TICKET_DISABLED: reply(404, 'not_found'),
   ERR_TICKET_RETURN_TO: reply(400, 'return_to_invalid'),
   ERR_TICKET_ORIGIN: reply(403, 'origin_not_allowed'),
@@ -115,6 +118,8 @@ export const ERROR_REPLIES = {
 
   // OIDC: oidc-provider answers these itself; logged as `ERR_OIDC_<its error, upper-cased>`
   // (oidc/refusal-code.ts). Statuses are oidc-provider's (a test compares them with its classes).
+  // Log only: a relying party's back-channel logout endpoint failed (a service behind us).
+  ERR_BACKCHANNEL_LOGOUT_FAILED: reply(502, 'backchannel_logout_failed'),
   ERR_OIDC_CLIENT_SECRET_UNSET: reply(401, 'invalid_client'), // log only: an `{ env }` secret unset
   ERR_OIDC_SERVER_ERROR: reply(500, 'server_error'),
   ERR_OIDC_OTHER: reply(400, 'invalid_request'), // an error name this oidc-provider did not have

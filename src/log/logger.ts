@@ -9,7 +9,12 @@ import type { BridgeErrorCode } from '../errors/codes.ts'
 
 /** Log lines that mark an event rather than a refusal carry one of these codes (no `ERR_`). */
 export type LogEvent =
-  'TICKET_SIGNED_IN' | 'TICKET_CONFLICT_PROMPT' | 'SAML_RESPONSE_ISSUED' | 'SAML_LOGOUT'
+  | 'TICKET_SIGNED_IN'
+  | 'TICKET_CONFLICT_PROMPT'
+  | 'SAML_RESPONSE_ISSUED'
+  | 'SAML_LOGOUT'
+  | 'LOGOUT_TICKET_SIGNED_OUT'
+  | 'OIDC_BACKCHANNEL_LOGOUT'
 
 /** A log line's `code`: one of the closed error union (a typo fails `tsc`) or an event. */
 export type LogCode = BridgeErrorCode | LogEvent

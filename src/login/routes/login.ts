@@ -239,17 +239,13 @@ export function loginRouter(deps: LoginRouteDeps): Router {
 /**
  * PASSWORD_SIGN_IN=off: the password endpoints refuse every POST before reading it (no form is
  * ever shown; a hand-made POST must not sign anyone in either).
- * @throws {HttpError} 403 `password_sign_in_off`, logged `ERR_PASSWORD_SIGN_IN_OFF`
+ * @throws {HttpError} ERR_PASSWORD_SIGN_IN_OFF (403 `password_sign_in_off`)
  */
 export function refuseWhenPasswordOff(siteLogin: Pick<SiteLogin, 'passwordSignIn'>): void {
   if (!siteLogin.passwordSignIn)
-    throw Object.assign(
-      new HttpError(
-        403,
-        'password_sign_in_off',
-        'password sign-in is off on this server: sign in at the site',
-      ),
-      { code: 'ERR_PASSWORD_SIGN_IN_OFF' },
+    throw new HttpError(
+      'ERR_PASSWORD_SIGN_IN_OFF',
+      'password sign-in is off on this server: sign in at the site',
     )
 }
 

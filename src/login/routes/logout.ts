@@ -19,15 +19,10 @@
 import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Account } from '../../accounts/types.ts'
+import { hasCode, replyFor, type BridgeErrorCode } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SignOut } from '../sign-out.ts'
-import {
-  LOGOUT_PATH,
-  TICKET_WIRE_CODES,
-  TicketRefused,
-  type TicketErrorCode,
-  type TicketVerifier,
-} from '../ticket.ts'
+import { LOGOUT_PATH, TicketRefused, type TicketErrorCode, type TicketVerifier } from '../ticket.ts'
 import { clearBridgeCookie } from '../../web/bridge-session.ts'
 import { noStore } from '../../web/no-store.ts'
 import { page, type SiteLook } from '../../web/views.ts'
@@ -46,14 +41,15 @@ export interface LogoutRouteDeps {
   log: Logger
 }
 
-const MESSAGES: Record<TicketErrorCode, [status: number, text: string]> = {
-  ERR_TICKET_INVALID: [400, 'This sign-out link is not valid.'],
-  ERR_TICKET_EXPIRED: [400, 'This sign-out link has expired.'],
-  ERR_TICKET_REPLAYED: [400, 'This sign-out link has already been used.'],
-  ERR_TICKET_AUDIENCE: [400, 'This is not a sign-out link for this server.'],
-  ERR_TICKET_ACCOUNT_DISABLED: [403, 'This account is disabled.'],
+/** What the page says for each refusal of a logout ticket (status and name: errors/codes.ts). */
+const MESSAGES: Record<TicketErrorCode, string> = {
+  ERR_TICKET_INVALID: 'This sign-out link is not valid.',
+  ERR_TICKET_EXPIRED: 'This sign-out link has expired.',
+  ERR_TICKET_REPLAYED: 'This sign-out link has already been used.',
+  ERR_TICKET_AUDIENCE: 'This is not a sign-out link for this server.',
+  ERR_TICKET_ACCOUNT_DISABLED: 'This account is disabled.',
   // A logout ticket is never checked for freshness (only a sign-in that asked for one is).
-  ERR_TICKET_STALE: [400, 'This sign-out link is not valid.'],
+  ERR_TICKET_STALE: 'This sign-out link is not valid.',
 }
 
 export function logoutRouter(deps: LogoutRouteDeps): Router {
@@ -65,7 +61,9 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
   // A logout ticket carries no account fields: a few hundred bytes.
   const form = urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 })
 
-  function refuse(res: Response, status: number, error: string, description: string) {
+  /** The error page for `code`, with its status and name from errors/codes.ts. */
+  function refuse(res: Response, code: BridgeErrorCode, description: string) {
+    const { status, error } = replyFor(code)
     res
       .status(status)
       .type('html')
@@ -75,7 +73,7 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
   async function handle(req: Request, res: Response, input: Record<string, unknown>) {
     if (!verifier) {
       log.info({ code: 'ERR_TICKET_DISABLED', path: req.path }, 'logout ticket refused')
-      return refuse(res, 404, 'not_found', 'Site tickets are not enabled on this server.')
+      return refuse(res, 'ERR_TICKET_DISABLED', 'Site tickets are not enabled on this server.')
     }
     // A browser sends return_to, comes by GET, or submits a form (a navigation: browsers mark it
     // Sec-Fetch-Mode: navigate); a site's server POSTs the ticket alone and gets 204.
@@ -103,8 +101,7 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
         )
         return refuse(
           res,
-          400,
-          'return_to_invalid',
+          'ERR_TICKET_RETURN_TO',
           'The page to continue to is not one this server may send you to.',
         )
       }
@@ -115,11 +112,10 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
     } catch (err) {
       if (!(err instanceof TicketRefused)) throw err
       log.warn({ code: err.code, reason: err.reason, path: req.path }, 'logout ticket refused')
-      const [status, text] = MESSAGES[err.code]
-      return refuse(res, status, TICKET_WIRE_CODES[err.code], text)
+      return refuse(res, err.code, MESSAGES[err.code])
     }
     const account: Account | null = await deps.accounts.get(externalId).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'ERR_ACCOUNT_NOT_FOUND') return null
+      if (hasCode(err, 'ERR_ACCOUNT_NOT_FOUND')) return null
       throw err
     })
     const { ended } = account

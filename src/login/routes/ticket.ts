@@ -203,8 +203,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
       )
       return refuse(
         res,
-        400,
-        'sign_in_expired',
+        'ERR_TICKET_CONTINUATION_GONE',
         'This sign-in expired before you came back from the site. Start again from the platform.',
       )
     }
