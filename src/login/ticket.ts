@@ -62,7 +62,11 @@ export const TICKET_FIELDS: readonly AccountFieldName[] = TICKET_FIELD_NAMES
 export type TicketField = AccountFieldName
 
 /** Registered JWT claims a signing library may add; read by the verifier, never stored. */
-const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'auth_time'])
+const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'] as const
+/** A sign-in ticket may also say when the member last entered credentials at the site. */
+const JWT_CLAIMS = new Set<string>([...REGISTERED_CLAIMS, 'auth_time'])
+/** A logout ticket names the member and nothing else (contract §4): not even `auth_time`. */
+const LOGOUT_JWT_CLAIMS = new Set<string>(REGISTERED_CLAIMS)
 const FIELD_SET = new Set<string>(TICKET_FIELDS)
 
 /** The codes a ticket verification refuses with (the door logs a few more `ERR_TICKET_*`). */
@@ -177,6 +181,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
   const kind = opts.kind ?? 'sign-in'
   // A logout ticket names the member and nothing else (contract §4).
   const fieldSet: ReadonlySet<string> = kind === 'logout' ? new Set() : FIELD_SET
+  const claimSet: ReadonlySet<string> = kind === 'logout' ? LOGOUT_JWT_CLAIMS : JWT_CLAIMS
   const now = opts.now ?? Date.now
   const keys = new Map<string, KeyObject>()
   if (opts.secret !== undefined) {
@@ -230,7 +235,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
       throw new TicketRefused('ERR_TICKET_INVALID', 'claim_jti')
 
     const unknown = Object.keys(payload).filter(
-      (k) => k !== 'external_id' && !JWT_CLAIMS.has(k) && !fieldSet.has(k),
+      (k) => k !== 'external_id' && !claimSet.has(k) && !fieldSet.has(k),
     )
     if (unknown.length > 0)
       throw new TicketRefused(

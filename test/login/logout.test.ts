@@ -300,12 +300,13 @@ describe('/logout: refusals change nothing', () => {
         .post('/logout')
         .type('form')
         .send(ticket === undefined ? {} : { ticket })
-    await expectRefused(
-      await post(await sign({ external_id: '42', username: 'x' })),
-      400,
-      'ticket_invalid',
-      'ERR_TICKET_INVALID',
-    )
+    for (const extra of [{ username: 'x' }, { auth_time: now() }])
+      await expectRefused(
+        await post(await sign({ external_id: '42', ...extra })),
+        400,
+        'ticket_invalid',
+        'ERR_TICKET_INVALID',
+      )
     const [h, p] = (await sign({ external_id: '42' })).split('.')
     await expectRefused(await post(`${h}.${p}.AAAA`), 400, 'ticket_invalid', 'ERR_TICKET_INVALID')
     const expired = await new SignJWT({
