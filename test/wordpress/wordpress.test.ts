@@ -8,8 +8,10 @@
  * test makes its own users. Without the packages or chromium the suite fails with the
  * instruction; it never skips.
  */
+import { generateKeyPairSync } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { importSPKI, jwtVerify } from 'jose'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, newContext } from '../helpers/browser.ts'
@@ -271,6 +273,55 @@ describe('the settings page', { timeout: PROCESS_TEST_TIMEOUT }, () => {
       expect(save.status()).toBe(403)
       expect(wp.php(`$result = SSO_Bridge_Settings::bridge_url();`)).toBe(issuer)
     })
+  })
+  it('RS256: a private key pasted in the form is never shown again; the page gives its public key, which verifies the plugin’s tickets (jose)', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    const member = createUser({ display_name: 'Key Member' })
+    try {
+      const publicPem = await withContext(async (_context, page) => {
+        await wpLogin(page, ADMIN_USER, ADMIN_PASSWORD)
+        await page.goto(`${wp.url}/wp-admin/options-general.php?page=sso-bridge`)
+        await page.selectOption('#sso-bridge-algorithm', 'RS256')
+        await page.fill('#sso-bridge-private-key', pem)
+        await Promise.all([page.waitForNavigation(), page.click('#submit')])
+        expect(await page.locator('.notice-success').innerText()).toContain('Settings saved')
+        expect(await page.locator('[data-secret=private_key]').innerText()).toBe('set')
+        const html = await page.content()
+        const body = pem.split('\n')[1]!
+        expect(html).not.toContain(body)
+        const env = await page.locator('#sso-bridge-env').innerText()
+        return /SITE_TICKET_PUBLIC_KEY="([^"]+)"/.exec(env)![1]!
+      })
+      const ticket = wp.php<string>(
+        `$result = SSO_Bridge_Jwt::sign_in_ticket(SSO_Bridge_Account::from_user(get_userdata(${member.id})), 1700000000);`,
+      )
+      const { payload, protectedHeader } = await jwtVerify(
+        ticket,
+        await importSPKI(publicPem, 'RS256'),
+        { audience: `${issuer}/ticket` },
+      )
+      expect(protectedHeader).toEqual({ alg: 'RS256', typ: 'JWT' })
+      expect(payload).toMatchObject({
+        external_id: String(member.id),
+        nickname: 'Key Member',
+        auth_time: 1700000000,
+        jti: expect.stringMatching(/^[0-9a-f]{32}$/),
+      })
+      expect(payload.exp! - payload.iat!).toBe(60)
+    } finally {
+      configure({ algorithm: 'HS256' }, { private_key: null })
+    }
+    // Back on HS256: the same claims, signed with the shared secret.
+    const hs = wp.php<string>(
+      `$result = SSO_Bridge_Jwt::sign_in_ticket(SSO_Bridge_Account::from_user(get_userdata(${member.id})), null);`,
+    )
+    const { payload } = await jwtVerify(hs, new TextEncoder().encode(TICKET_SECRET), {
+      audience: `${issuer}/ticket`,
+      algorithms: ['HS256'],
+    })
+    expect(payload.external_id).toBe(String(member.id))
+    expect(payload.auth_time).toBeUndefined()
   })
 })
 
