@@ -573,7 +573,7 @@ describe('the hand-off endpoint (SITE_LOGIN_URL)', { timeout: PROCESS_TEST_TIMEO
 })
 
 describe('the embed shortcode', { timeout: PROCESS_TEST_TIMEOUT }, () => {
-  it('renders Minnit’s zero-click iframe for the signed-in member from the token API; a visitor gets a sign-in link', async () => {
+  it('renders Minnit’s zero-click iframe for the signed-in member from the token API, a visitor gets a sign-in link; the block renders BoostGPT’s widget', async () => {
     const chatUrl = 'https://organizations.minnit.chat/626811533994618/c/Main'
     const created = await api('PUT', '/integrations/minnit-chat', {
       type: 'minnit-zero-click',
@@ -609,6 +609,35 @@ describe('the embed shortcode', { timeout: PROCESS_TEST_TIMEOUT }, () => {
       expect(inspected.body.payload).toMatchObject({
         username: member.login,
         nickname: 'Chat Member',
+      })
+    })
+
+    // The block renders the same way: BoostGPT's widget script with the member's token.
+    const boost = await api('PUT', '/integrations/boostgpt', {
+      type: 'boostgpt-jwt',
+      settings: { bot_id: 'bot-123' },
+      secrets: { sso_secret: 'ab'.repeat(32) },
+    })
+    expect(boost.status, JSON.stringify(boost.body)).toBe(201)
+    const blockPage = wp.php<number>(
+      `wp_set_current_user(1); $result = wp_insert_post(['post_type' => 'page', 'post_status' => 'publish', 'post_title' => 'Agent', 'post_content' => '<!-- wp:sso-bridge/embed {"integration":"boostgpt"} /-->']);`,
+    )
+    await withContext(async (context, page) => {
+      await context.route('https://embed.boostgpt.co/**', (route) =>
+        route.fulfill({ contentType: 'text/javascript', body: '' }),
+      )
+      await wpLogin(page, member.login)
+      await page.goto(`${wp.url}/?page_id=${blockPage}`)
+      const script = page.locator('.sso-bridge-embed script[data-bot-id="bot-123"]')
+      expect(await script.getAttribute('src')).toBe('https://embed.boostgpt.co/widget.js')
+      const inspected = await api('POST', '/integrations/boostgpt/inspect', {
+        token: await script.getAttribute('data-user-token'),
+      })
+      expect(inspected.status, JSON.stringify(inspected.body)).toBe(200)
+      expect(inspected.body.payload).toMatchObject({
+        email: `${member.login}@example.com`,
+        name: 'Chat Member',
+        external_id: String(member.id),
       })
     })
   })

@@ -19,6 +19,46 @@ final class SSO_Bridge_Embed {
 	 */
 	public static function register(): void {
 		add_shortcode( 'sso_bridge_embed', array( self::class, 'render' ) );
+		add_action( 'init', array( self::class, 'register_block' ) );
+	}
+
+	/**
+	 * The same embed as a dynamic block, `sso-bridge/embed`, rendered on the server by the
+	 * shortcode's code (assets/block.js gives the editor its settings and a server-side preview).
+	 */
+	public static function register_block(): void {
+		wp_register_script( 'sso-bridge-block', plugins_url( 'assets/block.js', SSO_BRIDGE_FILE ), array( 'wp-blocks', 'wp-element', 'wp-components', 'wp-block-editor', 'wp-server-side-render' ), SSO_BRIDGE_VERSION, true );
+		register_block_type(
+			'sso-bridge/embed',
+			array(
+				'api_version'     => 2,
+				'editor_script'   => 'sso-bridge-block',
+				'attributes'      => array(
+					'integration' => array(
+						'type'    => 'string',
+						'default' => '',
+					),
+					'label'       => array(
+						'type'    => 'string',
+						'default' => '',
+					),
+				),
+				'render_callback' => array( self::class, 'render_block' ),
+			)
+		);
+	}
+
+	/**
+	 * Renders the block.
+	 *
+	 * @param array<string, mixed> $attributes The block's attributes.
+	 */
+	public static function render_block( $attributes ): string {
+		$atts = array( 'integration' => (string) ( $attributes['integration'] ?? '' ) );
+		if ( '' !== (string) ( $attributes['label'] ?? '' ) ) {
+			$atts['label'] = (string) $attributes['label'];
+		}
+		return self::render( $atts );
 	}
 
 	/**
