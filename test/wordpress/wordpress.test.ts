@@ -391,6 +391,12 @@ describe(
         )
         expect(queue[String(member.id)]).toMatchObject({ op: 'put', attempts: 1 })
         expect(queue[String(member.id)]!.error).toContain('did not answer')
+        // Activation scheduled the wp-cron retry, every five minutes.
+        expect(
+          wp.php(
+            `$result = [wp_get_schedule(SSO_Bridge_Sync::CRON_HOOK), wp_get_schedules()['sso_bridge_five_minutes']['interval']];`,
+          ),
+        ).toEqual(['sso_bridge_five_minutes', 300])
       } finally {
         configure({ bridge_url: issuer })
       }
