@@ -256,6 +256,27 @@ describe('the settings page', { timeout: PROCESS_TEST_TIMEOUT }, () => {
       })
       expect(batch.status()).toBe(403)
       expect(wp.php(`$result = SSO_Bridge_Settings::bridge_url();`)).toBe(issuer)
+
+      // With its nonce, a crafted form (arrays where text belongs, text where arrays belong) is
+      // refused as invalid — never a PHP error — and nothing changes.
+      await page.goto(`${wp.url}/wp-admin/options-general.php?page=sso-bridge`)
+      const nonce = await page
+        .locator('form:has(input[value=sso_bridge_save]) input[name=_wpnonce]')
+        .inputValue()
+      const crafted = await context.request.post(`${wp.url}/wp-admin/admin-post.php`, {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        data: `action=sso_bridge_save&_wpnonce=${nonce}&bridge_url[]=https://evil.example&fields=x&rank_map=owner&secret=x&clear=1&profile_fields[]=y&algorithm[]=RS256`,
+        maxRedirects: 0,
+      })
+      expect(crafted.status()).toBe(302)
+      await page.goto(`${wp.url}/wp-admin/options-general.php?page=sso-bridge`)
+      expect(await page.getByRole('alert').innerText()).toContain('Nothing was saved')
+      expect(wp.php(`$result = SSO_Bridge_Settings::get();`)).toMatchObject({
+        bridge_url: issuer,
+        algorithm: 'HS256',
+        fields: { username: 'user_login' },
+      })
+      expect(wp.php(`$result = SSO_Bridge_Settings::secret('ticket_secret');`)).toBe(TICKET_SECRET)
     })
     const member = createUser()
     await withContext(async (context, page) => {

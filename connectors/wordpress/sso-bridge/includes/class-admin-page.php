@@ -73,12 +73,14 @@ final class SSO_Bridge_Admin_Page {
 		list( $settings, $errors ) = SSO_Bridge_Settings::validate( is_array( $input ) ? $input : array() );
 
 		$secrets = array();
+		$clear   = is_array( $input['clear'] ?? null ) ? $input['clear'] : array();
+		$given   = is_array( $input['secret'] ?? null ) ? $input['secret'] : array();
 		foreach ( array_keys( SSO_Bridge_Settings::SECRETS ) as $name ) {
-			if ( ! empty( $input['clear'][ $name ] ) ) {
+			if ( ! empty( $clear[ $name ] ) ) {
 				$secrets[ $name ] = null;
 				continue;
 			}
-			$value = trim( (string) ( $input['secret'][ $name ] ?? '' ) );
+			$value = trim( is_string( $given[ $name ] ?? null ) ? $given[ $name ] : '' );
 			if ( '' === $value ) {
 				continue; // Empty: keep what is set.
 			}

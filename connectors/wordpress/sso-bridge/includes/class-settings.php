@@ -150,9 +150,17 @@ final class SSO_Bridge_Settings {
 	public static function validate( array $input ): array {
 		$settings = self::get();
 		$errors   = array();
+		// A crafted form may send arrays where strings belong and the reverse: read each field by
+		// its expected shape so that nothing but a validation error comes of it.
+		$text        = static fn( $value ): string => is_string( $value ) ? $value : '';
+		$rank_input  = is_array( $input['rank_map'] ?? null ) ? $input['rank_map'] : array();
+		$field_input = is_array( $input['fields'] ?? null ) ? $input['fields'] : array();
 
-		$url = trim( (string) ( $input['bridge_url'] ?? '' ) );
-		if ( '' === $url ) {
+		$url = $input['bridge_url'] ?? '';
+		$url = is_string( $url ) ? trim( $url ) : null;
+		if ( null === $url ) {
+			$errors[] = __( 'The sso-bridge URL must be an http(s) URL such as https://sso.example.com, without a query or fragment.', 'sso-bridge' );
+		} elseif ( '' === $url ) {
 			$settings['bridge_url'] = '';
 		} elseif ( ! preg_match( '#^https?://[^/\s?\#@]+(/[^\s?\#]*)?$#', $url ) ) {
 			$errors[] = __( 'The sso-bridge URL must be an http(s) URL such as https://sso.example.com, without a query or fragment.', 'sso-bridge' );
@@ -160,7 +168,7 @@ final class SSO_Bridge_Settings {
 			$settings['bridge_url'] = rtrim( $url, '/' );
 		}
 
-		$algorithm = (string) ( $input['algorithm'] ?? 'HS256' );
+		$algorithm = $text( $input['algorithm'] ?? 'HS256' );
 		if ( in_array( $algorithm, array( 'HS256', 'RS256' ), true ) ) {
 			$settings['algorithm'] = $algorithm;
 		} else {
@@ -172,7 +180,7 @@ final class SSO_Bridge_Settings {
 
 		$rank_map = array();
 		foreach ( array_keys( wp_roles()->roles ) as $role ) {
-			$rank = (string) ( $input['rank_map'][ $role ] ?? $settings['rank_map'][ $role ] ?? $settings['default_rank'] );
+			$rank = $text( $rank_input[ $role ] ?? $settings['rank_map'][ $role ] ?? $settings['default_rank'] );
 			if ( ! in_array( $rank, self::RANKS, true ) ) {
 				/* translators: %s: a role name */
 				$errors[] = sprintf( __( 'The rank of the role %s is not one sso-bridge accepts.', 'sso-bridge' ), $role );
@@ -183,7 +191,7 @@ final class SSO_Bridge_Settings {
 		$settings['rank_map'] = $rank_map;
 
 		foreach ( self::MAPPED_FIELDS as $field ) {
-			$source = trim( (string) ( $input['fields'][ $field ] ?? '' ) );
+			$source = trim( $text( $field_input[ $field ] ?? '' ) );
 			if ( '' === $source && 'username' !== $field ) {
 				$settings['fields'][ $field ] = '';
 			} elseif ( 'picture' === $field && 'avatar' === $source ) {
@@ -197,7 +205,7 @@ final class SSO_Bridge_Settings {
 		}
 
 		$profile = array();
-		foreach ( preg_split( '/[\s,]+/', (string) ( $input['profile_fields'] ?? '' ), -1, PREG_SPLIT_NO_EMPTY ) as $key ) {
+		foreach ( preg_split( '/[\s,]+/', $text( $input['profile_fields'] ?? '' ), -1, PREG_SPLIT_NO_EMPTY ) as $key ) {
 			if ( self::is_sendable_key( $key ) ) {
 				$profile[] = $key;
 			} else {
