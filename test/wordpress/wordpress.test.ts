@@ -13,6 +13,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { importSPKI, jwtVerify } from 'jose'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, newContext } from '../helpers/browser.ts'
 import { startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
@@ -43,6 +44,9 @@ let issuer: string
 let browser: Browser | undefined
 let rp: http.Server | undefined
 let callback: string
+let rpBase: string
+/** Every form POSTed to the relying party / SAML SP, in order. */
+const posted: { path: string; body: URLSearchParams }[] = []
 let clientSecret: string
 
 /** Calls sso-bridge's admin API. */
@@ -73,7 +77,10 @@ $result = true;`)
 
 let users = 0
 /** Creates a WordPress user (hooks run: the plugin syncs it) and returns its ID. */
-function createUser(fields: Record<string, string> = {}): { id: number; login: string } {
+function createUser(fields: Record<string, string> = {}): {
+  id: number
+  login: string
+} {
   const login = fields.user_login ?? `member${++users}`
   const id = wp.php<number>(`
 $id = wp_insert_user(array_merge(['user_pass' => ${phpString(MEMBER_PASSWORD)}, 'user_email' => ${phpString(`${login}@example.com`)}, 'role' => 'subscriber'], json_decode(${phpString(JSON.stringify({ ...fields, user_login: login }))}, true)));
@@ -131,14 +138,28 @@ async function redeem(code: string) {
 }
 
 async function userInfo(accessToken: string) {
-  const res = await fetch(`${issuer}/me`, { headers: { Authorization: `Bearer ${accessToken}` } })
-  return { status: res.status, body: res.status === 200 ? await res.json() : undefined }
+  const res = await fetch(`${issuer}/me`, {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  })
+  return {
+    status: res.status,
+    body: res.status === 200 ? await res.json() : undefined,
+  }
 }
 
 const handoffUrl = (returnTo: string | null, extra: Record<string, string> = {}) => {
   const q = new URLSearchParams({ sso_bridge: 'login', ...extra })
   if (returnTo !== null) q.set('return_to', returnTo)
   return `${wp.url}/?${q}`
+}
+
+/** Every document the page commits to from now on, in order (redirects are not documents). */
+function documents(page: Page): string[] {
+  const seen: string[] = []
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) seen.push(frame.url())
+  })
+  return seen
 }
 
 const bridgeCookie = async (context: BrowserContext) =>
@@ -154,19 +175,30 @@ beforeAll(async () => {
     ADMIN_TOKEN,
     SITE_TICKET_SECRET: TICKET_SECRET,
     SITE_ORIGINS: wp.url,
+    SITE_LOGIN_URL: `${wp.url}/?sso_bridge=login`,
     CONFLICT_USERNAME: 'suffix',
   })
-  configure(
-    { bridge_url: issuer, send_auth_time: false },
-    { ticket_secret: TICKET_SECRET, api_key: ADMIN_TOKEN },
-  )
+  configure({ bridge_url: issuer }, { ticket_secret: TICKET_SECRET, api_key: ADMIN_TOKEN })
 
-  // The relying party's callback: answers "ok".
-  rp = http.createServer((_req, res) =>
-    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok'),
-  )
+  // The relying party's callback (answers "ok") and the SAML SP's ACS (records each POST).
+  rp = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      let body = ''
+      req.on('data', (d) => (body += d))
+      req.on('end', () => {
+        posted.push({
+          path: new URL(req.url ?? '/', 'http://127.0.0.1').pathname,
+          body: new URLSearchParams(body),
+        })
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('posted')
+      })
+      return
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok')
+  })
   await new Promise<void>((resolve) => rp!.listen(0, '127.0.0.1', () => resolve()))
-  callback = `http://127.0.0.1:${(rp.address() as AddressInfo).port}/cb`
+  rpBase = `http://127.0.0.1:${(rp.address() as AddressInfo).port}`
+  callback = `${rpBase}/cb`
   const client = await api('PUT', `/integrations/${CLIENT_ID}`, {
     type: 'oidc',
     settings: { redirect_uris: [callback], first_party: true },
@@ -241,7 +273,10 @@ describe('the settings page', { timeout: PROCESS_TEST_TIMEOUT }, () => {
     await withContext(async (context, page) => {
       await wpLogin(page, ADMIN_USER, ADMIN_PASSWORD)
       const save = await context.request.post(`${wp.url}/wp-admin/admin-post.php`, {
-        form: { action: 'sso_bridge_save', bridge_url: 'https://evil.example' },
+        form: {
+          action: 'sso_bridge_save',
+          bridge_url: 'https://evil.example',
+        },
         maxRedirects: 0,
       })
       expect(save.status()).toBe(403)
@@ -288,7 +323,11 @@ describe('the settings page', { timeout: PROCESS_TEST_TIMEOUT }, () => {
         `wp_set_current_user(${member.id}); $result = wp_create_nonce('sso_bridge_save');`,
       )
       const save = await context.request.post(`${wp.url}/wp-admin/admin-post.php`, {
-        form: { action: 'sso_bridge_save', _wpnonce: nonce, bridge_url: 'https://evil.example' },
+        form: {
+          action: 'sso_bridge_save',
+          _wpnonce: nonce,
+          bridge_url: 'https://evil.example',
+        },
         maxRedirects: 0,
       })
       expect(save.status()).toBe(403)
@@ -387,12 +426,19 @@ describe(
 
         wp.php(`$result = wp_update_user(['ID' => ${renamed.id}, 'display_name' => 'Heidi']);`)
         const after = (await api('GET', `/users/${renamed.id}`)).body
-        expect(after).toMatchObject({ username: 'Heidi_2', desired_username: 'Heidi' })
+        expect(after).toMatchObject({
+          username: 'Heidi_2',
+          desired_username: 'Heidi',
+        })
         expect((await api('GET', `/users/${holder.id}`)).body.username).toBe('Heidi')
         const audit = await api('GET', `/audit?external_id=${renamed.id}&field=username`)
         expect(audit.status).toBe(200)
         expect(audit.body.items).toEqual([
-          expect.objectContaining({ policy: 'suffix', field: 'username', actor: 'admin-api' }),
+          expect.objectContaining({
+            policy: 'suffix',
+            field: 'username',
+            actor: 'admin-api',
+          }),
         ])
       } finally {
         configure({ fields: { username: 'user_login' } })
@@ -410,7 +456,10 @@ describe(
         const queue = wp.php<Record<string, { op: string; attempts: number; error: string }>>(
           `$result = SSO_Bridge_Sync::queue();`,
         )
-        expect(queue[String(member.id)]).toMatchObject({ op: 'put', attempts: 1 })
+        expect(queue[String(member.id)]).toMatchObject({
+          op: 'put',
+          attempts: 1,
+        })
         expect(queue[String(member.id)]!.error).toContain('did not answer')
         // Activation scheduled the wp-cron retry, every five minutes.
         expect(
@@ -445,156 +494,264 @@ describe(
   },
 )
 
-describe('the hand-off endpoint (SITE_LOGIN_URL)', { timeout: PROCESS_TEST_TIMEOUT }, () => {
-  /** Starts the relying party's authorize in the page and returns the pending interaction's URL. */
-  async function pendingSignIn(page: Page, state: string): Promise<string> {
-    await page.goto(authorizeUrl(state))
-    const url = new URL(page.url())
-    expect(url.origin).toBe(issuer)
-    expect(url.pathname).toMatch(/^\/interaction\/[\w-]+$/)
-    return url.href
-  }
-
-  it('a member signed in to WordPress: ticket → code → user-info with the WordPress display name in the mapped keys', async () => {
-    const member = createUser({ display_name: 'Katherine Johnson' })
-    await withContext(async (context, page) => {
-      await wpLogin(page, member.login)
-      const interaction = await pendingSignIn(page, 'signed-in')
-      const posts: string[] = []
-      page.on('request', (r) => {
-        if (r.method() === 'POST') posts.push(r.url())
+describe(
+  'signing in at WordPress (SITE_LOGIN_URL → the plugin’s hand-off)',
+  { timeout: PROCESS_TEST_TIMEOUT },
+  () => {
+    it('a member signed in to WordPress: authorize → hand-off → ticket → code → user-info with the WordPress display name in the mapped keys, no page of sso-bridge’s', async () => {
+      const member = createUser({ display_name: 'Katherine Johnson' })
+      await withContext(async (context, page) => {
+        await wpLogin(page, member.login)
+        const seen = documents(page)
+        const posts: string[] = []
+        page.on('request', (r) => {
+          if (r.method() === 'POST') posts.push(r.url())
+        })
+        await page.goto(authorizeUrl('signed-in'))
+        await page.waitForURL((u) => u.href.startsWith(callback))
+        // The only page on the way is the plugin's auto-submitted form; its one POST is /ticket.
+        expect(seen.filter((u) => u.startsWith(issuer))).toEqual([])
+        expect(seen.filter((u) => u.startsWith(wp.url))).toHaveLength(1)
+        expect(posts).toEqual([`${issuer}/ticket`])
+        const back = new URL(page.url()).searchParams
+        expect(back.get('state')).toBe('signed-in')
+        const tokens = await redeem(back.get('code')!)
+        const info = await userInfo(tokens.access_token!)
+        expect(info.body).toMatchObject({
+          id: String(member.id),
+          names: { full_name: 'Katherine Johnson', nicknames: [member.login] },
+        })
+        expect(await bridgeCookie(context)).toBeDefined()
       })
-      await page.goto(handoffUrl(interaction))
-      await page.waitForURL((u) => u.href.startsWith(callback))
-      // One POST: the plugin's auto-submitted form to /ticket. No form of sso-bridge's.
-      expect(posts).toEqual([`${issuer}/ticket`])
-      const back = new URL(page.url()).searchParams
-      expect(back.get('state')).toBe('signed-in')
-      const tokens = await redeem(back.get('code')!)
-      const info = await userInfo(tokens.access_token!)
-      expect(info.body).toMatchObject({
-        id: String(member.id),
-        names: { full_name: 'Katherine Johnson', nicknames: [member.login] },
-      })
-      expect(await bridgeCookie(context)).toBeDefined()
     })
-  })
 
-  it('a member not signed in: WordPress’s login form, then straight through', async () => {
-    const member = createUser({ display_name: 'Dorothy Vaughan' })
-    await withContext(async (_context, page) => {
-      const interaction = await pendingSignIn(page, 'not-signed-in')
-      await page.goto(handoffUrl(interaction))
-      expect(new URL(page.url()).pathname).toBe('/wp-login.php')
-      await page.fill('#user_login', member.login)
-      await page.fill('#user_pass', MEMBER_PASSWORD)
-      await page.click('#wp-submit')
-      await page.waitForURL((u) => u.href.startsWith(callback))
-      const tokens = await redeem(new URL(page.url()).searchParams.get('code')!)
-      expect((await userInfo(tokens.access_token!)).body.names.full_name).toBe('Dorothy Vaughan')
+    it('a member not signed in: WordPress’s login form, then straight through', async () => {
+      const member = createUser({ display_name: 'Dorothy Vaughan' })
+      await withContext(async (_context, page) => {
+        await page.goto(authorizeUrl('not-signed-in'))
+        expect(new URL(page.url()).pathname).toBe('/wp-login.php')
+        expect(page.url().startsWith(wp.url)).toBe(true)
+        await page.fill('#user_login', member.login)
+        await page.fill('#user_pass', MEMBER_PASSWORD)
+        await page.click('#wp-submit')
+        await page.waitForURL((u) => u.href.startsWith(callback))
+        const tokens = await redeem(new URL(page.url()).searchParams.get('code')!)
+        expect((await userInfo(tokens.access_token!)).body.names.full_name).toBe('Dorothy Vaughan')
+      })
     })
-  })
 
-  it('refuses a hand-off without return_to, or to another origin, with a clear page; no ticket is sent', async () => {
-    const member = createUser()
-    await withContext(async (context, page) => {
-      await wpLogin(page, member.login)
-      const bridgeRequests: string[] = []
-      page.on('request', (r) => {
-        if (r.url().startsWith(issuer)) bridgeRequests.push(r.url())
+    it('a SAML SP (node-saml) with ForceAuthn: WordPress asks for the password again even though the member is signed in; AuthnInstant is that new login', async () => {
+      const member = createUser({ display_name: 'Evelyn Boyd' })
+      const metadata = await (await fetch(`${issuer}/saml/metadata`)).text()
+      const idpCert = /<(?:ds:)?X509Certificate>([^<]+)</.exec(metadata)![1]!.replace(/\s+/g, '')
+      const sp = (forceAuthn: boolean) =>
+        new SAML({
+          callbackUrl: `${rpBase}/acs`,
+          entryPoint: `${issuer}/saml/sso`,
+          issuer: `${rpBase}/saml/metadata`,
+          idpIssuer: `${issuer}/saml/metadata`,
+          idpCert,
+          audience: `${rpBase}/saml/metadata`,
+          wantAssertionsSigned: true,
+          wantAuthnResponseSigned: true,
+          validateInResponseTo: ValidateInResponseTo.always,
+          signatureAlgorithm: 'sha256',
+          digestAlgorithm: 'sha256',
+          forceAuthn,
+        })
+      const registered = await api('PUT', '/integrations/wp-wiki', {
+        type: 'saml',
+        settings: {
+          entity_id: `${rpBase}/saml/metadata`,
+          acs_urls: [{ url: `${rpBase}/acs`, binding: 'HTTP-POST' }],
+        },
       })
-      const other = `http://127.0.0.1:${await freePort()}`
-      for (const returnTo of [
-        null,
-        '',
-        'https://evil.example/interaction/x',
-        `${other}/interaction/x`,
-        '//evil.example/x',
-        '/interaction/x',
-        `${issuer.replace('http:', 'javascript:')}/x`,
-        `${issuer.replace('http://', 'http://user:pass@')}/interaction/x`,
-      ]) {
-        const res = await page.goto(handoffUrl(returnTo))
-        expect(res?.status(), String(returnTo)).toBe(400)
-        const text = await page.locator('body').innerText()
-        expect(text).toContain('return_to_invalid')
-        expect(text).toContain('does not lead back to the sign-in service')
-        expect(await page.locator('form').count()).toBe(0)
-      }
-      expect(bridgeRequests).toEqual([])
-      expect(await bridgeCookie(context)).toBeUndefined()
+      expect(registered.status, JSON.stringify(registered.body)).toBe(201)
+      const forced = sp(true)
+      await withContext(async (_context, page) => {
+        await wpLogin(page, member.login)
+        const loggedInAt = wp.php<number>(
+          `$s = WP_Session_Tokens::get_instance(${member.id})->get_all(); $result = max(array_column($s, 'login'));`,
+        )
+        // Every session's login time is whole seconds: the next login is a later second.
+        await new Promise((r) => setTimeout(r, 1100))
+        const before = posted.length
+        await page.goto(await forced.getAuthorizeUrlAsync('', undefined, {}))
+        const reauth = new URL(page.url())
+        expect(reauth.origin + reauth.pathname).toBe(`${wp.url}/wp-login.php`)
+        expect(reauth.searchParams.get('reauth')).toBe('1')
+        await page.fill('#user_login', member.login)
+        await page.fill('#user_pass', MEMBER_PASSWORD)
+        await page.click('#wp-submit')
+        await page.waitForURL(`${rpBase}/acs`)
+        const acs = posted.slice(before).find((p) => p.path === '/acs')!
+        const fields = Object.fromEntries(acs.body)
+        const { profile } = await forced.validatePostResponseAsync(fields)
+        expect(profile?.nameID).toBeTruthy()
+        const xml = Buffer.from(fields.SAMLResponse!, 'base64').toString()
+        const instant = Date.parse(/AuthnInstant="([^"]+)"/.exec(xml)![1]!) / 1000
+        expect(instant).toBeGreaterThan(loggedInAt)
+        const newest = wp.php<number>(
+          `$s = WP_Session_Tokens::get_instance(${member.id})->get_all(); $result = max(array_column($s, 'login'));`,
+        )
+        expect(instant).toBe(newest)
+
+        // Without ForceAuthn the bridge session answers at once: no WordPress page at all.
+        const seen = documents(page)
+        const again = posted.length
+        const plain = sp(false)
+        await page.goto(await plain.getAuthorizeUrlAsync('', undefined, {}))
+        await page.waitForURL(`${rpBase}/acs`)
+        expect(seen.filter((u) => u.startsWith(wp.url))).toEqual([])
+        const second = posted.slice(again).filter((p) => p.path === '/acs')
+        expect(second).toHaveLength(1)
+        const out = await plain.validatePostResponseAsync(Object.fromEntries(second[0]!.body))
+        expect(out.profile?.nameID).toBe(profile?.nameID)
+      })
     })
-  })
 
-  it('a replayed ticket and a plugin with the wrong secret are refused by sso-bridge, and nothing changes', async () => {
-    const member = createUser({ display_name: 'Mary Jackson' })
-    await withContext(async (context, page) => {
-      await wpLogin(page, member.login)
-      // The plugin's ticket, as the browser posted it.
-      let posted = ''
-      page.on('request', (r) => {
-        if (r.url() === `${issuer}/ticket` && r.method() === 'POST') posted = r.postData() ?? ''
-      })
-      await page.goto(handoffUrl(`${issuer}/healthz`))
-      await page.waitForURL(`${issuer}/healthz`)
-      expect(posted).toContain('ticket=')
-      await context.clearCookies()
-
-      // Replayed from the site's own origin: refused, no session.
-      const replay = await fetch(`${issuer}/ticket`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: wp.url },
-        body: posted,
-        redirect: 'manual',
-      })
-      expect(replay.status).toBe(400)
-      expect(await replay.text()).toContain('ticket_replayed')
-      expect(replay.headers.get('set-cookie') ?? '').not.toContain('sso_bridge=')
-
-      // The plugin signing with another secret: sso-bridge refuses the ticket, the account stays.
-      await wpLogin(page, member.login)
-      wp.php(
-        `$result = wp_update_user(['ID' => ${member.id}, 'display_name' => 'Mary W. Jackson']);`,
-      )
-      configure({}, { api_key: null, ticket_secret: 'another-secret-of-the-wrong-site-0123456789' })
-      try {
-        wp.php(`$result = wp_update_user(['ID' => ${member.id}, 'display_name' => 'Not Synced']);`)
-        await page.goto(handoffUrl(`${issuer}/healthz`))
-        await page.waitForURL(`${issuer}/ticket`)
-        expect(await page.locator('body').innerText()).toContain('ticket_invalid')
+    it('refuses a hand-off without return_to, or to another origin, with a clear page; no ticket is sent', async () => {
+      const member = createUser()
+      await withContext(async (context, page) => {
+        await wpLogin(page, member.login)
+        const bridgeRequests: string[] = []
+        page.on('request', (r) => {
+          if (r.url().startsWith(issuer)) bridgeRequests.push(r.url())
+        })
+        const other = `http://127.0.0.1:${await freePort()}`
+        for (const returnTo of [
+          null,
+          '',
+          'https://evil.example/interaction/x',
+          `${other}/interaction/x`,
+          '//evil.example/x',
+          '/interaction/x',
+          `${issuer.replace('http:', 'javascript:')}/x`,
+          `${issuer.replace('http://', 'http://user:pass@')}/interaction/x`,
+        ]) {
+          const res = await page.goto(handoffUrl(returnTo))
+          expect(res?.status(), String(returnTo)).toBe(400)
+          const text = await page.locator('body').innerText()
+          expect(text).toContain('return_to_invalid')
+          expect(text).toContain('does not lead back to the sign-in service')
+          expect(await page.locator('form').count()).toBe(0)
+        }
+        expect(bridgeRequests).toEqual([])
         expect(await bridgeCookie(context)).toBeUndefined()
-        expect((await api('GET', `/users/${member.id}`)).body.nickname).toBe('Mary W. Jackson')
-      } finally {
-        configure({}, { api_key: ADMIN_TOKEN, ticket_secret: TICKET_SECRET })
-      }
+      })
     })
-    expect(bridge!.logs()).toContain('ERR_TICKET_REPLAYED')
-    expect(bridge!.logs()).toContain('ERR_TICKET_INVALID')
-  })
 
-  it('a member deleted in WordPress loses every token and session in sso-bridge', async () => {
-    const member = createUser({ display_name: 'Annie Easley' })
+    it('a replayed ticket and a plugin with the wrong secret are refused by sso-bridge, and nothing changes', async () => {
+      const member = createUser({ display_name: 'Mary Jackson' })
+      await withContext(async (context, page) => {
+        await wpLogin(page, member.login)
+        // The plugin's ticket, as the browser posted it.
+        let posted = ''
+        page.on('request', (r) => {
+          if (r.url() === `${issuer}/ticket` && r.method() === 'POST') posted = r.postData() ?? ''
+        })
+        await page.goto(handoffUrl(`${issuer}/healthz`))
+        await page.waitForURL(`${issuer}/healthz`)
+        expect(posted).toContain('ticket=')
+        await context.clearCookies()
+
+        // Replayed from the site's own origin: refused, no session.
+        const replay = await fetch(`${issuer}/ticket`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Origin: wp.url,
+          },
+          body: posted,
+          redirect: 'manual',
+        })
+        expect(replay.status).toBe(400)
+        expect(await replay.text()).toContain('ticket_replayed')
+        expect(replay.headers.get('set-cookie') ?? '').not.toContain('sso_bridge=')
+
+        // The plugin signing with another secret: sso-bridge refuses the ticket, the account stays.
+        await wpLogin(page, member.login)
+        wp.php(
+          `$result = wp_update_user(['ID' => ${member.id}, 'display_name' => 'Mary W. Jackson']);`,
+        )
+        configure(
+          {},
+          {
+            api_key: null,
+            ticket_secret: 'another-secret-of-the-wrong-site-0123456789',
+          },
+        )
+        try {
+          wp.php(
+            `$result = wp_update_user(['ID' => ${member.id}, 'display_name' => 'Not Synced']);`,
+          )
+          await page.goto(handoffUrl(`${issuer}/healthz`))
+          await page.waitForURL(`${issuer}/ticket`)
+          expect(await page.locator('body').innerText()).toContain('ticket_invalid')
+          expect(await bridgeCookie(context)).toBeUndefined()
+          expect((await api('GET', `/users/${member.id}`)).body.nickname).toBe('Mary W. Jackson')
+        } finally {
+          configure({}, { api_key: ADMIN_TOKEN, ticket_secret: TICKET_SECRET })
+        }
+      })
+      expect(bridge!.logs()).toContain('ERR_TICKET_REPLAYED')
+      expect(bridge!.logs()).toContain('ERR_TICKET_INVALID')
+    })
+
+    it('a member deleted in WordPress loses every token and session in sso-bridge', async () => {
+      const member = createUser({ display_name: 'Annie Easley' })
+      await withContext(async (context, page) => {
+        await wpLogin(page, member.login)
+        await page.goto(authorizeUrl('before-delete'))
+        await page.waitForURL((u) => u.href.startsWith(callback))
+        const tokens = await redeem(new URL(page.url()).searchParams.get('code')!)
+        expect((await userInfo(tokens.access_token!)).status).toBe(200)
+        // The bridge session answers the next authorize without any page.
+        await page.goto(authorizeUrl('session-alive'))
+        expect(page.url().startsWith(callback)).toBe(true)
+
+        wp.php(
+          `require_once ABSPATH . 'wp-admin/includes/user.php'; $result = wp_delete_user(${member.id});`,
+        )
+        expect((await api('GET', `/users/${member.id}`)).status).toBe(404)
+        expect((await userInfo(tokens.access_token!)).status).toBe(401)
+        // The browser still holds its cookie, but the session behind it is gone.
+        expect(await bridgeCookie(context)).toBeDefined()
+        // The next sign-in goes to WordPress again, where the deleted member is signed out.
+        await page.goto(authorizeUrl('after-delete'))
+        expect(page.url().startsWith(callback)).toBe(false)
+        expect(page.url().startsWith(`${wp.url}/wp-login.php`)).toBe(true)
+      })
+    })
+  },
+)
+
+describe('logout in WordPress', { timeout: PROCESS_TEST_TIMEOUT }, () => {
+  it('ends the bridge session (wp_logout → POST /logout): the next platform sign-in goes to WordPress again', async () => {
+    const member = createUser({ display_name: 'Logout Member' })
     await withContext(async (context, page) => {
       await wpLogin(page, member.login)
-      const interaction = await pendingSignIn(page, 'before-delete')
-      await page.goto(handoffUrl(interaction))
+      await page.goto(authorizeUrl('before-logout'))
       await page.waitForURL((u) => u.href.startsWith(callback))
-      const tokens = await redeem(new URL(page.url()).searchParams.get('code')!)
-      expect((await userInfo(tokens.access_token!)).status).toBe(200)
-      // The bridge session answers the next authorize without any page.
+      // While the bridge session lives, a sign-in needs no WordPress page.
+      const seen = documents(page)
       await page.goto(authorizeUrl('session-alive'))
       expect(page.url().startsWith(callback)).toBe(true)
+      expect(seen.filter((u) => u.startsWith(wp.url))).toEqual([])
 
-      wp.php(
-        `require_once ABSPATH . 'wp-admin/includes/user.php'; $result = wp_delete_user(${member.id});`,
-      )
-      expect((await api('GET', `/users/${member.id}`)).status).toBe(404)
-      expect((await userInfo(tokens.access_token!)).status).toBe(401)
-      // The browser still holds its cookie, but the session behind it is gone.
+      // WordPress's own logout: its confirmation page, then its link (with the nonce).
+      await page.goto(`${wp.url}/wp-login.php?action=logout`)
+      await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('link', { name: 'log out' }).click(),
+      ])
+      expect(
+        (await context.cookies(wp.url)).some((c) => c.name.startsWith('wordpress_logged_in_')),
+      ).toBe(false)
+      // The browser keeps sso-bridge's cookie: the session behind it was ended server to server.
       expect(await bridgeCookie(context)).toBeDefined()
-      await page.goto(authorizeUrl('after-delete'))
-      expect(page.url().startsWith(callback)).toBe(false)
-      expect(new URL(page.url()).pathname).toMatch(/^\/interaction\//)
+      await page.goto(authorizeUrl('after-logout'))
+      expect(page.url().startsWith(`${wp.url}/wp-login.php`)).toBe(true)
     })
   })
 })
