@@ -8,8 +8,20 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
-export const ADMIN_TOKEN_FILE = 'admin-token'
+const ADMIN_TOKEN_FILE = 'admin-token'
 
+/**
+ * The admin API's bearer token. ADMIN_TOKEN wins when set; otherwise the token in
+ * `DATA_DIR/admin-token` (24+ characters) is reused, else a new 32-byte one is written there with
+ * mode 0600. Exclusive creation (`wx`) makes two processes starting at once agree on one token.
+ * `source` and `file` are for the log; the token itself must never be logged.
+ * @param configured ADMIN_TOKEN (config.adminToken), if any
+ * @param dataDir DATA_DIR, where a generated token is kept
+ * @throws {Error} the file cannot be read or written (other than not existing yet)
+ * @example
+ * const admin = resolveAdminToken(config.adminToken, config.dataDir)
+ * if (admin.source === 'generated') log.warn({ file: admin.file }, 'generated an admin token')
+ */
 export function resolveAdminToken(
   configured: string | undefined,
   dataDir: string,

@@ -15,12 +15,26 @@ import { createServices } from './services.ts'
 import { createStore } from './store/index.ts'
 import { VERSION } from './version.ts'
 
+/** A started server: its address and how to stop it gracefully (what {@link start} returns). */
 export interface Running {
   server: Server
   url: string
   stop: () => Promise<void>
 }
 
+/**
+ * Starts the bridge with a loaded config: admin token, keys and cookie secret (generated on
+ * first start), the store (refusing keys that differ from those the database records),
+ * services, doors and the HTTP app, then listens on `config.host:config.port`.
+ * @param config from {@link loadConfig}
+ * @param log the process logger; operational notes (generated keys, where the admin token is) go here
+ * @throws {KeysMismatch} KEYS_DIR holds other keys than the instances on this database use
+ * @throws {StoreInUse} another server already holds this SQLite database
+ * @throws {StoreUnavailable} the database cannot be reached
+ * @example
+ * const running = await start(loadConfig(), log)
+ * process.once('SIGTERM', () => void running.stop())
+ */
 export async function start(config: Readonly<Config>, log: Logger): Promise<Running> {
   const admin = resolveAdminToken(config.adminToken, config.dataDir)
   if (admin.source === 'generated')

@@ -26,6 +26,10 @@ import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
 import type { Logger } from './log/logger.ts'
 
+/**
+ * Every integration type the registry accepts, one per door/platform. Listed here, not in
+ * integrations/, so the registry never imports a door (STYLE §2): adding a type is one line here.
+ */
 export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   oidcIntegrationType,
   samlIntegrationType,
@@ -87,4 +91,5 @@ export function createServices(
   }
 }
 
+/** What {@link createServices} builds: the shared services every door and the admin API use. */
 export type Services = ReturnType<typeof createServices>

@@ -50,12 +50,14 @@ const MAX_ATTEMPTS = 6
 /** Rounds of suffix candidates (SUFFIX_BATCH each) before a suffix resolution gives up. */
 const CANDIDATE_ROUNDS = 3
 
+/** How one conflict is resolved: the incoming write as changed, the holder's change, the audit entry. */
 export interface Resolution {
   write: AccountWrite
   holder?: HolderChange
   record: ResolutionRecord
 }
 
+/** One conflict as the store hands it to the rules. */
 export interface ConflictInput {
   field: ContestedField
   write: AccountWrite

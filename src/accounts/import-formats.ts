@@ -12,7 +12,9 @@ import { jsonTextTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 import type { ImportRecord } from './service.ts'
 import { ACCOUNT_FIELD_NAMES, fieldSpec } from './types.ts'
 
+/** Formats an import body may use. */
 export const IMPORT_FORMATS = ['json', 'ndjson', 'csv'] as const
+/** One of {@link IMPORT_FORMATS}. */
 export type ImportFormat = (typeof IMPORT_FORMATS)[number]
 
 /** Maps a Content-Type to an import format, or null when it is not one we read. */
@@ -41,6 +43,13 @@ export function formatFromFileName(name: string): ImportFormat | null {
   return null
 }
 
+/**
+ * Streams the records of an import body one at a time, so a large import never sits in memory
+ * whole. A malformed record is yielded as an error for its line, not thrown, so the rest of
+ * the import still runs and the report names the line.
+ * @example
+ * const report = await accounts.import(readImport(input, 'ndjson'), { atomic: false })
+ */
 export function readImport(input: Readable, format: ImportFormat): AsyncIterable<ImportRecord> {
   switch (format) {
     case 'json':

@@ -42,9 +42,13 @@ export const externalIdSchema = z
   .refine((s) => !CONTROL.test(s), 'must not contain control characters')
   .refine((s) => s.trim() === s, 'must not start or end with whitespace')
 
-export const PASSWORD_MIN = 8
-export const PASSWORD_MAX = 1024
+const PASSWORD_MIN = 8
+const PASSWORD_MAX = 1024
 
+/**
+ * An account as the admin API, the import, the CLI and the site ticket accept it: the stored
+ * fields plus `password` (hashed on write) or `password_hash` (kept as given), never both.
+ */
 export const accountInputSchema = z
   .strictObject({
     // Sites often key members by an integer; it is stored as its decimal string.
@@ -74,5 +78,6 @@ export const accountInputSchema = z
     message: 'give either password or password_hash, not both',
   })
 
+/** A parsed {@link accountInputSchema}. */
 export type AccountInput = z.infer<typeof accountInputSchema>
 export type { JsonObject }

@@ -16,6 +16,10 @@ import {
 // verified once per member before being upgraded to argon2id, so its speed is not on a hot path.
 import bcrypt from 'bcryptjs'
 
+/**
+ * Hash formats we can verify: argon2id (ours) and those sites import (WordPress phpass and
+ * bcrypt, plain bcrypt, argon2i). Anything but argon2id is rehashed on the next good sign-in.
+ */
 export type HashScheme = 'argon2id' | 'argon2i' | 'bcrypt' | 'phpass' | 'wp-bcrypt'
 
 /**

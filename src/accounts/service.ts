@@ -46,11 +46,13 @@ export type ImportRecord =
   | { line: number; error: FieldIssue }
   | { line: number; rejected: BridgeError }
 
+/** One refused import record: its line and the error as the wire shows it. */
 export interface RejectedRecord extends WireError {
   line: number
   external_id?: string
 }
 
+/** What an import did, record by record. */
 export interface ImportReport {
   received: number
   accepted: number
@@ -64,6 +66,10 @@ export interface ImportReport {
   committed: boolean
 }
 
+/**
+ * The outcome of a sign-in. A wrong login and a wrong password are the same
+ * `invalid_credentials`, so the answer does not reveal which logins exist.
+ */
 export type LoginResult =
   | { ok: true; account: Account }
   | { ok: false; reason: 'invalid_credentials' | 'account_disabled' }
@@ -86,16 +92,20 @@ export interface SignInSubject {
   accountId: string | null
 }
 
-// Bigger batches mean fewer commits: SQLite rewrites the unique indexes' pages to the WAL at
-// each one (measured: 1,000-row commits wrote 4× the bytes of 10,000-row ones).
+/**
+ * Records per import transaction. Bigger batches mean fewer commits: SQLite rewrites the unique
+ * indexes' pages to the WAL at each one (measured: 1,000-row commits wrote 4× the bytes of
+ * 10,000-row ones).
+ */
 export const IMPORT_BATCH_SIZE = 5000
-export const MAX_PAGE_SIZE = 500
+const MAX_PAGE_SIZE = 500
 
 // Verifying against a real hash of a random password when the login matches no account costs
 // the same time as a real check, so response time does not reveal which logins exist.
 let dummyHash: Promise<string> | undefined
 const timingDecoy = () => (dummyHash ??= hashPassword(randomUUID()))
 
+/** What {@link createAccountService} needs; services.ts wires it. */
 export interface AccountServiceDeps {
   store: AccountStore
   /** Conflict rules per field (config CONFLICT_USERNAME / CONFLICT_EMAIL); default reject. */
@@ -110,6 +120,18 @@ export interface AccountServiceDeps {
 /** Who is writing, for the audit log. */
 export type Actor = 'admin-api' | 'import' | 'cli' | 'site-ticket' | 'login' | (string & {})
 
+/**
+ * Accounts: create or replace, read, list, delete, import, the conflict audit, and password
+ * sign-in. Input is validated here; the store's unique indexes have the last word on
+ * conflicts, and the configured rules resolve them in the same transaction.
+ * @throws {ValidationFailed} bad input, each field with its path
+ * @throws {AccountConflict} a username or email held by another account, under `reject`
+ * @throws {AccountNotFound} reading or deleting an unknown external id
+ * @example
+ * const accounts = createAccountService({ store, conflicts: { username: 'suffix', email: 'reject' } })
+ * const { account, created } = await accounts.put('42', { username: 'ada', email: 'ada@example.org' })
+ * const result = await accounts.authenticate('ada', password)
+ */
 export function createAccountService({
   store,
   conflicts = { username: 'reject', email: 'reject' },
@@ -393,4 +415,5 @@ function subjectOf(login: string, creds: Credentials | null): SignInSubject {
     : { key: unknownSignInKey(login), accountId: null }
 }
 
+/** The account service {@link createAccountService} builds. */
 export type AccountService = ReturnType<typeof createAccountService>

@@ -14,6 +14,10 @@ import { envSchema, LOG_LEVELS, type ConflictPolicies, type TrustProxy } from '.
 /** Keys whose values are credentials (DATABASE_URL may embed a password). */
 const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'SITE_TICKET_SECRET'])
 
+/**
+ * The slice of config `createStore` takes: PostgreSQL when DATABASE_URL is set, else the SQLite
+ * file under DATA_DIR.
+ */
 export interface StoreConfig {
   kind: 'sqlite' | 'postgres'
   /** SQLite file path (kind sqlite). */
@@ -22,6 +26,11 @@ export interface StoreConfig {
   url?: string
 }
 
+/**
+ * The typed, validated configuration {@link loadConfig} returns. Only this object carries what
+ * came from the environment: no other module reads `process.env` (STYLE §5); each part gets
+ * the slice it needs.
+ */
 export interface Config {
   port: number
   host: string
@@ -81,6 +90,7 @@ export interface SiteLoginConfig {
   passwordSignIn: boolean
 }
 
+/** How {@link loadConfig} finds its dotenv file. */
 export interface LoadOptions {
   /** Path of a dotenv file merged under `env`; default `.env` in the working directory. */
   envFile?: string | false

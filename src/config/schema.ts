@@ -11,9 +11,13 @@ const positiveInt = z.coerce.number().int().positive()
 
 /** Conflict rules (accounts/conflicts.ts says what each does). */
 export const USERNAME_POLICIES = ['reject', 'takeover', 'suffix', 'prompt'] as const
+/** Email has no `suffix` rule: an address with a suffix added would no longer reach its owner. */
 export const EMAIL_POLICIES = ['reject', 'takeover', 'prompt'] as const
+/** How a username already held by another account is resolved (CONFLICT_USERNAME). */
 export type UsernamePolicy = (typeof USERNAME_POLICIES)[number]
+/** How an email already held by another account is resolved (CONFLICT_EMAIL). */
 export type EmailPolicy = (typeof EMAIL_POLICIES)[number]
+/** The conflict rule per contested field, as `createAccountService({ conflicts })` takes it. */
 export interface ConflictPolicies {
   username: UsernamePolicy
   email: EmailPolicy
@@ -31,6 +35,7 @@ export type TrustProxy = false | number | string[]
 /** More proxies than this in front of one server is a typo, not a deployment. */
 const MAX_PROXY_HOPS = 16
 
+/** Values LOG_LEVEL accepts: pino's levels, plus `silent` to log nothing. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Raw environment → typed values. Keys are the environment variable names. */
@@ -207,8 +212,6 @@ export const envSchema = z.object({
    */
   BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS: z.enum(['on', 'off']).default('off'),
 })
-
-export type EnvInput = z.input<typeof envSchema>
 
 /** `http(s)://host[:port]` with nothing after it (a trailing slash is tolerated). */
 export function isOrigin(value: string): boolean {

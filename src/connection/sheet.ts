@@ -45,6 +45,7 @@ const PROBE: Account = {
   updated_at: '2026-01-01T00:00:00.000Z',
 }
 
+/** The output key names of the identity fields, as the connection sheet shows them. */
 export interface KeyNames {
   unique_user_key: string | null
   username_key: string | null

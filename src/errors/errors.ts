@@ -63,6 +63,7 @@ export class ConfigInvalid extends BridgeError {
   }
 }
 
+/** No account has this external id. */
 export class AccountNotFound extends BridgeError {
   override code = 'ERR_ACCOUNT_NOT_FOUND' as const
   readonly externalId: string
@@ -72,6 +73,7 @@ export class AccountNotFound extends BridgeError {
   }
 }
 
+/** The unique identifiers an account write can collide on. */
 export type ConflictField = 'username' | 'email' | 'external_id'
 
 /**
@@ -96,6 +98,7 @@ export class AccountConflict extends BridgeError {
   }
 }
 
+/** No integration has this id. */
 export class IntegrationNotFound extends BridgeError {
   override code = 'ERR_INTEGRATION_NOT_FOUND' as const
   readonly integrationId: string
@@ -105,6 +108,7 @@ export class IntegrationNotFound extends BridgeError {
   }
 }
 
+/** An integration names a type that no door registered (services.ts INTEGRATION_TYPES). */
 export class IntegrationTypeUnknown extends BridgeError {
   override code = 'ERR_INTEGRATION_TYPE_UNKNOWN' as const
   readonly type: string
@@ -114,6 +118,10 @@ export class IntegrationTypeUnknown extends BridgeError {
   }
 }
 
+/**
+ * A `password_hash` in none of the formats accounts/passwords.ts can verify (its member could
+ * never sign in with it).
+ */
 export class PasswordHashUnsupported extends BridgeError {
   override code = 'ERR_PASSWORD_HASH_UNSUPPORTED' as const
   constructor() {
@@ -123,10 +131,12 @@ export class PasswordHashUnsupported extends BridgeError {
   }
 }
 
+/** A file in KEYS_DIR is unreadable or malformed (a short cookie secret, a bad JWK or PEM). */
 export class KeysInvalid extends BridgeError {
   override code = 'ERR_KEYS_INVALID' as const
 }
 
+/** The database cannot be reached or dropped the connection; worth retrying, so a 503. */
 export class StoreUnavailable extends BridgeError {
   override code = 'ERR_STORE_UNAVAILABLE' as const
   /**

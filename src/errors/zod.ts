@@ -6,6 +6,11 @@
 import type { z } from 'zod'
 import { ValidationFailed, type FieldIssue } from './errors.ts'
 
+/**
+ * zod's issues as our {@link FieldIssue}s: one per bad field, with a dotted path (an unknown key
+ * is named itself rather than reported on its parent).
+ * @param prefix prepended to every path (the body's field the schema validated)
+ */
 export function zodIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
   return error.issues
     .map((i) => {
@@ -22,6 +27,14 @@ export function zodIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
     .flat()
 }
 
+/**
+ * A zod failure as our {@link ValidationFailed}, so a boundary never lets a ZodError (and its
+ * raw input) out.
+ * @param prefix prepended to every path
+ * @example
+ * const parsed = schema.safeParse(body)
+ * if (!parsed.success) throw fromZod(parsed.error, 'settings')
+ */
 export function fromZod(error: z.ZodError, prefix = ''): ValidationFailed {
   return new ValidationFailed(zodIssues(error, prefix))
 }

@@ -10,6 +10,10 @@ import { listPaths, type PathEntry } from '../mapping/index.ts'
 import type { JsonObject } from '../accounts/types.ts'
 import type { IntegrationService } from './registry.ts'
 
+/**
+ * What a mapping preview shows for one account: the document the integration would send and
+ * every path in it, so an operator can check a mapping before a member signs in.
+ */
 export interface Preview {
   integration: string
   type: string

@@ -24,7 +24,8 @@ export type { LoadedIntegration } from './types.ts'
 /** How long a loaded integration is reused before the store is read again. */
 export const RECORD_TTL_MS = 1000
 
-export const INTEGRATION_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
+/** What an integration id may be: it appears in URLs and KV keys, so plain lower-case names. */
+const INTEGRATION_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 const secretSource = z.union([
@@ -53,6 +54,10 @@ const bodySchema = z.strictObject({
   mapping: z.record(z.string(), z.unknown()).nullable().default(null),
 })
 
+/**
+ * How a read shows one secret: where it comes from and whether it is set, never its value
+ * (secrets are write-only).
+ */
 export type SecretView =
   { source: 'inline'; set: true } | { source: 'env'; env: string; set: boolean }
 
@@ -63,6 +68,7 @@ export interface IntegrationView extends Omit<IntegrationRecord, 'secrets'> {
   generated_secrets?: Record<string, string>
 }
 
+/** What {@link createIntegrationService} needs; services.ts wires it. */
 export interface IntegrationServiceDeps {
   store: IntegrationStore
   types: readonly IntegrationTypeDefinition[]
@@ -75,6 +81,20 @@ export interface IntegrationServiceDeps {
   secretEnvPrefix?: string
 }
 
+/**
+ * The integration registry: `put` validates a body against its type's settings schema and
+ * mapping and stores it; `get`/`list` show integrations with secrets as {@link SecretView}s
+ * (values never leave); `load` gives a door the parsed settings, compiled mapping and secret
+ * values, reused for up to {@link RECORD_TTL_MS} and dropped at once by any write it hears of.
+ * Each method's comment lists what it throws.
+ * @throws {ValidationFailed} from `put`: each bad field with its path
+ * @throws {IntegrationTypeUnknown} from `put`: a type no door registered
+ * @throws {IntegrationNotFound} from `get`, `load` and `remove`: no integration with that id
+ * @example
+ * const integrations = createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv })
+ * await integrations.put('forum', { type: 'oidc', settings: { redirect_uris: [...] } })
+ * const rp = await integrations.load('forum', oidcIntegrationType)
+ */
 export function createIntegrationService({
   store,
   types,
@@ -353,4 +373,5 @@ export function createIntegrationService({
   }
 }
 
+/** The registry {@link createIntegrationService} builds. */
 export type IntegrationService = ReturnType<typeof createIntegrationService>

@@ -4,6 +4,10 @@
  */
 import { z } from 'zod'
 
+/**
+ * An absolute http(s) URL of at most 2048 characters: every URL an integration stores. Other
+ * schemes (`javascript:`, `data:`) are refused because these URLs end up in redirects and links.
+ */
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048)
 
 /** A lifetime in seconds between 1 and `max`, `fallback` when omitted. */

@@ -81,6 +81,7 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? seq(oid(id), boolTrue(), octetString(value)) : seq(oid(id), octetString(value))
 }
 
+/** What {@link createSelfSignedCertificate} certifies and signs with. */
 export interface SelfSignedParams {
   commonName: string
   /** RSA key pair; the certificate certifies `publicKey` and is signed with `privateKey`. */

@@ -10,8 +10,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { KeysInvalid } from '../errors/index.ts'
 
+/** File name of the cookie secret in KEYS_DIR. */
 export const COOKIE_SECRET_FILE = 'cookie-secret'
 
+/**
+ * The secret that signs the bridge's cookies: read from `KEYS_DIR/cookie-secret`, or generated
+ * there (32 random bytes, mode 0600) on first start. Exclusive creation makes two processes
+ * starting at once agree on one secret; instances sharing a database must share it too
+ * (keys/fingerprints.ts checks).
+ * @param dir KEYS_DIR
+ * @throws {KeysInvalid} the file holds fewer than 32 characters
+ * @example const { secret, generated } = ensureCookieSecret(config.keysDir)
+ */
 export function ensureCookieSecret(dir: string): { secret: string; generated: boolean } {
   const file = path.join(dir, COOKIE_SECRET_FILE)
   try {

@@ -24,9 +24,12 @@ import type { KvStore } from '../store/ports.ts'
 import { toPublicJwk } from './store.ts'
 import type { KeyMaterial } from './types.ts'
 
+/** KV namespace of the keys-in-use record. */
 export const KEYS_RECORD_NAMESPACE = 'instance:keys'
+/** KV key of the keys-in-use record. */
 export const KEYS_RECORD_KEY = 'in-use'
 
+/** The keys-in-use record: public fingerprints only, never key material. */
 export interface KeyFingerprints {
   [k: string]: unknown
   /** `<kid> <thumbprint>`, sorted. */

@@ -18,6 +18,7 @@ const generateRsa = promisify(nodeGenerateKeyPair)
 
 /** The algorithms KEYS_DIR must always hold a key for, and that `rotateKeys` renews. */
 export const OIDC_ALGS = ['RS256', 'ES256'] as const
+/** One of {@link OIDC_ALGS}. */
 export type OidcAlg = (typeof OIDC_ALGS)[number]
 
 /** Validity of a generated SAML certificate, in years. */

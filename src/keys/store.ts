@@ -39,8 +39,11 @@ import { KeysInvalid, ValidationFailed } from '../errors/index.ts'
 import { generateOidcJwks, generateSamlKeyPair, OIDC_ALGS } from './generate.ts'
 import type { KeyMaterial, SamlKeyPair } from './types.ts'
 
+/** KEYS_DIR layout: the private OIDC signing JWKS. */
 export const OIDC_JWKS_FILE = 'oidc-jwks.json'
+/** KEYS_DIR layout: the folder of SAML keys and certificates (`<id>.key`, `<id>.crt`). */
 export const SAML_DIR = 'saml'
+/** KEYS_DIR layout: in SAML_DIR, which SAML key signs and which are still published. */
 export const SAML_MANIFEST_FILE = 'manifest.json'
 
 const FILE_MODE = 0o600

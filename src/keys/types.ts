@@ -18,6 +18,7 @@ export interface SamlKeyPair {
   fingerprintSha256: string
 }
 
+/** Every signing key the doors use, as loaded from KEYS_DIR. */
 export interface KeyMaterial {
   oidc: {
     /** Private signing JWKs, newest first per `alg` (oidc-provider signs with the first of each alg). */

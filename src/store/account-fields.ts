@@ -22,15 +22,20 @@
 import { z } from 'zod'
 import { isTimeZone } from './time-zone.ts'
 
+/** Account ranks, lowest first (platform mappings translate them to their own roles). */
 export const RANKS = ['visitor', 'regular', 'moderator', 'manager', 'owner'] as const
+/** One of {@link RANKS}. */
 export type Rank = (typeof RANKS)[number]
 
+/** Account statuses: a `disabled` account is kept but refused at sign-in. */
 export const ACCOUNT_STATUSES = ['active', 'disabled'] as const
+/** One of {@link ACCOUNT_STATUSES}. */
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number]
 
 /** Free nested JSON the site chooses to expose. */
 export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+/** A JSON object of {@link JsonValue}s: an account's free `profile` and `metadata`. */
 export type JsonObject = { [key: string]: JsonValue }
 
 /** C0/C1 controls and bidi overrides have no place in identifiers or names (so no stored username or email holds one). */

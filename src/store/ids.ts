@@ -10,6 +10,10 @@ import { randomBytes } from 'node:crypto'
 let lastMs = 0
 let seq = 0
 
+/**
+ * A new UUIDv7, strictly greater than every earlier one from this process.
+ * @param now the millisecond timestamp to embed (tests pass a fixed one)
+ */
 export function newId(now = Date.now()): string {
   if (now > lastMs) {
     lastMs = now

@@ -11,6 +11,7 @@ import { createSqliteStore } from './sqlite/store.ts'
 
 export type * from './ports.ts'
 
+/** Options of {@link createStore}. */
 export interface CreateStoreOptions {
   /**
    * Opened by the server (not the CLI): on SQLite, takes the database's server lock first, so a

@@ -24,6 +24,10 @@ export function expiry(ttlMs: number | undefined, now: number): number | null {
   return at
 }
 
+/**
+ * A KV write's secondary indexes as entries. Used by both KV stores only (not outside store/).
+ * @throws {TypeError} when an index value is not a string
+ */
 export function indexEntries(indexes: Record<string, string> | undefined): [string, string][] {
   const entries = Object.entries(indexes ?? {})
   for (const [name, value] of entries) {

@@ -27,6 +27,7 @@ export interface AccountWrite extends AccountFields {
   only_if_active?: boolean
 }
 
+/** What an account upsert did. */
 export interface AccountWriteResult {
   account: Account
   created: boolean
@@ -34,6 +35,7 @@ export interface AccountWriteResult {
   resolutions: ResolutionRecord[]
 }
 
+/** The fields the conflict rules resolve (an `external_id` collision is an update, not a conflict). */
 export type ContestedField = 'username' | 'email'
 
 /** One resolved conflict, as the audit log records it. */
@@ -101,6 +103,7 @@ export interface ConflictResolver {
   resolve(write: AccountWrite): Generator<WriteStep, AccountWriteResult, WriteStepResult>
 }
 
+/** Options of {@link AccountStore.upsertAccount} and the batch writes. */
 export interface WriteOptions {
   /**
    * Applies the conflict rules when a username/email is held by another account. Without one,
@@ -116,6 +119,7 @@ export interface AuditEntry extends ResolutionRecord {
   action: 'conflict_resolved'
 }
 
+/** Filters of {@link AccountStore.listAudit}; all optional, combined with AND. */
 export interface AuditQuery {
   /** Entries where this account is the incoming one or the holder. */
   external_id?: string
@@ -134,17 +138,20 @@ export type BatchItemResult =
   | { ok: true; created: boolean; external_id: string; resolutions: ResolutionRecord[] }
   | { ok: false; error: BridgeError }
 
+/** One page of a keyset-paginated listing. */
 export interface Page<T> {
   items: T[]
   /** Opaque cursor for the next page, or null at the end. */
   next: string | null
 }
 
+/** An account with its password hash, for sign-in only: nothing else reads the hash. */
 export interface Credentials {
   account: Account
   password_hash: string | null
 }
 
+/** An integration as stored: validated by integrations/ before it gets here. */
 export interface IntegrationRecord {
   id: string
   type: string
@@ -158,6 +165,10 @@ export interface IntegrationRecord {
   updated_at: string
 }
 
+/**
+ * Where an integration secret comes from: inline, or the environment variable it names (so a
+ * secret can stay out of the database).
+ */
 export type SecretSource = { value: string } | { env: string }
 
 /**
@@ -168,6 +179,10 @@ export type IntegrationWrite = Omit<IntegrationRecord, 'created_at' | 'updated_a
   settings: object
 }
 
+/**
+ * Accounts, their credentials and the conflict audit log. Every implementation runs the
+ * same contract suite (test/contract), so SQLite and PostgreSQL answer alike.
+ */
 export interface AccountStore {
   /**
    * Inserts or replaces the account with this `external_id` in one statement. Unique
@@ -221,6 +236,7 @@ export interface ChangeFeed {
   sync(): Promise<boolean>
 }
 
+/** Integration records, opaque to the store (integrations/ owns their shape). */
 export interface IntegrationStore {
   /** Present where other processes' writes are pushed (PostgreSQL); absent on SQLite. */
   readonly integrationChanges?: ChangeFeed
@@ -329,6 +345,10 @@ export interface KvStore {
   kvPurgeExpired(): Promise<number>
 }
 
+/**
+ * The whole store one database offers; made by `createStore(config.store)`, the only place that
+ * names an implementation.
+ */
 export interface Store extends AccountStore, IntegrationStore, KvStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Cheap round trip to the database, for /readyz. @throws {StoreUnavailable} */

@@ -8,6 +8,11 @@ const IANA_SHAPE =
   /^(?:UTC|[A-Z][A-Za-z]*(?:\/[A-Z0-9][A-Za-z0-9_+-]*){1,2}|Etc\/(?:UTC|GMT[+-]\d{1,2}))$/
 const known = new Map<string, boolean>()
 
+/**
+ * True for an IANA zone name (`Europe/Paris`, `UTC`) that Intl can use and that is spelled as
+ * IANA spells it (ICU also accepts other casings, which platforms may not). Answers are cached:
+ * building an Intl formatter is slow, and a few zones cover every account.
+ */
 export function isTimeZone(name: string): boolean {
   let ok = known.get(name)
   if (ok === undefined) {

@@ -5,12 +5,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 
+/** One migration file: `NNN_name.sql` → version NNN. */
 export interface Migration {
   version: number
   name: string
   sql: string
 }
 
+/** The migrations of `dialect`, in version order. */
 export function listMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
   const dir = new URL(`./${dialect}/`, import.meta.url)
   return readdirSync(dir)

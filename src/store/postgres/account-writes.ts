@@ -43,7 +43,9 @@ export const DEADLOCK_TRIES = 3
  */
 export const WRITER_LOCK = 0x550b_71d6_e6
 
+/** The columns an account write sets (shared with batch-writer.ts; internal to store/postgres). */
 export const cols = ACCOUNT_WRITE_COLUMNS
+/** The upsert's `SET` list: every written column but the key it conflicts on. */
 export const UPDATE_SET = cols
   .filter((c) => c !== 'external_id')
   .map((c) => `${c} = EXCLUDED.${c}`)
@@ -104,8 +106,13 @@ export async function takeWriterLock(client: PoolClient): Promise<void> {
   await client.query({ ...SQL.writerLock, values: [WRITER_LOCK] })
 }
 
+/** What {@link createAccountWrites} builds. */
 export type AccountWrites = ReturnType<typeof createAccountWrites>
 
+/**
+ * Account writes under {@link WRITER_LOCK}, with the conflict resolution loop (internal to
+ * store/postgres: the account methods and the batch writer share it).
+ */
 export function createAccountWrites({ q, run, changed }: Db) {
   function upsertValues(write: AccountWrite, id: string, now: string): unknown[] {
     return [

@@ -53,6 +53,7 @@ type AccountMethods = Pick<
   | 'listAudit'
 >
 
+/** The account methods of the PostgreSQL store (internal to store/postgres: use `createStore`). */
 export function createPostgresAccounts(db: Db): AccountMethods {
   const { q, changed, transaction } = db
   const writer = createAccountWrites(db)

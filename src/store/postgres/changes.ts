@@ -36,6 +36,7 @@ const RECONNECT_MS = [100, 250, 500, 1000, 2000, 5000] as const
 export const notifyIntegrationSql = (idSql: string) =>
   `pg_notify('${INTEGRATIONS_CHANNEL}', coalesce(current_schema(), '') || ':' || ${idSql})`
 
+/** A change feed over LISTEN/NOTIFY, which the store closes with itself. */
 export interface PostgresChangeFeed extends ChangeFeed {
   /** Stops listening and reconnecting (the store's close). */
   close(): Promise<void>

@@ -19,6 +19,7 @@ export const ACCOUNT_UNIQUE_CONSTRAINTS = {
   accounts_email_key_key: 'email_key',
 } as const
 
+/** An `accounts` column a unique constraint guards. */
 export type AccountKeyColumn =
   (typeof ACCOUNT_UNIQUE_CONSTRAINTS)[keyof typeof ACCOUNT_UNIQUE_CONSTRAINTS]
 

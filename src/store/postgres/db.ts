@@ -13,18 +13,27 @@ import pg, {
 } from 'pg'
 import { BridgeError, StoreUnavailable } from '../../errors/index.ts'
 
+/** A result row as pg returns it. */
 export type Row = QueryResultRow
 /** A statement; named ones are prepared once per pooled connection. */
 export type Query = { name?: string; text: string }
 
+/** SQLSTATE of a unique index violation: mapped to `AccountConflict` (STYLE §4). */
 export const UNIQUE_VIOLATION = '23505'
 /** "ON CONFLICT DO UPDATE command cannot affect row a second time": a batch-internal repeat. */
 export const CARDINALITY_VIOLATION = '21000'
 /** The server broke a lock cycle by aborting this statement. */
 export const DEADLOCK_DETECTED = '40P01'
 
+/** The query helpers of one pool (internal to store/postgres). */
 export type Db = ReturnType<typeof createDb>
 
+/**
+ * Query helpers over one pool (internal to store/postgres): `run`/`q` run statements,
+ * `transaction` runs a function on one client with BEGIN/COMMIT, and connection-level
+ * failures become {@link StoreUnavailable} so every door answers 503 alike.
+ * @param url the connection string, for error context only (its password is never logged)
+ */
 export function createDb(pool: Pool, url: string) {
   /** Runs a query (on `client`, else the pool); a lost or refused connection becomes StoreUnavailable. */
   async function run(
@@ -73,6 +82,7 @@ export function createDb(pool: Pool, url: string) {
   return { pool, url, run, q, changed, transaction }
 }
 
+/** True when `err` is a PostgreSQL error with this SQLSTATE (e.g. {@link UNIQUE_VIOLATION}). */
 export function isDbError(err: unknown, code: string): err is DatabaseError {
   return err instanceof pg.DatabaseError && err.code === code
 }

@@ -38,6 +38,7 @@ type IntegrationMethods = Pick<
   'putIntegration' | 'getIntegration' | 'listIntegrations' | 'deleteIntegration'
 >
 
+/** The integration methods of the PostgreSQL store (internal to store/postgres: use `createStore`). */
 export function createPostgresIntegrations({ q, changed }: Db): IntegrationMethods {
   return {
     async putIntegration(write: IntegrationWrite) {

@@ -128,6 +128,10 @@ const SQL = {
   },
 } as const
 
+/**
+ * The KV methods of the PostgreSQL store (internal to store/postgres). Expired rows are never
+ * returned; they are purged in small background batches as writes go by.
+ */
 export function createPostgresKv(run: RunQuery): KvStore {
   let writes = 0
   /** Counts a write; every KV_PURGE_EVERY-th also removes a batch of expired rows, in the background. */

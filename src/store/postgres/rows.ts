@@ -34,6 +34,7 @@ export function toAccount(row: Row): Account {
   }
 }
 
+/** An `integrations` row as an {@link IntegrationRecord} (timestamps as ISO strings). */
 export function toIntegration(row: Row): IntegrationRecord {
   return {
     id: row.id,

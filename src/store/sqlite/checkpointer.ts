@@ -24,6 +24,7 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 
+/** Tuning of the checkpoint worker; tests shorten both. */
 export interface CheckpointerOptions {
   /** Time between PASSIVE checkpoints. Default 100 ms. */
   intervalMs?: number
@@ -31,6 +32,7 @@ export interface CheckpointerOptions {
   maxWalBytes?: number
 }
 
+/** The running checkpoint worker of one database. */
 export interface Checkpointer {
   /** Stops the worker (after its current checkpoint); the connection keeps checkpoints off. */
   stop(): Promise<void>

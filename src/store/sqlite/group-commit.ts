@@ -27,6 +27,7 @@ interface Waiter {
   reject: (err: unknown) => void
 }
 
+/** One connection's batch of KV writes, committed together. */
 export interface GroupCommit {
   /**
    * Runs `fn` (synchronous statements) inside the connection's open batch, opening one if
@@ -45,6 +46,10 @@ export function flushAllBatches(): void {
   for (const flush of [...open]) flush()
 }
 
+/**
+ * Group commit for one connection (internal to store/sqlite): writes made in one turn of the
+ * event loop share one transaction, and each write's promise settles only once it committed.
+ */
 export function createGroupCommit(db: DatabaseSync): GroupCommit {
   const begin = db.prepare('BEGIN IMMEDIATE')
   const commit = db.prepare('COMMIT')

@@ -23,6 +23,10 @@ type Row = Record<string, SQLInputValue>
 
 const LIVE = '(expires_at IS NULL OR expires_at > :now)'
 
+/**
+ * The KV methods of the SQLite store (internal to store/sqlite). Writes join the connection's
+ * group commit (group-commit.ts), so concurrent requests share one commit.
+ */
 export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
   const get = db.prepare(
     `SELECT value, expires_at FROM kv WHERE namespace = :ns AND key = :key AND ${LIVE}`,

@@ -6,6 +6,11 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { listMigrations } from '../migrations/index.ts'
 
+/**
+ * Applies the SQLite migrations not yet recorded in `schema_migrations`, each in its own
+ * BEGIN IMMEDIATE transaction that checks again under the write lock, so two processes opening
+ * a new file apply each migration once.
+ */
 export function migrate(db: DatabaseSync): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',

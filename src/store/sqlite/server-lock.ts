@@ -19,6 +19,7 @@ import { StoreInUse } from '../../errors/index.ts'
 /** The lock file of the SQLite database `file`. */
 export const serverLockFile = (file: string): string => `${file}.server-lock`
 
+/** A held server lock; `release` lets the next server start. */
 export interface ServerLock {
   readonly file: string
   release(): void

@@ -62,6 +62,12 @@ type IntegrationRow = {
 const SQLITE_CONSTRAINT_UNIQUE = 2067
 const READ = ACCOUNT_READ_COLUMNS.join(', ')
 
+/**
+ * The SQLite store in `file` (`:memory:` for a throwaway one): opens it in WAL mode, applies
+ * pending migrations and starts the checkpointer. Only store/index.ts calls it, which adds the
+ * server lock when a server opens it.
+ * @throws {StoreUnavailable} the file cannot be opened or migrated
+ */
 export function createSqliteStore(file: string): Store {
   let db: DatabaseSync
   let checkpointer: Checkpointer | undefined

@@ -21,6 +21,10 @@ export interface WriteStatement {
   get(...params: Params): unknown
 }
 
+/**
+ * The connection's write side: each statement first commits any open group-commit batch, so
+ * a direct write never waits on (or lands inside) a KV batch.
+ */
 export interface Writer {
   /** Prepares a statement that writes (INSERT, UPDATE, DELETE). */
   prepare(sql: string): WriteStatement
@@ -28,6 +32,7 @@ export interface Writer {
   transaction<T>(fn: () => T, commit?: (result: T) => boolean): T
 }
 
+/** The {@link Writer} of one connection (internal to store/sqlite). */
 export function createWriter(db: DatabaseSync): Writer {
   return {
     prepare(sql) {
