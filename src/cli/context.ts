@@ -9,6 +9,10 @@ import { loadConfig, type Config } from '../config/index.ts'
 import { createServices, type Services } from '../services.ts'
 import { createStore } from '../store/index.ts'
 
+/**
+ * What every command reaches the server's config and store through. Both are opened lazily, so
+ * `--help` and usage errors work without a database or a valid configuration.
+ */
 export interface CliContext {
   /** The environment config is read from (also consulted for LOG_LEVEL when reporting). */
   readonly env: Readonly<Record<string, string | undefined>>
@@ -20,6 +24,12 @@ export interface CliContext {
   close(): Promise<void>
 }
 
+/**
+ * The lazy context of one CLI run over `env` (the only place the CLI's environment enters).
+ * @example
+ * const ctx = createContext(process.env)
+ * try { printJson(io, await (await ctx.services()).accounts.get(id)) } finally { await ctx.close() }
+ */
 export function createContext(env: Record<string, string | undefined>): CliContext {
   let config: Readonly<Config> | undefined
   let services: Promise<Services> | undefined

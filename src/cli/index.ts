@@ -15,7 +15,8 @@ import { registerMapping } from './mapping.ts'
 import { registerTokens } from './tokens.ts'
 import { registerUsers } from './users.ts'
 
-export function buildProgram(ctx: CliContext, io: CliIo): Command {
+/** The commander program with every command group registered, writing only through `io`. */
+function buildProgram(ctx: CliContext, io: CliIo): Command {
   const program = new Command('sso-bridge')
     .description(
       'sso-bridge administration: accounts, integrations and signing keys (reads the server config: environment and .env)',
@@ -100,6 +101,10 @@ function report(err: unknown, io: CliIo, ctx: CliContext): number {
   return exitCode
 }
 
+/**
+ * The `sso-bridge` executable: {@link run} over process.argv, its result as the exit code.
+ * Sets `process.exitCode` rather than exiting, so piped output is flushed first.
+ */
 export async function main(): Promise<void> {
   // `sso-bridge users list | head` closes the pipe early; that is not an error worth a stack.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import type { CliContext } from './context.ts'
 import { printJson, readJsonBody, type BodyOptions, type CliIo } from './io.ts'
 
+/** Adds `integrations` (put, get, list, delete) to the program: the CLI twin of /api/v1/integrations. */
 export function registerIntegrations(program: Command, ctx: CliContext, io: CliIo): void {
   const integrations = program
     .command('integrations')

@@ -17,6 +17,7 @@ import {
 } from '../errors/index.ts'
 import { toWireError, type WireError } from '../errors/wire.ts'
 
+/** The streams a command writes to and reads from; tests pass their own to capture output. */
 export interface CliIo {
   stdout: { write(chunk: string): unknown }
   stderr: { write(chunk: string): unknown }
@@ -58,6 +59,7 @@ export class CliFailure extends BridgeError {
 /** The conditions only the CLI raises. */
 export type CliFailureCode = Extract<BridgeErrorCode, 'ERR_USAGE' | 'ERR_IMPORT_REJECTED'>
 
+/** Writes `value` to stdout as indented JSON: every command's result, so scripts can parse it. */
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
@@ -94,10 +96,12 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   )
 }
 
+/** A caller's mistake on the command line (`usage_error`, exit 2), reported like any other failure. */
 export function usageError(message: string): CliFailure {
   return new CliFailure('ERR_USAGE', message, EXIT.usage)
 }
 
+/** A stream's whole content as UTF-8 text (stdin, or a file given as input). */
 export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stream)
@@ -105,6 +109,7 @@ export async function readAll(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** The two ways a `put` takes its JSON object: inline (`--data`) or from a file (`--file`, `-` for stdin). */
 export interface BodyOptions {
   data?: string
   file?: string

@@ -38,6 +38,11 @@ export function describeKeys(keysDir: string, material: KeyMaterial) {
   }
 }
 
+/**
+ * Adds `keys` (generate, rotate, record: the OIDC and SAML signing keys in KEYS_DIR) to the
+ * program. The files and the
+ * database's record of them change together; a running server keeps the keys it loaded.
+ */
 export function registerKeys(program: Command, ctx: CliContext, io: CliIo): void {
   const keys = program
     .command('keys')

@@ -12,6 +12,7 @@ import { listPaths } from '../mapping/index.ts'
 import type { CliContext } from './context.ts'
 import { openInput, parseJsonInput, printJson, readAll, type CliIo } from './io.ts'
 
+/** Adds the mapping helpers to the program: `preview`, `connection` and `paths`. */
 export function registerMapping(program: Command, ctx: CliContext, io: CliIo): void {
   program
     .command('preview')

@@ -25,6 +25,7 @@ import {
   type CliIo,
 } from './io.ts'
 
+/** Adds `users` (put, get, delete, unlock, list, import) to the program: the CLI twin of /api/v1/users. */
 export function registerUsers(program: Command, ctx: CliContext, io: CliIo): void {
   const users = program
     .command('users')

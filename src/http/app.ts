@@ -33,6 +33,7 @@ import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
 import { homeRouter } from './routes/home.ts'
 
+/** What {@link createApp} takes: the built services and doors plus the slices of config the shell reads. */
 export interface AppOptions {
   services: Services
   /** Every door, built once by createDoors (doors.ts) over the same services. */

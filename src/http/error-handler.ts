@@ -37,6 +37,15 @@ function wantsHtml(req: Parameters<ErrorRequestHandler>[1]): boolean {
   return !req.originalUrl.startsWith('/api/') && req.accepts(['json', 'html']) === 'html'
 }
 
+/**
+ * The app's last middleware: answers any error with the status and wire name of its code
+ * (errors/codes.ts), as the JSON body or, for a browser outside /api/, the error page. Errors
+ * that are not ours (body-parser, oidc-provider) are translated to one of our codes first;
+ * anything else is a bare 500 whose message and stack go only to `log`.
+ * @param log where unexpected errors are logged (with their stack)
+ * @param site the look of the HTML error page; without it every answer is JSON
+ * @example app.use(errorHandler(log, config.site))
+ */
 export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler {
   return (err, req, res, _next) => {
     // oidc-provider's 503 for a store outage (oidc/unavailable.ts) reaches the interaction routes

@@ -21,6 +21,7 @@ export const HANDOFF_NAMESPACE = 'bridge:handoff'
 /** As long as an OIDC interaction lives: a demand outliving its sign-in is never read again. */
 const HANDOFF_TTL_MS = 30 * 60_000
 
+/** What {@link createSiteLogin} takes: the site's hand-off page, whether our own form is offered, and the store. */
 export interface SiteLoginOptions {
   /** SITE_LOGIN_URL: the site's hand-off page; unset, only an integration's own may apply. */
   url?: string | undefined
@@ -102,6 +103,7 @@ export function createSiteLogin(opts: SiteLoginOptions) {
   }
 }
 
+/** The hand-off to the site {@link createSiteLogin} builds; one per process, shared by every door. */
 export type SiteLogin = ReturnType<typeof createSiteLogin>
 
 /**

@@ -32,6 +32,7 @@ interface StoreResult {
   expire: number | null
 }
 
+/** What a {@link KvRateLimiter} takes: its store, its key prefix and its fixed window. */
 export interface KvRateLimiterOptions {
   kv: KvStore
   /** Prefix of this limiter's keys within {@link THROTTLE_NAMESPACE} (e.g. `ip`, `account`). */

@@ -25,6 +25,14 @@ export interface SignInRefusal {
   retryAfter?: number
 }
 
+/**
+ * A passport instance with one local strategy (`username` / `password` fields) over the
+ * account service, without passport sessions. A refusal's `info` is a {@link SignInRefusal}.
+ * @example
+ * const passport = createPassport(accounts)
+ * gateSignIn(req, gate)
+ * passport.authenticate('local', { session: false }, callback)(req, res, next)
+ */
 export function createPassport(accounts: AccountService): passport.PassportStatic {
   const instance = new passport.Passport()
   instance.use(

@@ -20,6 +20,10 @@ export const SESSION_COOKIE = 'sso_bridge'
 export const SESSION_NAMESPACE = 'bridge:session'
 const NAMESPACE = SESSION_NAMESPACE
 
+/**
+ * A bridge session as stored: the one sign-in every door (OIDC, SAML, /login) shares. It holds
+ * no account data beyond the id, so a changed or disabled account is seen on the next request.
+ */
 export interface BridgeSession {
   /** The account's internal id. */
   account_id: string
@@ -34,6 +38,7 @@ export interface BridgeSession {
   started_at_ms?: number
 }
 
+/** What {@link createSessionManager} takes. */
 export interface SessionManagerOptions {
   kv: KvStore
   /** Lifetime of a session without activity being required, in ms. */
@@ -71,6 +76,13 @@ export function endSession(kv: KvStore, cookie: string | undefined | null): Prom
     : Promise.resolve(false)
 }
 
+/**
+ * The bridge sessions, kept in the store's KV under the SHA-256 of the cookie value (a store
+ * dump holds no usable cookie), so every instance sharing the store sees the same sessions.
+ * @example
+ * const sessions = createSessionManager({ kv: store, ttlMs: 8 * 3600_000 })
+ * const cookie = await sessions.create({ account_id, auth_time, amr: ['pwd'] }, previousCookie)
+ */
 export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
   return {
     ttlMs,
@@ -95,6 +107,7 @@ export function createSessionManager({ kv, ttlMs }: SessionManagerOptions) {
   }
 }
 
+/** The bridge-session store {@link createSessionManager} builds; one per process. */
 export type SessionManager = ReturnType<typeof createSessionManager>
 
 /** A member signed in to the bridge: their session, its cookie value and their (active) account. */

@@ -59,6 +59,7 @@ export type SignOutTarget =
     }
   | { account: SignedOutAccount; reason: SignOutReason }
 
+/** What one sign-out did; `account` tells the doors whom to tell. */
 export interface SignOutResult {
   /** Whose session(s) ended, or null when the browser had no session (nothing to tell). */
   account: SignedOutAccount | null
@@ -66,6 +67,7 @@ export interface SignOutResult {
   ended: number
 }
 
+/** What {@link createSignOut} takes: the store holding the sessions and a way to name their account. */
 export interface SignOutDeps {
   kv: KvStore
   /**
@@ -122,4 +124,5 @@ export function createSignOut(deps: SignOutDeps) {
   }
 }
 
+/** The one sign-out {@link createSignOut} builds, which /logout, SAML SLO and the admin API all call. */
 export type SignOut = ReturnType<typeof createSignOut>

@@ -24,17 +24,20 @@ import { accountSignInKey } from '../accounts/sign-in-key.ts'
 import type { KvStore } from '../store/ports.ts'
 import { KvRateLimiter } from './kv-rate-limiter.ts'
 
+/** One limit: at most `max` attempts in a fixed window of `windowMs`. */
 export interface ThrottleRule {
   /** Attempts allowed within the window. */
   max: number
   windowMs: number
 }
 
+/** The two limits a sign-in is held to: per client address and per account. */
 export interface ThrottleRules {
   ip: ThrottleRule
   account: ThrottleRule
 }
 
+/** The throttle's answer to one attempt; a refusal carries `Retry-After` seconds. */
 export interface ThrottleDecision {
   allowed: boolean
   /** Seconds until the caller may try again (0 when allowed). */
@@ -43,6 +46,7 @@ export interface ThrottleDecision {
   limit?: 'ip' | 'account'
 }
 
+/** Whose attempt it is: the client address and the account key. */
 export interface ThrottleKeys {
   /** The client address (express `req.ip`, as TRUST_PROXY allows). */
   ip: string
@@ -50,6 +54,10 @@ export interface ThrottleKeys {
   account: string
 }
 
+/**
+ * The sign-in throttle every password form shares. An attempt is counted before the password
+ * is checked, so guessing costs an attempt whether or not the guess is right.
+ */
 export interface LoginThrottle {
   /** Counts one attempt for both keys and says whether it may be verified. */
   attempt(keys: ThrottleKeys): Promise<ThrottleDecision>

@@ -59,6 +59,7 @@ export const TICKET_MAX_LENGTH = 96 * 1024
  * `password` or `password_hash`).
  */
 export const TICKET_FIELDS: readonly AccountFieldName[] = TICKET_FIELD_NAMES
+/** An account field a sign-in ticket may carry. */
 export type TicketField = AccountFieldName
 
 /** Registered JWT claims a signing library may add; read by the verifier, never stored. */
@@ -143,6 +144,7 @@ export interface VerifiedTicket {
  */
 export type TicketKind = 'sign-in' | 'logout'
 
+/** What {@link createTicketVerifier} takes: the key(s), the audience and the replay store. At least one key. */
 export interface TicketVerifierOptions {
   /** Which kind of ticket this verifier accepts; default `sign-in`. */
   kind?: TicketKind
@@ -176,6 +178,16 @@ export function publicKeyAlgorithm(key: KeyObject): { alg: 'RS256' | 'ES256' } |
   }
 }
 
+/**
+ * A verifier for the site's tickets (signed JWTs, contract in the README): the signature with
+ * the configured key, `aud` exactly (not an array), a bounded lifetime (`exp` - `iat`), only
+ * known claims and account fields, and each `jti` used once across every process sharing the
+ * store.
+ * @throws {TypeError} at build time for a secret under 32 bytes, an unusable public key, or no key
+ * @example
+ * const tickets = createTicketVerifier({ secret, audience: `${issuer}/ticket`, kv: store })
+ * const { externalId, fields } = await tickets.verify(req.body.ticket) // throws TicketRefused
+ */
 export function createTicketVerifier(opts: TicketVerifierOptions) {
   const { audience, kv } = opts
   const kind = opts.kind ?? 'sign-in'
@@ -311,6 +323,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
   }
 }
 
+/** A site-ticket verifier from {@link createTicketVerifier} (sign-in or logout kind). */
 export type TicketVerifier = ReturnType<typeof createTicketVerifier>
 
 /** The path logout tickets are sent to; their `aud` is `{ISSUER}` followed by it. */

@@ -18,6 +18,7 @@ import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from '
 import type { KvSetOptions, KvStore } from '../store/ports.ts'
 import { guardAdapter } from './unavailable.ts'
 
+/** What the store-backed oidc-provider adapter takes besides the KV store. */
 export interface OidcAdapterOptions {
   /**
    * Serves `Client.find(id)` (and so every client lookup oidc-provider makes beyond the

@@ -12,6 +12,12 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 
+/**
+ * keygrip's interface (`sign`, `verify`, `index`) over KeyObjects, passed to oidc-provider as its
+ * `cookies.keys` (see the module doc for why not keygrip itself).
+ * @throws {TypeError} from the constructor when no secret is given
+ * @example new Provider(issuer, { cookies: { keys: new CookieKeys(secrets) as unknown as string[] } })
+ */
 export class CookieKeys {
   readonly #keys: KeyObject[]
 

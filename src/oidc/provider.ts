@@ -34,6 +34,7 @@ import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
 import { allowFormTargets } from '../web/security-headers.ts'
 
+/** What {@link createOidcProvider} takes: the services it reads accounts and clients from, and its keys. */
 export interface OidcDeps {
   issuer: string
   keys: KeyMaterial
@@ -71,12 +72,22 @@ export interface OidcDeps {
   allowPrivateNetworkFetch?: boolean | undefined
 }
 
+/** The OIDC door: the configured oidc-provider and the one rule for the `sub` a client sees. */
 export interface OidcDoor {
   provider: Provider
   /** The `sub` a client sees for an account: the external_id, or its pairwise pseudonym. */
   subjectFor(client: { subjectType?: string; sectorIdentifier?: string }, accountId: string): string
 }
 
+/**
+ * Builds the OIDC door: oidc-provider 9 over our KV store (adapter.ts), with clients taken from
+ * the `oidc` integrations, accounts from the account service, claims shaped by each
+ * integration's mapping, and the bridge session as the one sign-in. Mount it with
+ * `app.use(door.provider.callback())` after the door's own routes (oidc/routes/router.ts).
+ * @example
+ * const oidc = createOidcProvider(deps) // built once, in doors.ts
+ * app.use(oidc.provider.callback()) // last before the error handler: it answers every path it knows
+ */
 export function createOidcProvider(deps: OidcDeps): OidcDoor {
   const { issuer, kv, accounts, integrations, sessions } = deps
   const secure = issuer.startsWith('https:')

@@ -65,8 +65,6 @@ const BINDING = {
   redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
 } as const
 
-export type Binding = 'post' | 'redirect'
-
 /**
  * A message as it arrived: POST form fields, or the raw query string of a Redirect (parsed
  * once, here — see redirect-query.ts).
@@ -84,6 +82,7 @@ export type InboundMessage =
       rawQuery: string
     }
 
+/** An AuthnRequest that passed every check: from a registered SP, signed as required, fresh and not replayed. */
 export interface VerifiedAuthnRequest {
   integrationId: string
   requestId: string
@@ -93,6 +92,7 @@ export interface VerifiedAuthnRequest {
   isPassive: boolean
 }
 
+/** A LogoutRequest that passed every check, with where its LogoutResponse must go. */
 export interface VerifiedLogoutRequest {
   integrationId: string
   requestId: string
@@ -106,6 +106,7 @@ export interface VerifiedLogoutRequest {
 export type OutboundLogoutResponse =
   { binding: 'HTTP-POST'; url: string; xml: string } | { binding: 'HTTP-Redirect'; url: string }
 
+/** What {@link createSamlIdp} takes: the issuer, signing keys, and the stores for SPs and replay records. */
 export interface SamlIdpOptions {
   issuer: string
   keys: KeyMaterial
@@ -141,6 +142,14 @@ const child = (node: XElement, ns: string, name: string): XElement | undefined =
   node.children.find((c) => c.ns === ns && c.name === name)
 const ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion'
 
+/**
+ * Builds the SAML IdP: verifies inbound AuthnRequests and LogoutRequests from the `saml`
+ * integrations (signature, issuer, destination, instant, one use of each ID) and builds the
+ * signed Responses going back. Knows nothing of HTTP; routes/saml.ts is its face.
+ * @example
+ * const idp = createSamlIdp({ issuer, keys, kv: store, integrations, pairwiseSecret })
+ * const request = await idp.verifyAuthnRequest({ binding: 'post', message: req.body.SAMLRequest, relayState })
+ */
 export function createSamlIdp(opts: SamlIdpOptions) {
   const skewMs = opts.skewMs ?? 3 * 60_000
   const entityId = `${opts.issuer}${SAML_ROUTES.metadata}`
@@ -624,4 +633,5 @@ export function createSamlIdp(opts: SamlIdpOptions) {
   }
 }
 
+/** The SAML IdP {@link createSamlIdp} builds; one per process. */
 export type SamlIdp = ReturnType<typeof createSamlIdp>

@@ -12,13 +12,15 @@ import xmlenc from '@authenio/xml-encryption'
 import { SignedXml } from 'xml-crypto'
 import { el, NS, signEnveloped, text, type SigningKey } from './signer.ts'
 
+/** The NameID formats this IdP issues (saml-core §8.3), by the short name settings use. */
 export const NAME_ID_FORMAT = {
   persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
   emailAddress: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
   unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
 } as const
 
-export const ATTRIBUTE_NAME_FORMAT = {
+/** Attribute NameFormat URIs (saml-core §8.2), by the short name settings use. */
+const ATTRIBUTE_NAME_FORMAT = {
   basic: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic',
   uri: 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri',
 } as const
@@ -51,11 +53,13 @@ export function newId(): string {
 /** xs:dateTime in UTC, whole seconds (SPs differ in how they read fractions). */
 export const instant = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
+/** One `saml:Attribute`: a name and its values, already mapped from the account. */
 export interface SamlAttribute {
   name: string
   values: string[]
 }
 
+/** Everything a signed login Response is built from; the caller has already verified the request. */
 export interface LoginResponseInput {
   idpEntityId: string
   spEntityId: string

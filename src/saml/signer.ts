@@ -22,6 +22,7 @@
  */
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto'
 
+/** The SAML and XML-DSig namespace URIs the messages we write use. */
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
   assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
@@ -95,6 +96,7 @@ export function el(
   return `${out}>${content}</${name}>`
 }
 
+/** A parsed signing key and its certificate, ready for {@link signEnveloped} (see {@link signingKey}). */
 export interface SigningKey {
   key: KeyObject
   /** The certificate's base64 DER (the PEM body without armour and line breaks). */

@@ -20,6 +20,10 @@ import { DOMParser } from '@xmldom/xmldom'
 import { inflateRawSync } from 'node:zlib'
 import { SamlRequestInvalid } from './errors.ts'
 
+/**
+ * Size and depth limits applied before any XML is parsed, so a hostile message costs little.
+ * The routes size their form parser from `encodedBytes`.
+ */
 export const LIMITS = {
   /** Base64 text of one SAMLRequest / SAMLResponse. */
   encodedBytes: 64 * 1024,

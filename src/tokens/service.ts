@@ -175,4 +175,5 @@ export function createTokenService({
   }
 }
 
+/** The token door's service {@link createTokenService} builds: issue, inspect and the redirect check. */
 export type TokenService = ReturnType<typeof createTokenService>

@@ -9,6 +9,13 @@ import { unauthorized } from './errors.ts'
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
+/**
+ * Guards the admin API with ADMIN_TOKEN as a bearer token. Both sides are hashed to SHA-256
+ * before `timingSafeEqual`, so the comparison takes the same time whatever the length or the
+ * first wrong byte. A refusal is 401 `unauthorized` with a `WWW-Authenticate: Bearer` challenge.
+ * @param adminToken the configured ADMIN_TOKEN (never logged)
+ * @example app.use('/api/v1', requireAdmin(config.adminToken), usersRouter(services, limits))
+ */
 export function requireAdmin(adminToken: string): RequestHandler {
   const expected = digest(adminToken)
   return (req, res, next) => {

@@ -26,7 +26,8 @@ export function readCookie(
   return undefined
 }
 
-export function cookieOptions(secure: boolean, maxAgeMs?: number) {
+/** The one set of cookie attributes (see the module doc); `maxAgeMs` absent: a session cookie. */
+function cookieOptions(secure: boolean, maxAgeMs?: number) {
   return {
     httpOnly: true,
     sameSite: 'lax' as const,
@@ -36,6 +37,11 @@ export function cookieOptions(secure: boolean, maxAgeMs?: number) {
   }
 }
 
+/**
+ * Sets one of our cookies with the shared attributes: HttpOnly, SameSite=Lax, Path=/, and
+ * Secure when the issuer is https. Without `maxAgeMs` it is a browser-session cookie.
+ * @example setCookie(res, SESSION_COOKIE, cookie, deps.secure, deps.sessions.ttlMs)
+ */
 export function setCookie(
   res: Response,
   name: string,

@@ -22,6 +22,7 @@ import { HttpError } from './errors.ts'
 export const CSRF_COOKIE = 'sso_csrf'
 const BINDING = /^[A-Za-z0-9_-]{43}$/
 
+/** What {@link createCsrf} takes: the key material and whether the cookie must be Secure. */
 export interface CsrfOptions {
   /** The cookie secret (KEYS_DIR/cookie-secret): the token key is derived from it (HMAC, label `csrf-token`). */
   secret: string
@@ -74,4 +75,5 @@ export function createCsrf({ secret, secure }: CsrfOptions) {
   }
 }
 
+/** The CSRF helper {@link createCsrf} builds, built once per process and shared by every form. */
 export type Csrf = ReturnType<typeof createCsrf>

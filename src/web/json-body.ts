@@ -58,6 +58,14 @@ function parseInto(req: Request, body: string, next: NextFunction): void {
  */
 export type JsonBodyReader = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void
 
+/**
+ * The JSON body reader for a route, with `limit` in bytes (MAX_BODY_BYTES): mount it on the
+ * routes that take JSON, never app-wide, so a form route keeps its own parser and an import
+ * keeps its streaming limit. Failures go to `next` as body-parser's typed errors (413, 400,
+ * 415) or {@link JsonTooDeep}, which the error handler answers with their stable codes.
+ * @param limit the largest body accepted, in bytes
+ * @example router.put('/users/:external_id', jsonBody(config.maxBodyBytes), handler)
+ */
 export function jsonBody(limit: number): JsonBodyReader {
   const general: RequestHandler = text({ limit, type: () => true, defaultCharset: 'utf-8' })
   return (incoming, res, next) => {

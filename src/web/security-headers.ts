@@ -24,7 +24,8 @@ import type { RequestHandler } from 'express'
 import helmet from 'helmet'
 import type { KoaContextWithOIDC } from 'oidc-provider'
 
-export const CSP_HEADER = 'Content-Security-Policy'
+/** The header name, written once so the per-page additions edit the header helmet set. */
+const CSP_HEADER = 'Content-Security-Policy'
 
 /** An express response or the node response under koa's ctx (oidc-provider's pages). */
 interface HeaderTarget {

@@ -8,16 +8,34 @@ import { readFileSync } from 'node:fs'
 const VIEWS = new URL('../../views/', import.meta.url)
 const cache = new Map<string, string>()
 
+/** Markup a view inserts as it is; only {@link raw} makes one, so escaping is the default. */
 export interface RawHtml {
   readonly html: string
 }
 
+/**
+ * Marks `html` as markup the caller has already escaped (built with {@link escapeHtml}), so
+ * {@link render} inserts it unchanged. Never pass it text that came from a request or an account.
+ * @example render('home', { links: raw(`<li>${escapeHtml(label)}</li>`) })
+ */
 export const raw = (html: string): RawHtml => ({ html })
 
+/**
+ * Escapes the five characters that matter in HTML text and quoted attributes (`& < > " '`) as
+ * numeric references, so a value can go inside either safely.
+ */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
+/**
+ * Fills the view `views/<view>.html` (read once, then cached): each `{{name}}` becomes its
+ * local, HTML-escaped unless it is {@link RawHtml}.
+ * @param view the file name under views/ without `.html`
+ * @param locals a value for every placeholder the view has
+ * @throws {Error} when the view has a placeholder `locals` does not fill: a programming error,
+ *   caught by the tests rather than rendered as an empty hole
+ */
 export function render(view: string, locals: Record<string, string | RawHtml>): string {
   let template = cache.get(view)
   if (template === undefined) {
@@ -31,6 +49,7 @@ export function render(view: string, locals: Record<string, string | RawHtml>): 
   })
 }
 
+/** How the sign-in pages name and colour the site (SITE_NAME, SITE_COLOR). */
 export interface SiteLook {
   name: string
   color: string

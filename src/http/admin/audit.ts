@@ -9,6 +9,10 @@ import type { Services } from '../../services.ts'
 
 const FILTERS = ['external_id', 'field', 'policy', 'actor', 'since', 'until'] as const
 
+/**
+ * The admin API's `GET /audit`: the account-conflict audit trail, filtered by the query
+ * parameters in FILTERS and paged with `limit` / `cursor`. Mount it behind {@link requireAdmin}.
+ */
 export function auditRouter(services: Services): Router {
   const router = Router()
   router.get('/audit', async (req, res) => {

@@ -11,6 +11,11 @@ import type { KeyMaterial } from '../../keys/index.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 
+/**
+ * The admin API's integrations (`/integrations`: list, put, get, delete, preview, connection
+ * sheet), over the integration registry. Mount it behind {@link requireAdmin}.
+ * @param limits MAX_BODY_BYTES, and ISSUER and the keys the connection sheet shows
+ */
 export function integrationsRouter(
   services: Services,
   limits: { maxBodyBytes: number; issuer: string; keys?: KeyMaterial },

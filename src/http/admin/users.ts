@@ -14,6 +14,11 @@ import { unlockAccount } from '../../login/throttle.ts'
 import type { Services } from '../../services.ts'
 import { payloadTooLarge, unsupportedMediaType } from '../../web/errors.ts'
 
+/**
+ * The admin API's accounts (`/users`: list, import, put, get, delete, and the lockout and
+ * sessions sub-resources), over the account service. Mount it behind {@link requireAdmin}.
+ * @param limits MAX_BODY_BYTES for one account, IMPORT_MAX_BYTES for an import
+ */
 export function usersRouter(
   services: Services,
   limits: { maxBodyBytes: number; importMaxBytes: number },
@@ -82,7 +87,11 @@ export function usersRouter(
   return router
 }
 
-export function parseBoolean(value: unknown, name: string): boolean {
+/**
+ * A boolean query parameter: absent, `false` or `0` is false; empty, `true` or `1` is true.
+ * @throws {ValidationFailed} for anything else, naming the parameter
+ */
+function parseBoolean(value: unknown, name: string): boolean {
   if (value === undefined || value === 'false' || value === '0') return false
   if (value === '' || value === 'true' || value === '1') return true
   throw new ValidationFailed([{ path: name, message: 'must be true or false' }])

@@ -6,6 +6,11 @@ import { Router } from 'express'
 import { replyFor } from '../../errors/index.ts'
 import type { Store } from '../../store/ports.ts'
 
+/**
+ * `GET /healthz` (the process answers) and `GET /readyz` (the store answers a ping; otherwise
+ * 503 `store_unavailable`, never the store's own error text).
+ * @param store only `ping` and `kind` are used
+ */
 export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
   const router = Router()
   router.get('/healthz', (_req, res) => {

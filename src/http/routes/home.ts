@@ -12,6 +12,10 @@ export interface HomeLink {
   path: string
 }
 
+/**
+ * `GET /`: the home page listing the version, the integration types and each door's links.
+ * The page is rendered once, when the router is built.
+ */
 export function homeRouter(opts: {
   issuer: string
   version: string

@@ -28,6 +28,7 @@ import { allowFormTargets } from '../../web/security-headers.ts'
 import { gateSignIn, type createPassport, type SignInRefusal } from '../passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
 
+/** What {@link passwordSignIn} takes: shared by /login and the OIDC interaction's sign-in form. */
 export interface SignInDeps {
   accounts: AccountService
   sessions: SessionManager
@@ -43,6 +44,7 @@ export interface SignInDeps {
   failureFloorMs: number
 }
 
+/** The outcome of one password sign-in: the account, or what to show and the status to answer with. */
 export type SignInResult =
   | { ok: true; account: Account; authTime: number }
   | { ok: false; status: number; message: string; username: string; retryAfter?: number }
@@ -149,6 +151,7 @@ export function safeReturnTo(value: unknown, issuer: string): string | null {
   return localReturnTo(value, issuer)
 }
 
+/** What {@link loginRouter} takes: the password sign-in's needs plus the page, CSRF and the site hand-off. */
 export interface LoginRouteDeps extends SignInDeps {
   site: SiteLook
   issuer: string
@@ -159,6 +162,11 @@ export interface LoginRouteDeps extends SignInDeps {
   siteLogin: SiteLogin
 }
 
+/**
+ * `GET|POST /login` (and `/login/cancel`) for the doors that are not OIDC (the SAML door first):
+ * the password form or the hand-off to the site, then back to `return_to`. A `return_to` that is
+ * not a path on this server is refused with `ERR_LOGIN_RETURN_TO` (400 `invalid_return_to`).
+ */
 export function loginRouter(deps: LoginRouteDeps): Router {
   const { site, issuer } = deps
   const router = Router()

@@ -28,6 +28,7 @@ import { noStore } from '../../web/no-store.ts'
 import { page, type SiteLook } from '../../web/views.ts'
 import { allowedReturnTo, noReferrer, type SiteTicketSettings } from './ticket.ts'
 
+/** What {@link logoutRouter} takes: the logout-ticket verifier, the one sign-out and the page look. */
 export interface LogoutRouteDeps {
   /** SITE_ORIGINS (return_to) come from here. */
   settings?: SiteTicketSettings | undefined
@@ -52,6 +53,11 @@ const MESSAGES: Record<TicketErrorCode, string> = {
   ERR_TICKET_STALE: 'This sign-out link is not valid.',
 }
 
+/**
+ * `GET|POST /logout`: a logout ticket from the site ends that member's bridge sessions (and,
+ * through the one sign-out, tells the doors), then returns to an allowed `return_to`. 404 when
+ * no ticket key is configured.
+ */
 export function logoutRouter(deps: LogoutRouteDeps): Router {
   const { settings, site, log } = deps
   const router = Router()

@@ -51,6 +51,7 @@ export interface SiteTicketSettings {
   origins: string[]
 }
 
+/** What {@link ticketRouter} takes: the verifier, the site's settings and the sign-in machinery. */
 export interface TicketRouteDeps {
   settings?: SiteTicketSettings
   /** Built once in doors.ts (audience `<ISSUER>/ticket`); undefined: /ticket answers 404. */
@@ -138,6 +139,11 @@ export function noReferrer(_req: Request, res: Response, next: () => void) {
   next()
 }
 
+/**
+ * `GET|POST /ticket`: a site ticket signs the member in (a new bridge session) and sends them
+ * on to `return_to` when it is on this server or one of SITE_ORIGINS. 404 when no ticket key
+ * is configured; a refused ticket gets an error page with its code, never the token.
+ */
 export function ticketRouter(deps: TicketRouteDeps): Router {
   const { settings, accounts, site, log } = deps
   const router = Router()

@@ -34,6 +34,7 @@ import type { createPassport } from '../../login/passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
 import { passwordSignIn, refuseWhenPasswordOff, siteLink } from '../../login/routes/login.ts'
 
+/** What {@link interactionRouter} takes: the provider, the sign-in machinery shared with /login, and the page look. */
 export interface InteractionDeps {
   provider: Provider
   accounts: AccountService
@@ -86,6 +87,12 @@ function demandOf(reasons: string[], maxAge: unknown): FreshnessDemand | null {
   return maxAge !== undefined && Number.isFinite(seconds) ? { since, maxAge: seconds } : null
 }
 
+/**
+ * oidc-provider's interaction pages (`/interaction/:uid`: sign-in, consent, abort), in the
+ * order of its `example/routes/express.js`: `interactionDetails`, render or act, then
+ * `interactionFinished`; every page `no-store`, every form CSRF-checked. A live bridge session
+ * signs the member in without a form (one sign-in for every door).
+ */
 export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, accounts, site } = deps
   const router = Router()

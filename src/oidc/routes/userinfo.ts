@@ -32,6 +32,10 @@ function clientSubject(settings: Record<string, unknown>): {
   }
 }
 
+/**
+ * The `GET|POST /me` user-info endpoint (see the module doc). Refusals are RFC 6750 challenges
+ * logged with a code; the access token itself is never logged or echoed.
+ */
 export function userinfoRouter(deps: {
   door: OidcDoor
   accounts: AccountService

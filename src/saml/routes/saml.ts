@@ -33,6 +33,7 @@ import { noStore } from '../../web/no-store.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { escapeHtml, page, type SiteLook } from '../../web/views.ts'
 
+/** What {@link samlRouter} takes: the IdP, the sign-in machinery, the one sign-out and the page look. */
 export interface SamlRouteDeps {
   idp: SamlIdp
   kv: KvStore
@@ -102,6 +103,11 @@ function sendAutoPost(
 const sessionIndexOf = (cookie: string) =>
   `_${createHash('sha256').update(`saml-session-index\0${cookie}`).digest('hex').slice(0, 40)}`
 
+/**
+ * The SAML door's HTTP face: metadata, SSO (Redirect and POST), the continue-after-sign-in
+ * page, IdP-initiated sign-in and single logout. Refusals are logged with their cause and
+ * answered by the error handler (or as a SAML error Response when the SP is known).
+ */
 export function samlRouter(deps: SamlRouteDeps): Router {
   const { idp, kv, site, log } = deps
   const router = Router()
