@@ -305,7 +305,7 @@ final class SSO_Bridge_Admin_Page {
 <tr><th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
 <td><p><strong class="sso-bridge-secret-state" data-secret="<?php echo esc_attr( $name ); ?>"><?php echo $set ? esc_html__( 'set', 'sso-bridge' ) : esc_html__( 'not set', 'sso-bridge' ); ?></strong></p>
 		<?php if ( 'private_key' === $name ) : ?>
-<textarea id="<?php echo esc_attr( $id ); ?>" name="secret[<?php echo esc_attr( $name ); ?>]" rows="4" cols="64" autocomplete="off" spellcheck="false" placeholder="<?php echo esc_attr( $set ? __( 'Paste a new key to replace it', 'sso-bridge' ) : '-----BEGIN PRIVATE KEY-----' ); ?>"></textarea>
+<textarea id="<?php echo esc_attr( $id ); ?>" name="secret[<?php echo esc_attr( $name ); ?>]" rows="4" cols="64" autocomplete="off" spellcheck="false" placeholder="<?php echo esc_attr( $set ? __( 'Paste a new key to replace it', 'sso-bridge' ) : __( 'Paste a PEM private key (RSA, 2048 bits or more)', 'sso-bridge' ) ); ?>"></textarea>
 		<?php else : ?>
 <input type="password" class="regular-text" id="<?php echo esc_attr( $id ); ?>" name="secret[<?php echo esc_attr( $name ); ?>]" value="" autocomplete="new-password" placeholder="<?php echo esc_attr( $set ? __( 'Type a new value to replace it', 'sso-bridge' ) : '' ); ?>">
 		<?php endif; ?>
