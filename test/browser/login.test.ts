@@ -17,24 +17,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionManager } from '../../src/login/session.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from '../helpers/browser.ts'
 import { PROCESS_TEST_TIMEOUT, WAIT_TIMEOUT } from '../helpers/timeouts.ts'
-
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--no-proxy-server',
-]
-const CHROMIUM_MISSING =
-  `Debian's chromium is not installed (${CHROMIUM} is missing), so the real-browser sign-in test cannot run. ` +
-  'Install it: `sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium` ' +
-  '(.ci/run does this in CI). This test never skips and never downloads a browser.'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url))
 const SCREENSHOT = `${OUTPUT_DIR}login-page.png`

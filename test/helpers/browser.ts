@@ -7,13 +7,16 @@ import { existsSync } from 'node:fs'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 import { WAIT_TIMEOUT } from './timeouts.ts'
 
+/** Debian's chromium (a browser download would fail here). */
 export const CHROMIUM = '/usr/bin/chromium'
+/** Why a browser suite fails (never skips) without it, and the command that fixes that. */
 export const CHROMIUM_MISSING =
   `Debian's chromium is not installed (${CHROMIUM} is missing), so the real-browser tests cannot run. ` +
   'Install it: `apt-get install -y --no-install-recommends chromium` (.ci/run does this in CI). ' +
   'These tests never skip and never download a browser.'
 
-const CHROMIUM_ARGS = [
+/** Headless, no sandbox (root in CI), nothing fetched in the background. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

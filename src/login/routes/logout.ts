@@ -26,7 +26,12 @@ import { LOGOUT_PATH, TicketRefused, type TicketErrorCode, type TicketVerifier }
 import { clearBridgeCookie } from '../../web/bridge-session.ts'
 import { noStore } from '../../web/no-store.ts'
 import { page, type SiteLook } from '../../web/views.ts'
-import { allowedReturnTo, noReferrer, type SiteTicketSettings } from './ticket.ts'
+import {
+  allowedReturnTo,
+  noReferrer,
+  returnToOriginForLog,
+  type SiteTicketSettings,
+} from './ticket.ts'
 
 /** What {@link logoutRouter} takes: the logout-ticket verifier, the one sign-out and the page look. */
 export interface LogoutRouteDeps {
@@ -92,15 +97,11 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
       // Checked first, as /ticket does: a bad one does not even use the ticket up.
       returnTo = allowedReturnTo(input.return_to, ownOrigin, origins)
       if (!returnTo) {
-        const origin =
-          typeof input.return_to === 'string' && URL.canParse(input.return_to)
-            ? new URL(input.return_to).origin.slice(0, 200)
-            : undefined
         log.warn(
           {
             code: 'ERR_TICKET_RETURN_TO',
             reason: 'not_allowed',
-            ...(origin ? { return_to_origin: origin } : {}),
+            ...returnToOriginForLog(input.return_to),
             path: req.path,
           },
           'logout ticket refused',

@@ -86,6 +86,16 @@ const MESSAGES: Record<TicketErrorCode, string> = {
 }
 
 /**
+ * What a refused `return_to` may put in the log: its origin only (to help set SITE_ORIGINS), as a
+ * full URL could carry anything.
+ */
+export function returnToOriginForLog(value: unknown): { return_to_origin?: string } {
+  return typeof value === 'string' && URL.canParse(value)
+    ? { return_to_origin: new URL(value).origin.slice(0, 200) }
+    : {}
+}
+
+/**
  * The absolute URL to send the browser to, or null when `value` may not be followed: http(s) URLs
  * on an allowed origin, or paths of this server. A path is checked after normalisation, by the
  * same rule as /login's (web/return-to.ts): `/.//evil.example/` and its kin, which resolve to the
@@ -180,16 +190,11 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     }
     const returnTo = allowedReturnTo(input.return_to, ownOrigin, origins)
     if (!returnTo) {
-      // The origin only (to help set SITE_ORIGINS): a full URL could carry anything.
-      const origin =
-        typeof input.return_to === 'string' && URL.canParse(input.return_to)
-          ? new URL(input.return_to).origin.slice(0, 200)
-          : undefined
       log.warn(
         {
           code: 'ERR_TICKET_RETURN_TO',
           reason: input.return_to === undefined ? 'missing' : 'not_allowed',
-          ...(origin ? { return_to_origin: origin } : {}),
+          ...returnToOriginForLog(input.return_to),
           path: req.path,
         },
         'site ticket refused',
