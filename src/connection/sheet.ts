@@ -14,7 +14,7 @@ import type { IntegrationService, LoadedIntegration } from '../integrations/regi
 import { isIntegrationOf } from '../integrations/types.ts'
 import { listPaths } from '../mapping/index.ts'
 import { oidcIntegrationType } from '../oidc/client-settings.ts'
-import { OIDC_ROUTES } from '../oidc/paths.ts'
+import { OIDC_DISCOVERY, OIDC_ROUTES } from '../oidc/paths.ts'
 import type { KeyMaterial, SamlKeyPair } from '../keys/index.ts'
 import { SAML_ROUTES } from '../saml/paths.ts'
 import { samlIntegrationType } from '../saml/sp-settings.ts'
@@ -84,7 +84,7 @@ export async function connectionSheet(
     return {
       ...base,
       issuer,
-      discovery_url: url('/.well-known/openid-configuration'),
+      discovery_url: url(OIDC_DISCOVERY),
       authorization_endpoint: url(OIDC_ROUTES.authorization),
       token_endpoint: url(OIDC_ROUTES.token),
       userinfo_endpoint: url(OIDC_ROUTES.userinfo),

@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.ts'
 import { loginRoutes } from '../login/routes/router.ts'
 import type { SiteTicketSettings } from '../login/routes/ticket.ts'
 import { interactionGone } from '../oidc/routes/interaction.ts'
+import { OIDC_DISCOVERY } from '../oidc/paths.ts'
 import { oidcRoutes } from '../oidc/routes/router.ts'
 import { samlPendingGone, samlRouter } from '../saml/routes/saml.ts'
 import type { Services } from '../services.ts'
@@ -28,6 +29,7 @@ import { integrationsRouter } from './admin/integrations.ts'
 import { usersRouter } from './admin/users.ts'
 import { errorHandler } from './error-handler.ts'
 import { pinHost } from './pin-host.ts'
+import { HTTP_ROUTES } from './paths.ts'
 import { assetsRouter } from './routes/assets.ts'
 import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
@@ -165,10 +167,10 @@ export function createApp(opts: AppOptions): Express {
       version: opts.version,
       types: services.integrations.types(),
       links: [
-        { label: 'OpenID Connect discovery document', path: '/.well-known/openid-configuration' },
-        { label: 'Documentation', path: '/docs' },
-        { label: 'Health', path: '/healthz' },
-        { label: 'Readiness', path: '/readyz' },
+        { label: 'OpenID Connect discovery document', path: OIDC_DISCOVERY },
+        { label: 'Documentation', path: HTTP_ROUTES.docs },
+        { label: 'Health', path: HTTP_ROUTES.health },
+        { label: 'Readiness', path: HTTP_ROUTES.ready },
       ],
     }),
   )
@@ -181,7 +183,7 @@ export function createApp(opts: AppOptions): Express {
   api.use(inspectRouter(opts))
   api.use(auditRouter(services))
   api.use((_req, _res, next) => next(notFound()))
-  app.use('/api/v1', api)
+  app.use(HTTP_ROUTES.adminApi, api)
 
   // oidc-provider answers whatever no router took (its own 404 page).
   app.use(doors.oidc.provider.callback())

@@ -28,6 +28,7 @@
  */
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import { errors as jose, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose'
+import { LOGIN_ROUTES } from './paths.ts'
 import { accountInputSchema } from '../accounts/input.ts'
 import type { AccountService } from '../accounts/service.ts'
 import {
@@ -327,7 +328,7 @@ export function createTicketVerifier(opts: TicketVerifierOptions) {
 export type TicketVerifier = ReturnType<typeof createTicketVerifier>
 
 /** The path logout tickets are sent to; their `aud` is `{ISSUER}` followed by it. */
-export const LOGOUT_PATH = '/logout'
+export const LOGOUT_PATH = LOGIN_ROUTES.logout
 
 /**
  * The logout-ticket verifier for ISSUER and the site's ticket key (SITE_TICKET_SECRET or

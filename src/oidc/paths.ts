@@ -13,3 +13,9 @@ export const OIDC_ROUTES = {
   /** Ours (oidc/routes/userinfo.ts): serves OIDC and plain OAuth2 clients alike. */
   userinfo: '/me',
 } as const
+
+/**
+ * The discovery document's path (OpenID Connect Discovery 1.0 §4): oidc-provider serves it
+ * itself, beside the routes above.
+ */
+export const OIDC_DISCOVERY = '/.well-known/openid-configuration'

@@ -8,6 +8,7 @@
 import GithubSlugger from 'github-slugger'
 import { Lexer, Marked, type Token, type Tokens } from 'marked'
 import { escapeHtml } from '../../web/views.ts'
+import { HTTP_ROUTES } from '../paths.ts'
 
 /** Where a documentation page lives in the repository, and the URL it is served at. */
 export interface DocPage {
@@ -22,7 +23,7 @@ export const README_FILE = 'README.md'
 
 /** The URL a page is served at: `/docs` for the README, `/docs/<name>` for the others. */
 export function docUrl(name: string): string {
-  return name === '' ? '/docs' : `/docs/${name}`
+  return name === '' ? HTTP_ROUTES.docs : `${HTTP_ROUTES.docs}/${name}`
 }
 
 // A heading's id is computed from its text as GitHub shows it: markup and code ticks gone.

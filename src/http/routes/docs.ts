@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { Router } from 'express'
 import { notFound } from '../../web/errors.ts'
 import { escapeHtml } from '../../web/views.ts'
+import { HTTP_ROUTES } from '../paths.ts'
 import { docUrl, pageTitle, README_FILE, renderDocPage, type DocPage } from './docs-markdown.ts'
 
 const ROOT = new URL('../../../', import.meta.url)
@@ -60,10 +61,10 @@ export function docsRouter(root: URL = ROOT): Router {
   }
 
   const router = Router()
-  router.get('/docs', (_req, res) => {
+  router.get(HTTP_ROUTES.docs, (_req, res) => {
     res.type('html').send(html(pages.get('')!))
   })
-  router.get('/docs/:page', (req, res, next) => {
+  router.get(`${HTTP_ROUTES.docs}/:page`, (req, res, next) => {
     const name = String(req.params.page)
     // '' is the README's key, served at /docs only.
     const page = name === '' ? undefined : pages.get(name)

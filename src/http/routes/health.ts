@@ -5,6 +5,7 @@
 import { Router } from 'express'
 import { replyFor } from '../../errors/index.ts'
 import type { Store } from '../../store/ports.ts'
+import { HTTP_ROUTES } from '../paths.ts'
 
 /**
  * `GET /healthz` (the process answers) and `GET /readyz` (the store answers a ping; otherwise
@@ -13,10 +14,10 @@ import type { Store } from '../../store/ports.ts'
  */
 export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
   const router = Router()
-  router.get('/healthz', (_req, res) => {
+  router.get(HTTP_ROUTES.health, (_req, res) => {
     res.json({ status: 'ok' })
   })
-  router.get('/readyz', async (_req, res) => {
+  router.get(HTTP_ROUTES.ready, async (_req, res) => {
     try {
       await store.ping()
       res.json({ status: 'ready', store: store.kind })

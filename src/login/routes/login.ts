@@ -26,6 +26,7 @@ import { noStore } from '../../web/no-store.ts'
 import { localReturnTo } from '../../web/return-to.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { gateSignIn, type createPassport, type SignInRefusal } from '../passport.ts'
+import { LOGIN_ROUTES } from '../paths.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
 
 /** What {@link passwordSignIn} takes: shared by /login and the OIDC interaction's sign-in form. */
@@ -213,7 +214,7 @@ export function loginRouter(deps: LoginRouteDeps): Router {
       )
   }
 
-  router.get('/login', noStore, async (req, res) => {
+  router.get(LOGIN_ROUTES.login, noStore, async (req, res) => {
     const target = returnTo(req)
     // `force=1`: the door needs a fresh sign-in (SAML ForceAuthn) even with a live session.
     const force = req.query.force === '1'
@@ -221,7 +222,7 @@ export function loginRouter(deps: LoginRouteDeps): Router {
     await render(req, res, target, { force })
   })
 
-  router.post('/login', noStore, form, async (req, res, next) => {
+  router.post(LOGIN_ROUTES.login, noStore, form, async (req, res, next) => {
     refuseWhenPasswordOff(deps.siteLogin)
     const target = returnTo(req)
     deps.csrf.check(req)

@@ -38,6 +38,7 @@ import { noStore } from '../../web/no-store.ts'
 import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../../web/return-to.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
+import { LOGIN_ROUTES } from '../paths.ts'
 
 const PROMPT_NAMESPACE = 'bridge:conflict-prompt'
 const PROMPT_TTL_MS = 10 * 60_000
@@ -453,12 +454,12 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     },
   )
 
-  router.get('/ticket', noStore, noReferrer, async (req, res) => {
+  router.get(LOGIN_ROUTES.ticket, noStore, noReferrer, async (req, res) => {
     // Link checkers and previews send HEAD: it must not use the ticket up.
     if (req.method === 'HEAD') return void res.status(405).set('Allow', 'GET, POST').end()
     await handle(req, res, req.query as Record<string, unknown>)
   })
-  router.post('/ticket', noStore, noReferrer, form, async (req, res) => {
+  router.post(LOGIN_ROUTES.ticket, noStore, noReferrer, form, async (req, res) => {
     // Login CSRF: a page on any other site could auto-submit a ticket the attacker got for their
     // own account and sign this browser in as them. A POST whose Origin is not ours or one of
     // SITE_ORIGINS (or, with no Origin, that the browser marks cross-site) is refused before

@@ -10,7 +10,7 @@ import type { AccountService } from '../../accounts/service.ts'
 import type { IntegrationService } from '../../integrations/registry.ts'
 import type { Logger } from '../../log/logger.ts'
 import { oidcFormTargets } from '../../web/security-headers.ts'
-import { OIDC_ROUTES } from '../paths.ts'
+import { OIDC_DISCOVERY, OIDC_ROUTES } from '../paths.ts'
 import type { OidcDoor } from '../provider.ts'
 import { interactionRouter, type InteractionDeps } from './interaction.ts'
 import { userinfoRouter } from './userinfo.ts'
@@ -73,7 +73,6 @@ export function oidcRoutes(deps: OidcRouteDeps): Router {
 const OIDC_PREFIXES = Object.values(OIDC_ROUTES).filter((p) => p !== OIDC_ROUTES.userinfo)
 function isOidcPath(path: string): boolean {
   return (
-    path === '/.well-known/openid-configuration' ||
-    OIDC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))
+    path === OIDC_DISCOVERY || OIDC_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`))
   )
 }
