@@ -9,6 +9,7 @@ import { loadConfig, type Config } from './config/index.ts'
 import { BridgeError } from './errors/index.ts'
 import { createDoors } from './doors.ts'
 import { createApp } from './http/app.ts'
+import { logStartup } from './http/startup-log.ts'
 import { checkKeysInUse, ensureCookieSecret, ensureKeys, fingerprintKeys } from './keys/index.ts'
 import { createLogger, type Logger } from './log/logger.ts'
 import { createServices } from './services.ts'
@@ -123,6 +124,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   server.headersTimeout = 66_000
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
+  logStartup(log, config)
   log.info(
     { port, pid: process.pid, issuer: config.issuer, store: store.kind, version: VERSION },
     'sso-bridge listening',

@@ -15,6 +15,10 @@ export type LogEvent =
   | 'SAML_LOGOUT'
   | 'LOGOUT_TICKET_SIGNED_OUT'
   | 'OIDC_BACKCHANNEL_LOGOUT'
+  /** At start: every door and its URLs (http/startup-log.ts). */
+  | 'STARTUP_DOORS'
+  /** At start, a warning: ISSUER names the loopback while HOST binds a public interface. */
+  | 'ISSUER_LOCALHOST_PUBLIC_BIND'
 
 /** A log line's `code`: one of the closed error union (a typo fails `tsc`) or an event. */
 export type LogCode = BridgeErrorCode | LogEvent
