@@ -207,10 +207,13 @@ export class Browser {
   readonly jar = new Map<string, Map<string, Cookie>>()
   /** Every Set-Cookie header received, in order. */
   readonly setCookies: Cookie[] = []
+  /** How requests are sent: the global fetch, or one that trusts a test CA (helpers/nginx.ts). */
+  readonly #fetch: typeof fetch
 
-  constructor(base: string, opts: { tlsProxy?: boolean } = {}) {
+  constructor(base: string, opts: { tlsProxy?: boolean; fetch?: typeof fetch } = {}) {
     this.base = new URL(base)
     this.tlsProxy = opts.tlsProxy ?? false
+    this.#fetch = opts.fetch ?? fetch
     this.origin = this.#real(this.base).origin
   }
 
@@ -257,7 +260,7 @@ export class Browser {
       pathMatches(target.pathname, String(c.attributes.path ?? '/')),
     )
     if (send.length > 0) headers.set('Cookie', send.map((c) => `${c.name}=${c.value}`).join('; '))
-    const res = await fetch(target, { ...init, headers, redirect: 'manual' })
+    const res = await this.#fetch(target, { ...init, headers, redirect: 'manual' })
     for (const header of res.headers.getSetCookie()) {
       const cookie = parseSetCookie(header)
       this.setCookies.push(cookie)
