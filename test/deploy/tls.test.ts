@@ -42,6 +42,8 @@ let server: ServerProcess
 let nginx: Nginx
 let issuer: string
 let httpPort: number
+/** Secrets and cookie values handed out along the way: none may reach a log. */
+const handedOut: string[] = [ADMIN_TOKEN, PASSWORD]
 /** A client on 127.0.0.1 that trusts the test certificate. */
 let tls: typeof fetch
 let ca: string
@@ -101,6 +103,12 @@ async function admin(method: string, p: string, body?: unknown) {
 /** Every cookie the browser was sent carries Secure (there was at least one). */
 function expectSecureCookies(browser: Browser) {
   expect(browser.setCookies.length).toBeGreaterThan(0)
+  // The session cookies are credentials (the interaction cookie's value is the interaction id,
+  // which oidc-provider puts in the URL by design).
+  for (const name of ['sso_bridge', '_session']) {
+    const value = browser.cookie(name)
+    if (value) handedOut.push(value)
+  }
   for (const c of browser.setCookies) expect(c.attributes.secure, c.name).toBe(true)
 }
 
@@ -142,6 +150,7 @@ describe('behind nginx terminating TLS (docs/deploy/nginx.conf)', () => {
     })
     expect(created.status).toBe(201)
     const secret = created.body.generated_secrets.client_secret as string
+    handedOut.push(secret)
     const config = await client.discovery(
       new URL(issuer),
       'rp',
@@ -171,6 +180,7 @@ describe('behind nginx terminating TLS (docs/deploy/nginx.conf)', () => {
       pkceCodeVerifier: verifier,
       expectedState: state,
     })
+    handedOut.push(tokens.access_token, tokens.id_token!, page.left!.searchParams.get('code')!)
     expect(tokens.claims()).toMatchObject({ iss: issuer, aud: 'rp' })
     const me = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)
     expect(me.sub).toBe(tokens.claims()!.sub)
@@ -259,5 +269,15 @@ describe('behind nginx terminating TLS (docs/deploy/nginx.conf)', () => {
     )
     expect(seen).toContain('127.0.0.2')
     expect(seen).toContain('127.0.0.3')
+  })
+
+  it("no secret, token or cookie handed out above reached the server's or nginx's logs", () => {
+    expect(handedOut.length).toBeGreaterThan(6)
+    const logs = `${server.logs()}\n${nginx.accessLog()}\n${nginx.errorLog()}`
+    expect(logs).toContain('sso-bridge listening')
+    for (const value of handedOut) {
+      const at = logs.indexOf(value)
+      expect(at, logs.slice(Math.max(0, at - 300), at + 100)).toBe(-1)
+    }
   })
 })
