@@ -60,7 +60,8 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
 
   if (config.issuer.startsWith('https:') && config.trustProxy === false) {
     // This server speaks plain HTTP: an https ISSUER means a TLS proxy in front, and without
-    // trusting it oidc-provider refuses to set its Secure cookies (every sign-in would fail).
+    // trusting it every member is counted under the proxy's address by the sign-in throttle.
+    // (Secure cookies and https URLs follow ISSUER, not the proxy: test/deploy/tls.test.ts.)
     log.warn(
       { issuer: config.issuer },
       'ISSUER is https but TRUST_PROXY is false: behind your TLS proxy set TRUST_PROXY to its hop count (true = 1, the proxy this server talks to) or to its addresses/CIDRs',
