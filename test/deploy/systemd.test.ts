@@ -18,8 +18,8 @@ const RELEASE = '/opt/sso-bridge'
 const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-unit-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Writes `text` as sso-bridge.service in a fresh folder and verifies it. */
-function verify(text: string): { status: number | null; output: string } {
+/** Writes `text` as sso-bridge.service in a fresh folder and runs `systemd-analyze <args> <file>` on it. */
+function analyze(args: string[], text: string): { status: number | null; output: string } {
   if (!existsSync(SYSTEMD_ANALYZE))
     throw new Error(
       `${SYSTEMD_ANALYZE} is missing: \`apt-get install -y --no-install-recommends systemd\`. This test never skips.`,
@@ -27,7 +27,7 @@ function verify(text: string): { status: number | null; output: string } {
   const unitDir = mkdtempSync(path.join(dir, 'unit-'))
   const file = path.join(unitDir, 'sso-bridge.service')
   writeFileSync(file, text)
-  const r = spawnSync(SYSTEMD_ANALYZE, ['verify', file], {
+  const r = spawnSync(SYSTEMD_ANALYZE, [...args, file], {
     encoding: 'utf8',
     timeout: PROCESS_TEST_TIMEOUT,
   })
@@ -38,6 +38,16 @@ function verify(text: string): { status: number | null; output: string } {
     .join('\n')
   return { status: r.status, output }
 }
+
+/** `systemd-analyze verify` on `text`. */
+const verify = (text: string) => analyze(['verify'], text)
+
+/**
+ * `systemd-analyze security --offline` on `text`: exit 0 when the unit's exposure score (0 best,
+ * 10 worst) is at most `maxExposure`.
+ */
+const security = (text: string, maxExposure: number) =>
+  analyze(['security', '--offline=yes', `--threshold=${Math.round(maxExposure * 10)}`], text)
 
 /** The shipped unit with the release path pointed at this checkout. */
 function shippedUnit(): string {
@@ -82,6 +92,21 @@ describe('docs/deploy/sso-bridge.service', () => {
       expect(vars.DATA_DIR).toMatch(/^\/var\/lib\/sso-bridge\//)
       expect(vars.KEYS_DIR).toMatch(/^\/var\/lib\/sso-bridge\//)
       expect(vars).toMatchObject({ HOST: '127.0.0.1', TRUST_PROXY: '1' })
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
+
+  it(
+    'systemd-analyze security rates its exposure 2.0 or better (systemd\'s "OK"), and a bare unit worse',
+    () => {
+      const unit = shippedUnit()
+      const rated = security(unit, 2.0)
+      expect(rated.status, rated.output).toBe(0)
+      expect(rated.output).toMatch(/Overall exposure level for sso-bridge\.service: \d+\.\d/)
+      // The same service without its sandbox section is rated far worse: the check measures it.
+      const bare = unit.replace(/^# Sandbox\.[\s\S]*?(?=^\[Install\])/m, '')
+      expect(bare).not.toMatch(/^DynamicUser=/m)
+      expect(security(bare, 2.0).status).not.toBe(0)
     },
     PROCESS_TEST_TIMEOUT,
   )
