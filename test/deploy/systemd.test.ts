@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { unitEnvironment, UNIT_FILE } from '../helpers/systemd-unit.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze'
-const UNIT = path.resolve('docs/deploy/sso-bridge.service')
+const UNIT = UNIT_FILE
 const RELEASE = '/opt/sso-bridge'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-unit-'))
@@ -85,10 +86,7 @@ describe('docs/deploy/sso-bridge.service', () => {
         CapabilityBoundingSet: '',
       })
       // DATA_DIR and KEYS_DIR are inside the state directory, the one writable place.
-      const env = [...readFileSync(UNIT, 'utf8').matchAll(/^Environment=(.*)$/gm)]
-        .flatMap((m) => m[1]!.split(' '))
-        .map((kv) => kv.split('='))
-      const vars = Object.fromEntries(env)
+      const vars = unitEnvironment()
       expect(vars.DATA_DIR).toMatch(/^\/var\/lib\/sso-bridge\//)
       expect(vars.KEYS_DIR).toMatch(/^\/var\/lib\/sso-bridge\//)
       expect(vars).toMatchObject({ HOST: '127.0.0.1', TRUST_PROXY: '1' })

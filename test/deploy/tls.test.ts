@@ -27,6 +27,7 @@ import {
   stopServer,
   type ServerProcess,
 } from '../helpers/server.ts'
+import { unitEnvironment } from '../helpers/systemd-unit.ts'
 import { freePort } from '../helpers/wordpress.ts'
 
 const ADMIN_TOKEN = 'deploy-tls-admin-token-0123456789abcdef'
@@ -56,10 +57,13 @@ beforeAll(async () => {
   const tlsPort = await freePort()
   httpPort = await freePort()
   issuer = `https://localhost:${tlsPort}`
-  // The settings the shipped unit and site file name (HOST loopback, TRUST_PROXY=1).
+  // The settings the shipped unit gives the server (HOST on loopback, TRUST_PROXY=1), but the
+  // port (a free one) and the folders (a temp dir, from the helper).
+  const { PORT: _port, DATA_DIR: _data, KEYS_DIR: _keys, ...fromUnit } = unitEnvironment()
+  expect(fromUnit).toMatchObject({ HOST: '127.0.0.1', TRUST_PROXY: '1' })
   server = await startServer({
+    ...fromUnit,
     ISSUER: issuer,
-    TRUST_PROXY: '1',
     ADMIN_TOKEN,
     LOGIN_ATTEMPTS_PER_IP: String(IP_ATTEMPTS),
     LOGIN_FAILURE_DELAY_MS: '0',
