@@ -1,6 +1,6 @@
 /**
  * One real-browser test of the sign-in pages: playwright-core drives Debian's chromium
- * (/usr/bin/chromium, installed by .ci/run) against the real app on a real port, through the
+ * (/usr/bin/chromium, installed by npm test's first step) against the real app on a real port, through the
  * login page and the consent page to a relying party's callback, then proves the code is real
  * at /token. The login page is screenshotted to test-output/login-page.png.
  *

@@ -12,7 +12,7 @@ export const CHROMIUM = '/usr/bin/chromium'
 /** Why a browser suite fails (never skips) without it, and the command that fixes that. */
 export const CHROMIUM_MISSING =
   `Debian's chromium is not installed (${CHROMIUM} is missing), so the real-browser tests cannot run. ` +
-  'Install it: `apt-get install -y --no-install-recommends chromium` (.ci/run does this in CI). ' +
+  'Install it: `apt-get install -y --no-install-recommends chromium` (npm test does this first: scripts/system-packages.sh). ' +
   'These tests never skip and never download a browser.'
 
 /** Headless, no sandbox (root in CI), nothing fetched in the background. */

@@ -32,7 +32,7 @@ export function interpreter(...candidates: string[]): string {
   const found = candidates.find((c) => (c.includes('/') ? existsSync(c) : runs(c)))
   if (!found)
     throw new Error(
-      `none of ${candidates.join(', ')} is installed: install Debian's php-cli and python3 (.ci/run does)`,
+      `none of ${candidates.join(', ')} is installed: install Debian's php-cli and python3 (npm test does this first: scripts/system-packages.sh)`,
     )
   return found
 }

@@ -3,7 +3,7 @@
  * a private MariaDB (own datadir and socket, no TCP), php-fpm (own pool and socket) and nginx
  * (own config, a free loopback port) serving a copy of /usr/share/wordpress with its own
  * wp-config.php; `wp_install()` through php-cli; the plugin from this repository symlinked into
- * wp-content/plugins and activated. Installs nothing: `.ci/run` installs the packages (see README
+ * wp-content/plugins and activated. Installs nothing: `npm test` installs the packages first (see README
  * Development), and without them {@link startWordPress} throws with the instruction.
  *
  * Every process is started here and stopped by its pid in {@link WordPress.stop}.
@@ -42,7 +42,7 @@ const BINARIES = {
 }
 export const WORDPRESS_MISSING =
   'The WordPress test stack is not installed. Install it: `apt-get install -y --no-install-recommends ' +
-  'wordpress mariadb-server nginx php-fpm php php-mysql` (.ci/run does this in CI). These tests never skip.'
+  'wordpress mariadb-server nginx php-fpm php php-mysql` (npm test does this first: scripts/system-packages.sh). These tests never skip.'
 
 /** What is missing of the stack, empty when everything is there. */
 export function missingWordPressStack(): string[] {

@@ -94,7 +94,7 @@ function which(...candidates: string[]): string {
   const found = candidates.find((c) => existsSync(c))
   if (!found)
     throw new Error(
-      `none of ${candidates.join(', ')} is installed: install Debian's php-cli and python3 (.ci/run does)`,
+      `none of ${candidates.join(', ')} is installed: install Debian's php-cli and python3 (npm test does this first: scripts/system-packages.sh)`,
     )
   return found
 }
