@@ -20,17 +20,17 @@ set -euo pipefail
 # dependencies instead of pulling in apache2.
 PACKAGES=(
   'postgresql      postgres_server                        test/setup/global.ts: the throwaway PostgreSQL cluster of the store suites'
-  'php-cli         /usr/bin/php                           test/readme: the docs PHP snippets; test/wordpress'
-  'python3         /usr/bin/python3                       test/readme: the docs Python snippets'
+  'php-cli         /usr/bin/php                           the docs PHP snippets (test/login, test/readme); test/wordpress'
+  'python3         /usr/bin/python3                       the docs Python snippets (test/login, test/readme)'
   'chromium        /usr/bin/chromium                      test/browser: the real-browser sign-in (playwright-core drives it)'
   'php             /var/lib/dpkg/info/php.list            test/wordpress: the metapackage that keeps apache2 out'
   'php-fpm         /usr/sbin/php-fpm8.2                   test/wordpress'
   'php-mysql       /usr/lib/php/*/mysqli.so               test/wordpress'
-  'nginx           /usr/sbin/nginx                        test/wordpress; the TLS deployment suite'
+  'nginx           /usr/sbin/nginx                        test/wordpress; test/deploy: nginx in front, TLS'
   'mariadb-server  /usr/sbin/mariadbd                     test/wordpress'
   'wordpress       /usr/share/wordpress/wp-settings.php   test/wordpress'
-  'openssl         /usr/bin/openssl                       the TLS deployment suite: a throwaway certificate'
-  'systemd         /usr/bin/systemd-analyze               the deployment suite: systemd-analyze verify of the unit'
+  'openssl         /usr/bin/openssl                       test/deploy: a throwaway TLS certificate'
+  'systemd         /usr/bin/systemd-analyze               test/deploy: systemd-analyze verify/security of the unit'
 )
 
 root="${SYSTEM_PACKAGES_ROOT:-}"
