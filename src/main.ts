@@ -11,6 +11,7 @@ import { createDoors } from './doors.ts'
 import { createApp } from './http/app.ts'
 import { logStartup } from './http/startup-log.ts'
 import { checkKeysInUse, ensureCookieSecret, ensureKeys, fingerprintKeys } from './keys/index.ts'
+import { loadSecretBox } from './keys/secrets-key.ts'
 import { createLogger, type Logger } from './log/logger.ts'
 import { createServices } from './services.ts'
 import { createStore } from './store/index.ts'
@@ -57,6 +58,12 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   const cookie = ensureCookieSecret(config.keysDir)
   if (cookie.generated)
     log.info({ keysDir: config.keysDir }, 'generated the cookie secret (first start)')
+  const secrets = loadSecretBox(config.secretsKeys, config.keysDir)
+  if (secrets.source === 'generated')
+    log.info(
+      { file: secrets.file },
+      'generated the secrets key (first start): back it up with KEYS_DIR, or set SECRETS_KEY',
+    )
 
   if (config.issuer.startsWith('https:') && config.trustProxy === false) {
     // This server speaks plain HTTP: an https ISSUER means a TLS proxy in front, and without
@@ -84,7 +91,27 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     await store.close().catch(() => {})
     throw err
   }
-  const services = createServices(store, config, log)
+  const services = createServices(store, { ...config, secrets: secrets.box }, log)
+  try {
+    // A secret this server cannot open stops it here (ERR_SECRETS_KEY_MISSING, naming the key
+    // id), not at a member's sign-in; then what an older version stored in plain text is sealed.
+    const { checked } = await services.integrations.checkSealed()
+    const sealed = await services.sealPlaintextOnce()
+    log.info(
+      {
+        keyId: secrets.box.keyIds[0],
+        keySource: secrets.source,
+        decryptKeys: secrets.box.keyIds.length,
+        checked,
+        sealed: sealed.integration_secrets.sealed,
+        ...(sealed.walked ? { storedSealed: sealed.walked.stored } : {}),
+      },
+      'secrets at rest: sealed under the first secrets key',
+    )
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
   const doors = createDoors(services, {
     issuer: config.issuer,
     keys,

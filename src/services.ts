@@ -8,6 +8,7 @@
 import type { Config } from './config/index.ts'
 import { createAccountService } from './accounts/service.ts'
 import { createIntegrationService } from './integrations/registry.ts'
+import { rekeySecrets, sealPlaintextOnce } from './integrations/rekey.ts'
 import type { IntegrationTypeDefinition } from './integrations/types.ts'
 import { oidcIntegrationType } from './oidc/client-settings.ts'
 import { samlIntegrationType } from './saml/sp-settings.ts'
@@ -22,6 +23,7 @@ import {
   meltingspotJwtType,
   minnitZeroClickType,
 } from './tokens/platforms/index.ts'
+import type { SecretBox } from './secrets/index.ts'
 import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
 import type { Logger } from './log/logger.ts'
@@ -42,13 +44,16 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
 
 /**
  * Accounts, integrations, the sign-in throttle and the token door over one store.
+ * @param config the config's slices, and `secrets`: the box that seals the secrets at rest
+ *   (keys/secrets-key.ts `loadSecretBox`)
  * @param log where the token door writes its operational notes (none without: the CLI).
- * @example const services = createServices(store, config, log)
+ * @example const services = createServices(store, { ...config, secrets: box }, log)
  */
 export function createServices(
   store: Store,
-  config: Pick<Config, 'readSecretEnv'> &
-    Partial<Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>>,
+  config: Pick<Config, 'readSecretEnv'> & { secrets: SecretBox } & Partial<
+      Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>
+    >,
   log?: Logger,
 ) {
   const integrations = createIntegrationService({
@@ -56,6 +61,7 @@ export function createServices(
     types: INTEGRATION_TYPES,
     readSecretEnv: config.readSecretEnv,
     secretEnvPrefix: config.secretEnvPrefix,
+    secrets: config.secrets,
   })
   // The one sign-out (login/sign-out.ts); the doors register with it as the app builds them.
   // `accounts` is read when a sign-out runs, after it is built below (it needs signOut in turn:
@@ -75,6 +81,7 @@ export function createServices(
     }
   }
   const accounts = createAccountService({ store, conflicts: config.conflicts, onRemoved })
+  const rekeyDeps = { store, integrations, types: INTEGRATION_TYPES, box: config.secrets }
   return {
     store,
     accounts,
@@ -87,7 +94,23 @@ export function createServices(
       ...(config.throttle ? { rules: config.throttle } : {}),
     }),
     // One instance per process: it holds the key cache (tokens/keys.ts).
-    tokens: createTokenService({ accounts, integrations, kv: store, ...(log ? { log } : {}) }),
+    tokens: createTokenService({
+      accounts,
+      integrations,
+      kv: store,
+      secrets: config.secrets,
+      ...(log ? { log } : {}),
+    }),
+    /** The box that seals the secrets at rest (its key ids: `secrets.keyIds`). */
+    secrets: config.secrets,
+    /**
+     * Seals every stored secret under the first key (`sso-bridge secrets rekey`; with
+     * `onlyPlaintext`, the first start after an upgrade). See integrations/rekey.ts.
+     */
+    rekeySecrets: (options: { onlyPlaintext?: boolean } = {}) =>
+      rekeySecrets({ ...rekeyDeps, ...options }),
+    /** main.ts at start: seals what is still plain text (integrations/rekey.ts). */
+    sealPlaintextOnce: () => sealPlaintextOnce(rekeyDeps),
   }
 }
 

@@ -6,6 +6,7 @@
  * store whatever happened.
  */
 import { loadConfig, type Config } from '../config/index.ts'
+import { loadSecretBox } from '../keys/secrets-key.ts'
 import { createServices, type Services } from '../services.ts'
 import { createStore } from '../store/index.ts'
 
@@ -40,7 +41,9 @@ export function createContext(env: Record<string, string | undefined>): CliConte
     services: () =>
       (services ??= (async () => {
         const c = getConfig()
-        return createServices(await createStore(c.store), c)
+        // The box first: a key file it has to generate exists before the store is touched.
+        const { box } = loadSecretBox(c.secretsKeys, c.keysDir)
+        return createServices(await createStore(c.store), { ...c, secrets: box })
       })()),
     async close() {
       if (!services) return

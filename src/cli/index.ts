@@ -12,6 +12,7 @@ import { registerIntegrations } from './integrations.ts'
 import { describeError, EXIT, usageError, type CliIo } from './io.ts'
 import { registerKeys } from './keys.ts'
 import { registerMapping } from './mapping.ts'
+import { registerSecrets } from './secrets.ts'
 import { registerTokens } from './tokens.ts'
 import { registerUsers } from './users.ts'
 
@@ -35,6 +36,7 @@ function buildProgram(ctx: CliContext, io: CliIo): Command {
   registerKeys(program, ctx, io)
   registerMapping(program, ctx, io)
   registerTokens(program, ctx, io)
+  registerSecrets(program, ctx, io)
   routeUsageErrors(program)
   return program
 }

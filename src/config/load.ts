@@ -9,10 +9,16 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors/index.ts'
-import { envSchema, LOG_LEVELS, type ConflictPolicies, type TrustProxy } from './schema.ts'
+import {
+  decodeSecretsKey,
+  envSchema,
+  LOG_LEVELS,
+  type ConflictPolicies,
+  type TrustProxy,
+} from './schema.ts'
 
 /** Keys whose values are credentials (DATABASE_URL may embed a password). */
-const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'SITE_TICKET_SECRET'])
+const SECRET_KEYS = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'SITE_TICKET_SECRET', 'SECRETS_KEY'])
 
 /**
  * The slice of config `createStore` takes: PostgreSQL when DATABASE_URL is set, else the SQLite
@@ -70,6 +76,11 @@ export interface Config {
   readSecretEnv: (name: string) => string | undefined
   /** SECRET_ENV_PREFIX: `{ env }` secrets may only name variables starting with it. */
   secretEnvPrefix: string
+  /**
+   * SECRETS_KEY, decoded (32 bytes each; the first encrypts). Absent: keys/secrets-key.ts uses
+   * the key file in KEYS_DIR.
+   */
+  secretsKeys?: readonly Buffer[]
 }
 
 /** Site tickets (login/ticket.ts): on when a secret or a public key is set. */
@@ -199,6 +210,7 @@ export function loadConfig(
     secretEnvPrefix: v.SECRET_ENV_PREFIX,
   }
   if (v.ADMIN_TOKEN) config.adminToken = v.ADMIN_TOKEN
+  if (v.SECRETS_KEY) config.secretsKeys = v.SECRETS_KEY.split(',').map((k) => decodeSecretsKey(k)!)
   return Object.freeze(config)
 }
 

@@ -138,6 +138,25 @@ export const envSchema = z.object({
   LOGIN_ATTEMPTS_WINDOW: z.coerce.number().int().min(1).max(86_400).default(900),
   /** A refused sign-in is answered no sooner than this many ms after it began (hides which kind of account was tried); 0 turns it off. */
   LOGIN_FAILURE_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  /**
+   * Key-encryption keys of the secrets at rest (secrets/box.ts), comma-separated, each 32 bytes
+   * as 64 hex digits or base64/base64url: the first encrypts, every one decrypts (rotation:
+   * put the new key first, run `sso-bridge secrets rekey`, then drop the old one). Unset: the key
+   * file KEYS_DIR/secrets-key, generated on first start.
+   */
+  SECRETS_KEY: z
+    .string()
+    .superRefine((v, ctx) => {
+      const parts = v.split(',').map((p) => p.trim())
+      parts.forEach((part, i) => {
+        if (!decodeSecretsKey(part))
+          ctx.addIssue({
+            code: 'custom',
+            message: `key ${i + 1} of ${parts.length} is not 32 bytes as 64 hex digits or base64/base64url (e.g. openssl rand -base64 32)`,
+          })
+      })
+    })
+    .optional(),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   /**
@@ -212,6 +231,18 @@ export const envSchema = z.object({
    */
   BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS: z.enum(['on', 'off']).default('off'),
 })
+
+/**
+ * One SECRETS_KEY entry as its 32 bytes: 64 hex digits, or base64 / base64url (43 characters,
+ * or 44 with one `=`), e.g. `openssl rand -base64 32` or `openssl rand -hex 32`. Null otherwise.
+ */
+export function decodeSecretsKey(text: string): Buffer | null {
+  const t = text.trim()
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex')
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) return null
+  const key = Buffer.from(t.replace(/\+/g, '-').replace(/\//g, '_').replace(/=$/, ''), 'base64url')
+  return key.length === 32 ? key : null
+}
 
 /** `http(s)://host[:port]` with nothing after it (a trailing slash is tolerated). */
 export function isOrigin(value: string): boolean {

@@ -34,6 +34,11 @@ export const ERROR_REPLIES = {
   ERR_CONFIG_INVALID: reply(500, 'config_invalid'),
   ERR_KEYS_INVALID: reply(500, 'keys_invalid'),
   ERR_KEYS_MISMATCH: reply(500, 'keys_mismatch'),
+  // A stored secret sealed under a key SECRETS_KEY / KEYS_DIR does not hold (secrets/box.ts):
+  // the server cannot serve it until the operator gives the key back, as for an outage.
+  ERR_SECRETS_KEY_MISSING: reply(503, 'secrets_key_missing'),
+  // A stored secret that no key opens: altered, or copied from another row (its AAD differs).
+  ERR_SECRET_UNREADABLE: reply(500, 'secret_unreadable'),
   ERR_STORE_UNAVAILABLE: reply(503, 'store_unavailable'),
   ERR_STORE_IN_USE: reply(503, 'store_in_use'),
   ERR_USAGE: reply(400, 'usage_error'),

@@ -136,6 +136,32 @@ export class KeysInvalid extends BridgeError {
   override code = 'ERR_KEYS_INVALID' as const
 }
 
+/**
+ * A stored secret was sealed under a key this server does not hold (neither SECRETS_KEY nor the
+ * key file in KEYS_DIR): the message names the key id (a fingerprint, never key material).
+ */
+export class SecretsKeyMissing extends BridgeError {
+  override code = 'ERR_SECRETS_KEY_MISSING' as const
+  readonly keyId: string
+  constructor(keyId: string, where: string) {
+    super(
+      `${where} is encrypted under secrets key ${keyId}, which neither SECRETS_KEY nor the key file in KEYS_DIR holds: add that key to SECRETS_KEY (after the one that encrypts)`,
+    )
+    this.keyId = keyId
+  }
+}
+
+/**
+ * A stored secret no configured key opens although its key is present: the ciphertext was
+ * altered, or copied from another row (it is bound to where it lives). Never shows the value.
+ */
+export class SecretUnreadable extends BridgeError {
+  override code = 'ERR_SECRET_UNREADABLE' as const
+  constructor(where: string, options?: { cause?: unknown }) {
+    super(`${where} cannot be decrypted: it was altered or copied from another place`, options)
+  }
+}
+
 /** The database cannot be reached or dropped the connection; worth retrying, so a 503. */
 export class StoreUnavailable extends BridgeError {
   override code = 'ERR_STORE_UNAVAILABLE' as const

@@ -2,7 +2,9 @@
  * @module integrations/registry
  * The one registry of chat-platform connections: validates an integration against its type's
  * definition, stores it, and shows it without secret values. Secrets are write-only: a read
- * says where each comes from and whether it is set, never what it is.
+ * says where each comes from and whether it is set, never what it is. Inline secrets are stored
+ * sealed (secrets/box.ts, AES-256-GCM), bound to their integration and name, so a database copy
+ * without the key reveals none.
  */
 import { z } from 'zod'
 import {
@@ -16,6 +18,7 @@ import { zodIssues } from '../errors/zod.ts'
 import { DEFAULT_SECRET_ENV_PREFIX } from '../config/schema.ts'
 import { jsonValueTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
 import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
+import { isSealed, type SecretBox } from '../secrets/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
 import { isIntegrationOf, type IntegrationTypeDefinition, type LoadedIntegration } from './types.ts'
 
@@ -79,6 +82,26 @@ export interface IntegrationServiceDeps {
    * `SSO_BRIDGE_SECRET_`). A stored name without it (saved before the rule) resolves to nothing.
    */
   secretEnvPrefix?: string
+  /** Seals inline secrets before they are stored, and opens them for the doors. */
+  secrets: SecretBox
+}
+
+/** The AAD context of an integration's inline secret: it opens only in this row, under this name. */
+export const integrationSecretContext = (id: string, name: string): string =>
+  `integration:${id}:${name}`
+
+/** What {@link IntegrationService.reseal} did, in counts (never a value). */
+export interface ResealReport {
+  /** Integrations read. */
+  integrations: number
+  /** Integrations written back (any of their secrets changed). */
+  updated: number
+  /** Inline secrets found in plain text (from before secrets at rest) and sealed. */
+  sealed: number
+  /** Inline secrets sealed under an older key and sealed again under the first. */
+  resealed: number
+  /** Inline secrets already sealed under the first key: left as they are. */
+  current: number
 }
 
 /**
@@ -100,6 +123,7 @@ export function createIntegrationService({
   types,
   readSecretEnv,
   secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX,
+  secrets: box,
 }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
   const compiled = new Map<
@@ -142,8 +166,14 @@ export function createIntegrationService({
   // credentials in the environment) can never leave it through an integration.
   const envAllowed = (name: string) => name.startsWith(secretEnvPrefix)
 
-  function resolve(source: SecretSource): string | undefined {
+  /**
+   * A secret's value where this runs.
+   * @throws {SecretsKeyMissing} sealed under a key not configured here
+   * @throws {SecretUnreadable} altered, or copied from another integration or name
+   */
+  function resolve(id: string, name: string, source: SecretSource): string | undefined {
     if ('value' in source) return source.value
+    if ('sealed' in source) return box.open(source.sealed, integrationSecretContext(id, name))
     if (!envAllowed(source.env)) return undefined
     const value = readSecretEnv(source.env)
     return typeof value === 'string' && value !== '' ? value : undefined
@@ -153,9 +183,9 @@ export function createIntegrationService({
     const secrets: Record<string, SecretView> = {}
     for (const [name, source] of Object.entries(record.secrets)) {
       secrets[name] =
-        'value' in source
-          ? { source: 'inline', set: true }
-          : { source: 'env', env: source.env, set: resolve(source) !== undefined }
+        'env' in source
+          ? { source: 'env', env: source.env, set: resolve(record.id, name, source) !== undefined }
+          : { source: 'inline', set: true }
     }
     return { ...record, secrets }
   }
@@ -170,6 +200,36 @@ export function createIntegrationService({
         },
       ])
     }
+  }
+
+  /**
+   * `secrets` with every inline one sealed under the first key: plain text (a new value, or one
+   * stored before secrets at rest) is sealed, one sealed under an older key is opened and sealed
+   * again, and the rest is kept as it is.
+   * @throws {SecretsKeyMissing} a secret is sealed under a key not configured here
+   */
+  function sealAll(id: string, secrets: Record<string, SecretSource>, onlyPlaintext = false) {
+    const out: Record<string, SecretSource> = {}
+    const counts = { sealed: 0, resealed: 0, current: 0 }
+    for (const [name, source] of Object.entries(secrets)) {
+      const context = integrationSecretContext(id, name)
+      if ('value' in source) {
+        out[name] = { sealed: box.seal(source.value, context) }
+        counts.sealed++
+      } else if (
+        !onlyPlaintext &&
+        'sealed' in source &&
+        isSealed(source.sealed) &&
+        box.isStale(source.sealed)
+      ) {
+        out[name] = { sealed: box.seal(box.open(source.sealed, context), context) }
+        counts.resealed++
+      } else {
+        out[name] = source
+        if ('sealed' in source) counts.current++
+      }
+    }
+    return { secrets: out, ...counts }
   }
 
   async function load(id: string): Promise<LoadedIntegration>
@@ -215,14 +275,20 @@ export function createIntegrationService({
       }
       compiled.set(id, cached)
     }
+    const opened = new Map<string, string>()
     const loaded: LoadedIntegration = {
       record,
       settings: cached.settings,
       definition: def,
       mapping: cached.mapping,
+      // A sealed secret is opened once per loaded record (a token request reads it on every
+      // issue); `{ env }` ones are read each time, so a changed variable counts at once.
       secret: (name) => {
         const source = Object.hasOwn(record.secrets, name) ? record.secrets[name] : undefined
-        return source ? resolve(source) : undefined
+        if (!source || !('sealed' in source)) return source ? resolve(id, name, source) : undefined
+        let value = opened.get(name)
+        if (value === undefined) opened.set(name, (value = resolve(id, name, source)!))
+        return value
       },
     }
     if (trusted && before === heard) {
@@ -307,7 +373,7 @@ export function createIntegrationService({
           })
           continue
         }
-        const value = resolve(source)
+        const value = resolve(id, name, source)
         // Refused now rather than at the first sign-in, with the variable's name (never a value).
         if (value === undefined && 'env' in source) {
           issues.push({
@@ -331,7 +397,7 @@ export function createIntegrationService({
         id,
         type: def.type,
         settings: settings.data!,
-        secrets,
+        secrets: sealAll(id, secrets).secrets,
         mapping: input.mapping,
       })
       records.delete(id)
@@ -349,6 +415,66 @@ export function createIntegrationService({
 
     async list(): Promise<IntegrationView[]> {
       return (await store.listIntegrations()).map(view)
+    },
+
+    /**
+     * Seals every integration's inline secrets under the first key (`sso-bridge secrets rekey`,
+     * and each start for what is still plain text): safe to run again, it writes only the
+     * integrations whose secrets changed.
+     * @param options.onlyPlaintext leave secrets sealed under an older key as they are (start-up)
+     * @throws {SecretsKeyMissing} a secret is sealed under a key not configured here (nothing
+     *   more is written; the integrations already done stay done)
+     */
+    async reseal(options: { onlyPlaintext?: boolean } = {}): Promise<ResealReport> {
+      const report: ResealReport = {
+        integrations: 0,
+        updated: 0,
+        sealed: 0,
+        resealed: 0,
+        current: 0,
+      }
+      for (const record of await store.listIntegrations()) {
+        report.integrations++
+        const needs = Object.values(record.secrets).some(
+          (s) => 'value' in s || (!options.onlyPlaintext && 'sealed' in s && box.isStale(s.sealed)),
+        )
+        if (!needs) {
+          report.current += Object.values(record.secrets).filter((s) => 'sealed' in s).length
+          continue
+        }
+        const done = sealAll(record.id, record.secrets, options.onlyPlaintext)
+        report.sealed += done.sealed
+        report.resealed += done.resealed
+        report.current += done.current
+        await store.putIntegration({
+          id: record.id,
+          type: record.type,
+          settings: record.settings,
+          secrets: done.secrets,
+          mapping: record.mapping,
+        })
+        records.delete(record.id)
+        report.updated++
+      }
+      return report
+    },
+
+    /**
+     * Checks that every stored inline secret opens with the keys configured here, so a server
+     * missing a key refuses to start rather than failing a member's sign-in later.
+     * @throws {SecretsKeyMissing} naming the key id and the first integration/secret sealed under it
+     * @throws {SecretUnreadable} a sealed secret was altered or moved to another row
+     */
+    async checkSealed(): Promise<{ checked: number }> {
+      let checked = 0
+      for (const record of await store.listIntegrations()) {
+        for (const [name, source] of Object.entries(record.secrets)) {
+          if (!('sealed' in source)) continue
+          box.open(source.sealed, integrationSecretContext(record.id, name))
+          checked++
+        }
+      }
+      return { checked }
     },
 
     /** @throws {IntegrationNotFound} */

@@ -6,7 +6,18 @@
 import type { z } from 'zod'
 import type { Account } from '../accounts/types.ts'
 import type { CompiledMapping } from '../mapping/index.ts'
+import type { SecretBox } from '../secrets/index.ts'
 import type { IntegrationRecord, KvStore } from '../store/ports.ts'
+
+/** What a type's {@link IntegrationTypeDefinition.resealStored} did, in counts. */
+export interface StoredResealCount {
+  /** Secrets found in plain text (stored before secrets at rest) and sealed. */
+  sealed: number
+  /** Secrets sealed under an older key and sealed again under the first. */
+  resealed: number
+  /** Secrets already sealed under the first key. */
+  current: number
+}
 
 /**
  * What a secret of an integration type is. `S` is the type's settings (what `generate` reads).
@@ -63,6 +74,20 @@ export interface IntegrationTypeDefinition<S extends object = object> {
     integrationId: string
     account: Account
   }) => Promise<void>
+  /**
+   * Seals under the first key the secrets an integration of this type stored per account (Dead
+   * Simple Chat: each member's access token), for the accounts `accountIds` (one page of them):
+   * `sso-bridge secrets rekey` and the first start after an upgrade walk every account.
+   * @throws {SecretsKeyMissing} a stored secret is sealed under a key not configured here
+   */
+  resealStored?: (ctx: {
+    kv: KvStore
+    integrationId: string
+    accountIds: readonly string[]
+    secrets: SecretBox
+    /** Seal plain text only; leave what an older key sealed (the start-up pass). */
+    onlyPlaintext: boolean
+  }) => Promise<StoredResealCount>
 }
 
 /**

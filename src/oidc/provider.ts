@@ -116,6 +116,14 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       return clientMetadata(loaded)
     } catch (err) {
       if (hasCode(err, 'ERR_INTEGRATION_NOT_FOUND')) return undefined
+      if (hasCode(err, 'ERR_SECRETS_KEY_MISSING') || hasCode(err, 'ERR_SECRET_UNREADABLE')) {
+        // The operator's to fix: the log names the key id, never a value (the client gets 503).
+        deps.log.error(
+          { code: err.code, client_id: id, err: { message: err.message } },
+          'oidc client secret cannot be decrypted',
+        )
+        throw toOidcError(err)
+      }
       throw err
     }
   }

@@ -10,10 +10,23 @@
  * at the authorization endpoint. `Retry-After` is added by the provider's outermost middleware.
  */
 import { errors } from 'oidc-provider'
-import { StoreUnavailable } from '../errors/index.ts'
+import { hasCode, replyFor, StoreUnavailable } from '../errors/index.ts'
 
-/** `err` as oidc-provider should see it: a store outage becomes 503 temporarily_unavailable. */
+/**
+ * `err` as oidc-provider should see it: a store outage becomes 503 temporarily_unavailable, and
+ * so does a client secret this server cannot decrypt (a missing SECRETS_KEY: the operator's to
+ * fix, never the client's), with our code in the description instead of a bare server_error.
+ */
 export function toOidcError(err: unknown): unknown {
+  if (hasCode(err, 'ERR_SECRETS_KEY_MISSING') || hasCode(err, 'ERR_SECRET_UNREADABLE')) {
+    const code = replyFor(err.code).error
+    const out = new errors.TemporarilyUnavailable(
+      `a stored secret cannot be decrypted with this server's secrets keys (${code})`,
+      { cause: err },
+    )
+    out.status = out.statusCode = 503
+    return out
+  }
   if (!(err instanceof StoreUnavailable)) return err
   const out = new errors.TemporarilyUnavailable('the database does not answer; try again shortly', {
     cause: err,

@@ -157,7 +157,11 @@ export interface IntegrationRecord {
   type: string
   /** Type-specific settings as saved (a JSON object the store does not look into). */
   settings: Record<string, unknown>
-  /** Secret sources by name: `{ value }` inline or `{ env }` naming an environment variable. */
+  /**
+   * Secret sources by name: `{ sealed }` inline, encrypted (secrets/box.ts), or `{ env }` naming
+   * an environment variable; `{ value }` is an inline secret in plain text, as databases from
+   * before secrets at rest hold them (read, and sealed by the next start or `secrets rekey`).
+   */
   secrets: Record<string, SecretSource>
   /** Output key → source; null uses the type's default mapping. */
   mapping: Record<string, unknown> | null
@@ -166,10 +170,11 @@ export interface IntegrationRecord {
 }
 
 /**
- * Where an integration secret comes from: inline, or the environment variable it names (so a
- * secret can stay out of the database).
+ * Where an integration secret comes from: inline (`sealed`: encrypted at rest; `value`: plain
+ * text, only as written before encryption at rest or on its way to being sealed), or the
+ * environment variable it names (so a secret can stay out of the database).
  */
-export type SecretSource = { value: string } | { env: string }
+export type SecretSource = { value: string } | { sealed: string } | { env: string }
 
 /**
  * What a save writes. The store keeps `settings` as an opaque JSON object: its shape is the

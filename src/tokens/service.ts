@@ -14,6 +14,7 @@ import type { Account } from '../accounts/types.ts'
 import { AccountDisabled, ValidationFailed } from '../errors/index.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
+import type { SecretBox } from '../secrets/index.ts'
 import type { KvStore } from '../store/ports.ts'
 import { createKeyCache } from './keys.ts'
 import { createRandomPool } from './random.ts'
@@ -27,6 +28,8 @@ export interface TokenServiceDeps {
   accounts: AccountService
   integrations: IntegrationService
   kv: KvStore
+  /** Seals what a platform stores per member (Dead Simple Chat's access tokens). */
+  secrets: SecretBox
   /** Epoch milliseconds; default `Date.now` (tests freeze it with `vi.setSystemTime`). */
   now?: () => number
   /** Default: node:crypto's CSPRNG through a pool (tokens/random.ts); tests pass a fixed IV for known answers. */
@@ -52,12 +55,13 @@ export interface InspectResult extends Inspected {
 /**
  * The token door over the account and integration services and the KV store (Dead Simple Chat's
  * stored users). One instance holds one key cache: create it once per process.
- * @example const tokens = createTokenService({ accounts, integrations, kv: store })
+ * @example const tokens = createTokenService({ accounts, integrations, kv: store, secrets: box })
  */
 export function createTokenService({
   accounts,
   integrations,
   kv,
+  secrets,
   now = Date.now,
   randomBytes = createRandomPool(),
   fetch = globalThis.fetch,
@@ -68,6 +72,7 @@ export function createTokenService({
     randomBytes,
     keys: createKeyCache(),
     kv,
+    secrets,
     fetch,
     ...(log ? { log } : {}),
   }

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts'
 import type { Account, JsonObject } from '../accounts/types.ts'
 import type { LoadedIntegration } from '../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
+import type { SecretBox } from '../secrets/index.ts'
 import type { KvStore } from '../store/ports.ts'
 import type { KeyCache } from './keys.ts'
 import type { BrowserSettings } from './settings.ts'
@@ -52,6 +53,8 @@ export interface TokenDeps {
   randomBytes: (size: number) => Buffer
   keys: KeyCache
   kv: KvStore
+  /** Seals what a platform stores per member (Dead Simple Chat's access tokens). */
+  secrets: SecretBox
   fetch: typeof globalThis.fetch
   /** Operational notes (Dead Simple Chat waiting on another instance's Create User). */
   log?: Pick<Logger, 'info'>

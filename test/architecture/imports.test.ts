@@ -70,6 +70,20 @@ describe('dependency direction', () => {
     }
   })
 
+  // Secrets at rest (issue #13): the box is a leaf every layer may use (the registry seals
+  // integration secrets, a door what it stores per member, keys/ builds it), so it imports
+  // nothing of ours but the error classes.
+  it('secrets/ imports nothing but errors/', () => {
+    const secrets = graph.filter((g) => inside(g.file, 'secrets'))
+    expect(secrets.length).toBeGreaterThan(0)
+    for (const { file, imports } of secrets) {
+      expect(
+        imports.filter((i) => !inside(i, 'secrets', 'errors')),
+        file,
+      ).toEqual([])
+    }
+  })
+
   it('no door (oidc/, saml/, tokens/) imports http/', () => {
     const doors = graph.filter((g) => inside(g.file, 'oidc', 'saml', 'tokens'))
     expect(doors.length).toBeGreaterThan(0)

@@ -30,6 +30,7 @@
  *
  * `test/bench/run.ts` may import {@link benchOidc} instead.
  */
+import { testSecretBox } from '../helpers/secrets.ts'
 import { verify as argon2Verify } from '@node-rs/argon2'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -336,7 +337,10 @@ async function closeServer(server: Server): Promise<void> {
 async function startOurs(standIn: SiteStandIn) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-oidc-bench-'))
   const store = createSqliteStore(path.join(dir, 'db.sqlite'))
-  const services = createServices(store, { readSecretEnv: () => undefined })
+  const services = createServices(store, {
+    readSecretEnv: () => undefined,
+    secrets: testSecretBox(),
+  })
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

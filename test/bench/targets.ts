@@ -4,6 +4,7 @@
  * least (plain INSERT of the same columns, SELECT of the same columns by external_id), with
  * pre-normalized values, no validation and no row mapping: the floor our code is compared with.
  */
+import { testSecretBox } from '../helpers/secrets.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -49,7 +50,8 @@ export interface Target {
 const INSERT_COLUMNS = ['id', ...BASE_COLUMNS, 'created_at', 'updated_at']
 const SELECT_BY_EXTERNAL_ID = `SELECT ${ACCOUNT_READ_COLUMNS.join(', ')}, password_hash IS NOT NULL AS has_password FROM accounts WHERE external_id = `
 
-const servicesFor = (store: Store) => createServices(store, { readSecretEnv: () => undefined })
+const servicesFor = (store: Store) =>
+  createServices(store, { readSecretEnv: () => undefined, secrets: testSecretBox() })
 
 // ---------------------------------------------------------------------------------------------
 // SQLite: temp files, WAL, opened exactly as the store opens its file.

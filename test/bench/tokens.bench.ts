@@ -24,6 +24,7 @@
  *
  * `test/bench/run.ts` imports {@link benchTokens}.
  */
+import { testSecretBox } from '../helpers/secrets.ts'
 import {
   createCipheriv,
   createHash,
@@ -87,7 +88,10 @@ async function withStore<T>(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sso-bridge-bench-tokens-'))
   const store = createSqliteStore(path.join(dir, 'db.sqlite'))
   try {
-    return await fn(createServices(store, { readSecretEnv: () => undefined }), dir)
+    return await fn(
+      createServices(store, { readSecretEnv: () => undefined, secrets: testSecretBox() }),
+      dir,
+    )
   } finally {
     await store.close()
     rmSync(dir, { recursive: true, force: true })
@@ -115,6 +119,7 @@ async function benchInProcess(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
       randomBytes: createRandomPool(),
       keys: createKeyCache(),
       kv: services.store,
+      secrets: services.secrets,
       fetch: globalThis.fetch,
     }
     // Every account has what both platforms require.
@@ -349,6 +354,7 @@ async function benchHttp(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
       accounts: services.accounts,
       integrations: services.integrations,
       kv: services.store,
+      secrets: services.secrets,
     })
     const adminDigest = createHash('sha256').update(ADMIN).digest()
     const bareHandler: http.RequestListener = (req, res) => {

@@ -33,6 +33,8 @@ const SERVER_FAULTS: ReadonlySet<BridgeErrorCode> = new Set<BridgeErrorCode>([
   'ERR_CONFIG_INVALID', // the operator's configuration
   'ERR_KEYS_INVALID', // KEYS_DIR holds unusable keys
   'ERR_KEYS_MISMATCH', // KEYS_DIR differs from what the other instances use
+  'ERR_SECRETS_KEY_MISSING', // a stored secret is sealed under a key not configured here
+  'ERR_SECRET_UNREADABLE', // a stored secret was altered or moved in the database
   'ERR_STORE_UNAVAILABLE', // the database does not answer
   'ERR_STORE_IN_USE', // another server holds the SQLite database
   'ERR_PLATFORM_UNAVAILABLE', // Dead Simple Chat's API failed

@@ -2,6 +2,8 @@
  * Builds the real express app over a real SQLite store in a temp dir. Nothing is mocked: tests
  * drive it over HTTP with supertest.
  */
+import { testSecretBox } from './secrets.ts'
+import type { SecretBox } from '../../src/secrets/index.ts'
 import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { JWK } from 'jose'
@@ -59,6 +61,8 @@ export interface TestAppOptions {
   siteLogoutUrl?: string
   /** BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS=on (a test's relying party listens on 127.0.0.1). */
   backchannelPrivateNetworks?: boolean
+  /** The box of the secrets at rest (as SECRETS_KEY); the fixed test key without. */
+  secrets?: SecretBox
 }
 
 let keys: KeyMaterial | undefined
@@ -104,6 +108,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     {
       readSecretEnv: (name) => env[name],
       conflicts: opts.conflicts,
+      secrets: opts.secrets ?? testSecretBox(),
       ...(opts.throttle ? { throttle: opts.throttle } : {}),
     },
     log,

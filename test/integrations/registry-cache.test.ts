@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { testSecretBox } from '../helpers/secrets.ts'
 import { RECORD_TTL_MS } from '../../src/integrations/registry.ts'
 import { createServices } from '../../src/services.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
@@ -13,8 +14,14 @@ describe('integration loads are reused briefly', () => {
   it('a write through the same service shows at once; another process’s write within RECORD_TTL_MS', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const store = createSqliteStore(':memory:')
-    const here = createServices(store, { readSecretEnv: () => undefined }).integrations
-    const elsewhere = createServices(store, { readSecretEnv: () => undefined }).integrations // as the CLI would
+    const here = createServices(store, {
+      readSecretEnv: () => undefined,
+      secrets: testSecretBox(),
+    }).integrations
+    const elsewhere = createServices(store, {
+      readSecretEnv: () => undefined,
+      secrets: testSecretBox(),
+    }).integrations // as the CLI would
     await here.put('j', jwt('a'.repeat(32)))
     expect((await here.load('j')).secret('secret')).toBe('a'.repeat(32))
 

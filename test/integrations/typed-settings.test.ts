@@ -2,6 +2,7 @@
  * Issue #11: a door gets its integration's settings typed by its type's schema, from the registry
  * (real SQLite store), instead of casting them at each use.
  */
+import { testSecretBox } from '../helpers/secrets.ts'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { isIntegrationOf, type LoadedIntegration } from '../../src/integrations/types.ts'
 import { oidcIntegrationType, type OidcClientSettings } from '../../src/oidc/client-settings.ts'
@@ -14,7 +15,10 @@ function setup() {
   const store = createSqliteStore(':memory:')
   return {
     store,
-    integrations: createServices(store, { readSecretEnv: () => undefined }).integrations,
+    integrations: createServices(store, {
+      readSecretEnv: () => undefined,
+      secrets: testSecretBox(),
+    }).integrations,
   }
 }
 

@@ -25,6 +25,7 @@ beforeEach(async () => {
     accounts: t.services.accounts,
     integrations: t.services.integrations,
     kv: t.services.store,
+    secrets: t.services.secrets,
     log: { info: (_o: object, msg: string) => notes.push(msg) } as never,
   })
   await t.services.accounts.put('42', ROB)
@@ -72,6 +73,7 @@ describe('Dead Simple Chat creation claim (lease)', () => {
       accounts: t.services.accounts,
       integrations: t.services.integrations,
       kv: t.services.store,
+      secrets: t.services.secrets,
     })
     await until(() => notes.some((m) => m.includes('another instance is creating')))
     expect(dsc.calls).toHaveLength(0) // held off by the live claim

@@ -6,6 +6,7 @@
  * load. Two real PostgreSQL stores (two connections, as two instances have) on one schema; the
  * process-level version (rotate on instance A, use on instance B) is in multi-instance.test.ts.
  */
+import { testSecretBox } from '../helpers/secrets.ts'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createIntegrationService } from '../../src/integrations/registry.ts'
@@ -27,7 +28,12 @@ async function twoInstances() {
   const b = await createPostgresStore(url)
   opened.push(a, b)
   const registry = (store: Store) =>
-    createIntegrationService({ store, types: INTEGRATION_TYPES, readSecretEnv: () => undefined })
+    createIntegrationService({
+      store,
+      types: INTEGRATION_TYPES,
+      readSecretEnv: () => undefined,
+      secrets: testSecretBox(),
+    })
   return { schema, a, b, ra: registry(a), rb: registry(b) }
 }
 

@@ -23,6 +23,7 @@ beforeEach(async () => {
     accounts: t.services.accounts,
     integrations: t.services.integrations,
     kv: t.services.store,
+    secrets: t.services.secrets,
   })
   await t.services.accounts.put('42', ROB)
   await t.services.accounts.put('43', { username: 'Ana', rank: 'regular' })
@@ -42,14 +43,22 @@ describe('deadsimplechat', () => {
     // Stored with the account: namespace tokens:deadsimplechat:<integration>, key = account id, no expiry.
     const account = await t.services.accounts.get('42')
     const stored = await t.services.store.kvGet('tokens:deadsimplechat:dsc', account.id)
+    // The accessToken is stored sealed (secrets at rest), bound to this integration and account.
     expect(stored).toMatchObject({
       value: {
-        accessToken: first.token,
+        sealedToken: expect.stringMatching(/^sb1:[0-9a-f]{16}:/),
         userId: expect.stringMatching(/^[0-9a-f]{24}$/),
         external_id: '42',
       },
       expiresAt: null,
     })
+    expect(stored!.value).not.toHaveProperty('accessToken')
+    expect(
+      t.services.secrets.open(
+        stored!.value.sealedToken as string,
+        `deadsimplechat:dsc:${account.id}`,
+      ),
+    ).toBe(first.token)
     // Another member gets their own user.
     const ana = await tokens.issue('dsc', '43')
     expect(ana.token).not.toBe(first.token)

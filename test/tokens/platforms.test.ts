@@ -46,6 +46,7 @@ beforeEach(async () => {
     accounts: t.services.accounts,
     integrations: t.services.integrations,
     kv: t.services.store,
+    secrets: t.services.secrets,
     randomBytes: () => Buffer.from(FIXED_IV),
   })
   await t.services.accounts.put('42', ROB)

@@ -10,7 +10,10 @@
  *
  * The persistent session the doc describes: `accessToken` and `userId` are stored per account in
  * the KV store (namespace `tokens:deadsimplechat:<integration>`, key = account id, no expiry) and
- * handed out again on later logins. The user is created again when
+ * handed out again on later logins. The accessToken is stored sealed (`sealedToken`, secrets/box.ts,
+ * bound to the integration and account); an entry from before secrets at rest holds it in plain
+ * text (`accessToken`), is read as it is, and is sealed by `secrets rekey` (resealStored below).
+ * The `token` index is a SHA-256 of the accessToken, for inspect: it reveals no token. The user is created again when
  * - there is none yet, or the stored one was made from another request (a changed username,
  *   moderator flag, room or API base URL: a demoted moderator must not keep a moderator token);
  * - the caller reports that the chat refused the stored token (`rejectedToken` equal to it; a
@@ -33,7 +36,8 @@ import { z } from 'zod'
 import type { Account, JsonObject } from '../../accounts/types.ts'
 import { ConfigInvalid, PlatformUnavailable, TokenInvalid } from '../../errors/index.ts'
 import type { LoadedIntegration } from '../../integrations/registry.ts'
-import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
+import type { IntegrationTypeDefinition, StoredResealCount } from '../../integrations/types.ts'
+import { isSealed, type SecretBox } from '../../secrets/index.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { httpUrl } from '../../integrations/schemas.ts'
 import { tokenSheet } from '../connection.ts'
@@ -113,8 +117,10 @@ export const deadsimplechatType: IntegrationTypeDefinition<Settings> = {
   // The user on Dead Simple Chat's side stays (its API documents no deletion); ours is forgotten.
   onAccountRemoved: ({ kv, integrationId, account }) =>
     forgetStoredUser(kv, integrationId, account.id),
+  resealStored: (ctx) => resealStoredUsers(ctx),
 }
 
+/** A member's user as the door uses it (the accessToken opened). */
 interface StoredUser {
   accessToken: string
   userId: string
@@ -122,7 +128,95 @@ interface StoredUser {
   request: string
   external_id: string
   created_at: string
+}
+
+/**
+ * The KV value: the accessToken sealed (`sealedToken`), or in plain text (`accessToken`) in an
+ * entry written before secrets at rest.
+ */
+interface StoredEntry {
+  sealedToken?: string
+  accessToken?: string
+  userId: string
+  request: string
+  external_id: string
+  created_at: string
   [k: string]: unknown
+}
+
+/** The AAD context of a member's sealed accessToken: it opens only in its own entry. */
+const tokenContext = (integrationId: string, accountId: string) =>
+  `deadsimplechat:${integrationId}:${accountId}`
+
+/** The KV value of `user`, its accessToken sealed. */
+function toEntry(
+  user: StoredUser,
+  box: SecretBox,
+  integrationId: string,
+  accountId: string,
+): StoredEntry {
+  const { accessToken, ...rest } = user
+  return { ...rest, sealedToken: box.seal(accessToken, tokenContext(integrationId, accountId)) }
+}
+
+/**
+ * The user of a KV value, its accessToken opened; undefined for a value of no known shape.
+ * @throws {SecretsKeyMissing} sealed under a key not configured here
+ * @throws {SecretUnreadable} altered, or copied from another member's entry
+ */
+function fromEntry(
+  value: Record<string, unknown> | undefined,
+  box: SecretBox,
+  integrationId: string,
+  accountId: string,
+): StoredUser | undefined {
+  if (!value) return undefined
+  const e = value as StoredEntry
+  const accessToken = isSealed(e.sealedToken)
+    ? box.open(e.sealedToken, tokenContext(integrationId, accountId))
+    : e.accessToken
+  if (typeof accessToken !== 'string') return undefined
+  return {
+    accessToken,
+    userId: e.userId,
+    request: e.request,
+    external_id: e.external_id,
+    created_at: e.created_at,
+  }
+}
+
+/**
+ * Seals the stored accessTokens of `accountIds` under the first key (see
+ * IntegrationTypeDefinition.resealStored). Each is rewritten as itself with its index, so a
+ * member's token stays the same.
+ */
+async function resealStoredUsers(ctx: {
+  kv: KvStore
+  integrationId: string
+  accountIds: readonly string[]
+  secrets: SecretBox
+  onlyPlaintext: boolean
+}): Promise<StoredResealCount> {
+  const count: StoredResealCount = { sealed: 0, resealed: 0, current: 0 }
+  const ns = namespace(ctx.integrationId)
+  for (const accountId of ctx.accountIds) {
+    const found = await ctx.kv.kvGet(ns, accountId)
+    if (!found) continue
+    const e = found.value as StoredEntry
+    const plain = !isSealed(e.sealedToken)
+    if (!plain && (ctx.onlyPlaintext || !ctx.secrets.isStale(e.sealedToken!))) {
+      count.current++
+      continue
+    }
+    const user = fromEntry(found.value, ctx.secrets, ctx.integrationId, accountId)
+    if (!user) continue
+    await ctx.kv.kvSet(ns, accountId, toEntry(user, ctx.secrets, ctx.integrationId, accountId), {
+      indexes: { token: tokenIndex(user.accessToken) },
+    })
+    if (plain) count.sealed++
+    else count.resealed++
+  }
+  return count
 }
 
 const namespace = (integrationId: string) => `tokens:deadsimplechat:${integrationId}`
@@ -272,9 +366,12 @@ async function claimAndCreate(
           external_id: account.external_id,
           created_at: new Date(deps.now()).toISOString(),
         }
-        await deps.kv.kvSet(ns, account.id, stored, {
-          indexes: { token: tokenIndex(created.accessToken) },
-        })
+        await deps.kv.kvSet(
+          ns,
+          account.id,
+          toEntry(stored, deps.secrets, integration.record.id, account.id),
+          { indexes: { token: tokenIndex(created.accessToken) } },
+        )
         return stored
       } finally {
         await deps.kv.kvDelete(claims, account.id).catch(() => {}) // else the lease runs out
@@ -328,7 +425,13 @@ export async function issue(
     u !== undefined &&
     u.request === request &&
     (options.rejectedToken === undefined || u.accessToken !== options.rejectedToken)
-  const read = async () => (await deps.kv.kvGet(ns, account.id))?.value as StoredUser | undefined
+  const read = async () =>
+    fromEntry(
+      (await deps.kv.kvGet(ns, account.id))?.value,
+      deps.secrets,
+      integration.record.id,
+      account.id,
+    )
 
   let user = await read()
   if (!usable(user)) {
@@ -366,7 +469,9 @@ export async function inspect(
     'token',
     tokenIndex(token.trim()),
   )
-  const user = found?.entry.value as StoredUser | undefined
+  const user = found
+    ? fromEntry(found.entry.value, deps.secrets, integration.record.id, found.key)
+    : undefined
   if (!user || user.accessToken !== token.trim()) throw new TokenInvalid()
   return {
     payload: { userId: user.userId, external_id: user.external_id, created_at: user.created_at },
