@@ -433,7 +433,11 @@ export function createIntegrationService({
         resealed: 0,
         current: 0,
       }
-      for (const record of await store.listIntegrations()) {
+      for (const listed of await store.listIntegrations()) {
+        // Read again right before the write: an admin's save since the listing is kept (the
+        // window left is one read and one write).
+        const record = await store.getIntegration(listed.id)
+        if (!record) continue
         report.integrations++
         const needs = Object.values(record.secrets).some(
           (s) => 'value' in s || (!options.onlyPlaintext && 'sealed' in s && box.isStale(s.sealed)),

@@ -298,6 +298,12 @@ for (const [kind, makeDb] of kinds) {
         integration_secrets: { updated: 0, sealed: 0, resealed: 0, current: 4 },
         stored: { deadsimplechat: { sealed: 0, resealed: 0, current: 1 } },
       })
+      // The CLI shows where each secret comes from, never a value or a ciphertext.
+      const listed = await cli(['integrations', 'list'], { env })
+      expect(listed.code).toBe(0)
+      expect(JSON.parse(listed.stdout).items).toHaveLength(4)
+      expect(listed.stdout).not.toContain('sb1:')
+      for (const secret of seeded.secrets) expect(listed.stdout).not.toContain(secret)
       const raw = await db.raw()
       expect(raw).not.toContain(`sb1:${secretsKeyId(KEY_A)}:`)
       for (const secret of seeded.secrets) expect(raw).not.toContain(secret)
