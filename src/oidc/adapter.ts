@@ -13,7 +13,16 @@
  *
  * The `Client` model is not stored: clients come from the integrations registry, read through
  * the optional `findClient` hook; writing one (dynamic registration) throws.
+ *
+ * Secrets at rest (issue #13): an opaque access token, refresh token, authorization code or
+ * client-credentials token IS its record's id, a bearer value. Those records are stored under the
+ * SHA-256 of the id (`sha256:<base64url>`, {@link oidcRecordKey}) without their `jti`, which
+ * `find` puts back from the id it was asked for, so a copy of the database holds no usable token.
+ * (The ids are 256-bit random values: an unsalted hash cannot be reversed.) Records written
+ * before are still found under their plain id. Sessions and interactions stay under their ids:
+ * their cookies are signed with the cookie secret in KEYS_DIR, so an id alone opens nothing.
  */
+import { createHash } from 'node:crypto'
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider'
 import type { KvSetOptions, KvStore } from '../store/ports.ts'
 import { guardAdapter } from './unavailable.ts'
@@ -37,6 +46,25 @@ export interface OidcAdapterOptions {
 
 /** The KV namespace of an oidc-provider model's records. */
 export const oidcNamespace = (model: string): string => `oidc:${model}`
+
+/** Models whose record id is the token itself: stored under its hash (see the module doc). */
+const HASHED_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'ClientCredentials',
+])
+
+/**
+ * The KV key of an oidc-provider record: `sha256:<base64url>` of the id for the models whose id
+ * is a bearer token (access and refresh tokens, codes), the id itself otherwise.
+ * @example await kv.kvGet(oidcNamespace('AccessToken'), oidcRecordKey('AccessToken', token))
+ */
+export function oidcRecordKey(model: string, id: string): string {
+  return HASHED_MODELS.has(model)
+    ? `sha256:${createHash('sha256').update(id).digest('base64url')}`
+    : id
+}
 
 /** Payload fields stored as secondary indexes, when they are non-empty strings. */
 const INDEXED = ['uid', 'userCode', 'grantId', 'accountId'] as const
@@ -63,11 +91,19 @@ class KvAdapter implements Adapter {
   readonly #kv: KvStore
   readonly #namespace: string
   readonly #toleranceMs: number
+  readonly #model: string
+  readonly #hashed: boolean
 
   constructor(kv: KvStore, model: string, toleranceMs: number) {
     this.#kv = kv
     this.#namespace = oidcNamespace(model)
     this.#toleranceMs = toleranceMs
+    this.#model = model
+    this.#hashed = HASHED_MODELS.has(model)
+  }
+
+  #key(id: string): string {
+    return oidcRecordKey(this.#model, id)
   }
 
   /** Stores (or replaces) the record, expiring `expiresIn` seconds from now when given. */
@@ -79,11 +115,22 @@ class KvAdapter implements Adapter {
     }
     const options: KvSetOptions = { indexes }
     if (typeof expiresIn === 'number') options.ttlMs = expiresIn * 1000 + this.#toleranceMs
-    await this.#kv.kvSet(this.#namespace, id, payload as Record<string, unknown>, options)
+    let value = payload as Record<string, unknown>
+    if (this.#hashed) {
+      // The jti is the token: it is not stored (find puts it back).
+      const { jti: _jti, ...rest } = value
+      value = rest
+    }
+    await this.#kv.kvSet(this.#namespace, this.#key(id), value, options)
   }
 
   /** The stored payload, or undefined when absent or expired. */
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (this.#hashed) {
+      const found = await this.#kv.kvGet(this.#namespace, this.#key(id))
+      if (found) return { ...(found.value as AdapterPayload), jti: id }
+    }
+    // Not a hashed model, or a record written before ids were hashed.
     return (
       ((await this.#kv.kvGet(this.#namespace, id))?.value as AdapterPayload | undefined) ??
       undefined
@@ -114,14 +161,20 @@ class KvAdapter implements Adapter {
    * @throws {errors.InvalidGrant} when the record was consumed already
    */
   async consume(id: string): Promise<void> {
-    if (await this.#kv.kvConsume(this.#namespace, id)) return
-    const current = await this.#kv.kvGet(this.#namespace, id)
+    const key = this.#key(id)
+    if (await this.#kv.kvConsume(this.#namespace, key)) return
+    if (key !== id && (await this.#kv.kvConsume(this.#namespace, id))) return
+    const current =
+      (await this.#kv.kvGet(this.#namespace, key)) ??
+      (key !== id ? await this.#kv.kvGet(this.#namespace, id) : null)
     if (current && current.value.consumed !== undefined)
       throw new errors.InvalidGrant('grant already consumed')
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#kv.kvDelete(this.#namespace, id)
+    const key = this.#key(id)
+    await this.#kv.kvDelete(this.#namespace, key)
+    if (key !== id) await this.#kv.kvDelete(this.#namespace, id) // one written before hashing
   }
 
   /** Removes every record of this model issued under the grant. */

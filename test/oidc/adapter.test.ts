@@ -10,7 +10,7 @@ import path from 'node:path'
 import Provider, { type AdapterFactory, type AdapterPayload } from 'oidc-provider'
 import request from 'supertest'
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createOidcAdapter, oidcNamespace } from '../../src/oidc/adapter.ts'
+import { createOidcAdapter, oidcNamespace, oidcRecordKey } from '../../src/oidc/adapter.ts'
 import type { Store } from '../../src/store/ports.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 
@@ -59,16 +59,37 @@ describe('adapter, driven as oidc-provider drives it', () => {
     }
     await at.upsert('at-1', payload, 60)
     expect(await at.find('at-1')).toEqual(payload)
-    expect(await store.kvGet(oidcNamespace('AccessToken'), 'at-1')).toEqual({
-      value: payload,
+    // Stored under the SHA-256 of the token, without the token (its jti): secrets at rest.
+    const { jti: _jti, ...stored } = payload
+    expect(await store.kvGet(oidcNamespace('AccessToken'), 'at-1')).toBeNull()
+    expect(
+      await store.kvGet(oidcNamespace('AccessToken'), oidcRecordKey('AccessToken', 'at-1')),
+    ).toEqual({
+      value: stored,
       expiresAt: T0 + 60_000,
     })
+    expect(oidcRecordKey('AccessToken', 'at-1')).toBe(
+      `sha256:${createHash('sha256').update('at-1').digest('base64url')}`,
+    )
     expect(await factory('RefreshToken').find('at-1')).toBeUndefined()
     advance(59)
     expect(await at.find('at-1')).toEqual(payload)
     advance(1)
     expect(await at.find('at-1')).toBeUndefined()
     expect(await at.find('never-stored')).toBeUndefined()
+  })
+
+  it('finds, consumes and destroys a token record written under its plain id (before ids were hashed)', async () => {
+    const rt = factory('RefreshToken')
+    const legacy = { jti: 'rt-old', kind: 'RefreshToken', grantId: 'g0' }
+    await store.kvSet(oidcNamespace('RefreshToken'), 'rt-old', legacy, { ttlMs: 60_000 })
+    expect(await rt.find('rt-old')).toEqual(legacy)
+    await rt.consume('rt-old')
+    expect(await rt.find('rt-old')).toEqual({ ...legacy, consumed: epoch() })
+    await expect(rt.consume('rt-old')).rejects.toMatchObject({ error: 'invalid_grant' })
+    await rt.destroy('rt-old')
+    expect(await rt.find('rt-old')).toBeUndefined()
+    expect(await store.kvGet(oidcNamespace('RefreshToken'), 'rt-old')).toBeNull()
   })
 
   it('keeps records clockTolerance seconds past expiresIn when asked', async () => {
@@ -135,9 +156,12 @@ describe('adapter, driven as oidc-provider drives it', () => {
       grantId: 'g',
       consumed: epoch(),
     })
-    expect((await store.kvGet(oidcNamespace('AuthorizationCode'), 'code-1'))!.expiresAt).toBe(
-      T0 + 60_000,
-    )
+    expect(
+      (await store.kvGet(
+        oidcNamespace('AuthorizationCode'),
+        oidcRecordKey('AuthorizationCode', 'code-1'),
+      ))!.expiresAt,
+    ).toBe(T0 + 60_000)
     await codes.consume('absent') // no record: nothing to do, nothing created
     expect(await codes.find('absent')).toBeUndefined()
   })

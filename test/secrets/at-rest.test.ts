@@ -182,7 +182,10 @@ async function oidcCodeExchange(store: Store, box: SecretBox, clientSecret: stri
     })
     expect(tokens.access_token).toEqual(expect.any(String))
     expect(tokens.claims()?.sub).toEqual(expect.any(String))
-    return s.t.logText()
+    return {
+      log: s.t.logText(),
+      bearer: [tokens.access_token, page.left!.searchParams.get('code')!],
+    }
   } finally {
     await s.close()
   }
@@ -216,8 +219,16 @@ for (const [kind, makeDb] of kinds) {
       // … and no secret is readable in them.
       for (const secret of seeded.secrets) expect(raw).not.toContain(secret)
 
-      const log = await oidcCodeExchange(await db.open(), boxOf(KEY_A), seeded.clientSecret)
+      const { log, bearer } = await oidcCodeExchange(
+        await db.open(),
+        boxOf(KEY_A),
+        seeded.clientSecret,
+      )
       expect(log).not.toContain(seeded.clientSecret)
+      // The access token and code it stored are there only as hashes (oidc/adapter.ts).
+      const afterFlow = await db.raw()
+      expect(afterFlow).toContain('oidc:AccessToken')
+      for (const value of bearer) expect(afterFlow).not.toContain(value)
       // The member's stored token is handed out again: no second Create User call.
       const t = makeTestApp({ store, secrets: boxOf(KEY_A) })
       expect(await issueDsc(t.app)).toBe(seeded.dscToken)

@@ -14,7 +14,7 @@ import * as client from 'openid-client'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../../src/store/postgres/store.ts'
 import { dropFreshSchemas, freshSchemaUrl } from '../helpers/pg.ts'
-import { oidcNamespace } from '../../src/oidc/adapter.ts'
+import { oidcNamespace, oidcRecordKey } from '../../src/oidc/adapter.ts'
 import { GRANT_ACCOUNT_FIELD } from '../../src/oidc/account-binding.ts'
 import { ACCOUNT_MODELS } from '../../src/oidc/revoke-account.ts'
 import { createSessionManager } from '../../src/login/session.ts'
@@ -150,7 +150,10 @@ eachStore(
       )
       expect(await oidcRecordsOf('42')).toEqual([])
       expect(
-        await s.t.services.store.kvGet(oidcNamespace('AccessToken'), tokens.access_token),
+        await s.t.services.store.kvGet(
+          oidcNamespace('AccessToken'),
+          oidcRecordKey('AccessToken', tokens.access_token),
+        ),
       ).toBeNull()
 
       // A new member under the same external_id: the first member's tokens stay dead.
