@@ -42,6 +42,13 @@ export const ERROR_REPLIES = {
   ERR_STORE_UNAVAILABLE: reply(503, 'store_unavailable'),
   ERR_STORE_IN_USE: reply(503, 'store_in_use'),
   ERR_USAGE: reply(400, 'usage_error'),
+  ERR_SCHEMA_TOO_NEW: reply(500, 'schema_too_new'), // the database was migrated by a newer build
+
+  // Backup and restore (the CLI only).
+  ERR_BACKUP_INVALID: reply(400, 'backup_invalid'),
+  ERR_BACKUP_STORE_MISMATCH: reply(400, 'backup_store_mismatch'),
+  ERR_BACKUP_FILE_EXISTS: reply(409, 'backup_file_exists'),
+  ERR_RESTORE_TARGET_NOT_EMPTY: reply(409, 'restore_target_not_empty'),
 
   // Accounts, integrations, mappings, imports (the admin API and the CLI).
   ERR_VALIDATION: reply(400, 'validation_failed'),

@@ -185,6 +185,56 @@ export class KeysMismatch extends BridgeError {
   override code = 'ERR_KEYS_MISMATCH' as const
 }
 
+/**
+ * Server or CLI start: the database records a schema version above the newest migration this
+ * build has (a newer sso-bridge migrated it). Migrations only run forward, so this build cannot
+ * know what the newer schema means; going back needs the backup taken before the upgrade.
+ */
+export class SchemaTooNew extends BridgeError {
+  override code = 'ERR_SCHEMA_TOO_NEW' as const
+  /**
+   * @param databaseSchema the highest version recorded in the database
+   * @param buildSchema the newest migration of this build
+   * @param buildVersion this build's package version
+   */
+  readonly databaseSchema: number
+  readonly buildSchema: number
+  readonly buildVersion: string
+  constructor(databaseSchema: number, buildSchema: number, buildVersion: string) {
+    super(
+      `database schema ${databaseSchema} is newer than this sso-bridge (${buildVersion}, schema ${buildSchema}): ` +
+        'run the sso-bridge version that migrated it, or restore the backup taken before the upgrade',
+    )
+    this.databaseSchema = databaseSchema
+    this.buildSchema = buildSchema
+    this.buildVersion = buildVersion
+  }
+}
+
+/**
+ * `restore`: the file is not a backup this build can read — not a gzip'd tar, no or a malformed
+ * manifest, a part missing, extra or not matching its SHA-256, or a database failing its
+ * integrity check. Nothing was changed.
+ */
+export class BackupInvalid extends BridgeError {
+  override code = 'ERR_BACKUP_INVALID' as const
+}
+
+/** `restore`: a backup of one store kind (SQLite, PostgreSQL) given to a server configured for the other. */
+export class BackupStoreMismatch extends BridgeError {
+  override code = 'ERR_BACKUP_STORE_MISMATCH' as const
+}
+
+/** `backup`: the output file exists (and `--force` was not given). */
+export class BackupFileExists extends BridgeError {
+  override code = 'ERR_BACKUP_FILE_EXISTS' as const
+}
+
+/** `restore`: DATA_DIR or KEYS_DIR is not empty (and `--force` was not given). Nothing was changed. */
+export class RestoreTargetNotEmpty extends BridgeError {
+  override code = 'ERR_RESTORE_TARGET_NOT_EMPTY' as const
+}
+
 /** A bulk import body could not be read at all (not a per-record rejection). */
 export class ImportFormatInvalid extends BridgeError {
   override code = 'ERR_IMPORT_FORMAT' as const

@@ -7,9 +7,34 @@ import path from 'node:path'
 import type { StoreConfig } from '../config/index.ts'
 import type { Store } from './ports.ts'
 import { acquireServerLock } from './sqlite/server-lock.ts'
+import { checkSqliteCopy, snapshotSqlite } from './sqlite/snapshot.ts'
 import { createSqliteStore } from './sqlite/store.ts'
 
 export type * from './ports.ts'
+export type { ServerLock } from './sqlite/server-lock.ts'
+export type { SqliteCopyFacts } from './sqlite/snapshot.ts'
+export { latestSchemaVersion } from './migrations/index.ts'
+
+/**
+ * SQLite: a consistent copy of the live database `file` at `dest`, taken beside a running
+ * server (store/sqlite/snapshot.ts), checked like a restore checks it.
+ * @throws {StoreUnavailable} @throws {SchemaTooNew}
+ */
+export const snapshotSqliteDatabase = snapshotSqlite
+
+/**
+ * SQLite: checks a database file about to be restored (integrity, schema version) without
+ * migrating it.
+ * @throws {BackupInvalid} @throws {SchemaTooNew}
+ */
+export const checkSqliteDatabaseCopy = checkSqliteCopy
+
+/**
+ * SQLite: takes the server lock of `file` for a CLI operation no server may run beside (a
+ * restore): a server starting meanwhile refuses to, as it would beside another server.
+ * @throws {StoreInUse} a server runs on it
+ */
+export const lockSqliteDatabase = acquireServerLock
 
 /** Options of {@link createStore}. */
 export interface CreateStoreOptions {

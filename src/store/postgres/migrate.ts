@@ -3,7 +3,7 @@
  * Schema migrations for the PostgreSQL store (SQL in ../migrations/postgres/).
  */
 import type { Pool } from 'pg'
-import { listMigrations } from '../migrations/index.ts'
+import { assertSchemaNotNewer, listMigrations } from '../migrations/index.ts'
 
 /** Key of the advisory lock serialising migrations across processes (any fixed bigint). */
 const MIGRATION_LOCK = 0x550b_71d6_e5
@@ -11,7 +11,9 @@ const MIGRATION_LOCK = 0x550b_71d6_e5
 /**
  * Applies pending migrations, each in its own transaction. Every transaction first takes an
  * advisory lock, so processes starting together wait for each other, then re-reads what is
- * applied: the loser of the race finds the work done.
+ * applied: the loser of the race finds the work done. Refuses, before changing anything, a
+ * database a newer build migrated.
+ * @throws {SchemaTooNew}
  */
 export async function migrate(pool: Pool): Promise<void> {
   const client = await pool.connect()
@@ -26,6 +28,7 @@ export async function migrate(pool: Pool): Promise<void> {
           )
         : [],
     )
+    assertSchemaNotNewer(Math.max(0, ...applied), 'postgres')
     for (const m of listMigrations('postgres')) {
       if (applied.has(m.version)) continue
       await client.query('BEGIN')

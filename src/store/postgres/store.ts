@@ -24,7 +24,7 @@
  * kv.ts and changes.ts.
  */
 import pg, { type Pool } from 'pg'
-import { StoreUnavailable } from '../../errors/index.ts'
+import { SchemaTooNew, StoreUnavailable } from '../../errors/index.ts'
 import type { Store } from '../ports.ts'
 import { createPostgresAccounts } from './accounts.ts'
 import { createPostgresChangeFeed } from './changes.ts'
@@ -33,7 +33,11 @@ import { createPostgresIntegrations } from './integrations.ts'
 import { createPostgresKv } from './kv.ts'
 import { migrate } from './migrate.ts'
 
-/** Opens the pool, checks the connection and applies pending migrations. */
+/**
+ * Opens the pool, checks the connection and applies pending migrations.
+ * @throws {StoreUnavailable} the database cannot be reached or migrated
+ * @throws {SchemaTooNew} a newer sso-bridge migrated the database
+ */
 export async function createPostgresStore(url: string): Promise<Store> {
   const where = describeUrl(url)
   let pool: Pool
@@ -58,6 +62,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     await migrate(pool)
   } catch (cause) {
     await pool.end().catch(() => {})
+    if (cause instanceof SchemaTooNew) throw cause
     throw new StoreUnavailable(
       `cannot open PostgreSQL database at ${where}: ${reasonOf(cause, url)}`,
       { cause },

@@ -11,6 +11,7 @@ import {
   AccountConflict,
   AccountDisabled,
   BridgeError,
+  SchemaTooNew,
   StoreUnavailable,
 } from '../../errors/index.ts'
 import type { Account } from '../account.ts'
@@ -67,6 +68,7 @@ const READ = ACCOUNT_READ_COLUMNS.join(', ')
  * pending migrations and starts the checkpointer. Only store/index.ts calls it, which adds the
  * server lock when a server opens it.
  * @throws {StoreUnavailable} the file cannot be opened or migrated
+ * @throws {SchemaTooNew} a newer sso-bridge migrated the file
  */
 export function createSqliteStore(file: string): Store {
   let db: DatabaseSync
@@ -81,6 +83,12 @@ export function createSqliteStore(file: string): Store {
     db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
     migrate(db)
   } catch (cause) {
+    // A newer build's database is not unavailable: retrying will not help, and the operator
+    // must read which versions differ.
+    if (cause instanceof SchemaTooNew) {
+      db!.close()
+      throw cause
+    }
     throw new StoreUnavailable(`cannot open SQLite database at ${file}`, { cause })
   }
   // WAL checkpoints (two fsyncs each) on a worker thread, not inside a request's commit.
