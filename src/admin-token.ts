@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
-const ADMIN_TOKEN_FILE = 'admin-token'
+/** The generated admin token's file name in DATA_DIR. */
+export const ADMIN_TOKEN_FILE = 'admin-token'
 
 /**
  * The admin API's bearer token. ADMIN_TOKEN wins when set; otherwise the token in

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { VERSION } from '../version.ts'
+import { registerBackup } from './backup.ts'
 import { createContext, type CliContext } from './context.ts'
 import { registerIntegrations } from './integrations.ts'
 import { describeError, EXIT, usageError, type CliIo } from './io.ts'
@@ -20,7 +21,7 @@ import { registerUsers } from './users.ts'
 function buildProgram(ctx: CliContext, io: CliIo): Command {
   const program = new Command('sso-bridge')
     .description(
-      'sso-bridge administration: accounts, integrations and signing keys (reads the server config: environment and .env)',
+      'sso-bridge administration: accounts, integrations, signing keys, backup and restore (reads the server config: environment and .env)',
     )
     .version(VERSION, '-V, --version')
     // Commander would print its own error text and call process.exit; we want the wire JSON
@@ -37,6 +38,7 @@ function buildProgram(ctx: CliContext, io: CliIo): Command {
   registerMapping(program, ctx, io)
   registerTokens(program, ctx, io)
   registerSecrets(program, ctx, io)
+  registerBackup(program, ctx, io)
   routeUsageErrors(program)
   return program
 }
