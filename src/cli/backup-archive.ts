@@ -14,8 +14,8 @@
  * a part missing from the file or an entry the manifest does not list makes it invalid.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream, existsSync } from 'node:fs'
-import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { link, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import * as tar from 'tar'
@@ -123,27 +123,45 @@ export function fileExists(out: string): BackupFileExists {
   return new BackupFileExists(`${out} exists: choose another name, or give --force to replace it`)
 }
 
+/** The manifest is small; a larger one is not ours (and is not read into memory). */
+const MAX_MANIFEST_BYTES = 1024 * 1024
+
 /**
- * Extracts the backup `file` into the empty folder `stage` and checks it: a readable gzip'd
- * tar of regular files only, a valid manifest, every part it lists present with its size and
- * SHA-256, and nothing it does not list.
+ * Checks the backup `file`, then extracts it into the empty folder `stage`.
+ *
+ * The file is read twice. The first pass writes nothing: it checks the whole archive (gzip
+ * CRC, tar header checksums: node-tar's strict mode), that it holds only plain files at names a
+ * backup may hold, each once, and hashes every part, comparing them with the manifest: every
+ * part listed is present with its size and SHA-256, and nothing is unlisted. Only a file that
+ * passes is extracted, and the extracted parts are hashed once more (the file could have
+ * changed between the passes).
  * @throws {BackupInvalid} naming what is wrong; the caller removes `stage`
  */
 export async function readArchive(file: string, stage: string): Promise<Manifest> {
   const unexpected: string[] = []
-  const extracted: string[] = []
+  const repeated: string[] = []
+  const seen = new Map<string, { size: number; hash: ReturnType<typeof createHash> }>()
+  const manifestChunks: Buffer[] = []
   try {
-    await tar.extract({
+    await tar.list({
       file,
-      cwd: stage,
-      // Warnings (a damaged header, a path outside `stage`…) become errors.
+      // Warnings (a damaged header, a bad checksum…) become errors.
       strict: true,
-      // Only plain files, at a name a backup may hold: no links, devices or other paths.
-      filter: (p, entry) => {
-        const ok = 'type' in entry && entry.type === 'File' && (p === MANIFEST || PART.test(p))
-        if (ok && p !== MANIFEST) extracted.push(p)
-        else if (!ok && !('type' in entry && entry.type === 'Directory')) unexpected.push(p)
-        return ok
+      onReadEntry: (entry) => {
+        const p = entry.path
+        if (entry.type === 'Directory') return
+        if (entry.type !== 'File' || (p !== MANIFEST && !PART.test(p))) {
+          unexpected.push(p)
+          return
+        }
+        if (seen.has(p)) repeated.push(p)
+        const part = { size: 0, hash: createHash('sha256') }
+        seen.set(p, part)
+        entry.on('data', (chunk: Buffer) => {
+          part.size += chunk.length
+          part.hash.update(chunk)
+          if (p === MANIFEST && part.size <= MAX_MANIFEST_BYTES) manifestChunks.push(chunk)
+        })
       },
     })
   } catch (cause) {
@@ -156,14 +174,17 @@ export async function readArchive(file: string, stage: string): Promise<Manifest
     throw new BackupInvalid(
       `${file} holds entries an sso-bridge backup does not: ${unexpected.slice(0, 5).join(', ')}`,
     )
-
-  if (!existsSync(path.join(stage, MANIFEST)))
+  if (repeated.length > 0)
+    throw new BackupInvalid(`${file} holds an entry twice: ${repeated.slice(0, 5).join(', ')}`)
+  const manifestEntry = seen.get(MANIFEST)
+  if (!manifestEntry)
     throw new BackupInvalid(`${file} has no ${MANIFEST}: it is not an sso-bridge backup`)
+  if (manifestEntry.size > MAX_MANIFEST_BYTES)
+    throw new BackupInvalid(`${file}: its ${MANIFEST} is too large to be one`)
+
   let manifest: Manifest
   try {
-    const parsed = manifestSchema.safeParse(
-      JSON.parse(await readFile(path.join(stage, MANIFEST), 'utf8')),
-    )
+    const parsed = manifestSchema.safeParse(JSON.parse(Buffer.concat(manifestChunks).toString()))
     if (!parsed.success)
       throw new Error(
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
@@ -176,23 +197,36 @@ export async function readArchive(file: string, stage: string): Promise<Manifest
   const listed = new Set(manifest.files.map((f) => f.path))
   if (listed.size !== manifest.files.length)
     throw new BackupInvalid(`${file}: ${MANIFEST} lists a part twice`)
-  const unlisted = extracted.filter((p) => !listed.has(p))
+  const unlisted = [...seen.keys()].filter((p) => p !== MANIFEST && !listed.has(p))
   if (unlisted.length > 0)
     throw new BackupInvalid(`${file} holds parts ${MANIFEST} does not list: ${unlisted.join(', ')}`)
   if (manifest.store === 'sqlite' && !listed.has(DATABASE_PART))
     throw new BackupInvalid(`${file}: a SQLite backup without its database (${DATABASE_PART})`)
-  for (const part of manifest.files) {
-    let actual
-    try {
-      actual = await digestFile(path.join(stage, part.path))
-    } catch {
-      throw new BackupInvalid(`${file}: the part ${part.path} is missing`)
-    }
+  const digests = new Map(
+    [...seen].map(([p, { size, hash }]) => [p, { size, sha256: hash.digest('hex') }]),
+  )
+  const check = (part: ManifestFile, actual: { size: number; sha256: string } | undefined) => {
+    if (!actual) throw new BackupInvalid(`${file}: the part ${part.path} is missing`)
     if (actual.size !== part.size || actual.sha256 !== part.sha256)
       throw new BackupInvalid(
         `${file}: the part ${part.path} does not match its SHA-256 in ${MANIFEST} (damaged or altered)`,
       )
   }
+  for (const part of manifest.files) check(part, digests.get(part.path))
+
+  // The second pass: only the parts checked above, at their checked names.
+  try {
+    await tar.extract({
+      file,
+      cwd: stage,
+      strict: true,
+      filter: (p, entry) => 'type' in entry && entry.type === 'File' && listed.has(p),
+    })
+  } catch (cause) {
+    throw new BackupInvalid(`${file} changed while it was read: ${reason(cause)}`, { cause })
+  }
+  for (const part of manifest.files)
+    check(part, await digestFile(path.join(stage, part.path)).catch(() => undefined))
   return manifest
 }
 

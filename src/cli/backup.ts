@@ -234,7 +234,8 @@ async function restore(config: Readonly<Config>, file: string, force: boolean) {
         : {}),
     }
   } finally {
-    await rm(stage, { recursive: true, force: true })
+    // Retries: after a failed extraction, node-tar may still be closing files in it.
+    await rm(stage, { recursive: true, force: true, maxRetries: 5 })
   }
 }
 

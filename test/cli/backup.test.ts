@@ -34,6 +34,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { latestSchemaVersion } from '../../src/store/index.ts'
 import { cliSandbox, removeSandboxes, type Cli } from '../helpers/cli.ts'
 import { Browser, isConsentPage, isLoginPage } from '../helpers/oidc.ts'
+import { docPage, runBlock, shBlocks } from '../helpers/readme.ts'
 import { NODE, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 import { freePort } from '../setup/postgres.ts'
@@ -299,12 +300,24 @@ describe('backup under write load, restore, and a refresh token issued before th
       // Writes acknowledged after it started may or may not be: never more than were made.
       expect(accounts.size).toBeLessThanOrEqual(2 + WRITERS + created.length)
 
-      // While that server runs, even --force refuses to restore over it, and changes nothing.
-      const before = createHash('sha256').update(readFileSync(dbFile)).digest('hex')
+      // While that server runs, even --force refuses to restore over it, and changes nothing:
+      // an account written since the restore is still there, and every key file is as it was.
+      expect(
+        (await admin(s2.url, 'PUT', '/users/after-restore', { username: 'after' })).status,
+      ).toBe(201)
+      const keyBytes = () => listKeys(keys2).map((f) => readFileSync(path.join(keys2, f)))
+      const keysBefore = keyBytes()
       const refused = await cliProcess(['restore', '--force', backupFile], dir2)
       expect(refused.code).toBe(1)
       expect(JSON.parse(refused.stderr)).toMatchObject({ error: 'store_in_use' })
-      expect(createHash('sha256').update(readFileSync(dbFile)).digest('hex')).toBe(before)
+      expect((await admin(s2.url, 'GET', '/users/after-restore')).status).toBe(200)
+      // On disk too (a replaced file would not have it, whatever the server still holds open).
+      const onDisk = new DatabaseSync(dbFile)
+      expect(
+        onDisk.prepare("SELECT 1 AS found FROM accounts WHERE external_id = 'after-restore'").get(),
+      ).toEqual({ found: 1 })
+      onDisk.close()
+      expect(keyBytes()).toEqual(keysBefore)
     },
     PROCESS_TEST_TIMEOUT,
   )
@@ -492,6 +505,56 @@ describe('PostgreSQL: backup carries KEYS_DIR and says how to dump the database'
     )
     expect(existsSync(path.join(target.dir, 'data', 'sso-bridge.sqlite'))).toBe(false)
   })
+})
+
+describe('docs/backup.md: its examples', () => {
+  it(
+    'the SQLite backup and restore blocks run as written; the PostgreSQL ones are the commands the CLI prints',
+    async () => {
+      const blocks = shBlocks(docPage('backup'))
+      expect(blocks).toHaveLength(4)
+      const [backupBlock, restoreBlock, pgBackup, pgRestore] = blocks as [
+        string,
+        string,
+        string,
+        string,
+      ]
+      const source = await cliSandbox('sso-bridge-doc-backup-')
+      expect((await source.cli(['keys', 'generate'])).code).toBe(0)
+      expect((await source.cli(['users', 'put', '9', '--data', '{"username": "doc"}'])).code).toBe(
+        0,
+      )
+      // runBlock runs `npx sso-bridge` in `dir` on dir/data and dir/keys (bash, set -e).
+      const asServer = (dir: string) => ({ dir, url: 'http://unused.invalid' }) as ServerProcess
+      const printed = JSON.parse(await runBlock(backupBlock, asServer(source.dir)))
+      const file = /backup (\S+\.tar\.gz)/.exec(backupBlock)![1]!
+      expect(printed).toMatchObject({ file: path.join(source.dir, file), store: 'sqlite' })
+
+      const target = await cliSandbox('sso-bridge-doc-restore-')
+      writeFileSync(path.join(target.dir, file), readFileSync(path.join(source.dir, file)))
+      expect(JSON.parse(await runBlock(restoreBlock, asServer(target.dir)))).toMatchObject({
+        store: 'sqlite',
+      })
+      expect(JSON.parse((await target.cli(['users', 'get', '9'])).stdout)).toMatchObject({
+        username: 'doc',
+      })
+
+      const env = { DATABASE_URL: 'postgres://sso@127.0.0.1:9/sso' }
+      const pg = await source.cli(['backup', path.join(source.dir, 'sso-bridge-keys.tar.gz')], {
+        env,
+      })
+      expect(pgBackup).toContain(JSON.parse(pg.stdout).database.backup_with)
+      expect(pgBackup).toContain('npx sso-bridge backup sso-bridge-keys.tar.gz')
+      const pgTarget = await cliSandbox('sso-bridge-doc-restore-pg-')
+      const back = await pgTarget.cli(
+        ['restore', path.join(source.dir, 'sso-bridge-keys.tar.gz')],
+        { env },
+      )
+      expect(pgRestore).toContain(JSON.parse(back.stdout).database.restore_with)
+      expect(pgRestore).toContain('npx sso-bridge restore sso-bridge-keys.tar.gz')
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 })
 
 /** Recomputes the manifest's sizes and SHA-256 after a deliberate edit (and merges `fields`). */

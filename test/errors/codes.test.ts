@@ -37,6 +37,7 @@ const SERVER_FAULTS: ReadonlySet<BridgeErrorCode> = new Set<BridgeErrorCode>([
   'ERR_SECRET_UNREADABLE', // a stored secret was altered or moved in the database
   'ERR_STORE_UNAVAILABLE', // the database does not answer
   'ERR_STORE_IN_USE', // another server holds the SQLite database
+  'ERR_SCHEMA_TOO_NEW', // a newer sso-bridge migrated the database
   'ERR_PLATFORM_UNAVAILABLE', // Dead Simple Chat's API failed
   'ERR_BACKCHANNEL_LOGOUT_FAILED', // a relying party's back-channel logout endpoint failed
   'ERR_OIDC_SERVER_ERROR', // oidc-provider's own server_error
