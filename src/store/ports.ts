@@ -356,7 +356,11 @@ export interface KvStore {
  */
 export interface Store extends AccountStore, IntegrationStore, KvStore {
   readonly kind: 'sqlite' | 'postgres'
-  /** Cheap round trip to the database, for /readyz. @throws {StoreUnavailable} */
+  /**
+   * Cheap round trip to the database, for /readyz: also reads its schema version, so an
+   * instance left running after a newer one migrated the shared database stops being ready.
+   * @throws {StoreUnavailable} @throws {SchemaTooNew}
+   */
   ping(): Promise<void>
   close(): Promise<void>
 }

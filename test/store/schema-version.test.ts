@@ -16,7 +16,7 @@ import { latestSchemaVersion, listMigrations } from '../../src/store/migrations/
 import { VERSION } from '../../src/version.ts'
 import { cliSandbox, removeSandboxes } from '../helpers/cli.ts'
 import { dropFreshSchemas, freshSchemaUrl, postgresUrl } from '../helpers/pg.ts'
-import { runServer } from '../helpers/server.ts'
+import { runServer, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 import { POSTGRES_MISSING } from '../setup/global.ts'
 
@@ -113,6 +113,36 @@ describe('SQLite: a database migrated by a newer build', () => {
     PROCESS_TEST_TIMEOUT,
   )
 
+  it(
+    '/readyz: ready while the migrations are current; 503 schema_too_new once a newer build migrates the database under the running server',
+    async () => {
+      let server: ServerProcess | undefined
+      try {
+        server = await startServer()
+        const ready = await fetch(`${server.url}/readyz`)
+        expect(ready.status).toBe(200)
+        expect(await ready.json()).toEqual({ status: 'ready', store: 'sqlite' })
+        // What a newer instance's migration leaves behind (WAL: written beside the server).
+        const db = new DatabaseSync(path.join(server.dir, 'data', 'sso-bridge.sqlite'))
+        db.exec('PRAGMA busy_timeout = 5000')
+        db.prepare("INSERT INTO schema_migrations VALUES (?, 'from_the_future', '2030-01-01')").run(
+          NEWER,
+        )
+        db.close()
+        const stale = await fetch(`${server.url}/readyz`)
+        expect(stale.status).toBe(503)
+        expect(await stale.json()).toEqual({
+          status: 'unavailable',
+          store: 'sqlite',
+          error: 'schema_too_new',
+        })
+      } finally {
+        await stopServer(server)
+      }
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
+
   it('the CLI refuses too (schema_too_new, exit 1)', async () => {
     const { cli, dir } = await cliSandbox()
     const file = path.join(dir, 'data', 'sso-bridge.sqlite')
@@ -159,6 +189,28 @@ describe('PostgreSQL: a database migrated by a newer build', () => {
       )
     } finally {
       await client.end()
+    }
+  })
+
+  it('ping (what /readyz asks) fails with ERR_SCHEMA_TOO_NEW once a newer build migrates the database under a running store', async () => {
+    const { url } = await freshSchemaUrl('sso_schema')
+    const store = await createStore({ kind: 'postgres', url, file: '' })
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      await store.ping()
+      const newer = 900 + latestSchemaVersion('postgres')
+      await client.query(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from_the_future', now())",
+        [newer],
+      )
+      await expect(store.ping()).rejects.toMatchObject({
+        code: 'ERR_SCHEMA_TOO_NEW',
+        message: expect.stringContaining(refusal(newer, 'postgres')),
+      })
+    } finally {
+      await client.end()
+      await store.close()
     }
   })
 

@@ -3,13 +3,14 @@
  * `/healthz`: the process answers. `/readyz`: the store answers too (for load balancers).
  */
 import { Router } from 'express'
-import { replyFor } from '../../errors/index.ts'
+import { hasCode, replyFor } from '../../errors/index.ts'
 import type { Store } from '../../store/ports.ts'
 import { HTTP_ROUTES } from '../paths.ts'
 
 /**
- * `GET /healthz` (the process answers) and `GET /readyz` (the store answers a ping; otherwise
- * 503 `store_unavailable`, never the store's own error text).
+ * `GET /healthz` (the process answers) and `GET /readyz` (the store answers a ping and its
+ * migrations are current; otherwise 503 `store_unavailable`, or `schema_too_new` when a newer
+ * build migrated the database since this one started; never the store's own error text).
  * @param store only `ping` and `kind` are used
  */
 export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
@@ -21,9 +22,16 @@ export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
     try {
       await store.ping()
       res.json({ status: 'ready', store: store.kind })
-    } catch {
+    } catch (err) {
+      // Not ready either way; a newer build's migrations are named, so the operator knows that
+      // this instance, not the database, is what to replace.
+      const newer = hasCode(err, 'ERR_SCHEMA_TOO_NEW')
       const { status, error } = replyFor('ERR_STORE_UNAVAILABLE')
-      res.status(status).json({ status: 'unavailable', store: store.kind, error })
+      res.status(status).json({
+        status: 'unavailable',
+        store: store.kind,
+        error: newer ? replyFor('ERR_SCHEMA_TOO_NEW').error : error,
+      })
     }
   })
   return router

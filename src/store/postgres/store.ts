@@ -32,6 +32,7 @@ import { createDb, describeUrl, reasonOf } from './db.ts'
 import { createPostgresIntegrations } from './integrations.ts'
 import { createPostgresKv } from './kv.ts'
 import { migrate } from './migrate.ts'
+import { assertSchemaNotNewer } from '../migrations/index.ts'
 
 /**
  * Opens the pool, checks the connection and applies pending migrations.
@@ -81,14 +82,19 @@ export async function createPostgresStore(url: string): Promise<Store> {
     ...createPostgresIntegrations(db),
 
     async ping() {
+      let version: number
       try {
-        await pool.query('SELECT 1')
+        version = Number(
+          (await pool.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0]
+            .v,
+        )
       } catch (cause) {
         throw new StoreUnavailable(
           `PostgreSQL database at ${where} is not reachable: ${reasonOf(cause, url)}`,
           { cause },
         )
       }
+      assertSchemaNotNewer(version, 'postgres')
     },
 
     async close() {

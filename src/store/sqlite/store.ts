@@ -24,10 +24,11 @@ import {
   type ColumnKind,
 } from '../account-fields.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
+import { assertSchemaNotNewer } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
 import { createSqliteKv } from './kv.ts'
-import { migrate } from './migrate.ts'
+import { migrate, schemaVersion } from './migrate.ts'
 import { createWriter } from './writer.ts'
 import type {
   AuditEntry,
@@ -474,11 +475,13 @@ export function createSqliteStore(file: string): Store {
     },
 
     async ping() {
+      let version: number
       try {
-        db.prepare('SELECT 1').get()
+        version = schemaVersion(db)
       } catch (cause) {
         throw new StoreUnavailable('SQLite database is not readable', { cause })
       }
+      assertSchemaNotNewer(version, 'sqlite')
     },
 
     async close() {
