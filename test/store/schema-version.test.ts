@@ -165,32 +165,42 @@ describe('PostgreSQL: a database migrated by a newer build', () => {
     return
   }
 
-  it('the store refuses to open it with ERR_SCHEMA_TOO_NEW naming both versions, and changes nothing', async () => {
-    const { url } = await freshSchemaUrl('sso_schema')
-    const store = await createStore({ kind: 'postgres', url, file: '' })
-    await store.close()
-    const newer = 900 + latestSchemaVersion('postgres')
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      await client.query(
-        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from_the_future', now())",
-        [newer],
-      )
-      const before = (await client.query('SELECT version FROM schema_migrations ORDER BY 1')).rows
-      await expect(createStore({ kind: 'postgres', url, file: '' })).rejects.toMatchObject({
-        code: 'ERR_SCHEMA_TOO_NEW',
-        databaseSchema: newer,
-        buildSchema: latestSchemaVersion('postgres'),
-        message: expect.stringContaining(refusal(newer, 'postgres')),
-      })
-      expect((await client.query('SELECT version FROM schema_migrations ORDER BY 1')).rows).toEqual(
-        before,
-      )
-    } finally {
-      await client.end()
-    }
-  })
+  it(
+    'the store and a server process refuse it with ERR_SCHEMA_TOO_NEW naming both versions, and change nothing',
+    async () => {
+      const { url } = await freshSchemaUrl('sso_schema')
+      const store = await createStore({ kind: 'postgres', url, file: '' })
+      await store.close()
+      const newer = 900 + latestSchemaVersion('postgres')
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      try {
+        await client.query(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from_the_future', now())",
+          [newer],
+        )
+        const before = (await client.query('SELECT version FROM schema_migrations ORDER BY 1')).rows
+        await expect(createStore({ kind: 'postgres', url, file: '' })).rejects.toMatchObject({
+          code: 'ERR_SCHEMA_TOO_NEW',
+          databaseSchema: newer,
+          buildSchema: latestSchemaVersion('postgres'),
+          message: expect.stringContaining(refusal(newer, 'postgres')),
+        })
+        expect(
+          (await client.query('SELECT version FROM schema_migrations ORDER BY 1')).rows,
+        ).toEqual(before)
+        // And a server process on it refuses to start, naming both versions.
+        const { code, output } = await runServer({ DATABASE_URL: url })
+        expect(code).toBe(1)
+        expect(output).toContain('"code":"ERR_SCHEMA_TOO_NEW"')
+        expect(output).toContain(refusal(newer, 'postgres'))
+        expect(output).not.toContain('sso-bridge listening')
+      } finally {
+        await client.end()
+      }
+    },
+    PROCESS_TEST_TIMEOUT,
+  )
 
   it('ping (what /readyz asks) fails with ERR_SCHEMA_TOO_NEW once a newer build migrates the database under a running store', async () => {
     const { url } = await freshSchemaUrl('sso_schema')
