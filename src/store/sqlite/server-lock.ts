@@ -10,7 +10,8 @@
  * OS-level POSIX record lock, which the kernel drops when the holding process ends however it
  * ends. So a crashed or killed server leaves no stale lock behind (no pid file to clean up, no
  * pid reuse to guess about). The CLI does not take it: it still writes beside one server, as
- * SQLite's WAL mode and busy_timeout allow. Like every POSIX lock, it is only as good as the
+ * SQLite's WAL mode and busy_timeout allow; only `restore`, which replaces the database file,
+ * takes it, so it refuses while a server runs and no server starts while it writes. Like every POSIX lock, it is only as good as the
  * filesystem's locking: keep DATA_DIR on a local disk (NFS locking is often unreliable).
  */
 import { DatabaseSync } from 'node:sqlite'
