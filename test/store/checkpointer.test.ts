@@ -110,6 +110,38 @@ describe('SQLite background checkpointer', () => {
     }
   })
 
+  it('a long reader (a backup copying the live database) does not stall the writer: TRUNCATE gives up and tries again later', async () => {
+    const { db, file } = openDb()
+    // Far below the 5 s a TRUNCATE used to wait for readers while holding the write lock.
+    db.exec('PRAGMA busy_timeout = 2000')
+    // The reader holds one snapshot, as `sso-bridge backup`'s copy does, from another connection.
+    const reader = new DatabaseSync(file)
+    reader.exec('BEGIN')
+    reader.prepare('SELECT count(*) FROM t').get()
+    const cp = startCheckpointer(db, file, { intervalMs: 10, maxWalBytes: 1 })
+    try {
+      const failed: string[] = []
+      // Writes as requests make them, while the worker keeps finding the WAL past its limit.
+      for (let i = 0; i < 300; i++) {
+        try {
+          write(db, 1, `r${i}-`)
+        } catch (err) {
+          failed.push((err as Error).message)
+          break
+        }
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      expect(failed).toEqual([])
+      reader.exec('COMMIT')
+      await until('the WAL is emptied once the reader is done', () => size(`${file}-wal`) === 0)
+      expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(300)
+    } finally {
+      reader.close()
+      await cp.stop()
+      db.close()
+    }
+  })
+
   it('hands checkpoints back to SQLite when the worker dies, not when it is stopped', async () => {
     const a = openDb()
     const lost = startCheckpointer(a.db, a.file, { intervalMs: 10 })

@@ -18,6 +18,15 @@
  * checkpoint, which waits for the writer (the server's next write waits for it in turn, through
  * `busy_timeout`, as it used to wait for its own inline checkpoint) and empties the WAL.
  *
+ * A TRUNCATE checkpoint holds the write lock while it waits for every reader to reach the newest
+ * snapshot, so a long read transaction — `sso-bridge backup` copying the live database, from
+ * another process — would stall the server's writes for as long as the checkpoint waits, and
+ * fail them past their own `busy_timeout` (measured with the old 5 s wait: writes stalled 5 s,
+ * one failed with "database is locked"). So the worker waits at most `truncateWaitMs`
+ * (100 ms: plenty for the short transactions of requests) and, when a reader still held it off,
+ * leaves TRUNCATE alone for `truncateBackoffMs` (1 s) while PASSIVE checkpoints go on: during a
+ * backup, writes wait at most that 100 ms once a second, and the WAL is emptied once the copy ends.
+ *
  * Should the worker stop for any reason other than {@link Checkpointer.stop}, the connection
  * goes back to SQLite's automatic checkpoints: the WAL never grows unchecked.
  */
@@ -30,6 +39,10 @@ export interface CheckpointerOptions {
   intervalMs?: number
   /** WAL size past which the worker empties it with a TRUNCATE checkpoint. Default 64 MiB. */
   maxWalBytes?: number
+  /** How long a TRUNCATE checkpoint waits for writers and readers (its busy_timeout). Default 100 ms. */
+  truncateWaitMs?: number
+  /** After a TRUNCATE a reader held off, how long before the next try. Default 1 s. */
+  truncateBackoffMs?: number
 }
 
 /** The running checkpoint worker of one database. */
@@ -49,16 +62,21 @@ const WORKER_SOURCE = `
 const { DatabaseSync } = require('node:sqlite')
 const { statSync } = require('node:fs')
 const { parentPort, workerData } = require('node:worker_threads')
-const { file, intervalMs, maxWalBytes } = workerData
+const { file, intervalMs, maxWalBytes, truncateWaitMs, truncateBackoffMs } = workerData
 const db = new DatabaseSync(file)
-db.exec('PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;')
+// Only TRUNCATE waits (PASSIVE never does): this is how long it may hold the write lock.
+db.exec('PRAGMA busy_timeout = ' + truncateWaitMs + '; PRAGMA synchronous = NORMAL;')
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
 const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)')
 const walBytes = () => { try { return statSync(file + '-wal').size } catch { return 0 } }
 let timer
+let notBefore = 0
 function tick() {
   passive.get()
-  if (walBytes() > maxWalBytes) truncate.get()
+  if (walBytes() > maxWalBytes && Date.now() >= notBefore) {
+    // busy = 1: a writer or a reader on an older snapshot kept it from finishing.
+    if (truncate.get().busy) notBefore = Date.now() + truncateBackoffMs
+  }
   timer = setTimeout(tick, intervalMs)
 }
 parentPort.on('message', (m) => {
@@ -81,9 +99,11 @@ export function startCheckpointer(
 ): Checkpointer {
   const intervalMs = options.intervalMs ?? 100
   const maxWalBytes = options.maxWalBytes ?? 64 * 1024 * 1024
+  const truncateWaitMs = options.truncateWaitMs ?? 100
+  const truncateBackoffMs = options.truncateBackoffMs ?? 1000
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, intervalMs, maxWalBytes },
+    workerData: { file, intervalMs, maxWalBytes, truncateWaitMs, truncateBackoffMs },
   })
   let stopping = false
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
