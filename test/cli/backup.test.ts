@@ -333,10 +333,15 @@ describe('restore refuses what it cannot trust, and changes nothing', () => {
     expect((await source.cli(['keys', 'generate'])).code).toBe(0)
     const put = await source.cli(['users', 'put', '7', '--data', '{"username": "ada"}'])
     expect(put.code, put.stderr).toBe(0)
+    // What a first start without ADMIN_TOKEN leaves in DATA_DIR (admin-token.ts).
+    writeFileSync(path.join(source.dir, 'data', 'admin-token'), `${ADMIN_TOKEN}\n`, {
+      mode: 0o600,
+    })
     work = tempDir('sso-bridge-backup-work-')
     backupFile = path.join(work, 'good.tar.gz')
     const r = await source.cli(['backup', backupFile])
     expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).parts).toContain('data/admin-token')
   }, PROCESS_TEST_TIMEOUT)
 
   /** A fresh empty target; restores `file` into it and checks it is still empty afterwards. */
@@ -368,6 +373,24 @@ describe('restore refuses what it cannot trust, and changes nothing', () => {
     expect(r.code, r.stderr).toBe(0)
     const got = await target.cli(['users', 'get', '7'])
     expect(JSON.parse(got.stdout)).toMatchObject({ external_id: '7', username: 'ada' })
+    const token = path.join(target.dir, 'data', 'admin-token')
+    expect(readFileSync(token, 'utf8')).toBe(`${ADMIN_TOKEN}\n`)
+    expect(statSync(token).mode & 0o777).toBe(0o600)
+  })
+
+  it('backup refuses a live database a newer build migrated (schema_too_new), and writes no file', async () => {
+    const newer = await cliSandbox('sso-bridge-backup-newer-')
+    expect((await newer.cli(['keys', 'generate'])).code).toBe(0)
+    const db = new DatabaseSync(path.join(newer.dir, 'data', 'sso-bridge.sqlite'))
+    db.prepare("INSERT INTO schema_migrations VALUES (?, 'from_the_future', '2030-01-01')").run(
+      latestSchemaVersion('sqlite') + 1,
+    )
+    db.close()
+    const out = path.join(work, 'newer.tar.gz')
+    const r = await newer.cli(['backup', out])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: 'schema_too_new' })
+    expect(existsSync(out)).toBe(false)
   })
 
   it('a damaged file (bytes flipped in the middle): backup_invalid', async () => {
