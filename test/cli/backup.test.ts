@@ -6,7 +6,8 @@
  * against it while `sso-bridge backup` (bin/sso-bridge.js, a process of its own beside the
  * server, as an operator runs it) copies the live database; the server stops, `restore` fills
  * a fresh DATA_DIR/KEYS_DIR, and a new server on them redeems the refresh token issued before
- * the backup. The restored database passes SQLite's integrity check and holds every write
+ * the backup (authenticating the client with its secret, which the store keeps encrypted under
+ * KEYS_DIR/secrets-key: so the key came back with the database). The restored database passes SQLite's integrity check and holds every write
  * acknowledged before the backup started.
  *
  * The refusals (damaged, truncated, altered or foreign files, a newer schema, a non-empty
