@@ -7,6 +7,8 @@
  *
  * Adding a door: its folder, one line here, one mount line in http/app.ts.
  */
+import type { ConsoleConfig } from './config/index.ts'
+import { consoleCookieName, createConsoleSessions } from './console/session.ts'
 import type { KeyMaterial } from './keys/index.ts'
 import type { Logger } from './log/logger.ts'
 import { createSiteLogin } from './login/handoff.ts'
@@ -51,6 +53,17 @@ export interface DoorsOptions {
    * loopback and private addresses (oidc-provider refuses them by default).
    */
   backchannelPrivateNetworks?: boolean | undefined
+  /** The operator console's sign-in (CONSOLE_*); the defaults of config/schema.ts without. */
+  console?: ConsoleConfig | undefined
+  /** The clock the console's timeouts read (tests inject one); Date.now without. */
+  now?: (() => number) | undefined
+}
+
+/** CONSOLE_* defaults (config/schema.ts), for callers that pass no console settings. */
+const CONSOLE_DEFAULTS: ConsoleConfig = {
+  requireTotp: false,
+  idleMs: 900_000,
+  absoluteMs: 8 * 3_600_000,
 }
 
 /**
@@ -154,6 +167,24 @@ export function createDoors(services: Services, opts: DoorsOptions) {
       ...(opts.samlSkewMs ? { skewMs: opts.samlSkewMs } : {}),
     }),
     tokens: services.tokens,
+    /** The operator console's sign-in (console/): its own sessions and its own CSRF binding. */
+    console: {
+      settings: opts.console ?? CONSOLE_DEFAULTS,
+      now: opts.now ?? Date.now,
+      sessions: createConsoleSessions({
+        kv: services.store,
+        operatorById: (id) => services.operators.byId(id),
+        idleMs: (opts.console ?? CONSOLE_DEFAULTS).idleMs,
+        absoluteMs: (opts.console ?? CONSOLE_DEFAULTS).absoluteMs,
+        now: opts.now ?? Date.now,
+      }),
+      // Bound to the console session, not the bridge one: a member's token opens no console form.
+      csrf: createCsrf({
+        secret: opts.cookieSecret,
+        secure,
+        sessionCookie: consoleCookieName(secure),
+      }),
+    },
   }
 }
 

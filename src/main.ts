@@ -124,6 +124,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     samlSkewMs: config.samlSkewMs,
     siteLogoutUrl: config.siteLogoutUrl,
     backchannelPrivateNetworks: config.backchannelPrivateNetworks,
+    console: config.console,
   })
   const app = createApp({
     services,

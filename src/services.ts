@@ -15,6 +15,7 @@ import { samlIntegrationType } from './saml/sp-settings.ts'
 import type { Account } from './accounts/types.ts'
 import { createSignOut } from './login/sign-out.ts'
 import { createLoginThrottle } from './login/throttle.ts'
+import { createOperatorService } from './operators/service.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
 import {
   boostgptJwtType,
@@ -47,13 +48,14 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
  * @param config the config's slices, and `secrets`: the box that seals the secrets at rest
  *   (keys/secrets-key.ts `loadSecretBox`)
  * @param log where the token door writes its operational notes (none without: the CLI).
+ * `config.now` is the clock the operator console's checks read (tests inject one).
  * @example const services = createServices(store, { ...config, secrets: box }, log)
  */
 export function createServices(
   store: Store,
   config: Pick<Config, 'readSecretEnv'> & { secrets: SecretBox } & Partial<
       Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>
-    >,
+    > & { now?: () => number },
   log?: Logger,
 ) {
   const integrations = createIntegrationService({
@@ -93,6 +95,8 @@ export function createServices(
       kv: store,
       ...(config.throttle ? { rules: config.throttle } : {}),
     }),
+    // Operator accounts for /console (issue #14), apart from members.
+    operators: createOperatorService({ store, ...(config.now ? { now: config.now } : {}) }),
     // One instance per process: it holds the key cache (tokens/keys.ts).
     tokens: createTokenService({
       accounts,

@@ -14,6 +14,7 @@ import { describeError, EXIT, usageError, type CliIo } from './io.ts'
 import { registerKeys } from './keys.ts'
 import { registerMapping } from './mapping.ts'
 import { registerSecrets } from './secrets.ts'
+import { registerOperators } from './operators.ts'
 import { registerTokens } from './tokens.ts'
 import { registerUsers } from './users.ts'
 
@@ -39,6 +40,7 @@ function buildProgram(ctx: CliContext, io: CliIo): Command {
   registerTokens(program, ctx, io)
   registerSecrets(program, ctx, io)
   registerBackup(program, ctx, io)
+  registerOperators(program, ctx, io)
   routeUsageErrors(program)
   return program
 }

@@ -1,4 +1,4 @@
-export type { Config, StoreConfig, LoadOptions, SiteLoginConfig } from './load.ts'
+export type { Config, ConsoleConfig, StoreConfig, LoadOptions, SiteLoginConfig } from './load.ts'
 export { loadConfig } from './load.ts'
 export {
   envSchema,

@@ -61,6 +61,8 @@ export interface Config {
   throttle: { ip: { max: number; windowMs: number }; account: { max: number; windowMs: number } }
   /** LOGIN_FAILURE_DELAY_MS. */
   loginFailureFloorMs: number
+  /** The operator console (CONSOLE_*). */
+  console: ConsoleConfig
   /** Conflict rules for usernames and emails held by another account. */
   conflicts: ConflictPolicies
   siteTicket: SiteTicketConfig
@@ -81,6 +83,15 @@ export interface Config {
    * the key file in KEYS_DIR.
    */
   secretsKeys?: readonly Buffer[]
+}
+
+/** The operator console's sign-in (console/): CONSOLE_REQUIRE_TOTP and its two timeouts. */
+export interface ConsoleConfig {
+  requireTotp: boolean
+  /** CONSOLE_IDLE_TIMEOUT in ms. */
+  idleMs: number
+  /** CONSOLE_ABSOLUTE_TIMEOUT in ms. */
+  absoluteMs: number
 }
 
 /** Site tickets (login/ticket.ts): on when a secret or a public key is set. */
@@ -202,6 +213,11 @@ export function loadConfig(
       account: { max: v.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: v.LOGIN_ATTEMPTS_WINDOW * 1000 },
     },
     loginFailureFloorMs: v.LOGIN_FAILURE_DELAY_MS,
+    console: {
+      requireTotp: v.CONSOLE_REQUIRE_TOTP === 'true',
+      idleMs: v.CONSOLE_IDLE_TIMEOUT * 1000,
+      absoluteMs: v.CONSOLE_ABSOLUTE_TIMEOUT * 1000,
+    },
     readSecretEnv: (name) => {
       // Own keys only: `toString` is no environment variable.
       const value = Object.hasOwn(snapshot, name) ? snapshot[name] : undefined

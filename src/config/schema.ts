@@ -157,6 +157,17 @@ export const envSchema = z.object({
       })
     })
     .optional(),
+  /** `true`: every operator must pass a TOTP step to open /console (without one set up: refused). */
+  CONSOLE_REQUIRE_TOTP: z.enum(['true', 'false']).default('false'),
+  /** Seconds without a request after which a console session ends. */
+  CONSOLE_IDLE_TIMEOUT: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** Seconds after the password was entered at which a console session ends, active or not. */
+  CONSOLE_ABSOLUTE_TIMEOUT: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3600),
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT before closing anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   /**

@@ -89,6 +89,16 @@ export const ERROR_REPLIES = {
   ERR_INTERACTION_UNKNOWN: reply(400, 'interaction_unknown'),
   ERR_INTERACTION_STATE: reply(400, 'interaction_state'),
 
+  // Operators and the console (operators/, console/; issue #14).
+  ERR_OPERATOR_NOT_FOUND: reply(404, 'operator_not_found'),
+  ERR_OPERATOR_EXISTS: reply(409, 'operator_exists'),
+  ERR_OPERATOR_DISABLED: reply(403, 'operator_disabled'),
+  ERR_CONSOLE_LOGIN_FAILED: reply(401, 'login_failed'), // log only: the form again, with a message
+  ERR_CONSOLE_TOTP_FAILED: reply(401, 'totp_failed'), // log only: the TOTP form again
+  ERR_CONSOLE_TOTP_REPLAYED: reply(401, 'totp_replayed'), // log only: the TOTP form again
+  ERR_CONSOLE_TOTP_REQUIRED: reply(403, 'totp_required'),
+  ERR_CONSOLE_SESSION_EXPIRED: reply(401, 'console_session_expired'),
+
   // Site tickets (login/ticket.ts verifies, the ticket door answers with an error page).
   ERR_TICKET_INVALID: reply(400, 'ticket_invalid'),
   ERR_TICKET_EXPIRED: reply(400, 'ticket_expired'),

@@ -303,3 +303,19 @@ export class JsonTooDeep extends BridgeError {
     this.limit = limit
   }
 }
+
+/** No operator of that name (the CLI's `operators …` commands). */
+export class OperatorNotFound extends BridgeError {
+  override code = 'ERR_OPERATOR_NOT_FOUND' as const
+  constructor(name: string) {
+    super(`no operator named ${JSON.stringify(name)}`)
+  }
+}
+
+/** `operators add` with a name another operator holds (names are compared ignoring case). */
+export class OperatorExists extends BridgeError {
+  override code = 'ERR_OPERATOR_EXISTS' as const
+  constructor(name: string) {
+    super(`an operator named ${JSON.stringify(name)} already exists`)
+  }
+}

@@ -7,6 +7,7 @@
 import express, { type Express, type RequestHandler } from 'express'
 import { randomUUID } from 'node:crypto'
 import type { TrustProxy } from '../config/index.ts'
+import { consoleRouter } from '../console/routes/router.ts'
 import type { Doors } from '../doors.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
@@ -156,6 +157,21 @@ export function createApp(opts: AppOptions): Express {
       issuer,
       siteLogin: doors.login.siteLogin,
       siteLoginUrlOf: doors.login.siteLoginUrlOf,
+    }),
+  )
+
+  // The operator console (issue #14): its own session and cookie, apart from the members'.
+  app.use(
+    consoleRouter({
+      operators: services.operators,
+      sessions: doors.console.sessions,
+      csrf: doors.console.csrf,
+      throttle: services.throttle,
+      requireTotp: doors.console.settings.requireTotp,
+      site,
+      secure,
+      log,
+      failureFloorMs: signIn.failureFloorMs,
     }),
   )
 

@@ -350,11 +350,63 @@ export interface KvStore {
   kvPurgeExpired(): Promise<number>
 }
 
+/** An operator account (issue #14): who may sign in to /console. Never a member. */
+export interface OperatorRecord {
+  id: string
+  /** As given at creation; unique ignoring case. */
+  name: string
+  /** argon2id (accounts/passwords.ts). */
+  password_hash: string
+  /** The TOTP seed as operators/seal.ts stored it; null when no second factor is set up. */
+  totp_seed: string | null
+  disabled: boolean
+  created_at: string
+  updated_at: string
+}
+
+/** What may change on an operator; absent fields stay as they are. */
+export interface OperatorPatch {
+  password_hash?: string
+  totp_seed?: string | null
+  disabled?: boolean
+}
+
+/** One entry of the operator audit log. */
+export interface OperatorAuditEntry {
+  id: string
+  at: string
+  /** Who acted: `operator:<name>` (the console) or `cli`. */
+  actor: string
+  /** e.g. `operator_added`, `console_sign_in`. */
+  action: string
+  /** Whom it concerned: `operator:<name>`. */
+  target: string
+}
+
+/** Operator accounts and their audit log (migrations 004_operators). */
+export interface OperatorStore {
+  /**
+   * Creates an operator; false when the name (ignoring case) is taken, nothing written then.
+   */
+  insertOperator(record: Omit<OperatorRecord, 'created_at' | 'updated_at'>): Promise<boolean>
+  /** The operator with this name (ignoring case), or null. */
+  getOperatorByName(name: string): Promise<OperatorRecord | null>
+  getOperatorById(id: string): Promise<OperatorRecord | null>
+  /** Every operator, by name. */
+  listOperators(): Promise<OperatorRecord[]>
+  /** Applies `patch`; false when there is no such operator. */
+  updateOperator(id: string, patch: OperatorPatch): Promise<boolean>
+  deleteOperator(id: string): Promise<boolean>
+  appendOperatorAudit(entry: Omit<OperatorAuditEntry, 'id' | 'at'>): Promise<void>
+  /** The operator audit log, oldest first (at most `limit` entries). */
+  listOperatorAudit(limit: number): Promise<OperatorAuditEntry[]>
+}
+
 /**
  * The whole store one database offers; made by `createStore(config.store)`, the only place that
  * names an implementation.
  */
-export interface Store extends AccountStore, IntegrationStore, KvStore {
+export interface Store extends AccountStore, IntegrationStore, KvStore, OperatorStore {
   readonly kind: 'sqlite' | 'postgres'
   /**
    * Cheap round trip to the database, for /readyz: also reads its schema version, so an

@@ -28,19 +28,24 @@ export interface CsrfOptions {
   secret: string
   /** ISSUER is https: Secure cookie with the `__Host-` prefix. */
   secure: boolean
+  /**
+   * The session cookie the tokens are bound to: the bridge session's by default; the console's
+   * forms bind to the console session (console/session.ts) with their own helper.
+   */
+  sessionCookie?: string
 }
 
 /**
  * One CSRF helper for every form: `token(req, res)` when rendering, `check(req)` on the POST.
  * @example const csrf = createCsrf({ secret: cookieSecret, secure: issuer.startsWith('https:') })
  */
-export function createCsrf({ secret, secure }: CsrfOptions) {
+export function createCsrf({ secret, secure, sessionCookie = SESSION_COOKIE }: CsrfOptions) {
   const key = createHmac('sha256', secret).update('csrf-token').digest()
   const cookieName = secure ? `__Host-${CSRF_COOKIE}` : CSRF_COOKIE
 
   /** The token for a binding id and the request's bridge session (none: the empty string). */
   const tokenFor = (binding: string, req: Request) => {
-    const session = readCookie(req, SESSION_COOKIE)
+    const session = readCookie(req, sessionCookie)
     const sessionDigest = session ? createHash('sha256').update(session).digest('base64url') : ''
     return createHmac('sha256', key).update(`${binding}\0${sessionDigest}`).digest('base64url')
   }

@@ -122,7 +122,15 @@ describe('dependency direction', () => {
   // Each door owns its HTTP face in its own routes/ folder (login's sign-in page and ticket door
   // too); what every door's pages share is web/. Nothing else may know express.
   it("only http/, web/ and a door's or login's routes/ know express", () => {
-    const allowed = ['http', 'web', 'oidc/routes', 'saml/routes', 'tokens/routes', 'login/routes']
+    const allowed = [
+      'http',
+      'web',
+      'oidc/routes',
+      'saml/routes',
+      'tokens/routes',
+      'login/routes',
+      'console/routes',
+    ]
     const knowing = graph.filter((g) => /from ['"]express['"]/.test(g.text))
     expect(knowing.some((g) => inside(g.file, 'oidc/routes'))).toBe(true)
     for (const { file } of knowing) expect(inside(file, ...allowed), file).toBe(true)
@@ -191,6 +199,37 @@ describe('dependency direction', () => {
     expect(readers.length).toBeGreaterThan(0)
     for (const f of readers) expect(['main.ts', 'cli/index.ts']).toContain(f)
   })
+})
+
+// Issue #14: operators are apart from members, and the console is a door of its own: it signs
+// operators in through operators/ and never reaches into the member doors or the admin API.
+it('operators/ imports no door, web/, http/ or console/; console/ imports no member door nor http/', () => {
+  const operators = graph.filter((g) => inside(g.file, 'operators'))
+  const consoleFiles = graph.filter((g) => inside(g.file, 'console'))
+  expect(operators.length).toBeGreaterThan(0)
+  expect(consoleFiles.some((g) => g.imports.some((i) => inside(i, 'operators')))).toBe(true)
+  for (const { file, imports } of operators) {
+    const bad = imports.filter((i) =>
+      inside(
+        i,
+        'oidc',
+        'saml',
+        'tokens',
+        'login',
+        'web',
+        'http',
+        'console',
+        'cli',
+        'store/sqlite',
+        'store/postgres',
+      ),
+    )
+    expect(bad, file).toEqual([])
+  }
+  for (const { file, imports } of consoleFiles) {
+    const bad = imports.filter((i) => inside(i, 'oidc', 'saml', 'tokens', 'http', 'cli'))
+    expect(bad, file).toEqual([])
+  }
 })
 
 describe('sign-out is written once (issues #11, #12)', () => {

@@ -17,7 +17,7 @@ import { createApp } from '../../src/http/app.ts'
 import type { SiteTicketSettings } from '../../src/login/routes/ticket.ts'
 import { createLogger } from '../../src/log/logger.ts'
 import { createServices } from '../../src/services.ts'
-import type { ConflictPolicies } from '../../src/config/index.ts'
+import type { ConflictPolicies, ConsoleConfig } from '../../src/config/index.ts'
 import type { Store } from '../../src/store/ports.ts'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 
@@ -63,6 +63,10 @@ export interface TestAppOptions {
   backchannelPrivateNetworks?: boolean
   /** The box of the secrets at rest (as SECRETS_KEY); the fixed test key without. */
   secrets?: SecretBox
+  /** CONSOLE_* (the operator console); the schema's defaults without. */
+  console?: ConsoleConfig
+  /** The clock the console's timeouts and TOTP checks read (tests move it instead of sleeping). */
+  now?: () => number
 }
 
 let keys: KeyMaterial | undefined
@@ -110,6 +114,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
       conflicts: opts.conflicts,
       secrets: opts.secrets ?? testSecretBox(),
       ...(opts.throttle ? { throttle: opts.throttle } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
     },
     log,
   )
@@ -127,6 +132,8 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     ...(opts.siteLogin ? { siteLogin: opts.siteLogin } : {}),
     ...(opts.siteLogoutUrl ? { siteLogoutUrl: opts.siteLogoutUrl } : {}),
     ...(opts.backchannelPrivateNetworks ? { backchannelPrivateNetworks: true } : {}),
+    ...(opts.console ? { console: opts.console } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   })
   const app = createApp({
     services,

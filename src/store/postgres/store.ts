@@ -31,6 +31,7 @@ import { createPostgresChangeFeed } from './changes.ts'
 import { createDb, describeUrl, reasonOf } from './db.ts'
 import { createPostgresIntegrations } from './integrations.ts'
 import { createPostgresKv } from './kv.ts'
+import { createPostgresOperators } from './operators.ts'
 import { migrate } from './migrate.ts'
 import { assertSchemaNotNewer } from '../migrations/index.ts'
 
@@ -80,6 +81,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     integrationChanges,
     ...createPostgresAccounts(db),
     ...createPostgresIntegrations(db),
+    ...createPostgresOperators(db),
 
     async ping() {
       let version: number

@@ -29,6 +29,7 @@ import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
 import { createSqliteKv } from './kv.ts'
 import { migrate, schemaVersion } from './migrate.ts'
+import { createSqliteOperators } from './operators.ts'
 import { createWriter } from './writer.ts'
 import type {
   AuditEntry,
@@ -340,6 +341,7 @@ export function createSqliteStore(file: string): Store {
 
   return {
     kind: 'sqlite',
+    ...createSqliteOperators(db, writer),
     ...createSqliteKv(db, group),
 
     async upsertAccount(write, { resolver } = {}) {

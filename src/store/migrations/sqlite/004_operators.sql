@@ -1,0 +1,22 @@
+-- Operator accounts (issue #14): who may sign in to /console. Apart from members: an operator is
+-- never a member, and nothing a site sends can create or change one. The TOTP seed is stored as
+-- operators/seal.ts writes it.
+CREATE TABLE operators (
+  id            TEXT PRIMARY KEY,            -- UUIDv7
+  name          TEXT NOT NULL,
+  name_key      TEXT NOT NULL UNIQUE,        -- lower-cased name: one operator per spelling
+  password_hash TEXT NOT NULL,               -- argon2id (accounts/passwords.ts)
+  totp_seed     TEXT,                        -- null: no second factor set up
+  disabled      INTEGER NOT NULL DEFAULT 0,
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+) STRICT;
+
+-- What was done to or by an operator: sign-in, sign-out and every CLI change.
+CREATE TABLE operator_audit (
+  id      TEXT PRIMARY KEY,                  -- UUIDv7: time order, page cursor
+  at      TEXT NOT NULL,
+  actor   TEXT NOT NULL,                     -- `operator:<name>` or `cli`
+  action  TEXT NOT NULL,
+  target  TEXT NOT NULL                      -- `operator:<name>`
+) STRICT;
