@@ -41,6 +41,9 @@ async function setup(opts: TestAppOptions & { totp?: boolean } = {}) {
   return { t, clock, agent, code }
 }
 
+/** The Set-Cookie lines of a response. */
+const setCookies = (res: request.Response): string[] =>
+  ([] as string[]).concat(res.headers['set-cookie'] ?? [])
 const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!
 const codeOf = (html: string) => /data-code="([a-z_]+)"/.exec(html)?.[1]
 
@@ -63,9 +66,7 @@ describe('/console sign-in', () => {
     const ok = await signIn(agent)
     expect(ok.status).toBe(303)
     expect(ok.headers.location).toBe('/console')
-    const cookie = ([] as string[])
-      .concat(ok.headers['set-cookie'])
-      .find((c) => c.startsWith('sso_console='))!
+    const cookie = setCookies(ok).find((c) => c.startsWith('sso_console='))!
     expect(cookie).toMatch(/; Path=\/console/)
     expect(cookie).toMatch(/; HttpOnly/)
     expect(cookie).toMatch(/; SameSite=Strict/)
@@ -103,17 +104,14 @@ describe('/console sign-in', () => {
       .set('X-Forwarded-Proto', 'https')
       .set(
         'Cookie',
-        ([] as string[])
-          .concat(form.headers['set-cookie'])
+        setCookies(form)
           .map((c) => c.split(';')[0])
           .join('; '),
       )
       .type('form')
       .send({ csrf: csrfOf(form.text), name: 'alice', password: PASSWORD })
       .expect(303)
-    const cookie = ([] as string[])
-      .concat(res.headers['set-cookie'])
-      .find((c) => c.includes('sso_console='))!
+    const cookie = setCookies(res).find((c) => c.includes('sso_console='))!
     expect(cookie).toMatch(
       /^__Secure-sso_console=.*; Path=\/console.*; HttpOnly; Secure; SameSite=Strict/,
     )
