@@ -84,6 +84,13 @@ export function createServices(
   }
   const accounts = createAccountService({ store, conflicts: config.conflicts, onRemoved })
   const rekeyDeps = { store, integrations, types: INTEGRATION_TYPES, box: config.secrets }
+  // Operator accounts for /console (issue #14), apart from members; their TOTP seeds are sealed
+  // by the same box, and `secrets rekey` reseals them too.
+  const operators = createOperatorService({
+    store,
+    box: config.secrets,
+    ...(config.now ? { now: config.now } : {}),
+  })
   return {
     store,
     accounts,
@@ -95,8 +102,7 @@ export function createServices(
       kv: store,
       ...(config.throttle ? { rules: config.throttle } : {}),
     }),
-    // Operator accounts for /console (issue #14), apart from members.
-    operators: createOperatorService({ store, ...(config.now ? { now: config.now } : {}) }),
+    operators,
     // One instance per process: it holds the key cache (tokens/keys.ts).
     tokens: createTokenService({
       accounts,
@@ -111,8 +117,10 @@ export function createServices(
      * Seals every stored secret under the first key (`sso-bridge secrets rekey`; with
      * `onlyPlaintext`, the first start after an upgrade). See integrations/rekey.ts.
      */
-    rekeySecrets: (options: { onlyPlaintext?: boolean } = {}) =>
-      rekeySecrets({ ...rekeyDeps, ...options }),
+    rekeySecrets: async (options: { onlyPlaintext?: boolean } = {}) => ({
+      ...(await rekeySecrets({ ...rekeyDeps, ...options })),
+      operator_totp_seeds: await operators.resealSeeds(),
+    }),
     /** main.ts at start: seals what is still plain text (integrations/rekey.ts). */
     sealPlaintextOnce: () => sealPlaintextOnce(rekeyDeps),
   }

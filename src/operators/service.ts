@@ -3,7 +3,8 @@
  * Operator accounts (issue #14): the people who may sign in to /console. They live in their own
  * table, apart from members: no door, import or site ticket can make or change one, and a member's
  * password never opens the console. Passwords are argon2id like members' (accounts/passwords.ts);
- * the optional second factor is TOTP (operators/totp.ts), its seed kept through operators/seal.ts.
+ * the optional second factor is TOTP (operators/totp.ts), its seed sealed at rest by the secret
+ * box (secrets/totp.ts: AES-256-GCM, bound to the operator's id).
  * Every change is written to the operator audit log with its actor.
  */
 import { randomBytes } from 'node:crypto'
@@ -11,7 +12,7 @@ import { hashPassword, verifyPassword } from '../accounts/passwords.ts'
 import { OperatorExists, OperatorNotFound, ValidationFailed } from '../errors/index.ts'
 import { newId } from '../store/ids.ts'
 import type { KvStore, OperatorAuditEntry, OperatorRecord, OperatorStore } from '../store/ports.ts'
-import { openTotpSeed, sealTotpSeed } from './seal.ts'
+import { openTotpSeed, sealTotpSeed, type SecretBox } from '../secrets/index.ts'
 import { newTotpSeed, totpStep, totpUri } from './totp.ts'
 
 /** An operator as shown to people and scripts: never the hash or the seed. */
@@ -37,13 +38,16 @@ export const operatorActor = (name: string) => `operator:${name}`
 
 /**
  * @param store the operator table and the KV (used TOTP steps, shared by every instance)
+ * @param box seals the TOTP seeds at rest (SECRETS_KEY / KEYS_DIR/secrets-key)
  * @param now the clock (tests inject one)
  */
 export function createOperatorService({
   store,
+  box,
   now = Date.now,
 }: {
   store: OperatorStore & KvStore
+  box: SecretBox
   now?: () => number
 }) {
   const view = (r: OperatorRecord): OperatorView => ({
@@ -143,8 +147,8 @@ export function createOperatorService({
      */
     async setupTotp(name: string, issuer: string, actor: string): Promise<{ uri: string }> {
       const r = await find(name)
-      const seed = await newTotpSeed()
-      await store.updateOperator(r.id, { totp_seed: sealTotpSeed(seed) })
+      const seed = newTotpSeed()
+      await store.updateOperator(r.id, { totp_seed: sealTotpSeed(box, r.id, seed) })
       await audit(actor, 'operator_totp_set', r.name)
       return { uri: await totpUri(seed, issuer, r.name) }
     },
@@ -180,7 +184,8 @@ export function createOperatorService({
       code: string,
     ): Promise<'ok' | 'invalid' | 'replayed'> {
       if (operator.totp_seed === null) return 'invalid'
-      const step = await totpStep(openTotpSeed(operator.totp_seed), code, now())
+      const seed = openTotpSeed(box, operator.id, operator.totp_seed)
+      const step = await totpStep(seed, code, now())
       if (step === null) return 'invalid'
       const fresh = await store.kvSetIfAbsent(
         USED_STEPS,
@@ -189,6 +194,26 @@ export function createOperatorService({
         { ttlMs: USED_STEP_TTL_MS },
       )
       return fresh ? 'ok' : 'replayed'
+    },
+
+    /**
+     * Seals every operator's TOTP seed under the box's first key (`sso-bridge secrets rekey`):
+     * `resealed` were under an older key, `current` already under the first.
+     * @throws {SecretsKeyMissing} a seed sealed under a key no longer configured
+     */
+    async resealSeeds(): Promise<{ resealed: number; current: number }> {
+      const count = { resealed: 0, current: 0 }
+      for (const r of await store.listOperators()) {
+        if (r.totp_seed === null) continue
+        if (!box.isStale(r.totp_seed)) {
+          count.current++
+          continue
+        }
+        const seed = openTotpSeed(box, r.id, r.totp_seed)
+        await store.updateOperator(r.id, { totp_seed: sealTotpSeed(box, r.id, seed) })
+        count.resealed++
+      }
+      return count
     },
 
     /** The live record of a signed-in operator (null when deleted since). */

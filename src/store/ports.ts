@@ -357,7 +357,7 @@ export interface OperatorRecord {
   name: string
   /** argon2id (accounts/passwords.ts). */
   password_hash: string
-  /** The TOTP seed as operators/seal.ts stored it; null when no second factor is set up. */
+  /** The TOTP seed sealed at rest (secrets/totp.ts); null when no second factor is set up. */
   totp_seed: string | null
   disabled: boolean
   created_at: string

@@ -1,6 +1,6 @@
 -- Operator accounts (issue #14): who may sign in to /console. Apart from members: an operator is
--- never a member, and nothing a site sends can create or change one. The TOTP seed is stored as
--- operators/seal.ts writes it.
+-- never a member, and nothing a site sends can create or change one. The TOTP seed is sealed
+-- (AES-256-GCM, secrets/totp.ts), never stored in the clear.
 CREATE TABLE operators (
   id            TEXT PRIMARY KEY,            -- UUIDv7
   name          TEXT NOT NULL,
