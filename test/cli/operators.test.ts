@@ -4,10 +4,12 @@
  * comes from `--password-file` (`-` for stdin); TOTP codes are computed from the printed
  * otpauth URI with the same library, at the server's check.
  */
+import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { TOTP, URI } from 'otpauth'
 import { afterAll, describe, expect, it } from 'vitest'
+import { envSchema } from '../../src/config/index.ts'
 import {
   cliSandbox,
   PROCESS_TEST_TIMEOUT,
@@ -125,6 +127,98 @@ describe.concurrent('sso-bridge operators', () => {
       const list = await binary(['operators', 'list'])
       expect(list.code, list.stderr).toBe(0)
       expect(json(list)).toEqual([expect.objectContaining({ name: 'root', totp: false })])
+    },
+    PROCESS_TEST_TIMEOUT * 2,
+  )
+})
+
+/**
+ * The prompt on a real terminal: python3's pty module gives `npx sso-bridge operators add` a
+ * pseudo-terminal as stdin, types the password twice, and reads everything the terminal shows —
+ * the password must not be among it (no echo), and the operator must sign in with it.
+ */
+const PTY_SCRIPT = String.raw`
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp('npx', ['npx', 'sso-bridge', 'operators', 'add', 'tty-op'])
+out = b''
+def read_until(marker, limit):
+    global out
+    end = time.time() + limit
+    while marker not in out and time.time() < end:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+read_until(b'Password: ', 120)
+os.write(fd, sys.argv[1].encode() + b'\r')
+read_until(b'(again): ', 60)
+os.write(fd, sys.argv[1].encode() + b'\r')
+read_until(b'}', 120)
+_, status = os.waitpid(pid, 0)
+try:
+    while True:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        out += chunk
+except OSError:
+    pass
+sys.stdout.write(out.decode('utf-8', 'replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`
+
+describe('sso-bridge operators add on a terminal', () => {
+  it(
+    'prompts twice without echo, and the operator signs in with what was typed',
+    async () => {
+      const { dir, cli } = await cliSandbox('sso-bridge-ops-tty-')
+      const typed = 'typed at a terminal 42'
+      const env: Record<string, string | undefined> = { ...process.env }
+      for (const key of Object.keys(envSchema.shape)) delete env[key]
+      Object.assign(env, {
+        DATA_DIR: path.join(dir, 'data'),
+        KEYS_DIR: path.join(dir, 'keys'),
+        LOG_LEVEL: 'silent',
+        PATH: `${path.resolve('node_modules/.bin')}${path.delimiter}${process.env.PATH}`,
+        npm_config_yes: 'false',
+        npm_config_offline: 'true',
+      })
+      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>(
+        (resolve, reject) => {
+          const child = spawn('python3', ['-c', PTY_SCRIPT, typed], { cwd: dir, env })
+          let stdout = ''
+          child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+          child.on('error', reject)
+          child.on('close', (c) => resolve({ code: c, stdout }))
+        },
+      )
+      expect(code, stdout).toBe(0)
+      expect(stdout).toContain('Password: ')
+      expect(stdout).toContain('Password (again): ')
+      expect(stdout).toContain('"name": "tty-op"')
+      expect(stdout).not.toContain(typed)
+      // The same store, in-process: the typed password is the operator's.
+      const list = await cli(['operators', 'list'])
+      expect(json(list)).toEqual([expect.objectContaining({ name: 'tty-op' })])
+      const { createContext } = await import('../../src/cli/context.ts')
+      const ctx = createContext({
+        ...Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, ''])),
+        DATA_DIR: path.join(dir, 'data'),
+        KEYS_DIR: path.join(dir, 'keys'),
+        LOG_LEVEL: 'silent',
+      })
+      try {
+        const { operators } = await ctx.services()
+        expect(await operators.checkSignIn('tty-op', typed)).not.toBeNull()
+        expect(await operators.checkSignIn('tty-op', `${typed}x`)).toBeNull()
+      } finally {
+        await ctx.close()
+      }
     },
     PROCESS_TEST_TIMEOUT * 2,
   )
