@@ -39,6 +39,7 @@ import { docPage, runBlock, shBlocks } from '../helpers/readme.ts'
 import { NODE, startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 import { freePort } from '../setup/postgres.ts'
+import { adminApi } from '../helpers/admin-api.ts'
 
 const ADMIN_TOKEN = 'backup-test-admin-token-0123456789abcdef'
 const PASSWORD = 'correct horse battery staple'
@@ -89,17 +90,8 @@ function cliProcess(
   })
 }
 
-async function admin(base: string, method: string, p: string, body?: unknown) {
-  const res = await fetch(`${base}/api/v1${p}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
+function admin(base: string, method: string, p: string, body?: unknown) {
+  return adminApi(base, ADMIN_TOKEN)(method, p, body)
 }
 
 /** Every account of the server at `base`, through the admin API's pages. */

@@ -29,6 +29,7 @@ import {
 } from '../helpers/server.ts'
 import { unitEnvironment } from '../helpers/systemd-unit.ts'
 import { freePort } from '../helpers/wordpress.ts'
+import { adminApi } from '../helpers/admin-api.ts'
 
 const ADMIN_TOKEN = 'deploy-tls-admin-token-0123456789abcdef'
 const PASSWORD = 'correct horse battery staple'
@@ -91,17 +92,8 @@ afterAll(async () => {
 }, PROCESS_TEST_TIMEOUT)
 
 /** The admin API, through nginx. */
-async function admin(method: string, p: string, body?: unknown) {
-  const res = await tls(`${issuer}/api/v1${p}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
+function admin(method: string, p: string, body?: unknown) {
+  return adminApi(issuer, ADMIN_TOKEN, tls)(method, p, body)
 }
 
 /** Every cookie the browser was sent carries Secure (there was at least one). */

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ADMIN_TOKEN, makeTestApp, type TestApp, type TestAppOptions } from './app.ts'
+import { adminApi } from './admin-api.ts'
 
 export interface OidcServer {
   t: TestApp
@@ -41,18 +42,7 @@ export async function startOidcServer(
   const issuer = tls ? `https://127.0.0.1:${port}` : url
   const t = makeTestApp({ ...(tls ? { trustProxy: true } : {}), ...appOptions, issuer })
   server.on('request', t.app)
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}/api/v1${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${ADMIN_TOKEN}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : undefined }
-  }
+  const admin = adminApi(url, ADMIN_TOKEN)
   return {
     t,
     issuer,

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codeBlocks, docPage } from '../helpers/readme.ts'
 import { NODE, PROCESS_TEST_TIMEOUT, startServer, stopServer } from '../helpers/server.ts'
 import type { ServerProcess } from '../helpers/server.ts'
+import { adminApi } from '../helpers/admin-api.ts'
 
 const ADMIN_TOKEN = 'sync-test-admin-token-0123456789'
 const TICKET_SECRET = 'sync-test-ticket-secret-0123456789abcdef'
@@ -40,17 +41,8 @@ beforeAll(async () => {
 }, PROCESS_TEST_TIMEOUT)
 afterAll(() => stopServer(server), PROCESS_TEST_TIMEOUT)
 
-async function api(method: string, p: string, body?: unknown) {
-  const res = await fetch(`${server.url}/api/v1${p}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
+function api(method: string, p: string, body?: unknown) {
+  return adminApi(server.url, ADMIN_TOKEN)(method, p, body)
 }
 
 /** Signs the member in as the site would (a ticket), returning the browser's cookie header. */

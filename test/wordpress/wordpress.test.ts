@@ -26,6 +26,7 @@ import {
   startWordPress,
   type WordPress,
 } from '../helpers/wordpress.ts'
+import { adminApi } from '../helpers/admin-api.ts'
 
 const ADMIN_TOKEN = 'wordpress-suite-admin-token-0123456789abcdef'
 const TICKET_SECRET = 'wordpress-suite-ticket-secret-0123456789abcdef'
@@ -50,17 +51,8 @@ const posted: { path: string; body: URLSearchParams }[] = []
 let clientSecret: string
 
 /** Calls sso-bridge's admin API. */
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${issuer}/api/v1${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined }
+function api(method: string, path: string, body?: unknown) {
+  return adminApi(issuer, ADMIN_TOKEN)(method, path, body)
 }
 
 /** Saves plugin settings over the current ones, and secrets (null clears one), through PHP. */
