@@ -4,13 +4,17 @@
  * NDJSON or CSV. A record that cannot be read is reported on its own line and the rest go on;
  * only a body that is not the announced format at all throws.
  */
-import { CsvError, parse as parseCsv } from 'csv-parse'
+import type { CsvError } from 'csv-parse'
 import type { Readable } from 'node:stream'
 import { createInterface } from 'node:readline'
 import { ImportFormatInvalid, JsonTooDeep } from '../errors/index.ts'
+import { lazyImport } from '../lazy.ts'
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 import type { ImportRecord } from './service.ts'
 import { ACCOUNT_FIELD_NAMES, fieldSpec } from './types.ts'
+
+// Loaded with the first CSV import, not at start-up (docs/performance.md).
+const csvParse = lazyImport(() => import('csv-parse'))
 
 /** Formats an import body may use. */
 export const IMPORT_FORMATS = ['json', 'ndjson', 'csv'] as const
@@ -168,6 +172,13 @@ type CsvRow = {
  * record can be read at all: {@link ImportFormatInvalid} is thrown (400).
  */
 async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
+  // The first CSV import waits for the parser to load: an input error meanwhile is kept for
+  // the parser (an 'error' with no listener would throw).
+  let early: Error | undefined
+  const keep = (err: Error) => (early ??= err)
+  input.once('error', keep)
+  const { parse: parseCsv, CsvError } = await csvParse()
+  input.off('error', keep)
   const parser = input.pipe(
     parseCsv({
       columns: true,
@@ -178,6 +189,7 @@ async function* csvRecords(input: Readable): AsyncGenerator<ImportRecord> {
     }),
   )
   input.on('error', (err) => parser.destroy(err))
+  if (early) parser.destroy(early)
   for await (const item of drain<CsvRow>(parser)) {
     if ('fatal' in item) {
       // Every csv-parse error is a CsvError; its codes are not all CSV_-prefixed

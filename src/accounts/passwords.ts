@@ -6,15 +6,15 @@
  * password is at hand, i.e. at a successful sign-in.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import {
-  hash as argon2Hash,
-  verify as argon2Verify,
-  type Algorithm,
-  type Version,
-} from '@node-rs/argon2'
+import type { Algorithm, Version } from '@node-rs/argon2'
+import { lazyImport } from '../lazy.ts'
+
+// Both loaded the first time a password is hashed or checked, not at start-up: a server whose
+// members sign in at the site only (site tickets) never needs them (docs/performance.md).
+const argon2 = lazyImport(() => import('@node-rs/argon2'))
 // bcryptjs is pure JavaScript: no per-platform binary to fetch, and legacy bcrypt hashes are
 // verified once per member before being upgraded to argon2id, so its speed is not on a hot path.
-import bcrypt from 'bcryptjs'
+const bcryptjs = lazyImport(async () => (await import('bcryptjs')).default)
 
 /**
  * Hash formats we can verify: argon2id (ours) and those sites import (WordPress phpass and
@@ -97,7 +97,8 @@ const ARGON2_V0X13: Version.V0x13 = 1
  * bytes, without Unicode normalization: what the member typed is what is stored.
  */
 export async function hashPassword(plain: string): Promise<string> {
-  return argon2Hash(Buffer.from(plain, 'utf8'), {
+  const { hash } = await argon2()
+  return hash(Buffer.from(plain, 'utf8'), {
     algorithm: ARGON2ID,
     version: ARGON2_V0X13,
     memoryCost: ARGON2_POLICY.memoryCost,
@@ -123,6 +124,8 @@ export async function verifyPassword(
   const scheme = identifyHash(stored)
   if (scheme === null) return NO
   const password = Buffer.from(plain, 'utf8')
+  // Outside the try: a library that cannot be loaded is a broken install, not a wrong password.
+  const [{ verify: argon2Verify }, bcrypt] = await Promise.all([argon2(), bcryptjs()])
   try {
     let ok: boolean
     switch (scheme) {
@@ -139,7 +142,7 @@ export async function verifyPassword(
       case 'wp-bcrypt':
         ok =
           password.length <= LEGACY_MAX_PASSWORD_BYTES &&
-          (await verifyWordPressBcrypt(password, stored))
+          (await verifyWordPressBcrypt(bcrypt, password, stored))
         break
       case 'phpass':
         ok = password.length <= LEGACY_MAX_PASSWORD_BYTES && verifyPhpass(password, stored)
@@ -210,7 +213,11 @@ function unpaddedBase64Bytes(text: string): number {
  * The pre-hash (64 base64 characters) is what lets WordPress accept passwords past bcrypt's
  * 72-byte limit; the key is a fixed domain separator, not a secret.
  */
-async function verifyWordPressBcrypt(password: Buffer, stored: string): Promise<boolean> {
+async function verifyWordPressBcrypt(
+  bcrypt: { compare(plain: string, hash: string): Promise<boolean> },
+  password: Buffer,
+  stored: string,
+): Promise<boolean> {
   const prehash = createHmac('sha384', 'wp-sha384').update(password).digest('base64')
   return bcrypt.compare(prehash, stored.slice(3))
 }

@@ -24,13 +24,14 @@
  *   cache in the KV, `kvSetIfAbsent`).
  */
 import { createHmac } from 'node:crypto'
-import samlify from 'samlify'
+import type Samlify from 'samlify'
 import type { Account } from '../accounts/types.ts'
 import { hasCode } from '../errors/index.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import { listPaths } from '../mapping/index.ts'
+import { lazyRequire } from '../lazy.ts'
 import type { KvStore } from '../store/ports.ts'
 import { SamlRequestInvalid } from './errors.ts'
 import { SAML_ROUTES } from './paths.ts'
@@ -56,7 +57,13 @@ import {
 } from './xml-guard.ts'
 import { samlIntegrationType, type SamlSpSettings } from './sp-settings.ts'
 
-samlify.setSchemaValidator(samlSchemaValidator)
+// samlify (with xml-crypto, xmldom and node-rsa under it) is loaded on the first SAML message or
+// metadata request, not at start-up: a server without SAML integrations never pays for it
+// (docs/performance.md). Its schema validator is ours (xml-guard.ts), set once, on that load.
+const samlify = lazyRequire<typeof Samlify>('samlify', (s) =>
+  s.setSchemaValidator(samlSchemaValidator),
+)
+type SpEntity = ReturnType<typeof Samlify.ServiceProvider>
 
 export { SAML_ROUTES }
 
@@ -176,30 +183,31 @@ export function createSamlIdp(opts: SamlIdpOptions) {
     nameIDFormat: Object.values(NAME_ID_FORMAT),
     messageSigningOrder: 'sign-then-encrypt' as const,
   }
-  // Two verifiers: samlify decides per IdP whether AuthnRequests must carry a signature; we decide per SP.
-  const verifying = samlify.IdentityProvider({
-    ...idpSettings,
-    wantAuthnRequestsSigned: true,
-    wantLogoutRequestSigned: true,
-  })
-  const lenient = samlify.IdentityProvider({
-    ...idpSettings,
-    wantAuthnRequestsSigned: false,
-    wantLogoutRequestSigned: false,
-  })
-  const metadataXml = lenient.getMetadata()
+  // Built on first use, with samlify (see above).
+  let entities: { verifying: SamlifyIdp; metadataXml: string } | undefined
+  type SamlifyIdp = ReturnType<typeof Samlify.IdentityProvider>
+  const idpEntities = () =>
+    (entities ??= (() => {
+      // Two verifiers: samlify decides per IdP whether AuthnRequests must carry a signature; we decide per SP.
+      const verifying = samlify().IdentityProvider({
+        ...idpSettings,
+        wantAuthnRequestsSigned: true,
+        wantLogoutRequestSigned: true,
+      })
+      const lenient = samlify().IdentityProvider({
+        ...idpSettings,
+        wantAuthnRequestsSigned: false,
+        wantLogoutRequestSigned: false,
+      })
+      return { verifying, metadataXml: lenient.getMetadata() }
+    })())
 
-  const spCache = new Map<
-    string,
-    { version: string; entity: ReturnType<typeof samlify.ServiceProvider> }
-  >()
-  function spEntity(
-    loaded: LoadedIntegration<SamlSpSettings>,
-  ): ReturnType<typeof samlify.ServiceProvider> {
+  const spCache = new Map<string, { version: string; entity: SpEntity }>()
+  function spEntity(loaded: LoadedIntegration<SamlSpSettings>): SpEntity {
     const s = loaded.settings
     const cached = spCache.get(loaded.record.id)
     if (cached?.version === loaded.record.updated_at) return cached.entity
-    const entity = samlify.ServiceProvider({
+    const entity = samlify().ServiceProvider({
       entityID: s.entity_id,
       assertionConsumerService: s.acs_urls.map((a) => ({
         Binding: a.binding === 'HTTP-POST' ? BINDING.post : BINDING.redirect,
@@ -302,6 +310,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       },
       octetString: signedOctets(d.query, 'SAMLRequest'),
     }
+    const { verifying } = idpEntities()
     try {
       if (kind === 'login')
         await verifying.parseLoginRequest(spEntity(loaded), 'redirect', req as never)
@@ -458,7 +467,7 @@ export function createSamlIdp(opts: SamlIdpOptions) {
   return {
     entityId,
     signingKey: key,
-    metadata: () => metadataXml,
+    metadata: () => idpEntities().metadataXml,
     url,
 
     /**

@@ -8,8 +8,7 @@
  * the Response signature is computed by xml-crypto (the ciphertext markup is not ours to write).
  */
 import { randomFillSync } from 'node:crypto'
-import xmlenc from '@authenio/xml-encryption'
-import { SignedXml } from 'xml-crypto'
+import { xmlCrypto, xmlEncryption } from './libraries.ts'
 import { el, NS, signEnveloped, text, type SigningKey } from './signer.ts'
 
 /** The NameID formats this IdP issues (saml-core §8.3), by the short name settings use. */
@@ -269,7 +268,7 @@ export function buildLogoutResponse(
 
 function encryptAssertion(assertion: string, certificatePem: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    xmlenc.encrypt(
+    xmlEncryption().encrypt(
       assertion,
       {
         rsa_pub: certificatePem,
@@ -285,7 +284,7 @@ function encryptAssertion(assertion: string, certificatePem: string): Promise<st
 }
 
 function signWithXmlCrypto(xml: string, key: SigningKey): string {
-  const sig = new SignedXml({
+  const sig = new (xmlCrypto().SignedXml)({
     privateKey: key.key.export({ type: 'pkcs8', format: 'pem' }),
     publicCert: `-----BEGIN CERTIFICATE-----\n${key.certificateB64}\n-----END CERTIFICATE-----`,
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',

@@ -5,8 +5,8 @@
  * signing and encryption certificates, AuthnRequestsSigned, and the first NameID format we
  * offer. The same guards as every inbound document: size cap, no DTD, well-formed.
  */
-import { DOMParser } from '@xmldom/xmldom'
 import { SamlRequestInvalid } from './errors.ts'
+import { xmldom } from './libraries.ts'
 import { LIMITS, refuseDtd } from './xml-guard.ts'
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata'
@@ -52,6 +52,7 @@ export function settingsFromSpMetadata(xml: string): Record<string, unknown> {
   const collect = (m: string) => {
     errors.push(m)
   }
+  const { DOMParser } = xmldom()
   const doc = new DOMParser({
     locator: {},
     errorHandler: { warning: () => {}, error: collect, fatalError: collect },

@@ -19,8 +19,9 @@
  * allowed algorithms, so it cannot fall back to another. The same list holds for the Redirect
  * binding's `SigAlg`.
  */
-import { SignedXml } from 'xml-crypto'
+import type { SignedXml } from 'xml-crypto'
 import { SamlRequestInvalid } from './errors.ts'
+import { xmlCrypto } from './libraries.ts'
 import { parseSamlXml, type ParsedSaml, type XElement } from './xml-guard.ts'
 
 const DSIG = 'http://www.w3.org/2000/09/xmldsig#'
@@ -106,7 +107,10 @@ export function verifyEnvelopedSignature(
   const digest = children(references[0]!, 'DigestMethod')[0]?.attrs.Algorithm
   if (!digest || !allowed.digest.includes(digest)) refuseAlgorithm('digest', digest, allowSha1)
 
-  const sig = new SignedXml({ publicCert: certificatePem, getCertFromKeyInfo: () => null })
+  const sig = new (xmlCrypto().SignedXml)({
+    publicCert: certificatePem,
+    getCertFromKeyInfo: () => null,
+  })
   sig.SignatureAlgorithms = Object.fromEntries(
     Object.entries(sig.SignatureAlgorithms).filter(([uri]) => allowed.signature.includes(uri)),
   ) as typeof sig.SignatureAlgorithms

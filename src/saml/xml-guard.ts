@@ -16,9 +16,9 @@
  *   and of a message type we accept, every `ID` unique, at most one `ds:Signature` per element
  *   and only where saml-core / xmldsig put it (signature wrapping moves or duplicates them).
  */
-import { DOMParser } from '@xmldom/xmldom'
 import { inflateRawSync } from 'node:zlib'
 import { SamlRequestInvalid } from './errors.ts'
+import { xmldom } from './libraries.ts'
 
 /**
  * Size and depth limits applied before any XML is parsed, so a hostile message costs little.
@@ -186,6 +186,7 @@ export function parseSamlXml(xml: string): ParsedSaml {
     const collect = (msg: string) => {
       errors.push(msg)
     }
+    const { DOMParser } = xmldom()
     doc = new DOMParser({
       locator: {},
       errorHandler: { warning: () => {}, error: collect, fatalError: collect },

@@ -9,6 +9,7 @@ import GithubSlugger from 'github-slugger'
 import { Lexer, Marked, type Token, type Tokens } from 'marked'
 import { escapeHtml } from '../../web/views.ts'
 import { HTTP_ROUTES } from '../paths.ts'
+import { README_FILE } from './docs.ts'
 
 /** Where a documentation page lives in the repository, and the URL it is served at. */
 export interface DocPage {
@@ -17,9 +18,6 @@ export interface DocPage {
   /** The file's path from the repository root: `README.md`, `docs/tokens.md`. */
   file: string
 }
-
-/** The README's path; every other page is `docs/<name>.md`. */
-export const README_FILE = 'README.md'
 
 /** The URL a page is served at: `/docs` for the README, `/docs/<name>` for the others. */
 export function docUrl(name: string): string {
