@@ -4,7 +4,7 @@
  *
  *   npm run bench                              # everything (~3–5 min on 2 cores)
  *   npm run bench -- --store sqlite            # one store only (sqlite | postgres)
- *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | oidc)
+ *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | oidc | saml | footprint)
  *   npm run bench -- --users 20000 --quick     # smaller import, shorter rounds (a smoke run)
  *   npm run bench -- --breakdown               # also: where the import's time goes, stage by stage
  *   BENCH_DATABASE_URL=postgres://… npm run bench   # an existing server (role needs CREATEDB)
@@ -248,6 +248,36 @@ async function main(): Promise<number> {
       failures.push(`saml benchmark failed: ${(err as Error)?.message ?? String(err)}`)
       process.stderr.write(
         banner(['THE SAML BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
+    }
+  }
+
+  if (wantGroup('footprint') && args.store === 'all') {
+    // footprint.bench.ts: real server processes beside bare Node ones (RSS, start time).
+    try {
+      const { benchFootprint, DEFAULT_FOOTPRINT_OPTIONS, QUICK_FOOTPRINT_OPTIONS } =
+        await import('./footprint.bench.ts')
+      const o = args.quick ? QUICK_FOOTPRINT_OPTIONS : DEFAULT_FOOTPRINT_OPTIONS
+      log(
+        `[footprint] idle RSS and cold start vs bare Node, RSS after ${o.loadSeconds} s of token API load…`,
+      )
+      for (const m of await benchFootprint(o)) {
+        mappingRows.push({
+          benchmark: m.name,
+          store: 'SQLite',
+          ours: m.ours,
+          baseline: m.baseline,
+          ratio: m.ratio,
+          goal: m.goal,
+        })
+      }
+      notes.push(
+        'footprint rows: ratio = ours ÷ baseline as size or time (lower is better; 2.00 = twice the bare process).',
+      )
+    } catch (err) {
+      failures.push(`footprint benchmark failed: ${(err as Error)?.message ?? String(err)}`)
+      process.stderr.write(
+        banner(['THE FOOTPRINT BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
       )
     }
   }

@@ -247,7 +247,7 @@ async function benchInProcess(o: TokenBenchOptions): Promise<TokenBenchRow[]> {
 }
 
 /** Closed-loop load: `concurrency` keep-alive clients for `ms` milliseconds; returns req/s. */
-async function load(
+export async function load(
   port: number,
   req: { method: string; path: string; headers: Record<string, string>; body: string },
   concurrency: number,

@@ -1,0 +1,345 @@
+/**
+ * The server's footprint, each figure beside a baseline measured in the same run, as real
+ * processes of the same Node (node_modules/.bin/node):
+ *
+ * 1. idle RSS after start: `src/main.ts` started as `npm start` starts it (the flags and
+ *    environment of package.json's `start` script), 2 s after its first `/healthz` 200, vs a bare
+ *    Node process that only idles. Goal ≤ 2.0×. The ceiling row is a process that only imports
+ *    oidc-provider and express, builds a Provider and listens: what any server on this stack
+ *    starts at.
+ * 2. cold start: spawn to the first `/healthz` 200 (compile cache warm, keys already generated:
+ *    every start but the first), vs a bare node:http server of the same Node answering its first
+ *    request. Goal ≤ 3×. The ceiling row starts the oidc-provider + express process. Another row is the first start after an install or upgrade, with an
+ *    empty compile cache (Node strips the types of every file once).
+ * 3. RSS after `loadSeconds` of the token API (`POST /api/v1/integrations/…/tokens`, Minnit
+ *    zero-click, keep-alive, `concurrency` in flight) from this process, vs the bare node:http
+ *    server under the same closed loop for the same time. Goal ≤ 200 MB.
+ *
+ * Runs are interleaved (ours, baseline, ours, …) and the median of each side reported, so other
+ * load on the machine hits both alike. RSS is VmRSS from /proc (Linux only: elsewhere the RSS rows
+ * say so and only the start times are measured).
+ *
+ *   node test/bench/footprint.bench.ts [--quick]     # prints a small table
+ *
+ * `test/bench/run.ts` imports {@link benchFootprint} (`npm run bench -- --only footprint`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { load } from './tokens.bench.ts'
+import { markdownTable, median } from './lib.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const NODE = path.join(ROOT, 'node_modules/.bin/node')
+const ADMIN = 'bench-admin-token-0123456789abcdef'
+/** Time between the first answer and the idle RSS reading: start-up garbage has been collected. */
+const SETTLE_MS = 2000
+
+const GOAL_IDLE_RATIO = 2
+const GOAL_START_RATIO = 3
+const GOAL_LOADED_MB = 200
+
+export interface FootprintOptions {
+  /** Measured starts per side (after one warm-up start each). */
+  runs: number
+  /** Length of the load phase, seconds (the issue's figure is 60). */
+  loadSeconds: number
+  /** Requests in flight during the load phase. */
+  concurrency: number
+}
+
+export const DEFAULT_FOOTPRINT_OPTIONS: FootprintOptions = {
+  runs: 5,
+  loadSeconds: 60,
+  concurrency: 16,
+}
+export const QUICK_FOOTPRINT_OPTIONS: FootprintOptions = {
+  runs: 2,
+  loadSeconds: 10,
+  concurrency: 16,
+}
+
+/** One row; `ratio` is ours ÷ baseline (for memory and time: lower is better). */
+export interface FootprintRow {
+  name: string
+  ours: string
+  baseline: string
+  ratio: number
+  goal: string
+}
+
+/**
+ * The node flags and environment of package.json's `start` script (`VAR=value … exec node
+ * <flags> src/main.ts`), so the bench starts the server exactly as `npm start` does.
+ */
+export function startCommand(root = ROOT): { env: Record<string, string>; args: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: { start: string }
+  }
+  const words = pkg.scripts.start.trim().split(/\s+/)
+  const env: Record<string, string> = {}
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
+    const [name, ...value] = words.shift()!.split('=')
+    env[name!] = value.join('=')
+  }
+  if (words[0] === 'exec') words.shift()
+  if (words.shift() !== 'node' || words.at(-1) !== 'src/main.ts')
+    throw new Error(`unexpected start script: ${pkg.scripts.start}`)
+  return { env, args: words }
+}
+
+interface Started {
+  child: ChildProcess
+  port: number
+  /** Spawn to the first 200 from GET /healthz, ms. */
+  startMs: number
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = http.createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))))
+    })
+  })
+
+const get = (port: number, p: string) =>
+  new Promise<number>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', () => resolve(0))
+  })
+
+/** Spawns `args` with PORT set and polls /healthz until it answers 200. */
+async function startProcess(args: string[], env: Record<string, string>): Promise<Started> {
+  const port = await freePort()
+  const t0 = performance.now()
+  const child = spawn(NODE, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let err = ''
+  child.stderr!.on('data', (d) => (err += d))
+  let exited = false
+  child.once('exit', () => (exited = true))
+  for (;;) {
+    if (exited) throw new Error(`${args.join(' ')} exited before answering:\n${err}`)
+    if ((await get(port, '/healthz')) === 200) break
+    await new Promise((r) => setTimeout(r, 2))
+  }
+  return { child, port, startMs: performance.now() - t0 }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const gone = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  await gone
+}
+
+/** VmRSS of a process in MiB, or NaN off Linux. */
+function rssMb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : NaN
+  } catch {
+    return NaN
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS))
+
+// The baselines, as code for `node --input-type=module -e` in the project root (so the ceiling
+// resolves oidc-provider and express from this install).
+const BARE_IDLE = 'setInterval(() => {}, 1 << 30)'
+const BARE_HTTP =
+  "import http from 'node:http'; http.createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')"
+const CEILING = [
+  "import express from 'express'",
+  "import Provider from 'oidc-provider'",
+  'const app = express()',
+  "const provider = new Provider('http://127.0.0.1', { clients: [] })",
+  "app.get('/healthz', (q, s) => s.send('ok'))",
+  'app.use(provider.callback())',
+  "app.listen(Number(process.env.PORT), '127.0.0.1')",
+].join('; ')
+const inline = (code: string) => ['--input-type=module', '-e', code]
+
+/** A bare idle Node process: RSS after the same settle time (it has no /healthz: spawn and wait). */
+async function bareIdleRss(): Promise<number> {
+  const child = spawn(NODE, inline(BARE_IDLE), { cwd: ROOT, stdio: 'ignore' })
+  await new Promise((r) => child.once('spawn', r))
+  await settle()
+  const rss = rssMb(child.pid!)
+  await stop(child)
+  return rss
+}
+
+/** Runs the whole measurement; see the module doc. */
+export async function benchFootprint(
+  o: FootprintOptions = DEFAULT_FOOTPRINT_OPTIONS,
+): Promise<FootprintRow[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sso-bridge-footprint-'))
+  const cleanup = () => rmSync(dir, { recursive: true, force: true })
+  process.once('exit', cleanup)
+  try {
+    const start = startCommand()
+    const cacheDir = path.join(dir, 'compile-cache')
+    const serverEnv = (cache: string) => ({
+      ...start.env,
+      // The script's cache directory is relative to the project; the bench uses its own.
+      ...('NODE_COMPILE_CACHE' in start.env ? { NODE_COMPILE_CACHE: cache } : {}),
+      DATA_DIR: path.join(dir, 'data'),
+      KEYS_DIR: path.join(dir, 'keys'),
+      ADMIN_TOKEN: ADMIN,
+    })
+    const ours = (cache = cacheDir) =>
+      startProcess([...start.args, 'src/main.ts'], serverEnv(cache))
+
+    // Warm-up: the first start generates the keys and fills the compile cache.
+    await stop((await ours()).child)
+    await stop((await startProcess(inline(BARE_HTTP), {})).child)
+
+    const oursIdle: number[] = []
+    const oursStart: number[] = []
+    const bareIdle: number[] = []
+    const bareStart: number[] = []
+    const ceilingIdle: number[] = []
+    const ceilingStart: number[] = []
+    const emptyCacheStart: number[] = []
+    for (let r = 0; r < o.runs; r++) {
+      const s = await ours()
+      oursStart.push(s.startMs)
+      await settle()
+      oursIdle.push(rssMb(s.child.pid!))
+      await stop(s.child)
+
+      const b = await startProcess(inline(BARE_HTTP), {})
+      bareStart.push(b.startMs)
+      await stop(b.child)
+      bareIdle.push(await bareIdleRss())
+
+      const c = await startProcess(inline(CEILING), {})
+      ceilingStart.push(c.startMs)
+      await settle()
+      ceilingIdle.push(rssMb(c.child.pid!))
+      await stop(c.child)
+
+      const e = await ours(path.join(dir, `empty-cache-${r}`))
+      emptyCacheStart.push(e.startMs)
+      await stop(e.child)
+    }
+
+    // Load: the token API of a fresh start, then the bare server under the same loop.
+    const s = await ours()
+    const put = async (p: string, body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${s.port}${p}`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      if (!res.ok) throw new Error(`PUT ${p}: ${res.status} ${await res.text()}`)
+    }
+    await put('/api/v1/integrations/minnit', {
+      type: 'minnit-zero-click',
+      settings: { chat_url: 'https://organizations.minnit.chat/626811533994618/c/Main' },
+      secrets: { encryption_key: 'z8pkH$jjNEWEEEe*DwThe4K2iDtjDwYQ' },
+    })
+    await put('/api/v1/users/42', { username: 'Rob', email: 'rob@example.com', rank: 'moderator' })
+    const body = JSON.stringify({ external_id: '42' })
+    const tokenReq = {
+      method: 'POST',
+      path: '/api/v1/integrations/minnit/tokens',
+      headers: {
+        Authorization: `Bearer ${ADMIN}`,
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(body)),
+      },
+      body,
+    }
+    const oursRate = await load(s.port, tokenReq, o.concurrency, o.loadSeconds * 1000)
+    const oursLoaded = rssMb(s.child.pid!)
+    await stop(s.child)
+    const b = await startProcess(inline(BARE_HTTP), {})
+    const bareRate = await load(
+      b.port,
+      { method: 'POST', path: '/', headers: tokenReq.headers, body },
+      o.concurrency,
+      o.loadSeconds * 1000,
+    )
+    const bareLoaded = rssMb(b.child.pid!)
+    await stop(b.child)
+
+    const mb = (n: number) => (Number.isFinite(n) ? `${n.toFixed(0)} MB` : 'n/a (no /proc)')
+    const ms = (n: number) => `${n.toFixed(0)} ms`
+    const verdict = (met: boolean) => (met ? 'met' : '**not met**')
+    const idle = median(oursIdle)
+    const bare = median(bareIdle)
+    const ceiling = median(ceilingIdle)
+    const startRatio = median(oursStart) / median(bareStart)
+    return [
+      {
+        name: 'idle RSS after start (`npm start`’s flags, 2 s after the first /healthz)',
+        ours: mb(idle),
+        baseline: `${mb(bare)} (bare idle node)`,
+        ratio: idle / bare,
+        goal: `≤ ${GOAL_IDLE_RATIO}.0×: ${verdict(idle / bare <= GOAL_IDLE_RATIO)}`,
+      },
+      {
+        name: '*ceiling:* a process that only imports oidc-provider + express and listens',
+        ours: mb(ceiling),
+        baseline: `${mb(bare)} (bare idle node)`,
+        ratio: ceiling / bare,
+        goal: '—',
+      },
+      {
+        name: 'cold start to the first /healthz 200 (compile cache warm)',
+        ours: ms(median(oursStart)),
+        baseline: `${ms(median(bareStart))} (bare node:http server)`,
+        ratio: startRatio,
+        goal: `≤ ${GOAL_START_RATIO}×: ${verdict(startRatio <= GOAL_START_RATIO)}`,
+      },
+      {
+        name: '*ceiling:* cold start of the oidc-provider + express process',
+        ours: ms(median(ceilingStart)),
+        baseline: `${ms(median(bareStart))} (bare node:http server)`,
+        ratio: median(ceilingStart) / median(bareStart),
+        goal: '—',
+      },
+      {
+        name: 'first start after install or upgrade (empty compile cache)',
+        ours: ms(median(emptyCacheStart)),
+        baseline: `${ms(median(bareStart))} (bare node:http server)`,
+        ratio: median(emptyCacheStart) / median(bareStart),
+        goal: '—',
+      },
+      {
+        name: `RSS after ${o.loadSeconds} s of token API load (${o.concurrency} in flight; ${Math.round(oursRate)} req/s vs ${Math.round(bareRate)} req/s)`,
+        ours: mb(oursLoaded),
+        baseline: `${mb(bareLoaded)} (bare node:http server, same load)`,
+        ratio: oursLoaded / bareLoaded,
+        goal: `≤ ${GOAL_LOADED_MB} MB: ${verdict(oursLoaded <= GOAL_LOADED_MB)}`,
+      },
+    ]
+  } finally {
+    process.removeListener('exit', cleanup)
+    cleanup()
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
+  const rows = await benchFootprint(values.quick ? QUICK_FOOTPRINT_OPTIONS : undefined)
+  process.stdout.write(
+    `${markdownTable(
+      ['benchmark', 'ours', 'baseline', 'ratio (ours ÷ baseline)', 'goal'],
+      rows.map((r) => [r.name, r.ours, r.baseline, r.ratio.toFixed(2), r.goal]),
+    )}\n`,
+  )
+}
