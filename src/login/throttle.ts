@@ -18,11 +18,10 @@
  *    whole /64, and could otherwise take a fresh address for every guess.
  */
 import { isIPv4, isIPv6 } from 'node:net'
-import { RateLimiterRes } from 'rate-limiter-flexible'
 import type { AccountService } from '../accounts/service.ts'
 import { accountSignInKey } from '../accounts/sign-in-key.ts'
 import type { KvStore } from '../store/ports.ts'
-import { KvRateLimiter } from './kv-rate-limiter.ts'
+import { KvRateLimiter, RateLimiterRes } from './kv-rate-limiter.ts'
 
 /** One limit: at most `max` attempts in a fixed window of `windowMs`. */
 export interface ThrottleRule {

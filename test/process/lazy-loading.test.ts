@@ -41,12 +41,13 @@ afterEach(async () => {
   server = undefined
 })
 
-/** Starts a server recording its modules; `finish()` stops it gracefully and returns the packages it loaded. */
+/** Starts a server recording its modules; `finish()` stops it gracefully and returns the packages it loaded (and `urls`, every module's). */
 async function recordingServer(dir: string, file: string) {
   server = await startServer({ ADMIN_TOKEN: ADMIN, ...loadedModulesEnv(file) }, dir)
   const running = server
   return {
     url: running.url,
+    urls: () => readFileSync(file, 'utf8').split('\n'),
     async finish(): Promise<Set<string>> {
       running.child.kill('SIGTERM')
       expect(await running.exited).toBe(0)
@@ -93,6 +94,12 @@ describe('lazy loading (issue #13)', () => {
       expect(idle).toContain('oidc-provider')
       expect(idle).toContain('express')
       expect([...idle].filter((p) => p in DEFERRED)).toEqual([])
+      // rate-limiter-flexible: the two files the throttle uses, not the index of every limiter.
+      const limiter = first.urls().filter((u) => u.includes('/node_modules/rate-limiter-flexible/'))
+      expect(limiter.map((u) => u.split('/rate-limiter-flexible/')[1]).sort()).toEqual(
+        expect.arrayContaining(['lib/RateLimiterRes.js', 'lib/RateLimiterStoreAbstract.js']),
+      )
+      expect(limiter.filter((u) => u.endsWith('/rate-limiter-flexible/index.js'))).toEqual([])
 
       // The same server and data, now using each of them.
       const second = await recordingServer(dir, path.join(dir, 'second.txt'))
