@@ -123,6 +123,7 @@ export function createDoors(services: Services, opts: DoorsOptions) {
     },
     siteLogoutUrl: opts.siteLogoutUrl,
     allowPrivateNetworkFetch: opts.backchannelPrivateNetworks,
+    events: services.events,
   })
   // Every sign-out (login/sign-out.ts) ends the member's OIDC sessions and tells their clients.
   services.signOut.addDoor(

@@ -8,6 +8,7 @@ import { resolveAdminToken } from './admin-token.ts'
 import { loadConfig, type Config } from './config/index.ts'
 import { BridgeError } from './errors/index.ts'
 import { createDoors } from './doors.ts'
+import { startEventRetention } from './events/index.ts'
 import { createApp } from './http/app.ts'
 import { logStartup } from './http/startup-log.ts'
 import { checkKeysInUse, ensureCookieSecret, ensureKeys, fingerprintKeys } from './keys/index.ts'
@@ -112,6 +113,12 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     await store.close().catch(() => {})
     throw err
   }
+  // EVENTS_RETENTION_DAYS: prunes now and hourly; several instances may (events/retention.ts).
+  const stopRetention = startEventRetention({
+    store,
+    retentionMs: config.eventsRetentionMs,
+    log,
+  })
   const doors = createDoors(services, {
     issuer: config.issuer,
     keys,
@@ -177,6 +184,9 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
       await closed
       clearTimeout(timer)
       clearInterval(sweeper)
+      await stopRetention()
+      // What the last requests recorded goes in before the store closes.
+      await services.events.flush()
       await store.close()
       log.info('stopped')
     })())

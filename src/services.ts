@@ -28,6 +28,7 @@ import type { SecretBox } from './secrets/index.ts'
 import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
 import type { Logger } from './log/logger.ts'
+import { createEventLog } from './events/index.ts'
 
 /**
  * Every integration type the registry accepts, one per door/platform. Listed here, not in
@@ -94,6 +95,8 @@ export function createServices(
   return {
     store,
     accounts,
+    // The one event log every door records to (events/log.ts): buffered, one write per turn.
+    events: createEventLog({ store, log }),
     integrations,
     signOut,
     // Its counters live in the store, so the server, every other instance and the CLI's

@@ -84,6 +84,8 @@ export const envSchema = z.object({
     .min(60)
     .max(90 * 86_400)
     .default(8 * 3600),
+  /** How many days events (GET /api/v1/events) are kept before they are pruned. */
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** SAML: how far an AuthnRequest's IssueInstant may be from our clock, in seconds (replayed IDs are refused regardless). */
   SAML_CLOCK_SKEW: z.coerce.number().int().min(10).max(3600).default(180),
   /**

@@ -22,9 +22,11 @@ import { tokensRouter } from '../tokens/routes/tokens.ts'
 import { requireAdmin } from '../web/admin-auth.ts'
 import { notFound } from '../web/errors.ts'
 import { noStore } from '../web/no-store.ts'
+import { setRequestId } from '../web/request-id.ts'
 import { securityHeaders } from '../web/security-headers.ts'
 import type { SiteLook } from '../web/views.ts'
 import { auditRouter } from './admin/audit.ts'
+import { eventsRouter } from './admin/events.ts'
 import { inspectRouter } from './admin/inspect.ts'
 import { integrationsRouter } from './admin/integrations.ts'
 import { usersRouter } from './admin/users.ts'
@@ -85,6 +87,8 @@ export function createApp(opts: AppOptions): Express {
     log,
     csrf,
     failureFloorMs: opts.loginFailureFloorMs ?? DEFAULT_FAILURE_FLOOR_MS,
+    // Every password sign-in and its refusal is recorded (events/log.ts).
+    events: services.events,
     // The hand-off to the site (SITE_LOGIN_URL, an integration's site_login_url).
     issuer,
     siteLogin: doors.login.siteLogin,
@@ -157,6 +161,7 @@ export function createApp(opts: AppOptions): Express {
       issuer,
       siteLogin: doors.login.siteLogin,
       siteLoginUrlOf: doors.login.siteLoginUrlOf,
+      events: services.events,
     }),
   )
 
@@ -198,6 +203,7 @@ export function createApp(opts: AppOptions): Express {
   api.use(integrationsRouter(services, opts))
   api.use(inspectRouter(opts))
   api.use(auditRouter(services))
+  api.use(eventsRouter(services))
   api.use((_req, _res, next) => next(notFound()))
   app.use(HTTP_ROUTES.adminApi, api)
 
@@ -229,6 +235,7 @@ function requestLog(log: Logger): RequestHandler {
     const start = process.hrtime.bigint()
     const id = randomUUID()
     res.set('X-Request-Id', id)
+    setRequestId(res, id)
     res.on('finish', () => {
       lines.info(
         {
