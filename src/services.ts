@@ -29,6 +29,7 @@ import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
 import type { Logger } from './log/logger.ts'
 import { createEventLog } from './events/index.ts'
+import { createMetrics } from './metrics/index.ts'
 
 /**
  * Every integration type the registry accepts, one per door/platform. Listed here, not in
@@ -92,11 +93,15 @@ export function createServices(
     box: config.secrets,
     ...(config.now ? { now: config.now } : {}),
   })
+  const metrics = createMetrics()
   return {
     store,
     accounts,
-    // The one event log every door records to (events/log.ts): buffered, one write per turn.
-    events: createEventLog({ store, log }),
+    // The one event log every door records to (events/log.ts): buffered, one write per turn;
+    // each event also moves the metrics' counters.
+    events: createEventLog({ store, log, onRecord: metrics.countEvent }),
+    // What GET /metrics serves (metrics/metrics.ts); prom-client loads on the first scrape.
+    metrics,
     integrations,
     signOut,
     // Its counters live in the store, so the server, every other instance and the CLI's

@@ -42,6 +42,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const envSchema = z.object({
   /** TCP port to listen on. */
   PORT: port.default(3000),
+  /**
+   * Serves GET /metrics alone on this port (on HOST, no admin token: keep it private); unset,
+   * /metrics is on PORT behind ADMIN_TOKEN.
+   */
+  METRICS_PORT: port.optional(),
   /** Interface to bind; `0.0.0.0` listens on every IPv4 interface. */
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Public base URL (what browsers and platforms see); default http://localhost:PORT. */

@@ -66,13 +66,18 @@ export const EVENT_BUFFER_MAX = 10_000
 
 /**
  * The event log over a store.
- * @param log where a failed or overflowing batch is reported (never its contents)
+ * @param deps.log where a failed or overflowing batch is reported (never its contents)
  * @example
  * const events = createEventLog({ store })
  * events.record({ door: 'tokens', kind: 'platform_token', result: 'ok', integrationId, memberId })
  */
-export function createEventLog(deps: { store: EventStore; log?: Logger | undefined }) {
-  const { store, log } = deps
+export function createEventLog(deps: {
+  store: EventStore
+  log?: Logger | undefined
+  /** Told of each event as it is recorded (the metrics' counters: metrics/metrics.ts). */
+  onRecord?: (event: EventInput) => void
+}) {
+  const { store, log, onRecord } = deps
   let pending: EventRecord[] = []
   let scheduled = false
   let dropped = 0
@@ -97,6 +102,7 @@ export function createEventLog(deps: { store: EventStore; log?: Logger | undefin
   return {
     /** Records one event; written with the others of this turn of the event loop. */
     record(input: EventInput): void {
+      onRecord?.(input)
       if (pending.length >= EVENT_BUFFER_MAX) {
         if (dropped++ === 0) log?.warn({ max: EVENT_BUFFER_MAX }, 'event buffer full: dropping')
         return

@@ -1,0 +1,2 @@
+/** @module metrics — what GET /metrics serves (issue #14). */
+export * from './metrics.ts'
