@@ -4,10 +4,12 @@
  * refused site ticket are each listed by GET /api/v1/events with their codes; the filters and
  * the cursor work; retention prunes; no secret reaches the raw table.
  */
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import { SignJWT } from 'jose'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pruneEvents } from '../../src/events/index.ts'
@@ -182,6 +184,24 @@ describe.each(BACKENDS)('events on %s', (name, makeBackend) => {
     expect(refused.status).toBe(400)
     requestIds.ticket = refused.headers.get('x-request-id')!
 
+    // 5. The site signs the member out with a logout ticket (HS256, the site's secret).
+    const logoutTicket = await new SignJWT({
+      aud: `${s.issuer}/logout`,
+      external_id: '1001',
+      jti: randomUUID(),
+    })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(TICKET_SECRET))
+    secrets.push(logoutTicket)
+    const out = await fetch(`${s.url}/logout`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ticket: logoutTicket }),
+    })
+    expect(out.status).toBe(204)
+
     secrets.push(
       ...[...b.setCookies, ...sb.setCookies].map((c) => c.value).filter((v) => v.length > 5),
     )
@@ -207,6 +227,7 @@ describe.each(BACKENDS)('events on %s', (name, makeBackend) => {
       ['tokens', 'platform_token', 'ok', 'generic', '1001'],
       ['tokens', 'refused', 'ERR_ACCOUNT_NOT_FOUND', 'generic', 'nobody'],
       ['ticket', 'refused', 'ERR_TICKET_INVALID', null, null],
+      ['ticket', 'logout', 'ok', null, '1001'],
     ])
     expect(body.next_cursor).toBeNull()
     const ids = items.map((e) => e.id)
@@ -214,7 +235,9 @@ describe.each(BACKENDS)('events on %s', (name, makeBackend) => {
     const byKind = (kind: string) => items.find((e) => e.kind === kind)!
     expect(byKind('oidc_token').request_id).toBe(requestIds.oidc)
     expect(byKind('platform_token').request_id).toBe(requestIds.token)
-    expect(items.find((e) => e.door === 'ticket')!.request_id).toBe(requestIds.ticket)
+    expect(items.find((e) => e.door === 'ticket' && e.kind === 'refused')!.request_id).toBe(
+      requestIds.ticket,
+    )
     for (const e of items) expect(Date.parse(e.at)).not.toBeNaN()
   })
 
@@ -276,7 +299,7 @@ describe.each(BACKENDS)('events on %s', (name, makeBackend) => {
 
   it('no secret, token, password, code or cookie is in any row of the raw table', async () => {
     const rows = await backend.rawRows()
-    expect(rows.length).toBeGreaterThanOrEqual(8)
+    expect(rows.length).toBeGreaterThanOrEqual(9)
     const text = JSON.stringify(rows)
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(5)

@@ -26,7 +26,7 @@ export interface LoginRoutesDeps extends LoginRouteDeps {
   logoutTickets: TicketVerifier | undefined
   /** The one sign-out (login/sign-out.ts), for /logout. */
   signOut: SignOut
-  /** The event log (events/log.ts): the ticket door records each ticket. */
+  /** The event log (events/log.ts): the ticket door records each ticket and logout ticket. */
   events: EventLog
 }
 
@@ -53,6 +53,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   // The site's sign-out: a logout ticket ends every bridge session of its member.
   router.use(
     logoutRouter({
+      events: deps.events,
       settings: deps.siteTicket,
       verifier: deps.logoutTickets,
       issuer: deps.issuer,
