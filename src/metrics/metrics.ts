@@ -9,8 +9,8 @@
  * load (measured on the shared 2-core machine), for a process that may never be scraped. Until
  * the first scrape, the counters are plain numbers in a Map, and prom-client is not loaded; the
  * first scrape loads it and registers counters whose values are read from those numbers at each
- * scrape (prom-client's `collect`), so they count from process start. Latency histograms and
- * event-loop lag begin at the first scrape (as after a restart, which Prometheus's `rate()`
+ * scrape (prom-client's `collect`), so they count from process start. Latency histograms (requests,
+ * store calls) and event-loop lag begin at the first scrape (as after a restart, which Prometheus's `rate()`
  * already handles).
  */
 import type { EventInput } from '../events/index.ts'
@@ -28,6 +28,7 @@ interface Live {
   text: () => Promise<string>
   contentType: string
   observeRequest: (group: string, seconds: number) => void
+  observeStore: (op: string, seconds: number) => void
 }
 
 /**
@@ -100,8 +101,16 @@ export function createMetrics() {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     })
+    const store = new prom.Histogram({
+      name: 'sso_bridge_store_duration_seconds',
+      help: 'Store call latency by method (metrics/timed-store.ts).',
+      labelNames: ['op'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    })
     return {
       text: () => registry.metrics(),
+      observeStore: (op, seconds) => store.observe({ op }, seconds),
       contentType: registry.contentType,
       observeRequest: (group, seconds) => requests.observe({ group }, seconds),
     }
@@ -122,6 +131,16 @@ export function createMetrics() {
     /** One request's latency; counted once metrics have been asked for (see the module doc). */
     observeRequest(group: string, seconds: number): void {
       ready?.observeRequest(group, seconds)
+    },
+
+    /** One store call's latency (metrics/timed-store.ts); as {@link observeRequest}. */
+    observeStore(op: string, seconds: number): void {
+      ready?.observeStore(op, seconds)
+    },
+
+    /** Whether latencies are counted yet: from the first scrape on. */
+    get timing(): boolean {
+      return ready !== undefined
     },
 
     /** The exposition text; the first call loads prom-client. */

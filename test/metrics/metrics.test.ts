@@ -86,6 +86,15 @@ describe('GET /metrics on the main port', () => {
     expect(at(after, refused) - at(before, refused)).toBe(1)
     expect(at(after, ticket) - at(before, ticket)).toBe(1)
     expect(at(after, tokenApi) - at(before, tokenApi)).toBe(4)
+    // Store calls are timed by method name (a fixed set): the token requests made some.
+    const storeCalls = (m: Map<string, number>) =>
+      [...m]
+        .filter(([k]) => k.startsWith('sso_bridge_store_duration_seconds_count{'))
+        .reduce((sum, [k, v]) => {
+          expect(k).toMatch(/\{op="[a-zA-Z]+"\}$/)
+          return sum + v
+        }, 0)
+    expect(storeCalls(after)).toBeGreaterThan(storeCalls(before))
     // No token, secret or admin token in what is served.
     const text = (await request(t.app).get('/metrics').set(auth)).text
     expect(text).not.toContain(ADMIN_TOKEN)
