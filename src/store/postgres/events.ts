@@ -1,7 +1,7 @@
 /**
  * @module store/postgres/events
  * The EventStore port (store/ports.ts) on PostgreSQL; table `events`
- * (migrations/postgres/004_events.sql). A batch of events is one statement
+ * (migrations/postgres/005_events.sql). A batch of events is one statement
  * (`INSERT … SELECT FROM unnest(…)`), as the batch account writer does.
  */
 import { decodeCursor, encodeCursor } from '../ids.ts'

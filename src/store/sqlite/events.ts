@@ -1,7 +1,7 @@
 /**
  * @module store/sqlite/events
  * The EventStore port (store/ports.ts) on the SQLite store's connection; table `events`
- * (migrations/sqlite/004_events.sql). Appends join the KV group commit (group-commit.ts), so
+ * (migrations/sqlite/005_events.sql). Appends join the KV group commit (group-commit.ts), so
  * a request's events share the commit its session and token writes already pay for.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
