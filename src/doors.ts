@@ -22,6 +22,7 @@ import { createSamlIdp } from './saml/idp.ts'
 import type { Services } from './services.ts'
 import { signOutBrowser } from './web/bridge-session.ts'
 import { createCsrf } from './web/csrf.ts'
+import { requestIdOf } from './web/request-id.ts'
 import { createOnwardTargets } from './web/onward-targets.ts'
 import { page, raw, type SiteLook } from './web/views.ts'
 import { hasCode } from './errors/index.ts'
@@ -119,10 +120,23 @@ export function createDoors(services: Services, opts: DoorsOptions) {
       ctx.body = page('logged-out', 'Signed out', site, {})
     },
     signOutBrowser: async (req, res) => {
-      await signOutBrowser(req, res, { signOut: services.signOut, secure }, 'end_session')
+      const { account } = await signOutBrowser(
+        req,
+        res,
+        { signOut: services.signOut, secure },
+        'end_session',
+      )
+      services.events.record({
+        door: 'oidc',
+        kind: 'logout',
+        result: 'ok',
+        memberId: account?.external_id,
+        requestId: requestIdOf(res),
+      })
     },
     siteLogoutUrl: opts.siteLogoutUrl,
     allowPrivateNetworkFetch: opts.backchannelPrivateNetworks,
+    events: services.events,
   })
   // Every sign-out (login/sign-out.ts) ends the member's OIDC sessions and tells their clients.
   services.signOut.addDoor(

@@ -3,12 +3,14 @@
  * Composition root: config → logger → keys → store → services → doors → app → listen, and a graceful
  * shutdown on SIGTERM/SIGINT (stop accepting, let in-flight requests finish, close the store).
  */
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { resolveAdminToken } from './admin-token.ts'
 import { loadConfig, type Config } from './config/index.ts'
 import { BridgeError } from './errors/index.ts'
 import { createDoors } from './doors.ts'
+import { startEventRetention } from './events/index.ts'
 import { createApp } from './http/app.ts'
+import { metricsListener } from './http/routes/metrics.ts'
 import { logStartup } from './http/startup-log.ts'
 import { checkKeysInUse, ensureCookieSecret, ensureKeys, fingerprintKeys } from './keys/index.ts'
 import { loadSecretBox } from './keys/secrets-key.ts'
@@ -112,6 +114,12 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     await store.close().catch(() => {})
     throw err
   }
+  // EVENTS_RETENTION_DAYS: prunes now and hourly; several instances may (events/retention.ts).
+  const stopRetention = startEventRetention({
+    store,
+    retentionMs: config.eventsRetentionMs,
+    log,
+  })
   const doors = createDoors(services, {
     issuer: config.issuer,
     keys,
@@ -140,8 +148,18 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     trustProxy: config.trustProxy,
     loginFailureFloorMs: config.loginFailureFloorMs,
     siteTicket: config.siteTicket,
+    metricsHere: config.metricsPort === undefined,
   })
 
+  // METRICS_PORT: /metrics alone on a listener of its own (no admin token: a private port).
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await new Promise<Server>((resolve, reject) => {
+          const s = createServer(metricsListener(services.metrics))
+          s.once('error', reject)
+          s.listen(config.metricsPort, config.host, () => resolve(s))
+        })
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) =>
       err ? reject(err) : resolve(s),
@@ -154,8 +172,18 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   logStartup(log, config)
+  const metricsAddress = metricsServer?.address()
+  const metricsPort =
+    typeof metricsAddress === 'object' && metricsAddress ? metricsAddress.port : undefined
   log.info(
-    { port, pid: process.pid, issuer: config.issuer, store: store.kind, version: VERSION },
+    {
+      port,
+      ...(metricsPort === undefined ? {} : { metricsPort }),
+      pid: process.pid,
+      issuer: config.issuer,
+      store: store.kind,
+      version: VERSION,
+    },
     'sso-bridge listening',
   )
 
@@ -164,6 +192,8 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     (stopping ??= (async () => {
       log.info('shutting down: no new connections, finishing in-flight requests')
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      metricsServer?.close()
+      metricsServer?.closeAllConnections()
       // close() only drops connections idle right now; keep-alive sockets of requests still in
       // flight go idle later and would otherwise hold the process for keepAliveTimeout.
       const sweeper = setInterval(() => server.closeIdleConnections(), 50)
@@ -177,6 +207,9 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
       await closed
       clearTimeout(timer)
       clearInterval(sweeper)
+      await stopRetention()
+      // What the last requests recorded goes in before the store closes.
+      await services.events.flush()
       await store.close()
       log.info('stopped')
     })())

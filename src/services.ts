@@ -28,6 +28,8 @@ import type { SecretBox } from './secrets/index.ts'
 import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
 import type { Logger } from './log/logger.ts'
+import { createEventLog } from './events/index.ts'
+import { createMetrics, timeStore } from './metrics/index.ts'
 
 /**
  * Every integration type the registry accepts, one per door/platform. Listed here, not in
@@ -52,12 +54,16 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
  * @example const services = createServices(store, { ...config, secrets: box }, log)
  */
 export function createServices(
-  store: Store,
+  rawStore: Store,
   config: Pick<Config, 'readSecretEnv'> & { secrets: SecretBox } & Partial<
       Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>
     > & { now?: () => number },
   log?: Logger,
 ) {
+  // What GET /metrics serves (metrics/metrics.ts); prom-client loads on the first scrape, and
+  // from then on every store call's latency is counted (metrics/timed-store.ts).
+  const metrics = createMetrics()
+  const store = timeStore(rawStore, metrics)
   const integrations = createIntegrationService({
     store,
     types: INTEGRATION_TYPES,
@@ -94,6 +100,11 @@ export function createServices(
   return {
     store,
     accounts,
+    // The one event log every door records to (events/log.ts): buffered, one write per turn;
+    // each event also moves the metrics' counters.
+    events: createEventLog({ store, log, onRecord: metrics.countEvent }),
+    /** What GET /metrics serves (metrics/metrics.ts). */
+    metrics,
     integrations,
     signOut,
     // Its counters live in the store, so the server, every other instance and the CLI's

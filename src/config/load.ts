@@ -53,6 +53,10 @@ export interface Config {
   shutdownTimeoutMs: number
   site: { name: string; color: string }
   sessionTtlMs: number
+  /** EVENTS_RETENTION_DAYS in ms: how long events are kept. */
+  eventsRetentionMs: number
+  /** METRICS_PORT: GET /metrics on a listener of its own; unset, on the main port. */
+  metricsPort?: number
   /** SAML_CLOCK_SKEW in ms. */
   samlSkewMs: number
   /** TRUST_PROXY: false, a hop count, or proxy addresses/CIDRs (see config/schema.ts). */
@@ -206,6 +210,8 @@ export function loadConfig(
     backchannelPrivateNetworks: v.BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS === 'on',
     site: { name: v.SITE_NAME, color: v.SITE_COLOR },
     sessionTtlMs: v.SESSION_TTL * 1000,
+    eventsRetentionMs: v.EVENTS_RETENTION_DAYS * 86_400_000,
+    ...(v.METRICS_PORT === undefined ? {} : { metricsPort: v.METRICS_PORT }),
     samlSkewMs: v.SAML_CLOCK_SKEW * 1000,
     trustProxy: v.TRUST_PROXY,
     throttle: {

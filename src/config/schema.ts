@@ -42,6 +42,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const envSchema = z.object({
   /** TCP port to listen on. */
   PORT: port.default(3000),
+  /**
+   * Serves GET /metrics alone on this port (on HOST, no admin token: keep it private); unset,
+   * /metrics is on PORT behind ADMIN_TOKEN.
+   */
+  METRICS_PORT: port.optional(),
   /** Interface to bind; `0.0.0.0` listens on every IPv4 interface. */
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Public base URL (what browsers and platforms see); default http://localhost:PORT. */
@@ -84,6 +89,8 @@ export const envSchema = z.object({
     .min(60)
     .max(90 * 86_400)
     .default(8 * 3600),
+  /** How many days events (GET /api/v1/events) are kept before they are pruned. */
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** SAML: how far an AuthnRequest's IssueInstant may be from our clock, in seconds (replayed IDs are refused regardless). */
   SAML_CLOCK_SKEW: z.coerce.number().int().min(10).max(3600).default(180),
   /**

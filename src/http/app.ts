@@ -11,6 +11,7 @@ import { consoleRouter } from '../console/routes/router.ts'
 import type { Doors } from '../doors.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
+import type { Metrics } from '../metrics/index.ts'
 import { loginRoutes } from '../login/routes/router.ts'
 import type { SiteTicketSettings } from '../login/routes/ticket.ts'
 import { interactionGone } from '../oidc/routes/interaction.ts'
@@ -22,9 +23,11 @@ import { tokensRouter } from '../tokens/routes/tokens.ts'
 import { requireAdmin } from '../web/admin-auth.ts'
 import { notFound } from '../web/errors.ts'
 import { noStore } from '../web/no-store.ts'
+import { setRequestId } from '../web/request-id.ts'
 import { securityHeaders } from '../web/security-headers.ts'
 import type { SiteLook } from '../web/views.ts'
 import { auditRouter } from './admin/audit.ts'
+import { eventsRouter } from './admin/events.ts'
 import { inspectRouter } from './admin/inspect.ts'
 import { integrationsRouter } from './admin/integrations.ts'
 import { usersRouter } from './admin/users.ts'
@@ -34,6 +37,8 @@ import { HTTP_ROUTES } from './paths.ts'
 import { assetsRouter } from './routes/assets.ts'
 import { docsRouter } from './routes/docs.ts'
 import { healthRouter } from './routes/health.ts'
+import { metricsRouter } from './routes/metrics.ts'
+import { routeGroup } from './route-group.ts'
 import { homeRouter } from './routes/home.ts'
 
 /** What {@link createApp} takes: the built services and doors plus the slices of config the shell reads. */
@@ -59,6 +64,11 @@ export interface AppOptions {
   loginFailureFloorMs?: number
   /** Site tickets (SITE_TICKET_*, SITE_ORIGINS): the origins /ticket may send the browser on to. */
   siteTicket?: SiteTicketSettings
+  /**
+   * Serve `GET /metrics` here, behind the admin token (default); false when METRICS_PORT gives
+   * metrics a listener of their own (main.ts).
+   */
+  metricsHere?: boolean
 }
 
 /**
@@ -85,6 +95,8 @@ export function createApp(opts: AppOptions): Express {
     log,
     csrf,
     failureFloorMs: opts.loginFailureFloorMs ?? DEFAULT_FAILURE_FLOOR_MS,
+    // Every password sign-in and its refusal is recorded (events/log.ts).
+    events: services.events,
     // The hand-off to the site (SITE_LOGIN_URL, an integration's site_login_url).
     issuer,
     siteLogin: doors.login.siteLogin,
@@ -97,7 +109,7 @@ export function createApp(opts: AppOptions): Express {
   app.set('trust proxy', trust)
   // First: nothing downstream may read a host from the request (every URL comes from ISSUER).
   app.use(pinHost(issuer))
-  app.use(requestLog(log))
+  app.use(requestLog(log, services.metrics))
   // helmet: CSP, frame-ancestors, X-Frame-Options, HSTS (https ISSUER), nosniff, no-referrer.
   app.use(securityHeaders(issuer))
   app.use(assetsRouter(site))
@@ -157,6 +169,7 @@ export function createApp(opts: AppOptions): Express {
       issuer,
       siteLogin: doors.login.siteLogin,
       siteLoginUrlOf: doors.login.siteLoginUrlOf,
+      events: services.events,
     }),
   )
 
@@ -176,6 +189,7 @@ export function createApp(opts: AppOptions): Express {
   )
 
   app.use(healthRouter(services.store))
+  if (opts.metricsHere !== false) app.use(metricsRouter(services.metrics, opts.adminToken))
   app.use(docsRouter())
   app.use(
     homeRouter({
@@ -198,6 +212,7 @@ export function createApp(opts: AppOptions): Express {
   api.use(integrationsRouter(services, opts))
   api.use(inspectRouter(opts))
   api.use(auditRouter(services))
+  api.use(eventsRouter(services))
   api.use((_req, _res, next) => next(notFound()))
   app.use(HTTP_ROUTES.adminApi, api)
 
@@ -220,8 +235,11 @@ export function trustProxySetting(value: TrustProxy | boolean): false | number |
   return value
 }
 
-/** One line per request, after it ends. The query string is left out: it carries tokens. */
-function requestLog(log: Logger): RequestHandler {
+/**
+ * One line per request, after it ends, and its latency for the metrics (by route group). The
+ * query string is left out: it carries tokens.
+ */
+function requestLog(log: Logger, metrics: Metrics): RequestHandler {
   // The request line is built here from id, method, path (no query), status and time only: it
   // can hold no secret, so it skips the redaction pass, which cost ~45 µs a line (measured).
   const lines = log.child({}, { redact: [] })
@@ -229,13 +247,14 @@ function requestLog(log: Logger): RequestHandler {
     const start = process.hrtime.bigint()
     const id = randomUUID()
     res.set('X-Request-Id', id)
+    setRequestId(res, id)
     res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6
+      const path = req.originalUrl.split('?')[0]!
+      // Grouped only once metrics are scraped: until then the route-group regexes cost nothing.
+      if (metrics.timing) metrics.observeRequest(routeGroup(path), ms / 1000)
       lines.info(
-        {
-          req: { id, method: req.method, path: req.originalUrl.split('?')[0] },
-          res: { status: res.statusCode },
-          ms: Number(process.hrtime.bigint() - start) / 1e6,
-        },
+        { req: { id, method: req.method, path }, res: { status: res.statusCode }, ms },
         'request',
       )
     })

@@ -14,4 +14,6 @@ export const HTTP_ROUTES = {
   docs: '/docs',
   /** The admin API (bearer ADMIN_TOKEN). */
   adminApi: '/api/v1',
+  /** Prometheus metrics: here behind ADMIN_TOKEN, or alone on METRICS_PORT. */
+  metrics: '/metrics',
 } as const

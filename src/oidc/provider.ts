@@ -19,6 +19,7 @@ import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
 import type { IntegrationService } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
+import type { EventLog } from '../events/index.ts'
 import type { KeyMaterial } from '../keys/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { loadLiveMember, SESSION_COOKIE, type SessionManager } from '../login/session.ts'
@@ -33,6 +34,7 @@ import { oidcIntegrationType } from './client-settings.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
 import { allowFormTargets } from '../web/security-headers.ts'
+import { requestIdOf } from '../web/request-id.ts'
 
 /** What {@link createOidcProvider} takes: the services it reads accounts and clients from, and its keys. */
 export interface OidcDeps {
@@ -70,6 +72,8 @@ export interface OidcDeps {
    * special-use addresses, which oidc-provider refuses by default (SSRF protection).
    */
   allowPrivateNetworkFetch?: boolean | undefined
+  /** Where each token issued and each refusal is recorded (events/log.ts). */
+  events: EventLog
 }
 
 /** The OIDC door: the configured oidc-provider and the one rule for the `sub` a client sees. */
@@ -463,6 +467,14 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       const clientId = ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id
       // A store outage (503, unavailable.ts) is ours, not the client's: logged as an error with its own code.
       const outage = err.cause instanceof StoreUnavailable
+      deps.events.record({
+        door: 'oidc',
+        kind: 'refused',
+        result: outage ? 'ERR_STORE_UNAVAILABLE' : oidcRefusalCode(error),
+        integrationId: typeof clientId === 'string' ? clientId : null,
+        memberId: ctx.oidc?.account?.accountId ?? null,
+        requestId: requestIdOf(ctx.res),
+      })
       ;(outage ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log))(
         {
           code: outage ? 'ERR_STORE_UNAVAILABLE' : oidcRefusalCode(error),
@@ -488,6 +500,19 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
   ]) {
     provider.on(event as 'grant.error', refused(event))
   }
+  // A token endpoint grant that succeeded (authorization_code, refresh_token,
+  // client_credentials): one `oidc_token` event, with the member when the grant has one.
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const token = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.ClientCredentials
+    deps.events.record({
+      door: 'oidc',
+      kind: 'oidc_token',
+      result: 'ok',
+      integrationId: ctx.oidc.client?.clientId ?? null,
+      memberId: token && 'accountId' in token ? token.accountId : null,
+      requestId: requestIdOf(ctx.res),
+    })
+  })
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     deps.log.error(
       {

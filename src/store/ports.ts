@@ -403,10 +403,59 @@ export interface OperatorStore {
 }
 
 /**
+ * One event as stored (issue #14): what happened at which door, for which integration and
+ * member, with its result code. It carries no secret, token, password or cookie.
+ */
+export interface EventRecord {
+  /** UUIDv7: time order; the page cursor. */
+  id: string
+  /** ISO 8601 UTC. */
+  at: string
+  /** Which door: `oidc`, `saml`, `tokens`, `ticket`, `login`. */
+  door: string
+  /** What: `sign_in`, `ticket_redeemed`, `oidc_token`, `saml_response`, `platform_token`, `logout`, `refused`. */
+  kind: string
+  /** `ok`, or the refusal's stable code (`ERR_*`, errors/codes.ts). */
+  result: string
+  integration_id: string | null
+  /** The member's external_id, when known. */
+  member_id: string | null
+  /** The request's X-Request-Id. */
+  request_id: string | null
+}
+
+/** Filters of {@link EventStore.listEvents}; all optional, combined with AND. */
+export interface EventQuery {
+  integration_id?: string
+  member_id?: string
+  door?: string
+  result?: string
+  /** ISO timestamps, inclusive. */
+  since?: string
+  until?: string
+  /** A cursor from a previous page: the events older than its last. */
+  after?: string | null
+  limit: number
+}
+
+/** The events table: appended in batches, listed newest first, pruned by age. */
+export interface EventStore {
+  /** Appends the events (one write for the batch). */
+  appendEvents(events: EventRecord[]): Promise<void>
+  /** Events newest first; `next` continues with older ones. */
+  listEvents(query: EventQuery): Promise<Page<EventRecord>>
+  /**
+   * Removes at most `limit` events older than `before` (ISO); returns how many. Safe to run
+   * from several instances at once (each removes rows no other is removing).
+   */
+  pruneEvents(before: string, limit: number): Promise<number>
+}
+
+/**
  * The whole store one database offers; made by `createStore(config.store)`, the only place that
  * names an implementation.
  */
-export interface Store extends AccountStore, IntegrationStore, KvStore, OperatorStore {
+export interface Store extends AccountStore, IntegrationStore, KvStore, OperatorStore, EventStore {
   readonly kind: 'sqlite' | 'postgres'
   /**
    * Cheap round trip to the database, for /readyz: also reads its schema version, so an

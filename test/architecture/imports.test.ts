@@ -84,6 +84,22 @@ describe('dependency direction', () => {
     }
   })
 
+  // Issue #14: every door records events through the one event log, so it sits below them all.
+  it('events/ imports no door, no web/, login/, http/ or concrete store', () => {
+    const events = graph.filter((g) => inside(g.file, 'events'))
+    expect(events.length).toBeGreaterThan(0)
+    for (const { file, imports } of events) {
+      const bad = imports.filter(
+        (i) =>
+          inside(i, 'oidc', 'saml', 'tokens', 'login', 'web', 'connection', 'http', 'cli') ||
+          inside(i, 'store/sqlite', 'store/postgres') ||
+          i === 'store/index.ts' ||
+          i === 'services.ts',
+      )
+      expect(bad, file).toEqual([])
+    }
+  })
+
   it('no door (oidc/, saml/, tokens/) imports http/', () => {
     const doors = graph.filter((g) => inside(g.file, 'oidc', 'saml', 'tokens'))
     expect(doors.length).toBeGreaterThan(0)

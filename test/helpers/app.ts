@@ -160,6 +160,8 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     },
     logText: () => lines.join('\n'),
     close: async () => {
+      // What the last requests recorded goes in before the store closes (as main.ts does).
+      await services.events.flush()
       await store.close()
       rmSync(dir, { recursive: true, force: true })
     },

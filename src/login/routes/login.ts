@@ -20,9 +20,11 @@ import type { SessionManager } from '../session.ts'
 import type { LoginThrottle, ThrottleDecision, ThrottleKeys } from '../throttle.ts'
 import { liveMember, signIn } from '../../web/bridge-session.ts'
 import type { Csrf } from '../../web/csrf.ts'
-import { replyFor } from '../../errors/index.ts'
+import { replyFor, type BridgeErrorCode } from '../../errors/index.ts'
+import type { EventLog } from '../../events/index.ts'
 import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
+import { requestIdOf } from '../../web/request-id.ts'
 import { localReturnTo } from '../../web/return-to.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { gateSignIn, type createPassport, type SignInRefusal } from '../passport.ts'
@@ -43,6 +45,8 @@ export interface SignInDeps {
    * one take the same time to fail.
    */
   failureFloorMs: number
+  /** Where each password sign-in and its refusal is recorded (events/log.ts). */
+  events?: EventLog
 }
 
 /** The outcome of one password sign-in: the account, or what to show and the status to answer with. */
@@ -53,13 +57,16 @@ export type SignInResult =
 /**
  * One password sign-in: resolve the login, count the attempt (per IP and account, before the
  * password is checked), passport-local, then a new bridge session id set as the cookie (session
- * fixation). Failures are logged with a code and answered at the failure floor.
+ * fixation). Failures are logged with a code and answered at the failure floor. Each outcome is
+ * recorded as an event (never the username typed).
+ * @param integrationId the client signing in for, when the OIDC door asks (for the event)
  */
 export function passwordSignIn(
   deps: SignInDeps,
   req: Request,
   res: Response,
   next: NextFunction,
+  integrationId?: string,
 ): Promise<SignInResult> {
   const { throttle, log } = deps
   const started = performance.now()
@@ -86,6 +93,7 @@ export function passwordSignIn(
               { code: 'ERR_LOGIN_THROTTLED', path: req.path, limit: refusedBy },
               'sign-in throttled',
             )
+            recordSignIn(deps, req, res, 'ERR_LOGIN_THROTTLED', integrationId)
             res.set('Retry-After', String(retryAfter))
             return resolve({
               ok: false,
@@ -102,6 +110,14 @@ export function passwordSignIn(
               { code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', path: req.path },
               'sign-in refused',
             )
+            // Never the username typed: it may be a password typed in the wrong field.
+            recordSignIn(
+              deps,
+              req,
+              res,
+              disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED',
+              integrationId,
+            )
             // A disabled account is told so, with the status of any refused sign-in.
             return resolve({
               ok: false,
@@ -114,10 +130,30 @@ export function passwordSignIn(
           }
           if (keys) await throttle.succeed(keys)
           const authTime = await signIn(req, res, deps, account, ['pwd'])
+          recordSignIn(deps, req, res, 'ok', integrationId, account.external_id)
           resolve({ ok: true, account, authTime })
         })().catch(reject)
       },
     )(req, res, next)
+  })
+}
+
+/** Records a password sign-in (`ok`) or its refusal: at the OIDC door or /login. */
+function recordSignIn(
+  deps: SignInDeps,
+  req: Request,
+  res: Response,
+  result: 'ok' | BridgeErrorCode,
+  integrationId?: string,
+  memberId?: string,
+): void {
+  deps.events?.record({
+    door: req.originalUrl.startsWith('/interaction/') ? 'oidc' : 'login',
+    kind: result === 'ok' ? 'sign_in' : 'refused',
+    result,
+    integrationId,
+    memberId,
+    requestId: requestIdOf(res),
   })
 }
 

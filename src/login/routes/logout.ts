@@ -20,11 +20,13 @@ import { Router, urlencoded, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
 import type { Account } from '../../accounts/types.ts'
 import { hasCode, replyFor, type BridgeErrorCode } from '../../errors/index.ts'
+import type { EventLog } from '../../events/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SignOut } from '../sign-out.ts'
 import { LOGOUT_PATH, TicketRefused, type TicketErrorCode, type TicketVerifier } from '../ticket.ts'
 import { clearBridgeCookie } from '../../web/bridge-session.ts'
 import { noStore } from '../../web/no-store.ts'
+import { requestIdOf } from '../../web/request-id.ts'
 import { page, type SiteLook } from '../../web/views.ts'
 import {
   allowedReturnTo,
@@ -45,6 +47,8 @@ export interface LogoutRouteDeps {
   site: SiteLook
   secure: boolean
   log: Logger
+  /** Where each sign-out by logout ticket, and each refusal, is recorded (events/log.ts). */
+  events?: EventLog
 }
 
 /** What the page says for each refusal of a logout ticket (status and name: errors/codes.ts). */
@@ -74,11 +78,23 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
 
   /** The error page for `code`, with its status and name from errors/codes.ts. */
   function refuse(res: Response, code: BridgeErrorCode, description: string) {
+    recordLogout(res, code)
     const { status, error } = replyFor(code)
     res
       .status(status)
       .type('html')
       .send(page('error', 'Sign-out refused', site, { error, description, reference: '' }))
+  }
+
+  /** Records a sign-out by logout ticket (`ok`) or its refusal; never the ticket. */
+  function recordLogout(res: Response, result: 'ok' | BridgeErrorCode, memberId?: string) {
+    deps.events?.record({
+      door: 'ticket',
+      kind: result === 'ok' ? 'logout' : 'refused',
+      result,
+      memberId,
+      requestId: requestIdOf(res),
+    })
   }
 
   async function handle(req: Request, res: Response, input: Record<string, unknown>) {
@@ -138,6 +154,7 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
       },
       'logout ticket: member signed out',
     )
+    recordLogout(res, 'ok', externalId)
     if (!browser) return void res.status(204).end()
     clearBridgeCookie(res, deps.secure)
     if (returnTo) return res.redirect(303, returnTo)

@@ -5,6 +5,7 @@
  * non-OIDC door send members to.
  */
 import { Router } from 'express'
+import type { EventLog } from '../../events/index.ts'
 import type { KvStore } from '../../store/ports.ts'
 import type { SignOut } from '../sign-out.ts'
 import type { TicketVerifier } from '../ticket.ts'
@@ -25,6 +26,8 @@ export interface LoginRoutesDeps extends LoginRouteDeps {
   logoutTickets: TicketVerifier | undefined
   /** The one sign-out (login/sign-out.ts), for /logout. */
   signOut: SignOut
+  /** The event log (events/log.ts): the ticket door records each ticket and logout ticket. */
+  events: EventLog
 }
 
 /** Login's router (see the module doc). */
@@ -43,12 +46,14 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       log: deps.log,
       csrf: deps.csrf,
       siteLogin: deps.siteLogin,
+      events: deps.events,
       ...(deps.continuationGone ? { continuationGone: deps.continuationGone } : {}),
     }),
   )
   // The site's sign-out: a logout ticket ends every bridge session of its member.
   router.use(
     logoutRouter({
+      events: deps.events,
       settings: deps.siteTicket,
       verifier: deps.logoutTickets,
       issuer: deps.issuer,

@@ -20,6 +20,7 @@ import {
   ValidationFailed,
   type BridgeErrorCode,
 } from '../../errors/index.ts'
+import type { EventLog } from '../../events/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { SiteLogin } from '../handoff.ts'
 import type { SessionManager } from '../session.ts'
@@ -35,6 +36,7 @@ import type { KvStore } from '../../store/ports.ts'
 import { signIn } from '../../web/bridge-session.ts'
 import type { Csrf } from '../../web/csrf.ts'
 import { noStore } from '../../web/no-store.ts'
+import { requestIdOf } from '../../web/request-id.ts'
 import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../../web/return-to.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
@@ -72,6 +74,8 @@ export interface TicketRouteDeps {
    * SAML request that expired or was answered): each door says for its own URLs (http/app.ts).
    */
   continuationGone?: (returnTo: string) => Promise<boolean>
+  /** Where each redeemed or refused ticket is recorded (events/log.ts). */
+  events: EventLog
 }
 
 /** What the page says for each refusal of a ticket (status and opaque name: errors/codes.ts). */
@@ -177,11 +181,24 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     code: BridgeErrorCode,
     description: string,
     error = replyFor(code).error,
+    memberId?: string,
   ) {
+    recordTicket(res, code, memberId)
     res
       .status(replyFor(code).status)
       .type('html')
       .send(page('error', 'Sign-in refused', site, { error, description, reference: '' }))
+  }
+
+  /** Records a redeemed (`ok`) or refused ticket (events/log.ts); never the ticket itself. */
+  function recordTicket(res: Response, result: 'ok' | BridgeErrorCode, memberId?: string) {
+    deps.events.record({
+      door: 'ticket',
+      kind: result === 'ok' ? 'ticket_redeemed' : 'refused',
+      result,
+      memberId,
+      requestId: requestIdOf(res),
+    })
   }
 
   async function handle(req: Request, res: Response, input: Record<string, unknown>) {
@@ -240,6 +257,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
         },
         'site ticket signed in',
       )
+      recordTicket(res, 'ok', account.external_id)
       res.redirect(303, returnTo)
     } catch (err) {
       if (err instanceof TicketRefused) {
@@ -252,7 +270,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
           },
           'site ticket refused',
         )
-        return refuse(res, err.code, MESSAGES[err.code])
+        return refuse(res, err.code, MESSAGES[err.code], undefined, externalId)
       }
       if (
         err instanceof AccountConflict &&
@@ -420,6 +438,7 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
           },
           'site ticket signed in after the conflict prompt',
         )
+        recordTicket(res, 'ok', account.external_id)
         res.redirect(303, pending.returnTo)
       } catch (err) {
         if (err instanceof AccountConflict || err instanceof ValidationFailed) {

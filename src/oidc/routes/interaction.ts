@@ -24,6 +24,7 @@ import { sessionMeets, type SiteLogin } from '../../login/handoff.ts'
 import type { SessionManager } from '../../login/session.ts'
 import type { FreshnessDemand } from '../../login/ticket.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
+import type { EventLog } from '../../events/index.ts'
 import { bindGrant, isGrantOf } from '../account-binding.ts'
 import { liveMember } from '../../web/bridge-session.ts'
 import type { Csrf } from '../../web/csrf.ts'
@@ -53,6 +54,8 @@ export interface InteractionDeps {
   siteLogin: SiteLogin
   /** A client's own `site_login_url` (its integration's setting), if any. */
   siteLoginUrlOf: (clientId: string) => Promise<string | undefined>
+  /** Where each password sign-in and its refusal is recorded (events/log.ts). */
+  events?: EventLog
 }
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -270,7 +273,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       throw new HttpError('ERR_INTERACTION_STATE', 'this sign-in step is already done')
     const client = await clientName(params.client_id)
     // Throttle, passport, new bridge session: the same steps as /login (routes/login.ts).
-    const result = await passwordSignIn(deps, req, res, next)
+    const result = await passwordSignIn(deps, req, res, next, String(params.client_id))
     if (!result.ok) {
       // The form again, with "Continue with <SITE_NAME>" still above it when SITE_LOGIN_URL is set.
       const way = deps.siteLogin.way()

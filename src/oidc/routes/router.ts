@@ -65,6 +65,7 @@ export function oidcRoutes(deps: OidcRouteDeps): Router {
       issuer: deps.issuer,
       siteLogin: deps.siteLogin,
       siteLoginUrlOf: deps.siteLoginUrlOf,
+      ...(deps.events ? { events: deps.events } : {}),
     }),
   )
   return router

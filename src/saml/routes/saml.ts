@@ -19,6 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { urlencoded, Router, type Request, type Response } from 'express'
 import type { AccountService } from '../../accounts/service.ts'
+import type { EventLog } from '../../events/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import { sessionMeets, type SiteLogin } from '../../login/handoff.ts'
 import type { LiveMember, SessionManager } from '../../login/session.ts'
@@ -30,6 +31,7 @@ import { LIMITS } from '../xml-guard.ts'
 import type { KvStore } from '../../store/ports.ts'
 import { liveMember, signOutBrowser } from '../../web/bridge-session.ts'
 import { noStore } from '../../web/no-store.ts'
+import { requestIdOf } from '../../web/request-id.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
 import { escapeHtml, page, type SiteLook } from '../../web/views.ts'
 
@@ -50,6 +52,8 @@ export interface SamlRouteDeps {
   siteLogin: SiteLogin
   /** An SP's own `site_login_url` (its integration's setting), if any. */
   siteLoginUrlOf: (integrationId: string) => Promise<string | undefined>
+  /** Where each response sent, logout and refusal is recorded (events/log.ts). */
+  events: EventLog
 }
 
 const PENDING_NAMESPACE = 'saml:pending'
@@ -120,11 +124,22 @@ export function samlRouter(deps: SamlRouteDeps): Router {
   // The refusal is logged here with its cause (for the operator); the error handler answers it
   // with the status and wire name its code has in errors/codes.ts (an error page or JSON).
   const refuse = (err: SamlRequestInvalid, req: Request): SamlRequestInvalid => {
+    refused(req, err)
     log.info(
       { code: err.code, path: req.path, cause: (err.cause as Error | undefined)?.message },
       'saml request refused',
     )
     return err
+  }
+
+  /** Records a refused SAML request with its code (events/log.ts). */
+  function refused(req: Request, err: SamlRequestInvalid) {
+    deps.events.record({
+      door: 'saml',
+      kind: 'refused',
+      result: err.code,
+      requestId: req.res ? requestIdOf(req.res) : undefined,
+    })
   }
 
   // A Redirect message is read from the raw query string only (saml/redirect-query.ts): express's
@@ -164,6 +179,14 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       },
       'saml response issued',
     )
+    deps.events.record({
+      door: 'saml',
+      kind: 'saml_response',
+      result: 'ok',
+      integrationId: p.integrationId,
+      memberId: live.account.external_id,
+      requestId: requestIdOf(res),
+    })
     sendAutoPost(res, acsUrl, {
       SAMLResponse: Buffer.from(xml).toString('base64'),
       RelayState: p.relayState,
@@ -219,6 +242,7 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       if (!(err instanceof SamlRequestInvalid)) throw err
       if (err.reply) {
         log.info({ code: err.code, path: req.path }, 'saml request refused (error Response sent)')
+        refused(req, err)
         return errorReply(res, err.reply, err.message)
       }
       throw refuse(err, req)
@@ -360,6 +384,14 @@ export function samlRouter(deps: SamlRouteDeps): Router {
       { code: 'SAML_LOGOUT', integration: verified.integrationId, session: outcome },
       'saml single logout',
     )
+    deps.events.record({
+      door: 'saml',
+      kind: 'logout',
+      result: 'ok',
+      integrationId: verified.integrationId,
+      memberId: live?.account.external_id,
+      requestId: requestIdOf(res),
+    })
     const out = idp.logoutResponse(verified)
     if (out.binding === 'HTTP-Redirect') {
       res.redirect(302, out.url)

@@ -21,7 +21,7 @@
  *
  * This file only composes the concerns: db.ts (pool, errors, transactions), migrate.ts,
  * accounts.ts (reads and single writes; account-writes.ts, batch-writer.ts), integrations.ts,
- * kv.ts and changes.ts.
+ * kv.ts, events.ts and changes.ts.
  */
 import pg, { type Pool } from 'pg'
 import { SchemaTooNew, StoreUnavailable } from '../../errors/index.ts'
@@ -29,6 +29,7 @@ import type { Store } from '../ports.ts'
 import { createPostgresAccounts } from './accounts.ts'
 import { createPostgresChangeFeed } from './changes.ts'
 import { createDb, describeUrl, reasonOf } from './db.ts'
+import { createPostgresEvents } from './events.ts'
 import { createPostgresIntegrations } from './integrations.ts'
 import { createPostgresKv } from './kv.ts'
 import { createPostgresOperators } from './operators.ts'
@@ -82,6 +83,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     ...createPostgresAccounts(db),
     ...createPostgresIntegrations(db),
     ...createPostgresOperators(db),
+    ...createPostgresEvents(db),
 
     async ping() {
       let version: number

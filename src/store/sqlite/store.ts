@@ -27,6 +27,7 @@ import { decodeCursor, encodeCursor, newId } from '../ids.ts'
 import { assertSchemaNotNewer } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
+import { createSqliteEvents } from './events.ts'
 import { createSqliteKv } from './kv.ts'
 import { migrate, schemaVersion } from './migrate.ts'
 import { createSqliteOperators } from './operators.ts'
@@ -343,6 +344,7 @@ export function createSqliteStore(file: string): Store {
     kind: 'sqlite',
     ...createSqliteOperators(db, writer),
     ...createSqliteKv(db, group),
+    ...createSqliteEvents(db, group, writer),
 
     async upsertAccount(write, { resolver } = {}) {
       const now = new Date().toISOString()

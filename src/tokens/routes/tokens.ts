@@ -36,11 +36,13 @@ import { requireAdmin } from '../../web/admin-auth.ts'
 import { liveMember } from '../../web/bridge-session.ts'
 import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
+import { requestIdOf } from '../../web/request-id.ts'
+import { refusalCode } from '../../events/index.ts'
 import { page, type SiteLook } from '../../web/views.ts'
 
 /** What {@link tokensRouter} needs from createApp. */
 export interface TokensRouterOptions {
-  services: Pick<Services, 'accounts' | 'integrations' | 'store'>
+  services: Pick<Services, 'accounts' | 'integrations' | 'store' | 'events'>
   /** Public base URL: the way back (`return_to`) handed to the site's sign-in page. */
   issuer: string
   sessions: SessionManager
@@ -111,6 +113,23 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     )
   }
 
+  /** Records a token issued, or refused with its code (events/log.ts). */
+  function issued(
+    res: Response,
+    integrationId: string,
+    memberId: string | null,
+    err?: unknown,
+  ): void {
+    services.events.record({
+      door: 'tokens',
+      kind: err === undefined ? 'platform_token' : 'refused',
+      result: err === undefined ? 'ok' : refusalCode(err),
+      integrationId,
+      memberId,
+      requestId: requestIdOf(res),
+    })
+  }
+
   function bodyObject(req: Request): Record<string, unknown> {
     const b: unknown = req.body
     if (b === null || typeof b !== 'object' || Array.isArray(b))
@@ -129,7 +148,16 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     if (referrerUrl !== undefined) options.referrerUrl = referrerUrl
     if (redirectUrl !== undefined) options.redirectUrl = redirectUrl
     if (rejectedToken !== undefined) options.rejectedToken = rejectedToken
-    const out = JSON.stringify(await tokens.issue(String(req.params.id), b.external_id, options))
+    const integrationId = String(req.params.id)
+    const memberId = typeof b.external_id === 'string' ? b.external_id : null
+    let out: string
+    try {
+      out = JSON.stringify(await tokens.issue(integrationId, b.external_id, options))
+    } catch (err) {
+      issued(res, integrationId, memberId, err)
+      throw err
+    }
+    issued(res, integrationId, memberId)
     res
       .writeHead(200, {
         'Content-Type': 'application/json; charset=utf-8',
@@ -199,7 +227,9 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
       })
       return
     }
-    res.json(await tokens.issueForAccount(loaded, account))
+    const out = await tokens.issueForAccount(loaded, account)
+    issued(res, loaded.integration.record.id, account.external_id)
+    res.json(out)
   })
 
   router.get('/tokens/:id/redirect', noStore, async (req, res) => {
@@ -242,12 +272,13 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
         )
       return
     }
-    const issued = await tokens.issueForAccount(loaded, account, options)
-    if (issued.url === null)
+    const out = await tokens.issueForAccount(loaded, account, options)
+    if (out.url === null)
       throw new ValidationFailed([
         { path: 'integration', message: 'this integration has no URL to redirect to' },
       ])
-    res.redirect(302, issued.url)
+    issued(res, loaded.integration.record.id, account.external_id)
+    res.redirect(302, out.url)
   })
 
   return router

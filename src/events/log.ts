@@ -1,0 +1,212 @@
+/**
+ * @module events/log
+ * The one way a door records what happened (issue #14): `events.record({...})` for a sign-in, a
+ * ticket, a token issued, a SAML response, a logout or a refusal. The console's Activity and
+ * Overview pages and `GET /api/v1/events` read what it writes.
+ *
+ * Why buffered: a door's answer must not wait on a second write. Events recorded in one turn of
+ * the event loop are appended together in the next (`setImmediate`), one store write for the
+ * batch (on SQLite inside the KV group commit that turn's session and token writes already pay
+ * for; on PostgreSQL one multi-row INSERT), as the store's own writers batch (store/sqlite/
+ * group-commit.ts, store/postgres/batch-writer.ts). The cost: events still buffered when the
+ * process dies are lost; a store outage drops the batch (logged with its size), never the
+ * request. Readers call {@link EventLog.flush} first, so what a request recorded is listed.
+ *
+ * Nothing secret goes in: the fields are ids, names and codes only (no token, password, cookie
+ * or ticket), and {@link EventInput} has no free-form field where one could slip in.
+ */
+import {
+  BridgeError,
+  isBridgeErrorCode,
+  ValidationFailed,
+  type BridgeErrorCode,
+  type FieldIssue,
+} from '../errors/index.ts'
+import type { Logger } from '../log/logger.ts'
+import { decodeCursor, newId } from '../store/ids.ts'
+import type { EventQuery, EventRecord, EventStore, Page } from '../store/ports.ts'
+
+/** Which door an event happened at. */
+export type EventDoor = (typeof EVENT_DOORS)[number]
+
+/** Every door that records events (a `door` filter must name one). */
+export const EVENT_DOORS = ['oidc', 'saml', 'tokens', 'ticket', 'login'] as const
+
+/** What happened. */
+export type EventKind =
+  | 'sign_in'
+  | 'ticket_redeemed'
+  | 'oidc_token'
+  | 'saml_response'
+  | 'platform_token'
+  | 'logout'
+  | 'refused'
+
+/** What a door records: no time or id (the log adds them), no free text. */
+export interface EventInput {
+  door: EventDoor
+  kind: EventKind
+  /** `ok`, or the refusal's stable code (`ERR_*`, errors/codes.ts). */
+  result: 'ok' | BridgeErrorCode
+  integrationId?: string | null | undefined
+  /** The member's external_id, when known. */
+  memberId?: string | null | undefined
+  /** The request's X-Request-Id (web/request-id.ts). */
+  requestId?: string | null | undefined
+}
+
+/** The longest id an event keeps: a refused request's ids come from the client. */
+const ID_MAX = 200
+
+const clip = (id: string | null | undefined): string | null =>
+  id == null ? null : id.slice(0, ID_MAX)
+
+/** Events waiting for their batch beyond this are dropped (a store outage must not eat memory). */
+export const EVENT_BUFFER_MAX = 10_000
+
+/**
+ * The event log over a store.
+ * @param deps.log where a failed or overflowing batch is reported (never its contents)
+ * @example
+ * const events = createEventLog({ store })
+ * events.record({ door: 'tokens', kind: 'platform_token', result: 'ok', integrationId, memberId })
+ */
+export function createEventLog(deps: {
+  store: EventStore
+  log?: Logger | undefined
+  /** Told of each event as it is recorded (the metrics' counters: metrics/metrics.ts). */
+  onRecord?: (event: EventInput) => void
+}) {
+  const { store, log, onRecord } = deps
+  let pending: EventRecord[] = []
+  let scheduled = false
+  let dropped = 0
+  const inFlight = new Set<Promise<void>>()
+
+  function write(): Promise<void> {
+    scheduled = false
+    const batch = pending
+    pending = []
+    if (batch.length === 0) return Promise.resolve()
+    const done = store.appendEvents(batch).then(
+      () => {},
+      (err: unknown) => {
+        log?.warn({ code: refusalCode(err), events: batch.length }, 'events not written')
+      },
+    )
+    inFlight.add(done)
+    void done.finally(() => inFlight.delete(done))
+    return done
+  }
+
+  return {
+    /** Records one event; written with the others of this turn of the event loop. */
+    record(input: EventInput): void {
+      onRecord?.(input)
+      if (pending.length >= EVENT_BUFFER_MAX) {
+        if (dropped++ === 0) log?.warn({ max: EVENT_BUFFER_MAX }, 'event buffer full: dropping')
+        return
+      }
+      dropped = 0
+      pending.push({
+        id: newId(),
+        at: new Date().toISOString(),
+        door: input.door,
+        kind: input.kind,
+        result: input.result,
+        integration_id: clip(input.integrationId),
+        member_id: clip(input.memberId),
+        request_id: clip(input.requestId),
+      })
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(write)
+      }
+    },
+
+    /** Writes what is buffered now and waits for every batch under way. */
+    async flush(): Promise<void> {
+      await write()
+      await Promise.all([...inFlight])
+    },
+
+    /**
+     * Events newest first, after writing what is buffered.
+     * @throws {ValidationFailed} a bad filter, limit or cursor (every issue named)
+     */
+    async list(filters: EventFilters): Promise<Page<EventRecord>> {
+      const query = checkFilters(filters)
+      await this.flush()
+      return store.listEvents(query)
+    },
+  }
+}
+
+/** The most events one page lists (`limit`); 100 without one. */
+export const EVENTS_MAX_PAGE = 500
+
+/** The filters of `GET /api/v1/events` as they arrive: strings, each optional. */
+export interface EventFilters {
+  integration?: string
+  member?: string
+  door?: string
+  /** `ok` or an `ERR_*` code. */
+  result?: string
+  /** ISO 8601 date-times, inclusive. */
+  since?: string
+  until?: string
+  limit?: string
+  cursor?: string
+}
+
+/** Checks the filters of a listing and turns them into the store's query. */
+function checkFilters(f: EventFilters): EventQuery {
+  const issues: FieldIssue[] = []
+  const limit = f.limit === undefined ? 100 : Number(f.limit)
+  if (!/^\d+$/.test(f.limit ?? '1') || limit < 1 || limit > EVENTS_MAX_PAGE)
+    issues.push({ path: 'limit', message: `must be an integer from 1 to ${EVENTS_MAX_PAGE}` })
+  if (f.door !== undefined && !(EVENT_DOORS as readonly string[]).includes(f.door))
+    issues.push({ path: 'door', message: `must be one of ${EVENT_DOORS.join(', ')}` })
+  if (f.result !== undefined && f.result !== 'ok' && !isBridgeErrorCode(f.result))
+    issues.push({ path: 'result', message: 'must be ok or an ERR_* code' })
+  const iso: Record<'since' | 'until', string | undefined> = { since: undefined, until: undefined }
+  for (const key of ['since', 'until'] as const) {
+    const v = f[key]
+    if (v === undefined) continue
+    // Date-times only: Date.parse also takes "1" and "Dec 4", which no one means here.
+    if (
+      !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(v) ||
+      Number.isNaN(Date.parse(v))
+    )
+      issues.push({ path: key, message: 'must be an ISO 8601 date-time' })
+    else iso[key] = new Date(v).toISOString()
+  }
+  if (f.cursor !== undefined && decodeCursor(f.cursor) === null)
+    issues.push({ path: 'cursor', message: 'is not a cursor this server gave' })
+  for (const key of ['integration', 'member'] as const) {
+    if (f[key] !== undefined && (f[key] === '' || f[key].length > ID_MAX))
+      issues.push({ path: key, message: `must be 1 to ${ID_MAX} characters` })
+  }
+  if (issues.length > 0) throw new ValidationFailed(issues)
+  return {
+    ...(f.integration !== undefined ? { integration_id: f.integration } : {}),
+    ...(f.member !== undefined ? { member_id: f.member } : {}),
+    ...(f.door !== undefined ? { door: f.door } : {}),
+    ...(f.result !== undefined ? { result: f.result } : {}),
+    ...(iso.since !== undefined ? { since: iso.since } : {}),
+    ...(iso.until !== undefined ? { until: iso.until } : {}),
+    after: f.cursor ?? null,
+    limit,
+  }
+}
+
+/** What {@link createEventLog} builds. */
+export type EventLog = ReturnType<typeof createEventLog>
+
+/**
+ * The stable code an event records for a refusal: the error's own `ERR_*` code, or
+ * `ERR_GENERIC` for one that is not ours (its message is never recorded).
+ */
+export function refusalCode(err: unknown): BridgeErrorCode {
+  return err instanceof BridgeError ? err.code : 'ERR_GENERIC'
+}
