@@ -137,8 +137,10 @@ function prompt(
   tty: Readable & { setRawMode?: (raw: boolean) => unknown },
   label: string,
 ): Promise<string> {
-  io.stderr.write(label)
+  // Echo off before the label shows: whatever is typed (or pasted) once the prompt is visible
+  // must never reach the screen.
   tty.setRawMode!(true)
+  io.stderr.write(label)
   tty.resume()
   return new Promise((resolve, reject) => {
     let text = ''
