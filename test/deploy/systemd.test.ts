@@ -53,7 +53,9 @@ const security = (text: string, maxExposure: number) =>
 /** The shipped unit with the release path pointed at this checkout. */
 function shippedUnit(): string {
   const text = readFileSync(UNIT, 'utf8')
-  expect(text).toContain(`ExecStart=${RELEASE}/node_modules/.bin/node src/main.ts`)
+  expect(text).toContain(
+    `ExecStart=${RELEASE}/node_modules/.bin/node --max-semi-space-size=4 src/main.ts`,
+  )
   return text.split(RELEASE).join(path.resolve('.'))
 }
 

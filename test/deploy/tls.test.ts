@@ -60,10 +60,17 @@ beforeAll(async () => {
   issuer = `https://localhost:${tlsPort}`
   // The settings the shipped unit gives the server (HOST on loopback, TRUST_PROXY=1), but the
   // port (a free one) and the folders (a temp dir, from the helper).
-  const { PORT: _port, DATA_DIR: _data, KEYS_DIR: _keys, ...fromUnit } = unitEnvironment()
+  const {
+    PORT: _port,
+    DATA_DIR: _data,
+    KEYS_DIR: _keys,
+    NODE_COMPILE_CACHE: _cache,
+    ...fromUnit
+  } = unitEnvironment()
   expect(fromUnit).toMatchObject({ HOST: '127.0.0.1', TRUST_PROXY: '1' })
   server = await startServer({
     ...fromUnit,
+    NODE_COMPILE_CACHE: path.join(dir, 'compile-cache'),
     ISSUER: issuer,
     ADMIN_TOKEN,
     LOGIN_ATTEMPTS_PER_IP: String(IP_ATTEMPTS),
