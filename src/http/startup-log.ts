@@ -3,13 +3,14 @@
  * What the server tells its operator once, at start, about where it can be reached:
  * - one line listing every door and its URLs (`code: STARTUP_DOORS`), built from the path tables
  *   the routes themselves are mounted from (oidc/paths.ts, saml/paths.ts, tokens/paths.ts,
- *   login/paths.ts, http/paths.ts), so the line cannot drift from what is served;
+ *   login/paths.ts, console/paths.ts, http/paths.ts), so the line cannot drift from what is served;
  * - a warning (`code: ISSUER_LOCALHOST_PUBLIC_BIND`) when ISSUER names this machine's loopback
  *   (its default is http://localhost:PORT) while the server listens on an interface other
  *   machines reach: every URL it writes (discovery, SAML metadata, redirects, connection sheets)
  *   would then send browsers and platforms to their own machine.
  */
 import { BlockList, isIP } from 'node:net'
+import { CONSOLE_ROUTES } from '../console/paths.ts'
 import type { LogCode, Logger } from '../log/logger.ts'
 import { LOGIN_ROUTES } from '../login/paths.ts'
 import { OIDC_DISCOVERY, OIDC_ROUTES } from '../oidc/paths.ts'
@@ -25,7 +26,7 @@ type PathTable = Readonly<Record<string, string | ((id: string) => string)>>
 
 /** Every door's URLs by name, as {@link doorUrls} lists them. */
 export type DoorUrls = Record<
-  'oidc' | 'saml' | 'tokens' | 'login' | 'server',
+  'oidc' | 'saml' | 'tokens' | 'login' | 'console' | 'server',
   Record<string, string>
 >
 
@@ -48,6 +49,7 @@ export function doorUrls(issuer: string): DoorUrls {
     saml: urls(issuer, SAML_ROUTES),
     tokens: urls(issuer, TOKEN_ROUTES),
     login: urls(issuer, LOGIN_ROUTES),
+    console: urls(issuer, CONSOLE_ROUTES),
     server: urls(issuer, HTTP_ROUTES),
   }
 }

@@ -11,6 +11,7 @@ import {
   issuerUnreachable,
 } from '../../src/http/startup-log.ts'
 import { LOGIN_ROUTES } from '../../src/login/paths.ts'
+import { CONSOLE_ROUTES } from '../../src/console/paths.ts'
 import { OIDC_ROUTES } from '../../src/oidc/paths.ts'
 import { SAML_ROUTES } from '../../src/saml/paths.ts'
 import { TOKEN_ROUTES } from '../../src/tokens/paths.ts'
@@ -59,6 +60,8 @@ describe('doorUrls', () => {
     expect(Object.keys(doors.saml)).toEqual(Object.keys(SAML_ROUTES))
     expect(Object.keys(doors.tokens)).toEqual(Object.keys(TOKEN_ROUTES))
     expect(Object.keys(doors.login)).toEqual(Object.keys(LOGIN_ROUTES))
+    expect(Object.keys(doors.console)).toEqual(Object.keys(CONSOLE_ROUTES))
+    expect(doors.console.login).toBe(`${issuer}/console/login`)
     expect(doors.oidc.discovery).toBe(`${issuer}/.well-known/openid-configuration`)
     expect(doors.saml.sso).toBe(`${issuer}${SAML_ROUTES.sso}`)
     expect(doors.tokens.browser).toBe(`${issuer}${TOKEN_ROUTES.browser(INTEGRATION_ID)}`)

@@ -55,7 +55,14 @@ describe('the start-up line listing every door', () => {
     expect(doorLines).toHaveLength(1)
     const { doors, level } = doorLines[0]!
     expect(level).toBe('info')
-    expect(Object.keys(doors).sort()).toEqual(['login', 'oidc', 'saml', 'server', 'tokens'])
+    expect(Object.keys(doors).sort()).toEqual([
+      'console',
+      'login',
+      'oidc',
+      'saml',
+      'server',
+      'tokens',
+    ])
     const all = Object.values(doors).flatMap((d) => Object.values(d as Record<string, string>))
     expect(all.length).toBeGreaterThan(20)
     for (const url of all) expect(url.startsWith(ISSUER)).toBe(true)
@@ -93,6 +100,8 @@ describe('the start-up line listing every door', () => {
     for (const name of ['home', 'health', 'ready', 'docs'])
       expect((await at(doors.server[name])).status, name).toBe(200)
     expect((await at(`${doors.server.adminApi}/users`, { headers: admin })).status).toBe(200)
+    // The console: its sign-in page answers where the line says.
+    expect((await at(doors.console.login)).status).toBe(200)
     // Login: the sign-in page; the ticket and logout doors are mounted (a request without a
     // ticket is refused by them, not unknown).
     expect((await at(`${doors.login.login}?return_to=%2F`)).status).toBe(200)
