@@ -5,8 +5,9 @@
  * logged; the log says where the file is.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { ConfigInvalid } from './errors/index.ts'
+import { readOrCreateSecretFile } from './keys/secret-file.ts'
 
 /** The generated admin token's file name in DATA_DIR. */
 export const ADMIN_TOKEN_FILE = 'admin-token'
@@ -14,10 +15,11 @@ export const ADMIN_TOKEN_FILE = 'admin-token'
 /**
  * The admin API's bearer token. ADMIN_TOKEN wins when set; otherwise the token in
  * `DATA_DIR/admin-token` (24+ characters) is reused, else a new 32-byte one is written there with
- * mode 0600. Exclusive creation (`wx`) makes two processes starting at once agree on one token.
+ * mode 0600 (keys/secret-file.ts: two processes starting at once agree on one token).
  * `source` and `file` are for the log; the token itself must never be logged.
  * @param configured ADMIN_TOKEN (config.adminToken), if any
  * @param dataDir DATA_DIR, where a generated token is kept
+ * @throws {ConfigInvalid} the file holds fewer than 24 characters
  * @throws {Error} the file cannot be read or written (other than not existing yet)
  * @example
  * const admin = resolveAdminToken(config.adminToken, config.dataDir)
@@ -29,21 +31,16 @@ export function resolveAdminToken(
 ): { token: string; source: 'env' | 'file' | 'generated'; file?: string } {
   if (configured) return { token: configured, source: 'env' }
   const file = path.join(dataDir, ADMIN_TOKEN_FILE)
-  try {
-    const token = readFileSync(file, 'utf8').trim()
-    if (token.length >= 24) return { token, source: 'file', file }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const token = randomBytes(32).toString('base64url')
-  // 'wx' fails if another process created it meanwhile; then theirs wins.
-  try {
-    writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      return resolveAdminToken(undefined, dataDir)
-    throw err
-  }
-  return { token, source: 'generated', file }
+  const { text, created } = readOrCreateSecretFile(file, () =>
+    randomBytes(32).toString('base64url'),
+  )
+  // A short file is someone's edit, not ours: say so rather than guess (it used to loop).
+  if (text.length < 24)
+    throw new ConfigInvalid([
+      {
+        path: 'ADMIN_TOKEN',
+        message: `${file} holds fewer than 24 characters: set ADMIN_TOKEN, or delete the file to have a new token generated`,
+      },
+    ])
+  return { token: text, source: created ? 'generated' : 'file', file }
 }
