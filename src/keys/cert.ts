@@ -52,7 +52,8 @@ function oid(dotted: string): Buffer {
   const out: number[] = [a * 40 + b]
   for (const arc of rest) {
     const chunk: number[] = [arc & 0x7f]
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80)
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128))
+      chunk.unshift((v & 0x7f) | 0x80)
     out.push(...chunk)
   }
   return tlv(0x06, Buffer.from(out))
@@ -101,7 +102,9 @@ export function createSelfSignedCertificate(p: SelfSignedParams): Buffer {
   const name = seq(set(seq(oid(OID.commonName), utf8String(p.commonName))))
   const signatureAlgorithm = seq(oid(OID.sha256WithRSAEncryption), nullValue())
   const spki = p.publicKey.export({ type: 'spki', format: 'der' })
-  const skid = createHash('sha1').update(p.publicKey.export({ type: 'pkcs1', format: 'der' })).digest()
+  const skid = createHash('sha1')
+    .update(p.publicKey.export({ type: 'pkcs1', format: 'der' }))
+    .digest()
 
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // version v3

@@ -41,21 +41,45 @@ export interface KeyFingerprints {
 }
 
 /** The public fingerprints of `material` and the cookie secret. */
-export async function fingerprintKeys(material: KeyMaterial, cookieSecret: string): Promise<KeyFingerprints> {
-  const oidc = await Promise.all(material.oidc.jwks.keys.map(async (k) => `${k.kid} ${await calculateJwkThumbprint(toPublicJwk(k), 'sha256')}`))
-  const saml = [material.saml.current, ...material.saml.previous].map((p) => `${p.id} ${p.fingerprintSha256}`)
-  const cookie = createHash('sha256').update('sso-bridge cookie secret fingerprint\u0000').update(cookieSecret).digest('base64url')
+export async function fingerprintKeys(
+  material: KeyMaterial,
+  cookieSecret: string,
+): Promise<KeyFingerprints> {
+  const oidc = await Promise.all(
+    material.oidc.jwks.keys.map(
+      async (k) => `${k.kid} ${await calculateJwkThumbprint(toPublicJwk(k), 'sha256')}`,
+    ),
+  )
+  const saml = [material.saml.current, ...material.saml.previous].map(
+    (p) => `${p.id} ${p.fingerprintSha256}`,
+  )
+  const cookie = createHash('sha256')
+    .update('sso-bridge cookie secret fingerprint\u0000')
+    .update(cookieSecret)
+    .digest('base64url')
   return { oidc: oidc.sort(), saml: saml.sort(), cookie_secret: `sha256:${cookie}` }
 }
 
 /** What differs between the recorded fingerprints and ours, one line per kind; empty when equal. */
-export function keyDifferences(recorded: Partial<KeyFingerprints>, mine: KeyFingerprints): string[] {
+export function keyDifferences(
+  recorded: Partial<KeyFingerprints>,
+  mine: KeyFingerprints,
+): string[] {
   const out: string[] = []
-  const names = (list: unknown) => (Array.isArray(list) ? list.map((e) => String(e).split(' ')[0]).join(', ') || 'none' : 'none')
-  const same = (a: unknown, b: string[]) => Array.isArray(a) && a.length === b.length && [...a].sort().every((v, i) => v === b[i])
-  if (!same(recorded.oidc, mine.oidc)) out.push(`OIDC signing keys (in use: kid ${names(recorded.oidc)}; this KEYS_DIR: kid ${names(mine.oidc)})`)
-  if (!same(recorded.saml, mine.saml)) out.push(`SAML signing keys (in use: ${names(recorded.saml)}; this KEYS_DIR: ${names(mine.saml)})`)
-  if (recorded.cookie_secret !== mine.cookie_secret) out.push('the cookie secret (KEYS_DIR/cookie-secret)')
+  const names = (list: unknown) =>
+    Array.isArray(list) ? list.map((e) => String(e).split(' ')[0]).join(', ') || 'none' : 'none'
+  const same = (a: unknown, b: string[]) =>
+    Array.isArray(a) && a.length === b.length && [...a].sort().every((v, i) => v === b[i])
+  if (!same(recorded.oidc, mine.oidc))
+    out.push(
+      `OIDC signing keys (in use: kid ${names(recorded.oidc)}; this KEYS_DIR: kid ${names(mine.oidc)})`,
+    )
+  if (!same(recorded.saml, mine.saml))
+    out.push(
+      `SAML signing keys (in use: ${names(recorded.saml)}; this KEYS_DIR: ${names(mine.saml)})`,
+    )
+  if (recorded.cookie_secret !== mine.cookie_secret)
+    out.push('the cookie secret (KEYS_DIR/cookie-secret)')
   return out
 }
 
@@ -65,8 +89,15 @@ export function keyDifferences(recorded: Partial<KeyFingerprints>, mine: KeyFing
  * one records (set-if-absent); the others compare with it.
  * @throws {KeysMismatch} naming KEYS_DIR and what differs
  */
-export async function checkKeysInUse(kv: KvStore, keysDir: string, mine: KeyFingerprints): Promise<'recorded' | 'matched'> {
-  const recordedNow = await kv.kvSetIfAbsent(KEYS_RECORD_NAMESPACE, KEYS_RECORD_KEY, { ...mine, recorded_at: new Date().toISOString() })
+export async function checkKeysInUse(
+  kv: KvStore,
+  keysDir: string,
+  mine: KeyFingerprints,
+): Promise<'recorded' | 'matched'> {
+  const recordedNow = await kv.kvSetIfAbsent(KEYS_RECORD_NAMESPACE, KEYS_RECORD_KEY, {
+    ...mine,
+    recorded_at: new Date().toISOString(),
+  })
   if (recordedNow) return 'recorded'
   const entry = await kv.kvGet(KEYS_RECORD_NAMESPACE, KEYS_RECORD_KEY)
   // Deleted between the two calls (nothing deletes it but an operator): record ours.
@@ -83,5 +114,8 @@ export async function checkKeysInUse(kv: KvStore, keysDir: string, mine: KeyFing
 
 /** Replaces the record with `mine` (key rotation, `keys record`). */
 export async function recordKeysInUse(kv: KvStore, mine: KeyFingerprints): Promise<void> {
-  await kv.kvSet(KEYS_RECORD_NAMESPACE, KEYS_RECORD_KEY, { ...mine, recorded_at: new Date().toISOString() })
+  await kv.kvSet(KEYS_RECORD_NAMESPACE, KEYS_RECORD_KEY, {
+    ...mine,
+    recorded_at: new Date().toISOString(),
+  })
 }

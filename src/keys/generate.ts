@@ -8,7 +8,12 @@
  *   issuer `CN=<commonName>`, sha256WithRSAEncryption, 10 years' validity, random positive
  *   128-bit serial (see `cert.ts`).
  */
-import { createPublicKey, generateKeyPair as nodeGenerateKeyPair, randomBytes, X509Certificate } from 'node:crypto'
+import {
+  createPublicKey,
+  generateKeyPair as nodeGenerateKeyPair,
+  randomBytes,
+  X509Certificate,
+} from 'node:crypto'
 import { promisify } from 'node:util'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { createSelfSignedCertificate } from './cert.ts'
@@ -26,7 +31,10 @@ export const SAML_CERT_YEARS = 10
 
 /** A private signing JWK: `{ kid, alg, use, kty, ...key members }`. */
 export async function generateOidcJwk(alg: OidcAlg): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(alg, alg === 'RS256' ? { extractable: true, modulusLength: 2048 } : { extractable: true })
+  const { privateKey } = await generateKeyPair(
+    alg,
+    alg === 'RS256' ? { extractable: true, modulusLength: 2048 } : { extractable: true },
+  )
   const jwk = await exportJWK(privateKey)
   const kid = await calculateJwkThumbprint(jwk, 'sha256')
   return { kid, alg, use: 'sig', ...jwk }
@@ -45,7 +53,10 @@ export function newSamlKeyId(now: Date = new Date()): string {
 
 /** Base64 DER → PEM with 64-column lines. */
 export function toPem(der: Uint8Array, label: string): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? []
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`
 }
 
@@ -57,7 +68,10 @@ function randomSerial(): Buffer {
 }
 
 /** A fresh RSA 2048 SAML signing key and its self-signed certificate. */
-export async function generateSamlKeyPair(commonName: string, now: Date = new Date()): Promise<SamlKeyPair> {
+export async function generateSamlKeyPair(
+  commonName: string,
+  now: Date = new Date(),
+): Promise<SamlKeyPair> {
   if (typeof commonName !== 'string' || commonName.trim() === '') {
     throw new TypeError('commonName must be a non-empty string')
   }

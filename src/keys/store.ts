@@ -31,7 +31,13 @@
  * Rotation is single-writer: do not run two `keys rotate` at once. A running server keeps the
  * keys it loaded; restart it (or reload) to sign with the new ones.
  */
-import { createPrivateKey, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto'
 import { link, lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose'
@@ -76,7 +82,9 @@ function samlCertFile(dir: string, id: string): string {
 // ---- file helpers --------------------------------------------------------------------------
 
 function errno(err: unknown): string | undefined {
-  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined
+  return err instanceof Error && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -115,9 +123,16 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
  * Writes `data` to `file` atomically with mode 0600. `replace: false` never overwrites: it
  * returns false (writing nothing) when `file` already exists.
  */
-async function writeFileAtomic(file: string, data: string, opts: { replace: boolean }): Promise<boolean> {
+async function writeFileAtomic(
+  file: string,
+  data: string,
+  opts: { replace: boolean },
+): Promise<boolean> {
   const dir = path.dirname(file)
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = path.join(
+    dir,
+    `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  )
   try {
     const fh = await open(tmp, 'wx', FILE_MODE)
     try {
@@ -158,9 +173,14 @@ async function readKeyFile(file: string, what: string): Promise<string> {
     return await readFile(file, 'utf8')
   } catch (err) {
     if (errno(err) === 'ENOENT') {
-      throw new KeysInvalid(`${file} is missing (${what}); run "sso-bridge keys generate" or restore it`, { cause: err })
+      throw new KeysInvalid(
+        `${file} is missing (${what}); run "sso-bridge keys generate" or restore it`,
+        { cause: err },
+      )
     }
-    throw new KeysInvalid(`${file} cannot be read (${what}): ${(err as Error).message}`, { cause: err })
+    throw new KeysInvalid(`${file} cannot be read (${what}): ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 
@@ -196,7 +216,8 @@ async function checkJwk(file: string, index: number, value: unknown): Promise<JW
   const at = `${where} (kid ${jwk.kid})`
   if (typeof jwk.kty !== 'string') throw new KeysInvalid(`${at} has no "kty"`)
   if (typeof jwk.alg !== 'string' || jwk.alg === '') throw new KeysInvalid(`${at} has no "alg"`)
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeysInvalid(`${at} has use "${String(jwk.use)}", expected "sig"`)
+  if (jwk.use !== undefined && jwk.use !== 'sig')
+    throw new KeysInvalid(`${at} has use "${String(jwk.use)}", expected "sig"`)
   if (typeof jwk.d !== 'string') throw new KeysInvalid(`${at} is not a private key (no "d")`)
   try {
     const priv = await importJWK(jwk, jwk.alg)
@@ -204,7 +225,10 @@ async function checkJwk(file: string, index: number, value: unknown): Promise<JW
     const jws = await new CompactSign(PROBE).setProtectedHeader({ alg: jwk.alg }).sign(priv)
     await compactVerify(jws, pub, { algorithms: [jwk.alg] })
   } catch (err) {
-    throw new KeysInvalid(`${at} is not a usable ${jwk.alg} signing key: ${(err as Error).message}`, { cause: err })
+    throw new KeysInvalid(
+      `${at} is not a usable ${jwk.alg} signing key: ${(err as Error).message}`,
+      { cause: err },
+    )
   }
   return jwk
 }
@@ -224,7 +248,8 @@ async function loadOidc(dir: string): Promise<KeyMaterial['oidc']> {
     keys.push(jwk)
   }
   for (const alg of OIDC_ALGS) {
-    if (!keys.some((k) => k.alg === alg)) throw new KeysInvalid(`${file} holds no ${alg} key (need at least one RS256 and one ES256)`)
+    if (!keys.some((k) => k.alg === alg))
+      throw new KeysInvalid(`${file} holds no ${alg} key (need at least one RS256 and one ES256)`)
   }
   return { jwks: { keys }, publicJwks: { keys: keys.map(toPublicJwk) } }
 }
@@ -271,24 +296,39 @@ async function loadSamlPair(dir: string, entry: ManifestEntry): Promise<SamlKeyP
   try {
     privateKey = createPrivateKey(privateKeyPem)
   } catch (err) {
-    throw new KeysInvalid(`${keyFile} is not a PEM private key: ${(err as Error).message}`, { cause: err })
+    throw new KeysInvalid(`${keyFile} is not a PEM private key: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   if (privateKey.asymmetricKeyType !== 'rsa') {
-    throw new KeysInvalid(`${keyFile} is a ${privateKey.asymmetricKeyType} key; SAML signing needs RSA`)
+    throw new KeysInvalid(
+      `${keyFile} is a ${privateKey.asymmetricKeyType} key; SAML signing needs RSA`,
+    )
   }
   const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0
-  if (bits < 2048) throw new KeysInvalid(`${keyFile} is RSA ${bits}; SAML signing needs at least 2048 bits`)
+  if (bits < 2048)
+    throw new KeysInvalid(`${keyFile} is RSA ${bits}; SAML signing needs at least 2048 bits`)
 
   let cert: X509Certificate
   try {
     cert = new X509Certificate(certificatePem)
   } catch (err) {
-    throw new KeysInvalid(`${certFile} is not a PEM X.509 certificate: ${(err as Error).message}`, { cause: err })
+    throw new KeysInvalid(`${certFile} is not a PEM X.509 certificate: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   if (!spki(cert.publicKey).equals(spki(createPublicKey(privateKey)))) {
-    throw new KeysInvalid(`${certFile} does not match its private key ${keyFile} (different public keys)`)
+    throw new KeysInvalid(
+      `${certFile} does not match its private key ${keyFile} (different public keys)`,
+    )
   }
-  return { id: entry.id, privateKeyPem, certificatePem, createdAt: entry.createdAt, fingerprintSha256: cert.fingerprint256 }
+  return {
+    id: entry.id,
+    privateKeyPem,
+    certificatePem,
+    createdAt: entry.createdAt,
+    fingerprintSha256: cert.fingerprint256,
+  }
 }
 
 async function loadSaml(dir: string): Promise<KeyMaterial['saml']> {
@@ -364,7 +404,9 @@ export async function ensureKeys(
     const written = await writeSamlPair(dir, pair)
     if (await writeFileAtomic(manifest, toJson(manifestOf([pair])), { replace: false })) {
       generated = true
-      log(`keys: wrote ${[...written, manifest].join(', ')} (SAML key ${pair.id}, CN=${opts.commonName}, SHA-256 ${pair.fingerprintSha256})`)
+      log(
+        `keys: wrote ${[...written, manifest].join(', ')} (SAML key ${pair.id}, CN=${opts.commonName}, SHA-256 ${pair.fingerprintSha256})`,
+      )
     } else {
       await removeSamlPair(dir, pair.id) // another process created the set first; use theirs
     }
@@ -378,14 +420,19 @@ export async function ensureKeys(
  * KeysInvalid if oidc-jwks.json or saml/manifest.json exists, unless `force`, which replaces
  * them and deletes the old SAML key files (old keys are then gone: prefer rotateKeys).
  */
-export async function generateKeys(dir: string, opts: { commonName: string; force?: boolean }): Promise<KeyMaterial> {
+export async function generateKeys(
+  dir: string,
+  opts: { commonName: string; force?: boolean },
+): Promise<KeyMaterial> {
   const force = opts.force === true
   await ensureDir(dir)
   const targets = [oidcFile(dir), manifestFile(dir)]
   const present: string[] = []
   for (const f of targets) if (await exists(f)) present.push(f)
   if (present.length > 0 && !force) {
-    throw new KeysInvalid(`keys already exist (${present.join(', ')}); refusing to replace them without force (or use rotate)`)
+    throw new KeysInvalid(
+      `keys already exist (${present.join(', ')}); refusing to replace them without force (or use rotate)`,
+    )
   }
 
   let oldSamlIds: string[] = []
@@ -430,13 +477,19 @@ async function listSamlIds(dir: string): Promise<string[]> {
  * dropped (their SAML files deleted). JWKs of other algs are left untouched. KEYS_DIR must
  * already hold valid keys.
  */
-export async function rotateKeys(dir: string, opts: { commonName: string; keepPrevious?: number }): Promise<KeyMaterial> {
+export async function rotateKeys(
+  dir: string,
+  opts: { commonName: string; keepPrevious?: number },
+): Promise<KeyMaterial> {
   const keep = opts.keepPrevious ?? 1
   if (!Number.isSafeInteger(keep) || keep < 0) {
     throw new ValidationFailed([{ path: 'keepPrevious', message: 'must be an integer >= 0' }])
   }
   const old = await loadKeys(dir)
-  const [fresh, pair] = await Promise.all([generateOidcJwks(), generateSamlKeyPair(opts.commonName)])
+  const [fresh, pair] = await Promise.all([
+    generateOidcJwks(),
+    generateSamlKeyPair(opts.commonName),
+  ])
 
   const kept = new Map<string, number>()
   const keys: JWK[] = [...fresh]

@@ -5,7 +5,13 @@ import path from 'node:path'
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateOidcJwk, generateSamlKeyPair } from '../../src/keys/generate.ts'
-import { ensureKeys, generateKeys, loadKeys, rotateKeys, type KeyMaterial } from '../../src/keys/index.ts'
+import {
+  ensureKeys,
+  generateKeys,
+  loadKeys,
+  rotateKeys,
+  type KeyMaterial,
+} from '../../src/keys/index.ts'
 
 const CN = 'idp.example.test'
 const tmpDirs: string[] = []
@@ -80,14 +86,20 @@ describe('ensureKeys / loadKeys', () => {
       expect(k.kid).toMatch(/^[A-Za-z0-9_-]{43}$/)
     }
     expect(first(material.oidc.jwks, 'ES256').crv).toBe('P-256')
-    const rsa = createPrivateKey({ key: first(material.oidc.jwks, 'RS256') as never, format: 'jwk' })
+    const rsa = createPrivateKey({
+      key: first(material.oidc.jwks, 'RS256') as never,
+      format: 'jwk',
+    })
     expect(rsa.asymmetricKeyDetails?.modulusLength).toBe(2048)
   })
 
-  it.each(['RS256', 'ES256'])('a JWT signed with the %s private JWK verifies against publicJwks', async (alg) => {
-    const token = await signWith(first(material.oidc.jwks, alg))
-    expect(await verifies(token, material.oidc.publicJwks)).toBe(true)
-  })
+  it.each(['RS256', 'ES256'])(
+    'a JWT signed with the %s private JWK verifies against publicJwks',
+    async (alg) => {
+      const token = await signWith(first(material.oidc.jwks, alg))
+      expect(await verifies(token, material.oidc.publicJwks)).toBe(true)
+    },
+  )
 
   it('publicJwks carries public members only', () => {
     const allowed = new Set(['kty', 'n', 'e', 'crv', 'x', 'y', 'kid', 'alg', 'use'])
@@ -133,13 +145,18 @@ describe('ensureKeys / loadKeys', () => {
     const samlDir = path.join(dir, 'saml')
     expect((await stat(dir)).mode & 0o777).toBe(0o700)
     expect((await stat(samlDir)).mode & 0o777).toBe(0o700)
-    const files = [path.join(dir, 'oidc-jwks.json'), ...(await readdir(samlDir)).map((f) => path.join(samlDir, f))]
+    const files = [
+      path.join(dir, 'oidc-jwks.json'),
+      ...(await readdir(samlDir)).map((f) => path.join(samlDir, f)),
+    ]
     expect(files.length).toBe(4) // jwks, manifest, .key, .crt: no temp files left behind
     for (const f of files) expect((await stat(f)).mode & 0o777, f).toBe(0o600)
   })
 
   it('generateKeys refuses when keys exist and force is not set', async () => {
-    await expect(generateKeys(dir, { commonName: CN })).rejects.toMatchObject({ code: 'ERR_KEYS_INVALID' })
+    await expect(generateKeys(dir, { commonName: CN })).rejects.toMatchObject({
+      code: 'ERR_KEYS_INVALID',
+    })
     expect(kidsOf(await loadKeys(dir))).toEqual(kidsOf(material))
   })
 })
@@ -158,7 +175,12 @@ describe('rotateKeys', () => {
     const newEs = first(k1.oidc.jwks, 'ES256')
     expect(newRs.kid).not.toBe(oldRs.kid)
     expect(newEs.kid).not.toBe(oldEs.kid)
-    expect(k1.oidc.publicJwks.keys.map((k) => k.kid)).toEqual([newRs.kid, newEs.kid, oldRs.kid, oldEs.kid])
+    expect(k1.oidc.publicJwks.keys.map((k) => k.kid)).toEqual([
+      newRs.kid,
+      newEs.kid,
+      oldRs.kid,
+      oldEs.kid,
+    ])
     expect(await verifies(oldRsToken, k1.oidc.publicJwks)).toBe(true)
     expect(await verifies(oldEsToken, k1.oidc.publicJwks)).toBe(true)
     expect(await verifies(await signWith(newRs), k1.oidc.publicJwks)).toBe(true)
@@ -179,7 +201,13 @@ describe('rotateKeys', () => {
     // The dropped SAML key's files are gone; what is on disk is what loads.
     const samlFiles = (await readdir(path.join(dir, 'saml'))).sort()
     expect(samlFiles).toEqual(
-      [`${k1.saml.current.id}.crt`, `${k1.saml.current.id}.key`, `${k2.saml.current.id}.crt`, `${k2.saml.current.id}.key`, 'manifest.json'].sort(),
+      [
+        `${k1.saml.current.id}.crt`,
+        `${k1.saml.current.id}.key`,
+        `${k2.saml.current.id}.crt`,
+        `${k2.saml.current.id}.key`,
+        'manifest.json',
+      ].sort(),
     )
     expect(kidsOf(await loadKeys(dir))).toEqual(kidsOf(k2))
 
@@ -213,12 +241,17 @@ describe('validation', () => {
     await writeFile(path.join(dir, 'oidc-jwks.json'), jwksText.slice(0, 100))
     await expectInvalid(/oidc-jwks\.json.*not valid JSON/)
     // ensureKeys does not paper over it by regenerating
-    await expect(ensureKeys(dir, { commonName: CN })).rejects.toMatchObject({ code: 'ERR_KEYS_INVALID' })
+    await expect(ensureKeys(dir, { commonName: CN })).rejects.toMatchObject({
+      code: 'ERR_KEYS_INVALID',
+    })
   })
 
   it('rejects a JWKS without an ES256 key', async () => {
     const doc = JSON.parse(jwksText) as { keys: JWK[] }
-    await writeFile(path.join(dir, 'oidc-jwks.json'), JSON.stringify({ keys: doc.keys.filter((k) => k.alg !== 'ES256') }))
+    await writeFile(
+      path.join(dir, 'oidc-jwks.json'),
+      JSON.stringify({ keys: doc.keys.filter((k) => k.alg !== 'ES256') }),
+    )
     await expectInvalid(/oidc-jwks\.json holds no ES256 key/)
   })
 
@@ -264,7 +297,9 @@ describe('validation', () => {
     const before = await loadKeys(dir)
     const after = await generateKeys(dir, { commonName: 'other.example.test', force: true })
     expect(kidsOf(after)).not.toEqual(kidsOf(before))
-    expect(new X509Certificate(after.saml.current.certificatePem).subject).toBe('CN=other.example.test')
+    expect(new X509Certificate(after.saml.current.certificatePem).subject).toBe(
+      'CN=other.example.test',
+    )
     expect((await readdir(path.join(dir, 'saml'))).sort()).toEqual(
       [`${after.saml.current.id}.crt`, `${after.saml.current.id}.key`, 'manifest.json'].sort(),
     )
@@ -282,23 +317,33 @@ describe('validation', () => {
   })
 
   it('rejects a bad keepPrevious', async () => {
-    await expect(rotateKeys(dir, { commonName: CN, keepPrevious: -1 })).rejects.toMatchObject({ code: 'ERR_VALIDATION' })
+    await expect(rotateKeys(dir, { commonName: CN, keepPrevious: -1 })).rejects.toMatchObject({
+      code: 'ERR_VALIDATION',
+    })
   })
 
   it('rotateKeys on an empty dir rejects with ERR_KEYS_INVALID', async () => {
-    await expect(rotateKeys(await tempDir(), { commonName: CN })).rejects.toMatchObject({ code: 'ERR_KEYS_INVALID' })
+    await expect(rotateKeys(await tempDir(), { commonName: CN })).rejects.toMatchObject({
+      code: 'ERR_KEYS_INVALID',
+    })
   })
 })
 
 describe('concurrent first start', () => {
   it('two ensureKeys racing on one empty dir end up with the same keys', async () => {
     const dir = await tempDir()
-    const [a, b] = await Promise.all([ensureKeys(dir, { commonName: CN }), ensureKeys(dir, { commonName: CN })])
+    const [a, b] = await Promise.all([
+      ensureKeys(dir, { commonName: CN }),
+      ensureKeys(dir, { commonName: CN }),
+    ])
     expect(kidsOf(a.keys)).toEqual(kidsOf(b.keys))
     expect(a.keys.saml.current.id).toBe(b.keys.saml.current.id)
     expect((await readdir(path.join(dir, 'saml'))).length).toBe(3)
     // the private JWK really is the one published
-    const pub = createPublicKey({ key: first(a.keys.oidc.publicJwks, 'RS256') as never, format: 'jwk' })
+    const pub = createPublicKey({
+      key: first(a.keys.oidc.publicJwks, 'RS256') as never,
+      format: 'jwk',
+    })
     const priv = createPrivateKey({ key: first(b.keys.oidc.jwks, 'RS256') as never, format: 'jwk' })
     expect(createPublicKey(priv).export({ format: 'jwk' }).n).toBe(pub.export({ format: 'jwk' }).n)
   })
