@@ -37,6 +37,24 @@ export interface SecretSpec<S extends object = object> {
 }
 
 /**
+ * How the operator console's catalogue presents a type (issue #14): the platform's name and, for
+ * each setting and secret, the platform's own words for it and where it is found or pasted, so an
+ * operator never has to translate our names into the platform's screens.
+ */
+export interface TypeGuide {
+  /** The catalogue entry's title, e.g. "Minnit — OAuth2". */
+  title: string
+  /** The platform's name; the catalogue groups entries by it (e.g. "Minnit", "Generic"). */
+  platform: string
+  /**
+   * Per setting or secret name: its label in the platform's words and, in `help`, where to find
+   * it ("Organization Settings → SSO → encryption key"). A field without an entry is shown with its
+   * own name and the schema's description.
+   */
+  fields?: Record<string, { label: string; help?: string }>
+}
+
+/**
  * One integration type: its settings schema, secrets, default mapping and connection sheet. `S`
  * is the settings' type, inferred from the schema (`z.infer`), so what a door reads from
  * {@link LoadedIntegration.settings} is typed by the schema that validated it.
@@ -49,6 +67,8 @@ export interface IntegrationTypeDefinition<S extends object = object> {
   type: string
   /** One line shown in listings and on the home page. */
   description: string
+  /** How the console's catalogue presents it (absent: listed under "Other" by its type name). */
+  guide?: TypeGuide
   /** Validates (and fills defaults in) the type's `settings`. */
   settings: z.ZodType<S>
   /** Secrets the type uses, by name. Any other name is refused. */
