@@ -185,6 +185,10 @@ export function createApp(opts: AppOptions): Express {
       secure,
       log,
       failureFloorMs: signIn.failureFloorMs,
+      services,
+      issuer,
+      // What the pages need from the doors; each page part adds its own (console/routes/page.ts).
+      hooks: {},
     }),
   )
 

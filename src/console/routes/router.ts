@@ -11,8 +11,8 @@
  * - each refusal is a page with its stable code (errors/codes.ts), and changes nothing.
  */
 import { setTimeout as delay } from 'node:timers/promises'
-import { urlencoded, Router, type Request, type Response } from 'express'
-import { replyFor, type BridgeErrorCode } from '../../errors/index.ts'
+import { urlencoded, Router, type ErrorRequestHandler, type Request, type Response } from 'express'
+import { BridgeError, replyFor, type BridgeErrorCode } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { LoginThrottle, ThrottleKeys } from '../../login/throttle.ts'
 import { operatorActor, type OperatorService } from '../../operators/service.ts'
@@ -20,9 +20,13 @@ import type { OperatorRecord } from '../../store/ports.ts'
 import { readCookie } from '../../web/cookies.ts'
 import type { Csrf } from '../../web/csrf.ts'
 import { noStore } from '../../web/no-store.ts'
+import type { Services } from '../../services.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
 import { CONSOLE_ROUTES } from '../paths.ts'
-import { consoleCookieName, type ConsoleSessions, type SessionLookup } from '../session.ts'
+import { consoleCookieName, type ConsoleSessions } from '../session.ts'
+import { operatorGate, refusedPage, refuseUnlessLive } from './gate.ts'
+import { sendRefusal, type ConsoleHooks, type ConsolePageDeps } from './page.ts'
+import { CONSOLE_PAGES } from './pages/index.ts'
 
 /** What {@link consoleRouter} takes. */
 export interface ConsoleRouteDeps {
@@ -39,6 +43,11 @@ export interface ConsoleRouteDeps {
   log: Logger
   /** LOGIN_FAILURE_DELAY_MS: a refused sign-in is answered no sooner than this. */
   failureFloorMs: number
+  /** What the pages read and change through: the admin API's services. */
+  services: Services
+  /** Door capabilities the pages use, handed over by http/app.ts (console/routes/page.ts). */
+  hooks: ConsoleHooks
+  issuer: string
 }
 
 const TITLE = 'Operator console'
@@ -107,38 +116,17 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
       )
   }
 
-  /** A refusal page (its code, what to do) for a session that ended or an operator disabled. */
-  function refused(res: Response, code: BridgeErrorCode, description: string) {
-    log.info({ code, path: res.req.path }, 'console request refused')
-    res
-      .status(replyFor(code).status)
-      .type('html')
-      .send(
-        page('console-refused', TITLE, site, {
-          error: replyFor(code).error,
-          description,
-        }),
-      )
+  const gateDeps = {
+    sessions,
+    csrf,
+    site,
+    log,
+    cookieOf,
+    dropCookie,
+    nav: CONSOLE_PAGES.flatMap((p) => (p.nav ? [p.nav] : [])).sort((a, b) => a.order - b.order),
   }
-
-  /** Answers for a session that is not live (and clears its cookie); false when it is live. */
-  function refuseUnlessLive(
-    res: Response,
-    found: SessionLookup,
-  ): found is Extract<SessionLookup, { state: 'live' }> {
-    if (found.state === 'live') return true
-    dropCookie(res)
-    if (found.state === 'expired')
-      refused(
-        res,
-        'ERR_CONSOLE_SESSION_EXPIRED',
-        'Your console session ended (idle or too long since you signed in). Sign in again.',
-      )
-    else if (found.state === 'disabled')
-      refused(res, 'ERR_OPERATOR_DISABLED', 'This operator account is disabled.')
-    else res.redirect(303, CONSOLE_ROUTES.login)
-    return false
-  }
+  const refused = (res: Response, code: BridgeErrorCode, description: string) =>
+    refusedPage(gateDeps, res, code, description)
 
   /** Waits until `failureFloorMs` after `started`, so every refusal takes the same time. */
   async function floor(started: number) {
@@ -210,7 +198,7 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
 
   router.get(CONSOLE_ROUTES.totp, noStore, async (req, res) => {
     const found = await sessions.load(cookieOf(req))
-    if (!refuseUnlessLive(res, found)) return
+    if (!refuseUnlessLive(gateDeps, res, found)) return
     if (found.session.stage !== 'totp') return res.redirect(303, CONSOLE_ROUTES.home)
     totpForm(req, res, found.operator)
   })
@@ -218,7 +206,7 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
   router.post(CONSOLE_ROUTES.totp, noStore, form, async (req, res) => {
     csrf.check(req)
     const found = await sessions.load(cookieOf(req))
-    if (!refuseUnlessLive(res, found)) return
+    if (!refuseUnlessLive(gateDeps, res, found)) return
     const { operator, session } = found
     if (session.stage !== 'totp') return res.redirect(303, CONSOLE_ROUTES.home)
     const started = performance.now()
@@ -253,18 +241,6 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
     res.redirect(303, CONSOLE_ROUTES.home)
   })
 
-  router.get(CONSOLE_ROUTES.home, noStore, async (req, res) => {
-    const found = await sessions.load(cookieOf(req))
-    if (!refuseUnlessLive(res, found)) return
-    if (found.session.stage !== 'full') return res.redirect(303, CONSOLE_ROUTES.totp)
-    res.type('html').send(
-      page('console-home', TITLE, site, {
-        name: found.operator.name,
-        csrf: csrf.token(req, res),
-      }),
-    )
-  })
-
   router.post(CONSOLE_ROUTES.logout, noStore, form, async (req, res) => {
     csrf.check(req)
     const found = await sessions.load(cookieOf(req))
@@ -278,6 +254,26 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
       )
     res.redirect(303, CONSOLE_ROUTES.login)
   })
+
+  // Every page behind the gate; a refusal a page throws (CSRF, validation, not found) becomes a
+  // page with its code, inside the layout, and nothing changed.
+  const pageDeps: ConsolePageDeps = {
+    services: deps.services,
+    hooks: deps.hooks,
+    csrf,
+    issuer: deps.issuer,
+    site,
+    log,
+  }
+  const pages = Router()
+  pages.use(CONSOLE_ROUTES.home, operatorGate(gateDeps))
+  for (const p of CONSOLE_PAGES) pages.use(p.routes(pageDeps))
+  pages.use(((err, req, res, next) => {
+    if (!(err instanceof BridgeError) || res.headersSent) return next(err)
+    log.info({ code: err.code, path: req.path }, 'console request refused')
+    sendRefusal(req, res, site, err.code, err.message)
+  }) as ErrorRequestHandler)
+  router.use(pages)
 
   return router
 }

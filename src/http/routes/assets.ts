@@ -1,6 +1,6 @@
 /**
  * @module http/routes/assets
- * `GET /assets/*`: the pages' stylesheets and the one script (the SAML auto-post), served as
+ * `GET /assets/*`: the pages' stylesheets and scripts (the SAML auto-post, the console's copy buttons), served as
  * files rather than inline, so the pages' Content-Security-Policy can allow `'self'` styles and
  * scripts and nothing inline (web/security-headers.ts). Built once at startup; the layout's
  * stylesheet carries the site's colour (SITE_COLOR).
@@ -14,7 +14,7 @@ const ASSETS = new URL('../../../views/assets/', import.meta.url)
 const HEX_COLOR = /^#(?:[0-9a-fA-F]{3}){1,2}$/
 const FALLBACK_COLOR = '#2a6df4'
 
-/** `GET /assets/<name>` for the four files above; any other name falls through (404). */
+/** `GET /assets/<name>` for the files listed below; any other name falls through (404). */
 export function assetsRouter(site: SiteLook): Router {
   const read = (name: string) => readFileSync(new URL(name, ASSETS), 'utf8')
   const color = HEX_COLOR.test(site.color) ? site.color : FALLBACK_COLOR
@@ -23,6 +23,8 @@ export function assetsRouter(site: SiteLook): Router {
     ['home.css', ['text/css', read('home.css')]],
     ['docs.css', ['text/css', read('docs.css')]],
     ['auto-post.js', ['text/javascript', read('auto-post.js')]],
+    ['console.css', ['text/css', read('console.css').replaceAll('{{color}}', color)]],
+    ['console.js', ['text/javascript', read('console.js')]],
   ])
   const router = Router()
   router.get('/assets/:name', (req, res, next) => {
