@@ -12,8 +12,34 @@ export const CONSOLE_ROUTES = {
   totp: '/console/totp',
   logout: '/console/logout',
   integrations: '/console/integrations',
+  /** The catalogue: pick a platform, then its form. */
+  integrationNew: '/console/integrations/new',
+  /** One integration: its settings (edit), secrets, delete. */
+  integration: '/console/integrations/:id',
+  /** The connection sheet as numbered steps with copy buttons. */
+  integrationConnection: '/console/integrations/:id/connection',
+  /** "Test Integration": what the platform would receive for a member; live checks. */
+  integrationTest: '/console/integrations/:id/test',
+  /** The mapping editor beside its live preview. */
+  integrationMapping: '/console/integrations/:id/mapping',
   members: '/console/members',
+  member: '/console/members/:id',
   activity: '/console/activity',
   audit: '/console/audit',
   keys: '/console/keys',
 } as const
+
+/**
+ * A console path with its `:name` parameters filled in (percent-encoded).
+ * @example consolePath('integration', { id: 'chat' }) // '/console/integrations/chat'
+ */
+export function consolePath(
+  route: keyof typeof CONSOLE_ROUTES,
+  params: Record<string, string> = {},
+): string {
+  return CONSOLE_ROUTES[route].replace(/:(\w+)/g, (_m, name: string) => {
+    const value = params[name]
+    if (value === undefined) throw new Error(`consolePath ${route}: no value for :${name}`)
+    return encodeURIComponent(value)
+  })
+}
