@@ -49,7 +49,11 @@ export function doorUrls(issuer: string): DoorUrls {
     saml: urls(issuer, SAML_ROUTES),
     tokens: urls(issuer, TOKEN_ROUTES),
     login: urls(issuer, LOGIN_ROUTES),
-    console: urls(issuer, CONSOLE_ROUTES),
+    // Its pages with parameters (one integration, one member) are reached from the others.
+    console: urls(
+      issuer,
+      Object.fromEntries(Object.entries(CONSOLE_ROUTES).filter(([, p]) => !p.includes(':'))),
+    ),
     server: urls(issuer, HTTP_ROUTES),
   }
 }
