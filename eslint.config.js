@@ -28,7 +28,9 @@ export default tseslint.config(
   },
   {
     files: ['views/assets/**/*.js'],
-    languageOptions: { globals: { document: 'readonly', window: 'readonly' } },
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', navigator: 'readonly' },
+    },
   },
   {
     languageOptions: {
