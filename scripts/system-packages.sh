@@ -22,6 +22,8 @@ PACKAGES=(
   'postgresql      postgres_server                        test/setup/global.ts: the throwaway PostgreSQL cluster of the store suites'
   'php-cli         /usr/bin/php                           the docs PHP snippets (test/login, test/readme); test/wordpress'
   'python3         /usr/bin/python3                       the docs Python snippets (test/login, test/readme)'
+  'python3-jwt     /usr/lib/python3/dist-packages/jwt     test/tokens: PyJWT verifies the platform JWTs (HS256, RS256 with the JWKS)'
+  'python3-cryptography /usr/lib/python3/dist-packages/cryptography  test/tokens: what PyJWT needs for RS256'
   'chromium        /usr/bin/chromium                      test/browser: the real-browser sign-in (playwright-core drives it)'
   'php             /var/lib/dpkg/info/php.list            test/wordpress: the metapackage that keeps apache2 out'
   'php-fpm         /usr/sbin/php-fpm8.2                   test/wordpress'

@@ -93,7 +93,11 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     await store.close().catch(() => {})
     throw err
   }
-  const services = createServices(store, { ...config, secrets: secrets.box }, log)
+  const services = createServices(
+    store,
+    { ...config, secrets: secrets.box, keys: () => Promise.resolve(keys) },
+    log,
+  )
   try {
     // A secret this server cannot open stops it here (ERR_SECRETS_KEY_MISSING, naming the key
     // id), not at a member's sign-in; then what an older version stored in plain text is sealed.

@@ -19,11 +19,13 @@ import { createOperatorService } from './operators/service.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
 import {
   boostgptJwtType,
+  DEFINED_PLATFORM_TYPES,
   deadsimplechatType,
   genericJwtType,
   meltingspotJwtType,
   minnitZeroClickType,
 } from './tokens/platforms/index.ts'
+import type { KeyMaterial } from './keys/index.ts'
 import type { SecretBox } from './secrets/index.ts'
 import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
@@ -43,6 +45,8 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   meltingspotJwtType,
   deadsimplechatType,
   genericJwtType,
+  // The platforms declared as data (tokens/definition.ts), listed in tokens/platforms/index.ts.
+  ...DEFINED_PLATFORM_TYPES,
 ]
 
 /**
@@ -57,7 +61,11 @@ export function createServices(
   rawStore: Store,
   config: Pick<Config, 'readSecretEnv'> & { secrets: SecretBox } & Partial<
       Pick<Config, 'conflicts' | 'secretEnvPrefix' | 'throttle'>
-    > & { now?: () => number },
+    > & {
+      now?: () => number
+      /** The signing keys (KEYS_DIR), read when an RS256 platform (Arena) first needs them. */
+      keys?: () => Promise<KeyMaterial>
+    },
   log?: Logger,
 ) {
   // What GET /metrics serves (metrics/metrics.ts); prom-client loads on the first scrape, and
@@ -121,6 +129,7 @@ export function createServices(
       kv: store,
       secrets: config.secrets,
       ...(log ? { log } : {}),
+      ...(config.keys ? { keys: config.keys } : {}),
     }),
     /** The box that seals the secrets at rest (its key ids: `secrets.keyIds`). */
     secrets: config.secrets,

@@ -7,6 +7,7 @@
  */
 import { loadConfig, type Config } from '../config/index.ts'
 import { loadSecretBox } from '../keys/secrets-key.ts'
+import { loadKeys } from '../keys/index.ts'
 import { createServices, type Services } from '../services.ts'
 import { createStore } from '../store/index.ts'
 
@@ -43,7 +44,12 @@ export function createContext(env: Record<string, string | undefined>): CliConte
         const c = getConfig()
         // The box first: a key file it has to generate exists before the store is touched.
         const { box } = loadSecretBox(c.secretsKeys, c.keysDir)
-        return createServices(await createStore(c.store), { ...c, secrets: box })
+        // KEYS_DIR is read only when an RS256 platform (Arena) issues a token.
+        return createServices(await createStore(c.store), {
+          ...c,
+          secrets: box,
+          keys: () => loadKeys(c.keysDir),
+        })
       })()),
     async close() {
       if (!services) return

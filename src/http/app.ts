@@ -27,6 +27,7 @@ import { setRequestId } from '../web/request-id.ts'
 import { securityHeaders } from '../web/security-headers.ts'
 import type { SiteLook } from '../web/views.ts'
 import { auditRouter } from './admin/audit.ts'
+import { dryRunRouter } from './admin/dry-run.ts'
 import { eventsRouter } from './admin/events.ts'
 import { inspectRouter } from './admin/inspect.ts'
 import { integrationsRouter } from './admin/integrations.ts'
@@ -214,6 +215,7 @@ export function createApp(opts: AppOptions): Express {
   api.use(noStore)
   api.use(usersRouter(services, opts))
   api.use(integrationsRouter(services, opts))
+  api.use(dryRunRouter(services, opts))
   api.use(inspectRouter(opts))
   api.use(auditRouter(services))
   api.use(eventsRouter(services))

@@ -8,6 +8,8 @@ export const TOKEN_ROUTES = {
   api: (id: string) => `/api/v1/integrations/${id}/tokens`,
   /** Admin: POST `{"token"}` → its decrypted or verified content. */
   inspect: (id: string) => `/api/v1/integrations/${id}/inspect`,
+  /** Admin: POST `{"external_id" | "id" | "username"}` → the dry run for that member. */
+  dryRun: (id: string) => `/api/v1/integrations/${id}/dry-run`,
   /** Browser: GET with the bridge session cookie → the signed-in member's token (JSON, CORS). */
   browser: (id: string) => `/tokens/${id}`,
   /** Browser: GET → mints a token for the signed-in member and redirects to the platform with it. */

@@ -9,9 +9,17 @@
  * maps the account and refuses a missing required field before anything is signed, encrypted or
  * sent to a platform.
  */
+import { createPrivateKey, createPublicKey, type JsonWebKey } from 'node:crypto'
 import type { AccountService } from '../accounts/service.ts'
 import type { Account } from '../accounts/types.ts'
-import { AccountDisabled, ValidationFailed } from '../errors/index.ts'
+import {
+  AccountDisabled,
+  AccountNotFound,
+  ConfigInvalid,
+  ValidationFailed,
+} from '../errors/index.ts'
+import type { KeyMaterial } from '../keys/index.ts'
+import type { SigningKey } from './builders/jwt.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
 import type { SecretBox } from '../secrets/index.ts'
@@ -21,7 +29,14 @@ import { createRandomPool } from './random.ts'
 import { TOKEN_PLATFORMS } from './platforms/index.ts'
 import type { Logger } from '../log/logger.ts'
 import type { BrowserSettings } from './settings.ts'
-import type { Inspected, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from './types.ts'
+import type {
+  DryRun,
+  Inspected,
+  IssueOptions,
+  IssuedToken,
+  TokenDeps,
+  TokenPlatform,
+} from './types.ts'
 
 /** What {@link createTokenService} needs; the last three are injectable for tests. */
 export interface TokenServiceDeps {
@@ -38,6 +53,42 @@ export interface TokenServiceDeps {
   fetch?: typeof globalThis.fetch
   /** Operational notes; none by default. */
   log?: Pick<Logger, 'info'>
+  /**
+   * The bridge's signing keys (KEYS_DIR), read when an RS256 platform (Arena) first needs them;
+   * absent: RS256 platforms answer ERR_CONFIG_INVALID.
+   */
+  keys?: () => Promise<KeyMaterial>
+}
+
+/** Which member a dry run is for: exactly one of these. */
+export interface MemberRef {
+  external_id?: unknown
+  id?: unknown
+  username?: unknown
+}
+
+/** What the dry run answers: the integration, its type, the member and the steps. */
+export interface DryRunResult extends DryRun {
+  integration: string
+  type: string
+  member: { id: string; external_id: string; username: string | null }
+}
+
+/**
+ * The first RS256 key of the OIDC JWKS (the one oidc-provider signs ID tokens with and
+ * `ISSUER/jwks` publishes), as key objects.
+ * @throws {ConfigInvalid} the JWKS holds no RS256 key
+ */
+function rs256Key(keys: KeyMaterial): SigningKey {
+  const jwk = keys.oidc.jwks.keys.find(
+    (k) => k.alg === 'RS256' || (k.alg === undefined && k.kty === 'RSA'),
+  )
+  if (!jwk?.kid)
+    throw new ConfigInvalid([
+      { path: 'KEYS_DIR', message: 'the OIDC JWKS holds no RS256 key with a kid' },
+    ])
+  const privateKey = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
+  return { kid: jwk.kid, alg: 'RS256', privateKey, publicKey: createPublicKey(privateKey) }
 }
 
 /** An integration of a token type, with its type's door. */
@@ -66,7 +117,9 @@ export function createTokenService({
   randomBytes = createRandomPool(),
   fetch = globalThis.fetch,
   log,
+  keys,
 }: TokenServiceDeps) {
+  let signing: Promise<SigningKey> | undefined
   const deps: TokenDeps = {
     now,
     randomBytes,
@@ -75,6 +128,45 @@ export function createTokenService({
     secrets,
     fetch,
     ...(log ? { log } : {}),
+    ...(keys
+      ? {
+          signingKey: () =>
+            (signing ??= keys()
+              .then(rs256Key)
+              .catch((err: unknown) => {
+                signing = undefined
+                throw err
+              })),
+        }
+      : {}),
+  }
+
+  /**
+   * The member a dry run names: by external_id, internal id or username (exactly one given).
+   * @throws {ValidationFailed} none or more than one given, or not a non-empty string
+   * @throws {AccountNotFound}
+   */
+  async function member(ref: MemberRef): Promise<Account> {
+    const given = (['external_id', 'id', 'username'] as const).filter((k) => ref[k] !== undefined)
+    const key = given[0]
+    const value = key === undefined ? undefined : ref[key]
+    if (given.length !== 1 || typeof value !== 'string' || value === '' || value.length > 1024)
+      throw new ValidationFailed([
+        {
+          path: 'member',
+          message: 'give exactly one of external_id, id or username (a non-empty string)',
+        },
+      ])
+    if (key === 'external_id') return accounts.get(value)
+    if (key === 'id') {
+      const found = await accounts.getById(value)
+      if (!found) throw new AccountNotFound(value)
+      return found
+    }
+    const { accountId } = await accounts.resolveSignIn(value)
+    const found = accountId === null ? null : await accounts.getById(accountId)
+    if (!found) throw new AccountNotFound(value)
+    return found
   }
 
   /**
@@ -158,6 +250,34 @@ export function createTokenService({
         ])
       }
       platform.redirectCheck(integration, options)
+    },
+
+    /**
+     * The dry-run inspector: for one member, the exact payload, the string signed or encrypted,
+     * the signature or ciphertext and the snippet — what `issue` would hand out, with no side
+     * effect (no platform API called, nothing stored, no event). The key is never in it.
+     * @throws {ValidationFailed} no single member named, or not a token integration
+     * @throws {IntegrationNotFound}
+     * @throws {AccountNotFound}
+     * @throws {AccountDisabled}
+     * @throws {AccountIncomplete} naming the missing field; nothing issued
+     * @example await tokens.dryRun('chatwoot', { username: 'rob' })
+     */
+    async dryRun(id: string, ref: MemberRef): Promise<DryRunResult> {
+      const { integration, platform } = await load(id)
+      const account = await member(ref)
+      if (account.status !== 'active') throw new AccountDisabled()
+      const out = await platform.dryRun(account, integration, deps)
+      return {
+        integration: id,
+        type: integration.record.type,
+        member: {
+          id: account.id,
+          external_id: account.external_id,
+          username: account.username ?? null,
+        },
+        ...out,
+      }
     },
 
     /**

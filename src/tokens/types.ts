@@ -10,6 +10,7 @@ import type { LoadedIntegration } from '../integrations/registry.ts'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import type { SecretBox } from '../secrets/index.ts'
 import type { KvStore } from '../store/ports.ts'
+import type { SigningKey } from './builders/jwt.ts'
 import type { KeyCache } from './keys.ts'
 import type { BrowserSettings } from './settings.ts'
 
@@ -58,6 +59,38 @@ export interface TokenDeps {
   fetch: typeof globalThis.fetch
   /** Operational notes (Dead Simple Chat waiting on another instance's Create User). */
   log?: Pick<Logger, 'info'>
+  /**
+   * The bridge's RS256 signing key (the first of the published JWKS), loaded once; absent where
+   * KEYS_DIR is not at hand. Platforms that verify with the JWKS (Arena) sign with it.
+   */
+  signingKey?: () => Promise<SigningKey>
+}
+
+/**
+ * What the dry-run inspector shows for one member (`POST /api/v1/integrations/{id}/dry-run`,
+ * `sso-bridge dry-run`): the exact payload, the exact string signed or encrypted, the signature
+ * or ciphertext, and what to paste. Never a secret: the key is not in it.
+ */
+export interface DryRun {
+  /** In words: `HS256`, `RS256`, `HMAC-SHA1 (hex)`, `AES-256-GCM`, or the API call made instead. */
+  algorithm: string
+  /** A JWT's header. */
+  header?: JsonObject
+  /** The document that went in, after the mapping and the platform's field rules. */
+  payload: JsonObject
+  /** The exact string signed (JWT signing input, HMAC message) or encrypted (the JSON); null when the platform signs its own token. */
+  signed: string | null
+  /** The signature or the ciphertext, as the platform receives it; null when the platform signs its own token. */
+  signature: string | null
+  /** Values placed beside the token (Disqus's timestamp, the IV). */
+  parts: Record<string, string>
+  /** The token itself; null when only the platform can make it (Dead Simple Chat's Create User). */
+  token: string | null
+  /** What to paste or where to send the member: the token's url, html and script. */
+  snippet: { url: string | null; html: string | null; script: string | null }
+  expires_at: string | null
+  /** What the dry run did not do, or what to check. */
+  notes: string[]
 }
 
 /**
@@ -93,4 +126,15 @@ export interface TokenPlatform<S extends BrowserSettings = BrowserSettings> {
    * @throws {ValidationFailed} a refused option, or no URL configured
    */
   redirectCheck?: (integration: LoadedIntegration<S>, options: IssueOptions) => void
+  /**
+   * The dry-run inspector: what `issue` would make for the account, step by step, with no side
+   * effect (no platform API is called, nothing is stored).
+   * @throws {AccountIncomplete} as `issue`
+   */
+  dryRun: (
+    account: Account,
+    integration: LoadedIntegration<S>,
+    deps: TokenDeps,
+    options?: IssueOptions,
+  ) => DryRun | Promise<DryRun>
 }

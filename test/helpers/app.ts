@@ -115,6 +115,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
       secrets: opts.secrets ?? testSecretBox(),
       ...(opts.throttle ? { throttle: opts.throttle } : {}),
       ...(opts.now ? { now: opts.now } : {}),
+      keys: () => Promise.resolve(fixtureKeys()),
     },
     log,
   )

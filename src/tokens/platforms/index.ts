@@ -12,12 +12,26 @@ import * as deadsimplechat from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
 import * as meltingspot from './meltingspot-jwt.ts'
 import * as minnit from './minnit-zero-click.ts'
+import { dryRunDeadSimpleChat, dryRunJwt, dryRunZeroClick } from '../dry-run.ts'
+import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
+import { chatwoot } from './chatwoot.ts'
 
 export { minnitZeroClickType } from './minnit-zero-click.ts'
 export { boostgptJwtType } from './boostgpt-jwt.ts'
 export { meltingspotJwtType } from './meltingspot-jwt.ts'
 export { deadsimplechatType } from './deadsimplechat.ts'
 export { genericJwtType } from './jwt.ts'
+
+/**
+ * The platforms declared as data (tokens/definition.ts), one line each. A new platform is a file
+ * beside this one and a line here; services.ts registers their types from this list.
+ */
+const DEFINED = [chatwoot] as const
+
+/** The integration types of {@link DEFINED}, for the registry (services.ts). */
+export const DEFINED_PLATFORM_TYPES: readonly IntegrationTypeDefinition[] = DEFINED.map(
+  (p) => p.definition,
+)
 
 /**
  * A platform of settings `S` as one of the list: each call first checks that the integration is
@@ -35,6 +49,8 @@ function platform<S extends BrowserSettings>(p: TokenPlatform<S>): TokenPlatform
     issue: (account, integration, deps, options) =>
       p.issue(account, own(integration), deps, options),
     inspect: (token, integration, deps) => p.inspect(token, own(integration), deps),
+    dryRun: (account, integration, deps, options) =>
+      p.dryRun(account, own(integration), deps, options),
     ...(redirectCheck
       ? { redirectCheck: (integration, options) => redirectCheck(own(integration), options) }
       : {}),
@@ -47,29 +63,35 @@ export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.f
     definition: minnit.minnitZeroClickType,
     issue: minnit.issue,
     inspect: minnit.inspect,
+    dryRun: dryRunZeroClick(minnit.issue, 'encryption_key'),
     redirectCheck: () => {},
   }),
   [boostgpt.boostgptJwtType.type]: platform({
     definition: boostgpt.boostgptJwtType,
     issue: boostgpt.issue,
     inspect: boostgpt.inspect,
+    dryRun: dryRunJwt(boostgpt.issue),
   }),
   [meltingspot.meltingspotJwtType.type]: platform({
     definition: meltingspot.meltingspotJwtType,
     issue: meltingspot.issue,
     inspect: meltingspot.inspect,
+    dryRun: dryRunJwt(meltingspot.issue),
     redirectCheck: meltingspot.redirectCheck,
   }),
   [deadsimplechat.deadsimplechatType.type]: platform({
     definition: deadsimplechat.deadsimplechatType,
     issue: deadsimplechat.issue,
     inspect: deadsimplechat.inspect,
+    dryRun: dryRunDeadSimpleChat,
     redirectCheck: () => {},
   }),
   [jwt.genericJwtType.type]: platform({
     definition: jwt.genericJwtType,
     issue: jwt.issue,
     inspect: jwt.inspect,
+    dryRun: dryRunJwt(jwt.issue),
     redirectCheck: jwt.redirectCheck,
   }),
+  ...Object.fromEntries(DEFINED.map((p) => [p.definition.type, platform(p)])),
 })

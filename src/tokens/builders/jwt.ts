@@ -1,0 +1,183 @@
+/**
+ * @module tokens/builders/jwt
+ * The JWT builder of a platform definition: RFC 7519 claims in RFC 7515 compact serialization,
+ * signed with HS256 (RFC 7518 §3.2, an integration secret's UTF-8 bytes as the key, as
+ * `jsonwebtoken` and PyJWT use a string secret) or RS256 (RFC 7518 §3.3, the bridge's own OIDC
+ * signing key, so a platform verifies it with the published JWKS), with the header members the
+ * platform asks for (`kid`).
+ *
+ * Signing is node:crypto over a key object imported once per integration (tokens/keys.ts) and a
+ * header encoded once per settings version: no per-token key import, which is what keeps a
+ * token at the speed of a bare HMAC or RSA signature.
+ */
+import { createHmac, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
+import type { JsonObject, JsonValue } from '../../accounts/types.ts'
+import { ConfigInvalid, TokenInvalid } from '../../errors/index.ts'
+import type { Builder, BuildContext, Built, Verified } from './types.ts'
+
+/** The bridge's signing key a platform verifies through the published JWKS. */
+export interface SigningKey {
+  kid: string
+  alg: 'RS256'
+  privateKey: KeyObject
+  publicKey: KeyObject
+}
+
+/** How a platform's JWT is made. `S` is the platform's settings. */
+export interface JwtOptions<S extends object> {
+  /** HS256 (a shared secret) or RS256 (the bridge's signing key; its `kid` is always in the header). */
+  alg: 'HS256' | 'RS256'
+  /** HS256: the name of the integration secret that is the key. */
+  secret?: string
+  /** Header members after `alg` and `typ`, from the settings (Zendesk's `kid`). */
+  header?: (settings: S) => Record<string, string>
+  /** The `typ` header; false leaves it out. Default `JWT`. */
+  typ?: string | false
+  /** Whether the door sets `iat` (default true). */
+  iat?: boolean
+  /** `exp` = now + this many seconds; undefined: no `exp` (the platform's own rule applies). */
+  ttl?: (settings: S) => number | undefined
+  /** Claims set from the settings after the mapped ones (`scope`, `iss`, `aud`); the door's own. */
+  claims?: (settings: S) => Record<string, JsonValue>
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/
+const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url')
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * A JWT builder.
+ * @example jwtBuilder<Settings>({ alg: 'HS256', secret: 'secret', header: (s) => ({ kid: s.key_id }), ttl: (s) => s.token_ttl })
+ */
+export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
+  if (o.alg === 'HS256' && o.secret === undefined)
+    throw new TypeError('an HS256 builder needs the name of its secret')
+  const withIat = o.iat !== false
+  // The encoded header of a settings version (a settings object is replaced when it changes).
+  const headers = new WeakMap<object, { header: JsonObject; encoded: string }>()
+
+  function headerOf(settings: S, kid: string | undefined) {
+    const hit = headers.get(settings)
+    if (hit && (kid === undefined || hit.header.kid === kid)) return hit
+    const header: JsonObject = { alg: o.alg }
+    if (o.typ !== false) header.typ = o.typ ?? 'JWT'
+    if (kid !== undefined) header.kid = kid
+    Object.assign(header, o.header?.(settings))
+    const entry = { header, encoded: b64url(JSON.stringify(header)) }
+    headers.set(settings, entry)
+    return entry
+  }
+
+  async function signingKey(ctx: BuildContext<S>): Promise<SigningKey> {
+    if (!ctx.deps.signingKey)
+      throw new ConfigInvalid([
+        {
+          path: `integrations.${ctx.integration.record.id}`,
+          message: 'RS256 tokens need the bridge signing keys (KEYS_DIR), not available here',
+        },
+      ])
+    return ctx.deps.signingKey()
+  }
+
+  function finish(
+    payload: JsonObject,
+    ctx: BuildContext<S>,
+    head: { header: JsonObject; encoded: string },
+    sig: (input: string) => string,
+  ): Built {
+    const s = ctx.integration.settings
+    const fixed = o.claims?.(s)
+    if (fixed) Object.assign(payload, fixed)
+    if (withIat) payload.iat = ctx.nowSeconds
+    const ttl = o.ttl?.(s)
+    if (ttl !== undefined) payload.exp = ctx.nowSeconds + ttl
+    const signed = `${head.encoded}.${b64url(JSON.stringify(payload))}`
+    const signature = sig(signed)
+    return {
+      token: `${signed}.${signature}`,
+      payload,
+      header: head.header,
+      signed,
+      signature,
+      algorithm: o.alg,
+      expiresAt: ttl === undefined ? null : ctx.nowSeconds + ttl,
+      parts: {},
+    }
+  }
+
+  /** The three segments, the header checked (exact `alg`, no `crit`, `typ` as ours if any). */
+  function split(token: string): [string, string, string] {
+    const parts = token.trim().split('.')
+    if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) throw new TokenInvalid()
+    const [h] = parts as [string, string, string]
+    const header: unknown = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'))
+    if (!isObject(header) || header.alg !== o.alg || 'crit' in header) throw new TokenInvalid()
+    if (header.typ !== undefined && header.typ !== (o.typ || 'JWT')) throw new TokenInvalid()
+    return parts as [string, string, string]
+  }
+
+  function claimsOf(p: string): Verified {
+    const claims: unknown = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'))
+    if (!isObject(claims)) throw new TokenInvalid()
+    return { payload: claims as JsonObject, expiry: claims.exp }
+  }
+
+  const owned = (settings: S): string[] => [
+    ...(withIat ? ['iat'] : []),
+    ...(o.ttl?.(settings) !== undefined ? ['exp'] : []),
+    ...Object.keys(o.claims?.(settings) ?? {}),
+  ]
+
+  if (o.alg === 'HS256') {
+    const secret = o.secret!
+    const hmac = (key: KeyObject, input: string) =>
+      createHmac('sha256', key).update(input).digest('base64url')
+    return {
+      kind: 'jwt',
+      owned,
+      build(payload, ctx) {
+        const key = ctx.deps.keys.require(ctx.integration, secret)
+        return finish(payload, ctx, headerOf(ctx.integration.settings, undefined), (input) =>
+          hmac(key, input),
+        )
+      },
+      verify(token, ctx) {
+        const key = ctx.deps.keys.require(ctx.integration, secret)
+        try {
+          const [h, p, s] = split(token)
+          const expected = Buffer.from(hmac(key, `${h}.${p}`), 'base64url')
+          const given = Buffer.from(s, 'base64url')
+          if (given.length !== expected.length || !timingSafeEqual(given, expected))
+            throw new TokenInvalid()
+          return claimsOf(p)
+        } catch {
+          throw new TokenInvalid()
+        }
+      },
+    }
+  }
+
+  return {
+    kind: 'jwt',
+    owned,
+    async build(payload, ctx) {
+      const key = await signingKey(ctx)
+      return finish(payload, ctx, headerOf(ctx.integration.settings, key.kid), (input) =>
+        sign('sha256', Buffer.from(input), key.privateKey).toString('base64url'),
+      )
+    },
+    async verify(token, ctx) {
+      const key = await signingKey(ctx)
+      try {
+        const [h, p, s] = split(token)
+        if (!verify('sha256', Buffer.from(`${h}.${p}`), key.publicKey, Buffer.from(s, 'base64url')))
+          throw new TokenInvalid()
+        return claimsOf(p)
+      } catch {
+        throw new TokenInvalid()
+      }
+    },
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * @module tokens/definition
+ * A platform as data (issue #15): what it calls its secrets and settings, its default mapping,
+ * its field rules, its builder (a JWT with its algorithm and header, an HMAC over a chosen
+ * message with a chosen digest and encoding, AES-GCM as Minnit's) and its delivery (a URL
+ * parameter, a page snippet, a JavaScript call). {@link definePlatform} turns one into the token
+ * door's {@link TokenPlatform}: the registry definition, `issue`, `inspect`, the dry run and
+ * the redirect check — so adding a platform is a file of data in platforms/ and a known-answer
+ * test, not a new module of code.
+ *
+ * Issuing, in order: the mapping over the account; the builder's own claims removed (a mapping
+ * cannot set `iat`, `exp` or a fixed claim); the field rules (a missing required field is
+ * AccountIncomplete, nothing is signed); the builder; the delivery.
+ *
+ * @example
+ * export const streamChat = definePlatform({
+ *   type: 'stream-chat', description: '…', docs: ['https://getstream.io/…'], guide: { … },
+ *   settings, secrets: { api_secret: { … } }, defaultMapping: { user_id: 'external_id' },
+ *   fields: { user_id: { kind: 'id', required: true } },
+ *   builder: jwtBuilder({ alg: 'HS256', secret: 'api_secret' }),
+ *   delivery: { kind: 'js-call', script: (b) => `client.connectUser(…, ${scriptString(b.token)})` },
+ *   sheet: () => ({ platform: 'Stream Chat', paste_into_platform: [], copy_from_platform: [] }),
+ * })
+ */
+import type { z } from 'zod'
+import type { Account } from '../accounts/types.ts'
+import { ValidationFailed } from '../errors/index.ts'
+import type {
+  IntegrationTypeDefinition,
+  LoadedIntegration,
+  SecretSpec,
+  TypeGuide,
+} from '../integrations/types.ts'
+import type { Builder, Built } from './builders/types.ts'
+import { tokenSheet } from './connection.ts'
+import { applyFieldRules, type FieldRules } from './field-rules.ts'
+import { secondsToIso } from './fields.ts'
+import { inspected } from './inspect.ts'
+import type { BrowserSettings } from './settings.ts'
+import type { DryRun, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from './types.ts'
+
+/** How the token reaches the platform. Each part that applies is filled in the issued token. */
+export interface Delivery<S extends object> {
+  /**
+   * For the catalogue: `url-parameter` (the member is sent to a URL carrying it), `page-snippet`
+   * (HTML rendered into the site's page), `js-call` (a call in the site's script).
+   */
+  kind: 'url-parameter' | 'page-snippet' | 'js-call'
+  /** The URL carrying the token; null when the settings give none. */
+  url?: (built: Built, settings: S) => string | null
+  /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts). */
+  html?: (built: Built, settings: S) => string
+  /** A JavaScript statement (strings through `scriptString`, safe inside `<script>`). */
+  script?: (built: Built, settings: S) => string
+  /** The browser may be sent to `url` by `GET /tokens/{id}/redirect`. */
+  redirect?: boolean
+}
+
+/** The type's part of its connection sheet (connection/sheet.ts); the shared parts are added. */
+export interface SheetParts {
+  platform: string
+  paste_into_platform: { setting: string; value: string }[]
+  copy_from_platform: { setting: string; secret: string }[]
+  notes?: string[]
+}
+
+/** A platform as data. `S` is its settings (every token type's include {@link BrowserSettings}). */
+export interface PlatformDefinition<S extends BrowserSettings> {
+  /** The integration type name (`chatwoot`, `zendesk-messaging`). */
+  type: string
+  /** One line for listings and the home page. */
+  description: string
+  /** The platform's own documents the contract was taken from (cited in the file and its test). */
+  docs: readonly string[]
+  /** The console catalogue's entry: the platform's own words for each field. */
+  guide: TypeGuide
+  settings: z.ZodType<S>
+  secrets: Record<string, SecretSpec<S>>
+  /** The document the platform documents, built from an account (mapping/rules.ts). */
+  defaultMapping: Record<string, unknown>
+  /** Required fields and limits, checked before anything is signed. */
+  fields: FieldRules
+  builder: Builder<S>
+  delivery: Delivery<S>
+  sheet: (integration: LoadedIntegration<S>, issuer: string) => SheetParts
+}
+
+/** What a definition produced for one account: the builder's steps and the issued token. */
+interface Produced {
+  built: Built
+  issued: IssuedToken
+}
+
+/**
+ * The token door's platform of a definition: its registry definition (settings, secrets,
+ * default mapping, guide, connection sheet), `issue`, `inspect`, `dryRun`, and `redirectCheck`
+ * when its delivery redirects.
+ */
+export function definePlatform<S extends BrowserSettings>(
+  def: PlatformDefinition<S>,
+): TokenPlatform<S> & {
+  definition: IntegrationTypeDefinition<S>
+  platform: PlatformDefinition<S>
+} {
+  const definition: IntegrationTypeDefinition<S> = {
+    type: def.type,
+    description: def.description,
+    guide: def.guide,
+    settings: def.settings,
+    secrets: def.secrets,
+    defaultMapping: def.defaultMapping,
+    connection: (integration, issuer) =>
+      tokenSheet(integration, issuer, def.sheet(integration, issuer)),
+  }
+
+  function deliver(built: Built, settings: S): IssuedToken {
+    const d = def.delivery
+    const out: IssuedToken = {
+      token: built.token,
+      url: d.url?.(built, settings) ?? null,
+      html: d.html?.(built, settings) ?? null,
+      expires_at: built.expiresAt === null ? null : secondsToIso(built.expiresAt),
+    }
+    if (d.script) out.script = d.script(built, settings)
+    return out
+  }
+
+  function produce(
+    account: Account,
+    integration: LoadedIntegration<S>,
+    deps: TokenDeps,
+  ): Produced | Promise<Produced> {
+    const doc = integration.mapping.apply(account)
+    for (const claim of def.builder.owned(integration.settings)) delete doc[claim]
+    applyFieldRules(doc, def.fields, integration.record.id)
+    const ctx = { integration, deps, nowSeconds: Math.floor(deps.now() / 1000) }
+    const built = def.builder.build(doc, ctx)
+    // HMAC and HS256 stay synchronous: no promise on the hot path.
+    if (built instanceof Promise)
+      return built.then((b) => ({ built: b, issued: deliver(b, integration.settings) }))
+    return { built, issued: deliver(built, integration.settings) }
+  }
+
+  const redirectCheck = def.delivery.redirect
+    ? (integration: LoadedIntegration<S>) => {
+        // The URL is made from the settings alone; a token needs none to know there is one.
+        const probe: Built = {
+          token: '',
+          payload: {},
+          signed: '',
+          signature: '',
+          algorithm: '',
+          expiresAt: null,
+          parts: {},
+        }
+        if (!def.delivery.url?.(probe, integration.settings))
+          throw new ValidationFailed([
+            {
+              path: 'settings',
+              message: `${integration.record.id} has no URL to redirect to`,
+            },
+          ])
+      }
+    : undefined
+
+  return {
+    definition,
+    platform: def,
+    issue(account, integration, deps, _options?: IssueOptions) {
+      const p = produce(account, integration, deps)
+      return p instanceof Promise ? p.then((x) => x.issued) : p.issued
+    },
+    async inspect(token, integration, deps) {
+      const ctx = { integration, deps, nowSeconds: Math.floor(deps.now() / 1000) }
+      const { payload, expiry } = await def.builder.verify(token, ctx)
+      return inspected(payload, expiry, deps.now())
+    },
+    async dryRun(account, integration, deps): Promise<DryRun> {
+      const { built, issued } = await produce(account, integration, deps)
+      return {
+        algorithm: built.algorithm,
+        ...(built.header ? { header: built.header } : {}),
+        payload: built.payload,
+        signed: built.signed,
+        signature: built.signature,
+        parts: built.parts,
+        token: built.token,
+        snippet: { url: issued.url, html: issued.html, script: issued.script ?? null },
+        expires_at: issued.expires_at,
+        notes: [],
+      }
+    },
+    ...(redirectCheck ? { redirectCheck } : {}),
+  }
+}
