@@ -16,6 +16,7 @@ import { createPassport } from './login/passport.ts'
 import type { SiteTicketSettings } from './login/routes/ticket.ts'
 import { createSessionManager } from './login/session.ts'
 import { createLogoutTicketVerifier, createTicketVerifier } from './login/ticket.ts'
+import { renderOidcError } from './oidc/error-page.ts'
 import { createOidcProvider } from './oidc/provider.ts'
 import { oidcSignOutDoor } from './oidc/sign-out.ts'
 import { createSamlIdp } from './saml/idp.ts'
@@ -103,14 +104,8 @@ export function createDoors(services: Services, opts: DoorsOptions) {
     sessions,
     log: opts.log,
     cookieKeys: [opts.cookieSecret],
-    renderError: (ctx, out) => {
-      ctx.type = 'html'
-      ctx.body = page('error', 'Something went wrong', site, {
-        error: String(out.error ?? 'error'),
-        description: String(out.error_description ?? ''),
-        reference: '',
-      })
-    },
+    // The member's error page (a sentence, the way back to the site, the request id), or JSON.
+    renderError: renderOidcError(site),
     renderLogout: (ctx, form) => {
       ctx.type = 'html'
       ctx.body = page('logout', 'Sign out', site, { form: raw(form) })

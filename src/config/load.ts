@@ -51,7 +51,11 @@ export interface Config {
   maxBodyBytes: number
   importMaxBytes: number
   shutdownTimeoutMs: number
-  site: { name: string; color: string }
+  /**
+   * The sign-in pages' look: SITE_NAME, SITE_COLOR, and `homeUrl`, the site's front page that the
+   * error pages link back to — SITE_LOGIN_URL's origin (there is no SITE_URL); unset without it.
+   */
+  site: { name: string; color: string; homeUrl?: string }
   sessionTtlMs: number
   /** EVENTS_RETENTION_DAYS in ms: how long events are kept. */
   eventsRetentionMs: number
@@ -208,7 +212,11 @@ export function loadConfig(
     siteLogin,
     ...(v.SITE_LOGOUT_URL ? { siteLogoutUrl: v.SITE_LOGOUT_URL } : {}),
     backchannelPrivateNetworks: v.BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS === 'on',
-    site: { name: v.SITE_NAME, color: v.SITE_COLOR },
+    site: {
+      name: v.SITE_NAME,
+      color: v.SITE_COLOR,
+      ...(v.SITE_LOGIN_URL ? { homeUrl: `${new URL(v.SITE_LOGIN_URL).origin}/` } : {}),
+    },
     sessionTtlMs: v.SESSION_TTL * 1000,
     eventsRetentionMs: v.EVENTS_RETENTION_DAYS * 86_400_000,
     ...(v.METRICS_PORT === undefined ? {} : { metricsPort: v.METRICS_PORT }),

@@ -15,8 +15,11 @@ import {
 } from '../errors/index.ts'
 import { toWireError } from '../errors/wire.ts'
 import type { Logger } from '../log/logger.ts'
+import { OIDC_ERROR_TITLE, oidcErrorSentence } from '../oidc/error-page.ts'
 import { oidcRefusalCode } from '../oidc/refusal-code.ts'
-import { page, type SiteLook } from '../web/views.ts'
+import { errorPage } from '../web/error-page.ts'
+import { requestIdOf } from '../web/request-id.ts'
+import type { SiteLook } from '../web/views.ts'
 
 /** body-parser's own error types, by `err.type`: our code and the message to show. */
 const PARSER_ERRORS: Record<string, [BridgeErrorCode, string]> = {
@@ -54,6 +57,8 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
     let code: BridgeErrorCode
     let status: number | undefined
     let body: { error: string; message: string; details?: unknown }
+    // oidc-provider's own refusal (its error names are the protocol's): the OIDC member page.
+    let oidcError = false
     if (err instanceof BridgeError) {
       code = err.code
       body = toWireError(err)
@@ -69,6 +74,7 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
         message: String(err.error_description ?? err.message ?? 'invalid request'),
       }
       code = oidcRefusalCode(body.error)
+      oidcError = true
       status = typeof err.statusCode === 'number' ? err.statusCode : replyFor(code).status
     } else if (typeof err?.type === 'string' && PARSER_ERRORS[err.type]) {
       const [parserCode, message] = PARSER_ERRORS[err.type]!
@@ -110,6 +116,7 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
     if (status >= 500)
       log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
+    const requestId = requestIdOf(res)
     if (res.headersSent) return res.end()
     if (hasCode(err, 'ERR_STORE_UNAVAILABLE'))
       res.set('Retry-After', String(StoreUnavailable.RETRY_AFTER_SECONDS))
@@ -118,14 +125,39 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
         .status(status)
         .type('html')
         .send(
-          page('error', 'Something went wrong', site, {
-            error: body.error,
-            description: body.message,
-            reference: '',
-          }),
+          errorPage(
+            site,
+            oidcError
+              ? {
+                  title: OIDC_ERROR_TITLE,
+                  sentence:
+                    err?.name === 'SessionNotFound'
+                      ? 'This sign-in page has expired or was already used.'
+                      : oidcErrorSentence(body.error),
+                  code: body.error,
+                  requestId,
+                }
+              : {
+                  title: 'Something went wrong',
+                  sentence: memberSentence(status, body.message),
+                  code: body.error,
+                  requestId,
+                },
+          ),
         )
       return
     }
     res.status(status).json(body)
   }
+}
+
+/**
+ * The page's sentence for one of our refusals: its message (written for the client, never
+ * internals: errors/wire.ts) as a sentence, or for a server error only that it was ours.
+ */
+function memberSentence(status: number, message: string): string {
+  if (status >= 500) return 'Something went wrong on our side.'
+  const text = message.trim()
+  if (text === '') return 'This request could not be handled.'
+  return `${text[0]!.toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`
 }

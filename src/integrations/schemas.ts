@@ -10,6 +10,34 @@ import { z } from 'zod'
  */
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048)
 
+/**
+ * Hosts an `http:` URL may name: the machine itself (a platform under development). Anywhere else
+ * a page on an https ISSUER would load it as mixed content, which browsers block.
+ */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
+
+/**
+ * An {@link httpUrl} that is https, or http on a loopback host only: what a member's browser
+ * loads from a sign-in page (an integration's `logo_uri`).
+ */
+export const publicHttpsUrl = httpUrl.refine((v) => {
+  if (!URL.canParse(v)) return true // the URL check above has said why already
+  const { protocol, hostname } = new URL(v)
+  return protocol === 'https:' || LOOPBACK_HOST.test(hostname)
+}, 'must be an https URL (http only for localhost, 127.0.0.1 or [::1])')
+
+/**
+ * A name shown to members (an integration's `display_name`): 1 to 80 characters once trimmed,
+ * no control characters and no bidirectional overrides (which could make a name read as another:
+ * CVE-2021-42574's trick). HTML-escaped wherever it is shown.
+ */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(80, 'must be at most 80 characters')
+  .regex(/^[^\p{Cc}\u202a-\u202e\u2066-\u2069]*$/u, 'must not hold control characters')
+
 /** A lifetime in seconds between 1 and `max`, `fallback` when omitted. */
 export const lifetime = (fallback: number, max: number) =>
   z

@@ -147,3 +147,12 @@ export function isIntegrationOf<S extends object>(
 ): integration is LoadedIntegration<S> {
   return integration.definition === type
 }
+
+/**
+ * A type's name for people: its catalogue title, else its description without the parenthesis
+ * that lists platforms (`'OAuth2/OIDC client (Minnit OAuth2 form, …)'` → `'OAuth2/OIDC client'`).
+ * What a member-facing page shows for an integration with no `display_name`.
+ */
+export function typeTitle(type: Pick<IntegrationTypeDefinition, 'guide' | 'description'>): string {
+  return type.guide?.title ?? type.description.replace(/\s*\([^)]*\)\s*$/, '')
+}

@@ -5,8 +5,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import type { IntegrationTypeDefinition } from '../integrations/types.ts'
-import { httpUrl, lifetime, siteLoginSettings } from '../integrations/schemas.ts'
+import { typeTitle, type IntegrationTypeDefinition } from '../integrations/types.ts'
+import {
+  displayName,
+  httpUrl,
+  lifetime,
+  publicHttpsUrl,
+  siteLoginSettings,
+} from '../integrations/schemas.ts'
 
 // zod runs a refinement even after the URL check failed: `new URL` must not see a non-URL
 // (it throws, and the admin API answered 500 for `redirect_uris: ["not a url"]`).
@@ -29,7 +35,16 @@ const settings = z.strictObject({
   subject_type: z.enum(['public', 'pairwise']).default('public'),
   access_token_ttl: lifetime(3600, 86_400),
   refresh_token_ttl: lifetime(14 * 86_400, 365 * 86_400),
-  logo_uri: httpUrl.optional(),
+  /**
+   * The name members see on the sign-in and consent pages ("Allow access: Robin's Chat"); unset,
+   * the type's own title. The integration id is never shown to a member.
+   */
+  display_name: displayName.optional(),
+  /**
+   * The logo the consent page shows beside the name, loaded by the member's browser straight from
+   * this URL (the page's CSP allows this one image: web/security-headers.ts allowImage).
+   */
+  logo_uri: publicHttpsUrl.optional(),
   ...siteLoginSettings,
   /**
    * OpenID Connect Back-Channel Logout 1.0 §2.2: where the client receives a logout token
@@ -74,3 +89,9 @@ export const oidcIntegrationType: IntegrationTypeDefinition<OidcClientSettings> 
     },
   },
 }
+
+/**
+ * What the sign-in and consent pages call a client without a `display_name`: the type's title
+ * (never the client id, which is a configuration key, not a name for members).
+ */
+export const OIDC_CLIENT_TITLE = typeTitle(oidcIntegrationType)

@@ -24,6 +24,7 @@ export function clientMetadata(integration: LoadedIntegration<OidcClientSettings
     scope: s.scopes.join(' '),
     id_token_signed_response_alg: s.id_token_signing_alg,
     subject_type: s.subject_type,
+    ...(s.display_name ? { client_name: s.display_name } : {}),
     ...(s.logo_uri ? { logo_uri: s.logo_uri } : {}),
     ...(s.backchannel_logout_uri
       ? {

@@ -9,7 +9,10 @@
  * - `script-src 'self'`, `style-src 'self'`: only our own files under /assets (http/routes/assets.ts),
  *   never inline script, inline handlers or inline styles. oidc-provider's `form_post` page adds
  *   the hash of its one inline script to `script-src` itself (lib/helpers/script_src_sha.js);
- * - `img-src 'self' data:` (the empty `data:` favicon), `base-uri 'none'`;
+ * - `img-src 'self' data:` (the empty `data:` favicon), `base-uri 'none'`; the consent page adds
+ *   its integration's one logo URL with {@link allowImage} (loaded from where the operator put it,
+ *   as authentik shows an application's icon URL: no image proxy here, which would make this
+ *   server fetch URLs on a page view);
  * - `frame-ancestors 'none'` (and `X-Frame-Options: DENY` for old browsers): no page can be
  *   framed, so the sign-in and consent pages cannot be clickjacked;
  * - `form-action 'self'`, widened per page with {@link allowFormTargets}: Chromium applies
@@ -66,24 +69,50 @@ export function allowFormTargets(
   res: HeaderTarget,
   urls: readonly (string | undefined | null)[],
 ): void {
-  const header = res.getHeader(CSP_HEADER)
-  if (typeof header !== 'string') return
   const origins = new Set<string>()
   for (const url of urls) {
     if (typeof url !== 'string' || !URL.canParse(url)) continue
     const { protocol, origin } = new URL(url)
     if (protocol === 'https:' || protocol === 'http:') origins.add(origin)
   }
-  if (origins.size === 0) return
+  widen(res, 'form-action', origins)
+}
+
+/**
+ * Lets this response load the one image at `url` (an integration's validated `logo_uri`) by
+ * adding it to the CSP's `img-src` — the URL itself, not its whole origin, so nothing else of
+ * that host loads. CSP source expressions carry no query and match a path exactly (CSP3 §6.7.2.10,
+ * "path-part matching"); a character outside the grammar's `pchar` (`;` and `,` would even end
+ * the expression) is percent-encoded, and the browser decodes both sides before comparing. A URL
+ * that is not http(s) adds nothing.
+ * @example allowImage(res, 'https://chat.example/logo.png') // img-src 'self' data: https://chat.example/logo.png
+ */
+export function allowImage(res: HeaderTarget, url: string | undefined): void {
+  if (url === undefined || !URL.canParse(url)) return
+  const { protocol, origin, pathname } = new URL(url)
+  if (protocol !== 'https:' && protocol !== 'http:') return
+  const path = pathname.replace(
+    /[^\w\-.~%!$&'()*+=:@/]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  )
+  widen(res, 'img-src', [origin + path])
+}
+
+/** Adds `sources` to one directive of the CSP helmet set on `res` (none when it has none). */
+function widen(res: HeaderTarget, directive: string, sources: Iterable<string>): void {
+  const header = res.getHeader(CSP_HEADER)
+  if (typeof header !== 'string') return
+  const added = [...sources]
+  if (added.length === 0) return
   const directives = header
     .split(';')
     .map((d) => d.trim())
     .filter(Boolean)
-  const i = directives.findIndex((d) => d.split(/\s+/, 1)[0] === 'form-action')
+  const i = directives.findIndex((d) => d.split(/\s+/, 1)[0] === directive)
   if (i < 0) return
   const have = new Set(directives[i]!.split(/\s+/).slice(1))
-  for (const origin of origins) have.add(origin)
-  directives[i] = ['form-action', ...have].join(' ')
+  for (const source of added) have.add(source)
+  directives[i] = [directive, ...have].join(' ')
   res.setHeader(CSP_HEADER, directives.join(';'))
 }
 

@@ -53,6 +53,11 @@ export function render(view: string, locals: Record<string, string | RawHtml>): 
 export interface SiteLook {
   name: string
   color: string
+  /**
+   * The site's front page, which the error pages link back to ("Go back to <site>"): the origin
+   * of SITE_LOGIN_URL (config/load.ts); without it the pages name the site without a link.
+   */
+  homeUrl?: string | undefined
 }
 
 /** A view inside the sign-in pages' layout (site name and colour from config). */

@@ -120,7 +120,12 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     log,
   )
   const issuer = opts.issuer ?? 'http://localhost:3000'
-  const site = { name: 'Test Site', color: '#2a6df4' }
+  // As config/load.ts: the error pages link back to SITE_LOGIN_URL's origin.
+  const site = {
+    name: 'Test Site',
+    color: '#2a6df4',
+    ...(opts.siteLogin?.url ? { homeUrl: `${new URL(opts.siteLogin.url).origin}/` } : {}),
+  }
   // The same two steps as main.ts: every door built once, then the HTTP shell over them.
   const doors = createDoors(services, {
     issuer,

@@ -66,6 +66,9 @@ export interface ClientSpec {
   first_party?: boolean
   id_token_signing_alg?: 'RS256' | 'ES256'
   subject_type?: 'public' | 'pairwise'
+  /** What members see the client called (the consent and sign-in pages). */
+  display_name?: string
+  logo_uri?: string
   mapping?: Record<string, unknown> | null
   secret?: string
 }

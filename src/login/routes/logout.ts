@@ -27,6 +27,7 @@ import { LOGOUT_PATH, TicketRefused, type TicketErrorCode, type TicketVerifier }
 import { clearBridgeCookie } from '../../web/bridge-session.ts'
 import { noStore } from '../../web/no-store.ts'
 import { requestIdOf } from '../../web/request-id.ts'
+import { errorPage } from '../../web/error-page.ts'
 import { page, type SiteLook } from '../../web/views.ts'
 import {
   allowedReturnTo,
@@ -83,7 +84,14 @@ export function logoutRouter(deps: LogoutRouteDeps): Router {
     res
       .status(status)
       .type('html')
-      .send(page('error', 'Sign-out refused', site, { error, description, reference: '' }))
+      .send(
+        errorPage(site, {
+          title: 'Sign-out refused',
+          sentence: description,
+          code: error,
+          requestId: requestIdOf(res),
+        }),
+      )
   }
 
   /** Records a sign-out by logout ticket (`ok`) or its refusal; never the ticket. */

@@ -39,6 +39,7 @@ import { noStore } from '../../web/no-store.ts'
 import { requestIdOf } from '../../web/request-id.ts'
 import { localReturnTo, RETURN_TO_MAX_LENGTH } from '../../web/return-to.ts'
 import { allowFormTargets } from '../../web/security-headers.ts'
+import { errorPage } from '../../web/error-page.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
 import { LOGIN_ROUTES } from '../paths.ts'
 
@@ -187,7 +188,14 @@ export function ticketRouter(deps: TicketRouteDeps): Router {
     res
       .status(replyFor(code).status)
       .type('html')
-      .send(page('error', 'Sign-in refused', site, { error, description, reference: '' }))
+      .send(
+        errorPage(site, {
+          title: 'Sign-in refused',
+          sentence: description,
+          code: error,
+          requestId: requestIdOf(res),
+        }),
+      )
   }
 
   /** Records a redeemed (`ok`) or refused ticket (events/log.ts); never the ticket itself. */

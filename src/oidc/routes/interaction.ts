@@ -26,11 +26,12 @@ import type { FreshnessDemand } from '../../login/ticket.ts'
 import type { LoginThrottle } from '../../login/throttle.ts'
 import type { EventLog } from '../../events/index.ts'
 import { bindGrant, isGrantOf } from '../account-binding.ts'
+import { OIDC_CLIENT_TITLE } from '../client-settings.ts'
 import { liveMember } from '../../web/bridge-session.ts'
 import type { Csrf } from '../../web/csrf.ts'
 import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
-import { allowFormTargets } from '../../web/security-headers.ts'
+import { allowFormTargets, allowImage } from '../../web/security-headers.ts'
 import type { createPassport } from '../../login/passport.ts'
 import { escapeHtml, page, raw, type SiteLook } from '../../web/views.ts'
 import { passwordSignIn, refuseWhenPasswordOff, siteLink } from '../../login/routes/login.ts'
@@ -101,13 +102,17 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const router = Router()
   const form = urlencoded({ extended: false, limit: '16kb' })
 
-  async function clientName(clientId: unknown): Promise<string> {
+  /**
+   * How the pages name a client to a member: its integration's `display_name`, else its type's
+   * title — never its id, which is a configuration key (oidc/client-settings.ts) — and its logo.
+   */
+  async function clientLook(clientId: unknown): Promise<{ name: string; logoUri?: string }> {
     const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined
-    return (
-      (client?.clientName as string | undefined) ??
-      (typeof clientId === 'string' ? clientId : 'the application')
-    )
+    const name = typeof client?.clientName === 'string' ? client.clientName : OIDC_CLIENT_TITLE
+    return typeof client?.logoUri === 'string' ? { name, logoUri: client.logoUri } : { name }
   }
+
+  const clientName = async (clientId: unknown): Promise<string> => (await clientLook(clientId)).name
 
   async function finishLogin(
     req: Request,
@@ -234,10 +239,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
       }
       return signInNeeded(req, res, uid, prompt.reasons, params)
     }
-    const client = await clientName(params.client_id)
     if (prompt.name === 'consent') {
       const registered = await provider.Client.find(params.client_id as string)
       if (registered?.first_party === true) return grantConsent(req, res)
+      const client = await clientLook(params.client_id)
       const scopes = String(params.scope ?? '')
         .split(' ')
         .filter(Boolean)
@@ -251,9 +256,15 @@ export function interactionRouter(deps: InteractionDeps): Router {
       allowFormTargets(res, [
         typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined,
       ])
+      // The integration's logo, loaded by the browser from its own URL: this page's CSP names
+      // that one image (web/security-headers.ts); the name beside it is its text, so alt="".
+      allowImage(res, client.logoUri)
       return res.type('html').send(
         page('consent', 'Allow access', site, {
-          client,
+          client: client.name,
+          logo: client.logoUri
+            ? raw(`<img src="${escapeHtml(client.logoUri)}" alt="" width="48" height="48">`)
+            : '',
           account: account?.username ? ` as ${account.username}` : '',
           scopes: raw(items),
           action: `/interaction/${uid}/confirm`,

@@ -38,7 +38,8 @@ import { HttpError } from '../../web/errors.ts'
 import { noStore } from '../../web/no-store.ts'
 import { requestIdOf } from '../../web/request-id.ts'
 import { refusalCode } from '../../events/index.ts'
-import { page, type SiteLook } from '../../web/views.ts'
+import { errorPage } from '../../web/error-page.ts'
+import type { SiteLook } from '../../web/views.ts'
 
 /** What {@link tokensRouter} needs from createApp. */
 export interface TokensRouterOptions {
@@ -264,10 +265,12 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
         .status(401)
         .type('html')
         .send(
-          page('error', 'Sign in first', site, {
-            error: 'You are not signed in',
-            description: message,
-            reference: '',
+          errorPage(site, {
+            title: 'Sign in first',
+            sentence: 'You are not signed in.',
+            code: 'login_required',
+            detail: message,
+            requestId: requestIdOf(res),
           }),
         )
       return
