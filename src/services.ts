@@ -110,7 +110,12 @@ export function createServices(
     accounts,
     // The one event log every door records to (events/log.ts): buffered, one write per turn;
     // each event also moves the metrics' counters.
-    events: createEventLog({ store, log, onRecord: metrics.countEvent }),
+    events: createEventLog({
+      store,
+      log,
+      onRecord: metrics.countEvent,
+      ...(config.now ? { now: config.now } : {}),
+    }),
     /** What GET /metrics serves (metrics/metrics.ts). */
     metrics,
     integrations,

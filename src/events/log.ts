@@ -14,6 +14,17 @@
  *
  * Nothing secret goes in: the fields are ids, names and codes only (no token, password, cookie
  * or ticket), and {@link EventInput} has no free-form field where one could slip in.
+ *
+ * Refusals are sampled, so a flood of bad requests cannot grow the table faster than retention
+ * shrinks it: per minute, at most {@link REFUSALS_PER_KEY_PER_MINUTE} identical refusals (same
+ * door, integration, member and code) and at most {@link REFUSALS_PER_MINUTE} refusals in all are
+ * written; the rest are counted (the metrics still see every one, through `onRecord`) and
+ * summed up in one log line (`EVENTS_REFUSALS_SAMPLED`) at the first refusal of a later minute. Sampling rather than coalescing into one row
+ * with a count: a row stays one request (its request id finds it in the log), and the table and
+ * every reader keep their shape. At most 120 refusal rows a minute is at most
+ * 172,800 a day, so the refusals the table holds are bounded by EVENTS_RETENTION_DAYS × that.
+ * Refusals that reach the HTTP error handler are recorded there ({@link EventLog.recordRefusal}),
+ * once: a refusal the door recorded itself for the same request is not recorded twice.
  */
 import {
   BridgeError,
@@ -64,6 +75,15 @@ const clip = (id: string | null | undefined): string | null =>
 /** Events waiting for their batch beyond this are dropped (a store outage must not eat memory). */
 export const EVENT_BUFFER_MAX = 10_000
 
+/** Identical refusals (door, integration, member, code) written per minute; the rest counted only. */
+export const REFUSALS_PER_KEY_PER_MINUTE = 10
+
+/** Refusals written per minute in all, whatever their keys (which a client chooses). */
+export const REFUSALS_PER_MINUTE = 120
+
+/** Request ids of refusals recorded lately, so the error handler does not record one again. */
+const RECENT_REFUSALS_MAX = 1_024
+
 /**
  * The event log over a store.
  * @param deps.log where a failed or overflowing batch is reported (never its contents)
@@ -76,12 +96,56 @@ export function createEventLog(deps: {
   log?: Logger | undefined
   /** Told of each event as it is recorded (the metrics' counters: metrics/metrics.ts). */
   onRecord?: (event: EventInput) => void
+  /** The clock the refusal sampling's minutes are read from (tests fix it); Date.now without. */
+  now?: (() => number) | undefined
 }) {
   const { store, log, onRecord } = deps
+  const now = deps.now ?? Date.now
   let pending: EventRecord[] = []
   let scheduled = false
   let dropped = 0
   const inFlight = new Set<Promise<void>>()
+  // Refusal sampling: the current minute, what each key and all keys wrote in it, what was not.
+  let minute = -1
+  const perKey = new Map<string, number>()
+  let written = 0
+  let sampledOut = 0
+  // Insertion-ordered: the oldest request id goes first when it is full.
+  const recentRefusals = new Set<string>()
+
+  /** Whether this refusal is one the minute's sample writes (counting it either way). */
+  function sampled(input: EventInput): boolean {
+    const m = Math.floor(now() / 60_000)
+    if (m !== minute) {
+      if (sampledOut > 0)
+        log?.warn(
+          { code: 'EVENTS_REFUSALS_SAMPLED', written, not_written: sampledOut },
+          'refusal events sampled: a minute had more refusals than are written',
+        )
+      minute = m
+      perKey.clear()
+      written = 0
+      sampledOut = 0
+    }
+    const key = [input.door, clip(input.integrationId), clip(input.memberId), input.result].join(
+      '\u0000',
+    )
+    const n = perKey.get(key) ?? 0
+    if (n >= REFUSALS_PER_KEY_PER_MINUTE || written >= REFUSALS_PER_MINUTE) {
+      sampledOut++
+      return false
+    }
+    perKey.set(key, n + 1)
+    written++
+    return true
+  }
+
+  function remember(requestId: string | null | undefined): void {
+    if (!requestId) return
+    recentRefusals.add(requestId)
+    if (recentRefusals.size > RECENT_REFUSALS_MAX)
+      recentRefusals.delete(recentRefusals.values().next().value!)
+  }
 
   function write(): Promise<void> {
     scheduled = false
@@ -99,29 +163,50 @@ export function createEventLog(deps: {
     return done
   }
 
+  /** Counts one event (metrics), samples a refusal, and buffers it for this turn's batch. */
+  function push(input: EventInput): void {
+    onRecord?.(input)
+    if (input.kind === 'refused' && !sampled(input)) return
+    if (pending.length >= EVENT_BUFFER_MAX) {
+      if (dropped++ === 0) log?.warn({ max: EVENT_BUFFER_MAX }, 'event buffer full: dropping')
+      return
+    }
+    dropped = 0
+    pending.push({
+      id: newId(),
+      at: new Date().toISOString(),
+      door: input.door,
+      kind: input.kind,
+      result: input.result,
+      integration_id: clip(input.integrationId),
+      member_id: clip(input.memberId),
+      request_id: clip(input.requestId),
+    })
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(write)
+    }
+  }
+
   return {
-    /** Records one event; written with the others of this turn of the event loop. */
+    /**
+     * Records one event; written with the others of this turn of the event loop (a refusal only
+     * when the minute's sample takes it: see the module doc).
+     */
     record(input: EventInput): void {
-      onRecord?.(input)
-      if (pending.length >= EVENT_BUFFER_MAX) {
-        if (dropped++ === 0) log?.warn({ max: EVENT_BUFFER_MAX }, 'event buffer full: dropping')
-        return
-      }
-      dropped = 0
-      pending.push({
-        id: newId(),
-        at: new Date().toISOString(),
-        door: input.door,
-        kind: input.kind,
-        result: input.result,
-        integration_id: clip(input.integrationId),
-        member_id: clip(input.memberId),
-        request_id: clip(input.requestId),
-      })
-      if (!scheduled) {
-        scheduled = true
-        setImmediate(write)
-      }
+      if (input.kind === 'refused') remember(input.requestId)
+      push(input)
+    },
+
+    /**
+     * Records a refusal the HTTP error handler answered, unless the door already recorded a
+     * refusal for the same request (its request id): each refused request is one event.
+     * @returns whether it was recorded (sampled or not), false when the door had done it
+     */
+    recordRefusal(input: Omit<EventInput, 'kind'>): boolean {
+      if (input.requestId && recentRefusals.delete(input.requestId)) return false
+      push({ ...input, kind: 'refused' })
+      return true
     },
 
     /** Writes what is buffered now and waits for every batch under way. */

@@ -224,7 +224,7 @@ export function createApp(opts: AppOptions): Express {
 
   // oidc-provider answers whatever no router took (its own 404 page).
   app.use(doors.oidc.provider.callback())
-  app.use(errorHandler(log, site))
+  app.use(errorHandler(log, site, services.events))
   return app
 }
 

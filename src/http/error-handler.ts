@@ -4,6 +4,10 @@
  * the status the one table in errors/codes.ts gives the error's code. Errors that are not ours
  * are translated here, at the boundary, to one of our codes; unknown errors become a bare 500:
  * their message and stack go to the log, never to the client.
+ *
+ * A refusal at a door (http/route-group.ts `refusalDoorOf`) is also recorded as a `refused` event
+ * with its door, its integration when the path names one, its code and the request id — never the
+ * request's body or query — unless the door recorded it already (events/log.ts `recordRefusal`).
  */
 import type { ErrorRequestHandler } from 'express'
 import {
@@ -14,12 +18,14 @@ import {
   type BridgeErrorCode,
 } from '../errors/index.ts'
 import { toWireError } from '../errors/wire.ts'
+import type { EventLog } from '../events/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { OIDC_ERROR_TITLE, oidcErrorSentence } from '../oidc/error-page.ts'
 import { oidcRefusalCode } from '../oidc/refusal-code.ts'
 import { errorPage } from '../web/error-page.ts'
 import { requestIdOf } from '../web/request-id.ts'
 import type { SiteLook } from '../web/views.ts'
+import { refusalDoorOf } from './route-group.ts'
 
 /** body-parser's own error types, by `err.type`: our code and the message to show. */
 const PARSER_ERRORS: Record<string, [BridgeErrorCode, string]> = {
@@ -47,9 +53,10 @@ function wantsHtml(req: Parameters<ErrorRequestHandler>[1]): boolean {
  * anything else is a bare 500 whose message and stack go only to `log`.
  * @param log where unexpected errors are logged (with their stack)
  * @param site the look of the HTML error page; without it every answer is JSON
- * @example app.use(errorHandler(log, config.site))
+ * @param events where refusals at a door are recorded; without it none is
+ * @example app.use(errorHandler(log, config.site, services.events))
  */
-export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler {
+export function errorHandler(log: Logger, site?: SiteLook, events?: EventLog): ErrorRequestHandler {
   return (err, req, res, _next) => {
     // oidc-provider's 503 for a store outage (oidc/unavailable.ts) reaches the interaction routes
     // through interactionDetails & co.: here it is the store's own error, answered as everywhere.
@@ -117,6 +124,14 @@ export function errorHandler(log: Logger, site?: SiteLook): ErrorRequestHandler 
       log.error({ ...entry, err: { message: err?.message, stack: err?.stack } }, 'request failed')
     else log.info(entry, 'request refused')
     const requestId = requestIdOf(res)
+    const at = refusalDoorOf(req.path)
+    if (events && at)
+      events.recordRefusal({
+        door: at.door,
+        result: code,
+        integrationId: at.integrationId ?? null,
+        requestId,
+      })
     if (res.headersSent) return res.end()
     if (hasCode(err, 'ERR_STORE_UNAVAILABLE'))
       res.set('Retry-After', String(StoreUnavailable.RETRY_AFTER_SECONDS))

@@ -15,6 +15,8 @@ export type LogEvent =
   | 'SAML_LOGOUT'
   | 'LOGOUT_TICKET_SIGNED_OUT'
   | 'OIDC_BACKCHANNEL_LOGOUT'
+  /** A minute had more refusals than the event log writes (events/log.ts sampling). */
+  | 'EVENTS_REFUSALS_SAMPLED'
   /** At start: every door and its URLs (http/startup-log.ts). */
   | 'STARTUP_DOORS'
   /** At start, a warning: ISSUER names the loopback while HOST binds a public interface. */

@@ -5,17 +5,11 @@
  * the cursor work; retention prunes; no secret reaches the raw table.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
 import { SignJWT } from 'jose'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pruneEvents } from '../../src/events/index.ts'
 import { newId } from '../../src/store/ids.ts'
-import { createStore } from '../../src/store/index.ts'
-import type { EventRecord, Store } from '../../src/store/ports.ts'
+import type { EventRecord } from '../../src/store/ports.ts'
 import { ADMIN_TOKEN } from '../helpers/app.ts'
 import {
   Browser,
@@ -27,59 +21,13 @@ import {
   registerClient,
   startOidcServer,
 } from '../helpers/oidc.ts'
-import { dropFreshSchemas, freshSchemaUrl, postgresUrl } from '../helpers/pg.ts'
+import { dropFreshSchemas, postgresUrl } from '../helpers/pg.ts'
+import { BACKENDS, type Backend } from './backends.ts'
 import { autoPost, nodeSamlSp, registerSp, signIn, type SamlServer } from '../saml/helpers.ts'
 import { GENERIC_SECRET, integrations } from '../tokens/helpers/fixtures.ts'
 
 const CALLBACK = 'https://rp.example/cb'
 const TICKET_SECRET = 'site-ticket-secret-0123456789abcdef0123456789'
-
-interface Backend {
-  store: Store
-  /** Every row of the events table, read with SQL of its own (not through the store). */
-  rawRows: () => Promise<Record<string, unknown>[]>
-  close: () => Promise<void>
-}
-
-async function sqliteBackend(): Promise<Backend> {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'sso-bridge-events-')), 'db.sqlite')
-  const store = await createStore({ kind: 'sqlite', file })
-  return {
-    store,
-    rawRows: async () => {
-      const db = new DatabaseSync(file, { readOnly: true })
-      try {
-        return db.prepare('SELECT * FROM events').all() as Record<string, unknown>[]
-      } finally {
-        db.close()
-      }
-    },
-    close: async () => {},
-  }
-}
-
-async function postgresBackend(): Promise<Backend> {
-  const { url } = await freshSchemaUrl('sso_events')
-  const store = await createStore({ kind: 'postgres', url, file: '' })
-  return {
-    store,
-    rawRows: async () => {
-      const c = new pg.Client({ connectionString: url })
-      await c.connect()
-      try {
-        return (await c.query('SELECT * FROM events')).rows
-      } finally {
-        await c.end()
-      }
-    },
-    close: async () => {},
-  }
-}
-
-const BACKENDS: [string, () => Promise<Backend>][] = [
-  ['sqlite', sqliteBackend],
-  ['postgres', postgresBackend],
-]
 
 afterAll(() => dropFreshSchemas())
 
