@@ -26,7 +26,7 @@ import { loadLiveMember, SESSION_COOKIE, type SessionManager } from '../login/se
 import type { KvStore } from '../store/ports.ts'
 import { createOidcAdapter } from './adapter.ts'
 import { storeCall, toOidcError } from './unavailable.ts'
-import { hasCode, StoreUnavailable } from '../errors/index.ts'
+import { hasCode, StoreUnavailable, ValidationFailed } from '../errors/index.ts'
 import { oidcRefusalCode } from './refusal-code.ts'
 import { OIDC_ROUTES } from './paths.ts'
 import { clientMetadata } from './clients.ts'
@@ -120,6 +120,16 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       return clientMetadata(loaded)
     } catch (err) {
       if (hasCode(err, 'ERR_INTEGRATION_NOT_FOUND')) return undefined
+      if (err instanceof ValidationFailed) {
+        // Stored settings today's schema refuses (saved before a rule tightened, such as an http
+        // logo_uri off loopback): no such client (invalid_client, a 400 page), never a 500; the
+        // operator learns which setting from the log and fixes it with a PUT.
+        deps.log.error(
+          { code: err.code, client_id: id, fields: err.issues.map((i) => i.path) },
+          'oidc client settings are no longer valid',
+        )
+        return undefined
+      }
       if (hasCode(err, 'ERR_SECRETS_KEY_MISSING') || hasCode(err, 'ERR_SECRET_UNREADABLE')) {
         // The operator's to fix: the log names the key id, never a value (the client gets 503).
         deps.log.error(

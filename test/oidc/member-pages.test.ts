@@ -170,6 +170,29 @@ describe('consent and sign-in pages name the integration', () => {
       expect(ok.status, JSON.stringify(ok.body)).toBeLessThan(300)
     }
   })
+  it('a client stored before the logo rule (an http logo off loopback) is refused as invalid_client with a page, never a 500; the log names the setting', async () => {
+    await s.t.services.store.putIntegration({
+      id: 'stored-before',
+      type: 'oidc',
+      settings: {
+        redirect_uris: [REDIRECT],
+        public: true,
+        logo_uri: 'http://cdn.chat.example/l.png',
+      },
+      secrets: {},
+      mapping: null,
+    })
+    const logsBefore = s.t.logs.length
+    const page = await new Browser(s.issuer).go(
+      authUrl(s, { client_id: 'stored-before', redirect_uri: REDIRECT, state: 'st' }),
+      { headers: { Accept: 'text/html' } },
+    )
+    expect(page.status).toBe(400)
+    expect(page.left).toBeUndefined()
+    expect(page.html).toContain('<code>invalid_client</code>')
+    const line = s.t.logs.slice(logsBefore).find((l) => l.code === 'ERR_VALIDATION')
+    expect(line).toMatchObject({ client_id: 'stored-before', fields: ['settings.logo_uri'] })
+  })
 })
 
 describe('OIDC error pages speak to the member', () => {
