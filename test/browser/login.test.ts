@@ -24,6 +24,8 @@ const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url))
 const SCREENSHOT = `${OUTPUT_DIR}login-page.png`
 const SITE_NAME = 'Test Site' // test/helpers/app.ts
 const CLIENT_ID = 'community-chat'
+/** The integration's display_name: what the pages call it (never its id). */
+const CLIENT_NAME = 'Community Chat'
 const USERNAME = 'ada'
 const PASSWORD = 'correct horse battery staple'
 const EXTERNAL_ID = 'site-user-7'
@@ -214,7 +216,11 @@ beforeAll(async () => {
   expect(user.status, await user.clone().text()).toBe(201)
   const integration = await api(`/integrations/${CLIENT_ID}`, {
     type: 'oidc',
-    settings: { redirect_uris: [callback], post_logout_redirect_uris: [`${rpBase}/bye`] },
+    settings: {
+      redirect_uris: [callback],
+      post_logout_redirect_uris: [`${rpBase}/bye`],
+      display_name: CLIENT_NAME,
+    },
   })
   expect(integration.status, await integration.clone().text()).toBe(201)
   clientSecret = ((await integration.json()) as { generated_secrets: { client_secret: string } })
@@ -319,7 +325,8 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       expect(new URL(page.url()).pathname).toMatch(/^\/interaction\/[\w-]+$/)
       expect(await page.title()).toContain(SITE_NAME)
       expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in')
-      expect(await page.locator('body').innerText()).toContain(CLIENT_ID)
+      expect(await page.locator('body').innerText()).toContain(CLIENT_NAME)
+      expect(await page.locator('body').innerText()).not.toContain(CLIENT_ID)
       expect(await accessibilityBasics(page)).toEqual({
         lang: 'en',
         h1: 1,
@@ -352,7 +359,8 @@ describe('sign-in in a real browser (Debian chromium)', { timeout: PROCESS_TEST_
       // The consent page.
       await page.getByRole('heading', { level: 1, name: 'Allow access' }).waitFor()
       expect(await page.title()).toContain(SITE_NAME)
-      expect(await page.locator('body').innerText()).toContain(CLIENT_ID)
+      expect(await page.locator('body').innerText()).toContain(CLIENT_NAME)
+      expect(await page.locator('body').innerText()).not.toContain(CLIENT_ID)
       expect(await accessibilityBasics(page)).toMatchObject({
         lang: 'en',
         h1: 1,
