@@ -220,7 +220,13 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
   return { server, url: `http://127.0.0.1:${port}`, stop }
 }
 
-async function main(): Promise<void> {
+/**
+ * The process's start: loads the config from the environment (exit 78 on a bad setting), starts
+ * the server and stops it gracefully on SIGTERM/SIGINT (exit 0), or logs why it cannot start
+ * (exit 1). Runs when this file is the entry point (`node src/main.ts`), and is what
+ * scripts/start.js (`npm start`) calls, from the bundle or from this file.
+ */
+export async function main(): Promise<void> {
   let config: Readonly<Config>
   try {
     config = loadConfig(process.env)

@@ -1,8 +1,9 @@
 /**
- * Starts the real server (`node src/main.ts`, as `npm start` does) in a child process on a free
- * port, in a temp DATA_DIR/KEYS_DIR, and waits for its "listening" log line: seconds on a
- * loaded machine (it generates keys on a first start), so a test or hook that starts one gives
- * itself PROCESS_TEST_TIMEOUT (./timeouts.ts).
+ * Starts the real server as `npm start` does (`node scripts/start.js`: the bundle of src/, see
+ * scripts/bundle.js; built first if the sources changed) in a child process on a free port, in a
+ * temp DATA_DIR/KEYS_DIR, and waits for its "listening" log line: seconds on a loaded machine
+ * (it generates keys on a first start), so a test or hook that starts one gives itself
+ * PROCESS_TEST_TIMEOUT (./timeouts.ts). `via: 'source'` runs `node src/main.ts` instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -13,6 +14,9 @@ import { PROCESS_START_TIMEOUT } from './timeouts.ts'
 export { PROCESS_TEST_TIMEOUT } from './timeouts.ts'
 
 export const NODE = path.resolve('node_modules/.bin/node')
+
+/** What `npm start` runs (package.json), and the composition root run directly. */
+const ENTRY = { start: 'scripts/start.js', source: 'src/main.ts' } as const
 
 export interface ServerProcess {
   child: ChildProcess
@@ -26,15 +30,20 @@ export interface ServerProcess {
 
 /**
  * `via: 'npm'` runs the README's own command, `npm start` (the child is then npm, which runs the
- * package's start script).
+ * package's start script); `'node'` runs what that script runs, scripts/start.js, with the
+ * project's Node; `'source'` runs src/main.ts without the bundle. `cwd`: the project to start
+ * (this checkout by default; a copy of it in test/process/bundle.test.ts).
  */
 export async function startServer(
   env: Record<string, string> = {},
   dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-')),
-  via: 'node' | 'npm' = 'node',
+  via: 'node' | 'npm' | 'source' = 'node',
+  cwd = process.cwd(),
 ): Promise<ServerProcess> {
-  const [command, args] = via === 'npm' ? ['npm', ['start']] : [NODE, ['src/main.ts']]
+  const [command, args] =
+    via === 'npm' ? ['npm', ['start']] : [NODE, [via === 'source' ? ENTRY.source : ENTRY.start]]
   const child = spawn(command, args, {
+    cwd,
     env: {
       PATH: process.env.PATH,
       PORT: '0',
@@ -100,7 +109,7 @@ export function runServer(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-proc-'))
-  const child = spawn(NODE, ['src/main.ts'], {
+  const child = spawn(NODE, [ENTRY.start], {
     env: {
       PATH: process.env.PATH,
       DATA_DIR: path.join(dir, 'data'),

@@ -5,6 +5,10 @@
  * PostgreSQL driver, the Markdown renderer, the SAML XML stack, the CSV parser or the password
  * hashers. Then the same server, asked for /docs, the SAML metadata, a CSV import and a password,
  * has loaded each of them (so the first half is not passing because nothing is recorded).
+ *
+ * Both ways the server runs: from its bundle (`npm start`, scripts/start.js), where a package
+ * counts as loaded once the chunk holding it is (helpers/loaded-modules.ts reads the bundle's
+ * metafile), and from the sources (`node src/main.ts`).
  */
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -41,9 +45,19 @@ afterEach(async () => {
   server = undefined
 })
 
+/** How each run starts the server, and the module its recording must show it ran. */
+const MODES = [
+  {
+    name: 'from its bundle (npm start)',
+    via: 'node',
+    entry: /\/sso-bridge\/server\/[0-9a-f]{64}\/main\.mjs$/,
+  },
+  { name: 'from its sources (node src/main.ts)', via: 'source', entry: /\/src\/main\.ts$/ },
+] as const
+
 /** Starts a server recording its modules; `finish()` stops it gracefully and returns the packages it loaded (and `urls`, every module's). */
-async function recordingServer(dir: string, file: string) {
-  server = await startServer({ ADMIN_TOKEN: ADMIN, ...loadedModulesEnv(file) }, dir)
+async function recordingServer(dir: string, file: string, via: 'node' | 'source') {
+  server = await startServer({ ADMIN_TOKEN: ADMIN, ...loadedModulesEnv(file) }, dir, via)
   const running = server
   return {
     url: running.url,
@@ -63,12 +77,12 @@ const put = (url: string, body: unknown) =>
     body: JSON.stringify(body),
   })
 
-describe('lazy loading (issue #13)', () => {
+describe.each(MODES)('lazy loading (issue #13), the server $name', ({ via, entry }) => {
   it(
     'a SQLite server with no SAML integration loads none of the deferred packages until they are used',
     async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-lazy-'))
-      const first = await recordingServer(dir, path.join(dir, 'first.txt'))
+      const first = await recordingServer(dir, path.join(dir, 'first.txt'), via)
       expect((await fetch(`${first.url}/healthz`)).status).toBe(200)
       expect((await fetch(`${first.url}/readyz`)).status).toBe(200)
       expect((await fetch(`${first.url}/`)).status).toBe(200)
@@ -90,6 +104,8 @@ describe('lazy loading (issue #13)', () => {
       })
       expect(token.status).toBe(200)
       const idle = await first.finish()
+      // It ran the way this run is about (not, say, the sources when the bundle failed to build).
+      expect(first.urls().filter((u) => entry.test(u))).toHaveLength(1)
       // The recording sees packages at all: the ones every server needs are there.
       expect(idle).toContain('oidc-provider')
       expect(idle).toContain('express')
@@ -102,7 +118,7 @@ describe('lazy loading (issue #13)', () => {
       expect(limiter.filter((u) => u.endsWith('/rate-limiter-flexible/index.js'))).toEqual([])
 
       // The same server and data, now using each of them.
-      const second = await recordingServer(dir, path.join(dir, 'second.txt'))
+      const second = await recordingServer(dir, path.join(dir, 'second.txt'), via)
       expect((await fetch(`${second.url}/docs`)).status).toBe(200)
       expect((await fetch(`${second.url}/saml/metadata`)).status).toBe(200)
       const csv = await fetch(`${second.url}/api/v1/users/import`, {

@@ -1,0 +1,306 @@
+/**
+ * @module scripts/bundle
+ * The server as one ES module bundle: src/main.ts and everything it imports at start, npm
+ * packages included, in a few files (esbuild), so a start loads ~15 files instead of ~800 — the
+ * resolving, reading and linking of each module was most of the start time (docs/performance.md).
+ * What the server loads on first use (src/lazy.ts: the Markdown renderer, csv-parse, bcryptjs,
+ * prom-client, …) becomes a chunk of its own, loaded as late as before; what esbuild cannot or
+ * should not inline stays a package loaded from node_modules at run time: the native argon2, the
+ * PostgreSQL driver, and what src/lazy.ts `require`s by name (the SAML XML stack).
+ *
+ * Plain JavaScript, so a start from a fresh bundle never loads Node's TypeScript stripper.
+ *
+ * Never stale: the bundle is stored under the SHA-256 of everything it was built from — the
+ * content of each of our source files esbuild read, package.json, package-lock.json, the
+ * installed tree's node_modules/.package-lock.json (npm rewrites it on every install),
+ * tsconfig.json and this file. {@link freshBundle} recomputes that digest from the files on disk
+ * at each start (~200 files, a few ms) and answers only a bundle built from exactly them; any
+ * other state means a rebuild ({@link buildBundle}), or the sources when it cannot be built.
+ *
+ * Layout, under node_modules/.cache/sso-bridge/server (inside the install, like the compile
+ * cache: README "Performance"):
+ *   current.json      { digest, dir, inputs }: the last build, what freshBundle checks
+ *   <digest>/         main.mjs, its chunks, meta.json (esbuild's metafile: which input is where)
+ * A build writes a temporary folder and renames it into place, then rewrites current.json the
+ * same way, so processes starting side by side never see half a bundle.
+ *
+ *   node scripts/bundle.js      # builds if stale (npm's postinstall runs it); exit 0 on failure
+ */
+import { createHash } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { builtinModules } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The project's root folder (where package.json is). */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** Where bundles are kept, relative to the root. */
+export const BUNDLE_DIR = 'node_modules/.cache/sso-bridge/server'
+
+/** The entry point bundled: the composition root, whose exported `main()` starts the server. */
+const ENTRY = 'src/main.ts'
+
+/**
+ * Files outside the source graph that change what a build produces. A missing one (no
+ * node_modules/.package-lock.json after some installs) counts as empty.
+ */
+const KEY_FILES = [
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+  'tsconfig.json',
+  'scripts/bundle.js',
+]
+
+/**
+ * Left out of the bundle, loaded from node_modules at run time: argon2 is a native addon; the
+ * PostgreSQL driver is imported only with DATABASE_URL and `require`s its optional native
+ * binding, which is not installed.
+ */
+const EXTERNAL = ['@node-rs/argon2', 'pg', 'pg-native']
+
+/** A path inside an npm package (keyed by the lockfiles, not file by file). */
+const IN_PACKAGE = /(^|\/)node_modules\//
+
+/** How many built bundles to keep: the current one and two before it (see {@link prune}). */
+const KEEP = 3
+
+/**
+ * @typedef {object} Manifest what current.json holds
+ * @property {string} digest SHA-256 (hex) of the key files and the inputs, in this order
+ * @property {string} dir the bundle's folder, under the bundle dir
+ * @property {string[]} inputs our files the bundle was built from, relative to the root
+ */
+
+/** @param {string} root @param {string} file */
+const readOrEmpty = (root, file) => {
+  try {
+    return readFileSync(path.join(root, file))
+  } catch (err) {
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return Buffer.alloc(0)
+    throw err
+  }
+}
+
+/**
+ * The digest a bundle of these inputs is stored under.
+ * @param {string} root
+ * @param {string[]} inputs our source files, relative to the root, in build order
+ * @param {(file: string) => Buffer | string} read the content of an input (at build time: the
+ *   very bytes esbuild compiled, so an edit during the build cannot be recorded as built)
+ */
+function digestOf(root, inputs, read) {
+  const hash = createHash('sha256')
+  for (const file of KEY_FILES) {
+    const content = readOrEmpty(root, file)
+    hash.update(`${file}\0${content.length}\0`).update(content)
+  }
+  for (const file of inputs) {
+    const content = read(file)
+    hash.update(`${file}\0${Buffer.byteLength(content)}\0`).update(content)
+  }
+  return hash.digest('hex')
+}
+
+/**
+ * The bundle built from the files on disk now, if there is one: the path of its main.mjs.
+ * @param {string} [root] the project's root
+ * @returns {string | undefined} undefined when there is no bundle or any input changed
+ */
+export function freshBundle(root = ROOT) {
+  const dir = path.join(root, BUNDLE_DIR)
+  /** @type {Manifest} */
+  let manifest
+  try {
+    manifest = JSON.parse(readFileSync(path.join(dir, 'current.json'), 'utf8'))
+  } catch {
+    return undefined
+  }
+  let digest
+  try {
+    digest = digestOf(root, manifest.inputs, (file) => readFileSync(path.join(root, file)))
+  } catch {
+    return undefined // an input is gone: what imported it changed too
+  }
+  const main = path.join(dir, manifest.dir, 'main.mjs')
+  return digest === manifest.digest && existsSync(main) ? main : undefined
+}
+
+/**
+ * Rewrites what a source file asks of `import.meta` for its place in the bundle. Every chunk
+ * lands in one folder, so `import.meta.url` becomes the source file's own URL, relative to
+ * that folder: `new URL('../../views/', import.meta.url)` (views, assets, migrations, the docs,
+ * package.json) still finds the same file, wherever the install was moved. `import.meta.main`
+ * is false (the launcher calls `main()`); anything else has no meaning in a bundle and fails the
+ * build rather than the server.
+ * @param {string} text
+ * @param {string} relativeUrl the source file, relative to the bundle's folder, as a URL path
+ * @param {string} file for the error message
+ */
+function rewriteImportMeta(text, relativeUrl, file) {
+  const out = text
+    .replaceAll('import.meta.url', `new URL(${JSON.stringify(relativeUrl)}, import.meta.url).href`)
+    .replaceAll('import.meta.main', 'false')
+  const other = /import\.meta\.(?!url\b)(\w+)/.exec(out)
+  if (other) throw new Error(`${file}: import.meta.${other[1]} is not supported in the bundle`)
+  return out
+}
+
+/**
+ * Builds the bundle of the files on disk and makes it the current one.
+ * @param {string} [root] the project's root
+ * @returns {Promise<string>} the path of the new bundle's main.mjs
+ * @throws when esbuild is missing or fails, or the bundle dir is not writable
+ */
+export async function buildBundle(root = ROOT) {
+  const esbuild = await import('esbuild')
+  const dir = path.join(root, BUNDLE_DIR)
+  mkdirSync(dir, { recursive: true })
+  const tmp = path.join(dir, `.tmp-${process.pid}-${Date.now().toString(36)}`)
+  /** @type {Map<string, Buffer>} */
+  const read = new Map()
+  const builtins = new Set(builtinModules)
+  try {
+    const result = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: [ENTRY],
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node24',
+      outdir: tmp,
+      // .mjs: the folder is under node_modules, where no package.json says "type": "module";
+      // Node would otherwise parse each file twice to detect its format.
+      outExtension: { '.js': '.mjs' },
+      entryNames: 'main',
+      chunkNames: '[name]-[hash]',
+      external: EXTERNAL,
+      // Smaller files to read and parse; identifiers and names stay (error classes are named
+      // after their constructor, and stack traces stay readable).
+      minifyWhitespace: true,
+      minifySyntax: true,
+      keepNames: true,
+      metafile: true,
+      logLevel: 'silent',
+      // CommonJS code inside an ES module has no `require`; what esbuild cannot inline (a
+      // `require(variable)`) resolves from the bundle's folder, up to the install's node_modules.
+      banner: {
+        js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+      },
+      plugins: [
+        {
+          // Node's built-in modules through process.getBuiltinModule(), not `import`: an ES
+          // import of node:http builds its ES facade by reading every export, and reading
+          // http.WebSocket loads Node's internal undici (tens of ms at each start).
+          name: 'builtins-as-commonjs',
+          setup(build) {
+            build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
+              const name = args.path.replace(/^node:/, '')
+              if (!builtins.has(name) && !args.path.startsWith('node:')) return undefined
+              return { path: `node:${name}`, namespace: 'builtin' }
+            })
+            build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+              contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)})`,
+              loader: 'js',
+            }))
+          },
+        },
+        {
+          // Our own files: record their bytes (the digest) and rewrite import.meta.
+          name: 'sources',
+          setup(build) {
+            build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+              const file = path.relative(root, args.path).split(path.sep).join('/')
+              if (IN_PACKAGE.test(file)) return undefined
+              const bytes = readFileSync(args.path)
+              read.set(file, bytes)
+              const relativeUrl = path.relative(tmp, args.path).split(path.sep).join('/')
+              const ext = path.extname(file)
+              return {
+                contents: rewriteImportMeta(bytes.toString('utf8'), relativeUrl, file),
+                loader: ext.endsWith('ts') ? 'ts' : 'js',
+              }
+            })
+          },
+        },
+      ],
+    })
+    // Every input outside node_modules must be one the plugin read, or the digest misses it.
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (IN_PACKAGE.test(input) || input.startsWith('builtin:')) continue
+      if (!read.has(input)) throw new Error(`bundle input ${input} is not covered by its digest`)
+    }
+    const inputs = [...read.keys()]
+    const digest = digestOf(root, inputs, (file) => /** @type {Buffer} */ (read.get(file)))
+    writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(result.metafile))
+    const final = path.join(dir, digest)
+    try {
+      renameSync(tmp, final)
+    } catch (err) {
+      // Another process built the same inputs first: theirs is the same bundle.
+      const code = /** @type {NodeJS.ErrnoException} */ (err).code
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+      rmSync(tmp, { recursive: true, force: true })
+    }
+    /** @type {Manifest} */
+    const manifest = { digest, dir: digest, inputs }
+    const next = path.join(dir, `.current-${process.pid}-${Date.now().toString(36)}.json`)
+    writeFileSync(next, JSON.stringify(manifest))
+    renameSync(next, path.join(dir, 'current.json'))
+    prune(dir, digest)
+    return path.join(final, 'main.mjs')
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Removes older bundles beyond the newest {@link KEEP}, and temporary folders a crashed build
+ * left (older than an hour). Not every old bundle: a server still running from one loads its
+ * lazy chunks from it later. Best effort.
+ * @param {string} dir @param {string} current
+ */
+function prune(dir, current) {
+  try {
+    const entries = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== current)
+      .map((e) => ({ name: e.name, mtime: statSync(path.join(dir, e.name)).mtimeMs }))
+    const hourAgo = Date.now() - 3_600_000
+    const stale = entries.filter((e) => e.name.startsWith('.tmp-') && e.mtime < hourAgo)
+    const built = entries
+      .filter((e) => !e.name.startsWith('.tmp-'))
+      .sort((a, b) => b.mtime - a.mtime)
+      .slice(KEEP - 1)
+    for (const e of [...stale, ...built])
+      rmSync(path.join(dir, e.name), { recursive: true, force: true })
+  } catch {
+    // A folder another process removed first, or a read-only cache: nothing to clean.
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  // npm's postinstall: build now, so the first start (and a read-only install, such as the
+  // systemd unit's) finds the bundle fresh. A failure does not fail the install: the server
+  // then runs from its sources, and says so at each start.
+  if (freshBundle()) process.stdout.write('sso-bridge: server bundle is up to date\n')
+  else
+    try {
+      const main = await buildBundle()
+      process.stdout.write(`sso-bridge: built the server bundle (${path.relative(ROOT, main)})\n`)
+    } catch (err) {
+      process.stderr.write(
+        `sso-bridge: could not build the server bundle (${err instanceof Error ? err.message : String(err)}); npm start will run the TypeScript sources, with a slower start\n`,
+      )
+    }
+}
