@@ -54,7 +54,7 @@ const security = (text: string, maxExposure: number) =>
 function shippedUnit(): string {
   const text = readFileSync(UNIT, 'utf8')
   expect(text).toContain(
-    `ExecStart=${RELEASE}/node_modules/.bin/node --max-semi-space-size=4 src/main.ts`,
+    `ExecStart=${RELEASE}/node_modules/.bin/node --max-semi-space-size=4 scripts/start.js`,
   )
   return text.split(RELEASE).join(path.resolve('.'))
 }

@@ -2,8 +2,8 @@
  * The production install as an operator runs it: this checkout's files (what git tracks, as a
  * fresh clone has them) copied to a temp dir, `npm ci --omit=dev` there with the machine's own
  * npm and Node (whatever version: no dev tool, no pinned Node on PATH), then `npm start` and
- * `npx sso-bridge`. About behaviour only — it installs, starts, answers — so it holds however the
- * server gets to run (a pinned runtime, or JavaScript compiled at install).
+ * `npx sso-bridge`. About behaviour — it installs, starts, answers — and that the install built
+ * the server bundle (scripts/bundle.js, npm's postinstall) that `npm start` then runs as is.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import {
@@ -122,6 +122,14 @@ describe('the production install (npm ci --omit=dev) with the machine’s npm an
     expect(landed).toEqual([])
   })
 
+  it('builds the server bundle at install (npm’s postinstall), for the first start to find', () => {
+    expect(install.code, install.stderr).toBe(0)
+    const manifest = path.join(app, 'node_modules/.cache/sso-bridge/server/current.json')
+    expect(existsSync(manifest), install.stdout + install.stderr).toBe(true)
+    const { dir } = JSON.parse(readFileSync(manifest, 'utf8')) as { dir: string }
+    expect(existsSync(path.join(path.dirname(manifest), dir, 'main.mjs'))).toBe(true)
+  })
+
   it('prints no EBADENGINE warning, for this package or any it installs', () => {
     expect(install.code, install.stderr).toBe(0)
     expect(install.stdout + install.stderr).not.toMatch(/EBADENGINE|Unsupported engine/)
@@ -162,6 +170,8 @@ describe('the production install (npm ci --omit=dev) with the machine’s npm an
         }
         expect(health.status, logs).toBe(200)
         expect(await health.json()).toEqual({ status: 'ok' })
+        // It ran the bundle the install built: neither rebuilt it nor fell back to the sources.
+        expect(logs).not.toMatch(/sso-bridge: (building|could not build) the server bundle/)
         const ready = await fetch(`${base}/readyz`)
         expect(ready.status, logs).toBe(200)
         expect(await ready.json()).toEqual({ status: 'ready', store: 'sqlite' })
