@@ -109,6 +109,12 @@ interface Started {
   port: number
   /** Spawn to the first 200 from GET /healthz, ms. */
   startMs: number
+  /**
+   * CPU time of the process's main thread by then, ms (/proc/<pid>/schedstat; NaN off Linux):
+   * what the start cost the thread that answers, which other load on the machine does not inflate
+   * as much as the wall time.
+   */
+  cpuMs: number
 }
 
 const freePort = () =>
@@ -146,7 +152,8 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
     if ((await get(port, '/healthz')) === 200) break
     await new Promise((r) => setTimeout(r, 2))
   }
-  return { child, port, startMs: performance.now() - t0 }
+  const startMs = performance.now() - t0
+  return { child, port, startMs, cpuMs: mainThreadCpuMs(child.pid!) }
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -154,6 +161,15 @@ async function stop(child: ChildProcess): Promise<void> {
   const gone = new Promise((r) => child.once('exit', r))
   child.kill('SIGTERM')
   await gone
+}
+
+/** CPU time the main thread of a process has used, ms, or NaN off Linux. */
+function mainThreadCpuMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return NaN
+  }
 }
 
 /** VmRSS of a process in MiB, or NaN off Linux. */
@@ -256,20 +272,27 @@ export async function benchFootprint(
     const sourcesStart: number[] = []
     const bareRequireStart: number[] = []
     const buildMs: number[] = []
+    const oursCpu: number[] = []
+    const bareCpu: number[] = []
+    const ceilingCpu: number[] = []
+    const sourcesCpu: number[] = []
     for (let r = 0; r < o.runs; r++) {
       const s = await ours()
       oursStart.push(s.startMs)
+      oursCpu.push(s.cpuMs)
       await settle()
       oursIdle.push(rssMb(s.child.pid!))
       await stop(s.child)
 
       const b = await startProcess(inline(BARE_HTTP), {})
       bareStart.push(b.startMs)
+      bareCpu.push(b.cpuMs)
       await stop(b.child)
       bareIdle.push(await bareIdleRss())
 
       const c = await startProcess(inline(CEILING), {})
       ceilingStart.push(c.startMs)
+      ceilingCpu.push(c.cpuMs)
       await settle()
       ceilingIdle.push(rssMb(c.child.pid!))
       await stop(c.child)
@@ -284,6 +307,7 @@ export async function benchFootprint(
 
       const f = await fromSources()
       sourcesStart.push(f.startMs)
+      sourcesCpu.push(f.cpuMs)
       await stop(f.child)
 
       const q = await startProcess(inline(BARE_HTTP_REQUIRE), {})
@@ -348,6 +372,13 @@ export async function benchFootprint(
       ratio: median(samples) / bareMs,
       goal: '—',
     })
+    const cpuRow = (name: string, samples: number[]): FootprintRow => ({
+      name,
+      ours: ms(median(samples)),
+      baseline: `${ms(median(bareCpu))} (bare node:http server)`,
+      ratio: median(samples) / median(bareCpu),
+      goal: '—',
+    })
     return [
       {
         name: 'idle RSS after start (`npm start`, 2 s after the first /healthz)',
@@ -371,6 +402,9 @@ export async function benchFootprint(
         goal: `≤ ${GOAL_START_RATIO}×: ${verdict(startRatio <= GOAL_START_RATIO)}`,
       },
       startRow('*ceiling:* cold start of the oidc-provider + express process', ceilingStart),
+      cpuRow('main-thread CPU to the first /healthz 200 (`npm start`)', oursCpu),
+      cpuRow('main-thread CPU, the oidc-provider + express process (ceiling)', ceilingCpu),
+      cpuRow('main-thread CPU, the server from its sources (`node src/main.ts`)', sourcesCpu),
       startRow(
         `the same start without \`${start.args.find((a) => a.startsWith('--max-semi-space-size')) ?? '--max-semi-space-size'}\``,
         noSemiSpaceStart,
