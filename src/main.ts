@@ -153,6 +153,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     loginFailureFloorMs: config.loginFailureFloorMs,
     siteTicket: config.siteTicket,
     metricsHere: config.metricsPort === undefined,
+    privateNetworkFetch: config.backchannelPrivateNetworks,
   })
 
   // METRICS_PORT: /metrics alone on a listener of its own (no admin token: a private port).

@@ -20,8 +20,16 @@ export const CONSOLE_ROUTES = {
   integrationConnection: '/console/integrations/:id/connection',
   /** "Test Integration": what the platform would receive for a member; live checks. */
   integrationTest: '/console/integrations/:id/test',
+  /** Test: Dead Simple Chat's Create User sent for real (POST). */
+  integrationTestSend: '/console/integrations/:id/test/send',
+  /** Test: the OIDC live round trip (POST). */
+  integrationTestOidc: '/console/integrations/:id/test/oidc',
+  /** Test: the SAML SP's metadata fetched and compared (POST). */
+  integrationTestSaml: '/console/integrations/:id/test/saml-metadata',
   /** The mapping editor beside its live preview. */
   integrationMapping: '/console/integrations/:id/mapping',
+  /** The mapping editor's Preview: the edited mapping applied, nothing saved (POST). */
+  integrationMappingPreview: '/console/integrations/:id/mapping/preview',
   members: '/console/members',
   member: '/console/members/:id',
   activity: '/console/activity',

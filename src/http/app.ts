@@ -17,6 +17,7 @@ import type { SiteTicketSettings } from '../login/routes/ticket.ts'
 import { interactionGone } from '../oidc/routes/interaction.ts'
 import { OIDC_DISCOVERY } from '../oidc/paths.ts'
 import { oidcRoutes } from '../oidc/routes/router.ts'
+import { checkSpMetadata } from '../saml/metadata-check.ts'
 import { samlPendingGone, samlRouter } from '../saml/routes/saml.ts'
 import type { Services } from '../services.ts'
 import { tokensRouter } from '../tokens/routes/tokens.ts'
@@ -70,6 +71,11 @@ export interface AppOptions {
    * metrics a listener of their own (main.ts).
    */
   metricsHere?: boolean
+  /**
+   * BACKCHANNEL_LOGOUT_PRIVATE_NETWORKS: the console's live checks may fetch from loopback and
+   * private addresses too (an SP's metadata URL), as back-channel logout may.
+   */
+  privateNetworkFetch?: boolean | undefined
 }
 
 /**
@@ -189,7 +195,17 @@ export function createApp(opts: AppOptions): Express {
       services,
       issuer,
       // What the pages need from the doors; each page part adds its own (console/routes/page.ts).
-      hooks: {},
+      hooks: {
+        // The Test page (console/routes/pages/integration-test.ts): what an SP would receive,
+        // and its metadata fetched under the back-channel logout's address rule.
+        samlPreview: (id, account) => doors.saml.preview(id, account),
+        samlMetadataCheck: (id, url) =>
+          checkSpMetadata(
+            { integrations: services.integrations, allowPrivateNetworks: opts.privateNetworkFetch },
+            id,
+            url,
+          ),
+      },
     }),
   )
 

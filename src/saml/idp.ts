@@ -587,6 +587,31 @@ export function createSamlIdp(opts: SamlIdpOptions) {
       }
     },
 
+    /**
+     * What the SP would receive for `account` (the console's Test page): the NameID with its
+     * format, and the attribute statement, built by the same functions as a real Response.
+     * @throws {IntegrationNotFound}
+     * @throws {SamlRequestInvalid} ERR_SAML_UNSUPPORTED: the account has no NameID here (no email)
+     */
+    async preview(
+      integrationId: string,
+      account: Account,
+    ): Promise<{
+      nameId: string
+      nameIdFormat: string
+      attributes: SamlAttribute[]
+      acsUrl: string | undefined
+    }> {
+      const loaded = await opts.integrations.load(integrationId, samlIntegrationType)
+      const s = loaded.settings
+      return {
+        nameId: nameIdOf(loaded, account),
+        nameIdFormat: NAME_ID_FORMAT[s.name_id_format],
+        attributes: attributesOf(loaded, account),
+        acsUrl: s.acs_urls.find((x) => x.binding === 'HTTP-POST')?.url,
+      }
+    },
+
     /** A `saml` integration by id, or null (absent or another type). */
     async loadSp(integrationId: string): Promise<LoadedIntegration<SamlSpSettings> | null> {
       try {

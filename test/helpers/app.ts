@@ -154,6 +154,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     site,
     trustProxy: opts.trustProxy ?? false,
     loginFailureFloorMs: opts.loginFailureFloorMs ?? 0,
+    ...(opts.backchannelPrivateNetworks ? { privateNetworkFetch: true } : {}),
     ...(opts.siteTicket ? { siteTicket: opts.siteTicket } : {}),
   })
   return {

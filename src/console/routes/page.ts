@@ -12,6 +12,7 @@
  */
 import type { Request, Response, Router } from 'express'
 import { replyFor, type BridgeErrorCode } from '../../errors/index.ts'
+import type { Account, JsonObject } from '../../accounts/types.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { Services } from '../../services.ts'
 import type { OperatorRecord } from '../../store/ports.ts'
@@ -25,7 +26,36 @@ import { CONSOLE_ROUTES } from '../paths.ts'
  * leave out what it does not exercise.
  */
 export interface ConsoleHooks {
+  /** The SAML door: the NameID and attribute statement an SP would get (Test page). */
+  samlPreview?: (integrationId: string, account: Account) => Promise<SamlPreviewView>
+  /** The SAML door: the SP's metadata fetched from `url` and compared with the settings. */
+  samlMetadataCheck?: (integrationId: string, url: string) => Promise<MetadataCheckView>
+  /** The OIDC door: a real authorization-code round trip for the member (Test page). */
+  oidcLiveCheck?: (integrationId: string, externalId: string) => Promise<OidcLiveCheckView>
   [name: string]: unknown
+}
+
+/** What {@link ConsoleHooks.samlPreview} answers. */
+export interface SamlPreviewView {
+  nameId: string
+  nameIdFormat: string
+  attributes: { name: string; values: string[] }[]
+  acsUrl: string | undefined
+}
+
+/** What {@link ConsoleHooks.samlMetadataCheck} answers: each setting, ours against theirs. */
+export interface MetadataCheckView {
+  url: string
+  items: { setting: string; ours: string; theirs: string; match: boolean }[]
+}
+
+/** What {@link ConsoleHooks.oidcLiveCheck} answers: each step with its outcome, and what came back. */
+export interface OidcLiveCheckView {
+  steps: { name: string; ok: boolean; detail: string }[]
+  /** The user-info document the round trip got back, when it got that far. */
+  userinfo: JsonObject | null
+  /** The ID token's verified claims, when it got that far. */
+  idToken: JsonObject | null
 }
 
 /** What a page's router is built with. */

@@ -4,7 +4,13 @@
  * built from this list, so it only ever links to pages that exist.
  */
 import type { ConsolePage } from '../page.ts'
+import { integrationTestPage } from './integration-test.ts'
+import { mappingPage } from './mapping.ts'
 import { overviewPage } from './overview.ts'
 
 /** The console's pages, in no particular order (the nav sorts by `nav.order`). */
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage]
+export const CONSOLE_PAGES: readonly ConsolePage[] = [
+  overviewPage,
+  integrationTestPage,
+  mappingPage,
+]
