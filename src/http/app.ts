@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics/index.ts'
 import { loginRoutes } from '../login/routes/router.ts'
 import type { SiteTicketSettings } from '../login/routes/ticket.ts'
 import { interactionGone } from '../oidc/routes/interaction.ts'
+import { oidcLiveCheck } from '../oidc/live-check.ts'
 import { OIDC_DISCOVERY } from '../oidc/paths.ts'
 import { oidcRoutes } from '../oidc/routes/router.ts'
 import { checkSpMetadata } from '../saml/metadata-check.ts'
@@ -204,6 +205,18 @@ export function createApp(opts: AppOptions): Express {
             { integrations: services.integrations, allowPrivateNetworks: opts.privateNetworkFetch },
             id,
             url,
+          ),
+        // A real authorization-code round trip through ISSUER for the member (oidc/live-check.ts).
+        oidcLiveCheck: (id, externalId) =>
+          oidcLiveCheck(
+            {
+              provider: doors.oidc.provider,
+              issuer,
+              integrations: services.integrations,
+              accounts: services.accounts,
+            },
+            id,
+            externalId,
           ),
       },
     }),

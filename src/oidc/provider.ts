@@ -33,6 +33,7 @@ import { clientMetadata } from './clients.ts'
 import { oidcIntegrationType } from './client-settings.ts'
 import { customClaims, SCOPE_CLAIMS, scopeFilter } from './claims.ts'
 import { bindGrant, isGrantOf, storeGrantAccount } from './account-binding.ts'
+import { isConsoleCheckResult } from './live-check.ts'
 import { allowFormTargets } from '../web/security-headers.ts'
 import { requestIdOf } from '../web/request-id.ts'
 
@@ -158,6 +159,10 @@ export function createOidcProvider(deps: OidcDeps): OidcDoor {
       'bridge_session',
       'the bridge session ended or changed',
       async (ctx) => {
+        // The console's live check (oidc/live-check.ts) resumes with a result it recorded in the
+        // store for the member it signs in: that stands for the bridge session, once.
+        if (isConsoleCheckResult(ctx.oidc.result, ctx.oidc.session?.accountId))
+          return interactionPolicy.Check.NO_NEED_TO_PROMPT
         // The live member (login/session.ts): a disabled (or deleted) account's session signs in
         // nowhere, whatever cookies remain.
         const live = await storeCall(

@@ -64,7 +64,7 @@ export async function outboundGet(
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0)
       const usable = addresses.filter((a) => !refuse(a.address))
-      if (usable.length === 0) return callback(Object.assign(new Error(REFUSED)), '', 0)
+      if (usable.length === 0) return callback(new Error(REFUSED), '', 0)
       if (options.all) return (callback as unknown as AllCallback)(null, usable)
       return callback(null, usable[0]!.address, usable[0]!.family)
     })

@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeTestApp, type TestApp, type TestAppOptions } from '../helpers/app.ts'
 import { consoleAgent } from '../helpers/console.ts'
+import { createAccount, registerClient, startOidcServer } from '../helpers/oidc.ts'
+import { oidcLiveCheck } from '../../src/oidc/live-check.ts'
 import { startDscServer, type DscServer } from '../tokens/helpers/dsc-server.ts'
 import { DSC_KEY, integrations, ROB } from '../tokens/helpers/fixtures.ts'
 
@@ -296,5 +298,60 @@ describe('refusals', () => {
     const res = await request(t.app).get('/console/integrations/minnit-oauth/test?member=42')
     expect(res.status).toBe(303)
     expect(res.headers.location).toBe('/console/login')
+  })
+})
+
+describe('OIDC live check: a real round trip through ISSUER', () => {
+  const CALLBACK = 'https://organizations.minnit.chat/oauth/callback'
+
+  it('discovery, authorize, token, ID token and user-info for the member; the operator gets no member cookie', async () => {
+    const s = await startOidcServer()
+    closers.push(() => s.close())
+    await createAccount(s, '1001', { username: 'rob', nickname: 'Robbie' })
+    await registerClient(s, 'minnit', { redirect_uris: [CALLBACK], mapping: MINNIT_OAUTH2.mapping })
+    const c = await consoleAgent(s.t)
+    const res = await c.post('/console/integrations/minnit/test/oidc', { member: 'rob' })
+    expect(res.status, res.text).toBe(200)
+    expect(res.text).toContain('Round trip for rob (1001): passed')
+    const steps = [...res.text.matchAll(/<tr data-ok="(true|false)"><th scope="row">([^<]+)</g)]
+    expect(steps.map((m) => [m[2], m[1]])).toEqual([
+      ['Discovery', 'true'],
+      ['Authorization request', 'true'],
+      ['Sign-in as the member', 'true'],
+      ['Token request', 'true'],
+      ['ID token', 'true'],
+      ['User-info', 'true'],
+    ])
+    expect(block(res.text, 'userinfo')).toMatchObject({
+      sub: '1001',
+      names: { nicknames: ['Robbie'] },
+    })
+    expect(res.text).toContain('<code>names.nicknames.0</code>')
+    // Nothing of the member reached the operator's browser.
+    const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? []
+    expect(cookies.filter((k) => /^(_session|_interaction|sso_bridge)/.test(k))).toEqual([])
+  })
+
+  it('destroys the grant it made (its tokens die with it); a disabled member fails at the first step', async () => {
+    const s = await startOidcServer()
+    closers.push(() => s.close())
+    await createAccount(s, '1001', { username: 'rob', nickname: 'Robbie' })
+    await registerClient(s, 'minnit', { redirect_uris: [CALLBACK], mapping: MINNIT_OAUTH2.mapping })
+    const deps = {
+      provider: s.t.doors.oidc.provider,
+      issuer: s.issuer,
+      integrations: s.t.services.integrations,
+      accounts: s.t.services.accounts,
+    }
+    const done = await oidcLiveCheck(deps, 'minnit', '1001')
+    expect(done.steps.every((x) => x.ok)).toBe(true)
+    expect(done.grantId).toEqual(expect.any(String))
+    expect(await s.t.doors.oidc.provider.Grant.find(done.grantId!)).toBeUndefined()
+
+    await s.t.services.accounts.put('1001', { username: 'rob', status: 'disabled' })
+    const refused = await oidcLiveCheck(deps, 'minnit', '1001')
+    expect(refused.steps).toEqual([
+      { name: 'Member', ok: false, detail: 'the account is disabled' },
+    ])
   })
 })
