@@ -49,7 +49,7 @@ export async function outboundGet(
   if (!target || (target.protocol !== 'http:' && target.protocol !== 'https:'))
     throw new ValidationFailed([{ path: field, message: 'must be an http(s) URL' }])
   const host = target.hostname.replace(/^\[|\]$/g, '')
-  const refuse = (address: string) => !opts.allowPrivateNetworks && isSpecialUseIP(address)
+  const refuse = (address: string) => !opts.allowPrivateNetworks && isSpecialUseIP(unmap(address))
   const refusal = () =>
     new ValidationFailed([
       {
@@ -122,6 +122,19 @@ export async function outboundGet(
     })
     req.end()
   })
+}
+
+/**
+ * An IPv4-mapped IPv6 address in its hex spelling (`::ffff:7f00:1`, as WHATWG URL writes
+ * `[::ffff:127.0.0.1]`) as the dotted IPv4 address it reaches; oidc-provider's table only reads
+ * the dotted spelling.
+ */
+function unmap(address: string): string {
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address)
+  if (!m) return address
+  const hi = parseInt(m[1]!, 16)
+  const lo = parseInt(m[2]!, 16)
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void
