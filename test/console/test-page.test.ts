@@ -308,7 +308,10 @@ describe('OIDC live check: a real round trip through ISSUER', () => {
     const s = await startOidcServer()
     closers.push(() => s.close())
     await createAccount(s, '1001', { username: 'rob', nickname: 'Robbie' })
-    await registerClient(s, 'minnit', { redirect_uris: [CALLBACK], mapping: MINNIT_OAUTH2.mapping })
+    const { clientSecret } = await registerClient(s, 'minnit', {
+      redirect_uris: [CALLBACK],
+      mapping: MINNIT_OAUTH2.mapping,
+    })
     const c = await consoleAgent(s.t)
     const res = await c.post('/console/integrations/minnit/test/oidc', { member: 'rob' })
     expect(res.status, res.text).toBe(200)
@@ -330,6 +333,20 @@ describe('OIDC live check: a real round trip through ISSUER', () => {
     // Nothing of the member reached the operator's browser.
     const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? []
     expect(cookies.filter((k) => /^(_session|_interaction|sso_bridge)/.test(k))).toEqual([])
+    expect(s.t.logText()).not.toContain(clientSecret!)
+    expect(res.text).not.toContain(clientSecret!)
+  })
+
+  it('a public client goes through with PKCE alone', async () => {
+    const s = await startOidcServer()
+    closers.push(() => s.close())
+    await createAccount(s, '1001', { username: 'rob', nickname: 'Robbie' })
+    await registerClient(s, 'spa', { redirect_uris: [CALLBACK], public: true })
+    const c = await consoleAgent(s.t)
+    const res = await c.post('/console/integrations/spa/test/oidc', { member: '1001' })
+    expect(res.status, res.text).toBe(200)
+    expect(res.text).toContain('Round trip for rob (1001): passed')
+    expect(res.text).toContain('public client, PKCE')
   })
 
   it('destroys the grant it made (its tokens die with it); a disabled member fails at the first step', async () => {
