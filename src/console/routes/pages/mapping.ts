@@ -75,7 +75,6 @@ export const mappingPage: ConsolePage = {
         account: Account | null | undefined
         issues?: FieldIssue[]
         preview?: JsonObject
-        previewError?: string
         notice?: string
         status?: number
         edited?: boolean
@@ -96,9 +95,8 @@ export const mappingPage: ConsolePage = {
         ? `<div class="error" role="alert" id="mapping-errors" data-code="${escapeHtml(replyFor('ERR_VALIDATION').error)}"><p>The mapping was not ${o.edited ? 'applied' : 'saved'}: fix these keys.</p><ul>${items}</ul><p><small>${escapeHtml(replyFor('ERR_VALIDATION').error)}</small></p></div>`
         : ''
       const memberNotFound = o.account === null && o.query !== ''
-      const preview = o.previewError
-        ? o.previewError
-        : o.preview && o.account
+      const preview =
+        o.preview && o.account
           ? `<h2 id="preview">Preview for ${escapeHtml(memberLabel(o.account))}${o.edited ? ' (edited, not saved)' : ''}</h2>
 ${jsonBlock('document', o.preview, 'Preview document')}
 <h3>Key paths</h3>${pathTable(o.preview, 'Key paths of the preview')}`
@@ -109,6 +107,7 @@ ${jsonBlock('document', o.preview, 'Preview document')}
         body: raw(
           `<p>Integration <code>${escapeHtml(id)}</code> · type <code>${escapeHtml(integration.type)}</code> · <a href="${escapeHtml(consolePath('integrationTest', { id }))}${o.query ? `?member=${encodeURIComponent(o.query)}` : ''}">Test</a></p>
 ${o.notice ? `<p class="notice" role="status">${escapeHtml(o.notice)}</p>` : ''}
+<div class="split"><div>
 <form method="post" action="${escapeHtml(consolePath('integrationMapping', { id }))}" class="card">
 <input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
 <label for="mapping">Mapping<span class="hint">JSON: output key → source (a path such as <code>profile.nicknames.0</code>, or a rule with transforms); keys here override the type's defaults, <code>null</code> removes one.</span></label>
@@ -120,7 +119,8 @@ ${memberNotFound ? `<p class="field-error" id="member-error" data-code="user_not
 <div class="actions"><button type="submit" class="secondary" formaction="${escapeHtml(consolePath('integrationMappingPreview', { id }))}">Preview</button><button type="submit" class="primary">Save</button></div>
 </form>
 <details class="card"><summary>The type's default mapping</summary>${jsonBlock('defaults', def.defaultMapping, 'Default mapping')}</details>
-<section aria-labelledby="preview">${preview}</section>`,
+</div>
+<section aria-labelledby="preview">${preview}</section></div>`,
         ),
       })
     }
