@@ -166,7 +166,7 @@ export async function oidcLiveCheck(
         !!match,
         match
           ? `accepted for ${redirectUri} (scope ${scope}); the sign-in interaction was reached`
-          : `refused: HTTP ${res.status}${to ? ` → ${new URL(to, issuer).searchParams.get('error') ?? to}` : ''}`,
+          : `refused: HTTP ${res.status}${to ? ` → ${new URL(to, issuer).searchParams.get('error') ?? to}` : " (the provider's error page; Activity lists the refusal with its code)"}`,
       )
       return match![1]!
     })

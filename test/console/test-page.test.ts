@@ -337,6 +337,35 @@ describe('OIDC live check: a real round trip through ISSUER', () => {
     expect(res.text).not.toContain(clientSecret!)
   })
 
+  it('a step that fails is shown failed, with why, and the steps after it are not run', async () => {
+    const s = await startOidcServer({
+      env: { SSO_BRIDGE_SECRET_MINNIT: 'a client secret from the environment, 0123456789' },
+    })
+    closers.push(() => s.close())
+    await createAccount(s, '1001', { username: 'rob' })
+    const put = await s.admin('PUT', '/integrations/minnit', {
+      type: 'oidc',
+      settings: { redirect_uris: [CALLBACK] },
+      secrets: { client_secret: { env: 'SSO_BRIDGE_SECRET_MINNIT' } },
+    })
+    expect(put.status, JSON.stringify(put.body)).toBe(201)
+    // The variable is gone where the server runs: the client can no longer authenticate.
+    delete s.t.env.SSO_BRIDGE_SECRET_MINNIT
+    const c = await consoleAgent(s.t)
+    const res = await c.post('/console/integrations/minnit/test/oidc', { member: 'rob' })
+    expect(res.status, res.text).toBe(200)
+    expect(res.text).toContain('Round trip for rob (1001): failed')
+    const steps = [...res.text.matchAll(/<tr data-ok="(true|false)"><th scope="row">([^<]+)</g)]
+    expect(steps.at(-1)![1]).toBe('false')
+    // oidc-provider cannot load a client without its secret: /auth answers its error page.
+    expect(res.text).toMatch(
+      /Authorization request<\/th><td><span class="badge bad">failed<\/span><\/td><td>refused: HTTP 400/,
+    )
+    expect(steps.slice(0, -1).every((m) => m[1] === 'true')).toBe(true)
+    expect(steps.map((m) => m[2])).not.toContain('User-info')
+    expect(res.text).not.toContain('id="userinfo"')
+  })
+
   it('a public client goes through with PKCE alone', async () => {
     const s = await startOidcServer()
     closers.push(() => s.close())
