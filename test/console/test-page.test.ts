@@ -333,6 +333,13 @@ describe('OIDC live check: a real round trip through ISSUER', () => {
     // Nothing of the member reached the operator's browser.
     const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? []
     expect(cookies.filter((k) => /^(_session|_interaction|sso_bridge)/.test(k))).toEqual([])
+    expect(await s.t.services.store.listOperatorAudit(100)).toContainEqual(
+      expect.objectContaining({
+        actor: 'operator:operator',
+        action: 'integration_oidc_live_check',
+        target: 'integration:minnit member:1001',
+      }),
+    )
     expect(s.t.logText()).not.toContain(clientSecret!)
     expect(res.text).not.toContain(clientSecret!)
   })

@@ -237,6 +237,12 @@ ${notes ? `<ul class="hint">${notes}</ul>` : ''}</section>`,
         if (integration.type !== 'oidc' || !hooks.oidcLiveCheck)
           throw notFor('the live round trip is for oidc integrations')
         const check = await hooks.oidcLiveCheck(integration.id, account.external_id)
+        // The operator acted for a member (a real token exchange): on the record, with whom.
+        await deps.services.store.appendOperatorAudit({
+          actor: consoleLocals(res).actor,
+          action: 'integration_oidc_live_check',
+          target: `integration:${integration.id} member:${account.external_id}`,
+        })
         const passed = check.steps.every((s) => s.ok)
         show(req, res, integration, query, {
           account,
