@@ -25,6 +25,7 @@ import { signOutBrowser } from './web/bridge-session.ts'
 import { createCsrf } from './web/csrf.ts'
 import { requestIdOf } from './web/request-id.ts'
 import { createOnwardTargets } from './web/onward-targets.ts'
+import { discourseOnwardTargets } from './tokens/routes/discourse.ts'
 import { page, raw, type SiteLook } from './web/views.ts'
 import { hasCode } from './errors/index.ts'
 
@@ -157,7 +158,10 @@ export function createDoors(services: Services, opts: DoorsOptions) {
           : undefined,
       /** The logout-ticket verifier (/logout); undefined when no ticket key is configured. */
       logoutTickets: createLogoutTicketVerifier(issuer, ticket, services.store),
-      onwardTargets: createOnwardTargets(services.integrations),
+      onwardTargets: createOnwardTargets(
+        services.integrations,
+        discourseOnwardTargets(services.store),
+      ),
       /** The hand-off to the site (login/handoff.ts). */
       siteLogin: createSiteLogin({
         url: opts.siteLogin?.url,

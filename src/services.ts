@@ -9,7 +9,8 @@ import type { Config } from './config/index.ts'
 import { createAccountService } from './accounts/service.ts'
 import { createIntegrationService } from './integrations/registry.ts'
 import { rekeySecrets, sealPlaintextOnce } from './integrations/rekey.ts'
-import type { IntegrationTypeDefinition } from './integrations/types.ts'
+import type { IntegrationTypeDefinition, LoadedIntegration } from './integrations/types.ts'
+import { hasCode } from './errors/index.ts'
 import { oidcIntegrationType } from './oidc/client-settings.ts'
 import { samlIntegrationType } from './saml/sp-settings.ts'
 import type { Account } from './accounts/types.ts'
@@ -19,8 +20,10 @@ import { createOperatorService } from './operators/service.ts'
 import { revokeOidcAccount } from './oidc/revoke-account.ts'
 import {
   boostgptJwtType,
+  cometchatType,
   DEFINED_PLATFORM_TYPES,
   deadsimplechatType,
+  discourseType,
   genericJwtType,
   meltingspotJwtType,
   minnitZeroClickType,
@@ -45,6 +48,8 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   meltingspotJwtType,
   deadsimplechatType,
   genericJwtType,
+  discourseType,
+  cometchatType,
   // The platforms declared as data (tokens/definition.ts), listed in tokens/platforms/index.ts.
   ...DEFINED_PLATFORM_TYPES,
 ]
@@ -96,7 +101,48 @@ export function createServices(
       await byType.get(i.type)?.onAccountRemoved?.({ kv: store, integrationId: i.id, account })
     }
   }
-  const accounts = createAccountService({ store, conflicts: config.conflicts, onRemoved })
+  // A platform that keeps its own copy of the member (Discourse) hears of each change and each
+  // sign-out through its type's hooks. A platform that does not answer is logged and skipped:
+  // the write or the sign-out has happened, and the member's next sign-in carries the profile.
+  const eachHooked = async (
+    hook: 'onAccountChanged' | 'onSignedOut',
+    call: (i: LoadedIntegration, type: IntegrationTypeDefinition) => Promise<void> | undefined,
+  ) => {
+    for (const record of await integrations.list()) {
+      const type = byType.get(record.type)
+      if (!type?.[hook]) continue
+      try {
+        await call(await integrations.load(record.id), type)
+      } catch (err) {
+        log?.warn(
+          {
+            code: hasCode(err, 'ERR_PLATFORM_UNAVAILABLE') ? err.code : 'ERR_GENERIC',
+            integration: record.id,
+            hook,
+            cause: (err as Error).message,
+          },
+          'platform not told of an account change',
+        )
+      }
+    }
+  }
+  const onChanged = (account: Account) =>
+    eachHooked('onAccountChanged', (integration, type) =>
+      type.onAccountChanged?.({ integration, account }),
+    )
+  signOut.addDoor({
+    name: 'platforms',
+    signedOut: ({ account }) =>
+      eachHooked('onSignedOut', (integration, type) =>
+        type.onSignedOut?.({ integration, externalId: account.external_id }),
+      ),
+  })
+  const accounts = createAccountService({
+    store,
+    conflicts: config.conflicts,
+    onRemoved,
+    onChanged,
+  })
   const rekeyDeps = { store, integrations, types: INTEGRATION_TYPES, box: config.secrets }
   // Operator accounts for /console (issue #14), apart from members; their TOTP seeds are sealed
   // by the same box, and `secrets rekey` reseals them too.

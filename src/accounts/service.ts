@@ -115,6 +115,12 @@ export interface AccountServiceDeps {
    * platform's stored access token) goes with it. Wired in services.ts: this module knows no door.
    */
   onRemoved?: (account: Account) => Promise<void>
+  /**
+   * Runs after an account is created or replaced one by one (`put`: the admin API, the CLI, a
+   * site ticket; not a bulk import), so platforms that keep a copy (Discourse's sync_sso) follow.
+   * Wired in services.ts; it must not throw (the write has happened).
+   */
+  onChanged?: (account: Account) => Promise<void>
 }
 
 /** Who is writing, for the audit log. */
@@ -136,6 +142,7 @@ export function createAccountService({
   store,
   conflicts = { username: 'reject', email: 'reject' },
   onRemoved,
+  onChanged,
 }: AccountServiceDeps) {
   const resolverFor = (actor: Actor): ConflictResolver | undefined =>
     conflicts.username === 'reject' && conflicts.email === 'reject'
@@ -204,7 +211,9 @@ export function createAccountService({
       }
       const write = await prepare({ ...body, external_id: externalId })
       if (options.onlyIfActive) write.only_if_active = true
-      return store.upsertAccount(write, { resolver: resolverFor(actor) })
+      const result = await store.upsertAccount(write, { resolver: resolverFor(actor) })
+      await onChanged?.(result.account)
+      return result
     },
 
     /** @throws {AccountNotFound} */

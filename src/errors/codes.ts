@@ -68,6 +68,13 @@ export const ERROR_REPLIES = {
   ERR_TOKEN_INVALID: reply(400, 'token_invalid'),
   ERR_PLATFORM_UNAVAILABLE: reply(502, 'platform_unavailable'),
 
+  // DiscourseConnect (tokens/discourse/): a request from Discourse refused, nothing changed.
+  ERR_DISCOURSE_MALFORMED: reply(400, 'discourse_malformed'),
+  ERR_DISCOURSE_SIGNATURE: reply(400, 'discourse_signature'),
+  ERR_DISCOURSE_RETURN_URL: reply(400, 'discourse_return_url'),
+  ERR_DISCOURSE_NONCE_REPLAYED: reply(400, 'discourse_nonce_replayed'),
+  ERR_DISCOURSE_PENDING_EXPIRED: reply(400, 'discourse_pending_expired'),
+
   // The HTTP edge: requests no route can take as they are.
   ERR_UNAUTHORIZED: reply(401, 'unauthorized'),
   ERR_NOT_FOUND: reply(404, 'not_found'),

@@ -21,6 +21,7 @@ import { oidcRoutes } from '../oidc/routes/router.ts'
 import { checkSpMetadata } from '../saml/metadata-check.ts'
 import { samlPendingGone, samlRouter } from '../saml/routes/saml.ts'
 import type { Services } from '../services.ts'
+import { discoursePendingGone, discourseRouter } from '../tokens/routes/discourse.ts'
 import { tokensRouter } from '../tokens/routes/tokens.ts'
 import { requireAdmin } from '../web/admin-auth.ts'
 import { notFound } from '../web/errors.ts'
@@ -146,6 +147,19 @@ export function createApp(opts: AppOptions): Express {
       siteLogin: doors.login.siteLogin,
     }),
   )
+  // DiscourseConnect: Discourse sends members here (tokens/routes/discourse.ts).
+  app.use(
+    discourseRouter({
+      integrations: services.integrations,
+      kv: services.store,
+      accounts: services.accounts,
+      sessions,
+      issuer,
+      siteLogin: doors.login.siteLogin,
+      events: services.events,
+      log,
+    }),
+  )
   // The site-ticket door and the standalone sign-in the SAML door (and any non-OIDC door) sends
   // members to.
   app.use(
@@ -161,7 +175,8 @@ export function createApp(opts: AppOptions): Express {
       // Each door knows its own continuations; a ticket coming back to a gone one does nothing.
       continuationGone: async (returnTo: string) =>
         (await interactionGone(doors.oidc.provider, issuer, returnTo)) ||
-        (await samlPendingGone(services.store, issuer, returnTo)),
+        (await samlPendingGone(services.store, issuer, returnTo)) ||
+        (await discoursePendingGone(services.store, issuer, returnTo)),
     }),
   )
   app.use(

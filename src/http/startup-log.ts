@@ -3,7 +3,7 @@
  * What the server tells its operator once, at start, about where it can be reached:
  * - one line listing every door and its URLs (`code: STARTUP_DOORS`), built from the path tables
  *   the routes themselves are mounted from (oidc/paths.ts, saml/paths.ts, tokens/paths.ts,
- *   login/paths.ts, console/paths.ts, http/paths.ts), so the line cannot drift from what is served;
+ *   tokens/discourse/paths.ts, login/paths.ts, console/paths.ts, http/paths.ts), so the line cannot drift from what is served;
  * - a warning (`code: ISSUER_LOCALHOST_PUBLIC_BIND`) when ISSUER names this machine's loopback
  *   (its default is http://localhost:PORT) while the server listens on an interface other
  *   machines reach: every URL it writes (discovery, SAML metadata, redirects, connection sheets)
@@ -15,6 +15,7 @@ import type { LogCode, Logger } from '../log/logger.ts'
 import { LOGIN_ROUTES } from '../login/paths.ts'
 import { OIDC_DISCOVERY, OIDC_ROUTES } from '../oidc/paths.ts'
 import { SAML_ROUTES } from '../saml/paths.ts'
+import { DISCOURSE_ROUTES } from '../tokens/discourse/paths.ts'
 import { TOKEN_ROUTES } from '../tokens/paths.ts'
 import { HTTP_ROUTES } from './paths.ts'
 
@@ -26,7 +27,7 @@ type PathTable = Readonly<Record<string, string | ((id: string) => string)>>
 
 /** Every door's URLs by name, as {@link doorUrls} lists them. */
 export type DoorUrls = Record<
-  'oidc' | 'saml' | 'tokens' | 'login' | 'console' | 'server',
+  'oidc' | 'saml' | 'tokens' | 'discourse' | 'login' | 'console' | 'server',
   Record<string, string>
 >
 
@@ -48,6 +49,7 @@ export function doorUrls(issuer: string): DoorUrls {
     oidc: { issuer, discovery: `${issuer}${OIDC_DISCOVERY}`, ...urls(issuer, OIDC_ROUTES) },
     saml: urls(issuer, SAML_ROUTES),
     tokens: urls(issuer, TOKEN_ROUTES),
+    discourse: urls(issuer, DISCOURSE_ROUTES),
     login: urls(issuer, LOGIN_ROUTES),
     // Its pages with parameters (one integration, one member) are reached from the others.
     console: urls(

@@ -95,6 +95,18 @@ export interface IntegrationTypeDefinition<S extends object = object> {
     account: Account
   }) => Promise<void>
   /**
+   * Tells the platform about an account that was created or changed (Discourse: `sync_sso`), so
+   * the platform's copy follows without waiting for the member's next sign-in. Called once per
+   * integration of the type after the write (services.ts); a failure is logged, never undoes it.
+   */
+  onAccountChanged?(ctx: { integration: LoadedIntegration<S>; account: Account }): Promise<void>
+  /**
+   * Tells the platform a member signed out of sso-bridge (Discourse: `log_out`), so the
+   * platform's own session ends too. Called once per integration of the type for every sign-out
+   * (login/sign-out.ts, through services.ts); a failure is logged.
+   */
+  onSignedOut?(ctx: { integration: LoadedIntegration<S>; externalId: string }): Promise<void>
+  /**
    * Seals under the first key the secrets an integration of this type stored per account (Dead
    * Simple Chat: each member's access token), for the accounts `accountIds` (one page of them):
    * `sso-bridge secrets rekey` and the first start after an upgrade walk every account.

@@ -6,20 +6,25 @@
  * platform with a token) needs the platform's origin named.
  *
  * For a token redirect: the origins of the http(s) URLs in that integration's own settings
- * (chat_url, spot_base_url, target_url …), which only the operator sets. Any other path: none
- * (`'self'` covers the SAML door's /saml/continue page).
+ * (chat_url, spot_base_url, target_url …), which only the operator sets. A door whose continuation
+ * ends on a platform (DiscourseConnect's /discourse/continue) adds its own resolver (`more`).
+ * Any other path: none (`'self'` covers the SAML door's /saml/continue page).
  */
 import type { IntegrationService } from '../integrations/registry.ts'
 
 const TOKEN_REDIRECT = /^\/tokens\/([^/?#]+)\/redirect(?:[?#]|$)/
 
-/** The resolver /login uses: the onward URLs for a `return_to` path (none for most paths). */
+/**
+ * The resolver /login uses: the onward URLs for a `return_to` path (none for most paths).
+ * @param more other doors' resolvers, each answering for its own paths (an empty list otherwise)
+ */
 export function createOnwardTargets(
   integrations: IntegrationService,
+  ...more: ((path: string) => Promise<string[]>)[]
 ): (path: string) => Promise<string[]> {
   return async (path) => {
     const m = TOKEN_REDIRECT.exec(path)
-    if (!m) return []
+    if (!m) return (await Promise.all(more.map((f) => f(path)))).flat()
     let id: string
     try {
       id = decodeURIComponent(m[1]!)

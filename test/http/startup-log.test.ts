@@ -15,6 +15,7 @@ import { CONSOLE_ROUTES } from '../../src/console/paths.ts'
 import { OIDC_ROUTES } from '../../src/oidc/paths.ts'
 import { SAML_ROUTES } from '../../src/saml/paths.ts'
 import { TOKEN_ROUTES } from '../../src/tokens/paths.ts'
+import { DISCOURSE_ROUTES } from '../../src/tokens/discourse/paths.ts'
 
 describe('isLoopbackHost', () => {
   it.each([
@@ -59,6 +60,7 @@ describe('doorUrls', () => {
     expect(Object.keys(doors.oidc)).toEqual(['issuer', 'discovery', ...Object.keys(OIDC_ROUTES)])
     expect(Object.keys(doors.saml)).toEqual(Object.keys(SAML_ROUTES))
     expect(Object.keys(doors.tokens)).toEqual(Object.keys(TOKEN_ROUTES))
+    expect(Object.keys(doors.discourse)).toEqual(Object.keys(DISCOURSE_ROUTES))
     expect(Object.keys(doors.login)).toEqual(Object.keys(LOGIN_ROUTES))
     expect(Object.keys(doors.console)).toEqual(
       Object.entries(CONSOLE_ROUTES)

@@ -57,6 +57,7 @@ describe('the start-up line listing every door', () => {
     expect(level).toBe('info')
     expect(Object.keys(doors).sort()).toEqual([
       'console',
+      'discourse',
       'login',
       'oidc',
       'saml',

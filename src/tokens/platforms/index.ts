@@ -8,6 +8,8 @@ import { isIntegrationOf, type LoadedIntegration } from '../../integrations/type
 import type { BrowserSettings } from '../settings.ts'
 import type { TokenPlatform } from '../types.ts'
 import * as boostgpt from './boostgpt-jwt.ts'
+import * as cometchat from './cometchat.ts'
+import * as discourse from './discourse.ts'
 import * as deadsimplechat from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
 import * as meltingspot from './meltingspot-jwt.ts'
@@ -21,6 +23,8 @@ export { boostgptJwtType } from './boostgpt-jwt.ts'
 export { meltingspotJwtType } from './meltingspot-jwt.ts'
 export { deadsimplechatType } from './deadsimplechat.ts'
 export { genericJwtType } from './jwt.ts'
+export { discourseType } from './discourse.ts'
+export { cometchatType } from './cometchat.ts'
 
 /**
  * The platforms declared as data (tokens/definition.ts), one line each. A new platform is a file
@@ -92,6 +96,18 @@ export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.f
     inspect: jwt.inspect,
     dryRun: dryRunJwt(jwt.issue),
     redirectCheck: jwt.redirectCheck,
+  }),
+  [discourse.discourseType.type]: platform({
+    definition: discourse.discourseType,
+    issue: discourse.issue,
+    inspect: discourse.inspect,
+    dryRun: discourse.dryRun,
+  }),
+  [cometchat.cometchatType.type]: platform({
+    definition: cometchat.cometchatType,
+    issue: cometchat.issue,
+    inspect: cometchat.inspect,
+    dryRun: cometchat.dryRun,
   }),
   ...Object.fromEntries(DEFINED.map((p) => [p.definition.type, platform(p)])),
 })
