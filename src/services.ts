@@ -126,10 +126,27 @@ export function createServices(
       }
     }
   }
-  const onChanged = (account: Account) =>
-    eachHooked('onAccountChanged', (integration, type) =>
-      type.onAccountChanged?.({ integration, account }),
-    )
+  // Told in the background, so a write (a site ticket's sign-in above all) never waits on a
+  // platform; one chain per account keeps two quick changes in order on the platform.
+  const changeChains = new Map<string, Promise<void>>()
+  const onChanged = async (account: Account) => {
+    const next = (changeChains.get(account.id) ?? Promise.resolve())
+      .then(() =>
+        eachHooked('onAccountChanged', (integration, type) =>
+          type.onAccountChanged?.({ integration, account }),
+        ),
+      )
+      .catch((err: unknown) =>
+        log?.warn(
+          { code: hasCode(err, 'ERR_STORE_UNAVAILABLE') ? err.code : 'ERR_GENERIC' },
+          'platforms not told of an account change',
+        ),
+      )
+      .finally(() => {
+        if (changeChains.get(account.id) === next) changeChains.delete(account.id)
+      })
+    changeChains.set(account.id, next)
+  }
   signOut.addDoor({
     name: 'platforms',
     signedOut: ({ account }) =>

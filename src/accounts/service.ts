@@ -118,7 +118,8 @@ export interface AccountServiceDeps {
   /**
    * Runs after an account is created or replaced one by one (`put`: the admin API, the CLI, a
    * site ticket; not a bulk import), so platforms that keep a copy (Discourse's sync_sso) follow.
-   * Wired in services.ts; it must not throw (the write has happened).
+   * Wired in services.ts; it must not throw (the write has happened) and should not wait on a
+   * platform (services.ts tells them in the background).
    */
   onChanged?: (account: Account) => Promise<void>
 }

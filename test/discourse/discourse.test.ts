@@ -262,6 +262,10 @@ describe('profile changes and sign-out reach the forum', () => {
       }),
     })
     expect(put.status).toBe(200)
+    // Pushed in the background: the write did not wait for the forum.
+    await expect
+      .poll(async () => (await records()).syncs.length, { timeout: WAIT_TIMEOUT })
+      .toBe(before.syncs.length + 1)
     const after = await records()
     expect(after.syncs.slice(before.syncs.length)).toEqual([
       expect.objectContaining({
@@ -314,5 +318,37 @@ describe('profile changes and sign-out reach the forum', () => {
   })
 })
 
-// Keeps WAIT_TIMEOUT imported for readers: every browser wait above is bounded by it (newContext).
-void WAIT_TIMEOUT
+describe('a forum that does not answer', () => {
+  it('is logged and skipped: the account write and the sign-out still succeed, no key in the log', async () => {
+    await t.services.integrations.put('forum-down', {
+      type: 'discourse',
+      settings: { discourse_url: 'http://127.0.0.1:9' },
+      secrets: { connect_secret: SECRET, discourse_api_key: `${API_KEY}-down` },
+    })
+    try {
+      const put = await fetch(`${issuer}/api/v1/users/site-7`, {
+        method: 'PUT',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'ada', email: 'ada@example.com', email_verified: true }),
+      })
+      expect(put.status).toBe(200)
+      const out = await fetch(`${issuer}/api/v1/users/site-7/sessions`, {
+        method: 'DELETE',
+        headers: auth,
+      })
+      expect(out.status).toBe(200)
+      await expect
+        .poll(
+          () =>
+            t.logs.filter(
+              (l) => l.code === 'ERR_PLATFORM_UNAVAILABLE' && l.integration === 'forum-down',
+            ).length,
+          { timeout: WAIT_TIMEOUT },
+        )
+        .toBeGreaterThanOrEqual(2)
+      expect(t.logText()).not.toContain(`${API_KEY}-down`)
+    } finally {
+      await t.services.integrations.remove('forum-down')
+    }
+  })
+})
