@@ -318,6 +318,21 @@ describe('profile changes and sign-out reach the forum', () => {
   })
 })
 
+describe('the connection sheet', () => {
+  it('gives the discourse connect url to paste and says which secrets are set, never their values', async () => {
+    const res = await fetch(`${issuer}/api/v1/integrations/forum/connection`, { headers: auth })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    const sheet = JSON.parse(text)
+    const mine = JSON.stringify(sheet)
+    expect(mine).toContain(`${issuer}/discourse/forum/sso`)
+    expect(mine).toContain('discourse connect secret')
+    expect(mine).toMatch(/"into":"secrets.discourse_api_key","set":true/)
+    expect(text).not.toContain(SECRET)
+    expect(text).not.toContain(API_KEY)
+  })
+})
+
 describe('a forum that does not answer', () => {
   it('is logged and skipped: the account write and the sign-out still succeed, no key in the log', async () => {
     await t.services.integrations.put('forum-down', {

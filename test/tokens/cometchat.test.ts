@@ -88,6 +88,13 @@ describe('cometchat', () => {
     expect(cc.calls).toHaveLength(3)
   })
 
+  it('the connection sheet says where the REST API key comes from, never its value', async () => {
+    const res = await request(t.app).get('/api/v1/integrations/chat/connection').set(auth)
+    expect(res.status).toBe(200)
+    expect(JSON.stringify(res.body)).toMatch(/"into":"secrets.rest_api_key","set":true/)
+    expect(JSON.stringify(res.body)).not.toContain(REST_KEY)
+  })
+
   it('inspect names the member of a stored token; a deleted account forgets it', async () => {
     const first = await issue('Rob-42')
     const seen = await request(t.app)

@@ -146,7 +146,7 @@ export const discourseType: IntegrationTypeDefinition<DiscourseSettings> = {
         },
       ],
       notes: [
-        `Set "logout redirect" (Admin → Settings → Users) to ${issuer}/logout?return_to=${integration.settings.discourse_url} only if the site signs members out there; otherwise leave it empty.`,
+        'Set "logout redirect" (Admin → Settings → Login) to the site\'s own sign-out page, which ends the bridge session with a logout ticket (docs/signing-out.md): otherwise the next "Log In" on the forum signs the member straight back in.',
         integration.secret('discourse_api_key') === undefined
           ? "Without discourse_api_key, profile changes reach Discourse at the member's next sign-in only, and signing out of sso-bridge does not log them out of the forum."
           : 'Profile changes are pushed with sync_sso; signing out of sso-bridge logs the member out of the forum.',
