@@ -318,6 +318,25 @@ describe('profile changes and sign-out reach the forum', () => {
   })
 })
 
+describe('the dry run', () => {
+  it('shows the payload, the exact Base64 text signed and its sig — never the secret — and sends nothing', async () => {
+    const before = await records()
+    const res = await fetch(`${issuer}/api/v1/integrations/forum/dry-run`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ external_id: 'site-7' }),
+    })
+    const text = await res.text()
+    expect(res.status, text).toBe(200)
+    const run = JSON.parse(text) as { payload: object; signed: string; signature: string }
+    expect(run.payload).toMatchObject({ external_id: 'site-7' })
+    expect(Buffer.from(run.signed, 'base64').toString()).toContain('external_id=site-7')
+    expect(run.signature).toBe(createHmac('sha256', SECRET).update(run.signed).digest('hex'))
+    expect(text).not.toContain(SECRET)
+    expect(await records()).toEqual(before)
+  })
+})
+
 describe('the connection sheet', () => {
   it('gives the discourse connect url to paste and says which secrets are set, never their values', async () => {
     const res = await fetch(`${issuer}/api/v1/integrations/forum/connection`, { headers: auth })

@@ -88,6 +88,21 @@ describe('cometchat', () => {
     expect(cc.calls).toHaveLength(3)
   })
 
+  it('dry run: the Create User request that would be sent, without the key, and no call', async () => {
+    const res = await request(t.app)
+      .post('/api/v1/integrations/chat/dry-run')
+      .set(auth)
+      .send({ external_id: 'Rob-42' })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body).toMatchObject({
+      payload: { uid: 'rob-42', name: 'Rob Roy', withAuthToken: true },
+      token: null,
+      signed: null,
+    })
+    expect(JSON.stringify(res.body)).not.toContain(REST_KEY)
+    expect(cc.calls).toHaveLength(0)
+  })
+
   it('the connection sheet says where the REST API key comes from, never its value', async () => {
     const res = await request(t.app).get('/api/v1/integrations/chat/connection').set(auth)
     expect(res.status).toBe(200)
