@@ -23,7 +23,6 @@ import {
   cometchatType,
   DEFINED_PLATFORM_TYPES,
   deadsimplechatType,
-  discourseType,
   genericJwtType,
   meltingspotJwtType,
   minnitZeroClickType,
@@ -48,7 +47,6 @@ export const INTEGRATION_TYPES: readonly IntegrationTypeDefinition[] = [
   meltingspotJwtType,
   deadsimplechatType,
   genericJwtType,
-  discourseType,
   cometchatType,
   // The platforms declared as data (tokens/definition.ts), listed in tokens/platforms/index.ts.
   ...DEFINED_PLATFORM_TYPES,

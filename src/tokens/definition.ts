@@ -43,9 +43,11 @@ import type { DryRun, IssueOptions, IssuedToken, TokenDeps, TokenPlatform } from
 export interface Delivery<S extends object> {
   /**
    * For the catalogue: `url-parameter` (the member is sent to a URL carrying it), `page-snippet`
-   * (HTML rendered into the site's page), `js-call` (a call in the site's script).
+   * (HTML rendered into the site's page), `js-call` (a call in the site's script),
+   * `redirect-protocol` (the platform sends the member here and takes them back by its own
+   * protocol, in its own route: DiscourseConnect; the token API's token is for its server).
    */
-  kind: 'url-parameter' | 'page-snippet' | 'js-call'
+  kind: 'url-parameter' | 'page-snippet' | 'js-call' | 'redirect-protocol'
   /** The URL carrying the token; null when the settings give none. */
   url?: (built: Built, settings: S) => string | null
   /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts). */
@@ -83,6 +85,15 @@ export interface PlatformDefinition<S extends BrowserSettings> {
   builder: Builder<S>
   delivery: Delivery<S>
   sheet: (integration: LoadedIntegration<S>, issuer: string) => SheetParts
+  /**
+   * What the registry definition declares besides: a platform that keeps its own copy of the
+   * member is told of changes and sign-outs (Discourse's sync_sso and log_out), one that stores
+   * per member forgets and reseals it.
+   */
+  hooks?: Pick<
+    IntegrationTypeDefinition<S>,
+    'onAccountChanged' | 'onSignedOut' | 'onAccountRemoved' | 'resealStored'
+  >
 }
 
 /** What a definition produced for one account: the builder's steps and the issued token. */
@@ -111,6 +122,7 @@ export function definePlatform<S extends BrowserSettings>(
     defaultMapping: def.defaultMapping,
     connection: (integration, issuer) =>
       tokenSheet(integration, issuer, def.sheet(integration, issuer)),
+    ...def.hooks,
   }
 
   function deliver(built: Built, settings: S): IssuedToken {

@@ -55,14 +55,19 @@ export function verifyConnectRequest(
   // Compared whatever its form, so a malformed sig costs what a wrong one does.
   const match = timingSafeEqual(expected, given) && /^[0-9a-fA-F]{64}$/.test(sig)
   if (!match) return { ok: false, reason: 'signature' }
-  const query = Buffer.from(sso, 'base64').toString('utf8')
-  const params = new URLSearchParams(query)
+  const fields = decodeConnect(sso)
+  return fields ? { ok: true, fields } : { ok: false, reason: 'malformed' }
+}
+
+/** The fields of a Base64 payload, or null when a field comes twice (which would Discourse mean?). */
+export function decodeConnect(sso: string): ConnectFields | null {
+  const params = new URLSearchParams(Buffer.from(sso, 'base64').toString('utf8'))
   const fields: ConnectFields = {}
   for (const [k, v] of params) {
-    if (Object.hasOwn(fields, k)) return { ok: false, reason: 'malformed' }
+    if (Object.hasOwn(fields, k)) return null
     fields[k] = v
   }
-  return { ok: true, fields }
+  return fields
 }
 
 /** The text form of one payload value; undefined leaves the field out (null, objects). */
@@ -82,13 +87,18 @@ function text(v: JsonObject[string]): string | undefined {
  * @example encodeConnect({ nonce: 'cb68', external_id: '42', email: 'a@b.c' }, secret)
  */
 export function encodeConnect(doc: JsonObject, secret: string): { sso: string; sig: string } {
+  const sso = connectBase64(doc)
+  return { sso, sig: signConnect(sso, secret) }
+}
+
+/** The `sso` text of a payload, unsigned: its query string, Base64-encoded (see {@link encodeConnect}). */
+export function connectBase64(doc: JsonObject): string {
   const params = new URLSearchParams()
   for (const [k, v] of Object.entries(doc)) {
     const t = text(v)
     if (t !== undefined) params.append(k, t)
   }
-  const sso = Buffer.from(params.toString(), 'utf8').toString('base64')
-  return { sso, sig: signConnect(sso, secret) }
+  return Buffer.from(params.toString(), 'utf8').toString('base64')
 }
 
 /**

@@ -18,22 +18,24 @@
  * once (`sync_sso`, meta.discourse.org/t/84398) and a member who signs out of sso-bridge is logged
  * out of Discourse (`POST /admin/users/{id}/log_out`, the document's "Logging out users").
  *
- * The token API's "token" for this type is the signed `sync_sso` payload of a member
- * (`sso=…&sig=…`, no nonce): what a site's server may POST to Discourse itself; inspect checks one.
+ * Declared as data (tokens/definition.ts): an HMAC-SHA256 (hex) over the Base64 payload, the
+ * field rules below, the `redirect-protocol` delivery. The token API's "token" for this type is
+ * the signed `sync_sso` payload of a member (`sso=…&sig=…`, no nonce): what a site's server may
+ * POST to Discourse itself; inspect checks one, the dry run shows the text signed.
  */
 import { z } from 'zod'
 import type { Account, JsonObject } from '../../accounts/types.ts'
-import { ConfigInvalid, TokenInvalid } from '../../errors/index.ts'
+import { ConfigInvalid } from '../../errors/index.ts'
 import type { LoadedIntegration } from '../../integrations/registry.ts'
-import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { httpUrl } from '../../integrations/schemas.ts'
-import { tokenSheet } from '../connection.ts'
+import { hmacBuilder } from '../builders/hmac.ts'
+import type { Builder } from '../builders/types.ts'
+import { definePlatform } from '../definition.ts'
 import { DISCOURSE_ROUTES } from '../discourse/paths.ts'
 import { logOut, syncSso } from '../discourse/api.ts'
-import { encodeConnect, verifyConnectRequest } from '../discourse/payload.ts'
-import { isHttpUrl, requireEmail, requireText } from '../fields.ts'
+import { connectBase64, decodeConnect, encodeConnect } from '../discourse/payload.ts'
+import { applyFieldRules, type FieldRules } from '../field-rules.ts'
 import { apiKeySecret, browserSettings } from '../settings.ts'
-import type { DryRun, Inspected, IssuedToken } from '../types.ts'
 
 const settings = z.strictObject({
   /** The forum's base URL; `return_sso_url` must lie under it. */
@@ -58,10 +60,47 @@ export type DiscourseSettings = z.infer<typeof settings>
 /** Discourse refuses a `discourse_connect_secret` shorter than this (its site setting's minimum). */
 const MIN_SECRET_LENGTH = 10
 
-/** The `discourse` integration type: settings, secrets, default payload, connection sheet, sync. */
-export const discourseType: IntegrationTypeDefinition<DiscourseSettings> = {
+/**
+ * The payload's rules: `external_id` and `email` are required (the document: "you must include
+ * email and external_id"; Discourse maps users by email), `avatar_url` only as an http(s) URL.
+ */
+export const DISCOURSE_FIELDS: FieldRules = {
+  external_id: { kind: 'id', required: true, max: 255 },
+  email: { kind: 'email', required: true },
+  avatar_url: { kind: 'url' },
+}
+
+/** The request's own fields: never a mapping's. */
+const OWNED = ['nonce', 'return_sso_url'] as const
+
+/** HMAC-SHA256 (hex) of the Base64 payload; the token `sso=…&sig=…` (discourse_connect_base.rb `payload`). */
+const builder: Builder<DiscourseSettings> = {
+  ...hmacBuilder<DiscourseSettings>({
+    digest: 'sha256',
+    encoding: 'hex',
+    secret: 'connect_secret',
+    message: (payload) => connectBase64(payload),
+    token: ({ message, signature }) =>
+      new URLSearchParams({ sso: message, sig: signature }).toString(),
+    parse: (token) => {
+      const q = new URLSearchParams(token)
+      const sso = q.get('sso')
+      const sig = q.get('sig')
+      const fields = sso ? decodeConnect(sso) : null
+      return sso && sig && fields ? { message: sso, signature: sig, payload: fields } : null
+    },
+  }),
+  owned: () => OWNED,
+}
+
+/** The `discourse` platform: settings, secrets, default payload, field rules, sheet, hooks. */
+export const discourse = definePlatform<DiscourseSettings>({
   type: 'discourse',
   description: 'Discourse forum signing in through DiscourseConnect (sso-bridge as the provider)',
+  docs: [
+    'https://meta.discourse.org/t/setup-discourseconnect-official-single-sign-on-for-discourse-sso/13045',
+    'https://meta.discourse.org/t/sync-discourseconnect-user-data-with-the-sync-sso-route/84398',
+  ],
   guide: {
     title: 'Discourse — DiscourseConnect',
     platform: 'Discourse',
@@ -85,6 +124,9 @@ export const discourseType: IntegrationTypeDefinition<DiscourseSettings> = {
     },
   },
   settings,
+  fields: DISCOURSE_FIELDS,
+  builder,
+  delivery: { kind: 'redirect-protocol' },
   defaultMapping: {
     external_id: 'external_id',
     email: 'email',
@@ -124,9 +166,9 @@ export const discourseType: IntegrationTypeDefinition<DiscourseSettings> = {
     },
     api_key: apiKeySecret,
   },
-  connection: (integration, issuer) => {
+  sheet: (integration, issuer) => {
     const id = integration.record.id
-    const sheet = tokenSheet(integration, issuer, {
+    return {
       platform: 'Discourse (DiscourseConnect)',
       paste_into_platform: [
         { setting: 'Admin → Settings → Login → enable discourse connect', value: 'checked' },
@@ -151,28 +193,32 @@ export const discourseType: IntegrationTypeDefinition<DiscourseSettings> = {
           ? "Without discourse_api_key, profile changes reach Discourse at the member's next sign-in only, and signing out of sso-bridge does not log them out of the forum."
           : 'Profile changes are pushed with sync_sso; signing out of sso-bridge logs the member out of the forum.',
       ],
-    })
-    return { ...sheet, discourse_connect_url: `${issuer}${DISCOURSE_ROUTES.sso(id)}` }
+    }
   },
-  onAccountChanged: async ({ integration, account }) => {
-    const s = integration.settings
-    const apiKey = integration.secret('discourse_api_key')
-    if (!s.sync_profiles || apiKey === undefined || account.status !== 'active') return
-    await syncSso(
-      { baseUrl: s.discourse_url, apiKey, apiUsername: s.api_username, fetch: globalThis.fetch },
-      encodeConnect(connectPayload(account, integration), connectSecret(integration)),
-    )
+  hooks: {
+    onAccountChanged: async ({ integration, account }) => {
+      const s = integration.settings
+      const apiKey = integration.secret('discourse_api_key')
+      if (!s.sync_profiles || apiKey === undefined || account.status !== 'active') return
+      await syncSso(
+        { baseUrl: s.discourse_url, apiKey, apiUsername: s.api_username, fetch: globalThis.fetch },
+        encodeConnect(connectPayload(account, integration), connectSecret(integration)),
+      )
+    },
+    onSignedOut: async ({ integration, externalId }) => {
+      const s = integration.settings
+      const apiKey = integration.secret('discourse_api_key')
+      if (!s.log_out || apiKey === undefined) return
+      await logOut(
+        { baseUrl: s.discourse_url, apiKey, apiUsername: s.api_username, fetch: globalThis.fetch },
+        externalId,
+      )
+    },
   },
-  onSignedOut: async ({ integration, externalId }) => {
-    const s = integration.settings
-    const apiKey = integration.secret('discourse_api_key')
-    if (!s.log_out || apiKey === undefined) return
-    await logOut(
-      { baseUrl: s.discourse_url, apiKey, apiUsername: s.api_username, fetch: globalThis.fetch },
-      externalId,
-    )
-  },
-}
+})
+
+/** The `discourse` integration type (the registry's part of {@link discourse}). */
+export const discourseType = discourse.definition
 
 /**
  * The integration's connect secret.
@@ -191,9 +237,8 @@ export function connectSecret(integration: LoadedIntegration<DiscourseSettings>)
 }
 
 /**
- * The member's DiscourseConnect fields, from the mapping: `external_id` and `email` are required
- * (the document: "you must include email and external_id"), `avatar_url` only as an http(s) URL;
- * `nonce` and `return_sso_url` are the request's, never a mapping's.
+ * The member's DiscourseConnect fields: the mapping, without the request's own fields, under
+ * {@link DISCOURSE_FIELDS} — exactly what the definition signs for the token API and the dry run.
  * @throws {AccountIncomplete} no external_id, or no valid email; nothing is sent
  */
 export function connectPayload(
@@ -201,77 +246,6 @@ export function connectPayload(
   integration: LoadedIntegration<DiscourseSettings>,
 ): JsonObject {
   const doc = integration.mapping.apply(account)
-  const id = integration.record.id
-  delete doc.nonce
-  delete doc.return_sso_url
-  const out: JsonObject = {
-    external_id: requireText(doc, 'external_id', id, 255),
-    email: requireEmail(doc, 'email', id),
-  }
-  for (const [k, v] of Object.entries(doc)) if (!(k in out)) out[k] = v
-  if (
-    out.avatar_url !== undefined &&
-    !(typeof out.avatar_url === 'string' && isHttpUrl(out.avatar_url))
-  )
-    delete out.avatar_url
-  return out
-}
-
-/**
- * The signed `sync_sso` payload of the member: `sso=…&sig=…` (see the module doc).
- * @throws {AccountIncomplete}
- */
-export function issue(
-  account: Account,
-  integration: LoadedIntegration<DiscourseSettings>,
-): IssuedToken {
-  const signed = encodeConnect(connectPayload(account, integration), connectSecret(integration))
-  return {
-    token: new URLSearchParams(signed).toString(),
-    url: null,
-    html: null,
-    expires_at: null,
-  }
-}
-
-/**
- * Checks a `sso=…&sig=…` pair (ours, or one Discourse sent) with the connect secret and shows its
- * fields.
- * @throws {TokenInvalid} not such a pair, or the signature does not match
- */
-export function inspect(
-  token: string,
-  integration: LoadedIntegration<DiscourseSettings>,
-): Inspected {
-  const q = new URLSearchParams(token.trim())
-  const r = verifyConnectRequest(q.get('sso'), q.get('sig'), connectSecret(integration))
-  if (!r.ok) throw new TokenInvalid()
-  return { payload: r.fields, expires_at: null, expired: false }
-}
-
-/**
- * The dry run: the member's payload, the exact Base64 text that is signed (`sso`), its hex
- * HMAC-SHA256 (`sig`), and what the forum receives. Nothing is sent to Discourse.
- * @throws {AccountIncomplete}
- */
-export function dryRun(
-  account: Account,
-  integration: LoadedIntegration<DiscourseSettings>,
-): DryRun {
-  const payload = connectPayload(account, integration)
-  const signed = encodeConnect(payload, connectSecret(integration))
-  return {
-    algorithm: 'HMAC-SHA-256 (hex) over the Base64 payload (DiscourseConnect)',
-    payload,
-    signed: signed.sso,
-    signature: signed.sig,
-    parts: { sso: signed.sso, sig: signed.sig },
-    token: new URLSearchParams(signed).toString(),
-    snippet: { url: null, html: null, script: null },
-    expires_at: null,
-    notes: [
-      'At sign-in the same fields go to return_sso_url with the nonce Discourse sent added first; with discourse_api_key, this payload is what sync_sso receives.',
-      'Dry run: nothing was sent to Discourse.',
-    ],
-  }
+  for (const f of OWNED) delete doc[f]
+  return applyFieldRules(doc, DISCOURSE_FIELDS, integration.record.id)
 }

@@ -9,7 +9,7 @@ import type { BrowserSettings } from '../settings.ts'
 import type { TokenPlatform } from '../types.ts'
 import * as boostgpt from './boostgpt-jwt.ts'
 import * as cometchat from './cometchat.ts'
-import * as discourse from './discourse.ts'
+import { discourse } from './discourse.ts'
 import * as deadsimplechat from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
 import * as meltingspot from './meltingspot-jwt.ts'
@@ -30,7 +30,7 @@ export { cometchatType } from './cometchat.ts'
  * The platforms declared as data (tokens/definition.ts), one line each. A new platform is a file
  * beside this one and a line here; services.ts registers their types from this list.
  */
-const DEFINED = [chatwoot] as const
+const DEFINED: readonly TokenPlatform[] = [platform(chatwoot), platform(discourse)]
 
 /** The integration types of {@link DEFINED}, for the registry (services.ts). */
 export const DEFINED_PLATFORM_TYPES: readonly IntegrationTypeDefinition[] = DEFINED.map(
@@ -97,17 +97,11 @@ export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.f
     dryRun: dryRunJwt(jwt.issue),
     redirectCheck: jwt.redirectCheck,
   }),
-  [discourse.discourseType.type]: platform({
-    definition: discourse.discourseType,
-    issue: discourse.issue,
-    inspect: discourse.inspect,
-    dryRun: discourse.dryRun,
-  }),
   [cometchat.cometchatType.type]: platform({
     definition: cometchat.cometchatType,
     issue: cometchat.issue,
     inspect: cometchat.inspect,
     dryRun: cometchat.dryRun,
   }),
-  ...Object.fromEntries(DEFINED.map((p) => [p.definition.type, platform(p)])),
+  ...Object.fromEntries(DEFINED.map((p) => [p.definition.type, p])),
 })
