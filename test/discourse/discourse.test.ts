@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
+import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../../src/store/sqlite/store.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
@@ -315,6 +316,40 @@ describe('profile changes and sign-out reach the forum', () => {
     const refused = await inspect(tampered.toString())
     expect(refused.status).toBe(400)
     expect(((await refused.json()) as { error: string }).error).toBe('token_invalid')
+  })
+})
+
+describe('signing in at the site (SITE_LOGIN_URL)', () => {
+  it('hands the member to the site with the way back; a gone continuation is discourse_pending_expired', async () => {
+    const site = makeTestApp({
+      issuer,
+      siteLogin: { url: 'https://site.example/login', passwordSignIn: false },
+    })
+    try {
+      await site.services.integrations.put('forum', {
+        type: 'discourse',
+        settings: { discourse_url: forum },
+        secrets: { connect_secret: SECRET },
+      })
+      const from = new URL(discourseRequest({ nonce: 'n-site', return_sso_url: `${forum}/s` }))
+      const res = await request(site.app).get(`${from.pathname}${from.search}`)
+      expect(res.status).toBe(303)
+      const to = new URL(res.headers.location!)
+      expect(to.origin + to.pathname).toBe('https://site.example/login')
+      expect(to.searchParams.get('return_to')).toMatch(
+        new RegExp(`^${issuer}/discourse/continue/[\\w-]{32}$`),
+      )
+      const back = new URL(to.searchParams.get('return_to')!).pathname
+      // No session yet: the continuation sends the member to the site again.
+      expect((await request(site.app).get(back)).status).toBe(303)
+      const gone = await request(site.app)
+        .get('/discourse/continue/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+        .set('Accept', 'text/html')
+      expect(gone.status).toBe(400)
+      expect(gone.text).toContain('discourse_pending_expired')
+    } finally {
+      await site.close()
+    }
   })
 })
 
