@@ -148,6 +148,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     maxBodyBytes: config.maxBodyBytes,
     importMaxBytes: config.importMaxBytes,
     keys,
+    keysDir: config.keysDir,
     site: config.site,
     trustProxy: config.trustProxy,
     loginFailureFloorMs: config.loginFailureFloorMs,

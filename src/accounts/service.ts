@@ -21,6 +21,7 @@ import type {
   AccountWriteResult,
   AuditEntry,
   AuditQuery,
+  AccountSearchField,
   Page,
 } from '../store/ports.ts'
 import {
@@ -254,6 +255,59 @@ export function createAccountService({
     },
 
     /**
+     * Accounts whose username, email or external id starts with `query` (the username compared
+     * folded, the email lower-cased, the external id as given), a page at a time. With `by`
+     * `any`, username matches come first, then email, then external id, each account once.
+     * Every step is a range scan of a unique index (store/account-search.ts).
+     * @throws {ValidationFailed} an empty or over-long query, a bad `by`, limit or cursor
+     */
+    async search({
+      query,
+      by = 'any',
+      cursor,
+      limit = 50,
+    }: {
+      query: string
+      by?: string
+      cursor?: string | null
+      limit?: number
+    }): Promise<Page<Account>> {
+      const q = query.trim()
+      const issues: FieldIssue[] = []
+      if (q === '' || q.length > 254 || CONTROL.test(q))
+        issues.push({ path: 'q', message: 'must be 1 to 254 characters, no control characters' })
+      if (!(SEARCH_BY as readonly string[]).includes(by))
+        issues.push({ path: 'by', message: `must be one of ${SEARCH_BY.join(', ')}` })
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
+        issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
+      const at = cursor ? readSearchCursor(cursor) : { stage: 0, after: null }
+      if (!at) issues.push({ path: 'cursor', message: 'is not a cursor this server gave' })
+      if (issues.length > 0 || !at) throw new ValidationFailed(issues)
+      const all: { field: AccountSearchField; prefix: string }[] = [
+        { field: 'username_key', prefix: usernameKey(q) },
+        { field: 'email_key', prefix: emailKey(q) },
+        { field: 'external_id', prefix: q },
+      ]
+      const stages = by === 'any' ? all : all.filter((s) => s.field.startsWith(by))
+      const items: Account[] = []
+      let { stage, after } = at
+      while (stage < stages.length && items.length < limit) {
+        const page = await store.searchAccounts({
+          ...stages[stage]!,
+          exclude: stages.slice(0, stage),
+          after,
+          limit: limit - items.length,
+        })
+        items.push(...page.items)
+        if (page.next !== null) return { items, next: searchCursor(stage, page.next) }
+        stage++
+        after = null
+      }
+      // A full page that ends a stage: the next page starts the next stage (it may be empty).
+      return { items, next: stage < stages.length ? searchCursor(stage, null) : null }
+    },
+
+    /**
      * Streams records into the store in batches. Each record is validated on its own; an invalid
      * or conflicting record is reported with its line and never half-written. With `atomic`, all
      * records are collected and written in one transaction that commits only if none failed.
@@ -416,6 +470,27 @@ export function createAccountService({
       ? await store.findCredentials({ email_key: emailKey(trimmed) })
       : null
     return byEmail ?? (await store.findCredentials({ username_key: usernameKey(trimmed) }))
+  }
+}
+
+/** What a member search may match on (`any`: all three). */
+export const SEARCH_BY = ['any', 'username', 'email', 'external_id'] as const
+
+// A search cursor names its stage and the last key seen; opaque to clients (base64url JSON).
+function searchCursor(stage: number, after: string | null): string {
+  return Buffer.from(JSON.stringify([stage, after])).toString('base64url')
+}
+
+function readSearchCursor(cursor: string): { stage: number; after: string | null } | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString())
+    if (!Array.isArray(v) || v.length !== 2) return null
+    const [stage, after] = v as unknown[]
+    if (!Number.isInteger(stage) || (stage as number) < 0 || (stage as number) > 2) return null
+    if (after !== null && typeof after !== 'string') return null
+    return { stage: stage as number, after }
+  } catch {
+    return null
   }
 }
 

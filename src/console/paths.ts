@@ -31,10 +31,19 @@ export const CONSOLE_ROUTES = {
   /** The mapping editor's Preview: the edited mapping applied, nothing saved (POST). */
   integrationMappingPreview: '/console/integrations/:id/mapping/preview',
   members: '/console/members',
+  /** One member: fields, sign-ins, sessions, tokens; the edit form (POST saves). */
   member: '/console/members/:id',
+  /** POST: disable or enable (`status` = disabled | active). */
+  memberStatus: '/console/members/:id/status',
+  /** GET: the confirmation page (type the username); POST: delete. */
+  memberDelete: '/console/members/:id/delete',
+  /** POST: sign out everywhere (every bridge and OIDC session of the member). */
+  memberSessions: '/console/members/:id/sessions',
   activity: '/console/activity',
   audit: '/console/audit',
   keys: '/console/keys',
+  /** POST: rotate the OIDC and SAML signing keys in KEYS_DIR. */
+  keysRotate: '/console/keys/rotate',
 } as const
 
 /**

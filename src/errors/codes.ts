@@ -34,6 +34,8 @@ export const ERROR_REPLIES = {
   ERR_CONFIG_INVALID: reply(500, 'config_invalid'),
   ERR_KEYS_INVALID: reply(500, 'keys_invalid'),
   ERR_KEYS_MISMATCH: reply(500, 'keys_mismatch'),
+  // The console's key rotation, refused before anything changed (keys/rotation.ts).
+  ERR_KEYS_ROTATION_REFUSED: reply(409, 'keys_rotation_refused'),
   // A stored secret sealed under a key SECRETS_KEY / KEYS_DIR does not hold (secrets/box.ts):
   // the server cannot serve it until the operator gives the key back, as for an outage.
   ERR_SECRETS_KEY_MISSING: reply(503, 'secrets_key_missing'),

@@ -137,6 +137,14 @@ export class KeysInvalid extends BridgeError {
 }
 
 /**
+ * Key rotation cannot be done safely from here (no KEYS_DIR, or another rotation holds the
+ * lease): the message says why and what to do instead. Nothing was changed.
+ */
+export class KeysRotationRefused extends BridgeError {
+  override code = 'ERR_KEYS_ROTATION_REFUSED' as const
+}
+
+/**
  * A stored secret was sealed under a key this server does not hold (neither SECRETS_KEY nor the
  * key file in KEYS_DIR): the message names the key id (a fingerprint, never key material).
  */

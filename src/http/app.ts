@@ -10,6 +10,7 @@ import type { TrustProxy } from '../config/index.ts'
 import { consoleRouter } from '../console/routes/router.ts'
 import type { Doors } from '../doors.ts'
 import type { KeyMaterial } from '../keys/index.ts'
+import { countOidcAccount } from '../oidc/revoke-account.ts'
 import type { Logger } from '../log/logger.ts'
 import type { Metrics } from '../metrics/index.ts'
 import { loginRoutes } from '../login/routes/router.ts'
@@ -58,6 +59,11 @@ export interface AppOptions {
   importMaxBytes: number
   /** For the connection sheets the admin API serves (certificates, JWKS). */
   keys: KeyMaterial
+  /**
+   * KEYS_DIR, where `keys` were loaded from: the console's Keys page rotates there. Without it
+   * (a test app over fixture keys) the console refuses to rotate.
+   */
+  keysDir?: string
   site: SiteLook
   /**
    * TRUST_PROXY (config/schema.ts): false, a hop count or proxy addresses. `true` is taken as
@@ -233,6 +239,10 @@ export function createApp(opts: AppOptions): Express {
             id,
             externalId,
           ),
+        // The member page: what oidc-provider holds for a member (oidc/revoke-account.ts).
+        memberOidc: (externalId) => countOidcAccount(services.store, externalId),
+        // The keys page: the keys this process signs with, and KEYS_DIR to rotate in.
+        keys: { loaded: opts.keys, dir: opts.keysDir, commonName: new URL(issuer).hostname },
       },
     }),
   )

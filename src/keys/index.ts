@@ -24,3 +24,11 @@ export {
   KEYS_RECORD_NAMESPACE,
   type KeyFingerprints,
 } from './fingerprints.ts'
+export {
+  describeKeys,
+  rotateKeysInUse,
+  type KeyState,
+  type KeysView,
+  type OidcKeyView,
+  type SamlKeyView,
+} from './rotation.ts'

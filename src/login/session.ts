@@ -56,6 +56,11 @@ export function endSessionsOf(kv: KvStore, accountId: string): Promise<number> {
   return kv.kvDeleteBy(NAMESPACE, 'account', accountId)
 }
 
+/** How many live bridge sessions an account (the internal id) has, across browsers and instances. */
+export function countSessionsOf(kv: KvStore, accountId: string): Promise<number> {
+  return kv.kvCountBy(NAMESPACE, 'account', accountId)
+}
+
 /** The session a cookie value names, or null (a value longer than any we issue names none). */
 export async function findSession(
   kv: KvStore,

@@ -31,3 +31,30 @@ export async function revokeOidcAccount(kv: KvStore, externalId: string): Promis
     removed += await kv.kvDeleteBy(oidcNamespace(model), 'accountId', externalId)
   return removed
 }
+
+/** What oidc-provider holds live for an account: sessions, grants and tokens, by model. */
+export interface OidcAccountCounts {
+  sessions: number
+  grants: number
+  access_tokens: number
+  refresh_tokens: number
+}
+
+/**
+ * Counts the live OIDC records of the account `externalId` (the operator console's member
+ * page), by the same `accountId` index {@link revokeOidcAccount} deletes by.
+ */
+export async function countOidcAccount(
+  kv: KvStore,
+  externalId: string,
+): Promise<OidcAccountCounts> {
+  const n = (model: (typeof ACCOUNT_MODELS)[number]) =>
+    kv.kvCountBy(oidcNamespace(model), 'accountId', externalId)
+  const [sessions, grants, access_tokens, refresh_tokens] = await Promise.all([
+    n('Session'),
+    n('Grant'),
+    n('AccessToken'),
+    n('RefreshToken'),
+  ])
+  return { sessions, grants, access_tokens, refresh_tokens }
+}

@@ -145,6 +145,21 @@ export interface Page<T> {
   next: string | null
 }
 
+/** A unique account column a search walks (its unique index, in byte order). */
+export type AccountSearchField = 'username_key' | 'email_key' | 'external_id'
+
+/** A prefix search of {@link AccountStore.searchAccounts}. */
+export interface AccountSearch {
+  field: AccountSearchField
+  /** The prefix in the column's own form (a folded username key, a lower-cased email key). */
+  prefix: string
+  /** Leaves out accounts whose column starts with the prefix given (listed by an earlier search). */
+  exclude?: { field: AccountSearchField; prefix: string }[]
+  /** The column value of the previous page's last account: the page continues after it. */
+  after?: string | null
+  limit: number
+}
+
 /** An account with its password hash, for sign-in only: nothing else reads the hash. */
 export interface Credentials {
   account: Account
@@ -218,6 +233,12 @@ export interface AccountStore {
   /** Accounts in creation order; `after` is a cursor from a previous page. */
   listAccounts(options: { after?: string | null; limit: number }): Promise<Page<Account>>
   countAccounts(): Promise<number>
+  /**
+   * Accounts whose `field` starts with `prefix`, in that column's byte order: a range scan of its
+   * unique index, never a table scan. `next` is the last account's column value (raw, for
+   * {@link AccountSearch.after}) when there may be more, else null.
+   */
+  searchAccounts(search: AccountSearch): Promise<Page<Account>>
   /** Audit entries, oldest first. */
   listAudit(query: AuditQuery): Promise<Page<AuditEntry>>
 }
@@ -314,6 +335,8 @@ export interface KvStore {
    * When several match, the one set most recently.
    */
   kvFindBy(namespace: string, index: string, indexValue: string): Promise<KvFound | null>
+  /** How many live entries of `namespace` have index `index` = `indexValue` (a member's sessions). */
+  kvCountBy(namespace: string, index: string, indexValue: string): Promise<number>
   /** Removes `namespace`/`key`; true when a live entry was removed (an expired one goes too, quietly). */
   kvDelete(namespace: string, key: string): Promise<boolean>
   /**

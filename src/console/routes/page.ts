@@ -13,6 +13,7 @@
 import type { Request, Response, Router } from 'express'
 import { replyFor, type BridgeErrorCode } from '../../errors/index.ts'
 import type { Account, JsonObject } from '../../accounts/types.ts'
+import type { KeyMaterial } from '../../keys/index.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { Services } from '../../services.ts'
 import type { OperatorRecord } from '../../store/ports.ts'
@@ -33,6 +34,28 @@ export interface ConsoleHooks {
   /** The OIDC door: a real authorization-code round trip for the member (Test page). */
   oidcLiveCheck?: (integrationId: string, externalId: string) => Promise<OidcLiveCheckView>
   [name: string]: unknown
+  /**
+   * The member page: what oidc-provider holds live for a member (oidc/revoke-account.ts
+   * `countOidcAccount`, by its `accountId` index).
+   */
+  memberOidc?: (externalId: string) => Promise<{
+    sessions: number
+    grants: number
+    access_tokens: number
+    refresh_tokens: number
+  }>
+  /** The keys page: the keys this process signs with, and where they live (keys/). */
+  keys?: ConsoleKeys
+}
+
+/** What the keys page is given: the loaded keys, KEYS_DIR and the cookie secret's source. */
+export interface ConsoleKeys {
+  /** The keys this process loaded at start and signs with. */
+  loaded: KeyMaterial
+  /** KEYS_DIR, when this server has one (rotation writes there; without, it is refused). */
+  dir?: string | undefined
+  /** The common name of a new SAML certificate (the issuer's host, as the first start uses). */
+  commonName: string
 }
 
 /** What {@link ConsoleHooks.samlPreview} answers. */

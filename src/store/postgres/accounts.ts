@@ -7,6 +7,7 @@
 import { AccountConflict } from '../../errors/index.ts'
 import type { Account } from '../account.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
+import { searchCondition } from '../account-search.ts'
 import type { AuditEntry, Credentials, Page, Store } from '../ports.ts'
 import { createAccountWrites, DEADLOCK_TRIES, takeWriterLock } from './account-writes.ts'
 import { writeBatch } from './batch-writer.ts'
@@ -50,6 +51,7 @@ type AccountMethods = Pick<
   | 'deleteAccount'
   | 'listAccounts'
   | 'countAccounts'
+  | 'searchAccounts'
   | 'listAudit'
 >
 
@@ -139,6 +141,19 @@ export function createPostgresAccounts(db: Db): AccountMethods {
       const rows = await q(SQL.page, [from, limit + 1])
       const items = rows.slice(0, limit).map(toAccount)
       return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null }
+    },
+
+    async searchAccounts(search) {
+      const { where, params } = searchCondition(search, (n) => `$${n}`)
+      const rows = await q(
+        {
+          text: `SELECT ${READ}, ${search.field} AS search_key FROM accounts WHERE ${where} ORDER BY ${search.field} LIMIT $${params.length + 1}`,
+        },
+        [...params, search.limit + 1],
+      )
+      const items = rows.slice(0, search.limit).map(toAccount)
+      const last = rows[search.limit - 1]
+      return { items, next: rows.length > search.limit && last ? String(last.search_key) : null }
     },
 
     async countAccounts() {

@@ -62,6 +62,13 @@ const SQL = {
   WHERE i.namespace = $1 AND i.index_name = $2 AND i.index_value = $3 AND ${live('k', '$4')}
   ORDER BY k.gen DESC LIMIT 1`,
   },
+  countBy: {
+    name: 'sso_kv_count_by',
+    text: `
+  SELECT count(*)::int AS n FROM kv_index i
+  JOIN kv k ON k.namespace = i.namespace AND k.key = i.key AND k.gen = i.gen
+  WHERE i.namespace = $1 AND i.index_name = $2 AND i.index_value = $3 AND ${live('k', '$4')}`,
+  },
   del: {
     name: 'sso_kv_delete',
     text: `
@@ -165,6 +172,11 @@ export function createPostgresKv(run: RunQuery): KvStore {
     async kvFindBy(namespace, index, indexValue) {
       const [row] = (await run(SQL.findBy, [namespace, index, indexValue, Date.now()])).rows
       return row ? { key: row.key as string, entry: toEntry(row) } : null
+    },
+
+    async kvCountBy(namespace, index, indexValue) {
+      const [row] = (await run(SQL.countBy, [namespace, index, indexValue, Date.now()])).rows
+      return (row?.n as number | undefined) ?? 0
     },
 
     async kvDelete(namespace, key) {

@@ -44,6 +44,11 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
     WHERE i.namespace = :ns AND i.index_name = :name AND i.index_value = :value
       AND (k.expires_at IS NULL OR k.expires_at > :now)
     ORDER BY i.rowid DESC LIMIT 1`)
+  const countBy = db.prepare(`
+    SELECT count(*) AS n FROM kv_index i
+    JOIN kv k ON k.namespace = i.namespace AND k.key = i.key
+    WHERE i.namespace = :ns AND i.index_name = :name AND i.index_value = :value
+      AND (k.expires_at IS NULL OR k.expires_at > :now)`)
   const del = db.prepare(
     `DELETE FROM kv WHERE namespace = :ns AND key = :key RETURNING ${LIVE} AS live`,
   )
@@ -103,6 +108,16 @@ export function createSqliteKv(db: DatabaseSync, group: GroupCommit): KvStore {
       const row = findBy.get({ ns: namespace, name: index, value: indexValue, now: Date.now() }) as
         Row | undefined
       return row ? { key: row.key as string, entry: toEntry(row) } : null
+    },
+
+    async kvCountBy(namespace, index, indexValue) {
+      const row = countBy.get({
+        ns: namespace,
+        name: index,
+        value: indexValue,
+        now: Date.now(),
+      }) as Row | undefined
+      return Number(row?.n ?? 0)
     },
 
     async kvDelete(namespace, key) {

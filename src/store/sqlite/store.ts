@@ -24,6 +24,7 @@ import {
   type ColumnKind,
 } from '../account-fields.ts'
 import { decodeCursor, encodeCursor, newId } from '../ids.ts'
+import { searchCondition } from '../account-search.ts'
 import { assertSchemaNotNewer } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
@@ -450,6 +451,18 @@ export function createSqliteStore(file: string): Store {
 
     async countAccounts() {
       return Number((count.get() as { n: number }).n)
+    },
+
+    async searchAccounts(search) {
+      const { where, params } = searchCondition(search, () => '?')
+      const rows = db
+        .prepare(
+          `SELECT ${READ}, password_hash IS NOT NULL AS has_password, ${search.field} AS search_key FROM accounts WHERE ${where} ORDER BY ${search.field} LIMIT ?`,
+        )
+        .all(...params, search.limit + 1) as Row[]
+      const items = rows.slice(0, search.limit).map(toAccount)
+      const last = rows[search.limit - 1]
+      return { items, next: rows.length > search.limit && last ? String(last.search_key) : null }
     },
 
     async putIntegration(write: IntegrationWrite) {

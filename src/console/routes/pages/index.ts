@@ -6,6 +6,9 @@
 import type { ConsolePage } from '../page.ts'
 import { integrationTestPage } from './integration-test.ts'
 import { mappingPage } from './mapping.ts'
+import { keysPage } from './keys.ts'
+import { memberPage } from './member.ts'
+import { membersPage } from './members.ts'
 import { overviewPage } from './overview.ts'
 
 /** The console's pages, in no particular order (the nav sorts by `nav.order`). */
@@ -13,4 +16,7 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   overviewPage,
   integrationTestPage,
   mappingPage,
+  membersPage,
+  memberPage,
+  keysPage,
 ]
