@@ -169,6 +169,22 @@ export function defineKvContract(name: string, makeStore: () => Promise<Closable
     })
 
     describe('secondary indexes', () => {
+      it('counts the live entries with an index value, apart from other namespaces and expired ones', async () => {
+        fakeClock()
+        expect(await kv.kvCountBy('sess', 'account', 'a1')).toBe(0)
+        await kv.kvSet('sess', 's1', {}, { indexes: { account: 'a1' } })
+        await kv.kvSet('sess', 's2', {}, { indexes: { account: 'a1' }, ttlMs: 10 })
+        await kv.kvSet('sess', 's3', {}, { indexes: { account: 'a2' } })
+        await kv.kvSet('other', 's4', {}, { indexes: { account: 'a1' } })
+        expect(await kv.kvCountBy('sess', 'account', 'a1')).toBe(2)
+        advance(10)
+        expect(await kv.kvCountBy('sess', 'account', 'a1')).toBe(1)
+        // Re-set without the index: no longer counted.
+        await kv.kvSet('sess', 's1', {})
+        expect(await kv.kvCountBy('sess', 'account', 'a1')).toBe(0)
+        expect(await kv.kvCountBy('sess', 'account', 'a2')).toBe(1)
+      })
+
       it('finds by any of several indexes; a shared value finds the entry set most recently', async () => {
         await kv.kvSet('tok', 't1', { n: 1 }, { indexes: { grantId: 'g1', uid: 'u1' } })
         await kv.kvSet('tok', 't2', { n: 2 }, { indexes: { grantId: 'g1', userCode: 'ABCD-EFGH' } })

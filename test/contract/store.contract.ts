@@ -18,6 +18,53 @@ export function defineStoreContract(name: string, makeStore: () => Promise<Store
     })
 
     describe('accounts', () => {
+      it('searches a unique column by prefix, in its byte order, with exclusions and paging', async () => {
+        for (const [id, username, email] of [
+          ['x1', 'Robin', 'robin@b.example'],
+          ['x2', 'rob', 'zz@a.example'],
+          ['x3', 'Roberta', null],
+          ['rob-9', 'alice', 'rob@c.example'],
+          ['x5', null, 'bob@d.example'],
+        ] as const)
+          await store.upsertAccount(accountWrite({ external_id: id, username, email }))
+        const names = async (search: Parameters<Store['searchAccounts']>[0]) =>
+          (await store.searchAccounts(search)).items.map((a) => a.external_id)
+        expect(await names({ field: 'username_key', prefix: 'rob', limit: 10 })).toEqual([
+          'x2',
+          'x3',
+          'x1',
+        ])
+        expect(await names({ field: 'email_key', prefix: 'rob', limit: 10 })).toEqual([
+          'rob-9',
+          'x1',
+        ])
+        expect(await names({ field: 'external_id', prefix: 'rob', limit: 10 })).toEqual(['rob-9'])
+        // Those found by username already are left out; a NULL username is not "in the range".
+        expect(
+          await names({
+            field: 'email_key',
+            prefix: '',
+            exclude: [{ field: 'username_key', prefix: 'rob' }],
+            limit: 10,
+          }),
+        ).toEqual(['x5', 'rob-9'])
+        // Paging: `next` is the last row's column value; the page after it goes on from there.
+        const first = await store.searchAccounts({ field: 'username_key', prefix: 'rob', limit: 2 })
+        expect(first.items.map((a) => a.external_id)).toEqual(['x2', 'x3'])
+        expect(first.next).toBe('roberta')
+        const second = await store.searchAccounts({
+          field: 'username_key',
+          prefix: 'rob',
+          after: first.next,
+          limit: 2,
+        })
+        expect(second.items.map((a) => a.external_id)).toEqual(['x1'])
+        expect(second.next).toBeNull()
+        // Characters LIKE would treat as wildcards are plain text here.
+        expect(await names({ field: 'username_key', prefix: 'r%', limit: 10 })).toEqual([])
+        expect(await names({ field: 'username_key', prefix: 'rob', limit: 10 })).not.toContain('x5')
+      })
+
       it('inserts, then replaces by external_id keeping id and created_at', async () => {
         const first = await store.upsertAccount(
           accountWrite({ external_id: 'e1', nickname: 'Rob' }),
