@@ -67,6 +67,12 @@ export interface TestAppOptions {
   console?: ConsoleConfig
   /** The clock the console's timeouts and TOTP checks read (tests move it instead of sleeping). */
   now?: () => number
+  /**
+   * Signing keys and the KEYS_DIR they were loaded from (keys/store.ts `ensureKeys`), as main.ts
+   * hands them over; the committed fixture keys and no KEYS_DIR without (the console's Keys page
+   * then refuses to rotate).
+   */
+  keys?: { material: KeyMaterial; dir: string }
 }
 
 let keys: KeyMaterial | undefined
@@ -129,7 +135,7 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
   // The same two steps as main.ts: every door built once, then the HTTP shell over them.
   const doors = createDoors(services, {
     issuer,
-    keys: fixtureKeys(),
+    keys: opts.keys?.material ?? fixtureKeys(),
     cookieSecret: 'test-cookie-secret-0123456789abcdef0123456789',
     site,
     sessionTtlMs: 3_600_000,
@@ -150,7 +156,8 @@ export function makeTestApp(opts: TestAppOptions = {}): TestApp {
     adminToken: ADMIN_TOKEN,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     importMaxBytes: opts.importMaxBytes ?? 10_000_000,
-    keys: fixtureKeys(),
+    keys: opts.keys?.material ?? fixtureKeys(),
+    ...(opts.keys ? { keysDir: opts.keys.dir } : {}),
     site,
     trustProxy: opts.trustProxy ?? false,
     loginFailureFloorMs: opts.loginFailureFloorMs ?? 0,
