@@ -27,7 +27,7 @@ import {
   KEYS_RECORD_NAMESPACE,
   OIDC_JWKS_FILE,
 } from '../../src/keys/index.ts'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
+import { makeTestApp } from '../helpers/app.ts'
 import { consoleAgent } from '../helpers/console.ts'
 import {
   Browser,
