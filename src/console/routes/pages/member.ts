@@ -253,7 +253,7 @@ ${fieldsList(account)}
 
 <h2 id="sessions">Sessions</h2>
 <div class="card">
-<dl>
+<dl class="fields">
   <dt>Signed in at sso-bridge (browsers)</dt><dd id="bridge-sessions">${bridgeSessions}</dd>
   ${
     oidc

@@ -1,0 +1,114 @@
+/**
+ * Members in a real browser (issue #14): playwright-core drives Debian's chromium against the
+ * real app on a real port. An operator signs in, finds a member by the start of their email, opens
+ * their page from the results and disables them with the keyboard-free click a person would make;
+ * the page says so, the member's own sign-in is refused from then on, and no console error shows
+ * under the strict CSP, at desktop width and at 390 px. Screenshots go to
+ * test-output/console/members-*.png.
+ *
+ * Without chromium this suite FAILS with an instruction (test/helpers/browser.ts); it never skips.
+ */
+import { mkdirSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeTestApp, type TestApp } from '../helpers/app.ts'
+import { launchChromium, newContext } from '../helpers/browser.ts'
+import { CONSOLE_PASSWORD } from '../helpers/console.ts'
+import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
+
+const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
+const MEMBER_PASSWORD = 'member password 0123'
+
+let t: TestApp
+let server: http.Server
+let issuer: string
+let browser: Browser
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => t.app(req, res))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  t = makeTestApp({ issuer })
+  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
+  browser = await launchChromium()
+  mkdirSync(OUTPUT_DIR, { recursive: true })
+}, PROCESS_TEST_TIMEOUT)
+
+afterAll(async () => {
+  await browser?.close()
+  server?.closeAllConnections()
+  await new Promise((resolve) => server?.close(resolve))
+  await t?.close()
+})
+
+describe('Members in chromium', () => {
+  for (const [label, viewport] of [
+    ['desktop', { width: 1024, height: 720 }],
+    ['390px', { width: 390, height: 844 }],
+  ] as const) {
+    it(
+      `finds a member by email and disables them (${label})`,
+      async () => {
+        const id = `m-${label}`
+        await t.services.accounts.put(id, {
+          username: `ada-${label}`,
+          email: `ada.${label}@example.org`,
+          password: MEMBER_PASSWORD,
+        })
+        expect((await t.services.accounts.authenticate(`ada-${label}`, MEMBER_PASSWORD)).ok).toBe(
+          true,
+        )
+        const context = await newContext(browser)
+        const page = await context.newPage()
+        await page.setViewportSize(viewport)
+        const problems: string[] = []
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(m.text())
+        })
+        page.on('pageerror', (e) => problems.push(e.message))
+
+        await page.goto(`${issuer}/console/login`)
+        await page.getByLabel('Operator name').fill('root')
+        await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.waitForURL(`${issuer}/console`)
+
+        await page.getByRole('link', { name: 'Members' }).click()
+        await page.waitForURL(`${issuer}/console/members`)
+        await page.getByLabel('Find a member').fill(`ADA.${label}@EXAMPLE`)
+        await page.getByLabel('Match on').selectOption('email')
+        await page.getByRole('button', { name: 'Search' }).click()
+        await page.waitForURL(/\/console\/members\?q=/)
+        const link = page.getByRole('link', { name: `ada-${label}` })
+        expect(await link.count()).toBe(1)
+        await page.screenshot({ path: `${OUTPUT_DIR}members-search-${label}.png`, fullPage: true })
+        await link.click()
+        await page.waitForURL(`${issuer}/console/members/${id}`)
+        expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`ada-${label}`)
+        expect(await page.locator('#member-status').textContent()).toBe('active')
+
+        await page.getByRole('button', { name: 'Disable member' }).click()
+        await page.waitForURL(`${issuer}/console/members/${id}?notice=member_disabled`)
+        expect(await page.getByRole('status').first().textContent()).toContain('Disabled')
+        expect(await page.locator('#member-status').textContent()).toBe('disabled')
+        expect(await page.getByRole('button', { name: 'Enable member' }).count()).toBe(1)
+        await page.screenshot({
+          path: `${OUTPUT_DIR}members-disabled-${label}.png`,
+          fullPage: true,
+        })
+
+        expect((await t.services.accounts.get(id)).status).toBe('disabled')
+        expect(await t.services.accounts.authenticate(`ada-${label}`, MEMBER_PASSWORD)).toEqual({
+          ok: false,
+          reason: 'account_disabled',
+        })
+        expect(problems).toEqual([])
+        await context.close()
+      },
+      PROCESS_TEST_TIMEOUT,
+    )
+  }
+})
