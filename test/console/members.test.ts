@@ -289,3 +289,15 @@ describe('changes', () => {
     expect((await t.services.accounts.get('42')).status).toBe('active')
   })
 })
+
+describe('oversized input', () => {
+  it('an edit form over the body limit is a 413, not a 500; nothing saved', async () => {
+    const res = await c.post('/console/members/43', {
+      username: 'Robin',
+      rank: 'regular',
+      profile: JSON.stringify({ big: 'x'.repeat(200_000) }),
+    })
+    expect(res.status).toBe(413)
+    expect((await t.services.accounts.get('43')).profile).toEqual({})
+  })
+})

@@ -77,6 +77,7 @@ export const memberPage: ConsolePage = {
       const account = await accounts.get(idOf(req))
       const values = valuesFrom(req.body as Record<string, unknown>)
       const issues: FieldIssue[] = []
+      let conflict = false
       let profile: unknown
       try {
         profile = JSON.parse(values.profile || '{}')
@@ -100,14 +101,14 @@ export const memberPage: ConsolePage = {
           )
         } catch (err) {
           if (err instanceof ValidationFailed) issues.push(...err.issues)
-          else if (err instanceof AccountConflict)
+          else if (err instanceof AccountConflict) {
+            conflict = true
             issues.push({ path: err.field, message: 'is already used by another member' })
-          else if (err instanceof BridgeError && err.code === 'ERR_JSON_TOO_DEEP')
+          } else if (err instanceof BridgeError && err.code === 'ERR_JSON_TOO_DEEP')
             issues.push({ path: 'profile', message: err.message })
           else throw err
         }
       }
-      const conflict = issues.some((i) => i.message === 'is already used by another member')
       await showMember(deps, req, res, account, values, issues, conflict ? 409 : 400)
     })
 
