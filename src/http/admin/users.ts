@@ -1,6 +1,7 @@
 /**
  * @module http/admin/users
- * Admin API for accounts: PUT/GET/DELETE /users/{external_id}, GET /users (cursor paging),
+ * Admin API for accounts: PUT/GET/DELETE /users/{external_id}, GET /users (cursor paging; `q`
+ * and `by` search by the start of the username, email or external id),
  * DELETE /users/{external_id}/lockout (clears its failed sign-ins), DELETE
  * /users/{external_id}/sessions (signs the member out everywhere),
  * POST /users/import (JSON array, NDJSON or CSV by Content-Type, streamed).
@@ -30,7 +31,17 @@ export function usersRouter(
   router.get('/users', async (req, res) => {
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : null
-    const page = await accounts.list({ cursor, limit })
+    const { q, by } = req.query
+    if (q === undefined && by !== undefined)
+      throw new ValidationFailed([{ path: 'by', message: 'needs q' }])
+    if ((q !== undefined && typeof q !== 'string') || (by !== undefined && typeof by !== 'string'))
+      throw new ValidationFailed([{ path: 'q', message: 'give q and by once each' }])
+    // With `q`: the members whose username, email or external id starts with it (the console's
+    // search, accounts/service.ts), else everyone in creation order.
+    const page =
+      q === undefined
+        ? await accounts.list({ cursor, limit })
+        : await accounts.search({ query: q, ...(by ? { by } : {}), cursor, limit })
     res.json({ items: page.items, next_cursor: page.next })
   })
 

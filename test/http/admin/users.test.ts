@@ -39,6 +39,47 @@ describe('admin API: users', () => {
     }
   })
 
+  it('GET /users?q= searches by the start of the username, email or external id, paged; bad input is a 400', async () => {
+    for (const [id, username, email] of [
+      ['a1', 'Robin', 'x@b.example'],
+      ['a2', 'rob', 'robert@a.example'],
+      ['rob-3', 'zed', 'z@c.example'],
+    ])
+      await request(t.app)
+        .put(`/api/v1/users/${id}`)
+        .set(auth)
+        .send({ username, email })
+        .expect(201)
+    const ids = (res: { body: { items: { external_id: string }[] } }) =>
+      res.body.items.map((a) => a.external_id)
+    const any = await request(t.app).get('/api/v1/users').query({ q: 'rob' }).set(auth).expect(200)
+    expect(ids(any)).toEqual(['a2', 'a1', 'rob-3'])
+    const byEmail = await request(t.app)
+      .get('/api/v1/users')
+      .query({ q: 'rob', by: 'email' })
+      .set(auth)
+      .expect(200)
+    expect(ids(byEmail)).toEqual(['a2'])
+    const first = await request(t.app).get('/api/v1/users').query({ q: 'rob', limit: 2 }).set(auth)
+    expect(ids(first)).toEqual(['a2', 'a1'])
+    const rest = await request(t.app)
+      .get('/api/v1/users')
+      .query({ q: 'rob', limit: 2, cursor: first.body.next_cursor })
+      .set(auth)
+    expect(ids(rest)).toEqual(['rob-3'])
+    expect(rest.body.next_cursor).toBeNull()
+    for (const query of [
+      { q: '' },
+      { q: 'r', by: 'nickname' },
+      { by: 'email' },
+      { q: 'r', cursor: 'x' },
+    ]) {
+      const bad = await request(t.app).get('/api/v1/users').query(query).set(auth)
+      expect(bad.status, JSON.stringify(query)).toBe(400)
+      expect(bad.body.error).toBe('validation_failed')
+    }
+  })
+
   it('creates with 201, replaces with 200, reads back, never returns a password', async () => {
     const created = await request(t.app)
       .put('/api/v1/users/site-42')
