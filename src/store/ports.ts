@@ -402,7 +402,10 @@ export interface OperatorAuditEntry {
   actor: string
   /** e.g. `operator_added`, `console_sign_in`. */
   action: string
-  /** Whom it concerned: `operator:<name>`. */
+  /**
+   * Whom or what it concerned: `operator:<name>`, `member:<external_id>` (the console's member
+   * actions), `keys:<kids>` (a rotation from the console).
+   */
   target: string
 }
 

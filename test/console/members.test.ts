@@ -6,9 +6,11 @@
  * operator as actor; an unknown id and forms without their CSRF token refused, nothing changed.
  */
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createStore } from '../../src/store/index.ts'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 import { consoleAgent, type ConsoleAgent } from '../helpers/console.ts'
+import { dropFreshSchemas, freshSchemaUrl, postgresUrl } from '../helpers/pg.ts'
 import { integrations, MINNIT_KEY, ROB } from '../tokens/helpers/fixtures.ts'
 import { referenceDecrypt } from '../tokens/helpers/minnit-reference.ts'
 
@@ -299,5 +301,37 @@ describe('oversized input', () => {
     })
     expect(res.status).toBe(413)
     expect((await t.services.accounts.get('43')).profile).toEqual({})
+  })
+})
+
+describe('on PostgreSQL', () => {
+  afterAll(() => dropFreshSchemas())
+
+  it('searches each way, shows a member and disables them, as on SQLite', async () => {
+    if (!postgresUrl()) throw new Error('PostgreSQL not available')
+    const { url } = await freshSchemaUrl('sso_console_members')
+    const pg = makeTestApp({ store: await createStore({ kind: 'postgres', url, file: '' }) })
+    try {
+      for (const [id, fields] of [
+        ['42', ROB],
+        ['43', { username: 'Robin', email: 'robin@example.org' }],
+        ['ext-7', { username: 'zed', email: 'zed@example.net' }],
+      ] as const)
+        await pg.services.accounts.put(id, fields)
+      const pc = await consoleAgent(pg)
+      const search = async (q: string, by: string) =>
+        listed((await pc.agent.get('/console/members').query({ q, by }).expect(200)).text)
+      expect(await search('ROB', 'username')).toEqual(['42', '43'])
+      expect(await search('zed@EX', 'email')).toEqual(['ext-7'])
+      expect(await search('ext-', 'external_id')).toEqual(['ext-7'])
+      expect(await search('r', 'any')).toEqual(['42', '43'])
+      const page = await pc.agent.get('/console/members/42').expect(200)
+      expect(page.text).toContain('<dd id="field-rank">moderator</dd>')
+      expect(page.text).toContain('<dd id="bridge-sessions">0</dd>')
+      expect((await pc.post('/console/members/42/status', { status: 'disabled' })).status).toBe(303)
+      expect((await pg.services.accounts.get('42')).status).toBe('disabled')
+    } finally {
+      await pg.close()
+    }
   })
 })
