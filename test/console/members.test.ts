@@ -292,6 +292,24 @@ describe('changes', () => {
   })
 })
 
+describe('escaping', () => {
+  it('a member whose fields hold markup is shown as text in the results and on their page', async () => {
+    const evil = '<img src=x onerror=alert(1)>'
+    await t.services.accounts.put('"><b>x', {
+      username: evil,
+      nickname: '</dd><script>alert(1)</script>',
+      profile: { bio: '</pre><script>alert(2)</script>' },
+    })
+    const results = await c.agent.get('/console/members').query({ q: '<img', by: 'username' })
+    expect(results.status).toBe(200)
+    expect(results.text).not.toContain(evil)
+    expect(results.text).toContain('&#60;img src=x onerror=alert(1)&#62;')
+    const page = await c.agent.get(`/console/members/${encodeURIComponent('"><b>x')}`)
+    expect(page.status).toBe(200)
+    expect(page.text).not.toMatch(/<script>alert|<img src=x|"><b>x/)
+  })
+})
+
 describe('oversized input', () => {
   it('an edit form over the body limit is a 413, not a 500; nothing saved', async () => {
     const res = await c.post('/console/members/43', {
