@@ -29,15 +29,20 @@ export type OidcAlg = (typeof OIDC_ALGS)[number]
 /** Validity of a generated SAML certificate, in years. */
 export const SAML_CERT_YEARS = 10
 
-/** A private signing JWK: `{ kid, alg, use, kty, ...key members }`. */
-export async function generateOidcJwk(alg: OidcAlg): Promise<JWK> {
+/**
+ * A private signing JWK: `{ kid, alg, use, kty, ...key members, createdAt }`. `createdAt` (ISO
+ * 8601, a private member RFC 7517 §4 lets implementations ignore: never published, since only
+ * public members are) dates the key for the console's Keys page, as the SAML manifest dates
+ * SAML keys.
+ */
+export async function generateOidcJwk(alg: OidcAlg, now: Date = new Date()): Promise<JWK> {
   const { privateKey } = await generateKeyPair(
     alg,
     alg === 'RS256' ? { extractable: true, modulusLength: 2048 } : { extractable: true },
   )
   const jwk = await exportJWK(privateKey)
   const kid = await calculateJwkThumbprint(jwk, 'sha256')
-  return { kid, alg, use: 'sig', ...jwk }
+  return { kid, alg, use: 'sig', ...jwk, createdAt: now.toISOString() } as JWK
 }
 
 /** One fresh JWK per alg in {@link OIDC_ALGS}, in that order. */

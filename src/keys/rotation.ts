@@ -71,6 +71,8 @@ export interface OidcKeyView {
   alg: string
   /** RFC 7638 JWK thumbprint, SHA-256, base64url (what `kid` is for keys generated here). */
   thumbprint: string
+  /** When it was generated (keys/generate.ts `createdAt`), or null for a key from before. */
+  createdAt: string | null
   state: KeyState
 }
 
@@ -136,6 +138,7 @@ export async function describeKeys(loaded: KeyMaterial, dir?: string): Promise<K
         kid,
         alg: String(k.alg),
         thumbprint: await calculateJwkThumbprint(k, 'sha256'),
+        createdAt: createdAtOf(kid, loaded, disk),
         state: oidcState(kid, String(k.alg), inLoaded),
       })
     }
@@ -171,4 +174,14 @@ export async function describeKeys(loaded: KeyMaterial, dir?: string): Promise<K
       .sort()
       .join(' ')
   return { oidc, saml, restartPending: ids(disk) !== ids(loaded), dirError }
+}
+
+/** The `createdAt` private member of the private JWK `kid` (keys/generate.ts), if it has one. */
+function createdAtOf(kid: string, ...sets: KeyMaterial[]): string | null {
+  for (const m of sets) {
+    const v = (m.oidc.jwks.keys.find((k) => k.kid === kid) as { createdAt?: unknown } | undefined)
+      ?.createdAt
+    if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return v
+  }
+  return null
 }

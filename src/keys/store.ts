@@ -9,7 +9,8 @@
  *                           per alg (oidc-provider signs with the first key of each alg; the
  *                           others stay published for verification). Always at least one
  *                           RS256 and one ES256 key; each has kid (RFC 7638 thumbprint for keys
- *                           generated here), alg, use "sig".
+ *                           generated here), alg, use "sig", and createdAt (ISO 8601, a private
+ *                           member never published; absent on keys generated before it).
  *     saml/
  *       manifest.json       {"keys": [{"id": "<id>", "createdAt": "<ISO 8601>"}, ...]}: the SAML
  *                           signing keys, NEWEST FIRST; keys[0] is the current one.

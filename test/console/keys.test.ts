@@ -195,6 +195,11 @@ describe('rotation', () => {
       const c2 = await consoleAgent(restarted.t)
       const page2 = await c2.agent.get('/console/keys').expect(200)
       expect(page2.text).not.toContain('id="restart-pending"')
+      // Keys generated here carry their creation time (a private member, never published).
+      expect(after.keys.every((k) => !('createdAt' in k))).toBe(true)
+      expect(page2.text).toMatch(
+        new RegExp(`<tr data-kid="${rs256[0]}">(?:(?!</tr>)[\\s\\S])*<time datetime="\\d{4}-`),
+      )
       expect(page2.text).toMatch(new RegExp(`<tr data-kid="${rs256[0]}">[\\s\\S]*?signing`))
       expect(page2.text).toMatch(new RegExp(`<tr data-kid="${oldKid}">[\\s\\S]*?verification only`))
     },

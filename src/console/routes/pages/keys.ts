@@ -59,7 +59,8 @@ export const keysPage: ConsolePage = {
           (
             k,
           ) => `<tr data-kid="${escapeHtml(k.kid)}"><th scope="row"><code>${escapeHtml(k.kid)}</code></th><td>${escapeHtml(k.alg)}</td>
-<td><code class="thumbprint">${escapeHtml(k.thumbprint)}</code></td><td>${STATE_TEXT[k.state]}</td></tr>`,
+<td><code class="thumbprint">${escapeHtml(k.thumbprint)}</code></td>
+<td>${k.createdAt ? `<time datetime="${escapeHtml(k.createdAt)}">${escapeHtml(k.createdAt)}</time><br><small>${age(k.createdAt)}</small>` : '<span class="muted">not recorded</span>'}</td><td>${STATE_TEXT[k.state]}</td></tr>`,
         )
         .join('')
       const samlRows = (view?.saml ?? [])
@@ -95,7 +96,7 @@ ${view?.restartPending ? '<p class="notice" role="status" id="restart-pending">K
 ${view?.dirError ? `<div class="error" role="alert"><p>KEYS_DIR cannot be read: ${escapeHtml(view.dirError)}</p></div>` : ''}
 <h2>OpenID Connect signing keys</h2>
 <p class="hint">Published at <a href="/jwks">/jwks</a>; each token names its key by <code>kid</code>. The thumbprint is RFC 7638's SHA-256 of the public key.</p>
-${view ? table('OpenID Connect signing keys', ['Key id (kid)', 'Algorithm', 'JWK thumbprint (SHA-256)', 'State'], oidcRows, 'oidc-keys') : '<p>Not available here.</p>'}
+${view ? table('OpenID Connect signing keys', ['Key id (kid)', 'Algorithm', 'JWK thumbprint (SHA-256)', 'Created', 'State'], oidcRows, 'oidc-keys') : '<p>Not available here.</p>'}
 <h2>SAML signing certificates</h2>
 <p class="hint">In the SAML metadata; SPs pin the certificate or its fingerprint. The SAML door signs only: it holds no encryption key (an SP's encryption certificate is a setting of its integration).</p>
 ${view ? table('SAML signing certificates', ['Id', 'Created', 'Fingerprint (SHA-256, SHA-1)', 'Not after', 'State'], samlRows, 'saml-keys') : '<p>Not available here.</p>'}
