@@ -9,6 +9,7 @@
  * It sits above the doors (it knows every door's endpoints) and beside http/ and cli/, which
  * both serve it; the registry itself never imports a door.
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import { withDefaults, type Account } from '../accounts/types.ts'
 import type { IntegrationService, LoadedIntegration } from '../integrations/registry.ts'
 import { isIntegrationOf } from '../integrations/types.ts'
@@ -140,12 +141,33 @@ export async function connectionSheet(
   }
   // Doors describe their own types (the registry never imports a door).
   const sheet = integration.definition.connection?.(integration, issuer)
+  if (sheet?.verify_with_jwks === true) {
+    // A platform that verifies the bridge's RS256 signature (Arena): where the public key is.
+    const { verify_with_jwks: _, ...rest } = sheet
+    return {
+      ...base,
+      ...rest,
+      jwks_uri: `${issuer}${OIDC_ROUTES.jwks}`,
+      ...(keys ? rs256Public(keys) : {}),
+      keys: keyNames(integration),
+    }
+  }
   if (sheet) return { ...base, ...sheet, keys: keyNames(integration) }
   return {
     ...base,
     keys: keyNames(integration),
     note: `the ${record.type} door's connection details arrive with that door`,
   }
+}
+
+/** The first RS256 key of the published JWKS: its kid and its public key as PEM (SPKI). */
+function rs256Public(keys: KeyMaterial): { kid?: string; public_key_pem?: string } {
+  const jwk = keys.oidc.publicJwks.keys.find((k) => k.alg === 'RS256')
+  if (!jwk) return {}
+  const pem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString()
+  return { ...(jwk.kid ? { kid: jwk.kid } : {}), public_key_pem: pem }
 }
 
 /** What the oidc sheet says of the client secret: where it comes from and whether it is set, never its value. */

@@ -25,6 +25,7 @@ export function tokenSheet(
     paste_into_platform: { setting: string; value: string }[]
     copy_from_platform: { setting: string; secret: string }[]
     notes?: string[]
+    verifyWithJwks?: boolean
   },
 ): Record<string, unknown> {
   const { record, settings } = integration
@@ -46,5 +47,7 @@ export function tokenSheet(
     browser_token_url: `${issuer}${TOKEN_ROUTES.browser(record.id)}`,
     site_origins: settings.site_origins,
     notes: sheet.notes ?? [],
+    // connection/sheet.ts adds the JWKS URL and the public key (it knows the OIDC door's paths).
+    ...(sheet.verifyWithJwks ? { verify_with_jwks: true } : {}),
   }
 }

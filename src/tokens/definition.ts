@@ -45,9 +45,10 @@ export interface Delivery<S extends object> {
    * For the catalogue: `url-parameter` (the member is sent to a URL carrying it), `page-snippet`
    * (HTML rendered into the site's page), `js-call` (a call in the site's script),
    * `redirect-protocol` (the platform sends the member here and takes them back by its own
-   * protocol, in its own route: DiscourseConnect; the token API's token is for its server).
+   * protocol, in its own route: DiscourseConnect; the token API's token is for its server),
+   * `token-endpoint` (the platform's widget fetches it from the browser token URL itself).
    */
-  kind: 'url-parameter' | 'page-snippet' | 'js-call' | 'redirect-protocol'
+  kind: 'url-parameter' | 'page-snippet' | 'js-call' | 'redirect-protocol' | 'token-endpoint'
   /** The URL carrying the token; null when the settings give none. */
   url?: (built: Built, settings: S) => string | null
   /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts). */
@@ -64,6 +65,8 @@ export interface SheetParts {
   paste_into_platform: { setting: string; value: string }[]
   copy_from_platform: { setting: string; secret: string }[]
   notes?: string[]
+  /** The platform verifies with the bridge's public key: the sheet adds the JWKS URL and the PEM. */
+  verifyWithJwks?: boolean
 }
 
 /** A platform as data. `S` is its settings (every token type's include {@link BrowserSettings}). */

@@ -16,7 +16,13 @@ import * as meltingspot from './meltingspot-jwt.ts'
 import * as minnit from './minnit-zero-click.ts'
 import { dryRunDeadSimpleChat, dryRunJwt, dryRunZeroClick } from '../dry-run.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
+import { arena } from './arena.ts'
 import { chatwoot } from './chatwoot.ts'
+import { crisp } from './crisp.ts'
+import { disqus } from './disqus.ts'
+import { intercomJwt, intercomUserHash } from './intercom.ts'
+import { streamChat } from './stream-chat.ts'
+import { zendeskMessaging } from './zendesk-messaging.ts'
 
 export { minnitZeroClickType } from './minnit-zero-click.ts'
 export { boostgptJwtType } from './boostgpt-jwt.ts'
@@ -30,7 +36,17 @@ export { cometchatType } from './cometchat.ts'
  * The platforms declared as data (tokens/definition.ts), one line each. A new platform is a file
  * beside this one and a line here; services.ts registers their types from this list.
  */
-const DEFINED: readonly TokenPlatform[] = [platform(chatwoot), platform(discourse)]
+const DEFINED: readonly TokenPlatform[] = [
+  platform(disqus),
+  platform(chatwoot),
+  platform(crisp),
+  platform(intercomJwt),
+  platform(intercomUserHash),
+  platform(zendeskMessaging),
+  platform(streamChat),
+  platform(arena),
+  platform(discourse),
+]
 
 /** The integration types of {@link DEFINED}, for the registry (services.ts). */
 export const DEFINED_PLATFORM_TYPES: readonly IntegrationTypeDefinition[] = DEFINED.map(
