@@ -51,8 +51,8 @@ export interface Delivery<S extends object> {
   kind: 'url-parameter' | 'page-snippet' | 'js-call' | 'redirect-protocol' | 'token-endpoint'
   /** The URL carrying the token; null when the settings give none. */
   url?: (built: Built, settings: S) => string | null
-  /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts). */
-  html?: (built: Built, settings: S) => string
+  /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts); `script` is the script part's output, if any. */
+  html?: (built: Built, settings: S, script: string | null) => string
   /** A JavaScript statement (strings through `scriptString`, safe inside `<script>`). */
   script?: (built: Built, settings: S) => string
   /** The browser may be sent to `url` by `GET /tokens/{id}/redirect`. */
@@ -128,15 +128,24 @@ export function definePlatform<S extends BrowserSettings>(
     ...def.hooks,
   }
 
+  // The builder's own claims for a settings version (a settings object is replaced on change).
+  const owned = new WeakMap<S, readonly string[]>()
+  const ownedOf = (settings: S): readonly string[] => {
+    let list = owned.get(settings)
+    if (!list) owned.set(settings, (list = def.builder.owned(settings)))
+    return list
+  }
+
   function deliver(built: Built, settings: S): IssuedToken {
     const d = def.delivery
+    const script = d.script ? d.script(built, settings) : null
     const out: IssuedToken = {
       token: built.token,
       url: d.url?.(built, settings) ?? null,
-      html: d.html?.(built, settings) ?? null,
+      html: d.html?.(built, settings, script) ?? null,
       expires_at: built.expiresAt === null ? null : secondsToIso(built.expiresAt),
     }
-    if (d.script) out.script = d.script(built, settings)
+    if (script !== null) out.script = script
     return out
   }
 
@@ -146,7 +155,7 @@ export function definePlatform<S extends BrowserSettings>(
     deps: TokenDeps,
   ): Produced | Promise<Produced> {
     const doc = integration.mapping.apply(account)
-    for (const claim of def.builder.owned(integration.settings)) delete doc[claim]
+    for (const claim of ownedOf(integration.settings)) delete doc[claim]
     applyFieldRules(doc, def.fields, integration.record.id)
     const ctx = { integration, deps, nowSeconds: Math.floor(deps.now() / 1000) }
     const built = def.builder.build(doc, ctx)

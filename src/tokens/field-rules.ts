@@ -46,7 +46,9 @@ export function applyFieldRules(
   rules: FieldRules,
   integrationId: string,
 ): JsonObject {
-  for (const [field, rule] of Object.entries(rules)) {
+  let list = entries.get(rules)
+  if (!list) entries.set(rules, (list = Object.entries(rules)))
+  for (const [field, rule] of list) {
     if (rule.required) {
       doc[field] = required(doc, field, rule, integrationId)
       continue
@@ -58,6 +60,9 @@ export function applyFieldRules(
   }
   return doc
 }
+
+/** Each rule set's entries, listed once (a definition's rules never change). */
+const entries = new WeakMap<FieldRules, [string, FieldRule][]>()
 
 const invalid = (integrationId: string, field: string, detail: string) =>
   new AccountIncomplete(integrationId, field, 'invalid', detail)

@@ -13,8 +13,14 @@ export function escapeHtml(value: string): string {
 
 /** A JavaScript string literal that is also safe inside an HTML `<script>` element. */
 export function scriptString(value: string): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
+  const json = JSON.stringify(value)
+  // Most values (tokens, ids, signatures) hold none of these: no replace pass for them.
+  return UNSAFE_IN_SCRIPT.test(json)
+    ? json.replace(
+        /[<>&\u2028\u2029]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      )
+    : json
 }
+
+const UNSAFE_IN_SCRIPT = /[<>&\u2028\u2029]/

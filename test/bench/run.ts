@@ -4,7 +4,7 @@
  *
  *   npm run bench                              # everything (~3–5 min on 2 cores)
  *   npm run bench -- --store sqlite            # one store only (sqlite | postgres)
- *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | oidc | saml | footprint)
+ *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | platforms | oidc | saml | footprint)
  *   npm run bench -- --users 20000 --quick     # smaller import, shorter rounds (a smoke run)
  *   npm run bench -- --breakdown               # also: where the import's time goes, stage by stage
  *   BENCH_DATABASE_URL=postgres://… npm run bench   # an existing server (role needs CREATEDB)
@@ -192,6 +192,32 @@ async function main(): Promise<number> {
       failures.push(`tokens benchmark failed: ${(err as Error)?.message ?? String(err)}`)
       process.stderr.write(
         banner(['THE TOKENS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
+    }
+  }
+
+  if (wantGroup('platforms') && args.store === 'all') {
+    // platforms.bench.ts: each catalogue platform's token vs its bare HMAC or jose JWT (#15).
+    try {
+      const { benchPlatforms } = await import('./platforms.bench.ts')
+      log('[platforms] each platform token vs its bare HMAC / jose JWT, in process…')
+      for (const m of await benchPlatforms(
+        args.quick ? { warmupMs: 100, rounds: 3, minMs: 300 } : undefined,
+      )) {
+        const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
+        mappingRows.push({
+          benchmark: m.name,
+          store: '—',
+          ours: unit(m.ours),
+          baseline: `${unit(m.baseline)} (${m.baselineName})`,
+          ratio: m.ratio,
+          goal: m.goal,
+        })
+      }
+    } catch (err) {
+      failures.push(`platforms benchmark failed: ${(err as Error)?.message ?? String(err)}`)
+      process.stderr.write(
+        banner(['THE PLATFORMS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
       )
     }
   }

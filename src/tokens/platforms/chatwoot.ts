@@ -23,10 +23,12 @@ type Settings = z.infer<typeof settings>
 
 /** The `setUser` call of the widget SDK, every value a safe script string. */
 function setUser(identifier: string, attrs: Record<string, unknown>): string {
-  const fields = Object.entries(attrs)
-    .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${k}: ${scriptString(v as string)}`)
-  return `window.$chatwoot.setUser(${scriptString(identifier)}, { ${fields.join(', ')} });`
+  let fields = ''
+  for (const k in attrs) {
+    const v = attrs[k]
+    if (typeof v === 'string') fields += `${fields ? ', ' : ''}${k}: ${scriptString(v)}`
+  }
+  return `window.$chatwoot.setUser(${scriptString(identifier)}, { ${fields} });`
 }
 
 /** The `chatwoot` integration type (identity validation: hex HMAC-SHA256 of the identifier). */

@@ -103,7 +103,7 @@ export const disqus = definePlatform<Settings>({
   }),
   delivery: {
     kind: 'page-snippet',
-    html: (b, s) => `<script>${config(b.token, s.public_key)}</script>`,
+    html: (b, s, script) => `<script>${script ?? config(b.token, s.public_key)}</script>`,
     script: (b, s) => config(b.token, s.public_key),
   },
   sheet: () => ({

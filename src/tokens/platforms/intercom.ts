@@ -43,11 +43,14 @@ const guideFields = {
 }
 
 /** `window.intercomSettings = {…}` with every value a safe script string. */
-const intercomSettings = (values: Record<string, unknown>): string =>
-  `window.intercomSettings = { ${Object.entries(values)
-    .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${k}: ${scriptString(v as string)}`)
-    .join(', ')} };`
+function intercomSettings(values: Record<string, unknown>): string {
+  let fields = ''
+  for (const k in values) {
+    const v = values[k]
+    if (typeof v === 'string') fields += `${fields ? ', ' : ''}${k}: ${scriptString(v)}`
+  }
+  return `window.intercomSettings = { ${fields} };`
+}
 
 /** The `intercom-jwt` integration type (Messenger security, HS256 JWT). */
 export const intercomJwt = definePlatform<JwtSettings>({
