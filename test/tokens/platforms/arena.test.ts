@@ -10,7 +10,7 @@
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN } from '../../helpers/app.ts'
-import { NOW_S } from '../helpers/fixtures.ts'
+import { NOW_S, sessionCookie } from '../helpers/fixtures.ts'
 import { PYTHON, runForeign } from '../helpers/foreign.ts'
 import { closeDefined, definedSetup, incomplete, type DefinedSetup } from '../helpers/defined.ts'
 
@@ -78,5 +78,23 @@ print(json.dumps(jwt.decode(i['token'], i['pem'], algorithms=['RS256'], options=
     await expect(s!.tokens.inspect('arena', forged)).rejects.toMatchObject({
       code: 'ERR_TOKEN_INVALID',
     })
+  })
+
+  it("Arena's JWT endpoint is the browser token URL: the signed-in member's token, CORS for the site only", async () => {
+    await s!.t.services.integrations.put('arena', {
+      type: 'arena',
+      settings: { sso_issuer_id: 'arena-site-7', site_origins: ['https://www.example.com'] },
+    })
+    const res = await request(s!.t.app)
+      .get('/tokens/arena')
+      .set('Cookie', await sessionCookie(s!.t, '42'))
+      .set('Origin', 'https://www.example.com')
+      .set('Accept', 'application/json')
+    expect(res.status).toBe(200)
+    expect(res.headers['access-control-allow-origin']).toBe('https://www.example.com')
+    expect(res.headers['cache-control']).toContain('no-store')
+    expect(res.body.token).toBe(JWT)
+    const anon = await request(s!.t.app).get('/tokens/arena').set('Accept', 'application/json')
+    expect([anon.status, anon.body.error]).toEqual([401, 'login_required'])
   })
 })
