@@ -71,7 +71,7 @@ function required(doc: JsonObject, field: string, rule: FieldRule, id: string): 
   switch (rule.kind) {
     case 'text': {
       const v = requireText(doc, field, id)
-      if (rule.max === undefined || characters(v) <= rule.max) return v
+      if (rule.max === undefined || v.length <= rule.max || characters(v) <= rule.max) return v
       if (rule.cut) return truncateCodePoints(v, rule.max)
       throw invalid(id, field, `must be at most ${rule.max} characters`)
     }
@@ -107,7 +107,8 @@ function optional(doc: JsonObject, field: string, rule: FieldRule): string | boo
     case 'id': {
       const v =
         typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : optionalText(doc, field)
-      return v !== undefined && (rule.max === undefined || characters(v) <= rule.max)
+      return v !== undefined &&
+        (rule.max === undefined || v.length <= rule.max || characters(v) <= rule.max)
         ? v
         : undefined
     }
@@ -118,7 +119,7 @@ function optional(doc: JsonObject, field: string, rule: FieldRule): string | boo
     default: {
       const v = optionalText(doc, field)
       if (v === undefined) return undefined
-      if (rule.max !== undefined && characters(v) > rule.max)
+      if (rule.max !== undefined && v.length > rule.max && characters(v) > rule.max)
         return rule.kind === 'text' && rule.cut ? truncateCodePoints(v, rule.max) : undefined
       if (rule.kind === 'email' && !isEmail(v)) return undefined
       if (rule.kind === 'url' && !isHttpUrl(v)) return undefined

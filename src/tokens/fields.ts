@@ -63,7 +63,8 @@ export function requireText(
   if (typeof v === 'number') return String(v)
   if (typeof v !== 'string')
     throw new AccountIncomplete(integrationId, field, 'invalid', 'must be text')
-  if (max !== undefined && characters(v) > max)
+  // UTF-16 length ≥ code points: only a long string needs counting.
+  if (max !== undefined && v.length > max && characters(v) > max)
     throw new AccountIncomplete(
       integrationId,
       field,
