@@ -16,6 +16,10 @@ export const CONSOLE_ROUTES = {
   integrationNew: '/console/integrations/new',
   /** One integration: its settings (edit), secrets, delete. */
   integration: '/console/integrations/:id',
+  /** Deleting one: a confirmation page (type the id), then the delete. */
+  integrationDelete: '/console/integrations/:id/delete',
+  /** Regenerating a generated secret (the OIDC client secret): confirmation, then shown once. */
+  integrationRegenerate: '/console/integrations/:id/regenerate',
   /** The connection sheet as numbered steps with copy buttons. */
   integrationConnection: '/console/integrations/:id/connection',
   /** "Test Integration": what the platform would receive for a member; live checks. */

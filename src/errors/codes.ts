@@ -61,6 +61,7 @@ export const ERROR_REPLIES = {
   ERR_ACCOUNT_DISABLED: reply(403, 'account_disabled'),
   ERR_ACCOUNT_INCOMPLETE: reply(422, 'account_incomplete'),
   ERR_INTEGRATION_NOT_FOUND: reply(404, 'integration_not_found'),
+  ERR_INTEGRATION_EXISTS: reply(409, 'integration_exists'), // the console's Add, for an id in use
   ERR_INTEGRATION_TYPE_UNKNOWN: reply(400, 'validation_failed'),
   ERR_PASSWORD_HASH_UNSUPPORTED: reply(400, 'validation_failed'),
   ERR_IMPORT_FORMAT: reply(400, 'import_format_invalid'),

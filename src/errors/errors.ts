@@ -108,6 +108,16 @@ export class IntegrationNotFound extends BridgeError {
   }
 }
 
+/** An integration with this id exists already (adding one must not replace it). */
+export class IntegrationExists extends BridgeError {
+  override code = 'ERR_INTEGRATION_EXISTS' as const
+  readonly integrationId: string
+  constructor(integrationId: string) {
+    super('an integration with this id exists already')
+    this.integrationId = integrationId
+  }
+}
+
 /** An integration names a type that no door registered (services.ts INTEGRATION_TYPES). */
 export class IntegrationTypeUnknown extends BridgeError {
   override code = 'ERR_INTEGRATION_TYPE_UNKNOWN' as const

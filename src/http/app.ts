@@ -7,6 +7,7 @@
 import express, { type Express, type RequestHandler } from 'express'
 import { randomUUID } from 'node:crypto'
 import type { TrustProxy } from '../config/index.ts'
+import { connectionSheet } from '../connection/sheet.ts'
 import { consoleRouter } from '../console/routes/router.ts'
 import type { Doors } from '../doors.ts'
 import type { KeyMaterial } from '../keys/index.ts'
@@ -243,6 +244,7 @@ export function createApp(opts: AppOptions): Express {
         memberOidc: (externalId) => countOidcAccount(services.store, externalId),
         // The keys page: the keys this process signs with, and KEYS_DIR to rotate in.
         keys: { loaded: opts.keys, dir: opts.keysDir, commonName: new URL(issuer).hostname },
+        connectionSheet: (id) => connectionSheet(services.integrations, id, issuer, opts.keys),
       },
     }),
   )

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod'
 import {
+  IntegrationExists,
   IntegrationNotFound,
   IntegrationTypeUnknown,
   JsonTooDeep,
@@ -84,7 +85,25 @@ export interface IntegrationServiceDeps {
   secretEnvPrefix?: string
   /** Seals inline secrets before they are stored, and opens them for the doors. */
   secrets: SecretBox
+  /**
+   * Where a change made with an `actor` is written (the configuration audit log:
+   * `store.appendOperatorAudit` in services.ts). Without it, changes are not audited.
+   */
+  audit?: (entry: { actor: string; action: string; target: string }) => Promise<void>
 }
+
+/** What a change through the registry records: who made it (`operator:<name>`, `cli`…). */
+export interface ChangeOptions {
+  /** Written to the audit log with the change (nothing is written without one). */
+  actor?: string
+  /** The audit action instead of `integration_created`/`integration_updated`. */
+  action?: string
+  /** Refuse with {@link IntegrationExists} when `id` is taken (adding, not replacing). */
+  create?: boolean
+}
+
+/** The audit log's target for integration `id`. */
+export const integrationTarget = (id: string) => `integration:${id}`
 
 /** The AAD context of an integration's inline secret: it opens only in this row, under this name. */
 export const integrationSecretContext = (id: string, name: string): string =>
@@ -124,6 +143,7 @@ export function createIntegrationService({
   readSecretEnv,
   secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX,
   secrets: box,
+  audit,
 }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
   const compiled = new Map<
@@ -302,14 +322,16 @@ export function createIntegrationService({
     types: () => [...byType.values()],
 
     /**
-     * Creates or replaces integration `id`.
+     * Creates or replaces integration `id`; with `options.actor`, the change is audited.
      * @throws {ValidationFailed} naming each bad field (`settings.chat_url`, `secrets.encryption_key`…)
      * @throws {JsonTooDeep} the body nests deeper than MAX_JSON_DEPTH (checked before zod and
      *   the mapping compiler recurse through it)
+     * @throws {IntegrationExists} with `options.create`, when `id` is taken
      */
     async put(
       id: string,
       body: unknown,
+      options: ChangeOptions = {},
     ): Promise<{ integration: IntegrationView; created: boolean }> {
       checkId(id)
       if (jsonValueTooDeep(body)) throw new JsonTooDeep(MAX_JSON_DEPTH)
@@ -340,6 +362,7 @@ export function createIntegrationService({
         }
       }
       const existing = await store.getIntegration(id)
+      if (options.create && existing) throw new IntegrationExists(id)
       const secrets: Record<string, SecretSource> =
         existing?.type === input.type ? { ...existing.secrets } : {}
       for (const [name, source] of Object.entries(input.secrets)) {
@@ -401,6 +424,12 @@ export function createIntegrationService({
         mapping: input.mapping,
       })
       records.delete(id)
+      if (options.actor && audit)
+        await audit({
+          actor: options.actor,
+          action: options.action ?? (created ? 'integration_created' : 'integration_updated'),
+          target: integrationTarget(id),
+        })
       const integration = view(record)
       if (Object.keys(generated).length > 0) integration.generated_secrets = generated
       return { integration, created }
@@ -481,11 +510,17 @@ export function createIntegrationService({
       return { checked }
     },
 
-    /** @throws {IntegrationNotFound} */
-    async remove(id: string): Promise<void> {
+    /** Deletes integration `id`; with `options.actor`, the deletion is audited. @throws {IntegrationNotFound} */
+    async remove(id: string, options: Pick<ChangeOptions, 'actor'> = {}): Promise<void> {
       records.delete(id)
       if (!(await store.deleteIntegration(id))) throw new IntegrationNotFound(id)
       compiled.delete(id)
+      if (options.actor && audit)
+        await audit({
+          actor: options.actor,
+          action: 'integration_deleted',
+          target: integrationTarget(id),
+        })
     },
 
     /**

@@ -52,6 +52,32 @@ export interface TypeGuide {
    * own name and the schema's description.
    */
   fields?: Record<string, { label: string; help?: string }>
+  /**
+   * How the console's Connection page words the connection sheet as numbered steps: `start` is
+   * the first step (where to go in the platform), `labels` names sheet values (dotted paths of
+   * the sheet, e.g. `authorization_endpoint`, `keys.unique_user_key`) in the platform's words, in
+   * the order the platform's form asks for them. Values without a label are listed after them.
+   */
+  connection?: { start: string; labels?: Record<string, string> }
+}
+
+/**
+ * A catalogue entry that presets an existing type for one platform (e.g. "Minnit — OAuth2" is the
+ * `oidc` type with Minnit's words and mapping), declared beside the type it presets.
+ */
+export interface TypePreset {
+  /** The entry's stable key in the catalogue (`minnit-oauth2`): the console's `?entry=`. */
+  key: string
+  guide: TypeGuide
+  /** Settings the form starts with (validated by the type's schema on save, as any input). */
+  settings?: Record<string, unknown>
+  /** The mapping an integration made from this entry gets (over the type's default mapping). */
+  mapping?: Record<string, unknown>
+  /**
+   * Whether a stored integration of the type looks like one made from this entry (its settings
+   * point at the platform), so the console can show it in the platform's words.
+   */
+  recognizes?: (settings: Record<string, unknown>) => boolean
 }
 
 /**
@@ -69,6 +95,8 @@ export interface IntegrationTypeDefinition<S extends object = object> {
   description: string
   /** How the console's catalogue presents it (absent: listed under "Other" by its type name). */
   guide?: TypeGuide
+  /** Further catalogue entries that preset this type for a platform (see {@link TypePreset}). */
+  presets?: readonly TypePreset[]
   /** Validates (and fills defaults in) the type's `settings`. */
   settings: z.ZodType<S>
   /** Secrets the type uses, by name. Any other name is refused. */

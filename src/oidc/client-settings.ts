@@ -13,6 +13,7 @@ import {
   publicHttpsUrl,
   siteLoginSettings,
 } from '../integrations/schemas.ts'
+import { minnitOAuth2Preset, oidcGuide } from './catalogue.ts'
 
 // zod runs a refinement even after the URL check failed: `new URL` must not see a non-URL
 // (it throws, and the admin API answered 500 for `redirect_uris: ["not a url"]`).
@@ -62,6 +63,8 @@ export type OidcClientSettings = z.infer<typeof settings>
 export const oidcIntegrationType: IntegrationTypeDefinition<OidcClientSettings> = {
   type: 'oidc',
   description: 'OAuth2/OIDC client (Minnit OAuth2 form, any OIDC relying party)',
+  guide: oidcGuide,
+  presets: [minnitOAuth2Preset],
   settings,
   // OIDC standard claims (OpenID Connect Core §5.1); `sub` is the site's own user key.
   defaultMapping: {

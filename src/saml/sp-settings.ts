@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { IntegrationTypeDefinition } from '../integrations/types.ts'
 import { httpUrl, siteLoginSettings } from '../integrations/schemas.ts'
 import { settingsFromSpMetadata } from './sp-metadata.ts'
+import { minnitSaml2Preset, samlGuide } from './catalogue.ts'
 
 /** Merges `metadata_xml` (SP metadata) under the explicit fields; a bad document is a field issue. */
 function fromMetadata(input: unknown, ctx: z.RefinementCtx): unknown {
@@ -64,6 +65,8 @@ export type SamlSpSettings = z.infer<typeof settings>
 export const samlIntegrationType: IntegrationTypeDefinition<SamlSpSettings> = {
   type: 'saml',
   description: 'SAML 2.0 service provider (Minnit SAML2, any SAML SP)',
+  guide: samlGuide,
+  presets: [minnitSaml2Preset],
   settings,
   // Attribute names most SPs pre-fill (eduPerson/inetOrgPerson short names).
   defaultMapping: {

@@ -6,6 +6,7 @@
  * disabled) — and the cookie is cleared. The operator is read afresh on each request
  * (console/session.ts), so one disabled mid-session is out at the next click.
  */
+import { createHash } from 'node:crypto'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { replyFor, type BridgeErrorCode } from '../../errors/index.ts'
 import type { Logger } from '../../log/logger.ts'
@@ -80,6 +81,9 @@ export function operatorGate(deps: GateDeps): RequestHandler {
       operator: found.operator,
       actor: operatorActor(found.operator.name),
       csrf: deps.csrf.token(req, res),
+      session: createHash('sha256')
+        .update(`console-page\0${deps.cookieOf(req) ?? ''}`)
+        .digest('base64url'),
       nav: deps.nav,
     }
     Object.assign(res.locals, locals)

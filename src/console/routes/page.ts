@@ -34,6 +34,8 @@ export interface ConsoleHooks {
   /** The OIDC door: a real authorization-code round trip for the member (Test page). */
   oidcLiveCheck?: (integrationId: string, externalId: string) => Promise<OidcLiveCheckView>
   [name: string]: unknown
+  /** The connection sheet of integration `id` (connection/sheet.ts, as the admin API serves it). */
+  connectionSheet?: (id: string) => Promise<Record<string, unknown>>
   /**
    * The member page: what oidc-provider holds live for a member (oidc/revoke-account.ts
    * `countOidcAccount`, by its `accountId` index).
@@ -108,6 +110,11 @@ export interface ConsoleLocals {
   actor: string
   /** A CSRF token for the forms of this response. */
   csrf: string
+  /**
+   * An opaque id of this console session (a hash of its cookie, never the cookie): what a value
+   * shown once (a generated secret) is bound to, so no other session can open it.
+   */
+  session: string
   /** The nav entries, sorted (pages/index.ts). */
   nav: readonly NonNullable<ConsolePage['nav']>[]
 }

@@ -38,6 +38,26 @@ type Settings = z.infer<typeof settings>
 export const boostgptJwtType: IntegrationTypeDefinition<Settings> = {
   type: 'boostgpt-jwt',
   description: 'BoostGPT widget SSO token (HS256 JWT)',
+  guide: {
+    title: 'BoostGPT — chat widget',
+    platform: 'BoostGPT',
+    fields: {
+      bot_id: {
+        label: 'Bot ID',
+        help: "the agent's bot UUID (botId / data-bot-id in the widget code)",
+      },
+      token_ttl: { label: 'Token lifetime, seconds', help: 'BoostGPT: at most 1 hour' },
+      sso_secret: {
+        label: 'SSO Secret',
+        help: "agent's Deploy page → Chat Widget → SSO Secret → Generate (shown once)",
+      },
+    },
+    connection: {
+      start:
+        "In BoostGPT, open the agent's Deploy page → Chat Widget → SSO Secret and generate one; it goes into this integration's secrets.",
+      labels: { browser_token_url: 'Browser token URL', token_api: 'Token API' },
+    },
+  },
   settings,
   // JWT payload table of boostgpt-widget-sso.txt: email (required), name, external_id.
   defaultMapping: {

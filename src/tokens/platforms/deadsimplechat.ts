@@ -79,6 +79,24 @@ type Settings = z.infer<typeof settings>
 export const deadsimplechatType: IntegrationTypeDefinition<Settings> = {
   type: 'deadsimplechat',
   description: 'Dead Simple Chat access token from its Create User API',
+  guide: {
+    title: 'Dead Simple Chat — SSO using Auth Token',
+    platform: 'Dead Simple Chat',
+    fields: {
+      chat_room_url: {
+        label: 'Chat Room URL',
+        help: 'Dashboard → Get Embed Code next to the room: the src of the iFrame code',
+      },
+      room_id: { label: 'Chat room id', help: 'makes moderators moderators of this room only' },
+      api_base_url: { label: 'API base URL' },
+      private_key: { label: 'API Private Key', help: 'Dashboard → Developer → API Private Key' },
+    },
+    connection: {
+      start:
+        "In Dead Simple Chat, Dashboard → Developer: copy the API Private Key into this integration's secrets; nothing is pasted into Dead Simple Chat.",
+      labels: { browser_token_url: 'Browser token URL', token_api: 'Token API' },
+    },
+  },
   settings,
   // Create User API body (deadsimplechat-sso-auth-token.txt); moderators log in as moderators.
   defaultMapping: {

@@ -37,6 +37,20 @@ type Settings = z.infer<typeof settings>
 export const genericJwtType: IntegrationTypeDefinition<Settings> = {
   type: 'jwt',
   description: 'Generic HS256 JWT handed to a URL query parameter',
+  guide: {
+    title: 'HS256 JWT',
+    platform: 'Generic',
+    fields: {
+      target_url: { label: 'Target URL', help: 'where tokens go, in the query parameter below' },
+      query_param: { label: 'Query parameter' },
+      audience: { label: 'Audience (aud)' },
+      secret: { label: 'Shared secret', help: 'the HMAC key both sides hold, 32 bytes or more' },
+    },
+    connection: {
+      start: 'On the platform, set JWT SSO to HS256 with the shared secret set here on both sides.',
+      labels: { browser_token_url: 'Browser token URL', token_api: 'Token API' },
+    },
+  },
   settings,
   defaultMapping: {
     sub: 'external_id',

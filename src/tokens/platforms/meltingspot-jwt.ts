@@ -56,6 +56,23 @@ type Settings = z.infer<typeof settings>
 export const meltingspotJwtType: IntegrationTypeDefinition<Settings> = {
   type: 'meltingspot-jwt',
   description: 'MeltingSpot community JWT SSO (HS256, redirect to /sso/jwt)',
+  guide: {
+    title: 'MeltingSpot — JWT SSO',
+    platform: 'MeltingSpot',
+    fields: {
+      spot_base_url: { label: "Spot's base URL", help: 'the MeltingSpot address your Spot is on' },
+      spot_id: { label: 'Spot ID', help: "the string after spot/ in your Spot's URL" },
+      token_ttl: { label: 'Token lifetime, seconds', help: 'MeltingSpot recommends 60' },
+      jwt_secret: { label: 'Private key', help: 'Spot settings → SSO → copy your private key' },
+    },
+    connection: {
+      start: 'In MeltingSpot, open your Spot settings → SSO and activate JWT SSO.',
+      labels: {
+        'paste_into_platform.0.value': 'Authorisation URL',
+        browser_token_url: 'Browser token URL',
+      },
+    },
+  },
   settings,
   // Payload fields of meltingspot-jwt-sso.txt; lang only where MeltingSpot has the locale.
   defaultMapping: {

@@ -48,6 +48,29 @@ const RANK_SET: ReadonlySet<string> = new Set(RANKS)
 export const minnitZeroClickType: IntegrationTypeDefinition<Settings> = {
   type: 'minnit-zero-click',
   description: 'Minnit zero-click SSO token (AES-256-GCM) in the chat embed URL',
+  guide: {
+    title: 'Minnit — zero-click SSO',
+    platform: 'Minnit',
+    fields: {
+      chat_url: {
+        label: 'Chat URL',
+        help: "the chat's address from Minnit's embed chat page, e.g. https://organizations.minnit.chat/…/c/Main",
+      },
+      token_ttl: {
+        label: 'Token validity (max_valid_ts), seconds',
+        help: 'Minnit recommends 1 hour',
+      },
+      encryption_key: {
+        label: 'Encryption key',
+        help: 'Organization Settings → SSO → a provider of type Zero-Click (Active) → encryption key',
+      },
+    },
+    connection: {
+      start:
+        "In Minnit, Organization Settings → SSO: set a provider's type to Zero-Click, check Active and save; its encryption key goes into this integration's secrets.",
+      labels: { browser_token_url: 'Browser token URL', token_api: 'Token API' },
+    },
+  },
   settings,
   // The zero-click JSON minus max_valid_ts, which the door sets (minnit-sso.txt, Zero-Click SSO).
   defaultMapping: {
