@@ -25,7 +25,11 @@ import type { PostedForm } from './settings-form.ts'
 
 const idOf = (req: Request) => String(req.params.id)
 
-/** The secrets of a type that are generated (and so can be regenerated), by name. */
+/**
+ * The secrets of an integration that are generated (and so can be regenerated), by name: those
+ * whose `generate` makes a value for its settings (a public OIDC client's makes none). The value
+ * made to find out is thrown away.
+ */
 function generatedSecrets(shown: ShownIntegration): string[] {
   return Object.entries(shown.entry.type.secrets)
     .filter(([, spec]) => spec.generate?.(shown.view.settings) != null)

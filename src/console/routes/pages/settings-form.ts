@@ -94,7 +94,7 @@ function readValue(field: FormField, raw: string): unknown {
     // Kept as text when it is not a number: the schema then says so at the field.
     return t !== '' && Number.isFinite(Number(t)) ? Number(t) : t
   }
-  return field.kind === 'pem' ? raw.trim() : raw.trim()
+  return raw.trim()
 }
 
 /**
