@@ -23,6 +23,23 @@ export const oidcGuide: TypeGuide = {
     scopes: { label: 'Scopes the client may ask for', help: 'one per line' },
     public: { label: 'Public client (no client secret; PKCE S256 required)' },
     first_party: { label: 'First-party client (members are not asked to consent)' },
+    id_token_signing_alg: { label: 'ID token signing algorithm' },
+    subject_type: {
+      label: 'Subject type',
+      help: 'pairwise: each client sees its own pseudonym of a member instead of the external id',
+    },
+    access_token_ttl: { label: 'Access token lifetime, seconds' },
+    refresh_token_ttl: { label: 'Refresh token lifetime, seconds' },
+    logo_uri: { label: 'Logo URL', help: 'shown on the consent page' },
+    site_login_url: {
+      label: "Site's sign-in hand-off for this client",
+      help: 'overrides SITE_LOGIN_URL for members arriving through this client',
+    },
+    backchannel_logout_uri: {
+      label: 'Back-channel logout URI',
+      help: 'where the client receives a logout token when a member signs out',
+    },
+    backchannel_logout_session_required: { label: 'Logout tokens carry the session id (sid)' },
     client_secret: {
       label: 'Client secret',
       help: 'leave it unset to have one generated: it is shown once, on the Connection page',
@@ -56,6 +73,7 @@ export const minnitOAuth2Preset: TypePreset = {
     title: 'Minnit — OAuth2',
     platform: 'Minnit',
     fields: {
+      ...oidcGuide.fields,
       redirect_uris: {
         label: 'Authorized Redirect URI',
         help: 'Minnit shows it in Organization Settings → SSO → your OAuth2 provider; copy it here (one per line)',

@@ -31,9 +31,22 @@ export const samlGuide: TypeGuide = {
       label: 'Assertion Consumer Service (ACS) URLs',
       help: 'where Responses may be posted; a request naming another URL is refused',
     },
+    'acs_urls.url': { label: 'URL' },
+    'acs_urls.binding': { label: 'Binding' },
     slo_url: { label: 'Single logout URL' },
     signing_certificate: { label: "SP's signing certificate (PEM)" },
     encryption_certificate: { label: "SP's encryption certificate (PEM)" },
+    slo_binding: { label: 'Single logout binding' },
+    require_signed_requests: { label: 'Require signed requests' },
+    allow_sha1_signatures: {
+      label: 'Accept SHA-1 signatures',
+      help: 'only for an SP that cannot sign with SHA-256',
+    },
+    name_id_format: { label: 'NameID format' },
+    sign_response: { label: 'Sign the Response' },
+    sign_assertion: { label: 'Sign the Assertion' },
+    attribute_name_format: { label: 'Attribute name format' },
+    site_login_url: { label: "Site's sign-in hand-off for this SP" },
   },
   connection: {
     start:
@@ -57,6 +70,7 @@ export const minnitSaml2Preset: TypePreset = {
     title: 'Minnit — SAML2',
     platform: 'Minnit',
     fields: {
+      ...samlGuide.fields,
       entity_id: {
         label: "Minnit's entity ID (audience URI)",
         help: 'Organization Settings → SSO → your SAML2 provider; Minnit\'s error SML2NIA1 ("Not in audience") means it does not match',

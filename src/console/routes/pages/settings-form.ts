@@ -50,10 +50,11 @@ function kindOf(node: JsonNode): FieldKind {
   return 'text'
 }
 
-function fieldsOfObject(node: JsonNode, guide: TypeGuide | undefined): FormField[] {
+function fieldsOfObject(node: JsonNode, guide: TypeGuide | undefined, prefix = ''): FormField[] {
   const required = new Set(node.required ?? [])
   return Object.entries(node.properties ?? {}).map(([name, prop]) => {
-    const words = guide?.fields?.[name]
+    // A row's cell is worded by `<list>.<cell>` in the guide (`acs_urls.url`).
+    const words = guide?.fields?.[`${prefix}${name}`]
     const kind = kindOf(prop)
     const help = words?.help ?? prop.description
     return {
@@ -64,7 +65,9 @@ function fieldsOfObject(node: JsonNode, guide: TypeGuide | undefined): FormField
       ...(help ? { help } : {}),
       ...(prop.default !== undefined ? { default: prop.default } : {}),
       ...(prop.enum ? { options: prop.enum.map(String) } : {}),
-      ...(kind === 'rows' && prop.items ? { columns: fieldsOfObject(prop.items, undefined) } : {}),
+      ...(kind === 'rows' && prop.items
+        ? { columns: fieldsOfObject(prop.items, guide, `${name}.`) }
+        : {}),
     }
   })
 }
