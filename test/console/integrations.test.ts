@@ -551,6 +551,16 @@ describe.each(Object.entries(STORES))('the integration pages (%s)', (_store, ope
       expectNoSecretLeak()
     })
 
+    it('a form over 64 KiB is refused (413) and changes nothing', async () => {
+      const res = await post('/console/integrations/new', {
+        entry: 'oidc',
+        id: 'big',
+        's.redirect_uris': `https://rp.example.com/${'a'.repeat(70_000)}`,
+      })
+      expect(res.status).toBe(413)
+      expect(await t.services.integrations.list()).toEqual([])
+    })
+
     it('without a console session, no integration page opens', async () => {
       const res = await request(t.app).get('/console/integrations')
       expect(res.status).toBe(303)
