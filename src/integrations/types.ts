@@ -53,6 +53,12 @@ export interface TypeGuide {
    */
   fields?: Record<string, { label: string; help?: string }>
   /**
+   * Inputs the settings schema reads before its own fields (a `z.preprocess`, so absent from its
+   * JSON Schema), by name: the console's form offers each as a large text field first (SAML's
+   * `metadata_xml`: the SP's metadata, which fills the fields left empty).
+   */
+  documents?: Record<string, { label: string; help?: string }>
+  /**
    * How the console's Connection page words the connection sheet as numbered steps: `start` is
    * the first step (where to go in the platform), `labels` names sheet values (dotted paths of
    * the sheet, e.g. `authorization_endpoint`, `keys.unique_user_key`) in the platform's words, in

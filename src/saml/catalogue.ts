@@ -22,6 +22,12 @@ const keyLabels = {
 export const samlGuide: TypeGuide = {
   title: 'SAML 2.0 service provider',
   platform: 'Generic',
+  documents: {
+    metadata_xml: {
+      label: "SP's metadata (XML)",
+      help: 'optional: paste the metadata document and leave the fields below empty; a field you fill wins over it',
+    },
+  },
   fields: {
     entity_id: {
       label: 'SP entity ID',
@@ -69,6 +75,7 @@ export const minnitSaml2Preset: TypePreset = {
   guide: {
     title: 'Minnit — SAML2',
     platform: 'Minnit',
+    documents: samlGuide.documents!,
     fields: {
       ...samlGuide.fields,
       entity_id: {

@@ -324,6 +324,46 @@ describe.each(Object.entries(STORES))('the integration pages (%s)', (_store, ope
     })
   })
 
+  describe('a SAML SP from its metadata', () => {
+    const METADATA = `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example.org/metadata">
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.org/acs" index="0"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>`
+
+    it('fills the fields left empty from the pasted metadata; a field given wins', async () => {
+      const form = await get('/console/integrations/new?entry=saml')
+      expect(form.text).toContain('SP&#39;s metadata (XML)')
+      expect(form.text).toContain('name="s.metadata_xml"')
+      const res = await post('/console/integrations/new', {
+        entry: 'saml',
+        id: 'from-md',
+        's.metadata_xml': METADATA,
+        's.name_id_format': 'emailAddress',
+      })
+      expect(res.status, res.text.slice(0, 3000)).toBe(303)
+      const stored = await t.services.integrations.get('from-md')
+      expect(stored.settings).toMatchObject({
+        entity_id: 'https://sp.example.org/metadata',
+        acs_urls: [{ url: 'https://sp.example.org/acs', binding: 'HTTP-POST' }],
+        name_id_format: 'emailAddress',
+      })
+      expect(stored.settings).not.toHaveProperty('metadata_xml')
+
+      const bad = await post('/console/integrations/new', {
+        entry: 'saml',
+        id: 'bad-md',
+        's.metadata_xml': '<!DOCTYPE x [<!ENTITY a "b">]><x/>',
+      })
+      expect(bad.status).toBe(400)
+      expect(bad.text).toContain('id="f-s-metadata_xml-error"')
+      await expect(t.services.integrations.get('bad-md')).rejects.toMatchObject({
+        code: 'ERR_INTEGRATION_NOT_FOUND',
+      })
+    })
+  })
+
   describe('secrets', () => {
     it('shows each secret by its state: inline, from a variable (set here or not), not set', async () => {
       const created = await post('/console/integrations/new', {

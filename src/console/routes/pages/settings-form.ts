@@ -12,7 +12,17 @@ import type { TypeGuide } from '../../../integrations/types.ts'
 import { escapeHtml } from '../../../web/views.ts'
 
 /** What a field is drawn as. */
-export type FieldKind = 'text' | 'url' | 'number' | 'boolean' | 'enum' | 'lines' | 'pem' | 'rows'
+export type FieldKind =
+  | 'text'
+  | 'url'
+  | 'number'
+  | 'boolean'
+  | 'enum'
+  | 'lines'
+  | 'pem'
+  | 'rows'
+  /** A document the schema reads before its fields (SAML's `metadata_xml`): a large text. */
+  | 'document'
 
 /** One setting as the form draws it. */
 export interface FormField {
@@ -79,7 +89,16 @@ function fieldsOfObject(node: JsonNode, guide: TypeGuide | undefined, prefix = '
  */
 export function settingsFields(schema: z.ZodType, guide?: TypeGuide): FormField[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonNode
-  return fieldsOfObject(json, guide)
+  // Inputs the schema takes apart before its own fields (a preprocess: SAML's `metadata_xml`)
+  // are not in its JSON Schema; the guide names them, and they come first.
+  const documents = Object.entries(guide?.documents ?? {}).map(([name, words]): FormField => ({
+    name,
+    kind: 'document',
+    required: false,
+    label: words.label,
+    ...(words.help ? { help: words.help } : {}),
+  }))
+  return [...documents, ...fieldsOfObject(json, guide)]
 }
 
 /** Form values as posted (urlencoded, `extended: false`: a repeated name is an array). */
@@ -107,6 +126,11 @@ function readValue(field: FormField, raw: string): unknown {
  */
 export function readSettings(fields: FormField[], form: PostedForm): Record<string, unknown> {
   const settings: Record<string, unknown> = {}
+  // A document given fills what is left empty (its fields win where given): no empty list is
+  // sent for it to be overruled by.
+  const fromDocument = fields.some(
+    (f) => f.kind === 'document' && one(form[settingName(f.name)]).trim() !== '',
+  )
   for (const field of fields) {
     const key = settingName(field.name)
     if (field.kind === 'boolean') {
@@ -117,7 +141,7 @@ export function readSettings(fields: FormField[], form: PostedForm): Record<stri
         .map((l) => l.trim())
         .filter(Boolean)
       // An empty required list is sent as one, so the schema's own message ("at least one") shows.
-      if (lines.length > 0 || field.required) settings[field.name] = lines
+      if (lines.length > 0 || (field.required && !fromDocument)) settings[field.name] = lines
     } else if (field.kind === 'rows') {
       const rows: Record<string, unknown>[] = []
       for (let i = 0; i < MAX_ROWS; i++) {
@@ -132,7 +156,7 @@ export function readSettings(fields: FormField[], form: PostedForm): Record<stri
         }
         rows.push(row)
       }
-      if (rows.length > 0 || field.required) settings[field.name] = rows
+      if (rows.length > 0 || (field.required && !fromDocument)) settings[field.name] = rows
     } else {
       const raw = one(form[key])
       if (raw.trim() !== '') settings[field.name] = readValue(field, raw)
@@ -190,6 +214,8 @@ function input(field: FormField, key: string, value: unknown, extra: string): st
       return `<textarea id="${id}" name="${escapeHtml(key)}" rows="3"${described}${extra}>${escapeHtml(
         Array.isArray(value) ? value.map(text).join('\n') : text(value),
       )}</textarea>`
+    case 'document':
+      return `<textarea id="${id}" name="${escapeHtml(key)}" rows="8" spellcheck="false"${described}${extra}>${escapeHtml(text(value))}</textarea>`
     case 'pem':
       return `<textarea id="${id}" name="${escapeHtml(key)}" rows="6" spellcheck="false"${described}${extra}>${escapeHtml(text(value))}</textarea>`
     case 'number':
