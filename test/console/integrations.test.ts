@@ -636,3 +636,32 @@ describe.each(Object.entries(STORES))('the integration pages (%s)', (_store, ope
     })
   })
 })
+
+describe('an expired console session', () => {
+  it('opens no integration page and saves nothing (401 console_session_expired)', async () => {
+    const clock = { now: Date.parse('2026-12-05T12:00:00Z') }
+    const app = makeTestApp({
+      console: { requireTotp: false, idleMs: 60_000, absoluteMs: 3_600_000 },
+      now: () => clock.now,
+    })
+    try {
+      const signedIn = await consoleAgent(app)
+      await app.services.integrations.put('rp', {
+        type: 'oidc',
+        settings: { redirect_uris: ['https://rp.example.com/cb'] },
+      })
+      const before = await app.services.integrations.get('rp')
+      const csrf = await signedIn.csrf()
+      clock.now += 61_000
+      const res = await signedIn.agent
+        .post('/console/integrations/rp')
+        .type('form')
+        .send({ csrf, 's.redirect_uris': 'https://changed.example.com/cb' })
+      expect(res.status).toBe(401)
+      expect(res.text).toContain('<strong>console_session_expired</strong>')
+      expect(await app.services.integrations.get('rp')).toEqual(before)
+    } finally {
+      await app.close()
+    }
+  })
+})
