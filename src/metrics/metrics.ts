@@ -62,7 +62,9 @@ export function createMetrics() {
   }
 
   async function load(): Promise<Live> {
-    const prom = await import('prom-client')
+    // `default`: a CommonJS package's exports, which Node also offers by name but the server's
+    // bundle (scripts/bundle.js, a chunk of its own) offers only as `default`.
+    const prom = (await import('prom-client')).default
     const registry = new prom.Registry()
     prom.collectDefaultMetrics({ register: registry, prefix: 'sso_bridge_' })
     const counter = (name: string, help: string, labelNames: string[], counts: Counts) =>
