@@ -33,7 +33,6 @@ export interface ConsoleHooks {
   samlMetadataCheck?: (integrationId: string, url: string) => Promise<MetadataCheckView>
   /** The OIDC door: a real authorization-code round trip for the member (Test page). */
   oidcLiveCheck?: (integrationId: string, externalId: string) => Promise<OidcLiveCheckView>
-  [name: string]: unknown
   /** The connection sheet of integration `id` (connection/sheet.ts, as the admin API serves it). */
   connectionSheet?: (id: string) => Promise<Record<string, unknown>>
   /**
