@@ -33,6 +33,7 @@ import type { Store } from './store/ports.ts'
 import { createTokenService } from './tokens/service.ts'
 import type { Logger } from './log/logger.ts'
 import { createEventLog } from './events/index.ts'
+import { createAuditTrail } from './audit/trail.ts'
 import { createMetrics, timeStore } from './metrics/index.ts'
 
 /**
@@ -181,6 +182,11 @@ export function createServices(
     }),
     /** What GET /metrics serves (metrics/metrics.ts). */
     metrics,
+    /**
+     * Every audit log read as one (audit/trail.ts): conflict resolutions, configuration changes
+     * with their actor, operator sign-ins and changes; the console's Audit page.
+     */
+    audit: createAuditTrail({ store }),
     integrations,
     signOut,
     // Its counters live in the store, so the server, every other instance and the CLI's

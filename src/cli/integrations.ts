@@ -27,7 +27,7 @@ export function registerIntegrations(program: Command, ctx: CliContext, io: CliI
     .action(async (id: string, opts: BodyOptions) => {
       const body = await readJsonBody(opts, io.stdin)
       const { integrations } = await ctx.services()
-      const { integration } = await integrations.put(id, body)
+      const { integration } = await integrations.put(id, body, { actor: 'cli' })
       printJson(io, integration)
     })
 
@@ -46,7 +46,7 @@ export function registerIntegrations(program: Command, ctx: CliContext, io: CliI
     .argument('<id>')
     .action(async (id: string) => {
       const { integrations } = await ctx.services()
-      await integrations.remove(id)
+      await integrations.remove(id, { actor: 'cli' })
       printJson(io, { id, deleted: true })
     })
 

@@ -34,8 +34,16 @@ import {
   type FieldIssue,
 } from '../errors/index.ts'
 import type { Logger } from '../log/logger.ts'
-import { decodeCursor, newId } from '../store/ids.ts'
-import type { EventQuery, EventRecord, EventStore, Page } from '../store/ports.ts'
+import { newId } from '../store/ids.ts'
+import type {
+  EventCount,
+  EventCountQuery,
+  EventQuery,
+  EventRecord,
+  EventStore,
+  Page,
+} from '../store/ports.ts'
+import { checkListing } from './listing.ts'
 
 /** Which door an event happened at. */
 export type EventDoor = (typeof EVENT_DOORS)[number]
@@ -44,14 +52,18 @@ export type EventDoor = (typeof EVENT_DOORS)[number]
 export const EVENT_DOORS = ['oidc', 'saml', 'tokens', 'ticket', 'login'] as const
 
 /** What happened. */
-export type EventKind =
-  | 'sign_in'
-  | 'ticket_redeemed'
-  | 'oidc_token'
-  | 'saml_response'
-  | 'platform_token'
-  | 'logout'
-  | 'refused'
+export type EventKind = (typeof EVENT_KINDS)[number]
+
+/** Every kind of event (a `kind` filter must name one). */
+export const EVENT_KINDS = [
+  'sign_in',
+  'ticket_redeemed',
+  'oidc_token',
+  'saml_response',
+  'platform_token',
+  'logout',
+  'refused',
+] as const
 
 /** What a door records: no time or id (the log adds them), no free text. */
 export interface EventInput {
@@ -224,6 +236,15 @@ export function createEventLog(deps: {
       await this.flush()
       return store.listEvents(query)
     },
+
+    /**
+     * Sign-ins, tokens issued and failures per integration and hour or day (the console's
+     * Overview), after writing what is buffered: one grouped query (store/event-categories.ts).
+     */
+    async counts(query: EventCountQuery): Promise<EventCount[]> {
+      await this.flush()
+      return store.countEvents(query)
+    },
   }
 }
 
@@ -235,6 +256,8 @@ export interface EventFilters {
   integration?: string
   member?: string
   door?: string
+  /** One of {@link EVENT_KINDS}. */
+  kind?: string
   /** `ok` or an `ERR_*` code. */
   result?: string
   /** ISO 8601 date-times, inclusive. */
@@ -247,27 +270,13 @@ export interface EventFilters {
 /** Checks the filters of a listing and turns them into the store's query. */
 function checkFilters(f: EventFilters): EventQuery {
   const issues: FieldIssue[] = []
-  const limit = f.limit === undefined ? 100 : Number(f.limit)
-  if (!/^\d+$/.test(f.limit ?? '1') || limit < 1 || limit > EVENTS_MAX_PAGE)
-    issues.push({ path: 'limit', message: `must be an integer from 1 to ${EVENTS_MAX_PAGE}` })
+  const paging = checkListing(f, issues, { max: EVENTS_MAX_PAGE, fallback: 100 })
   if (f.door !== undefined && !(EVENT_DOORS as readonly string[]).includes(f.door))
     issues.push({ path: 'door', message: `must be one of ${EVENT_DOORS.join(', ')}` })
+  if (f.kind !== undefined && !(EVENT_KINDS as readonly string[]).includes(f.kind))
+    issues.push({ path: 'kind', message: `must be one of ${EVENT_KINDS.join(', ')}` })
   if (f.result !== undefined && f.result !== 'ok' && !isBridgeErrorCode(f.result))
     issues.push({ path: 'result', message: 'must be ok or an ERR_* code' })
-  const iso: Record<'since' | 'until', string | undefined> = { since: undefined, until: undefined }
-  for (const key of ['since', 'until'] as const) {
-    const v = f[key]
-    if (v === undefined) continue
-    // Date-times only: Date.parse also takes "1" and "Dec 4", which no one means here.
-    if (
-      !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(v) ||
-      Number.isNaN(Date.parse(v))
-    )
-      issues.push({ path: key, message: 'must be an ISO 8601 date-time' })
-    else iso[key] = new Date(v).toISOString()
-  }
-  if (f.cursor !== undefined && decodeCursor(f.cursor) === null)
-    issues.push({ path: 'cursor', message: 'is not a cursor this server gave' })
   for (const key of ['integration', 'member'] as const) {
     if (f[key] !== undefined && (f[key] === '' || f[key].length > ID_MAX))
       issues.push({ path: key, message: `must be 1 to ${ID_MAX} characters` })
@@ -277,11 +286,9 @@ function checkFilters(f: EventFilters): EventQuery {
     ...(f.integration !== undefined ? { integration_id: f.integration } : {}),
     ...(f.member !== undefined ? { member_id: f.member } : {}),
     ...(f.door !== undefined ? { door: f.door } : {}),
+    ...(f.kind !== undefined ? { kind: f.kind } : {}),
     ...(f.result !== undefined ? { result: f.result } : {}),
-    ...(iso.since !== undefined ? { since: iso.since } : {}),
-    ...(iso.until !== undefined ? { until: iso.until } : {}),
-    after: f.cursor ?? null,
-    limit,
+    ...paging,
   }
 }
 

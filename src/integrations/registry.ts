@@ -21,12 +21,20 @@ import { jsonValueTooDeep, MAX_JSON_DEPTH } from '../accounts/json-depth.ts'
 import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import { isSealed, type SecretBox } from '../secrets/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
+import { integrationChangeDetail } from './change-detail.ts'
 import { isIntegrationOf, type IntegrationTypeDefinition, type LoadedIntegration } from './types.ts'
 
 export type { LoadedIntegration } from './types.ts'
 
 /** How long a loaded integration is reused before the store is read again. */
 export const RECORD_TTL_MS = 1000
+
+/**
+ * The actor recorded for a change whose caller named none. Every caller in src/ names one (the
+ * admin API `admin-api`, the CLI `cli`, the console `operator:<name>`; an architecture test holds
+ * them to it); tests that set up integrations through the service directly are recorded so.
+ */
+export const UNATTRIBUTED = 'unattributed'
 
 /** What an integration id may be: it appears in URLs and KV keys, so plain lower-case names. */
 const INTEGRATION_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
@@ -322,7 +330,10 @@ export function createIntegrationService({
     types: () => [...byType.values()],
 
     /**
-     * Creates or replaces integration `id`; with `options.actor`, the change is audited.
+     * Creates or replaces integration `id`. The configuration audit log records who did it and
+     * what changed (names, never values) in the same transaction (`options.actor`: `admin-api`,
+     * `cli`, `operator:<name>`; `unattributed` without one); with `options.actor`, the change is
+     * also written to the operator audit log (`deps.audit`).
      * @throws {ValidationFailed} naming each bad field (`settings.chat_url`, `secrets.encryption_key`…)
      * @throws {JsonTooDeep} the body nests deeper than MAX_JSON_DEPTH (checked before zod and
      *   the mapping compiler recurse through it)
@@ -416,13 +427,22 @@ export function createIntegrationService({
       }
       if (issues.length > 0) throw new ValidationFailed(issues)
 
-      const { record, created } = await store.putIntegration({
-        id,
-        type: def.type,
-        settings: settings.data!,
-        secrets: sealAll(id, secrets).secrets,
-        mapping: input.mapping,
-      })
+      const detail = integrationChangeDetail(
+        existing,
+        { type: def.type, settings: settings.data!, mapping: input.mapping },
+        input.secrets,
+        Object.keys(generated),
+      )
+      const { record, created } = await store.putIntegration(
+        {
+          id,
+          type: def.type,
+          settings: settings.data!,
+          secrets: sealAll(id, secrets).secrets,
+          mapping: input.mapping,
+        },
+        { actor: options.actor ?? UNATTRIBUTED, detail: { ...detail } },
+      )
       records.delete(id)
       if (options.actor && audit)
         await audit({
@@ -510,10 +530,15 @@ export function createIntegrationService({
       return { checked }
     },
 
-    /** Deletes integration `id`; with `options.actor`, the deletion is audited. @throws {IntegrationNotFound} */
+    /**
+     * Deletes integration `id`; the configuration audit log records who did (same transaction),
+     * and with `options.actor` the operator audit log too, as for {@link put}.
+     * @throws {IntegrationNotFound}
+     */
     async remove(id: string, options: Pick<ChangeOptions, 'actor'> = {}): Promise<void> {
       records.delete(id)
-      if (!(await store.deleteIntegration(id))) throw new IntegrationNotFound(id)
+      if (!(await store.deleteIntegration(id, { actor: options.actor ?? UNATTRIBUTED })))
+        throw new IntegrationNotFound(id)
       compiled.delete(id)
       if (options.actor && audit)
         await audit({

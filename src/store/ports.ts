@@ -266,10 +266,18 @@ export interface ChangeFeed {
 export interface IntegrationStore {
   /** Present where other processes' writes are pushed (PostgreSQL); absent on SQLite. */
   readonly integrationChanges?: ChangeFeed
-  putIntegration(write: IntegrationWrite): Promise<{ record: IntegrationRecord; created: boolean }>
+  /**
+   * Creates or replaces the integration; with `stamp`, its `config_audit` entry
+   * (`integration_created` or `integration_updated`) commits with it.
+   */
+  putIntegration(
+    write: IntegrationWrite,
+    stamp?: ChangeStamp,
+  ): Promise<{ record: IntegrationRecord; created: boolean }>
   getIntegration(id: string): Promise<IntegrationRecord | null>
   listIntegrations(): Promise<IntegrationRecord[]>
-  deleteIntegration(id: string): Promise<boolean>
+  /** Removes it; with `stamp`, its `integration_deleted` entry commits with it (only if it existed). */
+  deleteIntegration(id: string, stamp?: ChangeStamp): Promise<boolean>
 }
 
 /** One live entry of the key-value store. */
@@ -456,6 +464,8 @@ export interface EventQuery {
   integration_id?: string
   member_id?: string
   door?: string
+  /** What happened (`sign_in`, `refused`, … see {@link EventRecord.kind}). */
+  kind?: string
   result?: string
   /** ISO timestamps, inclusive. */
   since?: string
@@ -476,13 +486,94 @@ export interface EventStore {
    * from several instances at once (each removes rows no other is removing).
    */
   pruneEvents(before: string, limit: number): Promise<number>
+  /**
+   * How many sign-ins, tokens issued and failures each integration had per hour or day in
+   * `[since, until)`: one grouped query over the `at` index (store/event-categories.ts says which
+   * kinds count as what). Only non-zero groups are returned.
+   */
+  countEvents(query: EventCountQuery): Promise<EventCount[]>
+}
+
+/** What the Overview counts: sign-ins (password or ticket), tokens issued, refusals. */
+export type EventCategory = 'sign_in' | 'token' | 'failure'
+
+/** The window and bucket size of {@link EventStore.countEvents}. */
+export interface EventCountQuery {
+  /** ISO 8601, inclusive. */
+  since: string
+  /** ISO 8601, exclusive. */
+  until: string
+  /** Hourly or daily buckets, in UTC. */
+  bucket: 'hour' | 'day'
+}
+
+/** One group of {@link EventStore.countEvents}. */
+export interface EventCount {
+  /** The bucket's start, ISO 8601 UTC (`2026-12-05T13:00:00.000Z`, `2026-12-05T00:00:00.000Z`). */
+  bucket: string
+  integration_id: string | null
+  category: EventCategory
+  count: number
+}
+
+/**
+ * Who made a configuration change and what it changed, written in the same transaction as the
+ * change (table `config_audit`). `detail` names what changed, never a value.
+ */
+export interface ChangeStamp {
+  /** `admin-api` (the admin token), `cli`, or `operator:<name>` (the console). */
+  actor: string
+  detail?: Record<string, unknown> | null
+}
+
+/** Which audit log an entry of the merged trail comes from. */
+export type AuditSource = 'conflict' | 'config' | 'operator'
+
+/**
+ * One entry of the audit trail: the conflict resolutions (`audit_log`), the configuration
+ * changes (`config_audit`) and the operator log (`operator_audit`) in one shape.
+ */
+export interface AuditTrailEntry {
+  /** UUIDv7 of its own log: the three logs' ids sort together by time. */
+  id: string
+  at: string
+  source: AuditSource
+  actor: string
+  /** `conflict_resolved`, `integration_updated`, `console_sign_in`, … */
+  action: string
+  /** Whom it concerned: `account:<external_id>`, `integration:<id>`, `operator:<name>`. */
+  target: string
+  /** The rest of the entry (a conflict's field, policy and values; what a change changed). */
+  detail: Record<string, unknown> | null
+}
+
+/** Filters of {@link AuditTrailStore.listAuditTrail}; all optional, combined with AND. */
+export interface AuditTrailQuery {
+  source?: AuditSource
+  actor?: string
+  /** Exactly this target (`integration:chat`); a conflict also matches its holder's account. */
+  target?: string
+  action?: string
+  /** ISO timestamps, inclusive. */
+  since?: string
+  until?: string
+  /** A cursor from a previous page: the entries older than its last. */
+  after?: string | null
+  limit: number
+}
+
+/** The three audit logs read as one, newest first. */
+export interface AuditTrailStore {
+  /** Entries of every log merged by time, newest first; `next` continues with older ones. */
+  listAuditTrail(query: AuditTrailQuery): Promise<Page<AuditTrailEntry>>
 }
 
 /**
  * The whole store one database offers; made by `createStore(config.store)`, the only place that
  * names an implementation.
  */
-export interface Store extends AccountStore, IntegrationStore, KvStore, OperatorStore, EventStore {
+export interface Store
+  extends AccountStore, IntegrationStore, KvStore, OperatorStore, EventStore, AuditTrailStore {
   readonly kind: 'sqlite' | 'postgres'
   /**
    * Cheap round trip to the database, for /readyz: also reads its schema version, so an

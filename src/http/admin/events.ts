@@ -2,7 +2,7 @@
  * @module http/admin/events
  * GET /events: what happened at each door (sign-ins, tickets, tokens issued, SAML responses,
  * logouts, refusals with their codes), newest first, with filters (`integration`, `member`,
- * `door`, `result`, `since`, `until`) and cursor paging. The checks are the event log's
+ * `door`, `kind`, `result`, `since`, `until`) and cursor paging. The checks are the event log's
  * (events/log.ts): a bad filter is a 400 `validation_failed` naming it.
  */
 import { Router } from 'express'
@@ -14,6 +14,7 @@ const PARAMS = [
   'integration',
   'member',
   'door',
+  'kind',
   'result',
   'since',
   'until',

@@ -11,6 +11,9 @@ import type { KeyMaterial } from '../../keys/index.ts'
 import { previewIntegration } from '../../integrations/preview.ts'
 import type { Services } from '../../services.ts'
 
+/** Who the configuration audit log names for a change made with the admin token. */
+const ADMIN_API = { actor: 'admin-api' }
+
 /**
  * The admin API's integrations (`/integrations`: list, put, get, delete, preview, connection
  * sheet), over the integration registry. Mount it behind {@link requireAdmin}.
@@ -29,7 +32,7 @@ export function integrationsRouter(
   })
 
   router.put('/integrations/:id', body, async (req, res) => {
-    const { integration, created } = await integrations.put(req.params.id, req.body)
+    const { integration, created } = await integrations.put(req.params.id, req.body, ADMIN_API)
     res.status(created ? 201 : 200).json(integration)
   })
 
@@ -52,7 +55,7 @@ export function integrationsRouter(
   })
 
   router.delete('/integrations/:id', async (req, res) => {
-    await integrations.remove(req.params.id)
+    await integrations.remove(req.params.id, ADMIN_API)
     res.status(204).end()
   })
 

@@ -3,8 +3,9 @@
  * `/healthz`: the process answers. `/readyz`: the store answers too (for load balancers).
  */
 import { Router } from 'express'
-import { hasCode, replyFor } from '../../errors/index.ts'
+import { replyFor } from '../../errors/index.ts'
 import type { Store } from '../../store/ports.ts'
+import { checkReadiness } from '../../store/readiness.ts'
 import { HTTP_ROUTES } from '../paths.ts'
 
 /**
@@ -19,20 +20,18 @@ export function healthRouter(store: Pick<Store, 'ping' | 'kind'>): Router {
     res.json({ status: 'ok' })
   })
   router.get(HTTP_ROUTES.ready, async (_req, res) => {
-    try {
-      await store.ping()
+    const readiness = await checkReadiness(store)
+    if (readiness.ready) {
       res.json({ status: 'ready', store: store.kind })
-    } catch (err) {
-      // Not ready either way; a newer build's migrations are named, so the operator knows that
-      // this instance, not the database, is what to replace.
-      const newer = hasCode(err, 'ERR_SCHEMA_TOO_NEW')
-      const { status, error } = replyFor('ERR_STORE_UNAVAILABLE')
-      res.status(status).json({
-        status: 'unavailable',
-        store: store.kind,
-        error: newer ? replyFor('ERR_SCHEMA_TOO_NEW').error : error,
-      })
+      return
     }
+    // Not ready either way (503); a newer build's migrations are named, so the operator knows
+    // that this instance, not the database, is what to replace.
+    res.status(replyFor('ERR_STORE_UNAVAILABLE').status).json({
+      status: 'unavailable',
+      store: store.kind,
+      error: replyFor(readiness.code).error,
+    })
   })
   return router
 }

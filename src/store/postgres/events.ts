@@ -4,8 +4,9 @@
  * (migrations/postgres/005_events.sql). A batch of events is one statement
  * (`INSERT … SELECT FROM unnest(…)`), as the batch account writer does.
  */
+import { EVENT_CATEGORY_SQL } from '../event-categories.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
-import type { EventRecord, EventStore } from '../ports.ts'
+import type { EventCount, EventRecord, EventStore } from '../ports.ts'
 import type { Db } from './db.ts'
 
 const APPEND = {
@@ -21,6 +22,20 @@ const PRUNE = {
   name: 'sso_events_prune',
   text: `DELETE FROM events WHERE id IN (
     SELECT id FROM events WHERE at < $1::timestamptz ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+}
+
+// One grouped query per view over the `at` index; the bucket is spelled as SQLite's (an ISO
+// start of the hour or day in UTC), so both stores answer alike.
+const count = (bucket: 'hour' | 'day', format: string) => ({
+  name: `sso_events_count_${bucket}`,
+  text: `SELECT to_char(date_trunc('${bucket}', at AT TIME ZONE 'UTC'), '${format}') AS bucket,
+      integration_id, ${EVENT_CATEGORY_SQL} AS category, count(*)::int AS count
+    FROM events WHERE at >= $1::timestamptz AND at < $2::timestamptz AND (${EVENT_CATEGORY_SQL}) IS NOT NULL
+    GROUP BY 1, 2, 3 ORDER BY 1`,
+})
+const COUNT = {
+  hour: count('hour', 'YYYY-MM-DD"T"HH24":00:00.000Z"'),
+  day: count('day', 'YYYY-MM-DD"T00:00:00.000Z"'),
 }
 
 /** The event methods of the PostgreSQL store (internal to store/postgres). */
@@ -57,6 +72,7 @@ export function createPostgresEvents(db: Db): EventStore {
       if (query.integration_id !== undefined) filter('integration_id = $n', query.integration_id)
       if (query.member_id !== undefined) filter('member_id = $n', query.member_id)
       if (query.door !== undefined) filter('door = $n', query.door)
+      if (query.kind !== undefined) filter('kind = $n', query.kind)
       if (query.result !== undefined) filter('result = $n', query.result)
       if (query.since !== undefined) filter('at >= $n::timestamptz', query.since)
       if (query.until !== undefined) filter('at <= $n::timestamptz', query.until)
@@ -75,6 +91,10 @@ export function createPostgresEvents(db: Db): EventStore {
 
     async pruneEvents(before, limit) {
       return (await db.run(PRUNE, [before, limit])).rowCount ?? 0
+    },
+
+    async countEvents(query) {
+      return (await db.q(COUNT[query.bucket], [query.since, query.until])) as EventCount[]
     },
   }
 }

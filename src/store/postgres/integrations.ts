@@ -3,7 +3,8 @@
  * The integration half of the PostgreSQL store. Every write notifies every instance in the same
  * statement (LISTEN/NOTIFY, changes.ts).
  */
-import type { IntegrationWrite, Store } from '../ports.ts'
+import { newId } from '../ids.ts'
+import type { ChangeStamp, IntegrationWrite, Store } from '../ports.ts'
 import { notifyIntegrationSql } from './changes.ts'
 import type { Db } from './db.ts'
 import { toIntegration } from './rows.ts'
@@ -31,6 +32,31 @@ const SQL = {
     name: 'sso_integration_delete',
     text: `WITH d AS (DELETE FROM integrations WHERE id = $1 RETURNING id) SELECT ${notifyIntegrationSql('d.id')} IS NULL AS notified FROM d`,
   },
+  // With a change stamp: the change and its config_audit entry in one statement, so one never
+  // commits without the other.
+  putIntegrationStamped: {
+    name: 'sso_integration_put_stamped',
+    text: `
+  WITH up AS (
+    INSERT INTO integrations (id, type, settings, secrets, mapping, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $6)
+    ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, settings = EXCLUDED.settings,
+      secrets = EXCLUDED.secrets, mapping = EXCLUDED.mapping, updated_at = EXCLUDED.updated_at
+    RETURNING *, (xmax = 0) AS created
+  ), stamp AS (
+    INSERT INTO config_audit (id, at, actor, action, target, detail)
+    SELECT $7, $6, $8, CASE WHEN up.created THEN 'integration_created' ELSE 'integration_updated' END,
+      'integration:' || up.id, $9::jsonb FROM up
+  )
+  SELECT up.*, ${notifyIntegrationSql('up.id')} IS NULL AS notified FROM up`,
+  },
+  delIntegrationStamped: {
+    name: 'sso_integration_delete_stamped',
+    text: `WITH d AS (DELETE FROM integrations WHERE id = $1 RETURNING id), stamp AS (
+      INSERT INTO config_audit (id, at, actor, action, target, detail)
+      SELECT $2, $3, $4, 'integration_deleted', 'integration:' || d.id, $5::jsonb FROM d
+    ) SELECT ${notifyIntegrationSql('d.id')} IS NULL AS notified FROM d`,
+  },
 } as const
 
 type IntegrationMethods = Pick<
@@ -41,15 +67,18 @@ type IntegrationMethods = Pick<
 /** The integration methods of the PostgreSQL store (internal to store/postgres: use `createStore`). */
 export function createPostgresIntegrations({ q, changed }: Db): IntegrationMethods {
   return {
-    async putIntegration(write: IntegrationWrite) {
-      const [row] = await q(SQL.putIntegration, [
+    async putIntegration(write: IntegrationWrite, stamp?: ChangeStamp) {
+      const values = [
         write.id,
         write.type,
         JSON.stringify(write.settings),
         JSON.stringify(write.secrets),
         write.mapping === null ? null : JSON.stringify(write.mapping),
         new Date().toISOString(),
-      ])
+      ]
+      const [row] = stamp
+        ? await q(SQL.putIntegrationStamped, [...values, newId(), stamp.actor, detailOf(stamp)])
+        : await q(SQL.putIntegration, values)
       return { record: toIntegration(row!), created: row!.created === true }
     },
 
@@ -62,8 +91,18 @@ export function createPostgresIntegrations({ q, changed }: Db): IntegrationMetho
       return (await q(SQL.listIntegrations)).map(toIntegration)
     },
 
-    async deleteIntegration(id) {
-      return changed(SQL.delIntegration, [id])
+    async deleteIntegration(id, stamp?: ChangeStamp) {
+      if (!stamp) return changed(SQL.delIntegration, [id])
+      return changed(SQL.delIntegrationStamped, [
+        id,
+        newId(),
+        new Date().toISOString(),
+        stamp.actor,
+        detailOf(stamp),
+      ])
     },
   }
 }
+
+const detailOf = (stamp: ChangeStamp): string | null =>
+  stamp.detail == null ? null : JSON.stringify(stamp.detail)

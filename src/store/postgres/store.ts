@@ -29,6 +29,7 @@ import type { Store } from '../ports.ts'
 import { createPostgresAccounts } from './accounts.ts'
 import { createPostgresChangeFeed } from './changes.ts'
 import { createDb, describeUrl, reasonOf } from './db.ts'
+import { createPostgresAuditTrail } from './audit-trail.ts'
 import { createPostgresEvents } from './events.ts'
 import { createPostgresIntegrations } from './integrations.ts'
 import { createPostgresKv } from './kv.ts'
@@ -84,6 +85,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     ...createPostgresIntegrations(db),
     ...createPostgresOperators(db),
     ...createPostgresEvents(db),
+    ...createPostgresAuditTrail(db),
 
     async ping() {
       let version: number

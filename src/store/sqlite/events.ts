@@ -5,8 +5,9 @@
  * a request's events share the commit its session and token writes already pay for.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
+import { EVENT_CATEGORY_SQL } from '../event-categories.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
-import type { EventRecord, EventStore } from '../ports.ts'
+import type { EventCount, EventRecord, EventStore } from '../ports.ts'
 import type { GroupCommit } from './group-commit.ts'
 import type { Writer } from './writer.ts'
 
@@ -24,6 +25,15 @@ export function createSqliteEvents(
   const prune = writer.prepare(
     'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)',
   )
+  // `at` is always `Date#toISOString()` (YYYY-MM-DDTHH:MM:SS.sssZ), so a bucket is a prefix of it;
+  // the window is a range on the `at` index.
+  const count = (prefix: number, rest: string) =>
+    db.prepare(`
+    SELECT substr(at, 1, ${prefix}) || '${rest}' AS bucket, integration_id,
+      ${EVENT_CATEGORY_SQL} AS category, count(*) AS count
+    FROM events WHERE at >= ? AND at < ? AND (${EVENT_CATEGORY_SQL}) IS NOT NULL
+    GROUP BY bucket, integration_id, category ORDER BY bucket`)
+  const counts = { hour: count(13, ':00:00.000Z'), day: count(10, 'T00:00:00.000Z') }
   return {
     async appendEvents(events) {
       if (events.length === 0) return
@@ -55,6 +65,7 @@ export function createSqliteEvents(
         ['integration_id', query.integration_id],
         ['member_id', query.member_id],
         ['door', query.door],
+        ['kind', query.kind],
         ['result', query.result],
       ] as const
       for (const [column, value] of filters) {
@@ -82,6 +93,11 @@ export function createSqliteEvents(
 
     async pruneEvents(before, limit) {
       return Number(prune.run(before, limit).changes)
+    },
+
+    async countEvents(query) {
+      const rows = counts[query.bucket].all(query.since, query.until) as unknown as EventCount[]
+      return rows.map((r) => ({ ...r, count: Number(r.count) }))
     },
   }
 }

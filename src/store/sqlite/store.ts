@@ -28,6 +28,7 @@ import { searchCondition } from '../account-search.ts'
 import { assertSchemaNotNewer } from '../migrations/index.ts'
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts'
 import { createGroupCommit, flushAllBatches } from './group-commit.ts'
+import { createSqliteAuditTrail } from './audit-trail.ts'
 import { createSqliteEvents } from './events.ts'
 import { createSqliteKv } from './kv.ts'
 import { migrate, schemaVersion } from './migrate.ts'
@@ -35,6 +36,7 @@ import { createSqliteOperators } from './operators.ts'
 import { createWriter } from './writer.ts'
 import type {
   AuditEntry,
+  ChangeStamp,
   AccountWrite,
   AccountWriteResult,
   BatchItemResult,
@@ -160,6 +162,19 @@ export function createSqliteStore(file: string): Store {
   const getIntegration = db.prepare('SELECT * FROM integrations WHERE id = ?')
   const listIntegrations = db.prepare('SELECT * FROM integrations ORDER BY id')
   const delIntegration = writer.prepare('DELETE FROM integrations WHERE id = ?')
+  const insertConfigAudit = writer.prepare(
+    'INSERT INTO config_audit (id, at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  /** The change's `config_audit` entry (inside the change's transaction). */
+  const stampChange = (stamp: ChangeStamp, at: string, action: string, id: string) =>
+    insertConfigAudit.run(
+      newId(),
+      at,
+      stamp.actor,
+      action,
+      `integration:${id}`,
+      stamp.detail == null ? null : JSON.stringify(stamp.detail),
+    )
 
   const changeHolderUsername = writer.prepare(
     'UPDATE accounts SET username = ?, username_key = ?, desired_username = ?, updated_at = ? WHERE id = ? AND username_key = ?',
@@ -346,6 +361,7 @@ export function createSqliteStore(file: string): Store {
     ...createSqliteOperators(db, writer),
     ...createSqliteKv(db, group),
     ...createSqliteEvents(db, group, writer),
+    ...createSqliteAuditTrail(db),
 
     async upsertAccount(write, { resolver } = {}) {
       const now = new Date().toISOString()
@@ -465,17 +481,23 @@ export function createSqliteStore(file: string): Store {
       return { items, next: rows.length > search.limit && last ? String(last.search_key) : null }
     },
 
-    async putIntegration(write: IntegrationWrite) {
+    async putIntegration(write: IntegrationWrite, stamp?: ChangeStamp) {
       const now = new Date().toISOString()
-      const row = putIntegration.get({
-        id: write.id,
-        type: write.type,
-        settings: JSON.stringify(write.settings),
-        secrets: JSON.stringify(write.secrets),
-        mapping: write.mapping === null ? null : JSON.stringify(write.mapping),
-        now,
-      }) as IntegrationRow & { created: number }
-      return { record: toIntegration(row), created: row.created === 1 }
+      const put = () => {
+        const row = putIntegration.get({
+          id: write.id,
+          type: write.type,
+          settings: JSON.stringify(write.settings),
+          secrets: JSON.stringify(write.secrets),
+          mapping: write.mapping === null ? null : JSON.stringify(write.mapping),
+          now,
+        }) as IntegrationRow & { created: number }
+        const created = row.created === 1
+        if (stamp)
+          stampChange(stamp, now, created ? 'integration_created' : 'integration_updated', write.id)
+        return { record: toIntegration(row), created }
+      }
+      return stamp ? transaction(put) : put()
     },
 
     async getIntegration(id) {
@@ -487,8 +509,14 @@ export function createSqliteStore(file: string): Store {
       return (listIntegrations.all() as IntegrationRow[]).map(toIntegration)
     },
 
-    async deleteIntegration(id) {
-      return Number(delIntegration.run(id).changes) === 1
+    async deleteIntegration(id, stamp?: ChangeStamp) {
+      const now = new Date().toISOString()
+      const del = () => {
+        const gone = Number(delIntegration.run(id).changes) === 1
+        if (gone && stamp) stampChange(stamp, now, 'integration_deleted', id)
+        return gone
+      }
+      return stamp ? transaction(del) : del()
     },
 
     async ping() {
