@@ -44,6 +44,8 @@ export const CONSOLE_ROUTES = {
   /** POST: sign out everywhere (every bridge and OIDC session of the member). */
   memberSessions: '/console/members/:id/sessions',
   activity: '/console/activity',
+  /** Activity as CSV, with the same filters as the page. */
+  activityCsv: '/console/activity.csv',
   audit: '/console/audit',
   keys: '/console/keys',
   /** POST: rotate the OIDC and SAML signing keys in KEYS_DIR. */

@@ -245,6 +245,21 @@ export function createApp(opts: AppOptions): Express {
         // The keys page: the keys this process signs with, and KEYS_DIR to rotate in.
         keys: { loaded: opts.keys, dir: opts.keysDir, commonName: new URL(issuer).hostname },
         connectionSheet: (id) => connectionSheet(services.integrations, id, issuer, opts.keys),
+        // The Overview (console/routes/pages/overview.ts): the doors' keys and set-up.
+        doorFacts: () => ({
+          oidcSigningKeys: opts.keys.oidc.publicJwks.keys.map((k) => ({
+            kid: String(k.kid ?? ''),
+            alg: String(k.alg ?? ''),
+          })),
+          samlCertificate: {
+            fingerprintSha256: opts.keys.saml.current.fingerprintSha256,
+            createdAt: opts.keys.saml.current.createdAt,
+          },
+          siteLoginUrl: doors.login.siteLogin.url ?? null,
+          passwordSignIn: doors.login.siteLogin.passwordSignIn,
+          siteTickets: doors.login.tickets !== undefined,
+          requireTotp: doors.console.settings.requireTotp,
+        }),
       },
     }),
   )

@@ -47,6 +47,27 @@ export interface ConsoleHooks {
   }>
   /** The keys page: the keys this process signs with, and where they live (keys/). */
   keys?: ConsoleKeys
+  /** What the Overview shows of each door's keys and set-up (pages/overview.ts). */
+  doorFacts?: () => DoorFacts
+}
+
+/**
+ * The doors' keys and set-up as the Overview shows them: what is loaded and configured, never a
+ * private key or a secret. A function, so a key rotated since start shows at once.
+ */
+export interface DoorFacts {
+  /** The OIDC signing keys loaded (public members only), first signs. */
+  oidcSigningKeys: { kid: string; alg: string }[]
+  /** The SAML signing certificate, or null when none is loaded. */
+  samlCertificate: { fingerprintSha256: string; createdAt: string } | null
+  /** SITE_LOGIN_URL, or null. */
+  siteLoginUrl: string | null
+  /** PASSWORD_SIGN_IN. */
+  passwordSignIn: boolean
+  /** Whether a site-ticket key is configured (/ticket answers). */
+  siteTickets: boolean
+  /** CONSOLE_REQUIRE_TOTP. */
+  requireTotp: boolean
 }
 
 /** What the keys page is given: the loaded keys, KEYS_DIR and the cookie secret's source. */

@@ -4,6 +4,8 @@
  * built from this list, so it only ever links to pages that exist.
  */
 import type { ConsolePage } from '../page.ts'
+import { activityPage } from './activity.ts'
+import { auditPage } from './audit.ts'
 import { integrationConnectionPage } from './integration-connection.ts'
 import { integrationEditPage } from './integration-edit.ts'
 import { integrationNewPage } from './integration-new.ts'
@@ -30,4 +32,6 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   membersPage,
   memberPage,
   keysPage,
+  activityPage,
+  auditPage,
 ]
