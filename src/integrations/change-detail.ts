@@ -34,8 +34,9 @@ export function integrationChangeDetail(
 ): IntegrationChangeDetail {
   const detail: IntegrationChangeDetail = { type: after.type }
   if (before && before.type !== after.type) detail.previous_type = before.type
-  const old = (before?.settings ?? {}) as Record<string, unknown>
-  const now = after.settings as Record<string, unknown>
+  const old: Record<string, unknown> = before?.settings ?? {}
+  // A copy of the parsed settings' own keys: the type's schema decides their shape, not this.
+  const now: Record<string, unknown> = { ...after.settings }
   const settings = [...new Set([...Object.keys(old), ...Object.keys(now)])]
     .filter((k) => !isDeepStrictEqual(old[k], now[k]))
     .sort()

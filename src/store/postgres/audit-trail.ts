@@ -11,14 +11,19 @@ import { decodeCursor, encodeCursor } from '../ids.ts'
 import type { AuditSource, AuditTrailEntry, AuditTrailStore } from '../ports.ts'
 import type { Db } from './db.ts'
 
-/** Each log as a trail entry: id, at, source, actor, action, target, holder, detail. */
+/**
+ * Each log as a trail entry: id, at, source, actor, action, target, holder, detail — every column
+ * named in every SELECT, since a filter may leave any one of them first (or alone).
+ */
 const SELECTS: Record<AuditSource, string> = {
   conflict: `SELECT id, at, 'conflict'::text AS source, actor, action,
       'account:' || account_external_id AS target, 'account:' || holder_external_id AS holder,
       jsonb_build_object(${CONFLICT_DETAIL_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')}) AS detail
     FROM audit_log`,
-  config: `SELECT id, at, 'config'::text, actor, action, target, NULL::text, detail FROM config_audit`,
-  operator: `SELECT id, at, 'operator'::text, actor, action, target, NULL::text, NULL::jsonb FROM operator_audit`,
+  config: `SELECT id, at, 'config'::text AS source, actor, action, target, NULL::text AS holder,
+    detail FROM config_audit`,
+  operator: `SELECT id, at, 'operator'::text AS source, actor, action, target, NULL::text AS holder,
+    NULL::jsonb AS detail FROM operator_audit`,
 }
 
 /** The audit-trail read of the PostgreSQL store (internal to store/postgres). */

@@ -10,14 +10,18 @@ import { CONFLICT_DETAIL_COLUMNS } from '../audit-trail.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
 import type { AuditSource, AuditTrailEntry, AuditTrailStore } from '../ports.ts'
 
-/** Each log as a trail entry: id, at, source, actor, action, target, holder, detail. */
+/**
+ * Each log as a trail entry: id, at, source, actor, action, target, holder, detail — every column
+ * named in every SELECT, since a filter may leave any one of them first (or alone).
+ */
 const SELECTS: Record<AuditSource, string> = {
   conflict: `SELECT id, at, 'conflict' AS source, actor, action,
       'account:' || account_external_id AS target, 'account:' || holder_external_id AS holder,
       json_object(${CONFLICT_DETAIL_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')}) AS detail
     FROM audit_log`,
-  config: `SELECT id, at, 'config', actor, action, target, NULL, detail FROM config_audit`,
-  operator: `SELECT id, at, 'operator', actor, action, target, NULL, NULL FROM operator_audit`,
+  config: `SELECT id, at, 'config' AS source, actor, action, target, NULL AS holder, detail FROM config_audit`,
+  operator: `SELECT id, at, 'operator' AS source, actor, action, target, NULL AS holder, NULL AS detail
+    FROM operator_audit`,
 }
 
 type Row = Record<string, SQLInputValue>
