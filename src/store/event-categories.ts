@@ -19,3 +19,12 @@ const list = (kinds: readonly string[]) => kinds.map((k) => `'${k}'`).join(', ')
  * NULL for an event that counts as none. Built from the constant lists above: no input in it.
  */
 export const EVENT_CATEGORY_SQL = `CASE WHEN result <> 'ok' THEN 'failure' WHEN kind IN (${list(SIGN_IN_KINDS)}) THEN 'sign_in' WHEN kind IN (${list(TOKEN_KINDS)}) THEN 'token' END`
+
+/**
+ * An `events` row's integration when it names one that exists, else NULL. A refused request's
+ * integration id comes from the client, so grouping by it as given would let anyone add a row
+ * per made-up id; grouped by this, the counts have at most one row per bucket, category and
+ * current integration, plus one for the rest. A deleted integration's past events join the rest.
+ */
+export const KNOWN_INTEGRATION_SQL =
+  'CASE WHEN integration_id IN (SELECT id FROM integrations) THEN integration_id END'

@@ -511,6 +511,7 @@ export interface EventCountQuery {
 export interface EventCount {
   /** The bucket's start, ISO 8601 UTC (`2026-12-05T13:00:00.000Z`, `2026-12-05T00:00:00.000Z`). */
   bucket: string
+  /** An existing integration; null for the rest (none, made-up ids of refused requests, deleted). */
   integration_id: string | null
   category: EventCategory
   count: number

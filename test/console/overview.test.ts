@@ -110,6 +110,18 @@ describe.each(STORES)('the Overview on %s', (_name, makeStore) => {
     expect((await issue('1001')).status).toBe(200)
     expect((await issue('nobody')).status).toBe(404)
 
+    // A refusal naming a client id no integration has: counted with the rest, not a row of its own.
+    const madeUp = await fetch(`${s.url}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'made-up-client',
+        client_secret: 'x',
+      }),
+    })
+    expect(madeUp.status).toBe(401)
+
     c = await consoleAgent(s.t)
     const res = await c.agent.get('/console').expect(200)
     html = res.text
@@ -129,6 +141,8 @@ describe.each(STORES)('the Overview on %s', (_name, makeStore) => {
         failure: 1,
       })
     }
+    expect(rowCounts(html, 'day', 'made-up-client')).toBeNull()
+    expect(rowCounts(html, 'day', '')).toMatchObject({ sign_in: 0, token: 0, failure: 1 })
     // The integrations link to their console pages.
     expect(html).toContain('<a href="/console/integrations/generic">generic</a>')
   })
@@ -190,7 +204,8 @@ describe.each(STORES)('the Overview on %s', (_name, makeStore) => {
     const errors = /<h2 id="errors">[\s\S]*?<\/table>/.exec(html)![0]
     expect(errors).toContain('<code>ERR_ACCOUNT_NOT_FOUND</code>')
     expect(errors).toContain('<code>ERR_OIDC_INVALID_GRANT</code>')
-    expect(errors.match(/<tr data-event=/g)!.length).toBe(2)
+    expect(errors).toContain('<code>ERR_OIDC_INVALID_CLIENT</code>')
+    expect(errors.match(/<tr data-event=/g)!.length).toBe(3)
   })
 })
 
@@ -198,6 +213,14 @@ describe.each(STORES)('countEvents on %s (known answer)', (_name, makeStore) => 
   let store: Store
   beforeAll(async () => {
     store = await makeStore()
+    // `chat` is an integration; `other` is an id no integration has (a refused request's, say).
+    await store.putIntegration({
+      id: 'chat',
+      type: 'oidc',
+      settings: {},
+      secrets: {},
+      mapping: null,
+    })
     const at = (iso: string, kind: string, result = 'ok', integration: string | null = 'chat') =>
       ({
         id: newId(Date.parse(iso)),
@@ -247,7 +270,7 @@ describe.each(STORES)('countEvents on %s (known answer)', (_name, makeStore) => 
         { bucket: '2026-03-01T11:00:00.000Z', integration_id: 'chat', category: 'token', count: 1 },
         {
           bucket: '2026-03-01T11:00:00.000Z',
-          integration_id: 'other',
+          integration_id: null,
           category: 'token',
           count: 1,
         },
@@ -274,7 +297,7 @@ describe.each(STORES)('countEvents on %s (known answer)', (_name, makeStore) => 
         { bucket: '2026-03-01T00:00:00.000Z', integration_id: 'chat', category: 'token', count: 1 },
         {
           bucket: '2026-03-01T00:00:00.000Z',
-          integration_id: 'other',
+          integration_id: null,
           category: 'token',
           count: 1,
         },

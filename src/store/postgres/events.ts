@@ -4,7 +4,7 @@
  * (migrations/postgres/005_events.sql). A batch of events is one statement
  * (`INSERT … SELECT FROM unnest(…)`), as the batch account writer does.
  */
-import { EVENT_CATEGORY_SQL } from '../event-categories.ts'
+import { EVENT_CATEGORY_SQL, KNOWN_INTEGRATION_SQL } from '../event-categories.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
 import type { EventCount, EventRecord, EventStore } from '../ports.ts'
 import type { Db } from './db.ts'
@@ -29,7 +29,8 @@ const PRUNE = {
 const count = (bucket: 'hour' | 'day', format: string) => ({
   name: `sso_events_count_${bucket}`,
   text: `SELECT to_char(date_trunc('${bucket}', at AT TIME ZONE 'UTC'), '${format}') AS bucket,
-      integration_id, ${EVENT_CATEGORY_SQL} AS category, count(*)::int AS count
+      ${KNOWN_INTEGRATION_SQL} AS integration_id, ${EVENT_CATEGORY_SQL} AS category,
+      count(*)::int AS count
     FROM events WHERE at >= $1::timestamptz AND at < $2::timestamptz AND (${EVENT_CATEGORY_SQL}) IS NOT NULL
     GROUP BY 1, 2, 3 ORDER BY 1`,
 })

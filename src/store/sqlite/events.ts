@@ -5,7 +5,7 @@
  * a request's events share the commit its session and token writes already pay for.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
-import { EVENT_CATEGORY_SQL } from '../event-categories.ts'
+import { EVENT_CATEGORY_SQL, KNOWN_INTEGRATION_SQL } from '../event-categories.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
 import type { EventCount, EventRecord, EventStore } from '../ports.ts'
 import type { GroupCommit } from './group-commit.ts'
@@ -29,10 +29,11 @@ export function createSqliteEvents(
   // the window is a range on the `at` index.
   const count = (prefix: number, rest: string) =>
     db.prepare(`
-    SELECT substr(at, 1, ${prefix}) || '${rest}' AS bucket, integration_id,
-      ${EVENT_CATEGORY_SQL} AS category, count(*) AS count
+    SELECT substr(at, 1, ${prefix}) || '${rest}' AS bucket,
+      ${KNOWN_INTEGRATION_SQL} AS integration_id, ${EVENT_CATEGORY_SQL} AS category,
+      count(*) AS count
     FROM events WHERE at >= ? AND at < ? AND (${EVENT_CATEGORY_SQL}) IS NOT NULL
-    GROUP BY bucket, integration_id, category ORDER BY bucket`)
+    GROUP BY 1, 2, 3 ORDER BY 1`)
   const counts = { hour: count(13, ':00:00.000Z'), day: count(10, 'T00:00:00.000Z') }
   return {
     async appendEvents(events) {

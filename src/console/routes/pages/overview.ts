@@ -193,9 +193,9 @@ function view(
       const s = sum(buckets)
       const name =
         integration === ''
-          ? '<span class="muted">No integration</span>'
+          ? '<span class="muted">None, or not an integration</span>'
           : `<a href="${escapeHtml(consolePath('integration', { id: integration }))}">${escapeHtml(integration)}</a>`
-      return `<tr data-integration="${escapeHtml(integration)}"><th scope="row">${name}</th>${SERIES.map((k) => `<td data-series="${k.key}">${s[k.key]}</td>`).join('')}<td>${sparkChart(integration === '' ? 'No integration' : `Integration ${integration}`, unit, [...buckets.values()])}</td></tr>`
+      return `<tr data-integration="${escapeHtml(integration)}"><th scope="row">${name}</th>${SERIES.map((k) => `<td data-series="${k.key}">${s[k.key]}</td>`).join('')}<td>${sparkChart(integration === '' ? 'None, or not an integration' : `Integration ${integration}`, unit, [...buckets.values()])}</td></tr>`
     })
   return `<h2 id="${id}">${escapeHtml(title)}</h2>
 <p class="totals" data-window="${id}">${SERIES.map((k) => `<span data-series="${k.key}">${escapeHtml(k.label)}: <strong>${totals[k.key]}</strong></span>`).join(' · ')}</p>
