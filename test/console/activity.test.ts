@@ -193,6 +193,20 @@ describe('Activity', () => {
     expect(everything.map((r) => r.id)).toEqual((await apiEvents('limit=500')).map((e) => e.id))
   })
 
+  it('GET /api/v1/events takes the same kind filter, and refuses an unknown kind', async () => {
+    const refused = await apiEvents('kind=refused')
+    expect(refused.length).toBe(1)
+    expect(refused.every((e) => e.kind === 'refused')).toBe(true)
+    const bad = await fetch(`${s.url}/api/v1/events?kind=bogus`, {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({
+      error: 'validation_failed',
+      details: { issues: [{ path: 'kind' }] },
+    })
+  })
+
   it('is behind the console sign-in', async () => {
     for (const path of ['/console/activity', '/console/activity.csv']) {
       const res = await request(s.t.app).get(path).expect(303)

@@ -140,7 +140,7 @@ function doorsTable(
       facts?.requireTotp ? 'TOTP required' : 'TOTP optional',
     ]),
   ]
-  return `<div class="table-wrap" tabindex="0" role="region" aria-labelledby="doors"><table><thead><tr><th scope="col">Door</th><th scope="col">Health</th><th scope="col">Checked</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+  return `<div class="table-wrap" tabindex="0" role="region" aria-labelledby="doors"><table><thead><tr><th scope="col">Door</th><th scope="col" class="nowrap">Health</th><th scope="col">Checked</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
 }
 
 /** The buckets of one window, oldest first, each with zero counts. */
