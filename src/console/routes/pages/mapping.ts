@@ -204,11 +204,13 @@ ${memberNotFound ? `<p class="field-error" id="member-error" data-code="user_not
       try {
         // The registry validates it all again, exactly as the admin API's PUT; the settings and
         // secrets stay as stored (omitted secrets are kept).
-        await services.integrations.put(integration.id, {
-          type: integration.type,
-          settings: integration.settings,
-          mapping: parsed.mapping,
-        })
+        // The configuration audit log records the save (integration_updated, mapping changed)
+        // with the operator as its actor, in the save's own transaction.
+        await services.integrations.put(
+          integration.id,
+          { type: integration.type, settings: integration.settings, mapping: parsed.mapping },
+          { actor: consoleLocals(res).actor },
+        )
       } catch (err) {
         if (err instanceof ValidationFailed) return fail(err.issues)
         if (err instanceof BridgeError) {
