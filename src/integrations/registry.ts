@@ -332,8 +332,8 @@ export function createIntegrationService({
     /**
      * Creates or replaces integration `id`. The configuration audit log records who did it and
      * what changed (names, never values) in the same transaction (`options.actor`: `admin-api`,
-     * `cli`, `operator:<name>`; `unattributed` without one); with `options.actor`, the change is
-     * also written to the operator audit log (`deps.audit`).
+     * `cli`, `operator:<name>`; `unattributed` without one); an operator's change is also written
+     * to the operator audit log (`deps.audit`), as the console's pages have it.
      * @throws {ValidationFailed} naming each bad field (`settings.chat_url`, `secrets.encryption_key`…)
      * @throws {JsonTooDeep} the body nests deeper than MAX_JSON_DEPTH (checked before zod and
      *   the mapping compiler recurse through it)
@@ -444,7 +444,7 @@ export function createIntegrationService({
         { actor: options.actor ?? UNATTRIBUTED, detail: { ...detail } },
       )
       records.delete(id)
-      if (options.actor && audit)
+      if (options.actor?.startsWith('operator:') && audit)
         await audit({
           actor: options.actor,
           action: options.action ?? (created ? 'integration_created' : 'integration_updated'),
@@ -532,7 +532,7 @@ export function createIntegrationService({
 
     /**
      * Deletes integration `id`; the configuration audit log records who did (same transaction),
-     * and with `options.actor` the operator audit log too, as for {@link put}.
+     * and an operator's deletion goes to the operator audit log too, as for {@link put}.
      * @throws {IntegrationNotFound}
      */
     async remove(id: string, options: Pick<ChangeOptions, 'actor'> = {}): Promise<void> {
@@ -540,7 +540,7 @@ export function createIntegrationService({
       if (!(await store.deleteIntegration(id, { actor: options.actor ?? UNATTRIBUTED })))
         throw new IntegrationNotFound(id)
       compiled.delete(id)
-      if (options.actor && audit)
+      if (options.actor?.startsWith('operator:') && audit)
         await audit({
           actor: options.actor,
           action: 'integration_deleted',
