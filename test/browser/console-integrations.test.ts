@@ -8,37 +8,19 @@
  *
  * Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import http from 'node:http'
-import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTestApp, type TestApp } from '../helpers/app.ts'
+import { axeViolations } from '../helpers/axe.ts'
 import { launchChromium, newContext } from '../helpers/browser.ts'
 import { CONSOLE_PASSWORD } from '../helpers/console.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
-
-/** axe-core's violations on the page as it is (as test/browser/console-pages.test.ts runs it). */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE)
-  return page.evaluate(async () => {
-    interface AxeResult {
-      violations: { id: string; impact: string; nodes: { target: string[] }[] }[]
-    }
-    const axe = (globalThis as unknown as { axe: { run(): Promise<AxeResult> } }).axe
-    return (await axe.run()).violations.map(
-      (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    )
-  })
-}
 
 let t: TestApp
 let server: http.Server

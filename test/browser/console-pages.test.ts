@@ -9,24 +9,20 @@
  * The pages list comes from the nav itself, so a page added to the console is checked here with
  * no change to this file. Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import http from 'node:http'
-import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
+import { axeViolations } from '../helpers/axe.ts'
 import { launchChromium, newContext } from '../helpers/browser.ts'
 import { CONSOLE_PASSWORD } from '../helpers/console.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 let t: TestApp
 let server: http.Server
@@ -70,23 +66,6 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve))
   await t?.close()
 })
-
-/** The axe violations of the page as it is, one line each (rule, impact, first target). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated over the DevTools protocol, which the page's CSP does not govern: the page itself
-  // is checked with its CSP intact.
-  await page.evaluate(AXE_SOURCE)
-  const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<AxeResult> } }).axe
-    interface AxeResult {
-      violations: { id: string; impact: string; nodes: { target: string[] }[] }[]
-    }
-    return (await axe.run()).violations.map(
-      (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    )
-  })
-  return result
-}
 
 /** A file name for a console path: /console/members/x → members-x. */
 const slug = (path: string) =>
