@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
 import { axeViolations } from '../helpers/axe.ts'
 import { launchChromium, newContext } from '../helpers/browser.ts'
-import { CONSOLE_PASSWORD } from '../helpers/console.ts'
+import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
@@ -86,11 +86,7 @@ describe('every console page in chromium, with axe-core', () => {
       })
       page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`))
 
-      await page.goto(`${issuer}/console/login`)
-      await page.getByLabel('Operator name').fill('root')
-      await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.waitForURL(`${issuer}/console`)
+      await signInToConsole(page, issuer)
 
       // The nav's pages, then the first detail page each one links to.
       const navPaths = await page

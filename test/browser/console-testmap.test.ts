@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTestApp, type TestApp } from '../helpers/app.ts'
 import { axeViolations } from '../helpers/axe.ts'
 import { launchChromium, newContext } from '../helpers/browser.ts'
-import { CONSOLE_PASSWORD } from '../helpers/console.ts'
+import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
@@ -70,11 +70,7 @@ describe('Test and the mapping editor in chromium', () => {
       })
       page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`))
 
-      await page.goto(`${issuer}/console/login`)
-      await page.getByLabel('Operator name').fill('root')
-      await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.waitForURL(`${issuer}/console`)
+      await signInToConsole(page, issuer)
 
       // Test: pick the member by username (a GET form), see names.nicknames.0.
       await page.goto(`${issuer}/console/integrations/minnit-oauth/test`)

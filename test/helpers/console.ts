@@ -3,6 +3,7 @@
  * console and CSRF cookies), for the console page suites (test/console/*). The operator is made
  * with the operator service, as `npx sso-bridge operators add` makes one; no TOTP unless asked.
  */
+import type { Page } from 'playwright-core'
 import request from 'supertest'
 import { expect } from 'vitest'
 import type { TestApp } from './app.ts'
@@ -51,4 +52,16 @@ export async function consoleAgent(t: TestApp, name = 'operator'): Promise<Conso
         .type('form')
         .send({ csrf: await csrf(), ...fields }),
   }
+}
+
+/**
+ * Signs operator `name` in through the console's sign-in form in a real browser page (password
+ * only: an operator without TOTP), as an operator would, and waits for the landing page.
+ */
+export async function signInToConsole(page: Page, issuer: string, name = 'root'): Promise<void> {
+  await page.goto(`${issuer}/console/login`)
+  await page.getByLabel('Operator name').fill(name)
+  await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL(`${issuer}/console`)
 }
