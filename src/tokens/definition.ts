@@ -6,7 +6,9 @@
  * parameter, a page snippet, a JavaScript call). {@link definePlatform} turns one into the token
  * door's {@link TokenPlatform}: the registry definition, `issue`, `inspect`, the dry run and
  * the redirect check — so adding a platform is a file of data in platforms/ and a known-answer
- * test, not a new module of code.
+ * test, not a new module of code. A platform that makes its token itself over its REST API
+ * (Dead Simple Chat, CometChat) is {@link defineCreateUserPlatform} with a create-user builder
+ * (builders/create-user.ts) instead.
  *
  * Issuing, in order: the mapping over the account; the builder's own claims removed (a mapping
  * cannot set `iat`, `exp` or a fixed claim); the field rules (a missing required field is
@@ -31,6 +33,7 @@ import type {
   SecretSpec,
   TypeGuide,
 } from '../integrations/types.ts'
+import type { CreateUserBuilder } from './builders/create-user.ts'
 import type { Builder, Built } from './builders/types.ts'
 import { tokenSheet } from './connection.ts'
 import { applyFieldRules, type FieldRules } from './field-rules.ts'
@@ -99,6 +102,42 @@ export interface PlatformDefinition<S extends BrowserSettings> {
   >
 }
 
+/**
+ * A platform that makes its token itself over its REST API, kept per member by sso-bridge (Dead
+ * Simple Chat, CometChat): a {@link PlatformDefinition} whose builder is a create-user builder
+ * (builders/create-user.ts). Its request shape checks the fields and its delivery wraps the
+ * token, so it has no field rules or delivery of its own here; the builder brings the hooks.
+ */
+export interface CreateUserPlatformDefinition<S extends BrowserSettings> extends Omit<
+  PlatformDefinition<S>,
+  'fields' | 'builder' | 'delivery' | 'hooks'
+> {
+  builder: CreateUserBuilder<S>
+  /** The browser may be sent to the issued token's `url` by `GET /tokens/{id}/redirect`. */
+  redirect?: boolean
+}
+
+/** The registry definition of a platform definition: its data, its sheet, its hooks. */
+function typeDefinition<S extends BrowserSettings>(
+  def: Pick<
+    PlatformDefinition<S>,
+    'type' | 'description' | 'guide' | 'settings' | 'secrets' | 'defaultMapping' | 'sheet'
+  >,
+  hooks: PlatformDefinition<S>['hooks'],
+): IntegrationTypeDefinition<S> {
+  return {
+    type: def.type,
+    description: def.description,
+    guide: def.guide,
+    settings: def.settings,
+    secrets: def.secrets,
+    defaultMapping: def.defaultMapping,
+    connection: (integration, issuer) =>
+      tokenSheet(integration, issuer, def.sheet(integration, issuer)),
+    ...hooks,
+  }
+}
+
 /** What a definition produced for one account: the builder's steps and the issued token. */
 interface Produced {
   built: Built
@@ -116,17 +155,7 @@ export function definePlatform<S extends BrowserSettings>(
   definition: IntegrationTypeDefinition<S>
   platform: PlatformDefinition<S>
 } {
-  const definition: IntegrationTypeDefinition<S> = {
-    type: def.type,
-    description: def.description,
-    guide: def.guide,
-    settings: def.settings,
-    secrets: def.secrets,
-    defaultMapping: def.defaultMapping,
-    connection: (integration, issuer) =>
-      tokenSheet(integration, issuer, def.sheet(integration, issuer)),
-    ...def.hooks,
-  }
+  const definition = typeDefinition(def, def.hooks)
 
   // The builder's own claims for a settings version (a settings object is replaced on change).
   const owned = new WeakMap<S, readonly string[]>()
@@ -215,5 +244,28 @@ export function definePlatform<S extends BrowserSettings>(
       }
     },
     ...(redirectCheck ? { redirectCheck } : {}),
+  }
+}
+
+/**
+ * The token door's platform of a create-user definition: its registry definition (with the
+ * builder's hooks: the stored token forgotten with its account, resealed by `secrets rekey`),
+ * and the builder's `issue`, `inspect` and `dryRun`.
+ */
+export function defineCreateUserPlatform<S extends BrowserSettings>(
+  def: CreateUserPlatformDefinition<S>,
+): TokenPlatform<S> & {
+  definition: IntegrationTypeDefinition<S>
+  platform: CreateUserPlatformDefinition<S>
+} {
+  const b = def.builder
+  return {
+    definition: typeDefinition(def, b.hooks),
+    platform: def,
+    issue: (account, integration, deps, options) => b.issue(account, integration, deps, options),
+    inspect: (token, integration, deps) => b.inspect(token, integration, deps),
+    dryRun: (account, integration) => b.dryRun(account, integration),
+    // The URL is made from the settings alone: there is always one to redirect to.
+    ...(def.redirect ? { redirectCheck: () => {} } : {}),
   }
 }

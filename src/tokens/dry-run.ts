@@ -3,14 +3,13 @@
  * The dry-run inspector for the platforms that predate the platform definition
  * (tokens/definition.ts gives its own platforms theirs): each is issued as usual, then taken
  * apart with the integration's key — a JWT into its header, claims, signing input and
- * signature; a zero-click token into its JSON, IV and ciphertext. Dead Simple Chat's token is
- * made by the platform, so its dry run shows the Create User request that would be sent, and
- * calls nothing.
+ * signature; a zero-click token into its JSON, IV and ciphertext. (A platform whose token the
+ * platform makes itself, Dead Simple Chat's or CometChat's, has its dry run from its create-user
+ * builder: the request that would be sent, and no call.)
  */
 import { createDecipheriv } from 'node:crypto'
 import type { Account, JsonObject } from '../accounts/types.ts'
 import type { LoadedIntegration } from '../integrations/types.ts'
-import { chatRoomUrl, CREATE_USER_PATH, createUserBody } from './platforms/deadsimplechat.ts'
 import type { DryRun, IssueOptions, IssuedToken, TokenDeps } from './types.ts'
 import { ZERO_CLICK_IV_BYTES, ZERO_CLICK_TAG_BYTES, zeroClickKey } from './zero-click.ts'
 
@@ -86,31 +85,5 @@ export function dryRunZeroClick<S extends object>(issue: Issue<S>, secret: strin
       expires_at: issued.expires_at,
       notes: [],
     }
-  }
-}
-
-type DscIntegration = Parameters<typeof createUserBody>[1]
-
-/** Dead Simple Chat: the Create User request sso-bridge would send (the private key left out). */
-export function dryRunDeadSimpleChat(account: Account, integration: DscIntegration): DryRun {
-  const body = createUserBody(integration.mapping.apply(account), integration)
-  const endpoint = `${integration.settings.api_base_url.replace(/\/+$/, '')}${CREATE_USER_PATH}`
-  return {
-    algorithm: `Create User API: POST ${endpoint}?auth=<private_key>`,
-    payload: body,
-    signed: null,
-    signature: null,
-    parts: { request_body: JSON.stringify(body) },
-    token: null,
-    snippet: {
-      url: chatRoomUrl(integration.settings.chat_room_url, 'ACCESS_TOKEN'),
-      html: null,
-      script: null,
-    },
-    expires_at: null,
-    notes: [
-      'ACCESS_TOKEN stands for the accessToken Create User returns.',
-      'Dry run: Create User was not called and nothing was stored. Dead Simple Chat signs the accessToken itself; a real token request creates the user once and reuses its accessToken.',
-    ],
   }
 }

@@ -10,11 +10,11 @@ import type { TokenPlatform } from '../types.ts'
 import * as boostgpt from './boostgpt-jwt.ts'
 import * as cometchat from './cometchat.ts'
 import { discourse } from './discourse.ts'
-import * as deadsimplechat from './deadsimplechat.ts'
+import { deadsimplechat } from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
 import * as meltingspot from './meltingspot-jwt.ts'
 import * as minnit from './minnit-zero-click.ts'
-import { dryRunDeadSimpleChat, dryRunJwt, dryRunZeroClick } from '../dry-run.ts'
+import { dryRunJwt, dryRunZeroClick } from '../dry-run.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { arena } from './arena.ts'
 import { chatwoot } from './chatwoot.ts'
@@ -99,13 +99,7 @@ export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.f
     dryRun: dryRunJwt(meltingspot.issue),
     redirectCheck: meltingspot.redirectCheck,
   }),
-  [deadsimplechat.deadsimplechatType.type]: platform({
-    definition: deadsimplechat.deadsimplechatType,
-    issue: deadsimplechat.issue,
-    inspect: deadsimplechat.inspect,
-    dryRun: dryRunDeadSimpleChat,
-    redirectCheck: () => {},
-  }),
+  [deadsimplechat.definition.type]: platform(deadsimplechat),
   [jwt.genericJwtType.type]: platform({
     definition: jwt.genericJwtType,
     issue: jwt.issue,
