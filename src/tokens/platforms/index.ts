@@ -8,7 +8,7 @@ import { isIntegrationOf, type LoadedIntegration } from '../../integrations/type
 import type { BrowserSettings } from '../settings.ts'
 import type { TokenPlatform } from '../types.ts'
 import * as boostgpt from './boostgpt-jwt.ts'
-import * as cometchat from './cometchat.ts'
+import { cometchat } from './cometchat.ts'
 import { discourse } from './discourse.ts'
 import { deadsimplechat } from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
@@ -107,11 +107,6 @@ export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.f
     dryRun: dryRunJwt(jwt.issue),
     redirectCheck: jwt.redirectCheck,
   }),
-  [cometchat.cometchatType.type]: platform({
-    definition: cometchat.cometchatType,
-    issue: cometchat.issue,
-    inspect: cometchat.inspect,
-    dryRun: cometchat.dryRun,
-  }),
+  [cometchat.definition.type]: platform(cometchat),
   ...Object.fromEntries(DEFINED.map((p) => [p.definition.type, p])),
 })
