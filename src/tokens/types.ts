@@ -34,7 +34,10 @@ export interface IssueOptions {
   redirectUrl?: string
   /** MeltingSpot: the page of the spot to land on (`referrerUrl`, a path of the spot). */
   referrerUrl?: string
-  /** Dead Simple Chat: an accessToken the chat refused; replaced when it is the stored one. */
+  /**
+   * Dead Simple Chat, CometChat (the create-user builder): a token the platform refused;
+   * replaced when it is the stored one.
+   */
   rejectedToken?: string
 }
 
