@@ -26,8 +26,12 @@
  *
  *   node scripts/bundle.js      # builds if stale (npm's postinstall runs it); exit 0 on failure
  */
-import { createHash } from 'node:crypto'
-import {
+// Node's built-in modules through process.getBuiltinModule(), not `import`: this file runs at
+// every start (freshBundle), and an ES import of a built-in builds its ES facade by reading every
+// export — for node:crypto that loads WebCrypto, for node:fs its promises API — ~20 ms of a start
+// that needs neither yet (docs/performance.md). The same reason as the bundle's own plugin below.
+const { createHash } = process.getBuiltinModule('node:crypto')
+const {
   existsSync,
   mkdirSync,
   readdirSync,
@@ -36,10 +40,10 @@ import {
   rmSync,
   statSync,
   writeFileSync,
-} from 'node:fs'
-import { builtinModules } from 'node:module'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+} = process.getBuiltinModule('node:fs')
+const { builtinModules } = process.getBuiltinModule('node:module')
+const path = process.getBuiltinModule('node:path')
+const { fileURLToPath } = process.getBuiltinModule('node:url')
 
 /** The project's root folder (where package.json is). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))

@@ -7,8 +7,10 @@
  *
  * Plain JavaScript, so a start from a fresh bundle never loads Node's TypeScript stripper.
  */
-import { pathToFileURL } from 'node:url'
 import { buildBundle, freshBundle } from './bundle.js'
+
+// Not `import`: see scripts/bundle.js (an ES import of a built-in builds its facade).
+const { pathToFileURL } = process.getBuiltinModule('node:url')
 
 /** @returns {Promise<string>} the URL of the module to start: the bundle's main.mjs, or src/main.ts */
 async function serverModule() {
