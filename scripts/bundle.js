@@ -13,13 +13,25 @@
  * Never stale: the bundle is stored under the SHA-256 of everything it was built from — the
  * content of each of our source files esbuild read, package.json, package-lock.json, the
  * installed tree's node_modules/.package-lock.json (npm rewrites it on every install),
- * tsconfig.json and this file. {@link freshBundle} recomputes that digest from the files on disk
- * at each start (~200 files, a few ms) and answers only a bundle built from exactly them; any
- * other state means a rebuild ({@link buildBundle}), or the sources when it cannot be built.
+ * tsconfig.json and this file. {@link freshBundle} answers only a bundle built from exactly the
+ * files on disk; any other state means a rebuild ({@link buildBundle}), or the sources when it
+ * cannot be built.
+ *
+ * How a start knows, cheaply: the build also records each file's stat (device, inode, size,
+ * modification and change times), taken before the bytes it compiled were read. A start
+ * whose every file has that same stat runs the bundle without reading them (~250 stats, ~2 ms);
+ * any difference, and the start recomputes the content digest (~250 files read and hashed,
+ * ~15–25 ms) and decides on that. The change time (ctime) is what makes this sound: every write
+ * sets it to the clock, and no tool can put it back (`touch`, `utimes`, `cp -p`, `tar x` restore
+ * the modification time only), so an edit to the same size with the old mtime put back still
+ * differs. A file changed less than {@link SETTLED_MS} before the build read it is recorded
+ * without a stat (always content-checked): on a filesystem with coarse timestamps, an edit in
+ * the same tick could otherwise keep the recorded times. `git`'s index makes the same bet
+ * ("racy git").
  *
  * Layout, under node_modules/.cache/sso-bridge/server (inside the install, like the compile
  * cache: README "Performance"):
- *   current.json      { digest, dir, inputs }: the last build, what freshBundle checks
+ *   current.json      { digest, dir, inputs, stats }: the last build, what freshBundle checks
  *   <digest>/         main.mjs, its chunks, meta.json (esbuild's metafile: which input is where)
  * A build writes a temporary folder and renames it into place, then rewrites current.json the
  * same way, so processes starting side by side never see half a bundle.
@@ -76,6 +88,12 @@ const EXTERNAL = ['@node-rs/argon2', 'pg', 'pg-native']
 /** A path inside an npm package (keyed by the lockfiles, not file by file). */
 const IN_PACKAGE = /(^|\/)node_modules\//
 
+/**
+ * How long before the build a file must have last changed for its stat to be recorded (see the
+ * module doc): above the 2 s timestamp resolution of the coarsest filesystems in use (FAT).
+ */
+export const SETTLED_MS = 2000
+
 /** How many built bundles to keep: the current one and two before it (see {@link prune}). */
 const KEEP = 3
 
@@ -84,7 +102,36 @@ const KEEP = 3
  * @property {string} digest SHA-256 (hex) of the key files and the inputs, in this order
  * @property {string} dir the bundle's folder, under the bundle dir
  * @property {string[]} inputs our files the bundle was built from, relative to the root
+ * @property {Record<string, string | null>} [stats] each key file's and input's {@link statKey}
+ *   when the build read it; null when it had changed too recently to be trusted (SETTLED_MS)
  */
+
+/**
+ * What the stat check compares of a file: device, inode, size, modification and change time, or
+ * `absent` for a key file that does not exist. The times are Node's `mtimeMs`/`ctimeMs`, doubles
+ * that keep the filesystem's nanoseconds to within a fraction of a microsecond (a `bigint` stat
+ * is exact but costs four times as much, and the start pays it for every file).
+ * @param {string} file an absolute path
+ * @throws when the file cannot be stat'ed for another reason than its absence
+ */
+function statKey(file) {
+  const s = statSync(file, { throwIfNoEntry: false })
+  return s ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'absent'
+}
+
+/**
+ * A file's {@link statKey} as the build records it, taken before its bytes are read: null when it
+ * changed less than {@link SETTLED_MS} ago (or is dated in the future), so the stat check will
+ * always read it.
+ * @param {string} file an absolute path
+ * @returns {string | null}
+ */
+function recordStat(file) {
+  const s = statSync(file, { throwIfNoEntry: false })
+  if (!s) return 'absent'
+  const settled = Date.now() - Math.max(s.mtimeMs, s.ctimeMs) > SETTLED_MS
+  return settled ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : null
+}
 
 /** @param {string} root @param {string} file */
 const readOrEmpty = (root, file) => {
@@ -117,27 +164,62 @@ function digestOf(root, inputs, read) {
 }
 
 /**
- * The bundle built from the files on disk now, if there is one: the path of its main.mjs.
- * @param {string} [root] the project's root
- * @returns {string | undefined} undefined when there is no bundle or any input changed
+ * Whether every key file and input still has the stat the build recorded (see the module doc).
+ * @param {string} root @param {Manifest} manifest
  */
-export function freshBundle(root = ROOT) {
+function unchangedSinceBuild(root, manifest) {
+  const stats = manifest.stats
+  if (!stats) return false
+  // Concatenated, not path.join: ~250 joins cost more than the stats themselves at a cold start.
+  const base = root.endsWith(path.sep) ? root : root + path.sep
+  try {
+    for (const file of [...KEY_FILES, ...manifest.inputs]) {
+      const recorded = stats[file]
+      if (!recorded || statKey(base + file) !== recorded) return false
+    }
+  } catch {
+    return false
+  }
+  return true
+}
+
+/**
+ * The bundle built from the files on disk now, if there is one, and how that was decided.
+ * @param {string} [root] the project's root
+ * @returns {{ main: string | undefined, by: 'stat' | 'content' | 'none' }} `main`: the path of
+ *   its main.mjs, undefined when there is no bundle or any input changed; `by`: `stat` when every
+ *   file had the stat the build recorded, `content` when the content digest decided, `none` when
+ *   there is no bundle
+ */
+export function checkBundle(root = ROOT) {
   const dir = path.join(root, BUNDLE_DIR)
   /** @type {Manifest} */
   let manifest
   try {
     manifest = JSON.parse(readFileSync(path.join(dir, 'current.json'), 'utf8'))
   } catch {
-    return undefined
+    return { main: undefined, by: 'none' }
   }
+  const main = path.join(dir, manifest.dir, 'main.mjs')
+  if (!existsSync(main)) return { main: undefined, by: 'none' }
+  if (unchangedSinceBuild(root, manifest)) return { main, by: 'stat' }
   let digest
   try {
     digest = digestOf(root, manifest.inputs, (file) => readFileSync(path.join(root, file)))
   } catch {
-    return undefined // an input is gone: what imported it changed too
+    return { main: undefined, by: 'content' } // an input is gone: what imported it changed too
   }
-  const main = path.join(dir, manifest.dir, 'main.mjs')
-  return digest === manifest.digest && existsSync(main) ? main : undefined
+  return { main: digest === manifest.digest ? main : undefined, by: 'content' }
+}
+
+/**
+ * The bundle built from the files on disk now, if there is one: the path of its main.mjs
+ * ({@link checkBundle}).
+ * @param {string} [root] the project's root
+ * @returns {string | undefined} undefined when there is no bundle or any input changed
+ */
+export function freshBundle(root = ROOT) {
+  return checkBundle(root).main
 }
 
 /**
@@ -173,6 +255,8 @@ export async function buildBundle(root = ROOT) {
   const tmp = path.join(dir, `.tmp-${process.pid}-${Date.now().toString(36)}`)
   /** @type {Map<string, Buffer>} */
   const read = new Map()
+  /** @type {Record<string, string | null>} */
+  const stats = {}
   const builtins = new Set(builtinModules)
   try {
     const result = await esbuild.build({
@@ -227,6 +311,7 @@ export async function buildBundle(root = ROOT) {
             build.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
               const file = path.relative(root, args.path).split(path.sep).join('/')
               if (IN_PACKAGE.test(file)) return undefined
+              stats[file] = recordStat(args.path) // before the read: see recordStat
               const bytes = readFileSync(args.path)
               read.set(file, bytes)
               const relativeUrl = path.relative(tmp, args.path).split(path.sep).join('/')
@@ -246,6 +331,7 @@ export async function buildBundle(root = ROOT) {
       if (!read.has(input)) throw new Error(`bundle input ${input} is not covered by its digest`)
     }
     const inputs = [...read.keys()]
+    for (const file of KEY_FILES) stats[file] = recordStat(path.join(root, file)) // before digestOf reads them
     const digest = digestOf(root, inputs, (file) => /** @type {Buffer} */ (read.get(file)))
     writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(result.metafile))
     const final = path.join(dir, digest)
@@ -258,7 +344,7 @@ export async function buildBundle(root = ROOT) {
       rmSync(tmp, { recursive: true, force: true })
     }
     /** @type {Manifest} */
-    const manifest = { digest, dir: digest, inputs }
+    const manifest = { digest, dir: digest, inputs, stats }
     const next = path.join(dir, `.current-${process.pid}-${Date.now().toString(36)}.json`)
     writeFileSync(next, JSON.stringify(manifest))
     renameSync(next, path.join(dir, 'current.json'))

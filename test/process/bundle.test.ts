@@ -7,12 +7,16 @@
  * 2. a source file edited to the same length with its old modification time put back (what a
  *    size-and-mtime check would miss) is seen: the next start rebuilds and serves the change;
  * 3. when the bundle cannot be built (esbuild gone), the server still starts, from the sources
- *    and with the change, and says so on stderr.
+ *    and with the change, and says so on stderr;
+ * 4. the cheap check a start makes first (every file's stat as the build recorded it) never
+ *    answers a bundle its content check would refuse: a changed stat, or a file changed too
+ *    shortly before the build to be trusted by its stat, sends the start to the content digest.
  *
  * Which module each server ran is read from its own record of the modules it loaded
  * (helpers/loaded-modules.ts), not inferred from timing.
  */
 import { execFileSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   copyFileSync,
   existsSync,
@@ -47,8 +51,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }))
  * A copy of the checkout's tracked files (tests and connectors left out), with a node_modules
  * of links to this checkout's packages but a .cache of its own: its bundles are its own.
  */
-function copyProject(): string {
-  const app = path.join(work, 'app')
+function copyProject(name = 'app'): string {
+  const app = path.join(work, name)
   const files = execFileSync(
     'git',
     ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
@@ -174,6 +178,70 @@ describe('the server bundle behind npm start (issue #13)', () => {
         fellBack: true,
       })
       expect(fourth.main).toEqual([`file://${path.join(app, 'src/main.ts')}`])
+    },
+    PROCESS_TEST_TIMEOUT * 2,
+  )
+
+  it(
+    'trusts a file by its stat only when the build recorded it settled, and reads it again after any change',
+    async () => {
+      const app = copyProject('app-stat')
+      // What the start calls (scripts/start.js), in a process of its own: the same Node, and
+      // the launcher's own JavaScript rather than a typed import of it.
+      const check = () =>
+        JSON.parse(
+          execFileSync(
+            process.execPath,
+            [
+              '--input-type=module',
+              '-e',
+              `const b = await import(${JSON.stringify(path.join(app, 'scripts/bundle.js'))}); process.stdout.write(JSON.stringify(b.checkBundle(${JSON.stringify(app)})))`,
+            ],
+            { encoding: 'utf8' },
+          ),
+        ) as { main?: string; by: string }
+      const build = () =>
+        execFileSync(process.execPath, ['scripts/bundle.js'], { cwd: app, encoding: 'utf8' })
+      const manifest = () =>
+        JSON.parse(
+          readFileSync(
+            path.join(app, 'node_modules/.cache/sso-bridge/server/current.json'),
+            'utf8',
+          ),
+        ) as { stats: Record<string, string | null> }
+      // scripts/bundle.js's SETTLED_MS: the copy's files were all just written.
+      const settled = () => sleep(2_000 + 250)
+      const health = path.join(app, HEALTH)
+      const source = readFileSync(health, 'utf8')
+
+      await settled()
+      // Edited right before the build: recorded without a stat, so always read.
+      writeFileSync(health, source.replace("status: 'ok'", "status: 'oK'"))
+      expect(build()).toContain('built the server bundle')
+      expect(manifest().stats[HEALTH]).toBeNull()
+      expect(manifest().stats['src/main.ts']).toMatch(/^\d+:\d+:\d+:[\d.]+:[\d.]+$/)
+      const first = check()
+      expect(first).toMatchObject({ by: 'content', main: expect.stringMatching(/main\.mjs$/) })
+
+      // Every file settled before the build: the stat check alone answers.
+      await settled()
+      rmSync(path.join(app, 'node_modules/.cache/sso-bridge/server/current.json'))
+      expect(build()).toContain('built the server bundle')
+      expect(Object.values(manifest().stats)).not.toContain(null)
+      const second = check()
+      expect(second).toMatchObject({ by: 'stat', main: expect.stringMatching(/main\.mjs$/) })
+
+      // Times changed, content not: the content decides, and the bundle is still the one.
+      const mtime = new Date('2026-01-01T00:00:00Z')
+      utimesSync(health, mtime, mtime)
+      expect(check()).toEqual({ by: 'content', main: second.main })
+
+      // The same length and the old modification time put back: only the change time tells;
+      // the content check refuses the bundle.
+      writeFileSync(health, source.replace("status: 'ok'", "status: 'OK'"))
+      utimesSync(health, mtime, mtime)
+      expect(statSync(health).size).toBe(Buffer.byteLength(source))
+      expect(check()).toEqual({ by: 'content' })
     },
     PROCESS_TEST_TIMEOUT * 2,
   )
