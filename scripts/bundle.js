@@ -184,14 +184,28 @@ function unchangedSinceBuild(root, manifest) {
 }
 
 /**
+ * Replaces current.json (a temporary file renamed into place: a reader sees the old or the new).
+ * @param {string} dir the bundle dir @param {Manifest} manifest
+ */
+function writeManifest(dir, manifest) {
+  const next = path.join(dir, `.current-${process.pid}-${Date.now().toString(36)}.json`)
+  writeFileSync(next, JSON.stringify(manifest))
+  renameSync(next, path.join(dir, 'current.json'))
+}
+
+/**
  * The bundle built from the files on disk now, if there is one, and how that was decided.
  * @param {string} [root] the project's root
+ * @param {{ record?: boolean }} [options] `record`: when the content digest decides and the
+ *   bundle is fresh, record the files' stats as they are now (taken before the reads the digest
+ *   made, so the invariant of the build's own record holds), so the next start can trust them;
+ *   best effort (a read-only install keeps the content check)
  * @returns {{ main: string | undefined, by: 'stat' | 'content' | 'none' }} `main`: the path of
  *   its main.mjs, undefined when there is no bundle or any input changed; `by`: `stat` when every
  *   file had the stat the build recorded, `content` when the content digest decided, `none` when
  *   there is no bundle
  */
-export function checkBundle(root = ROOT) {
+export function checkBundle(root = ROOT, { record = false } = {}) {
   const dir = path.join(root, BUNDLE_DIR)
   /** @type {Manifest} */
   let manifest
@@ -204,12 +218,47 @@ export function checkBundle(root = ROOT) {
   if (!existsSync(main)) return { main: undefined, by: 'none' }
   if (unchangedSinceBuild(root, manifest)) return { main, by: 'stat' }
   let digest
+  /** @type {Record<string, string | null>} */
+  const stats = {}
   try {
+    if (record)
+      for (const file of [...KEY_FILES, ...manifest.inputs])
+        stats[file] = recordStat(path.join(root, file)) // before digestOf reads it
     digest = digestOf(root, manifest.inputs, (file) => readFileSync(path.join(root, file)))
   } catch {
     return { main: undefined, by: 'content' } // an input is gone: what imported it changed too
   }
-  return { main: digest === manifest.digest ? main : undefined, by: 'content' }
+  if (digest !== manifest.digest) return { main: undefined, by: 'content' }
+  if (record && JSON.stringify(stats) !== JSON.stringify(manifest.stats ?? {}))
+    try {
+      writeManifest(dir, { ...manifest, stats })
+    } catch {
+      // A read-only install: the next start checks the content again, as this one did.
+    }
+  return { main, by: 'content' }
+}
+
+/**
+ * After npm's postinstall built the bundle, files npm or git wrote in the last seconds (the
+ * installed tree's node_modules/.package-lock.json at least) are recorded without a stat
+ * ({@link SETTLED_MS}), and a read-only install could never record them later: waits until
+ * they have settled (at most SETTLED_MS) and records them, so every start takes the stat check.
+ * @param {string} [root] the project's root
+ */
+async function settleStats(root = ROOT) {
+  /** @type {Manifest} */
+  const manifest = JSON.parse(readFileSync(path.join(root, BUNDLE_DIR, 'current.json'), 'utf8'))
+  const unsettled = Object.entries(manifest.stats ?? {}).filter(([, stat]) => stat === null)
+  if (unsettled.length === 0) return
+  const newest = Math.max(
+    ...unsettled.map(([file]) => {
+      const s = statSync(path.join(root, file))
+      return Math.max(s.mtimeMs, s.ctimeMs)
+    }),
+  )
+  const wait = Math.min(SETTLED_MS, newest + SETTLED_MS - Date.now()) + 100
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+  checkBundle(root, { record: true })
 }
 
 /**
@@ -345,9 +394,7 @@ export async function buildBundle(root = ROOT) {
     }
     /** @type {Manifest} */
     const manifest = { digest, dir: digest, inputs, stats }
-    const next = path.join(dir, `.current-${process.pid}-${Date.now().toString(36)}.json`)
-    writeFileSync(next, JSON.stringify(manifest))
-    renameSync(next, path.join(dir, 'current.json'))
+    writeManifest(dir, manifest)
     prune(dir, digest)
     return path.join(final, 'main.mjs')
   } finally {
@@ -383,14 +430,22 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   // npm's postinstall: build now, so the first start (and a read-only install, such as the
   // systemd unit's) finds the bundle fresh. A failure does not fail the install: the server
   // then runs from its sources, and says so at each start.
-  if (freshBundle()) process.stdout.write('sso-bridge: server bundle is up to date\n')
-  else
+  let built = false
+  if (checkBundle(ROOT, { record: true }).main) {
+    process.stdout.write('sso-bridge: server bundle is up to date\n')
+    built = true
+  } else
     try {
       const main = await buildBundle()
       process.stdout.write(`sso-bridge: built the server bundle (${path.relative(ROOT, main)})\n`)
+      built = true
     } catch (err) {
       process.stderr.write(
         `sso-bridge: could not build the server bundle (${err instanceof Error ? err.message : String(err)}); npm start will run the TypeScript sources, with a slower start\n`,
       )
     }
+  if (built)
+    await settleStats().catch(() => {
+      // Best effort: without it, starts check the content, as they did before the stat check.
+    })
 }

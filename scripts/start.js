@@ -7,14 +7,15 @@
  *
  * Plain JavaScript, so a start from a fresh bundle never loads Node's TypeScript stripper.
  */
-import { buildBundle, freshBundle } from './bundle.js'
+import { buildBundle, checkBundle, ROOT } from './bundle.js'
 
 // Not `import`: see scripts/bundle.js (an ES import of a built-in builds its facade).
 const { pathToFileURL } = process.getBuiltinModule('node:url')
 
 /** @returns {Promise<string>} the URL of the module to start: the bundle's main.mjs, or src/main.ts */
 async function serverModule() {
-  const fresh = freshBundle()
+  // record: a bundle found fresh by its content has its files' stats recorded for next time.
+  const fresh = checkBundle(ROOT, { record: true }).main
   if (fresh) return pathToFileURL(fresh).href
   // A plain line, not a log record: the logger is configured by main(), which has not run.
   process.stderr.write('sso-bridge: building the server bundle (its sources changed)\n')

@@ -183,64 +183,74 @@ describe('the server bundle behind npm start (issue #13)', () => {
   )
 
   it(
-    'trusts a file by its stat only when the build recorded it settled, and reads it again after any change',
+    'trusts a file by its stat only when it was recorded settled, and reads it again after any change',
     async () => {
       const app = copyProject('app-stat')
-      // What the start calls (scripts/start.js), in a process of its own: the same Node, and
-      // the launcher's own JavaScript rather than a typed import of it.
-      const check = () =>
-        JSON.parse(
-          execFileSync(
-            process.execPath,
-            [
-              '--input-type=module',
-              '-e',
-              `const b = await import(${JSON.stringify(path.join(app, 'scripts/bundle.js'))}); process.stdout.write(JSON.stringify(b.checkBundle(${JSON.stringify(app)})))`,
-            ],
-            { encoding: 'utf8' },
-          ),
-        ) as { main?: string; by: string }
-      const build = () =>
-        execFileSync(process.execPath, ['scripts/bundle.js'], { cwd: app, encoding: 'utf8' })
-      const manifest = () =>
-        JSON.parse(
-          readFileSync(
-            path.join(app, 'node_modules/.cache/sso-bridge/server/current.json'),
-            'utf8',
-          ),
-        ) as { stats: Record<string, string | null> }
-      // scripts/bundle.js's SETTLED_MS: the copy's files were all just written.
+      // scripts/bundle.js in a process of its own (the same Node; its own JavaScript rather than
+      // a typed import of it): `call` is an expression over its exports, `b`.
+      const call = (expression: string) =>
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const b = await import(${JSON.stringify(path.join(app, 'scripts/bundle.js'))}); process.stdout.write(JSON.stringify(await ${expression}))`,
+          ],
+          { encoding: 'utf8' },
+        )
+      // What scripts/start.js asks first; `record` as the start records.
+      const check = (record = false) =>
+        JSON.parse(call(`b.checkBundle(${JSON.stringify(app)}, { record: ${record} })`)) as {
+          main?: string
+          by: string
+        }
+      const stats = () =>
+        (
+          JSON.parse(
+            readFileSync(
+              path.join(app, 'node_modules/.cache/sso-bridge/server/current.json'),
+              'utf8',
+            ),
+          ) as { stats: Record<string, string | null> }
+        ).stats
+      // scripts/bundle.js's SETTLED_MS: how long ago a file must have changed to be recorded.
       const settled = () => sleep(2_000 + 250)
       const health = path.join(app, HEALTH)
       const source = readFileSync(health, 'utf8')
 
+      // Edited right before the build (as npm and git write files right before postinstall):
+      // recorded without a stat, so always read.
       await settled()
-      // Edited right before the build: recorded without a stat, so always read.
       writeFileSync(health, source.replace("status: 'ok'", "status: 'oK'"))
-      expect(build()).toContain('built the server bundle')
-      expect(manifest().stats[HEALTH]).toBeNull()
-      expect(manifest().stats['src/main.ts']).toMatch(/^\d+:\d+:\d+:[\d.]+:[\d.]+$/)
-      const first = check()
-      expect(first).toMatchObject({ by: 'content', main: expect.stringMatching(/main\.mjs$/) })
+      expect(call(`b.buildBundle(${JSON.stringify(app)})`)).toMatch(/main\.mjs"$/)
+      expect(stats()[HEALTH]).toBeNull()
+      expect(stats()['src/main.ts']).toMatch(/^\d+:\d+:\d+:[\d.]+:[\d.]+$/)
+      const built = check()
+      expect(built).toMatchObject({ by: 'content', main: expect.stringMatching(/main\.mjs$/) })
 
-      // Every file settled before the build: the stat check alone answers.
-      await settled()
-      rmSync(path.join(app, 'node_modules/.cache/sso-bridge/server/current.json'))
-      expect(build()).toContain('built the server bundle')
-      expect(Object.values(manifest().stats)).not.toContain(null)
-      const second = check()
-      expect(second).toMatchObject({ by: 'stat', main: expect.stringMatching(/main\.mjs$/) })
+      // npm's postinstall (`node scripts/bundle.js`) waits until such files settle and records
+      // them: from then on the stat check alone answers.
+      expect(
+        execFileSync(process.execPath, ['scripts/bundle.js'], { cwd: app, encoding: 'utf8' }),
+      ).toContain('up to date')
+      expect(Object.values(stats())).not.toContain(null)
+      expect(check()).toEqual({ by: 'stat', main: built.main })
 
-      // Times changed, content not: the content decides, and the bundle is still the one.
+      // Times changed, content not: the content decides, and the bundle is still the one; a
+      // start records the stats it took before reading, so the next one trusts them again.
       const mtime = new Date('2026-01-01T00:00:00Z')
       utimesSync(health, mtime, mtime)
-      expect(check()).toEqual({ by: 'content', main: second.main })
+      expect(check()).toEqual({ by: 'content', main: built.main })
+      await settled()
+      expect(check(true)).toEqual({ by: 'content', main: built.main })
+      expect(check()).toEqual({ by: 'stat', main: built.main })
 
-      // The same length and the old modification time put back: only the change time tells;
-      // the content check refuses the bundle.
+      // The same length and the old modification time put back: only the change time tells,
+      // and the content check refuses the bundle (and records nothing).
       writeFileSync(health, source.replace("status: 'ok'", "status: 'OK'"))
       utimesSync(health, mtime, mtime)
       expect(statSync(health).size).toBe(Buffer.byteLength(source))
+      expect(check(true)).toEqual({ by: 'content' })
       expect(check()).toEqual({ by: 'content' })
     },
     PROCESS_TEST_TIMEOUT * 2,
