@@ -10,7 +10,9 @@
  * 2. cold start: spawn to the first `/healthz` 200 (bundle built, compile cache warm, keys
  *    already generated: every start but the first after an install), vs a bare node:http server
  *    of the same Node answering its first request. Goal ≤ 3×. Beside it, in the same rounds: the
- *    ceiling process; the same start without `--max-semi-space-size`; the server run from its
+ *    ceiling process, and express alone (what of the ceiling is oidc-provider and its koa); the
+ *    same start without `--max-semi-space-size` (and its idle RSS: the flag trades one for the
+ *    other, docs/performance.md); the server run from its
  *    sources (`node src/main.ts`, what `npm start` ran before the bundle); the first start after
  *    an install (empty compile cache); a bare server that loads node:http with `require`
  *    (an ES import of node:http loads Node's internal undici: the baseline pays for it); and
@@ -192,6 +194,13 @@ const BARE_HTTP =
 /** The same server taking node:http with `require`: no ES facade, so Node's undici stays unloaded. */
 const BARE_HTTP_REQUIRE =
   "const http = process.getBuiltinModule('node:http'); http.createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')"
+/** The ceiling without oidc-provider: express alone, the same route, listening. */
+const EXPRESS_ONLY = [
+  "import express from 'express'",
+  'const app = express()',
+  "app.get('/healthz', (q, s) => s.send('ok'))",
+  "app.listen(Number(process.env.PORT), '127.0.0.1')",
+].join('; ')
 const CEILING = [
   "import express from 'express'",
   "import Provider from 'oidc-provider'",
@@ -254,6 +263,8 @@ export async function benchFootprint(
       startProcess([...flags, start.entry], serverEnv(cache))
     const fromSources = () => startProcess([...start.args, 'src/main.ts'], serverEnv(cacheDir))
     const noSemiSpace = start.args.filter((a) => !a.startsWith('--max-semi-space-size'))
+    const semiSpaceFlag =
+      start.args.find((a) => a.startsWith('--max-semi-space-size')) ?? '--max-semi-space-size'
 
     // Warm-up: the first start generates the keys, builds the bundle if it is stale and fills
     // the compile cache (for the bundle and for the sources).
@@ -269,6 +280,8 @@ export async function benchFootprint(
     const ceilingStart: number[] = []
     const emptyCacheStart: number[] = []
     const noSemiSpaceStart: number[] = []
+    const noSemiSpaceIdle: number[] = []
+    const expressStart: number[] = []
     const sourcesStart: number[] = []
     const bareRequireStart: number[] = []
     const buildMs: number[] = []
@@ -303,7 +316,13 @@ export async function benchFootprint(
 
       const n = await ours(cacheDir, noSemiSpace)
       noSemiSpaceStart.push(n.startMs)
+      await settle()
+      noSemiSpaceIdle.push(rssMb(n.child.pid!))
       await stop(n.child)
+
+      const x = await startProcess(inline(EXPRESS_ONLY), {})
+      expressStart.push(x.startMs)
+      await stop(x.child)
 
       const f = await fromSources()
       sourcesStart.push(f.startMs)
@@ -395,6 +414,13 @@ export async function benchFootprint(
         goal: '—',
       },
       {
+        name: `idle RSS of the same start without \`${semiSpaceFlag}\``,
+        ours: mb(median(noSemiSpaceIdle)),
+        baseline: `${mb(bare)} (bare idle node)`,
+        ratio: median(noSemiSpaceIdle) / bare,
+        goal: '—',
+      },
+      {
         name: 'cold start to the first /healthz 200 (`npm start`: the bundle, compile cache warm)',
         ours: ms(median(oursStart)),
         baseline: `${ms(bareMs)} (bare node:http server)`,
@@ -402,13 +428,11 @@ export async function benchFootprint(
         goal: `≤ ${GOAL_START_RATIO}×: ${verdict(startRatio <= GOAL_START_RATIO)}`,
       },
       startRow('*ceiling:* cold start of the oidc-provider + express process', ceilingStart),
+      startRow('*of which express alone* (the same process without oidc-provider)', expressStart),
       cpuRow('main-thread CPU to the first /healthz 200 (`npm start`)', oursCpu),
       cpuRow('main-thread CPU, the oidc-provider + express process (ceiling)', ceilingCpu),
       cpuRow('main-thread CPU, the server from its sources (`node src/main.ts`)', sourcesCpu),
-      startRow(
-        `the same start without \`${start.args.find((a) => a.startsWith('--max-semi-space-size')) ?? '--max-semi-space-size'}\``,
-        noSemiSpaceStart,
-      ),
+      startRow(`the same start without \`${semiSpaceFlag}\``, noSemiSpaceStart),
       startRow(
         'the same server from its sources (`node src/main.ts`, compile cache warm)',
         sourcesStart,
