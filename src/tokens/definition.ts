@@ -146,8 +146,8 @@ interface Produced {
 
 /**
  * The token door's platform of a definition: its registry definition (settings, secrets,
- * default mapping, guide, connection sheet), `issue`, `inspect`, `dryRun`, and `redirectCheck`
- * when its delivery redirects.
+ * default mapping, guide, connection sheet), `issue`, `inspect`, `dryRun`, `redirectCheck`
+ * when its delivery redirects, and `serverOnly` for a `redirect-protocol` delivery.
  */
 export function definePlatform<S extends BrowserSettings>(
   def: PlatformDefinition<S>,
@@ -244,6 +244,9 @@ export function definePlatform<S extends BrowserSettings>(
       }
     },
     ...(redirectCheck ? { redirectCheck } : {}),
+    // The platform signs the member in by its own redirect (its own route); a member handed the
+    // token could do nothing with it.
+    ...(def.delivery.kind === 'redirect-protocol' ? { serverOnly: true as const } : {}),
   }
 }
 

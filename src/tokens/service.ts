@@ -235,6 +235,24 @@ export function createTokenService({
     },
 
     /**
+     * Checks that the type's token may be handed to a signed-in member by the browser token URL:
+     * a server-only token (DiscourseConnect's sync payload) may not — the member signs in through
+     * the platform's own redirect, and the payload is the forum server's business.
+     * @throws {ValidationFailed} a server-only type
+     */
+    browserCheck(loaded: LoadedTokenIntegration): void {
+      const { integration, platform } = loaded
+      if (platform.serverOnly) {
+        throw new ValidationFailed([
+          {
+            path: 'integration',
+            message: `${integration.record.type} tokens are for the platform's server (the token API); members sign in through the platform's own redirect`,
+          },
+        ])
+      }
+    },
+
+    /**
      * Checks redirect options before a browser is sent on with a token (MeltingSpot's
      * redirectUrl and referrerUrl; a URL to go to at all).
      * @throws {ValidationFailed}

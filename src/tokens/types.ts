@@ -130,6 +130,12 @@ export interface TokenPlatform<S extends BrowserSettings = BrowserSettings> {
    */
   redirectCheck?: (integration: LoadedIntegration<S>, options: IssueOptions) => void
   /**
+   * True when the type's token is for the platform's server only (`redirect-protocol`:
+   * DiscourseConnect's sync payload, worthless to a member without the platform's nonce): the
+   * browser token URL refuses it; the token API, inspect and the dry run still serve it.
+   */
+  serverOnly?: true
+  /**
    * The dry-run inspector: what `issue` would make for the account, step by step, with no side
    * effect (no platform API is called, nothing is stored).
    * @throws {AccountIncomplete} as `issue`

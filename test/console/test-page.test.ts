@@ -111,6 +111,18 @@ describe('what the platform receives', () => {
     })
   })
 
+  it('Discourse: the signed DiscourseConnect payload (the browser token URL refuses it; this page does not)', async () => {
+    const { t, c } = await setup()
+    await t.services.integrations.put('forum', {
+      type: 'discourse',
+      settings: { discourse_url: 'https://forum.example.com' },
+      secrets: { connect_secret: 'discourse-connect-secret-0123456789' },
+    })
+    const res = await c.agent.get('/console/integrations/forum/test?member=42').expect(200)
+    expect(block(res.text, 'document')).toMatchObject({ external_id: '42', email: ROB.email })
+    expect(res.text).not.toContain('discourse-connect-secret-0123456789')
+  })
+
   it('a missing required field shows as account_incomplete with the field, nothing issued', async () => {
     const { t, c } = await setup()
     await t.services.integrations.put('boost', integrations.boostgpt)

@@ -396,6 +396,37 @@ describe('GET /tokens/{id}: the browser token URL', () => {
       .set('Accept', 'application/json')
     expect([boost.status, boost.body.error]).toEqual([400, 'validation_failed'])
   })
+
+  it("Discourse: the browser token URL refuses the member's sync payload (400 validation_failed, session or not); the token API and the dry run still serve the server", async () => {
+    await request(t.app)
+      .put('/api/v1/integrations/forum')
+      .set(auth)
+      .send({
+        type: 'discourse',
+        settings: { discourse_url: 'https://forum.example.com', site_origins: [SITE] },
+        secrets: { connect_secret: 'discourse-connect-secret-0123456789' },
+      })
+      .expect(201)
+    const cookie = await sessionCookie(t, '42')
+    for (const headers of [{ Cookie: cookie }, {}]) {
+      const res = await request(t.app)
+        .get('/tokens/forum')
+        .set({ Origin: SITE, Accept: 'application/json', ...headers })
+      expect(res.status).toBe(400)
+      expect(res.headers['cache-control']).toBe('no-store')
+      expect(res.body.error).toBe('validation_failed')
+      expect(JSON.stringify(res.body)).not.toMatch(/sso=|sig=/)
+    }
+    const server = await issue('forum', { external_id: '42' })
+    expect(server.status).toBe(200)
+    expect(new URLSearchParams(server.body.token).get('sig')).toMatch(/^[0-9a-f]{64}$/)
+    const dry = await request(t.app)
+      .post('/api/v1/integrations/forum/dry-run')
+      .set(auth)
+      .send({ external_id: '42' })
+    expect(dry.status).toBe(200)
+    expect(dry.body.token).toBe(server.body.token)
+  })
 })
 
 describe('connection sheet', () => {

@@ -74,6 +74,7 @@ function platform<S extends BrowserSettings>(p: TokenPlatform<S>): TokenPlatform
     ...(redirectCheck
       ? { redirectCheck: (integration, options) => redirectCheck(own(integration), options) }
       : {}),
+    ...(p.serverOnly ? { serverOnly: true as const } : {}),
   }
 }
 

@@ -9,7 +9,8 @@
  * - `GET /tokens/{id}`: the token of the member signed in to the bridge session (BoostGPT's
  *   `/widget-token` pattern). CORS with credentials for the integration's `site_origins` only;
  *   no session → 401 `{"error": "login_required", "login_url"}`, or, for a page the browser
- *   navigates to, the hand-off to the site (below).
+ *   navigates to, the hand-off to the site (below). A server-only type (Discourse: its token is
+ *   the forum server's sync payload) → 400 `validation_failed`, session or not.
  * - `GET /tokens/{id}/redirect[?referrerUrl=…][&redirectUrl=…]`: mints the signed-in member's
  *   token and redirects to the platform with it — MeltingSpot's authorization URL (flows a and
  *   b). Redirect options are checked before the session is. No session: with the integration's
@@ -214,6 +215,8 @@ export function tokensRouter(opts: TokensRouterOptions): Router {
     const loaded = await tokens.load(String(req.params.id))
     const { settings } = loaded.integration
     cors(req, res, settings)
+    // Before the session: a type whose token no member can use is refused to everyone alike.
+    tokens.browserCheck(loaded)
     const account = await member(req)
     if (!account) {
       const signIn = await handoff(req, settings)
