@@ -94,12 +94,11 @@ export function createServices(
   // remaining OIDC grants, codes and tokens are revoked (introspection says inactive at once)
   // and each integration type forgets what it stored for it (its declared onAccountRemoved hook:
   // Dead Simple Chat's users).
-  const byType = new Map(INTEGRATION_TYPES.map((t) => [t.type, t]))
   const onRemoved = async (account: Account) => {
     await signOut.signOut({ account, reason: 'account_removed' })
     await revokeOidcAccount(store, account.external_id)
-    for (const i of await integrations.list()) {
-      await byType.get(i.type)?.onAccountRemoved?.({ kv: store, integrationId: i.id, account })
+    for (const { id, type } of await integrations.hooked('onAccountRemoved')) {
+      await type.onAccountRemoved?.({ kv: store, integrationId: id, account })
     }
   }
   // A platform that keeps its own copy of the member (Discourse) hears of each change and each
@@ -109,16 +108,16 @@ export function createServices(
     hook: 'onAccountChanged' | 'onSignedOut',
     call: (i: LoadedIntegration, type: IntegrationTypeDefinition) => Promise<void> | undefined,
   ) => {
-    for (const record of await integrations.list()) {
-      const type = byType.get(record.type)
-      if (!type?.[hook]) continue
+    // The hooked integrations are cached by the registry until one changes (on any instance):
+    // with none, a write or a sign-out costs no listing.
+    for (const { id, type } of await integrations.hooked(hook)) {
       try {
-        await call(await integrations.load(record.id), type)
+        await call(await integrations.load(id), type)
       } catch (err) {
         log?.warn(
           {
             code: hasCode(err, 'ERR_PLATFORM_UNAVAILABLE') ? err.code : 'ERR_GENERIC',
-            integration: record.id,
+            integration: id,
             hook,
             cause: (err as Error).message,
           },

@@ -117,6 +117,16 @@ export const integrationTarget = (id: string) => `integration:${id}`
 export const integrationSecretContext = (id: string, name: string): string =>
   `integration:${id}:${name}`
 
+/** A hook an integration type may declare, called for each integration of the type. */
+export type IntegrationHook = 'onAccountChanged' | 'onSignedOut' | 'onAccountRemoved'
+const HOOKS: readonly IntegrationHook[] = ['onAccountChanged', 'onSignedOut', 'onAccountRemoved']
+
+/** An integration whose type declares a hook: what {@link IntegrationService.hooked} lists. */
+export interface HookedIntegration {
+  id: string
+  type: IntegrationTypeDefinition
+}
+
 /** What {@link IntegrationService.reseal} did, in counts (never a value). */
 export interface ResealReport {
   /** Integrations read. */
@@ -173,14 +183,41 @@ export function createIntegrationService({
   // Subscribed on the first load, not here: nothing is cached before it, and a CLI command that
   // loads no integration then opens no listening connection.
   let listening = false
+  // The integrations whose type declares a hook (id and type only). Every account write and
+  // every sign-out asks for them, and almost no installation has one: kept until a change is
+  // heard (any change: a write may add one, remove one, or change a type), and trusted on the
+  // same terms as a loaded record (the feed synced; without a feed, for RECORD_TTL_MS).
+  let hookedList: { until: number; list: HookedIntegration[] } | undefined
   const listen = () => {
     if (listening || !feed) return
     listening = true
     feed.subscribe((id) => {
       heard++
+      hookedList = undefined
       if (id === null) records.clear()
       else records.delete(id)
     })
+  }
+
+  /**
+   * The integrations whose type declares `hook`, in the store's order; the store is listed only
+   * when a change was heard since the last time (or, without a feed, after RECORD_TTL_MS).
+   */
+  async function hooked(hook: IntegrationHook): Promise<HookedIntegration[]> {
+    listen()
+    const trusted = feed ? await feed.sync() : true
+    let cached = trusted && hookedList && hookedList.until > Date.now() ? hookedList : undefined
+    if (!cached) {
+      const before = heard
+      const list: HookedIntegration[] = []
+      for (const r of await store.listIntegrations()) {
+        const type = byType.get(r.type)
+        if (type && HOOKS.some((h) => type[h] !== undefined)) list.push({ id: r.id, type })
+      }
+      cached = { until: feed ? Infinity : Date.now() + RECORD_TTL_MS, list }
+      if (trusted && before === heard) hookedList = cached
+    }
+    return cached.list.filter((i) => i.type[hook] !== undefined)
   }
 
   function definition(type: string): IntegrationTypeDefinition {
@@ -444,6 +481,7 @@ export function createIntegrationService({
         { actor: options.actor ?? UNATTRIBUTED, detail: { ...detail } },
       )
       records.delete(id)
+      hookedList = undefined
       if (options.actor?.startsWith('operator:') && audit)
         await audit({
           actor: options.actor,
@@ -465,6 +503,14 @@ export function createIntegrationService({
     async list(): Promise<IntegrationView[]> {
       return (await store.listIntegrations()).map(view)
     },
+
+    /**
+     * The integrations whose type declares `hook`, with their type (services.ts calls each hook
+     * on every account write, sign-out and removal). Cached until any integration change is
+     * heard, from any instance where the store pushes changes (PostgreSQL), else for
+     * RECORD_TTL_MS: with no hooked integration, a write or sign-out lists nothing.
+     */
+    hooked,
 
     /**
      * Seals every integration's inline secrets under the first key (`sso-bridge secrets rekey`,
@@ -537,6 +583,7 @@ export function createIntegrationService({
      */
     async remove(id: string, options: Pick<ChangeOptions, 'actor'> = {}): Promise<void> {
       records.delete(id)
+      hookedList = undefined
       if (!(await store.deleteIntegration(id, { actor: options.actor ?? UNATTRIBUTED })))
         throw new IntegrationNotFound(id)
       compiled.delete(id)
