@@ -22,6 +22,7 @@ import { compileMapping, type CompiledMapping } from '../mapping/index.ts'
 import { isSealed, type SecretBox } from '../secrets/index.ts'
 import type { IntegrationRecord, IntegrationStore, SecretSource } from '../store/ports.ts'
 import { integrationChangeDetail } from './change-detail.ts'
+import { integrationId } from './schemas.ts'
 import { isIntegrationOf, type IntegrationTypeDefinition, type LoadedIntegration } from './types.ts'
 
 export type { LoadedIntegration } from './types.ts'
@@ -36,8 +37,6 @@ export const RECORD_TTL_MS = 1000
  */
 export const UNATTRIBUTED = 'unattributed'
 
-/** What an integration id may be: it appears in URLs and KV keys, so plain lower-case names. */
-const INTEGRATION_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 const secretSource = z.union([
@@ -255,16 +254,10 @@ export function createIntegrationService({
     return { ...record, secrets }
   }
 
+  /** The one rule for ids (schemas.ts), the console's Add page's too. */
   function checkId(id: string): void {
-    if (!INTEGRATION_ID.test(id)) {
-      throw new ValidationFailed([
-        {
-          path: 'id',
-          message:
-            'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit',
-        },
-      ])
-    }
+    const checked = integrationId.safeParse(id)
+    if (!checked.success) throw new ValidationFailed(zodIssues(checked.error, 'id'))
   }
 
   /**

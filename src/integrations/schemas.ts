@@ -5,6 +5,28 @@
 import { z } from 'zod'
 
 /**
+ * Ids no integration may take: `new` is the console's Add page (`/console/integrations/new`),
+ * which an integration of that id would hide behind.
+ */
+export const RESERVED_INTEGRATION_IDS: ReadonlySet<string> = new Set(['new'])
+
+/**
+ * What an integration id may be, wherever one is chosen (the admin API, the CLI, the console's
+ * Add page): it appears in URLs and KV keys, so plain lower-case names, and none of
+ * {@link RESERVED_INTEGRATION_IDS}.
+ */
+export const integrationId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit',
+  )
+  .refine(
+    (id) => !RESERVED_INTEGRATION_IDS.has(id),
+    "is the console's own address (/console/integrations/new): choose another id",
+  )
+
+/**
  * An absolute http(s) URL of at most 2048 characters: every URL an integration stores. Other
  * schemes (`javascript:`, `data:`) are refused because these URLs end up in redirects and links.
  */

@@ -110,6 +110,13 @@ describe('admin API: integrations', () => {
     })
     const badId = await request(t.app).put('/api/v1/integrations/Bad%20Id').set(auth).send(minnit)
     expect(badId.body.details.issues[0].path).toBe('id')
+    // The console's Add page lives at /console/integrations/new: the same rule refuses it here.
+    const reserved = await request(t.app).put('/api/v1/integrations/new').set(auth).send(minnit)
+    expect([reserved.status, reserved.body.error]).toEqual([400, 'validation_failed'])
+    expect(reserved.body.details.issues).toEqual([
+      { path: 'id', message: expect.stringContaining("console's own address") },
+    ])
+    await request(t.app).get('/api/v1/integrations/new').set(auth).expect(404)
     const mismatch = await request(t.app)
       .put('/api/v1/integrations/a')
       .set(auth)

@@ -13,6 +13,8 @@ import {
   type CatalogueEntry,
 } from '../../../integrations/catalogue.ts'
 import { BridgeError, hasCode, ValidationFailed, type FieldIssue } from '../../../errors/index.ts'
+import { zodIssues } from '../../../errors/zod.ts'
+import { integrationId } from '../../../integrations/schemas.ts'
 import { noStore } from '../../../web/no-store.ts'
 import { escapeHtml, raw } from '../../../web/views.ts'
 import { CONSOLE_ROUTES, consolePath } from '../../paths.ts'
@@ -21,9 +23,6 @@ import { consoleLocals, sendPage, type ConsolePage, type ConsolePageDeps } from 
 import { integrationForm } from './integration-common.ts'
 import { postedSettings, readSecrets, renderIntegrationForm } from './integration-form.ts'
 import type { PostedForm } from './settings-form.ts'
-
-/** The catalogue's own path segment: no integration may take it as its id here. */
-const RESERVED_IDS = new Set(['new'])
 
 function catalogue(deps: ConsolePageDeps): string {
   const groups = catalogueGroups(deps.services.integrations.types())
@@ -110,8 +109,10 @@ export const integrationNewPage: ConsolePage = {
       const id = typeof body.id === 'string' ? body.id.trim() : ''
       const settings = postedSettings(entry, body)
       const { secrets, issues } = readSecrets(entry.type, body, undefined)
-      if (RESERVED_IDS.has(id))
-        issues.push({ path: 'id', message: "is the catalogue's own address: choose another id" })
+      // The registry's own rule (integrations/schemas.ts), checked here too so a bad id is shown
+      // with the form's other issues rather than after them.
+      const checkedId = integrationId.safeParse(id)
+      if (!checkedId.success) issues.push(...zodIssues(checkedId.error, 'id'))
       const again = (status: number, found: FieldIssue[], code?: string) =>
         form(req, res, entry, {
           id,
