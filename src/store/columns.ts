@@ -31,6 +31,25 @@ export const ACCOUNT_READ_COLUMNS: readonly string[] = [
   'updated_at',
 ]
 
+/**
+ * The `SET` list of an account upsert's update (every written column but `external_id`), in a
+ * dialect's spelling of the proposed row (`excluded`) and of null-safe equality (SQLite `IS`,
+ * PostgreSQL `IS NOT DISTINCT FROM`). A write that keeps a unique field's stored value (its key
+ * unchanged: the console's disable/enable, a PUT repeating what it read) and brings no desired
+ * value of its own keeps the pending one: only a write that changes the field settles it, and a
+ * conflict rule that withholds the new value sets it again (accounts/conflicts.ts).
+ */
+export function accountUpdateSet(excluded: string, nullSafeEquals: string): string {
+  const desired = new Set<string>(UNIQUE_FIELDS.map(desiredColumn))
+  return ACCOUNT_WRITE_COLUMNS.filter((c) => c !== 'external_id')
+    .map((c) => {
+      if (!desired.has(c)) return `${c} = ${excluded}.${c}`
+      const key = keyColumn(c.slice('desired_'.length))
+      return `${c} = CASE WHEN ${excluded}.${c} IS NULL AND ${excluded}.${key} ${nullSafeEquals} accounts.${key} THEN accounts.${c} ELSE ${excluded}.${c} END`
+    })
+    .join(',\n    ')
+}
+
 // The column names of a unique field. A new unique field also needs them in AccountWrite and its
 // conflict handling in accounts/conflicts.ts; these names are the convention both follow.
 function keyColumn(name: string): AccountWriteColumn {

@@ -96,6 +96,48 @@ describe.each(Object.entries(STORES))('conflict rules over the API (%s)', (_name
     expect((await request(t.app).get('/api/v1/audit').set(auth)).body.items).toHaveLength(4)
   })
 
+  it('disabling and enabling a stale account through PUT keeps what is pending; a new value settles it', async () => {
+    await start({ username: 'takeover', email: 'takeover' })
+    const john = { username: 'John', email: 'john@example.com' }
+    await request(t.app).put('/api/v1/users/a').set(auth).send(john).expect(201)
+    await request(t.app).put('/api/v1/users/b').set(auth).send(john).expect(201)
+    const a = (await request(t.app).get('/api/v1/users/a').set(auth)).body
+    expect(a).toMatchObject({ desired_username: 'John', desired_email: 'john@example.com' })
+
+    // What the console's Disable/Enable sends: the account as read, with another status.
+    const { username, email, nickname, rank } = a as Record<string, unknown>
+    for (const status of ['disabled', 'active']) {
+      const res = await request(t.app)
+        .put('/api/v1/users/a')
+        .set(auth)
+        .send({ username, email, nickname, rank, status })
+      expect(res.status).toBe(200)
+      expect(res.body).toMatchObject({
+        status,
+        username,
+        email: null,
+        desired_username: 'John',
+        desired_email: 'john@example.com',
+        stale: true,
+      })
+    }
+    // A username the body sets (free now) settles the pending one; the email, still the one the
+    // account holds (none), keeps its own pending value.
+    const renamed = await request(t.app)
+      .put('/api/v1/users/a')
+      .set(auth)
+      .send({ username: 'Johnny', email: null })
+    expect(renamed.body).toMatchObject({
+      username: 'Johnny',
+      desired_username: null,
+      desired_email: 'john@example.com',
+      stale: true,
+    })
+    // The real values again: applied, resolving against b as before.
+    const back = await request(t.app).put('/api/v1/users/a').set(auth).send(john)
+    expect(back.body).toMatchObject({ ...john, desired_username: null, stale: false })
+  })
+
   it('suffix for usernames; an email conflict under reject still refuses the whole write', async () => {
     await start({ username: 'suffix', email: 'reject' })
     await request(t.app)

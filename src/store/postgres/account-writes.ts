@@ -9,7 +9,7 @@
 import type { PoolClient } from 'pg'
 import { AccountConflict, AccountDisabled } from '../../errors/index.ts'
 import { columnKind } from '../account-fields.ts'
-import { ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
+import { ACCOUNT_WRITE_COLUMNS, accountUpdateSet } from '../columns.ts'
 import { newId } from '../ids.ts'
 import type {
   AccountWrite,
@@ -46,10 +46,7 @@ export const WRITER_LOCK = 0x550b_71d6_e6
 /** The columns an account write sets (shared with batch-writer.ts; internal to store/postgres). */
 export const cols = ACCOUNT_WRITE_COLUMNS
 /** The upsert's `SET` list: every written column but the key it conflicts on. */
-export const UPDATE_SET = cols
-  .filter((c) => c !== 'external_id')
-  .map((c) => `${c} = EXCLUDED.${c}`)
-  .join(',\n    ')
+export const UPDATE_SET = accountUpdateSet('EXCLUDED', 'IS NOT DISTINCT FROM')
 
 /** Named statements: each pooled connection prepares them once and reuses the plan. */
 const SQL = {

@@ -15,7 +15,7 @@ import {
   StoreUnavailable,
 } from '../../errors/index.ts'
 import type { Account } from '../account.ts'
-import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS } from '../columns.ts'
+import { ACCOUNT_READ_COLUMNS, ACCOUNT_WRITE_COLUMNS, accountUpdateSet } from '../columns.ts'
 import {
   ACCOUNT_FIELD_NAMES,
   columnKind,
@@ -108,10 +108,7 @@ export function createSqliteStore(file: string): Store {
     INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
     VALUES (:id, ${cols.map((c) => `:${c}`).join(', ')}, :password_hash, :now, :now)
     ON CONFLICT (external_id) DO UPDATE SET
-      ${cols
-        .filter((c) => c !== 'external_id')
-        .map((c) => `${c} = excluded.${c}`)
-        .join(',\n      ')},
+      ${accountUpdateSet('excluded', 'IS')},
       password_hash = CASE WHEN :keep_password THEN accounts.password_hash ELSE excluded.password_hash END,
       updated_at = excluded.updated_at
     WHERE NOT :only_if_active OR accounts.status = 'active'
@@ -122,10 +119,7 @@ export function createSqliteStore(file: string): Store {
     INSERT INTO accounts (id, ${cols.join(', ')}, password_hash, created_at, updated_at)
     VALUES (?, ${cols.map(() => '?').join(', ')}, ?, ?, ?)
     ON CONFLICT (external_id) DO UPDATE SET
-      ${cols
-        .filter((c) => c !== 'external_id')
-        .map((c) => `${c} = excluded.${c}`)
-        .join(',\n      ')},
+      ${accountUpdateSet('excluded', 'IS')},
       password_hash = CASE WHEN ? THEN accounts.password_hash ELSE excluded.password_hash END,
       updated_at = excluded.updated_at
     RETURNING id`)
