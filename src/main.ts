@@ -162,7 +162,7 @@ export async function start(config: Readonly<Config>, log: Logger): Promise<Runn
     config.metricsPort === undefined
       ? undefined
       : await new Promise<Server>((resolve, reject) => {
-          const s = createServer(metricsListener(services.metrics))
+          const s = createServer(metricsListener(services.metrics, log))
           s.once('error', reject)
           s.listen(config.metricsPort, config.host, () => resolve(s))
         })

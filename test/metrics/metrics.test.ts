@@ -4,6 +4,9 @@
  * route group, the admin token guards it on the main port; with METRICS_PORT, a real server
  * process serves it on that port alone and the main port no longer does.
  */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, auth, makeTestApp, type TestApp } from '../helpers/app.ts'
@@ -14,6 +17,10 @@ import {
   type ServerProcess,
 } from '../helpers/server.ts'
 import { integrations } from '../tokens/helpers/fixtures.ts'
+import { StoreUnavailable } from '../../src/errors/index.ts'
+import { metricsListener } from '../../src/http/routes/metrics.ts'
+import { createLogger } from '../../src/log/logger.ts'
+import { createMetrics } from '../../src/metrics/index.ts'
 
 /** Every sample line of an exposition, checked against the text format, by series. */
 function parse(text: string): Map<string, number> {
@@ -126,4 +133,53 @@ describe('METRICS_PORT', () => {
     },
     PROCESS_TEST_TIMEOUT,
   )
+})
+
+describe('the METRICS_PORT listener when a render fails', () => {
+  it('logs the failure with its stable code and answers by the code table: 503 for a store outage, 500 for anything else; the next scrape works', async () => {
+    const lines: Record<string, unknown>[] = []
+    const log = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _enc, done) {
+          for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l))
+          done()
+        },
+      }),
+    )
+    // The real metrics, with the faults a render can meet injected in front of it.
+    const real = createMetrics()
+    const faults: unknown[] = [
+      new Error('collector broke at /var/lib/sso-bridge'),
+      new StoreUnavailable('the database did not answer'),
+    ]
+    const metrics = {
+      ...real,
+      render: () => (faults.length > 0 ? Promise.reject(faults.shift()) : real.render()),
+    }
+    const server = createServer(metricsListener(metrics, log))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`
+    try {
+      const generic = await fetch(url)
+      expect([generic.status, await generic.text()]).toEqual([500, 'internal_error\n'])
+      const outage = await fetch(url)
+      expect([outage.status, await outage.text()]).toEqual([503, 'store_unavailable\n'])
+      expect(outage.headers.get('cache-control')).toBe('no-store')
+      const ok = await fetch(url)
+      expect(ok.status).toBe(200)
+      expect(await ok.text()).toContain('sso_bridge_process_cpu_seconds_total')
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+    const failed = lines.filter((l) => l.msg === 'metrics not rendered')
+    expect(failed.map((l) => [l.code, l.status])).toEqual([
+      ['ERR_GENERIC', 500],
+      ['ERR_STORE_UNAVAILABLE', 503],
+    ])
+    expect(failed[0]).toMatchObject({
+      level: 'error',
+      err: { message: expect.stringContaining('collector broke') },
+    })
+  })
 })

@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Router } from 'express'
+import { BridgeError, replyFor } from '../../errors/index.ts'
+import type { Logger } from '../../log/logger.ts'
 import type { Metrics } from '../../metrics/index.ts'
 import { requireAdmin } from '../../web/admin-auth.ts'
 import { noStore } from '../../web/no-store.ts'
@@ -22,9 +24,13 @@ export function metricsRouter(metrics: Metrics, adminToken: string): Router {
 
 /**
  * The METRICS_PORT listener's whole handler: `GET /metrics`, 404 for anything else, no express.
- * @example createServer(metricsListener(services.metrics)).listen(config.metricsPort)
+ * A render that fails is logged with its stable code (and the error's message and stack, as the
+ * main port's error handler logs a 5xx) and answered by the code table: a store outage is 503
+ * `store_unavailable`, anything unforeseen 500 `internal_error`. Nothing else reaches the client.
+ * @param log where a failed render is written
+ * @example createServer(metricsListener(services.metrics, log)).listen(config.metricsPort)
  */
-export function metricsListener(metrics: Metrics) {
+export function metricsListener(metrics: Metrics, log: Pick<Logger, 'error'>) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '').split('?')[0]
     if (path !== HTTP_ROUTES.metrics || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -36,8 +42,27 @@ export function metricsListener(metrics: Metrics) {
         res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' })
         res.end(req.method === 'HEAD' ? undefined : body)
       },
-      () => {
-        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('internal_error\n')
+      (err: unknown) => {
+        const code = err instanceof BridgeError ? err.code : 'ERR_GENERIC'
+        const { status, error } = replyFor(code)
+        const e = err instanceof Error ? err : new Error(String(err))
+        log.error(
+          {
+            method: req.method,
+            path,
+            status,
+            error,
+            code,
+            err: { message: e.message, stack: e.stack },
+          },
+          'metrics not rendered',
+        )
+        res
+          .writeHead(status, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Cache-Control': 'no-store',
+          })
+          .end(`${error}\n`)
       },
     )
   }
