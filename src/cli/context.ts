@@ -11,6 +11,9 @@ import { loadKeys } from '../keys/index.ts'
 import { createServices, type Services } from '../services.ts'
 import { createStore } from '../store/index.ts'
 
+/** Who the audit logs name for a change made from the shell. */
+export const CLI_ACTOR = 'cli'
+
 /**
  * What every command reaches the server's config and store through. Both are opened lazily, so
  * `--help` and usage errors work without a database or a valid configuration.

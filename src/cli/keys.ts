@@ -16,7 +16,7 @@ import {
   rotateKeys,
   type KeyMaterial,
 } from '../keys/index.ts'
-import type { CliContext } from './context.ts'
+import { CLI_ACTOR, type CliContext } from './context.ts'
 import { printJson, type CliIo } from './io.ts'
 
 /** Public summary of KEYS_DIR; `signing` marks the key that signs (first per alg / current SAML key). */
@@ -100,6 +100,15 @@ export function registerKeys(program: Command, ctx: CliContext, io: CliIo): void
         keepPrevious: Number(opts.keep),
       })
       await record(material, true)
+      // The operator log, as the console's rotation writes it: the kids now published (public
+      // ids, never key material).
+      await (
+        await ctx.services()
+      ).store.appendOperatorAudit({
+        actor: CLI_ACTOR,
+        action: 'keys_rotated',
+        target: `keys:${material.oidc.publicJwks.keys.map((k) => String(k.kid)).join(',')}`,
+      })
       printJson(io, describeKeys(keysDir, material))
     })
 

@@ -8,7 +8,7 @@
  * keys may be removed from SECRETS_KEY.
  */
 import type { Command } from 'commander'
-import type { CliContext } from './context.ts'
+import { CLI_ACTOR, type CliContext } from './context.ts'
 import { printJson, type CliIo } from './io.ts'
 
 /** Adds `secrets rekey` to the program. */
@@ -25,6 +25,12 @@ export function registerSecrets(program: Command, ctx: CliContext, io: CliIo): v
     .action(async () => {
       const services = await ctx.services()
       const report = await services.rekeySecrets()
+      // The operator log: the key everything is now sealed under (its id, never the key).
+      await services.store.appendOperatorAudit({
+        actor: CLI_ACTOR,
+        action: 'secrets_rekeyed',
+        target: `secrets:${report.key_id}`,
+      })
       printJson(io, { ...report, decrypt_key_ids: services.secrets.keyIds })
     })
 }

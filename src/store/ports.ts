@@ -412,7 +412,8 @@ export interface OperatorAuditEntry {
   action: string
   /**
    * Whom or what it concerned: `operator:<name>`, `member:<external_id>` (the console's member
-   * actions), `keys:<kids>` (a rotation from the console), `integration:<id>` (a change to an
+   * actions), `keys:<kids>` (a rotation, from the console or the CLI), `secrets:<key id>` (the CLI's
+   * `secrets rekey`: the key everything is now sealed under), `integration:<id>` (a change to an
    * integration made with an actor: integrations/registry.ts).
    */
   target: string

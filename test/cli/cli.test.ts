@@ -5,7 +5,7 @@
  * starts a process; the last test runs the real `npx sso-bridge` to prove the binary itself.
  * Each test owns its directories, so the tests run concurrently.
  */
-import { writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
@@ -227,6 +227,39 @@ describe.concurrent('sso-bridge CLI', () => {
     const again = await cli(['keys', 'generate'], { env: issuer })
     expect(again.code).toBe(1)
     expect(wireError(again).error).toBe('keys_invalid')
+  })
+
+  it('keys rotate and secrets rekey are written to the operator audit log as cli: the kids and the key id, never a value', async () => {
+    const { cli, dir } = await sandbox()
+    const issuer = { ISSUER: 'https://idp.example.test' }
+    expect((await cli(['keys', 'generate'], { env: issuer })).code).toBe(0)
+    const rot = await cli(['keys', 'rotate'], { env: issuer })
+    expect(rot.code, rot.stderr).toBe(0)
+    const rekey = await cli(['secrets', 'rekey'], { env: issuer })
+    expect(rekey.code, rekey.stderr).toBe(0)
+
+    const audit = json(await cli(['operators', 'audit'], { env: issuer }))
+    const kids = json(rot).oidc.map((k: { kid: string }) => k.kid)
+    expect(audit).toEqual([
+      expect.objectContaining({
+        actor: 'cli',
+        action: 'keys_rotated',
+        target: `keys:${kids.join(',')}`,
+      }),
+      expect.objectContaining({
+        actor: 'cli',
+        action: 'secrets_rekeyed',
+        target: `secrets:${json(rekey).key_id}`,
+      }),
+    ])
+    // Ids only: no key file's content is in the log.
+    const text = JSON.stringify(audit)
+    const files = await readdir(path.join(dir, 'keys'), { recursive: true, withFileTypes: true })
+    for (const f of files.filter((e) => e.isFile())) {
+      const content = (await readFile(path.join(f.parentPath, f.name), 'utf8')).trim()
+      if (content.length >= 16) expect(text, f.name).not.toContain(content.slice(0, 64))
+    }
+    expect(text).not.toMatch(/PRIVATE KEY|"d":/)
   })
 
   it('usage errors exit 2 with a wire error: unknown command, bad option value', async () => {
