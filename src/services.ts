@@ -82,8 +82,6 @@ export function createServices(
     readSecretEnv: config.readSecretEnv,
     secretEnvPrefix: config.secretEnvPrefix,
     secrets: config.secrets,
-    // Configuration changes go to the same audit log as the operators' own (actor, action, target).
-    audit: (entry) => store.appendOperatorAudit(entry),
   })
   // The one sign-out (login/sign-out.ts); the doors register with it as the app builds them.
   // `accounts` is read when a sign-out runs, after it is built below (it needs signOut in turn:

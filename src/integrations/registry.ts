@@ -92,11 +92,6 @@ export interface IntegrationServiceDeps {
   secretEnvPrefix?: string
   /** Seals inline secrets before they are stored, and opens them for the doors. */
   secrets: SecretBox
-  /**
-   * Where a change made with an `actor` is written (the configuration audit log:
-   * `store.appendOperatorAudit` in services.ts). Without it, changes are not audited.
-   */
-  audit?: (entry: { actor: string; action: string; target: string }) => Promise<void>
 }
 
 /** What a change through the registry records: who made it (`operator:<name>`, `cli`…). */
@@ -108,9 +103,6 @@ export interface ChangeOptions {
   /** Refuse with {@link IntegrationExists} when `id` is taken (adding, not replacing). */
   create?: boolean
 }
-
-/** The audit log's target for integration `id`. */
-export const integrationTarget = (id: string) => `integration:${id}`
 
 /** The AAD context of an integration's inline secret: it opens only in this row, under this name. */
 export const integrationSecretContext = (id: string, name: string): string =>
@@ -160,7 +152,6 @@ export function createIntegrationService({
   readSecretEnv,
   secretEnvPrefix = DEFAULT_SECRET_ENV_PREFIX,
   secrets: box,
-  audit,
 }: IntegrationServiceDeps) {
   const byType = new Map(types.map((t) => [t.type, t]))
   const compiled = new Map<
@@ -362,8 +353,8 @@ export function createIntegrationService({
     /**
      * Creates or replaces integration `id`. The configuration audit log records who did it and
      * what changed (names, never values) in the same transaction (`options.actor`: `admin-api`,
-     * `cli`, `operator:<name>`; `unattributed` without one); an operator's change is also written
-     * to the operator audit log (`deps.audit`), as the console's pages have it.
+     * `cli`, `operator:<name>`; `unattributed` without one), under `options.action` when given:
+     * one entry per change, which the console's Audit page shows once.
      * @throws {ValidationFailed} naming each bad field (`settings.chat_url`, `secrets.encryption_key`…)
      * @throws {JsonTooDeep} the body nests deeper than MAX_JSON_DEPTH (checked before zod and
      *   the mapping compiler recurse through it)
@@ -471,16 +462,14 @@ export function createIntegrationService({
           secrets: sealAll(id, secrets).secrets,
           mapping: input.mapping,
         },
-        { actor: options.actor ?? UNATTRIBUTED, detail: { ...detail } },
+        {
+          actor: options.actor ?? UNATTRIBUTED,
+          detail: { ...detail },
+          ...(options.action ? { action: options.action } : {}),
+        },
       )
       records.delete(id)
       hookedList = undefined
-      if (options.actor?.startsWith('operator:') && audit)
-        await audit({
-          actor: options.actor,
-          action: options.action ?? (created ? 'integration_created' : 'integration_updated'),
-          target: integrationTarget(id),
-        })
       const integration = view(record)
       if (Object.keys(generated).length > 0) integration.generated_secrets = generated
       return { integration, created }
@@ -570,8 +559,7 @@ export function createIntegrationService({
     },
 
     /**
-     * Deletes integration `id`; the configuration audit log records who did (same transaction),
-     * and an operator's deletion goes to the operator audit log too, as for {@link put}.
+     * Deletes integration `id`; the configuration audit log records who did (same transaction).
      * @throws {IntegrationNotFound}
      */
     async remove(id: string, options: Pick<ChangeOptions, 'actor'> = {}): Promise<void> {
@@ -580,12 +568,6 @@ export function createIntegrationService({
       if (!(await store.deleteIntegration(id, { actor: options.actor ?? UNATTRIBUTED })))
         throw new IntegrationNotFound(id)
       compiled.delete(id)
-      if (options.actor?.startsWith('operator:') && audit)
-        await audit({
-          actor: options.actor,
-          action: 'integration_deleted',
-          target: integrationTarget(id),
-        })
     },
 
     /**

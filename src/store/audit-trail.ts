@@ -18,3 +18,21 @@ export const CONFLICT_DETAIL_COLUMNS = [
   'holder_old_value',
   'holder_new_value',
 ] as const
+
+/**
+ * Operator-log actions that only ever mirrored a configuration-log entry: the integration
+ * registry wrote both for a console change before the configuration log named the action itself.
+ * The trail leaves these operator rows out, so a change made before then is listed once too.
+ */
+export const MIRRORED_OPERATOR_ACTIONS = [
+  'integration_created',
+  'integration_updated',
+  'integration_deleted',
+  'integration_secret_regenerated',
+  'integration_mapping_saved',
+] as const
+
+/** The SQL list of {@link MIRRORED_OPERATOR_ACTIONS} (constants: no user input). */
+export const MIRRORED_OPERATOR_ACTIONS_SQL = MIRRORED_OPERATOR_ACTIONS.map((a) => `'${a}'`).join(
+  ', ',
+)

@@ -525,6 +525,11 @@ export interface EventCount {
 export interface ChangeStamp {
   /** `admin-api` (the admin token), `cli`, or `operator:<name>` (the console). */
   actor: string
+  /**
+   * A save's action instead of `integration_created` / `integration_updated`: what the console
+   * did (`integration_secret_regenerated`, `integration_mapping_saved`). Not for a deletion.
+   */
+  action?: string
   detail?: Record<string, unknown> | null
 }
 

@@ -73,6 +73,18 @@ describe.each(STORES)('Audit on %s', (_name, makeStore) => {
     // pages do: through the same service, with the operator as the actor.
     c = await consoleAgent(t, 'alice')
     await t.services.integrations.put('forum', body, { actor: operatorActor('alice') })
+    // What a build before this one also wrote for that change (a mirror in the operator log),
+    // and a record only the operator log has (the Test page's "send for real").
+    await t.services.store.appendOperatorAudit({
+      actor: operatorActor('alice'),
+      action: 'integration_updated',
+      target: 'integration:forum',
+    })
+    await t.services.store.appendOperatorAudit({
+      actor: operatorActor('alice'),
+      action: 'integration_test_sent',
+      target: 'integration:forum',
+    })
     html = (await c.agent.get('/console/audit').expect(200)).text
   })
   afterAll(() => t?.close())
@@ -90,11 +102,12 @@ describe.each(STORES)('Audit on %s', (_name, makeStore) => {
       )
     expect(find('console_sign_in', 'operator:alice')).toContain('<code>operator:alice</code>')
     expect(find('conflict_resolved', 'account:2')).toContain('<code>admin-api</code>')
-    // Newest first: the operator's change, its sign-in, its creation (by the test, as the CLI
-    // would), the conflict, ... the first admin change last.
-    // The operator's change is in the operator log too (the integration pages read it there).
+    // Newest first: the operator's test send, its change, its sign-in, its creation (by the
+    // test, as the CLI would), the conflict, ... the first admin change last. The operator's
+    // change is listed once (the configuration log's entry, with the operator as actor): the
+    // mirror an older build wrote to the operator log is left out, the test send is kept.
     expect(actionsOf(html)).toEqual([
-      'integration_created',
+      'integration_test_sent',
       'integration_created',
       'console_sign_in',
       'operator_added',
@@ -129,15 +142,19 @@ describe.each(STORES)('Audit on %s', (_name, makeStore) => {
       'integration_created',
     ])
     expect(await get('source=operator')).toEqual([
-      'integration_created',
+      'integration_test_sent',
       'console_sign_in',
       'operator_added',
     ])
     expect(await get('source=conflict')).toEqual(['conflict_resolved'])
     expect(await get('actor=operator%3Aalice')).toEqual([
-      'integration_created',
+      'integration_test_sent',
       'integration_created',
       'console_sign_in',
+    ])
+    expect(await get('target=integration%3Aforum')).toEqual([
+      'integration_test_sent',
+      'integration_created',
     ])
     expect(await get('action=integration_deleted')).toEqual(['integration_deleted'])
     expect(await get('target=integration%3Achat')).toEqual([

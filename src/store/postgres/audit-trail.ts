@@ -6,7 +6,7 @@
  * "C": byte order), so one `ORDER BY id` merges them by time — the planner merges the three
  * primary-key indexes — and one id is the page cursor for all three.
  */
-import { CONFLICT_DETAIL_COLUMNS } from '../audit-trail.ts'
+import { CONFLICT_DETAIL_COLUMNS, MIRRORED_OPERATOR_ACTIONS_SQL } from '../audit-trail.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
 import type { AuditSource, AuditTrailEntry, AuditTrailStore } from '../ports.ts'
 import type { Db } from './db.ts'
@@ -23,7 +23,7 @@ const SELECTS: Record<AuditSource, string> = {
   config: `SELECT id, at, 'config'::text AS source, actor, action, target, NULL::text AS holder,
     detail FROM config_audit`,
   operator: `SELECT id, at, 'operator'::text AS source, actor, action, target, NULL::text AS holder,
-    NULL::jsonb AS detail FROM operator_audit`,
+    NULL::jsonb AS detail FROM operator_audit WHERE action NOT IN (${MIRRORED_OPERATOR_ACTIONS_SQL})`,
 }
 
 /** The audit-trail read of the PostgreSQL store (internal to store/postgres). */

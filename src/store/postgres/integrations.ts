@@ -45,7 +45,8 @@ const SQL = {
     RETURNING *, (xmax = 0) AS created
   ), stamp AS (
     INSERT INTO config_audit (id, at, actor, action, target, detail)
-    SELECT $7, $6, $8, CASE WHEN up.created THEN 'integration_created' ELSE 'integration_updated' END,
+    SELECT $7, $6, $8,
+      COALESCE($10::text, CASE WHEN up.created THEN 'integration_created' ELSE 'integration_updated' END),
       'integration:' || up.id, $9::jsonb FROM up
   )
   SELECT up.*, ${notifyIntegrationSql('up.id')} IS NULL AS notified FROM up`,
@@ -77,7 +78,13 @@ export function createPostgresIntegrations({ q, changed }: Db): IntegrationMetho
         new Date().toISOString(),
       ]
       const [row] = stamp
-        ? await q(SQL.putIntegrationStamped, [...values, newId(), stamp.actor, detailOf(stamp)])
+        ? await q(SQL.putIntegrationStamped, [
+            ...values,
+            newId(),
+            stamp.actor,
+            detailOf(stamp),
+            stamp.action ?? null,
+          ])
         : await q(SQL.putIntegration, values)
       return { record: toIntegration(row!), created: row!.created === true }
     },

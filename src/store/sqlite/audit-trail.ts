@@ -6,7 +6,7 @@
  * merges them by time and one id is the page cursor for all three.
  */
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
-import { CONFLICT_DETAIL_COLUMNS } from '../audit-trail.ts'
+import { CONFLICT_DETAIL_COLUMNS, MIRRORED_OPERATOR_ACTIONS_SQL } from '../audit-trail.ts'
 import { decodeCursor, encodeCursor } from '../ids.ts'
 import type { AuditSource, AuditTrailEntry, AuditTrailStore } from '../ports.ts'
 
@@ -21,7 +21,7 @@ const SELECTS: Record<AuditSource, string> = {
     FROM audit_log`,
   config: `SELECT id, at, 'config' AS source, actor, action, target, NULL AS holder, detail FROM config_audit`,
   operator: `SELECT id, at, 'operator' AS source, actor, action, target, NULL AS holder, NULL AS detail
-    FROM operator_audit`,
+    FROM operator_audit WHERE action NOT IN (${MIRRORED_OPERATOR_ACTIONS_SQL})`,
 }
 
 type Row = Record<string, SQLInputValue>

@@ -488,7 +488,12 @@ export function createSqliteStore(file: string): Store {
         }) as IntegrationRow & { created: number }
         const created = row.created === 1
         if (stamp)
-          stampChange(stamp, now, created ? 'integration_created' : 'integration_updated', write.id)
+          stampChange(
+            stamp,
+            now,
+            stamp.action ?? (created ? 'integration_created' : 'integration_updated'),
+            write.id,
+          )
         return { record: toIntegration(row), created }
       }
       return stamp ? transaction(put) : put()

@@ -204,12 +204,12 @@ ${memberNotFound ? `<p class="field-error" id="member-error" data-code="user_not
       try {
         // The registry validates it all again, exactly as the admin API's PUT; the settings and
         // secrets stay as stored (omitted secrets are kept).
-        // The configuration audit log records the save (integration_updated, mapping changed)
-        // with the operator as its actor, in the save's own transaction.
+        // The configuration audit log records the save (integration_mapping_saved, with what
+        // changed) with the operator as its actor, in the save's own transaction: one entry.
         await services.integrations.put(
           integration.id,
           { type: integration.type, settings: integration.settings, mapping: parsed.mapping },
-          { actor: consoleLocals(res).actor },
+          { actor: consoleLocals(res).actor, action: 'integration_mapping_saved' },
         )
       } catch (err) {
         if (err instanceof ValidationFailed) return fail(err.issues)
@@ -222,11 +222,6 @@ ${memberNotFound ? `<p class="field-error" id="member-error" data-code="user_not
         }
         throw err
       }
-      await services.store.appendOperatorAudit({
-        actor: consoleLocals(res).actor,
-        action: 'integration_mapping_saved',
-        target: `integration:${integration.id}`,
-      })
       res.redirect(
         303,
         `${consolePath('integrationMapping', { id: integration.id })}?saved=1${query ? `&member=${encodeURIComponent(query)}` : ''}`,
