@@ -4,7 +4,7 @@
  * {@link CHROMIUM_MISSING}; it never skips.
  */
 import { existsSync } from 'node:fs'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { WAIT_TIMEOUT } from './timeouts.ts'
 
 /** Debian's chromium (a browser download would fail here). */
@@ -42,4 +42,61 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
   })
   context.setDefaultTimeout(WAIT_TIMEOUT)
   return context
+}
+
+/** A page's main-frame navigations so far, one line each: `GET <url> → 302`, redirects included. */
+export interface NavigationTrail {
+  readonly lines: readonly string[]
+}
+
+/** A URL as a trail line shows it: a SAMLRequest or return_to makes some very long. */
+const shortUrl = (url: string) => (url.length > 200 ? `${url.slice(0, 200)}…` : url)
+
+/**
+ * Starts recording `page`'s main-frame navigations: each answer with its method and status
+ * (every redirect of a chain is a line of its own) and each request that failed. Pass it to
+ * {@link waitForUrl}, whose failure then says where the browser stopped and how it got there.
+ */
+export function recordNavigations(page: Page): NavigationTrail {
+  const lines: string[] = []
+  const main = (r: { isNavigationRequest(): boolean; frame(): unknown }) =>
+    r.isNavigationRequest() && r.frame() === page.mainFrame()
+  page.on('response', (res) => {
+    if (main(res.request()))
+      lines.push(`${res.request().method()} ${shortUrl(res.url())} → ${res.status()}`)
+  })
+  page.on('requestfailed', (req) => {
+    if (main(req))
+      lines.push(`${req.method()} ${shortUrl(req.url())} failed: ${req.failure()?.errorText}`)
+  })
+  return { lines }
+}
+
+/**
+ * `page.waitForURL(url)`; when it fails (a hang: WAIT_TIMEOUT), the error names the page the
+ * browser stopped on, every navigation `trail` recorded and the start of that page's text (a
+ * login form's error, a refusal's code), so a rare failure in a full run says where it stopped.
+ */
+export async function waitForUrl(
+  page: Page,
+  url: string | RegExp | ((url: URL) => boolean),
+  trail: NavigationTrail,
+): Promise<void> {
+  try {
+    await page.waitForURL(url)
+  } catch (err) {
+    const text = await page
+      .locator('body')
+      .innerText({ timeout: 5000 })
+      .catch(() => '(no text)')
+    throw new Error(
+      [
+        `${(err as Error).message.split('\n')[0]}`,
+        `The browser stopped at ${shortUrl(page.url())}. Its navigations, in order:`,
+        ...trail.lines.map((l) => `  ${l}`),
+        `The page says: ${text.replace(/\s+/g, ' ').slice(0, 600)}`,
+      ].join('\n'),
+      { cause: err },
+    )
+  }
 }

@@ -25,6 +25,7 @@ import {
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import type { Page } from 'playwright-core'
 import { fileURLToPath } from 'node:url'
 import { PROCESS_START_TIMEOUT } from './timeouts.ts'
 
@@ -396,6 +397,22 @@ $result = is_plugin_active('sso-bridge/sso-bridge.php');`)
     await stop().catch(() => undefined)
     throw err
   }
+}
+
+/**
+ * Fills WordPress's login form (wp-login.php, on screen in `page`) once WordPress has moved the
+ * focus itself. 200 ms after the form renders, wp-login.php's `wp_attempt_focus` focuses the
+ * username field, or, when it shows the username already (a re-login, `reauth=1`, of a member
+ * still signed in), empties the password field and focuses it. A fill before that moment can be
+ * undone by it: the password emptied just before the click, or typed over the username when the
+ * moment falls between the two steps of playwright's fill (focus, then type). WordPress then
+ * answers "The password field is empty" and the browser never leaves wp-login.php. Waiting for
+ * that focus is waiting for an event, not a time.
+ */
+export async function fillWordPressLogin(page: Page, login: string, password: string) {
+  await page.locator('#user_login:focus, #user_pass:focus').waitFor()
+  await page.fill('#user_login', login)
+  await page.fill('#user_pass', password)
 }
 
 /** A PHP single-quoted string literal. */

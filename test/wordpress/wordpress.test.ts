@@ -15,12 +15,13 @@ import { importSPKI, jwtVerify } from 'jose'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, newContext } from '../helpers/browser.ts'
+import { launchChromium, newContext, recordNavigations, waitForUrl } from '../helpers/browser.ts'
 import { startServer, stopServer, type ServerProcess } from '../helpers/server.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 import {
   ADMIN_PASSWORD,
   ADMIN_USER,
+  fillWordPressLogin,
   freePort,
   phpString,
   startWordPress,
@@ -83,8 +84,7 @@ $result = $id;`)
 
 async function wpLogin(page: Page, login: string, password = MEMBER_PASSWORD) {
   await page.goto(`${wp.url}/wp-login.php`)
-  await page.fill('#user_login', login)
-  await page.fill('#user_pass', password)
+  await fillWordPressLogin(page, login, password)
   await Promise.all([page.waitForNavigation(), page.click('#wp-submit')])
   expect(
     (await page.context().cookies(wp.url)).some((c) => c.name.startsWith('wordpress_logged_in_')),
@@ -486,6 +486,47 @@ describe(
   },
 )
 
+describe('WordPress’s login form in chromium', { timeout: PROCESS_TEST_TIMEOUT }, () => {
+  /** A member signed in to WordPress on WordPress's re-login page, its timers stopped. */
+  async function reloginPage(page: Page, login: string) {
+    await wpLogin(page, login)
+    // From here WordPress's timers run only when the test moves playwright's clock.
+    const now = Date.now()
+    await page.clock.install({ time: now })
+    await page.clock.pauseAt(now + 1000)
+    await page.goto(`${wp.url}/wp-login.php?reauth=1`)
+    expect(await page.inputValue('#user_login')).toBe(login)
+  }
+
+  it('empties the password of a re-login 200 ms after the form renders: a fill made before then fails the login (the ForceAuthn flake); fillWordPressLogin waits for that moment', async () => {
+    const member = createUser()
+    await withContext(async (_context, page) => {
+      await reloginPage(page, member.login)
+      // The ForceAuthn test's old steps, with WordPress's autofocus after the fills, before the click.
+      await page.fill('#user_login', member.login)
+      await page.fill('#user_pass', MEMBER_PASSWORD)
+      await page.clock.runFor(250)
+      expect(await page.inputValue('#user_pass')).toBe('')
+      await Promise.all([page.waitForNavigation(), page.click('#wp-submit')])
+      expect(new URL(page.url()).pathname).toBe('/wp-login.php')
+      expect(await page.locator('#login_error').innerText()).toContain('password field is empty')
+    })
+    await withContext(async (context, page) => {
+      await reloginPage(page, member.login)
+      const filled = fillWordPressLogin(page, member.login, MEMBER_PASSWORD)
+      await page.clock.runFor(250)
+      await filled
+      expect(await page.inputValue('#user_pass')).toBe(MEMBER_PASSWORD)
+      await page.clock.resume()
+      await Promise.all([page.waitForNavigation(), page.click('#wp-submit')])
+      expect(new URL(page.url()).pathname).not.toBe('/wp-login.php')
+      expect(
+        (await context.cookies(wp.url)).some((c) => c.name.startsWith('wordpress_logged_in_')),
+      ).toBe(true)
+    })
+  })
+})
+
 describe(
   'signing in at WordPress (SITE_LOGIN_URL → the plugin’s hand-off)',
   { timeout: PROCESS_TEST_TIMEOUT },
@@ -520,13 +561,13 @@ describe(
     it('a member not signed in: WordPress’s login form, then straight through', async () => {
       const member = createUser({ display_name: 'Dorothy Vaughan' })
       await withContext(async (_context, page) => {
+        const trail = recordNavigations(page)
         await page.goto(authorizeUrl('not-signed-in'))
         expect(new URL(page.url()).pathname).toBe('/wp-login.php')
         expect(page.url().startsWith(wp.url)).toBe(true)
-        await page.fill('#user_login', member.login)
-        await page.fill('#user_pass', MEMBER_PASSWORD)
+        await fillWordPressLogin(page, member.login, MEMBER_PASSWORD)
         await page.click('#wp-submit')
-        await page.waitForURL((u) => u.href.startsWith(callback))
+        await waitForUrl(page, (u) => u.href.startsWith(callback), trail)
         const tokens = await redeem(new URL(page.url()).searchParams.get('code')!)
         expect((await userInfo(tokens.access_token!)).body.names.full_name).toBe('Dorothy Vaughan')
       })
@@ -561,6 +602,8 @@ describe(
       expect(registered.status, JSON.stringify(registered.body)).toBe(201)
       const forced = sp(true)
       await withContext(async (_context, page) => {
+        // A failure below names every page the browser went through and where it stopped.
+        const trail = recordNavigations(page)
         await wpLogin(page, member.login)
         const loggedInAt = wp.php<number>(
           `$s = WP_Session_Tokens::get_instance(${member.id})->get_all(); $result = max(array_column($s, 'login'));`,
@@ -572,10 +615,11 @@ describe(
         const reauth = new URL(page.url())
         expect(reauth.origin + reauth.pathname).toBe(`${wp.url}/wp-login.php`)
         expect(reauth.searchParams.get('reauth')).toBe('1')
-        await page.fill('#user_login', member.login)
-        await page.fill('#user_pass', MEMBER_PASSWORD)
+        // WordPress empties this re-login's password 200 ms after it renders: filled before that,
+        // the login failed and the browser stayed here (the flake). The helper waits for it.
+        await fillWordPressLogin(page, member.login, MEMBER_PASSWORD)
         await page.click('#wp-submit')
-        await page.waitForURL(`${rpBase}/acs`)
+        await waitForUrl(page, `${rpBase}/acs`, trail)
         const acs = posted.slice(before).find((p) => p.path === '/acs')!
         const fields = Object.fromEntries(acs.body)
         const { profile } = await forced.validatePostResponseAsync(fields)
@@ -593,7 +637,7 @@ describe(
         const again = posted.length
         const plain = sp(false)
         await page.goto(await plain.getAuthorizeUrlAsync('', undefined, {}))
-        await page.waitForURL(`${rpBase}/acs`)
+        await waitForUrl(page, `${rpBase}/acs`, trail)
         expect(seen.filter((u) => u.startsWith(wp.url))).toEqual([])
         const second = posted.slice(again).filter((p) => p.path === '/acs')
         expect(second).toHaveLength(1)
