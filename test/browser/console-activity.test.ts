@@ -9,63 +9,41 @@
  *
  * Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import * as client from 'openid-client'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations } from '../helpers/axe.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
-import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
+import { newContext } from '../helpers/browser.ts'
+import { signInToConsole } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
+const app = useConsoleBrowserApp({ outputDir: OUTPUT_DIR })
 const MEMBER_PASSWORD = 'member password for chromium'
 
-let t: TestApp
-let server: http.Server
-let issuer: string
-let browser: Browser
-
 beforeAll(async () => {
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  t = makeTestApp({ issuer })
-  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
-  await t.services.accounts.put('m-77', {
+  await app.t.services.accounts.put('m-77', {
     username: 'juniper',
     email: 'juniper@example.com',
     password: MEMBER_PASSWORD,
   })
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
 }, PROCESS_TEST_TIMEOUT)
-
-afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
-  await t?.close()
-})
 
 describe('Activity in chromium', () => {
   it(
     "finds a member's real OIDC sign-in by filtering on the member",
     async () => {
       // The relying party: an oidc integration (its generated secret, shown once) and openid-client.
-      const callback = `${issuer}/rp-callback`
-      const saved = await t.services.integrations.put(
+      const callback = `${app.issuer}/rp-callback`
+      const saved = await app.t.services.integrations.put(
         'rp',
         { type: 'oidc', settings: { redirect_uris: [callback] } },
         { actor: 'test' },
       )
       const secret = saved.integration.generated_secrets!.client_secret!
       const config = await client.discovery(
-        new URL(issuer),
+        new URL(app.issuer),
         'rp',
         { client_secret: secret },
         client.ClientSecretPost(secret),
@@ -82,7 +60,7 @@ describe('Activity in chromium', () => {
       })
 
       // The member, in chromium: the sign-in form, then Allow.
-      const member = await newContext(browser)
+      const member = await newContext(app.browser)
       const mp = await member.newPage()
       await mp.goto(url.href)
       await mp.getByLabel('Username or email').fill('juniper')
@@ -103,14 +81,14 @@ describe('Activity in chromium', () => {
       await member.close()
 
       // The operator, in another context: sign in, Activity from the nav, filter on the member.
-      const context = await newContext(browser)
+      const context = await newContext(app.browser)
       const page = await context.newPage()
       const problems: string[] = []
       page.on('console', (m) => {
         if (m.type() === 'error') problems.push(`${page.url()}: ${m.text()}`)
       })
       page.on('pageerror', (e) => problems.push(e.message))
-      await signInToConsole(page, issuer)
+      await signInToConsole(page, app.issuer)
       // The Overview counts the sign-in for rp (its 24-hour table).
       expect(
         await page
@@ -124,7 +102,7 @@ describe('Activity in chromium', () => {
         .getByRole('navigation', { name: 'Console' })
         .getByRole('link', { name: 'Activity' })
         .click()
-      await page.waitForURL(`${issuer}/console/activity`)
+      await page.waitForURL(`${app.issuer}/console/activity`)
       await page.getByLabel('Member').fill('juniper')
       await page.getByRole('button', { name: 'Filter' }).click()
       await page.waitForURL((u) => u.searchParams.get('member') === 'juniper')

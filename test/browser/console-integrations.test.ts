@@ -8,49 +8,23 @@
  *
  * Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
+import { describe, expect, it } from 'vitest'
 import { axeViolations } from '../helpers/axe.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
-import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
+import { newContext } from '../helpers/browser.ts'
+import { signInToConsole } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
-
-let t: TestApp
-let server: http.Server
-let issuer: string
-let browser: Browser
-
-beforeAll(async () => {
-  // The issuer must be the URL the browser uses: take the port first, then build the app on it.
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  t = makeTestApp({ issuer })
-  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
-}, PROCESS_TEST_TIMEOUT)
-
-afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
-  await t?.close()
-})
+const app = useConsoleBrowserApp({ outputDir: OUTPUT_DIR })
 
 describe('integrations in chromium', () => {
   it(
     'adds Minnit OAuth2 from the catalogue, lands on Connection and copies the authorize URL',
     async () => {
-      const context = await newContext(browser)
-      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: issuer })
+      const context = await newContext(app.browser)
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.issuer })
       const page = await context.newPage()
       const problems: string[] = []
       page.on('console', (m) => {
@@ -58,15 +32,15 @@ describe('integrations in chromium', () => {
       })
       page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`))
 
-      await signInToConsole(page, issuer)
+      await signInToConsole(page, app.issuer)
 
       await page.getByRole('link', { name: 'Integrations' }).click()
-      await page.waitForURL(`${issuer}/console/integrations`)
+      await page.waitForURL(`${app.issuer}/console/integrations`)
       await page.getByRole('link', { name: 'Add an integration' }).click()
-      await page.waitForURL(`${issuer}/console/integrations/new`)
+      await page.waitForURL(`${app.issuer}/console/integrations/new`)
       await page.screenshot({ path: `${OUTPUT_DIR}integrations-catalogue.png`, fullPage: true })
       await page.getByRole('link', { name: 'Minnit — OAuth2' }).click()
-      await page.waitForURL(`${issuer}/console/integrations/new?entry=minnit-oauth2`)
+      await page.waitForURL(`${app.issuer}/console/integrations/new?entry=minnit-oauth2`)
 
       // The form speaks Minnit's words, with the preset's setting ticked.
       await page.getByLabel('Integration id').fill('minnit')
@@ -88,10 +62,10 @@ describe('integrations in chromium', () => {
       await authorize.getByRole('button', { name: 'Copy Authorize URL' }).click()
       await expect
         .poll(() => page.evaluate(() => navigator.clipboard.readText()))
-        .toBe(`${issuer}/auth`)
+        .toBe(`${app.issuer}/auth`)
 
       // The client secret, shown this once, copies too, and is the stored one.
-      const secret = (await t.services.integrations.load('minnit')).secret('client_secret')!
+      const secret = (await app.t.services.integrations.load('minnit')).secret('client_secret')!
       await page.getByRole('button', { name: 'Copy Client Secret' }).click()
       await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
 
@@ -110,12 +84,12 @@ describe('integrations in chromium', () => {
       })
 
       // The list shows it, recognized as Minnit's.
-      await page.goto(`${issuer}/console/integrations`)
+      await page.goto(`${app.issuer}/console/integrations`)
       expect(await page.locator('tbody tr').first().textContent()).toContain('Minnit — OAuth2')
 
       // The pages the nav check (console-pages.test.ts) does not reach: catalogue, each kind of
       // form (a failed save with its field errors included), Connection, the confirmations.
-      await page.goto(`${issuer}/console/integrations/new?entry=minnit-saml2`)
+      await page.goto(`${app.issuer}/console/integrations/new?entry=minnit-saml2`)
       await page.getByLabel('Integration id').fill('bad id')
       await page.getByRole('button', { name: 'Add integration' }).click()
       await page.waitForSelector('.field-error')
@@ -137,13 +111,13 @@ describe('integrations in chromium', () => {
           ]) {
             await page.emulateMedia({ colorScheme })
             await page.setViewportSize(viewport)
-            expect((await page.goto(`${issuer}${path}`))?.status(), path).toBe(200)
+            expect((await page.goto(`${app.issuer}${path}`))?.status(), path).toBe(200)
             expect(await axeViolations(page), `${path} ${colorScheme} ${viewport.width}`).toEqual(
               [],
             )
           }
       // And the failed save itself (a POST's answer: checked as it is shown).
-      await page.goto(`${issuer}/console/integrations/new?entry=minnit-saml2`)
+      await page.goto(`${app.issuer}/console/integrations/new?entry=minnit-saml2`)
       await page.getByLabel('Integration id').fill('bad id')
       await page.getByRole('button', { name: 'Add integration' }).click()
       await page.waitForSelector('.field-error')
@@ -151,8 +125,8 @@ describe('integrations in chromium', () => {
       await page.screenshot({ path: `${OUTPUT_DIR}integrations-field-errors.png`, fullPage: true })
       // The two failed saves answered 400 on purpose; chromium reports each. Nothing else.
       expect(problems).toEqual([
-        `${issuer}/console/integrations/new: Failed to load resource: the server responded with a status of 400 (Bad Request)`,
-        `${issuer}/console/integrations/new: Failed to load resource: the server responded with a status of 400 (Bad Request)`,
+        `${app.issuer}/console/integrations/new: Failed to load resource: the server responded with a status of 400 (Bad Request)`,
+        `${app.issuer}/console/integrations/new: Failed to load resource: the server responded with a status of 400 (Bad Request)`,
       ])
       await context.close()
     },

@@ -15,7 +15,7 @@
  *
  * Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -23,50 +23,49 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as client from 'openid-client'
 import { Secret, TOTP } from 'otpauth'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureKeys } from '../../src/keys/index.ts'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
+import { newContext } from '../helpers/browser.ts'
 import { CONSOLE_PASSWORD } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
+
 const MEMBER_PASSWORD = 'member password for the journey'
 const MINNIT_CALLBACK = 'https://organizations.minnit.chat/sso/callback'
 
-let t: TestApp
-let server: http.Server
-let issuer: string
 /** The relying party's callback: a server of this test, so the member's browser lands somewhere real. */
 let rp: http.Server
 let callback: string
 let keysDir: string
-let browser: Browser
 let seed: string
 // The server's clock (console sessions, TOTP): the code below is computed at this instant.
 const clock = Date.now()
 
+const app = useConsoleBrowserApp(async () => {
+  // Keys in a KEYS_DIR, as main.ts loads them, so the Keys page may rotate them.
+  keysDir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-journey-keys-'))
+  const { keys } = await ensureKeys(keysDir, { commonName: '127.0.0.1' })
+  return {
+    now: () => clock,
+    keys: { material: keys, dir: keysDir },
+    outputDir: OUTPUT_DIR,
+  }
+})
+
 beforeAll(async () => {
-  // The issuer must be the URL the browser uses: take the port first, then build the app on it.
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   rp = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
     res.end('<!doctype html><title>Relying party</title><p>Back at the relying party.</p>')
   })
   await new Promise<void>((resolve) => rp.listen(0, '127.0.0.1', () => resolve()))
   callback = `http://127.0.0.1:${(rp.address() as AddressInfo).port}/callback`
-  // Keys in a KEYS_DIR, as main.ts loads them, so the Keys page may rotate them.
-  keysDir = mkdtempSync(path.join(tmpdir(), 'sso-bridge-journey-keys-'))
-  const { keys } = await ensureKeys(keysDir, { commonName: '127.0.0.1' })
-  t = makeTestApp({ issuer, now: () => clock, keys: { material: keys, dir: keysDir } })
-  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
   seed = new URL(
-    (await t.services.operators.setupTotp('root', 'Test Site', 'test')).uri,
+    (await app.t.services.operators.setupTotp('root', 'Test Site', 'test')).uri,
   ).searchParams.get('secret')!
-  await t.services.accounts.put('1001', {
+  await app.t.services.accounts.put('1001', {
     username: 'rob',
     email: 'rob@example.com',
     nickname: 'Robbie',
@@ -74,17 +73,11 @@ beforeAll(async () => {
     family_name: 'Jones',
     password: MEMBER_PASSWORD,
   })
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
 }, PROCESS_TEST_TIMEOUT)
 
 afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
   rp?.closeAllConnections()
   await new Promise((resolve) => rp?.close(resolve))
-  await t?.close()
   if (keysDir) rmSync(keysDir, { recursive: true, force: true })
 })
 
@@ -101,8 +94,8 @@ describe('the operator console, end to end in chromium', () => {
   it(
     'TOTP sign-in, Minnit OAuth2 from the catalogue, copy, Test, mapping, a real member sign-in, Activity, key rotation',
     async () => {
-      const context = await newContext(browser)
-      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: issuer })
+      const context = await newContext(app.browser)
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.issuer })
       const page = await context.newPage()
       const problems: string[] = []
       page.on('console', (m) => {
@@ -113,13 +106,13 @@ describe('the operator console, end to end in chromium', () => {
         page.screenshot({ path: `${OUTPUT_DIR}journey-${name}.png`, fullPage: true })
 
       // 1. Sign in: password, then the TOTP code of the server's clock.
-      await page.goto(`${issuer}/console`)
-      await page.waitForURL(`${issuer}/console/login`)
+      await page.goto(`${app.issuer}/console`)
+      await page.waitForURL(`${app.issuer}/console/login`)
       await page.getByLabel('Operator name').fill('root')
       await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
       await shot('login')
       await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.waitForURL(`${issuer}/console/totp`)
+      await page.waitForURL(`${app.issuer}/console/totp`)
       const code = TOTP.generate({
         secret: Secret.fromBase32(seed),
         timestamp: clock,
@@ -129,19 +122,19 @@ describe('the operator console, end to end in chromium', () => {
       await page.getByLabel('Authentication code').fill(code)
       await shot('totp')
       await page.getByRole('button', { name: 'Verify' }).click()
-      await page.waitForURL(`${issuer}/console`)
+      await page.waitForURL(`${app.issuer}/console`)
       expect(await page.locator('#operator').textContent()).toBe('root')
 
       // 2. Add Minnit OAuth2 from the catalogue. Its redirect URIs: Minnit's (so the console
       // recognizes the integration as Minnit's) and this test's callback (so a member's sign-in
       // through it can complete here).
       await page.getByRole('link', { name: 'Integrations' }).click()
-      await page.waitForURL(`${issuer}/console/integrations`)
+      await page.waitForURL(`${app.issuer}/console/integrations`)
       await page.getByRole('link', { name: 'Add an integration' }).click()
-      await page.waitForURL(`${issuer}/console/integrations/new`)
+      await page.waitForURL(`${app.issuer}/console/integrations/new`)
       await shot('catalogue')
       await page.getByRole('link', { name: 'Minnit — OAuth2' }).click()
-      await page.waitForURL(`${issuer}/console/integrations/new?entry=minnit-oauth2`)
+      await page.waitForURL(`${app.issuer}/console/integrations/new?entry=minnit-oauth2`)
       await page.getByLabel('Integration id').fill('minnit')
       await page.getByLabel('Authorized Redirect URI').fill(`${MINNIT_CALLBACK}\n${callback}`)
       expect(await page.getByLabel('Skip the consent page').isChecked()).toBe(true)
@@ -158,7 +151,7 @@ describe('the operator console, end to end in chromium', () => {
         .locator('li', { hasText: 'Authorize URL' })
         .getByRole('button', { name: 'Copy Authorize URL' })
         .click()
-      await expect.poll(() => clipboard(page)).toBe(`${issuer}/auth`)
+      await expect.poll(() => clipboard(page)).toBe(`${app.issuer}/auth`)
       const authorizeUrl = await clipboard(page)
       await page.getByRole('button', { name: 'Copy Client Secret' }).click()
       await expect.poll(() => clipboard(page)).not.toBe(authorizeUrl)
@@ -170,7 +163,7 @@ describe('the operator console, end to end in chromium', () => {
 
       // 4. Test for a member: the user-info document Minnit would read, names.nicknames.0 in it.
       await page.getByRole('link', { name: 'Test', exact: true }).click()
-      await page.waitForURL(`${issuer}/console/integrations/minnit/test`)
+      await page.waitForURL(`${app.issuer}/console/integrations/minnit/test`)
       await page.getByLabel('Member').fill('rob')
       await page.getByRole('button', { name: 'Show' }).click()
       await page.waitForURL(/\/test\?member=rob$/)
@@ -191,7 +184,7 @@ describe('the operator console, end to end in chromium', () => {
       await page.getByRole('button', { name: 'Preview' }).click()
       await page.waitForURL(/\/mapping\/preview$/)
       expect(await pathValue(page, 'names.nicknames.0')).toBe('"ROBBIE"')
-      expect((await t.services.integrations.get('minnit')).mapping).toEqual(stored)
+      expect((await app.t.services.integrations.get('minnit')).mapping).toEqual(stored)
       await shot('mapping-preview')
       await page.getByRole('button', { name: 'Save' }).click()
       await page.waitForURL(/\/mapping\?saved=1&member=rob$/)
@@ -202,7 +195,7 @@ describe('the operator console, end to end in chromium', () => {
       // 6. The member signs in for real through that integration: openid-client with the copied
       // authorize URL's issuer and the secret the console showed once; chromium for the member.
       const config = await client.discovery(
-        new URL(issuer),
+        new URL(app.issuer),
         'minnit',
         { client_secret: clientSecret },
         client.ClientSecretBasic(clientSecret),
@@ -218,7 +211,7 @@ describe('the operator console, end to end in chromium', () => {
         code_challenge_method: 'S256',
         state,
       })
-      const member = await newContext(browser)
+      const member = await newContext(app.browser)
       const mp = await member.newPage()
       await mp.goto(url.href)
       await mp.getByLabel('Username or email').fill('rob')
@@ -246,7 +239,7 @@ describe('the operator console, end to end in chromium', () => {
         .getByRole('navigation', { name: 'Console' })
         .getByRole('link', { name: 'Activity' })
         .click()
-      await page.waitForURL(`${issuer}/console/activity`)
+      await page.waitForURL(`${app.issuer}/console/activity`)
       await page.getByLabel('Member').fill('rob')
       await page.getByRole('button', { name: 'Filter' }).click()
       await page.waitForURL((u) => u.searchParams.get('member') === 'rob')
@@ -266,7 +259,7 @@ describe('the operator console, end to end in chromium', () => {
         .getByRole('navigation', { name: 'Console' })
         .getByRole('link', { name: 'Keys' })
         .click()
-      await page.waitForURL(`${issuer}/console/keys`)
+      await page.waitForURL(`${app.issuer}/console/keys`)
       const kidsBefore = await page
         .locator('#oidc-keys tbody tr')
         .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-kid')))
@@ -279,7 +272,7 @@ describe('the operator console, end to end in chromium', () => {
       await confirm.check()
       await shot('keys-before')
       await page.getByRole('button', { name: 'Rotate signing keys' }).click()
-      await page.waitForURL(`${issuer}/console/keys?notice=keys_rotated`)
+      await page.waitForURL(`${app.issuer}/console/keys?notice=keys_rotated`)
       const next = page.locator('#oidc-keys tbody tr', { hasText: 'next: signs after restart' })
       await expect.poll(() => next.count()).toBeGreaterThan(0)
       for (const kid of await next.evaluateAll((trs) =>
@@ -294,7 +287,7 @@ describe('the operator console, end to end in chromium', () => {
         await signing.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-kid'))),
       ).toEqual(kidsBefore)
       await shot('keys-rotated')
-      const audit = await t.services.store.listOperatorAudit(100)
+      const audit = await app.t.services.store.listOperatorAudit(100)
       expect(audit).toContainEqual(
         expect.objectContaining({ actor: 'operator:root', action: 'keys_rotated' }),
       )

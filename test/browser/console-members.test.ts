@@ -8,41 +8,16 @@
  *
  * Without chromium this suite FAILS with an instruction (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
-import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
+import { describe, expect, it } from 'vitest'
+import { newContext } from '../helpers/browser.ts'
+import { signInToConsole } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
+const app = useConsoleBrowserApp({ outputDir: OUTPUT_DIR })
 const MEMBER_PASSWORD = 'member password 0123'
-
-let t: TestApp
-let server: http.Server
-let issuer: string
-let browser: Browser
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  t = makeTestApp({ issuer })
-  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
-}, PROCESS_TEST_TIMEOUT)
-
-afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
-  await t?.close()
-})
 
 describe('Members in chromium', () => {
   for (const [label, viewport] of [
@@ -53,15 +28,15 @@ describe('Members in chromium', () => {
       `finds a member by email and disables them (${label})`,
       async () => {
         const id = `m-${label}`
-        await t.services.accounts.put(id, {
+        await app.t.services.accounts.put(id, {
           username: `ada-${label}`,
           email: `ada.${label}@example.org`,
           password: MEMBER_PASSWORD,
         })
-        expect((await t.services.accounts.authenticate(`ada-${label}`, MEMBER_PASSWORD)).ok).toBe(
-          true,
-        )
-        const context = await newContext(browser)
+        expect(
+          (await app.t.services.accounts.authenticate(`ada-${label}`, MEMBER_PASSWORD)).ok,
+        ).toBe(true)
+        const context = await newContext(app.browser)
         const page = await context.newPage()
         await page.setViewportSize(viewport)
         const problems: string[] = []
@@ -70,10 +45,10 @@ describe('Members in chromium', () => {
         })
         page.on('pageerror', (e) => problems.push(e.message))
 
-        await signInToConsole(page, issuer)
+        await signInToConsole(page, app.issuer)
 
         await page.getByRole('link', { name: 'Members' }).click()
-        await page.waitForURL(`${issuer}/console/members`)
+        await page.waitForURL(`${app.issuer}/console/members`)
         await page.getByLabel('Find a member').fill(`ADA.${label}@EXAMPLE`)
         await page.getByLabel('Match on').selectOption('email')
         await page.getByRole('button', { name: 'Search' }).click()
@@ -82,12 +57,12 @@ describe('Members in chromium', () => {
         expect(await link.count()).toBe(1)
         await page.screenshot({ path: `${OUTPUT_DIR}members-search-${label}.png`, fullPage: true })
         await link.click()
-        await page.waitForURL(`${issuer}/console/members/${id}`)
+        await page.waitForURL(`${app.issuer}/console/members/${id}`)
         expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`ada-${label}`)
         expect(await page.locator('#member-status').textContent()).toBe('active')
 
         await page.getByRole('button', { name: 'Disable member' }).click()
-        await page.waitForURL(`${issuer}/console/members/${id}?notice=member_disabled`)
+        await page.waitForURL(`${app.issuer}/console/members/${id}?notice=member_disabled`)
         expect(await page.getByRole('status').first().textContent()).toContain('Disabled')
         expect(await page.locator('#member-status').textContent()).toBe('disabled')
         expect(await page.getByRole('button', { name: 'Enable member' }).count()).toBe(1)
@@ -96,11 +71,13 @@ describe('Members in chromium', () => {
           fullPage: true,
         })
 
-        expect((await t.services.accounts.get(id)).status).toBe('disabled')
-        expect(await t.services.accounts.authenticate(`ada-${label}`, MEMBER_PASSWORD)).toEqual({
-          ok: false,
-          reason: 'account_disabled',
-        })
+        expect((await app.t.services.accounts.get(id)).status).toBe('disabled')
+        expect(await app.t.services.accounts.authenticate(`ada-${label}`, MEMBER_PASSWORD)).toEqual(
+          {
+            ok: false,
+            reason: 'account_disabled',
+          },
+        )
         expect(problems).toEqual([])
         await context.close()
       },

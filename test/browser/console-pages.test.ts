@@ -9,45 +9,33 @@
  * The pages list comes from the nav itself, so a page added to the console is checked here with
  * no change to this file. Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright-core'
 import request from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { auth } from '../helpers/app.ts'
 import { axeViolations } from '../helpers/axe.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
+import { newContext } from '../helpers/browser.ts'
 import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
-
-let t: TestApp
-let server: http.Server
-let issuer: string
-let browser: Browser
+const app = useConsoleBrowserApp({ outputDir: OUTPUT_DIR })
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  t = makeTestApp({ issuer })
-  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
   // Something on every page: a member, an integration of each door, and their traces.
-  await t.services.accounts.put('m-1', {
+  await app.t.services.accounts.put('m-1', {
     username: 'rob',
     email: 'rob@example.com',
     nickname: 'Rob',
     profile: { nicknames: ['Rob'] },
   })
-  await request(t.app)
+  await request(app.t.app)
     .put('/api/v1/integrations/chat')
     .set(auth)
     .send({ type: 'oidc', settings: { redirect_uris: ['https://chat.example.com/cb'] } })
     .expect(201)
-  await request(t.app)
+  await request(app.t.app)
     .put('/api/v1/integrations/minnit')
     .set(auth)
     .send({
@@ -56,16 +44,7 @@ beforeAll(async () => {
       secrets: { encryption_key: 'k'.repeat(32) },
     })
     .expect(201)
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
 }, PROCESS_TEST_TIMEOUT)
-
-afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
-  await t?.close()
-})
 
 /** A file name for a console path: /console/members/x → members-x. */
 const slug = (path: string) =>
@@ -78,7 +57,7 @@ describe('every console page in chromium, with axe-core', () => {
   it(
     'has no axe violation and no console error in light and dark, at desktop width and 390 px',
     async () => {
-      const context = await newContext(browser)
+      const context = await newContext(app.browser)
       const page = await context.newPage()
       const problems: string[] = []
       page.on('console', (m) => {
@@ -86,7 +65,7 @@ describe('every console page in chromium, with axe-core', () => {
       })
       page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`))
 
-      await signInToConsole(page, issuer)
+      await signInToConsole(page, app.issuer)
 
       // The nav's pages, then the first detail page each one links to.
       const navPaths = await page
@@ -95,10 +74,10 @@ describe('every console page in chromium, with axe-core', () => {
       expect(navPaths[0]).toBe('/console')
       const paths = [...navPaths]
       for (const path of navPaths) {
-        await page.goto(`${issuer}${path}`)
+        await page.goto(`${app.issuer}${path}`)
         const detail = page.locator('a[data-detail]').first()
         if ((await detail.count()) > 0) {
-          const href = new URL((await detail.getAttribute('href'))!, issuer).pathname
+          const href = new URL((await detail.getAttribute('href'))!, app.issuer).pathname
           if (!paths.includes(href)) paths.push(href)
         }
       }
@@ -112,7 +91,7 @@ describe('every console page in chromium, with axe-core', () => {
           ] as const) {
             await page.emulateMedia({ colorScheme })
             await page.setViewportSize(viewport)
-            const response = await page.goto(`${issuer}${path}`)
+            const response = await page.goto(`${app.issuer}${path}`)
             expect(response?.status(), path).toBe(200)
             await page.screenshot({
               path: `${OUTPUT_DIR}${slug(path)}-${colorScheme}-${width}.png`,
@@ -129,13 +108,13 @@ describe('every console page in chromium, with axe-core', () => {
   )
 
   it('skips to the content and reaches every nav link by keyboard', async () => {
-    const context = await newContext(browser)
+    const context = await newContext(app.browser)
     const page = await context.newPage()
-    await page.goto(`${issuer}/console/login`)
+    await page.goto(`${app.issuer}/console/login`)
     await page.getByLabel('Operator name').fill('root')
     await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
     await page.keyboard.press('Enter')
-    await page.waitForURL(`${issuer}/console`)
+    await page.waitForURL(`${app.issuer}/console`)
     await page.keyboard.press('Tab')
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content')
     const links = await page.locator('nav[aria-label="Console"] a').count()

@@ -8,48 +8,27 @@
  *
  * Without chromium this suite FAILS (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
+import type { Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations } from '../helpers/axe.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
-import { CONSOLE_PASSWORD, signInToConsole } from '../helpers/console.ts'
+import { newContext } from '../helpers/browser.ts'
+import { signInToConsole } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/console/', import.meta.url))
+const app = useConsoleBrowserApp({ outputDir: OUTPUT_DIR })
 const MAPPING = { id: 'external_id', 'names.nicknames.0': 'nickname' }
 
-let t: TestApp
-let server: http.Server
-let issuer: string
-let browser: Browser
-
 beforeAll(async () => {
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  t = makeTestApp({ issuer })
-  await t.services.operators.add('root', CONSOLE_PASSWORD, 'test')
-  await t.services.accounts.put('1001', { username: 'rob', nickname: 'Robbie' })
-  await t.services.integrations.put('minnit-oauth', {
+  await app.t.services.accounts.put('1001', { username: 'rob', nickname: 'Robbie' })
+  await app.t.services.integrations.put('minnit-oauth', {
     type: 'oidc',
     settings: { redirect_uris: ['https://organizations.minnit.chat/oauth/callback'] },
     mapping: MAPPING,
   })
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
 }, PROCESS_TEST_TIMEOUT)
-
-afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
-  await t?.close()
-})
 
 /** The value beside a key path in the page's key-path table. */
 const pathValue = (page: Page, path: string) =>
@@ -62,7 +41,7 @@ describe('Test and the mapping editor in chromium', () => {
   it(
     'runs Test for a member, previews an edited mapping, saves it; axe-clean',
     async () => {
-      const context = await newContext(browser)
+      const context = await newContext(app.browser)
       const page = await context.newPage()
       const problems: string[] = []
       page.on('console', (m) => {
@@ -70,10 +49,10 @@ describe('Test and the mapping editor in chromium', () => {
       })
       page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`))
 
-      await signInToConsole(page, issuer)
+      await signInToConsole(page, app.issuer)
 
       // Test: pick the member by username (a GET form), see names.nicknames.0.
-      await page.goto(`${issuer}/console/integrations/minnit-oauth/test`)
+      await page.goto(`${app.issuer}/console/integrations/minnit-oauth/test`)
       await page.getByLabel('Member').fill('rob')
       await page.getByRole('button', { name: 'Show' }).click()
       await page.waitForURL(/\/test\?member=rob$/)
@@ -96,7 +75,7 @@ describe('Test and the mapping editor in chromium', () => {
       await page.waitForURL(/\/mapping\/preview$/)
       expect(await pathValue(page, 'names.nicknames.0')).toBe('"ROBBIE"')
       await expect
-        .poll(async () => (await t.services.integrations.get('minnit-oauth')).mapping)
+        .poll(async () => (await app.t.services.integrations.get('minnit-oauth')).mapping)
         .toEqual(MAPPING)
       await page.screenshot({ path: `${OUTPUT_DIR}testmap-preview.png`, fullPage: true })
 
@@ -104,7 +83,7 @@ describe('Test and the mapping editor in chromium', () => {
       await page.waitForURL(/\/mapping\?saved=1&member=rob$/)
       expect(await page.getByRole('status').textContent()).toBe('Mapping saved.')
       expect(await pathValue(page, 'names.nicknames.0')).toBe('"ROBBIE"')
-      expect((await t.services.integrations.get('minnit-oauth')).mapping).toEqual(edited)
+      expect((await app.t.services.integrations.get('minnit-oauth')).mapping).toEqual(edited)
 
       // Both pages, light and dark, desktop and 390 px: no axe violation.
       for (const path of [
@@ -118,7 +97,7 @@ describe('Test and the mapping editor in chromium', () => {
           ] as const) {
             await page.emulateMedia({ colorScheme })
             await page.setViewportSize(viewport)
-            const res = await page.goto(`${issuer}${path}`)
+            const res = await page.goto(`${app.issuer}${path}`)
             expect(res?.status(), path).toBe(200)
             expect(await axeViolations(page), `${path} ${colorScheme} ${width}`).toEqual([])
             const name = path.includes('/test') ? 'test' : 'mapping'

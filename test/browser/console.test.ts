@@ -7,47 +7,25 @@
  *
  * Without chromium this suite FAILS with an instruction (test/helpers/browser.ts); it never skips.
  */
-import { mkdirSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { Secret, TOTP } from 'otpauth'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTestApp, type TestApp } from '../helpers/app.ts'
-import { launchChromium, newContext } from '../helpers/browser.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { newContext } from '../helpers/browser.ts'
+import { CONSOLE_PASSWORD } from '../helpers/console.ts'
+import { useConsoleBrowserApp } from '../helpers/console-browser.ts'
 import { PROCESS_TEST_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url))
-const PASSWORD = 'browser operator password'
+const app = useConsoleBrowserApp({ now: () => clock, outputDir: OUTPUT_DIR })
 
-let t: TestApp
-let server: http.Server
-let issuer: string
-let browser: Browser
 let seed: string
 let clock = Date.now()
 
 beforeAll(async () => {
-  // The issuer must be the URL the browser uses: take the port first, then build the app on it.
-  server = http.createServer((req, res) => t.app(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  t = makeTestApp({ issuer, now: () => clock })
-  await t.services.operators.add('root', PASSWORD, 'test')
   seed = new URL(
-    (await t.services.operators.setupTotp('root', 'Test Site', 'test')).uri,
+    (await app.t.services.operators.setupTotp('root', 'Test Site', 'test')).uri,
   ).searchParams.get('secret')!
-  browser = await launchChromium()
-  mkdirSync(OUTPUT_DIR, { recursive: true })
 }, PROCESS_TEST_TIMEOUT)
-
-afterAll(async () => {
-  await browser?.close()
-  server?.closeAllConnections()
-  await new Promise((resolve) => server?.close(resolve))
-  await t?.close()
-})
 
 describe('the console in chromium', () => {
   for (const [label, viewport] of [
@@ -57,7 +35,7 @@ describe('the console in chromium', () => {
     it(
       `signs in with password and TOTP, lands on /console, signs out (${label})`,
       async () => {
-        const context = await newContext(browser)
+        const context = await newContext(app.browser)
         const page = await context.newPage()
         await page.setViewportSize(viewport)
         const problems: string[] = []
@@ -66,14 +44,14 @@ describe('the console in chromium', () => {
         })
         page.on('pageerror', (e) => problems.push(e.message))
 
-        await page.goto(`${issuer}/console`)
+        await page.goto(`${app.issuer}/console`)
         expect(new URL(page.url()).pathname).toBe('/console/login')
         await page.getByLabel('Operator name').fill('root')
-        await page.getByLabel('Password').fill(PASSWORD)
+        await page.getByLabel('Password').fill(CONSOLE_PASSWORD)
         await page.screenshot({ path: `${OUTPUT_DIR}console-login-${label}.png` })
         await page.getByRole('button', { name: 'Sign in' }).click()
 
-        await page.waitForURL(`${issuer}/console/totp`)
+        await page.waitForURL(`${app.issuer}/console/totp`)
         // The code field has the focus (autofocus), so keyboard-only use works.
         expect(await page.evaluate(() => document.activeElement?.id)).toBe('code')
         // The server's clock is injected: each run is a step later, so its code is a fresh one
@@ -89,7 +67,7 @@ describe('the console in chromium', () => {
         await page.screenshot({ path: `${OUTPUT_DIR}console-totp-${label}.png` })
         await page.keyboard.press('Enter')
 
-        await page.waitForURL(`${issuer}/console`)
+        await page.waitForURL(`${app.issuer}/console`)
         expect(await page.locator('#operator').textContent()).toBe('root')
         // Nothing is wider than the viewport (390 px included).
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
@@ -100,7 +78,7 @@ describe('the console in chromium', () => {
         await page.screenshot({ path: `${OUTPUT_DIR}console-home-${label}.png` })
 
         await page.getByRole('button', { name: 'Sign out' }).click()
-        await page.waitForURL(`${issuer}/console/login`)
+        await page.waitForURL(`${app.issuer}/console/login`)
         expect((await context.cookies()).find((c) => c.name === 'sso_console')).toBeUndefined()
         expect(problems).toEqual([])
         await context.close()

@@ -16,8 +16,9 @@ import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionManager } from '../../src/login/session.ts'
-import { auth, makeTestApp, type TestApp } from '../helpers/app.ts'
+import { auth, type TestApp } from '../helpers/app.ts'
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_MISSING } from '../helpers/browser.ts'
+import { startOidcServer, type OidcServer } from '../helpers/oidc.ts'
 import { PROCESS_TEST_TIMEOUT, WAIT_TIMEOUT } from '../helpers/timeouts.ts'
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url))
@@ -112,7 +113,7 @@ async function contrastOf(page: Page, selector: string): Promise<number> {
 
 let browser: Browser | undefined
 let t: TestApp
-let server: http.Server | undefined
+let server: OidcServer | undefined
 let rp: http.Server | undefined
 let issuer: string
 let callback: string
@@ -188,17 +189,14 @@ beforeAll(async () => {
   rpBase = await listen(rp)
   callback = `${rpBase}/cb`
 
-  // The issuer must be the URL the browser uses: take the port first, then build the app on it.
-  server = http.createServer()
-  issuer = await listen(server)
-  // Site tickets from the relying party's origin (its pages stand in for the site's).
-  // SITE_LOGOUT_URL: the site's own sign-out, on the relying party's origin too.
-  t = makeTestApp({
-    issuer,
+  // The app on a real port (the issuer is the URL the browser uses). Site tickets from the
+  // relying party's origin (its pages stand in for the site's); SITE_LOGOUT_URL: the site's own
+  // sign-out, on the relying party's origin too.
+  server = await startOidcServer({
     siteTicket: { secret: TICKET_SECRET, origins: [rpBase] },
     siteLogoutUrl: `${rpBase}/site-logout`,
   })
-  server.on('request', t.app)
+  ;({ t, issuer } = server)
 
   const api = (path: string, body: unknown) =>
     fetch(`${issuer}/api/v1${path}`, {
@@ -243,9 +241,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  await close(server)
+  await server?.close()
   await close(rp)
-  await t?.close()
 })
 
 /** Every Content-Security-Policy violation a context's pages reported (console and DOM event). */
