@@ -10,9 +10,10 @@
  * (Dead Simple Chat, CometChat) is {@link defineCreateUserPlatform} with a create-user builder
  * (builders/create-user.ts) instead.
  *
- * Issuing, in order: the mapping over the account; the builder's own claims removed (a mapping
- * cannot set `iat`, `exp` or a fixed claim); the field rules (a missing required field is
- * AccountIncomplete, nothing is signed); the builder; the delivery.
+ * Issuing, in order: the delivery's check of the request's options (a return URL that is not
+ * the platform's own is refused first); the mapping over the account; the builder's own claims
+ * removed (a mapping cannot set `iat`, `exp` or a fixed claim); the field rules (a missing
+ * required field is AccountIncomplete, nothing is signed); the builder; the delivery.
  *
  * @example
  * export const streamChat = definePlatform({
@@ -52,14 +53,25 @@ export interface Delivery<S extends object> {
    * `token-endpoint` (the platform's widget fetches it from the browser token URL itself).
    */
   kind: 'url-parameter' | 'page-snippet' | 'js-call' | 'redirect-protocol' | 'token-endpoint'
-  /** The URL carrying the token; null when the settings give none. */
-  url?: (built: Built, settings: S) => string | null
+  /**
+   * The URL carrying the token; null when the settings give none. `options` are the request's
+   * (MeltingSpot's `redirectUrl` and `referrerUrl`), already accepted by {@link Delivery.check}.
+   */
+  url?: (built: Built, settings: S, options: IssueOptions) => string | null
   /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts); `script` is the script part's output, if any. */
   html?: (built: Built, settings: S, script: string | null) => string
   /** A JavaScript statement (strings through `scriptString`, safe inside `<script>`). */
   script?: (built: Built, settings: S) => string
   /** The browser may be sent to `url` by `GET /tokens/{id}/redirect`. */
   redirect?: boolean
+  /**
+   * Checks the request's options before anything is mapped or signed (and before a redirect):
+   * a platform that takes a return URL from the request accepts only its own.
+   * @throws {ValidationFailed}
+   */
+  check?: (settings: S, options: IssueOptions) => void
+  /** Where and how a redirect with no URL to go to is refused; default at `settings`. */
+  noUrl?: (integrationId: string) => { path: string; message: string }
 }
 
 /** The type's part of its connection sheet (connection/sheet.ts); the shared parts are added. */
@@ -138,6 +150,9 @@ function typeDefinition<S extends BrowserSettings>(
   }
 }
 
+/** A request without options (most): one object, not one per token. */
+const NO_OPTIONS: IssueOptions = Object.freeze({})
+
 /** What a definition produced for one account: the builder's steps and the issued token. */
 interface Produced {
   built: Built
@@ -165,24 +180,26 @@ export function definePlatform<S extends BrowserSettings>(
     return list
   }
 
-  function deliver(built: Built, settings: S): IssuedToken {
+  function deliver(built: Built, settings: S, options: IssueOptions): IssuedToken {
     const d = def.delivery
     const script = d.script ? d.script(built, settings) : null
-    const out: IssuedToken = {
-      token: built.token,
-      url: d.url?.(built, settings) ?? null,
-      html: d.html?.(built, settings, script) ?? null,
-      expires_at: built.expiresAt === null ? null : secondsToIso(built.expiresAt),
-    }
-    if (script !== null) out.script = script
-    return out
+    const token = built.token
+    const url = d.url?.(built, settings, options) ?? null
+    const html = d.html?.(built, settings, script) ?? null
+    const expires_at = built.expiresAt === null ? null : secondsToIso(built.expiresAt)
+    // Keys in the order the token API has always answered (BoostGPT): the script before the expiry.
+    return script === null
+      ? { token, url, html, expires_at }
+      : { token, url, html, script, expires_at }
   }
 
   function produce(
     account: Account,
     integration: LoadedIntegration<S>,
     deps: TokenDeps,
+    options: IssueOptions = NO_OPTIONS,
   ): Produced | Promise<Produced> {
+    def.delivery.check?.(integration.settings, options)
     const doc = integration.mapping.apply(account)
     for (const claim of ownedOf(integration.settings)) delete doc[claim]
     applyFieldRules(doc, def.fields, integration.record.id)
@@ -190,12 +207,13 @@ export function definePlatform<S extends BrowserSettings>(
     const built = def.builder.build(doc, ctx)
     // HMAC and HS256 stay synchronous: no promise on the hot path.
     if (built instanceof Promise)
-      return built.then((b) => ({ built: b, issued: deliver(b, integration.settings) }))
-    return { built, issued: deliver(built, integration.settings) }
+      return built.then((b) => ({ built: b, issued: deliver(b, integration.settings, options) }))
+    return { built, issued: deliver(built, integration.settings, options) }
   }
 
   const redirectCheck = def.delivery.redirect
-    ? (integration: LoadedIntegration<S>) => {
+    ? (integration: LoadedIntegration<S>, options: IssueOptions) => {
+        def.delivery.check?.(integration.settings, options)
         // The URL is made from the settings alone; a token needs none to know there is one.
         const probe: Built = {
           token: '',
@@ -206,9 +224,9 @@ export function definePlatform<S extends BrowserSettings>(
           expiresAt: null,
           parts: {},
         }
-        if (!def.delivery.url?.(probe, integration.settings))
+        if (!def.delivery.url?.(probe, integration.settings, options))
           throw new ValidationFailed([
-            {
+            def.delivery.noUrl?.(integration.record.id) ?? {
               path: 'settings',
               message: `${integration.record.id} has no URL to redirect to`,
             },
@@ -219,8 +237,8 @@ export function definePlatform<S extends BrowserSettings>(
   return {
     definition,
     platform: def,
-    issue(account, integration, deps, _options?: IssueOptions) {
-      const p = produce(account, integration, deps)
+    issue(account, integration, deps, options?: IssueOptions) {
+      const p = produce(account, integration, deps, options)
       return p instanceof Promise ? p.then((x) => x.issued) : p.issued
     },
     async inspect(token, integration, deps) {
@@ -228,8 +246,8 @@ export function definePlatform<S extends BrowserSettings>(
       const { payload, expiry } = await def.builder.verify(token, ctx)
       return inspected(payload, expiry, deps.now())
     },
-    async dryRun(account, integration, deps): Promise<DryRun> {
-      const { built, issued } = await produce(account, integration, deps)
+    async dryRun(account, integration, deps, options?: IssueOptions): Promise<DryRun> {
+      const { built, issued } = await produce(account, integration, deps, options)
       return {
         algorithm: built.algorithm,
         ...(built.header ? { header: built.header } : {}),

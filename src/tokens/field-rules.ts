@@ -11,6 +11,7 @@
 import type { JsonObject } from '../accounts/types.ts'
 import { AccountIncomplete } from '../errors/index.ts'
 import { truncateCodePoints } from '../mapping/index.ts'
+import { isTimeZone } from '../store/time-zone.ts'
 import {
   characters,
   isEmail,
@@ -24,8 +25,11 @@ import {
 export type FieldRule =
   /** Text. Over `max`: cut to it with `cut`, else refused (required) or left out (optional). */
   | { kind: 'text'; required?: boolean; max?: number; cut?: boolean }
-  /** An identifier: text, or a number sent as its decimal string. */
-  | { kind: 'id'; required?: boolean; max?: number }
+  /**
+   * An identifier: text, or a number sent as its decimal string — or, with `keepNumber`, left a
+   * JSON number (Minnit's `userid`: "doesn't have to be a number", its example is `1`).
+   */
+  | { kind: 'id'; required?: boolean; max?: number; keepNumber?: boolean }
   /** An email address (the account API's syntax). */
   | { kind: 'email'; required?: boolean; max?: number }
   /** An absolute http(s) URL. */
@@ -33,6 +37,8 @@ export type FieldRule =
   | { kind: 'boolean'; required?: boolean }
   /** One of the platform's own values. */
   | { kind: 'enum'; values: readonly string[]; required?: boolean }
+  /** An IANA time zone name (`Europe/Paris`), as store/time-zone.ts checks it. */
+  | { kind: 'timezone'; required?: boolean }
 
 /** A platform's rules, by field name of the mapped document. */
 export type FieldRules = Readonly<Record<string, FieldRule>>
@@ -67,7 +73,12 @@ const entries = new WeakMap<FieldRules, [string, FieldRule][]>()
 const invalid = (integrationId: string, field: string, detail: string) =>
   new AccountIncomplete(integrationId, field, 'invalid', detail)
 
-function required(doc: JsonObject, field: string, rule: FieldRule, id: string): string | boolean {
+function required(
+  doc: JsonObject,
+  field: string,
+  rule: FieldRule,
+  id: string,
+): string | number | boolean {
   switch (rule.kind) {
     case 'text': {
       const v = requireText(doc, field, id)
@@ -75,8 +86,10 @@ function required(doc: JsonObject, field: string, rule: FieldRule, id: string): 
       if (rule.cut) return truncateCodePoints(v, rule.max)
       throw invalid(id, field, `must be at most ${rule.max} characters`)
     }
-    case 'id':
-      return requireText(doc, field, id, rule.max)
+    case 'id': {
+      const v = doc[field]
+      return rule.keepNumber && typeof v === 'number' ? v : requireText(doc, field, id, rule.max)
+    }
     case 'email':
       return requireEmail(doc, field, id, rule.max)
     case 'url': {
@@ -96,15 +109,27 @@ function required(doc: JsonObject, field: string, rule: FieldRule, id: string): 
         throw invalid(id, field, `must be one of ${rule.values.join(', ')}`)
       return v
     }
+    case 'timezone': {
+      const v = requireText(doc, field, id)
+      if (!isTimeZone(v)) throw invalid(id, field, 'must be an IANA time zone such as Europe/Paris')
+      return v
+    }
   }
 }
 
-function optional(doc: JsonObject, field: string, rule: FieldRule): string | boolean | undefined {
+function optional(
+  doc: JsonObject,
+  field: string,
+  rule: FieldRule,
+): string | number | boolean | undefined {
   const raw = doc[field]
   switch (rule.kind) {
     case 'boolean':
       return typeof raw === 'boolean' ? raw : undefined
+    case 'timezone':
+      return typeof raw === 'string' && isTimeZone(raw) ? raw : undefined
     case 'id': {
+      if (rule.keepNumber && typeof raw === 'number' && Number.isFinite(raw)) return raw
       const v =
         typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : optionalText(doc, field)
       return v !== undefined &&

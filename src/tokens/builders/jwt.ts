@@ -39,6 +39,11 @@ export interface JwtOptions<S extends object> {
   ttl?: (settings: S) => number | undefined
   /** Claims set from the settings after the mapped ones (`scope`, `iss`, `aud`); the door's own. */
   claims?: (settings: S) => Record<string, JsonValue>
+  /**
+   * Claims a mapping may never set, even where `claims` leaves them out for these settings (the
+   * generic JWT's `aud`: the configured audience or none, never a mapped one).
+   */
+  reserved?: readonly string[]
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/
@@ -128,6 +133,7 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
     ...(withIat ? ['iat'] : []),
     ...(o.ttl?.(settings) !== undefined ? ['exp'] : []),
     ...Object.keys(o.claims?.(settings) ?? {}),
+    ...(o.reserved ?? []),
   ]
 
   if (o.alg === 'HS256') {
