@@ -2,9 +2,8 @@
  * @module tokens/builders/aes-gcm
  * The AES-GCM builder of a platform definition, in Minnit's zero-click format (tokens/zero-click.ts:
  * AES-256-GCM under the secret's 32 bytes, a fresh 12-byte IV, a 16-byte tag, standard base64 of
- * iv ‖ ciphertext ‖ tag), with the expiry as a claim of the encrypted JSON (`max_valid_ts`).
- * Minnit's own platform file predates the definition; a platform that encrypts this way is a
- * definition over this builder.
+ * iv ‖ ciphertext ‖ tag), with the expiry as a claim of the encrypted JSON (`max_valid_ts`):
+ * platforms/minnit-zero-click.ts, and any platform that encrypts this way.
  */
 import type { Builder } from './types.ts'
 import {

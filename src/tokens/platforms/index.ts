@@ -13,14 +13,14 @@ import { discourse } from './discourse.ts'
 import { deadsimplechat } from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
 import * as meltingspot from './meltingspot-jwt.ts'
-import * as minnit from './minnit-zero-click.ts'
-import { dryRunJwt, dryRunZeroClick } from '../dry-run.ts'
+import { dryRunJwt } from '../dry-run.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { arena } from './arena.ts'
 import { chatwoot } from './chatwoot.ts'
 import { crisp } from './crisp.ts'
 import { disqus } from './disqus.ts'
 import { intercomJwt, intercomUserHash } from './intercom.ts'
+import { minnitZeroClick } from './minnit-zero-click.ts'
 import { streamChat } from './stream-chat.ts'
 import { zendeskMessaging } from './zendesk-messaging.ts'
 
@@ -80,13 +80,7 @@ function platform<S extends BrowserSettings>(p: TokenPlatform<S>): TokenPlatform
 
 /** Every token type, by integration type name. */
 export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.freeze({
-  [minnit.minnitZeroClickType.type]: platform({
-    definition: minnit.minnitZeroClickType,
-    issue: minnit.issue,
-    inspect: minnit.inspect,
-    dryRun: dryRunZeroClick(minnit.issue, 'encryption_key'),
-    redirectCheck: () => {},
-  }),
+  [minnitZeroClick.definition.type]: platform(minnitZeroClick),
   [boostgpt.boostgptJwtType.type]: platform({
     definition: boostgpt.boostgptJwtType,
     issue: boostgpt.issue,
