@@ -1,7 +1,7 @@
 /**
  * @module tokens/platforms/boostgpt-jwt
- * BoostGPT's chat widget: an HS256 JWT `{email, name, external_id}` expiring within one hour
- * (../shared/platforms/boostgpt-widget-sso.txt).
+ * BoostGPT's chat widget, as data (tokens/definition.ts): an HS256 JWT `{email, name,
+ * external_id}` expiring within one hour (../shared/platforms/boostgpt-widget-sso.txt).
  *
  * Claims: the mapped document (default `email` ← email, `name` ← nickname, `external_id` ←
  * external_id), then `iat` and `exp` = iat + `token_ttl` (≤ 3600 s, "should expire within 1
@@ -10,17 +10,11 @@
  * script tag (`html`) and the `BoostGPTWidget.init({botId, userToken})` call (`script`).
  */
 import { z } from 'zod'
-import type { Account } from '../../accounts/types.ts'
-import type { LoadedIntegration } from '../../integrations/registry.ts'
-import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { lifetime } from '../../integrations/schemas.ts'
-import { tokenSheet } from '../connection.ts'
-import { optionalText, requireEmail, secondsToIso } from '../fields.ts'
+import { jwtBuilder } from '../builders/jwt.ts'
+import { definePlatform } from '../definition.ts'
 import { escapeHtml, scriptString } from '../html.ts'
-import { inspectJwt } from '../inspect.ts'
-import { signHs256 } from '../jwt.ts'
 import { apiKeySecret, browserSettings } from '../settings.ts'
-import type { Inspected, IssuedToken, TokenDeps } from '../types.ts'
 
 /** The widget script the doc loads. */
 export const WIDGET_SRC = 'https://embed.boostgpt.co/widget.js'
@@ -34,10 +28,11 @@ const settings = z.strictObject({
 })
 type Settings = z.infer<typeof settings>
 
-/** The `boostgpt-jwt` integration type: settings, secrets, default claims, connection sheet. */
-export const boostgptJwtType: IntegrationTypeDefinition<Settings> = {
+/** The `boostgpt-jwt` integration type (widget SSO token, HS256 JWT). */
+export const boostgptJwt = definePlatform<Settings>({
   type: 'boostgpt-jwt',
   description: 'BoostGPT widget SSO token (HS256 JWT)',
+  docs: ['../shared/platforms/boostgpt-widget-sso.txt'],
   guide: {
     title: 'BoostGPT — chat widget',
     platform: 'BoostGPT',
@@ -59,12 +54,6 @@ export const boostgptJwtType: IntegrationTypeDefinition<Settings> = {
     },
   },
   settings,
-  // JWT payload table of boostgpt-widget-sso.txt: email (required), name, external_id.
-  defaultMapping: {
-    email: 'email',
-    name: 'nickname',
-    external_id: 'external_id',
-  },
   secrets: {
     // BoostGPT generates it: "your-64-char-hex-secret".
     sso_secret: {
@@ -77,64 +66,42 @@ export const boostgptJwtType: IntegrationTypeDefinition<Settings> = {
     },
     api_key: apiKeySecret,
   },
-  connection: (integration, issuer) =>
-    tokenSheet(integration, issuer, {
-      platform: 'BoostGPT chat widget',
-      paste_into_platform: [],
-      copy_from_platform: [
-        {
-          setting: "agent's Deploy page → Chat Widget → SSO Secret → Generate (shown once)",
-          secret: 'sso_secret',
-        },
-      ],
-      notes: [
-        'Nothing is pasted into BoostGPT; the secret never reaches the browser.',
-        `On the site: load ${WIDGET_SRC}, fetch the browser token URL (credentials: 'include') and call BoostGPTWidget.init({botId, userToken: data.token}) — the "script" of a token — or render its "html" server-side.`,
-        'Regenerating the SSO secret in BoostGPT invalidates every token: save the new one here at the same time.',
-      ],
-    }),
-}
+  // JWT payload table of boostgpt-widget-sso.txt: email (required), name, external_id.
+  defaultMapping: {
+    email: 'email',
+    name: 'nickname',
+    external_id: 'external_id',
+  },
+  fields: {
+    email: { kind: 'email', required: true },
+    name: { kind: 'text' },
+    // The doc's sample passes `user.id` as it is: a string or a number.
+    external_id: { kind: 'id', keepNumber: true },
+  },
+  builder: jwtBuilder<Settings>({ alg: 'HS256', secret: 'sso_secret', ttl: (s) => s.token_ttl }),
+  delivery: {
+    kind: 'page-snippet',
+    html: (b, s) =>
+      `<script src="${WIDGET_SRC}" data-bot-id="${escapeHtml(s.bot_id)}" data-user-token="${escapeHtml(b.token)}"></script>`,
+    script: (b, s) =>
+      `BoostGPTWidget.init({ botId: ${scriptString(s.bot_id)}, userToken: ${scriptString(b.token)} });`,
+  },
+  sheet: () => ({
+    platform: 'BoostGPT chat widget',
+    paste_into_platform: [],
+    copy_from_platform: [
+      {
+        setting: "agent's Deploy page → Chat Widget → SSO Secret → Generate (shown once)",
+        secret: 'sso_secret',
+      },
+    ],
+    notes: [
+      'Nothing is pasted into BoostGPT; the secret never reaches the browser.',
+      `On the site: load ${WIDGET_SRC}, fetch the browser token URL (credentials: 'include') and call BoostGPTWidget.init({botId, userToken: data.token}) — the "script" of a token — or render its "html" server-side.`,
+      'Regenerating the SSO secret in BoostGPT invalidates every token: save the new one here at the same time.',
+    ],
+  }),
+})
 
-/**
- * Issues a widget token for `account`.
- * @throws {AccountIncomplete} no email, or not an email address
- */
-export function issue(
-  account: Account,
-  integration: LoadedIntegration<Settings>,
-  deps: TokenDeps,
-): IssuedToken {
-  const key = deps.keys.require(integration, 'sso_secret')
-  const s = integration.settings
-  const claims = integration.mapping.apply(account)
-  claims.email = requireEmail(claims, 'email', integration.record.id)
-  if ('name' in claims && optionalText(claims, 'name') === undefined) delete claims.name
-  if (
-    'external_id' in claims &&
-    typeof claims.external_id !== 'string' &&
-    typeof claims.external_id !== 'number'
-  )
-    delete claims.external_id
-  delete claims.iat
-  delete claims.exp
-  const iat = Math.floor(deps.now() / 1000)
-  claims.iat = iat
-  claims.exp = iat + s.token_ttl
-  const token = signHs256(key, claims)
-  return {
-    token,
-    url: null,
-    html: `<script src="${WIDGET_SRC}" data-bot-id="${escapeHtml(s.bot_id)}" data-user-token="${escapeHtml(token)}"></script>`,
-    script: `BoostGPTWidget.init({ botId: ${scriptString(s.bot_id)}, userToken: ${scriptString(token)} });`,
-    expires_at: secondsToIso(claims.exp),
-  }
-}
-
-/** @throws {TokenInvalid} */
-export function inspect(
-  token: string,
-  integration: LoadedIntegration<Settings>,
-  deps: TokenDeps,
-): Inspected {
-  return inspectJwt(token, integration, deps, 'sso_secret')
-}
+/** The `boostgpt-jwt` integration type: settings, secrets, default claims, connection sheet. */
+export const boostgptJwtType = boostgptJwt.definition

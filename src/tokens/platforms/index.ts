@@ -7,7 +7,7 @@ import { BridgeError } from '../../errors/index.ts'
 import { isIntegrationOf, type LoadedIntegration } from '../../integrations/types.ts'
 import type { BrowserSettings } from '../settings.ts'
 import type { TokenPlatform } from '../types.ts'
-import * as boostgpt from './boostgpt-jwt.ts'
+import { boostgptJwt } from './boostgpt-jwt.ts'
 import { cometchat } from './cometchat.ts'
 import { discourse } from './discourse.ts'
 import { deadsimplechat } from './deadsimplechat.ts'
@@ -81,12 +81,7 @@ function platform<S extends BrowserSettings>(p: TokenPlatform<S>): TokenPlatform
 /** Every token type, by integration type name. */
 export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.freeze({
   [minnitZeroClick.definition.type]: platform(minnitZeroClick),
-  [boostgpt.boostgptJwtType.type]: platform({
-    definition: boostgpt.boostgptJwtType,
-    issue: boostgpt.issue,
-    inspect: boostgpt.inspect,
-    dryRun: dryRunJwt(boostgpt.issue),
-  }),
+  [boostgptJwt.definition.type]: platform(boostgptJwt),
   [meltingspot.meltingspotJwtType.type]: platform({
     definition: meltingspot.meltingspotJwtType,
     issue: meltingspot.issue,
