@@ -12,7 +12,7 @@ import { cometchat } from './cometchat.ts'
 import { discourse } from './discourse.ts'
 import { deadsimplechat } from './deadsimplechat.ts'
 import * as jwt from './jwt.ts'
-import * as meltingspot from './meltingspot-jwt.ts'
+import { meltingspotJwt } from './meltingspot-jwt.ts'
 import { dryRunJwt } from '../dry-run.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { arena } from './arena.ts'
@@ -82,13 +82,7 @@ function platform<S extends BrowserSettings>(p: TokenPlatform<S>): TokenPlatform
 export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.freeze({
   [minnitZeroClick.definition.type]: platform(minnitZeroClick),
   [boostgptJwt.definition.type]: platform(boostgptJwt),
-  [meltingspot.meltingspotJwtType.type]: platform({
-    definition: meltingspot.meltingspotJwtType,
-    issue: meltingspot.issue,
-    inspect: meltingspot.inspect,
-    dryRun: dryRunJwt(meltingspot.issue),
-    redirectCheck: meltingspot.redirectCheck,
-  }),
+  [meltingspotJwt.definition.type]: platform(meltingspotJwt),
   [deadsimplechat.definition.type]: platform(deadsimplechat),
   [jwt.genericJwtType.type]: platform({
     definition: jwt.genericJwtType,

@@ -1,7 +1,7 @@
 /**
  * @module tokens/platforms/meltingspot-jwt
- * MeltingSpot's JWT SSO: HS256 token passed as `ms_token` to the spot's `/sso/jwt`
- * (../shared/platforms/meltingspot-jwt-sso.txt).
+ * MeltingSpot's JWT SSO, as data (tokens/definition.ts): HS256 token passed as `ms_token` to the
+ * spot's `/sso/jwt` (../shared/platforms/meltingspot-jwt-sso.txt).
  *
  * Claims, in the doc's order: `sub`, `firstName`, `lastName`, `email` (all four required, each at
  * most 255 characters, the email a valid address), then `title` (cut to 255 characters),
@@ -11,35 +11,22 @@
  * recommends).
  *
  * Both documented flows end at the configured spot's `/spot/<id>/sso/jwt?ms_token=…` on the
- * configured host, and nowhere else (see {@link spotRedirect}).
+ * configured host, and nowhere else (see {@link spotRedirect}): the delivery's check refuses any
+ * other `redirectUrl` or `referrerUrl` before anything is mapped or signed.
  */
 import { z } from 'zod'
-import { isTimeZone } from '../../store/time-zone.ts'
-import type { Account } from '../../accounts/types.ts'
 import { ValidationFailed } from '../../errors/index.ts'
-import type { LoadedIntegration } from '../../integrations/registry.ts'
-import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { httpUrl, lifetime } from '../../integrations/schemas.ts'
-import { truncateCodePoints } from '../../mapping/index.ts'
-import { tokenSheet } from '../connection.ts'
-import {
-  characters,
-  isHttpUrl,
-  optionalText,
-  requireEmail,
-  requireText,
-  secondsToIso,
-} from '../fields.ts'
-import { inspectJwt } from '../inspect.ts'
-import { signHs256 } from '../jwt.ts'
+import { jwtBuilder } from '../builders/jwt.ts'
+import { definePlatform } from '../definition.ts'
 import { TOKEN_ROUTES } from '../paths.ts'
 import { apiKeySecret, browserSettings, hs256Secret } from '../settings.ts'
-import type { Inspected, IssueOptions, IssuedToken, TokenDeps } from '../types.ts'
+import type { IssueOptions } from '../types.ts'
 
 /** "It should be 255 characters or less" (sub, firstName, lastName, email). */
 export const MAX_STRING = 255
 /** The locales MeltingSpot supports; any other `lang` is left out (it then defaults to en). */
-export const LANGS: ReadonlySet<string> = new Set(['en', 'fr', 'de'])
+export const LANGS: readonly string[] = ['en', 'fr', 'de']
 
 const settings = z.strictObject({
   /** Base URL of the MeltingSpot app hosting the spot (its host is the only redirect target). */
@@ -51,83 +38,6 @@ const settings = z.strictObject({
   ...browserSettings,
 })
 type Settings = z.infer<typeof settings>
-
-/** The `meltingspot-jwt` integration type: settings, secrets, default claims, connection sheet. */
-export const meltingspotJwtType: IntegrationTypeDefinition<Settings> = {
-  type: 'meltingspot-jwt',
-  description: 'MeltingSpot community JWT SSO (HS256, redirect to /sso/jwt)',
-  guide: {
-    title: 'MeltingSpot — JWT SSO',
-    platform: 'MeltingSpot',
-    fields: {
-      spot_base_url: { label: "Spot's base URL", help: 'the MeltingSpot address your Spot is on' },
-      spot_id: { label: 'Spot ID', help: "the string after spot/ in your Spot's URL" },
-      token_ttl: { label: 'Token lifetime, seconds', help: 'MeltingSpot recommends 60' },
-      jwt_secret: { label: 'Private key', help: 'Spot settings → SSO → copy your private key' },
-    },
-    connection: {
-      start: 'In MeltingSpot, open your Spot settings → SSO and activate JWT SSO.',
-      labels: {
-        'paste_into_platform.0.value': 'Authorisation URL',
-        browser_token_url: 'Browser token URL',
-      },
-    },
-  },
-  settings,
-  // Payload fields of meltingspot-jwt-sso.txt; lang only where MeltingSpot has the locale.
-  defaultMapping: {
-    sub: 'external_id',
-    firstName: 'given_name',
-    lastName: 'family_name',
-    email: 'email',
-    title: 'title',
-    avatarUrl: 'picture',
-    lang: {
-      path: 'locale',
-      transforms: [
-        {
-          map: {
-            en: 'en',
-            'en-US': 'en',
-            'en-GB': 'en',
-            fr: 'fr',
-            'fr-FR': 'fr',
-            'fr-CA': 'fr',
-            de: 'de',
-            'de-DE': 'de',
-            'de-AT': 'de',
-            'de-CH': 'de',
-          },
-        },
-      ],
-    },
-    timezone: 'timezone',
-  },
-  secrets: {
-    jwt_secret: {
-      description: "private key copied from the spot's SSO settings",
-      required: true,
-      check: hs256Secret,
-    },
-    api_key: apiKeySecret,
-  },
-  connection: (integration, issuer) => {
-    const s = integration.settings
-    const authorize = `${issuer}${TOKEN_ROUTES.redirect(integration.record.id)}`
-    return tokenSheet(integration, issuer, {
-      platform: 'MeltingSpot',
-      paste_into_platform: [
-        { setting: 'Spot settings → SSO → Authorisation URL', value: authorize },
-      ],
-      copy_from_platform: [{ setting: 'Spot settings → SSO → private key', secret: 'jwt_secret' }],
-      notes: [
-        `From the site (flow a): link members to ${authorize} (add ?referrerUrl=/spot/${s.spot_id}/… to land on a page of the spot).`,
-        `From the spot (flow b): MeltingSpot sends members to the same URL with redirectUrl; only ${spotOrigin(s)}/spot/${s.spot_id}/sso/jwt is accepted.`,
-        'Both need the member signed in to sso-bridge (the shared bridge session); turn SSO on in the spot once this works.',
-      ],
-    })
-  },
-}
 
 const spotOrigin = (s: Settings) => new URL(s.spot_base_url).origin
 
@@ -236,58 +146,106 @@ export function spotRedirect(
   return target
 }
 
-/**
- * Issues a MeltingSpot token for `account`; `url` is the spot's `/sso/jwt?ms_token=…` (with the
- * checked redirect options).
- * @throws {ValidationFailed} a refused redirectUrl or referrerUrl (checked before anything is signed)
- * @throws {AccountIncomplete} sub, firstName, lastName or email missing or unusable
- */
-export function issue(
-  account: Account,
-  integration: LoadedIntegration<Settings>,
-  deps: TokenDeps,
-  options: IssueOptions = {},
-): IssuedToken {
-  const key = deps.keys.require(integration, 'jwt_secret')
-  const s = integration.settings
-  const target = spotRedirect(s, options)
-  const id = integration.record.id
-  const claims = integration.mapping.apply(account)
-  claims.sub = requireText(claims, 'sub', id, MAX_STRING)
-  claims.firstName = requireText(claims, 'firstName', id, MAX_STRING)
-  claims.lastName = requireText(claims, 'lastName', id, MAX_STRING)
-  claims.email = requireEmail(claims, 'email', id, MAX_STRING)
-  const title = optionalText(claims, 'title')
-  if (title === undefined) delete claims.title
-  else claims.title = truncateCodePoints(title, MAX_STRING)
-  const avatar = optionalText(claims, 'avatarUrl')
-  if (avatar === undefined || characters(avatar) > MAX_STRING || !isHttpUrl(avatar))
-    delete claims.avatarUrl
-  if (!(typeof claims.lang === 'string' && LANGS.has(claims.lang))) delete claims.lang
-  if (!(typeof claims.timezone === 'string' && isTimeZone(claims.timezone))) delete claims.timezone
-  delete claims.iat
-  delete claims.exp
-  const iat = Math.floor(deps.now() / 1000)
-  claims.iat = iat
-  claims.exp = iat + s.token_ttl
-  const token = signHs256(key, claims)
-  target.searchParams.set('ms_token', token)
-  return { token, url: target.href, html: null, expires_at: secondsToIso(claims.exp) }
-}
+/** The `meltingspot-jwt` integration type (JWT SSO, HS256, redirect to /sso/jwt). */
+export const meltingspotJwt = definePlatform<Settings>({
+  type: 'meltingspot-jwt',
+  description: 'MeltingSpot community JWT SSO (HS256, redirect to /sso/jwt)',
+  docs: ['../shared/platforms/meltingspot-jwt-sso.txt'],
+  guide: {
+    title: 'MeltingSpot — JWT SSO',
+    platform: 'MeltingSpot',
+    fields: {
+      spot_base_url: { label: "Spot's base URL", help: 'the MeltingSpot address your Spot is on' },
+      spot_id: { label: 'Spot ID', help: "the string after spot/ in your Spot's URL" },
+      token_ttl: { label: 'Token lifetime, seconds', help: 'MeltingSpot recommends 60' },
+      jwt_secret: { label: 'Private key', help: 'Spot settings → SSO → copy your private key' },
+    },
+    connection: {
+      start: 'In MeltingSpot, open your Spot settings → SSO and activate JWT SSO.',
+      labels: {
+        'paste_into_platform.0.value': 'Authorisation URL',
+        browser_token_url: 'Browser token URL',
+      },
+    },
+  },
+  settings,
+  secrets: {
+    jwt_secret: {
+      description: "private key copied from the spot's SSO settings",
+      required: true,
+      check: hs256Secret,
+    },
+    api_key: apiKeySecret,
+  },
+  // Payload fields of meltingspot-jwt-sso.txt; lang only where MeltingSpot has the locale.
+  defaultMapping: {
+    sub: 'external_id',
+    firstName: 'given_name',
+    lastName: 'family_name',
+    email: 'email',
+    title: 'title',
+    avatarUrl: 'picture',
+    lang: {
+      path: 'locale',
+      transforms: [
+        {
+          map: {
+            en: 'en',
+            'en-US': 'en',
+            'en-GB': 'en',
+            fr: 'fr',
+            'fr-FR': 'fr',
+            'fr-CA': 'fr',
+            de: 'de',
+            'de-DE': 'de',
+            'de-AT': 'de',
+            'de-CH': 'de',
+          },
+        },
+      ],
+    },
+    timezone: 'timezone',
+  },
+  // The doc's field list: four required, each "255 characters or less"; the rest optional.
+  fields: {
+    sub: { kind: 'id', required: true, max: MAX_STRING },
+    firstName: { kind: 'text', required: true, max: MAX_STRING },
+    lastName: { kind: 'text', required: true, max: MAX_STRING },
+    email: { kind: 'email', required: true, max: MAX_STRING },
+    title: { kind: 'text', max: MAX_STRING, cut: true },
+    avatarUrl: { kind: 'url', max: MAX_STRING },
+    lang: { kind: 'enum', values: LANGS },
+    timezone: { kind: 'timezone' },
+  },
+  builder: jwtBuilder<Settings>({ alg: 'HS256', secret: 'jwt_secret', ttl: (s) => s.token_ttl }),
+  delivery: {
+    kind: 'url-parameter',
+    // Flows (a) and (b) both redirect; the options are checked before anything is signed.
+    check: (s, options) => void spotRedirect(s, options),
+    url: (b, s, options) => {
+      const target = spotRedirect(s, options)
+      target.searchParams.set('ms_token', b.token)
+      return target.href
+    },
+    redirect: true,
+  },
+  sheet: (integration, issuer) => {
+    const s = integration.settings
+    const authorize = `${issuer}${TOKEN_ROUTES.redirect(integration.record.id)}`
+    return {
+      platform: 'MeltingSpot',
+      paste_into_platform: [
+        { setting: 'Spot settings → SSO → Authorisation URL', value: authorize },
+      ],
+      copy_from_platform: [{ setting: 'Spot settings → SSO → private key', secret: 'jwt_secret' }],
+      notes: [
+        `From the site (flow a): link members to ${authorize} (add ?referrerUrl=/spot/${s.spot_id}/… to land on a page of the spot).`,
+        `From the spot (flow b): MeltingSpot sends members to the same URL with redirectUrl; only ${spotOrigin(s)}/spot/${s.spot_id}/sso/jwt is accepted.`,
+        'Both need the member signed in to sso-bridge (the shared bridge session); turn SSO on in the spot once this works.',
+      ],
+    }
+  },
+})
 
-/** Flows (a) and (b) both redirect; the options are checked before anything is signed. @throws {ValidationFailed} */
-export function redirectCheck(
-  integration: LoadedIntegration<Settings>,
-  options: IssueOptions,
-): void {
-  spotRedirect(integration.settings, options)
-}
-
-/** @throws {TokenInvalid} */
-export function inspect(
-  token: string,
-  integration: LoadedIntegration<Settings>,
-  deps: TokenDeps,
-): Inspected {
-  return inspectJwt(token, integration, deps, 'jwt_secret')
-}
+/** The `meltingspot-jwt` integration type: settings, secrets, default claims, connection sheet. */
+export const meltingspotJwtType = meltingspotJwt.definition
