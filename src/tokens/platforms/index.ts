@@ -11,9 +11,8 @@ import { boostgptJwt } from './boostgpt-jwt.ts'
 import { cometchat } from './cometchat.ts'
 import { discourse } from './discourse.ts'
 import { deadsimplechat } from './deadsimplechat.ts'
-import * as jwt from './jwt.ts'
+import { genericJwt } from './jwt.ts'
 import { meltingspotJwt } from './meltingspot-jwt.ts'
-import { dryRunJwt } from '../dry-run.ts'
 import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { arena } from './arena.ts'
 import { chatwoot } from './chatwoot.ts'
@@ -84,13 +83,7 @@ export const TOKEN_PLATFORMS: Readonly<Record<string, TokenPlatform>> = Object.f
   [boostgptJwt.definition.type]: platform(boostgptJwt),
   [meltingspotJwt.definition.type]: platform(meltingspotJwt),
   [deadsimplechat.definition.type]: platform(deadsimplechat),
-  [jwt.genericJwtType.type]: platform({
-    definition: jwt.genericJwtType,
-    issue: jwt.issue,
-    inspect: jwt.inspect,
-    dryRun: dryRunJwt(jwt.issue),
-    redirectCheck: jwt.redirectCheck,
-  }),
+  [genericJwt.definition.type]: platform(genericJwt),
   [cometchat.definition.type]: platform(cometchat),
   ...Object.fromEntries(DEFINED.map((p) => [p.definition.type, p])),
 })

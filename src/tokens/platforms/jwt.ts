@@ -1,7 +1,7 @@
 /**
  * @module tokens/platforms/jwt
- * A generic HS256 JWT platform: claims from the mapping, lifetime, query parameter and target
- * URL from the integration.
+ * A generic HS256 JWT platform, as data (tokens/definition.ts): claims from the mapping,
+ * lifetime, query parameter and target URL from the integration.
  *
  * Claims: the mapped document (default: OIDC-style `sub`, `preferred_username`, `name`, `email`,
  * `email_verified`, `picture`, `rank`), `aud` when `audience` is set, then `iat` and `exp` = iat +
@@ -9,17 +9,10 @@
  * `target_url`, the output URL is that URL with `<query_param>=<token>`.
  */
 import { z } from 'zod'
-import type { Account } from '../../accounts/types.ts'
-import { ValidationFailed } from '../../errors/index.ts'
-import type { LoadedIntegration } from '../../integrations/registry.ts'
-import type { IntegrationTypeDefinition } from '../../integrations/types.ts'
 import { httpUrl, lifetime } from '../../integrations/schemas.ts'
-import { tokenSheet } from '../connection.ts'
-import { secondsToIso } from '../fields.ts'
-import { inspectJwt } from '../inspect.ts'
-import { signHs256 } from '../jwt.ts'
+import { jwtBuilder } from '../builders/jwt.ts'
+import { definePlatform } from '../definition.ts'
 import { apiKeySecret, browserSettings, hs256Secret } from '../settings.ts'
-import type { Inspected, IssuedToken, TokenDeps } from '../types.ts'
 
 const settings = z.strictObject({
   target_url: httpUrl.optional(),
@@ -33,10 +26,14 @@ const settings = z.strictObject({
 })
 type Settings = z.infer<typeof settings>
 
-/** The generic `jwt` integration type: settings, secrets, default claims, connection sheet. */
-export const genericJwtType: IntegrationTypeDefinition<Settings> = {
+/** The generic `jwt` integration type (HS256 JWT in a URL query parameter). */
+export const genericJwt = definePlatform<Settings>({
   type: 'jwt',
   description: 'Generic HS256 JWT handed to a URL query parameter',
+  docs: [
+    'https://www.rfc-editor.org/rfc/rfc7519',
+    'https://www.rfc-editor.org/rfc/rfc7518#section-3.2',
+  ],
   guide: {
     title: 'HS256 JWT',
     platform: 'Generic',
@@ -52,6 +49,10 @@ export const genericJwtType: IntegrationTypeDefinition<Settings> = {
     },
   },
   settings,
+  secrets: {
+    secret: { description: 'shared HMAC secret', required: true, check: hs256Secret },
+    api_key: apiKeySecret,
+  },
   defaultMapping: {
     sub: 'external_id',
     preferred_username: 'username',
@@ -61,13 +62,34 @@ export const genericJwtType: IntegrationTypeDefinition<Settings> = {
     picture: 'picture',
     rank: 'rank',
   },
-  secrets: {
-    secret: { description: 'shared HMAC secret', required: true, check: hs256Secret },
-    api_key: apiKeySecret,
+  // No required claims: the platform at the other end decides what it needs.
+  fields: {},
+  builder: jwtBuilder<Settings>({
+    alg: 'HS256',
+    secret: 'secret',
+    claims: (s): Record<string, string> => (s.audience !== undefined ? { aud: s.audience } : {}),
+    // The configured audience or none: never one a mapping made up.
+    reserved: ['aud'],
+    ttl: (s) => s.token_ttl,
+  }),
+  delivery: {
+    kind: 'url-parameter',
+    url: (b, s) => {
+      if (s.target_url === undefined) return null
+      const u = new URL(s.target_url)
+      u.searchParams.set(s.query_param, b.token)
+      return u.href
+    },
+    // Redirects only with a target_url.
+    redirect: true,
+    noUrl: (id) => ({
+      path: 'settings.target_url',
+      message: `is not set on ${id}: there is no URL to redirect to`,
+    }),
   },
-  connection: (integration, issuer) => {
+  sheet: (integration) => {
     const s = integration.settings
-    return tokenSheet(integration, issuer, {
+    return {
       platform: 'generic HS256 JWT',
       paste_into_platform: [
         { setting: 'JWT algorithm', value: 'HS256' },
@@ -83,53 +105,9 @@ export const genericJwtType: IntegrationTypeDefinition<Settings> = {
           ? `Tokens go to ${s.target_url} in the "${s.query_param}" query parameter.`
           : 'No target_url: hand the "token" to the platform yourself.',
       ],
-    })
+    }
   },
-}
+})
 
-/** Issues the generic HS256 JWT for `account` (no required claims). */
-export function issue(
-  account: Account,
-  integration: LoadedIntegration<Settings>,
-  deps: TokenDeps,
-): IssuedToken {
-  const key = deps.keys.require(integration, 'secret')
-  const s = integration.settings
-  const claims = integration.mapping.apply(account)
-  delete claims.aud
-  if (s.audience !== undefined) claims.aud = s.audience
-  delete claims.iat
-  delete claims.exp
-  const iat = Math.floor(deps.now() / 1000)
-  claims.iat = iat
-  claims.exp = iat + s.token_ttl
-  const token = signHs256(key, claims)
-  let url: string | null = null
-  if (s.target_url !== undefined) {
-    const u = new URL(s.target_url)
-    u.searchParams.set(s.query_param, token)
-    url = u.href
-  }
-  return { token, url, html: null, expires_at: secondsToIso(claims.exp) }
-}
-
-/** Redirects only with a `target_url`. @throws {ValidationFailed} */
-export function redirectCheck(integration: LoadedIntegration<Settings>): void {
-  if (integration.settings.target_url === undefined) {
-    throw new ValidationFailed([
-      {
-        path: 'settings.target_url',
-        message: `is not set on ${integration.record.id}: there is no URL to redirect to`,
-      },
-    ])
-  }
-}
-
-/** @throws {TokenInvalid} */
-export function inspect(
-  token: string,
-  integration: LoadedIntegration<Settings>,
-  deps: TokenDeps,
-): Inspected {
-  return inspectJwt(token, integration, deps, 'secret')
-}
+/** The generic `jwt` integration type: settings, secrets, default claims, connection sheet. */
+export const genericJwtType = genericJwt.definition
