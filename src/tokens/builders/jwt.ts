@@ -10,9 +10,10 @@
  * header encoded once per settings version: no per-token key import, which is what keeps a
  * token at the speed of a bare HMAC or RSA signature.
  */
-import { createHmac, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
+import { sign, verify, type KeyObject } from 'node:crypto'
 import type { JsonObject, JsonValue } from '../../accounts/types.ts'
-import { ConfigInvalid, TokenInvalid } from '../../errors/index.ts'
+import { ConfigInvalid } from '../../errors/index.ts'
+import { hs256, verifyCompact, verifyHs256 } from '../jwt.ts'
 import type { Builder, BuildContext, Built, Verified } from './types.ts'
 
 /** The bridge's signing key a platform verifies through the published JWKS. */
@@ -46,11 +47,7 @@ export interface JwtOptions<S extends object> {
   reserved?: readonly string[]
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/
 const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url')
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
  * A JWT builder.
@@ -112,22 +109,12 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
     }
   }
 
-  /** The three segments, the header checked (exact `alg`, no `crit`, `typ` as ours if any). */
-  function split(token: string): [string, string, string] {
-    const parts = token.trim().split('.')
-    if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) throw new TokenInvalid()
-    const [h] = parts as [string, string, string]
-    const header: unknown = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'))
-    if (!isObject(header) || header.alg !== o.alg || 'crit' in header) throw new TokenInvalid()
-    if (header.typ !== undefined && header.typ !== (o.typ || 'JWT')) throw new TokenInvalid()
-    return parts as [string, string, string]
-  }
-
-  function claimsOf(p: string): Verified {
-    const claims: unknown = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'))
-    if (!isObject(claims)) throw new TokenInvalid()
-    return { payload: claims as JsonObject, expiry: claims.exp }
-  }
+  // A header with a `typ` must carry ours (RFC 7519 §5.1: JWT unless the platform says otherwise).
+  const typ = o.typ || 'JWT'
+  const verified = (claims: Record<string, unknown>): Verified => ({
+    payload: claims as JsonObject,
+    expiry: claims.exp,
+  })
 
   const owned = (settings: S): string[] => [
     ...(withIat ? ['iat'] : []),
@@ -138,29 +125,18 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
 
   if (o.alg === 'HS256') {
     const secret = o.secret!
-    const hmac = (key: KeyObject, input: string) =>
-      createHmac('sha256', key).update(input).digest('base64url')
     return {
       kind: 'jwt',
       owned,
       build(payload, ctx) {
         const key = ctx.deps.keys.require(ctx.integration, secret)
         return finish(payload, ctx, headerOf(ctx.integration.settings, undefined), (input) =>
-          hmac(key, input),
+          hs256(key, input),
         )
       },
       verify(token, ctx) {
         const key = ctx.deps.keys.require(ctx.integration, secret)
-        try {
-          const [h, p, s] = split(token)
-          const expected = Buffer.from(hmac(key, `${h}.${p}`), 'base64url')
-          const given = Buffer.from(s, 'base64url')
-          if (given.length !== expected.length || !timingSafeEqual(given, expected))
-            throw new TokenInvalid()
-          return claimsOf(p)
-        } catch {
-          throw new TokenInvalid()
-        }
+        return verified(verifyHs256(key, token, typ))
       },
     }
   }
@@ -176,14 +152,11 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
     },
     async verify(token, ctx) {
       const key = await signingKey(ctx)
-      try {
-        const [h, p, s] = split(token)
-        if (!verify('sha256', Buffer.from(`${h}.${p}`), key.publicKey, Buffer.from(s, 'base64url')))
-          throw new TokenInvalid()
-        return claimsOf(p)
-      } catch {
-        throw new TokenInvalid()
-      }
+      return verified(
+        verifyCompact(token, 'RS256', typ, (input, signature) =>
+          verify('sha256', Buffer.from(input), key.publicKey, signature),
+        ),
+      )
     },
   }
 }
