@@ -58,8 +58,11 @@ export interface Delivery<S extends object> {
    * (MeltingSpot's `redirectUrl` and `referrerUrl`), already accepted by {@link Delivery.check}.
    */
   url?: (built: Built, settings: S, options: IssueOptions) => string | null
-  /** Ready-to-paste HTML (attribute values escaped: tokens/html.ts); `script` is the script part's output, if any. */
-  html?: (built: Built, settings: S, script: string | null) => string
+  /**
+   * Ready-to-paste HTML (attribute values escaped: tokens/html.ts); `script` is the script part's
+   * output and `url` the URL's, if any (an iframe around the URL needs not build it again).
+   */
+  html?: (built: Built, settings: S, script: string | null, url: string | null) => string
   /** A JavaScript statement (strings through `scriptString`, safe inside `<script>`). */
   script?: (built: Built, settings: S) => string
   /** The browser may be sent to `url` by `GET /tokens/{id}/redirect`. */
@@ -185,7 +188,7 @@ export function definePlatform<S extends BrowserSettings>(
     const script = d.script ? d.script(built, settings) : null
     const token = built.token
     const url = d.url?.(built, settings, options) ?? null
-    const html = d.html?.(built, settings, script) ?? null
+    const html = d.html?.(built, settings, script, url) ?? null
     const expires_at = built.expiresAt === null ? null : secondsToIso(built.expiresAt)
     // Keys in the order the token API has always answered (BoostGPT): the script before the expiry.
     return script === null

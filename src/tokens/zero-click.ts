@@ -33,12 +33,21 @@ export function zeroClickKey(secret: string): KeyObject {
  * @example issueZeroClickToken(zeroClickKey(key), JSON.stringify({ userid: '1', username: 'Rob' }), randomBytes(12))
  */
 export function issueZeroClickToken(key: KeyObject, json: string, iv: Buffer): string {
+  return sealZeroClick(key, json, iv).toString('base64')
+}
+
+/**
+ * The bytes of an `ssotoken` before base64: iv ‖ ciphertext ‖ tag, a buffer of its own (the
+ * dry run reads the IV and the tag back from it).
+ * @param iv as {@link issueZeroClickToken}'s
+ */
+export function sealZeroClick(key: KeyObject, json: string, iv: Buffer): Buffer {
   if (iv.length !== ZERO_CLICK_IV_BYTES)
     throw new TypeError(`the IV must be ${ZERO_CLICK_IV_BYTES} bytes`)
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: ZERO_CLICK_TAG_BYTES })
   const head = cipher.update(json, 'utf8')
   const tail = cipher.final()
-  return Buffer.concat([iv, head, tail, cipher.getAuthTag()]).toString('base64')
+  return Buffer.concat([iv, head, tail, cipher.getAuthTag()])
 }
 
 /**

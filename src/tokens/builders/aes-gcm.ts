@@ -7,7 +7,7 @@
  */
 import type { Builder } from './types.ts'
 import {
-  issueZeroClickToken,
+  sealZeroClick,
   verifyZeroClickToken,
   ZERO_CLICK_IV_BYTES,
   ZERO_CLICK_TAG_BYTES,
@@ -34,20 +34,23 @@ export function aesGcmBuilder<S extends object>(o: AesGcmOptions<S>): Builder<S>
       const expiresAt = ctx.nowSeconds + o.ttl(ctx.integration.settings)
       payload[o.expiryClaim] = expiresAt
       const json = JSON.stringify(payload)
-      const iv = ctx.deps.randomBytes(ZERO_CLICK_IV_BYTES)
-      const token = issueZeroClickToken(key, json, iv)
-      const raw = Buffer.from(token, 'base64')
+      const raw = sealZeroClick(key, json, ctx.deps.randomBytes(ZERO_CLICK_IV_BYTES))
       return {
-        token,
+        token: raw.toString('base64'),
         payload,
         signed: json,
-        // The ciphertext and its tag, as they sit in the token after the IV.
-        signature: raw.subarray(ZERO_CLICK_IV_BYTES).toString('base64'),
         algorithm: 'AES-256-GCM',
         expiresAt,
-        parts: {
-          iv: iv.toString('base64'),
-          tag: raw.subarray(raw.length - ZERO_CLICK_TAG_BYTES).toString('base64'),
+        // Only the dry run reads these: encoded when asked, not for every token.
+        /** The ciphertext and its tag, as they sit in the token after the IV. */
+        get signature() {
+          return raw.subarray(ZERO_CLICK_IV_BYTES).toString('base64')
+        },
+        get parts() {
+          return {
+            iv: raw.subarray(0, ZERO_CLICK_IV_BYTES).toString('base64'),
+            tag: raw.subarray(raw.length - ZERO_CLICK_TAG_BYTES).toString('base64'),
+          }
         },
       }
     },

@@ -115,7 +115,7 @@ export const minnitZeroClick = definePlatform<Settings>({
   delivery: {
     kind: 'url-parameter',
     url: (b, s) => embedUrl(s.chat_url, b.token),
-    html: (b, s) => embedHtml(embedUrl(s.chat_url, b.token)),
+    html: (b, s, _script, url) => embedHtml(url ?? embedUrl(s.chat_url, b.token)),
     redirect: true,
   },
   sheet: (integration) => ({
