@@ -4,7 +4,7 @@
  *
  *   npm run bench                              # everything (~3–5 min on 2 cores)
  *   npm run bench -- --store sqlite            # one store only (sqlite | postgres)
- *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | platforms | oidc | saml | footprint)
+ *   npm run bench -- --only import             # one group only (stores | import | mapping | tokens | platforms | oidc | saml | footprint | peers)
  *   npm run bench -- --users 20000 --quick     # smaller import, shorter rounds (a smoke run)
  *   npm run bench -- --breakdown               # also: where the import's time goes, stage by stage
  *   BENCH_DATABASE_URL=postgres://… npm run bench   # an existing server (role needs CREATEDB)
@@ -304,6 +304,37 @@ async function main(): Promise<number> {
       failures.push(`footprint benchmark failed: ${(err as Error)?.message ?? String(err)}`)
       process.stderr.write(
         banner(['THE FOOTPRINT BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
+      )
+    }
+  }
+
+  if (wantGroup('peers') && args.store === 'all') {
+    // peers.bench.ts: sso-bridge beside SimpleSAMLphp 1.19 (Debian's nginx + php-fpm), #13.
+    try {
+      const { benchPeers, DEFAULT_PEERS_OPTIONS, QUICK_PEERS_OPTIONS } =
+        await import('./peers.bench.ts')
+      log('[peers] signed SAML Responses/s, memory and start vs SimpleSAMLphp 1.19…')
+      const r = await benchPeers(args.quick ? QUICK_PEERS_OPTIONS : DEFAULT_PEERS_OPTIONS)
+      for (const m of r.rows) {
+        mappingRows.push({
+          benchmark: m.name,
+          store: 'SQLite',
+          ours: m.ours,
+          baseline: `${m.peer} (SimpleSAMLphp 1.19)`,
+          ratio: m.ratio,
+          goal: `${m.better} is better`,
+        })
+      }
+      notes.push(
+        'peers rows: ratio = sso-bridge ÷ SimpleSAMLphp, measured in the same run (Responses/s: higher is better; memory and time: lower is better, whatever the ratio column says about slower).',
+        ...r.notes,
+      )
+    } catch (err) {
+      failures.push(
+        `peers benchmark failed: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`,
+      )
+      process.stderr.write(
+        banner(['THE PEERS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
       )
     }
   }
