@@ -7,8 +7,8 @@
  * 1. Start: spawn to the first 200 of each side's IdP metadata URL (sso-bridge: `/saml/metadata`;
  *    SimpleSAMLphp: `saml2/idp/metadata.php`, php-fpm and nginx spawned together). Beside it,
  *    sso-bridge's first `/healthz` 200 (what footprint.bench.ts reports).
- * 2. Idle memory, 2 s after that first answer: sso-bridge's RSS and PSS
- *    (/proc/<pid>/smaps_rollup), vs the PSS sum of php-fpm's master and workers plus nginx's
+ * 2. Idle memory, 2 s after that first answer: sso-bridge's RSS, PSS and USS
+ *    (/proc/<pid>/smaps_rollup), vs the PSS (and USS, RSS) sum of php-fpm's master and workers plus nginx's
  *    master and worker (PSS shares the pages the processes share, such as libphp and OPcache's
  *    shared memory, out among them, so summing PSS never counts a page twice; the RSS sum would).
  *    Starts alternate (ours, peer, ours, …); medians are reported.
@@ -137,11 +137,15 @@ async function firstAnswer(url: string, t0: number, gone: () => string | null): 
 
 // ---- memory ---------------------------------------------------------------------------------
 
-/** The `Pss:` / `Rss:` lines of /proc/<pid>/smaps_rollup, MiB. */
-function rollup(pid: number): { rss: number; pss: number } {
+/** The `Rss:`, `Pss:` and `Private_*:` lines of /proc/<pid>/smaps_rollup, MiB. */
+function rollup(pid: number): { rss: number; pss: number; uss: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1])
-  return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024 }
+  return {
+    rss: kb('Rss') / 1024,
+    pss: kb('Pss') / 1024,
+    uss: (kb('Private_Clean') + kb('Private_Dirty')) / 1024,
+  }
 }
 
 /** A process and its direct children (php-fpm's and nginx's workers are direct children). */
@@ -161,16 +165,23 @@ function withChildren(pid: number): number[] {
   return [pid, ...kids]
 }
 
-/** PSS (and RSS) summed over processes, MiB, with how many were counted. */
-function sumMemory(pids: number[]): { rss: number; pss: number; processes: number } {
-  let rss = 0
-  let pss = 0
+interface Memory {
+  rss: number
+  pss: number
+  uss: number
+  processes: number
+}
+
+/** RSS, PSS and USS summed over processes, MiB, with how many were counted. */
+function sumMemory(pids: number[]): Memory {
+  const sum: Memory = { rss: 0, pss: 0, uss: 0, processes: pids.length }
   for (const pid of pids) {
     const m = rollup(pid)
-    rss += m.rss
-    pss += m.pss
+    sum.rss += m.rss
+    sum.pss += m.pss
+    sum.uss += m.uss
   }
-  return { rss, pss, processes: pids.length }
+  return sum
 }
 
 /** Linux's USER_HZ: /proc's CPU times are in these ticks (100 on every Linux ABI in use). */
@@ -517,8 +528,8 @@ export async function benchPeers(o: PeersOptions = DEFAULT_PEERS_OPTIONS): Promi
     const oursHealth: number[] = []
     const oursMeta: number[] = []
     const peerMeta: number[] = []
-    const oursIdle: { rss: number; pss: number }[] = []
-    const peerIdle: { rss: number; pss: number; processes: number }[] = []
+    const oursIdle: Memory[] = []
+    const peerIdle: Memory[] = []
     for (let r = 0; r < o.starts; r++) {
       log(`[peers] start ${r + 1}/${o.starts}: sso-bridge, then SimpleSAMLphp…`)
       const ours = await startOurs(oursDir)
@@ -589,6 +600,8 @@ export async function benchPeers(o: PeersOptions = DEFAULT_PEERS_OPTIONS): Promi
     const idlePss = median(oursIdle.map((m) => m.pss))
     const peerPss = median(peerIdle.map((m) => m.pss))
     const peerRss = median(peerIdle.map((m) => m.rss))
+    const idleUss = median(oursIdle.map((m) => m.uss))
+    const peerUss = median(peerIdle.map((m) => m.uss))
     const processes = median(peerIdle.map((m) => m.processes))
     const rows: PeerRow[] = [
       {
@@ -612,6 +625,17 @@ export async function benchPeers(o: PeersOptions = DEFAULT_PEERS_OPTIONS): Promi
         ours: mb(idlePss),
         peer: `${mb(peerPss)} (${processes} processes)`,
         ratio: idlePss / peerPss,
+        better: 'lower',
+      },
+      {
+        // PSS gives each shared page's share to every process mapping it, those of other
+        // engineers' php-fpm and nginx on this shared machine included (libphp, nginx's code):
+        // the peer's PSS falls when other PHP runs. USS, the pages only these processes hold,
+        // does not move with the rest of the machine.
+        name: 'idle memory, USS: private pages only (Private_Clean + Private_Dirty), independent of other processes on the machine',
+        ours: mb(idleUss),
+        peer: mb(peerUss),
+        ratio: idleUss / peerUss,
         better: 'lower',
       },
       {
