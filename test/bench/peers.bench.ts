@@ -642,10 +642,11 @@ export async function benchPeers(o: PeersOptions = DEFAULT_PEERS_OPTIONS): Promi
       },
       {
         // PSS gives each shared page's share to every process mapping it, those of other
-        // engineers' php-fpm and nginx on this shared machine included (libphp, nginx's code):
-        // the peer's PSS falls when other PHP runs. USS, the pages only these processes hold,
-        // does not move with the rest of the machine.
-        name: 'idle memory, USS: private pages only (Private_Clean + Private_Dirty), independent of other processes on the machine',
+        // engineers' php-fpm and nginx on a shared machine included (libphp, nginx's code), so
+        // the peer's PSS falls when other PHP runs. USS, the pages no other process maps, is the
+        // floor, and moves too: a library page only one of the side's processes touched is
+        // private to it while no other PHP on the machine maps it.
+        name: 'idle memory, USS: pages no other process maps (Private_Clean + Private_Dirty)',
         ours: mb(idleUss),
         peer: mb(peerUss),
         ratio: idleUss / peerUss,
