@@ -196,21 +196,29 @@ export function definePlatform<S extends BrowserSettings>(
       : { token, url, html, script, expires_at }
   }
 
-  function produce(
+  /** The mapping, the builder's own claims removed, the field rules, the builder. */
+  function build(
+    account: Account,
+    integration: LoadedIntegration<S>,
+    deps: TokenDeps,
+    options: IssueOptions,
+  ): Built | Promise<Built> {
+    def.delivery.check?.(integration.settings, options)
+    const doc = integration.mapping.apply(account)
+    const claims = ownedOf(integration.settings)
+    for (let i = 0; i < claims.length; i++) delete doc[claims[i]!]
+    applyFieldRules(doc, def.fields, integration.record.id)
+    return def.builder.build(doc, { integration, deps, nowSeconds: Math.floor(deps.now() / 1000) })
+  }
+
+  /** The dry run's view: the builder's steps beside the issued token. */
+  async function produce(
     account: Account,
     integration: LoadedIntegration<S>,
     deps: TokenDeps,
     options: IssueOptions = NO_OPTIONS,
-  ): Produced | Promise<Produced> {
-    def.delivery.check?.(integration.settings, options)
-    const doc = integration.mapping.apply(account)
-    for (const claim of ownedOf(integration.settings)) delete doc[claim]
-    applyFieldRules(doc, def.fields, integration.record.id)
-    const ctx = { integration, deps, nowSeconds: Math.floor(deps.now() / 1000) }
-    const built = def.builder.build(doc, ctx)
-    // HMAC and HS256 stay synchronous: no promise on the hot path.
-    if (built instanceof Promise)
-      return built.then((b) => ({ built: b, issued: deliver(b, integration.settings, options) }))
+  ): Promise<Produced> {
+    const built = await build(account, integration, deps, options)
     return { built, issued: deliver(built, integration.settings, options) }
   }
 
@@ -240,9 +248,12 @@ export function definePlatform<S extends BrowserSettings>(
   return {
     definition,
     platform: def,
-    issue(account, integration, deps, options?: IssueOptions) {
-      const p = produce(account, integration, deps, options)
-      return p instanceof Promise ? p.then((x) => x.issued) : p.issued
+    issue(account, integration, deps, options: IssueOptions = NO_OPTIONS) {
+      const built = build(account, integration, deps, options)
+      // HMAC and HS256 stay synchronous: no promise (and no dry-run wrapper) on the hot path.
+      return built instanceof Promise
+        ? built.then((b) => deliver(b, integration.settings, options))
+        : deliver(built, integration.settings, options)
     },
     async inspect(token, integration, deps) {
       const ctx = { integration, deps, nowSeconds: Math.floor(deps.now() / 1000) }

@@ -52,103 +52,142 @@ export function applyFieldRules(
   rules: FieldRules,
   integrationId: string,
 ): JsonObject {
-  let list = entries.get(rules)
-  if (!list) entries.set(rules, (list = Object.entries(rules)))
-  for (const [field, rule] of list) {
-    if (rule.required) {
-      doc[field] = required(doc, field, rule, integrationId)
-      continue
-    }
-    if (!(field in doc)) continue
-    const value = optional(doc, field, rule)
-    if (value === undefined) delete doc[field]
-    else doc[field] = value
-  }
+  let checks = compiled.get(rules)
+  if (!checks) compiled.set(rules, (checks = Object.entries(rules).map(([f, r]) => compile(f, r))))
+  for (let i = 0; i < checks.length; i++) checks[i]!(doc, integrationId)
   return doc
 }
 
-/** Each rule set's entries, listed once (a definition's rules never change). */
-const entries = new WeakMap<FieldRules, [string, FieldRule][]>()
+/** One field's rule as a function of the document, in place. */
+type Check = (doc: JsonObject, integrationId: string) => void
+
+type Value = string | number | boolean
+
+/**
+ * Each rule set's checks, compiled once (a definition's rules never change): the rule's kind and
+ * limits are decided here, not on every token.
+ */
+const compiled = new WeakMap<FieldRules, Check[]>()
+
+function compile(field: string, rule: FieldRule): Check {
+  if (rule.required) {
+    const check = required(field, rule)
+    return (doc, id) => {
+      const v = check(doc, id)
+      // A value that is already what it should be is not written again.
+      if (doc[field] !== v) doc[field] = v
+    }
+  }
+  const check = optional(field, rule)
+  return (doc) => {
+    if (!(field in doc)) return
+    const v = check(doc)
+    if (v === undefined) delete doc[field]
+    else if (doc[field] !== v) doc[field] = v
+  }
+}
 
 const invalid = (integrationId: string, field: string, detail: string) =>
   new AccountIncomplete(integrationId, field, 'invalid', detail)
 
-function required(
-  doc: JsonObject,
-  field: string,
-  rule: FieldRule,
-  id: string,
-): string | number | boolean {
+/** Within `max` characters (code points); UTF-16 length ≥ code points, so only long text is counted. */
+const within = (v: string, max: number | undefined) =>
+  max === undefined || v.length <= max || characters(v) <= max
+
+function required(field: string, rule: FieldRule): (doc: JsonObject, id: string) => Value {
   switch (rule.kind) {
     case 'text': {
-      const v = requireText(doc, field, id)
-      if (rule.max === undefined || v.length <= rule.max || characters(v) <= rule.max) return v
-      if (rule.cut) return truncateCodePoints(v, rule.max)
-      throw invalid(id, field, `must be at most ${rule.max} characters`)
+      const { max, cut } = rule
+      return (doc, id) => {
+        const v = requireText(doc, field, id)
+        if (within(v, max)) return v
+        if (cut) return truncateCodePoints(v, max!)
+        throw invalid(id, field, `must be at most ${max} characters`)
+      }
     }
     case 'id': {
-      const v = doc[field]
-      return rule.keepNumber && typeof v === 'number' ? v : requireText(doc, field, id, rule.max)
+      const { max, keepNumber } = rule
+      return (doc, id) => {
+        const v = doc[field]
+        return keepNumber && typeof v === 'number' ? v : requireText(doc, field, id, max)
+      }
     }
-    case 'email':
-      return requireEmail(doc, field, id, rule.max)
+    case 'email': {
+      const { max } = rule
+      return (doc, id) => requireEmail(doc, field, id, max)
+    }
     case 'url': {
-      const v = requireText(doc, field, id, rule.max)
-      if (!isHttpUrl(v)) throw invalid(id, field, 'must be an http(s) URL')
-      return v
+      const { max } = rule
+      return (doc, id) => {
+        const v = requireText(doc, field, id, max)
+        if (!isHttpUrl(v)) throw invalid(id, field, 'must be an http(s) URL')
+        return v
+      }
     }
-    case 'boolean': {
-      const v = doc[field]
-      if (v === undefined || v === null) throw new AccountIncomplete(id, field, 'missing')
-      if (typeof v !== 'boolean') throw invalid(id, field, 'must be true or false')
-      return v
-    }
+    case 'boolean':
+      return (doc, id) => {
+        const v = doc[field]
+        if (v === undefined || v === null) throw new AccountIncomplete(id, field, 'missing')
+        if (typeof v !== 'boolean') throw invalid(id, field, 'must be true or false')
+        return v
+      }
     case 'enum': {
-      const v = requireText(doc, field, id)
-      if (!rule.values.includes(v))
-        throw invalid(id, field, `must be one of ${rule.values.join(', ')}`)
-      return v
+      const { values } = rule
+      return (doc, id) => {
+        const v = requireText(doc, field, id)
+        if (!values.includes(v)) throw invalid(id, field, `must be one of ${values.join(', ')}`)
+        return v
+      }
     }
-    case 'timezone': {
-      const v = requireText(doc, field, id)
-      if (!isTimeZone(v)) throw invalid(id, field, 'must be an IANA time zone such as Europe/Paris')
-      return v
-    }
+    case 'timezone':
+      return (doc, id) => {
+        const v = requireText(doc, field, id)
+        if (!isTimeZone(v))
+          throw invalid(id, field, 'must be an IANA time zone such as Europe/Paris')
+        return v
+      }
   }
 }
 
-function optional(
-  doc: JsonObject,
-  field: string,
-  rule: FieldRule,
-): string | number | boolean | undefined {
-  const raw = doc[field]
+function optional(field: string, rule: FieldRule): (doc: JsonObject) => Value | undefined {
   switch (rule.kind) {
     case 'boolean':
-      return typeof raw === 'boolean' ? raw : undefined
+      return (doc) => {
+        const raw = doc[field]
+        return typeof raw === 'boolean' ? raw : undefined
+      }
     case 'timezone':
-      return typeof raw === 'string' && isTimeZone(raw) ? raw : undefined
+      return (doc) => {
+        const raw = doc[field]
+        return typeof raw === 'string' && isTimeZone(raw) ? raw : undefined
+      }
     case 'id': {
-      if (rule.keepNumber && typeof raw === 'number' && Number.isFinite(raw)) return raw
-      const v =
-        typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : optionalText(doc, field)
-      return v !== undefined &&
-        (rule.max === undefined || v.length <= rule.max || characters(v) <= rule.max)
-        ? v
-        : undefined
+      const { max, keepNumber } = rule
+      return (doc) => {
+        const raw = doc[field]
+        if (keepNumber && typeof raw === 'number' && Number.isFinite(raw)) return raw
+        const v =
+          typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : optionalText(doc, field)
+        return v !== undefined && within(v, max) ? v : undefined
+      }
     }
     case 'enum': {
-      const v = optionalText(doc, field)
-      return v !== undefined && rule.values.includes(v) ? v : undefined
+      const { values } = rule
+      return (doc) => {
+        const v = optionalText(doc, field)
+        return v !== undefined && values.includes(v) ? v : undefined
+      }
     }
     default: {
-      const v = optionalText(doc, field)
-      if (v === undefined) return undefined
-      if (rule.max !== undefined && v.length > rule.max && characters(v) > rule.max)
-        return rule.kind === 'text' && rule.cut ? truncateCodePoints(v, rule.max) : undefined
-      if (rule.kind === 'email' && !isEmail(v)) return undefined
-      if (rule.kind === 'url' && !isHttpUrl(v)) return undefined
-      return v
+      const { kind, max } = rule
+      const cut = kind === 'text' && rule.cut === true
+      const valid = kind === 'email' ? isEmail : kind === 'url' ? isHttpUrl : undefined
+      return (doc) => {
+        const v = optionalText(doc, field)
+        if (v === undefined) return undefined
+        if (!within(v, max)) return cut ? truncateCodePoints(v, max!) : undefined
+        return valid === undefined || valid(v) ? v : undefined
+      }
     }
   }
 }

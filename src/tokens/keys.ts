@@ -19,36 +19,51 @@ interface Entry {
 /** A secret's value as raw key bytes: the UTF-8 bytes of the string, as PHP's openssl and jsonwebtoken use it. */
 export const rawKey = (secret: string): KeyObject => createSecretKey(Buffer.from(secret, 'utf8'))
 
+/** Where a secret is named in a ConfigInvalid (built only when one is thrown). */
+const secretPath = (integration: LoadedIntegration, name: string) =>
+  `integrations.${integration.record.id}.secrets.${name}`
+
 /**
  * The key cache of one token service: one entry per integration and secret name, replaced when
  * the integration's version or the secret's value changes.
  */
 export function createKeyCache() {
-  const entries = new Map<string, Entry>()
+  let entries = new Map<string, Entry>()
+  // The same entries by loaded integration object: the registry hands a door the same object for
+  // a moment (integrations/registry.ts), so a token finds its key without building and hashing
+  // the `id\0name` string of `entries`. An entry is only ever reused for the secret value it was
+  // made from; the object's record (and so its version) never changes.
+  let byLoaded = new WeakMap<LoadedIntegration, Map<string, Entry>>()
 
-  function lookup(
+  function cached(
     integration: LoadedIntegration,
     name: string,
     raw: string,
-  ): { id: string; key: KeyObject | undefined } {
-    const id = `${integration.record.id}\u0000${name}`
-    const hit = entries.get(id)
-    return {
-      id,
-      key:
-        hit && hit.version === integration.record.updated_at && hit.raw === raw
-          ? hit.key
-          : undefined,
-    }
+  ): KeyObject | undefined {
+    const near = byLoaded.get(integration)?.get(name)
+    if (near !== undefined && near.raw === raw) return near.key
+    const hit = entries.get(`${integration.record.id}\u0000${name}`)
+    if (hit === undefined || hit.version !== integration.record.updated_at || hit.raw !== raw)
+      return undefined
+    remember(integration, name, hit)
+    return hit.key
+  }
+
+  function remember(integration: LoadedIntegration, name: string, entry: Entry): void {
+    let names = byLoaded.get(integration)
+    if (names === undefined) byLoaded.set(integration, (names = new Map()))
+    names.set(name, entry)
   }
 
   function store(
     integration: LoadedIntegration,
-    id: string,
+    name: string,
     raw: string,
     key: KeyObject,
   ): KeyObject {
-    entries.set(id, { version: integration.record.updated_at, raw, key })
+    const entry = { version: integration.record.updated_at, raw, key }
+    entries.set(`${integration.record.id}\u0000${name}`, entry)
+    remember(integration, name, entry)
     return key
   }
 
@@ -64,8 +79,7 @@ export function createKeyCache() {
     ): KeyObject | undefined {
       const raw = integration.secret(name)
       if (raw === undefined) return undefined
-      const { id, key } = lookup(integration, name, raw)
-      return key ?? store(integration, id, raw, make(raw))
+      return cached(integration, name, raw) ?? store(integration, name, raw, make(raw))
     },
 
     /**
@@ -79,13 +93,12 @@ export function createKeyCache() {
       name: string,
       make: (raw: string) => KeyObject = rawKey,
     ): KeyObject {
-      const path = `integrations.${integration.record.id}.secrets.${name}`
       const raw = integration.secret(name)
       if (raw === undefined) {
         const source = integration.record.secrets[name]
         throw new ConfigInvalid([
           {
-            path,
+            path: secretPath(integration, name),
             message:
               source && 'env' in source
                 ? `is not set: environment variable ${source.env} is missing`
@@ -93,16 +106,18 @@ export function createKeyCache() {
           },
         ])
       }
-      const { id, key } = lookup(integration, name, raw)
+      const key = cached(integration, name, raw)
       if (key) return key
       const reason = integration.definition.secrets[name]?.check?.(raw)
-      if (reason) throw new ConfigInvalid([{ path, message: reason }])
-      return store(integration, id, raw, make(raw))
+      if (reason)
+        throw new ConfigInvalid([{ path: secretPath(integration, name), message: reason }])
+      return store(integration, name, raw, make(raw))
     },
 
     /** Forgets every key. */
     clear(): void {
-      entries.clear()
+      entries = new Map()
+      byLoaded = new WeakMap()
     },
   }
 }

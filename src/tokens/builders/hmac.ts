@@ -59,24 +59,25 @@ function parseSigned(token: string): ParsedHmacToken | null {
 export function hmacBuilder<S extends object>(o: HmacOptions<S>): Builder<S> {
   const algorithm = `HMAC-${o.digest.toUpperCase().replace('SHA', 'SHA-')} (${o.encoding})`
   const parse = o.parse ?? parseSigned
+  const { digest, message, token: handOver, parts, expires } = o
+  const encoding = o.encoding as BinaryToTextEncoding
   return {
     kind: 'hmac',
     owned: () => [],
     build(payload, ctx) {
       const key = ctx.deps.keys.require(ctx.integration, o.secret)
       const now = ctx.nowSeconds
-      const message = o.message(payload, now, ctx.integration.settings)
-      const signature = createHmac(o.digest, key)
-        .update(message, 'utf8')
-        .digest(o.encoding as BinaryToTextEncoding)
+      const { settings } = ctx.integration
+      const signed = message(payload, now, settings)
+      const signature = createHmac(digest, key).update(signed, 'utf8').digest(encoding)
       return {
-        token: o.token ? o.token({ payload, message, signature, now }) : signature,
+        token: handOver ? handOver({ payload, message: signed, signature, now }) : signature,
         payload,
-        signed: message,
+        signed,
         signature,
         algorithm,
-        expiresAt: o.expires?.(now, ctx.integration.settings) ?? null,
-        parts: o.parts?.({ payload, now }) ?? {},
+        expiresAt: expires ? (expires(now, settings) ?? null) : null,
+        parts: (parts ? parts({ payload, now }) : undefined) ?? {},
       }
     },
     verify(token, ctx): Verified {

@@ -47,6 +47,14 @@ export interface JwtOptions<S extends object> {
   reserved?: readonly string[]
 }
 
+/** What a settings version decides: the header, its encoding, fixed claims, the lifetime. */
+interface Prepared {
+  header: JsonObject
+  encoded: string
+  fixed: Record<string, JsonValue> | undefined
+  ttl: number | undefined
+}
+
 const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url')
 
 /**
@@ -57,18 +65,24 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
   if (o.alg === 'HS256' && o.secret === undefined)
     throw new TypeError('an HS256 builder needs the name of its secret')
   const withIat = o.iat !== false
-  // The encoded header of a settings version (a settings object is replaced when it changes).
-  const headers = new WeakMap<object, { header: JsonObject; encoded: string }>()
+  // What a settings version decides, worked out once (a settings object is replaced when it
+  // changes): the header and its encoding, the door's fixed claims, the lifetime.
+  const prepared = new WeakMap<object, Prepared>()
 
-  function headerOf(settings: S, kid: string | undefined) {
-    const hit = headers.get(settings)
+  function prepare(settings: S, kid: string | undefined): Prepared {
+    const hit = prepared.get(settings)
     if (hit && (kid === undefined || hit.header.kid === kid)) return hit
     const header: JsonObject = { alg: o.alg }
     if (o.typ !== false) header.typ = o.typ ?? 'JWT'
     if (kid !== undefined) header.kid = kid
     Object.assign(header, o.header?.(settings))
-    const entry = { header, encoded: b64url(JSON.stringify(header)) }
-    headers.set(settings, entry)
+    const entry: Prepared = {
+      header,
+      encoded: b64url(JSON.stringify(header)),
+      fixed: o.claims?.(settings),
+      ttl: o.ttl?.(settings),
+    }
+    prepared.set(settings, entry)
     return entry
   }
 
@@ -83,28 +97,29 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
     return ctx.deps.signingKey()
   }
 
-  function finish(
+  /** The claims completed in place (fixed claims, `iat`, `exp`) and the JWS signing input. */
+  function signingInput(payload: JsonObject, now: number, p: Prepared): string {
+    if (p.fixed) Object.assign(payload, p.fixed)
+    if (withIat) payload.iat = now
+    if (p.ttl !== undefined) payload.exp = now + p.ttl
+    return `${p.encoded}.${b64url(JSON.stringify(payload))}`
+  }
+
+  function built(
     payload: JsonObject,
-    ctx: BuildContext<S>,
-    head: { header: JsonObject; encoded: string },
-    sig: (input: string) => string,
+    now: number,
+    p: Prepared,
+    signed: string,
+    signature: string,
   ): Built {
-    const s = ctx.integration.settings
-    const fixed = o.claims?.(s)
-    if (fixed) Object.assign(payload, fixed)
-    if (withIat) payload.iat = ctx.nowSeconds
-    const ttl = o.ttl?.(s)
-    if (ttl !== undefined) payload.exp = ctx.nowSeconds + ttl
-    const signed = `${head.encoded}.${b64url(JSON.stringify(payload))}`
-    const signature = sig(signed)
     return {
       token: `${signed}.${signature}`,
       payload,
-      header: head.header,
+      header: p.header,
       signed,
       signature,
       algorithm: o.alg,
-      expiresAt: ttl === undefined ? null : ctx.nowSeconds + ttl,
+      expiresAt: p.ttl === undefined ? null : now + p.ttl,
       parts: {},
     }
   }
@@ -130,9 +145,10 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
       owned,
       build(payload, ctx) {
         const key = ctx.deps.keys.require(ctx.integration, secret)
-        return finish(payload, ctx, headerOf(ctx.integration.settings, undefined), (input) =>
-          hs256(key, input),
-        )
+        const now = ctx.nowSeconds
+        const p = prepare(ctx.integration.settings, undefined)
+        const signed = signingInput(payload, now, p)
+        return built(payload, now, p, signed, hs256(key, signed))
       },
       verify(token, ctx) {
         const key = ctx.deps.keys.require(ctx.integration, secret)
@@ -146,9 +162,11 @@ export function jwtBuilder<S extends object>(o: JwtOptions<S>): Builder<S> {
     owned,
     async build(payload, ctx) {
       const key = await signingKey(ctx)
-      return finish(payload, ctx, headerOf(ctx.integration.settings, key.kid), (input) =>
-        sign('sha256', Buffer.from(input), key.privateKey).toString('base64url'),
-      )
+      const now = ctx.nowSeconds
+      const p = prepare(ctx.integration.settings, key.kid)
+      const signed = signingInput(payload, now, p)
+      const signature = sign('sha256', Buffer.from(signed), key.privateKey).toString('base64url')
+      return built(payload, now, p, signed, signature)
     },
     async verify(token, ctx) {
       const key = await signingKey(ctx)

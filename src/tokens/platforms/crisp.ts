@@ -54,13 +54,13 @@ export const crisp = definePlatform<Settings>({
   }),
   delivery: {
     kind: 'js-call',
-    script: (b) =>
-      [
-        `$crisp.push(["set", "user:email", [${scriptString(String(b.payload.email))}, ${scriptString(b.token)}]]);`,
-        ...(typeof b.payload.nickname === 'string'
-          ? [`$crisp.push(["set", "user:nickname", [${scriptString(b.payload.nickname)}]]);`]
-          : []),
-      ].join('\n'),
+    script: (b) => {
+      const email = `$crisp.push(["set", "user:email", [${scriptString(String(b.payload.email))}, ${scriptString(b.token)}]]);`
+      const { nickname } = b.payload
+      return typeof nickname === 'string'
+        ? `${email}\n$crisp.push(["set", "user:nickname", [${scriptString(nickname)}]]);`
+        : email
+    },
   },
   sheet: () => ({
     platform: 'Crisp (chatbox identity verification)',
