@@ -7,6 +7,11 @@
  * median ops/s of each side and the median of the per-round ratios. A round lasts until it has
  * done at least `minOps` operations and `minMs` milliseconds, or `maxOps` operations, whichever
  * comes first.
+ *
+ * A round is timed by the wall clock, or with `clock: 'cpu'` by the process's CPU time (user +
+ * system, every thread: V8's GC helpers and libuv's pool included). CPU time is for in-process
+ * work on one thread while other processes load the machine: it counts the work, not the turns
+ * the scheduler gave to others.
  */
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
@@ -21,6 +26,14 @@ export interface RoundOptions {
   minMs: number
   minOps: number
   maxOps: number
+  /** What a round's milliseconds are (module doc); default `wall`. */
+  clock?: 'wall' | 'cpu'
+}
+
+/** Milliseconds of the process's CPU time (user + system, all threads). */
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
 }
 
 export interface Rate {
@@ -38,17 +51,21 @@ export interface Rate {
 async function round(
   op: Op,
   from: number,
-  o: Pick<RoundOptions, 'minMs' | 'minOps' | 'maxOps'>,
+  o: Pick<RoundOptions, 'minMs' | 'minOps' | 'maxOps' | 'clock'>,
 ): Promise<{ ops: number; ms: number }> {
-  const t0 = performance.now()
+  const cpu = o.clock === 'cpu'
+  const now = cpu ? cpuMs : () => performance.now()
+  // Check the clock every few ops only: reading it is not free next to a µs-scale op (the CPU
+  // clock is a system call, ~1 µs: read it less often still).
+  const every = cpu ? 128 : 16
+  const t0 = now()
   let n = 0
   for (;;) {
-    // Check the clock every few ops only: reading it is not free next to a µs-scale op.
-    for (let k = 0; k < 16 && n < o.maxOps; k++) {
+    for (let k = 0; k < every && n < o.maxOps; k++) {
       const r = op(from + n++)
       if (r instanceof Promise) await r
     }
-    const ms = performance.now() - t0
+    const ms = now() - t0
     if (n >= o.maxOps || (n >= o.minOps && ms >= o.minMs)) return { ops: n, ms }
   }
 }
@@ -72,6 +89,7 @@ export async function measurePair(
       minMs: o.warmupMs,
       minOps: 16,
       maxOps: Math.max(16, Math.floor(o.maxOps / 4)),
+      clock: o.clock,
     })
     s.next += w.ops
   }
@@ -161,6 +179,48 @@ export function markdownTable(header: string[], rows: string[][]): string {
     `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
     ...all.slice(1).map(line),
   ].join('\n')
+}
+
+/** A rate measured beside its baseline (the in-process benches), before formatting. */
+export interface RateRow {
+  name: string
+  ours: number
+  baseline: number
+  /** Median of per-round ratios (rounds ran back to back). */
+  ratio: number
+  /** What one operation of ours is (`tokens/s`). */
+  unit: string
+  /** What one operation of the baseline is, when it differs from `unit`. */
+  baselineUnit?: string
+  /** What the baseline is, shown beside its rate when given. */
+  baselineName?: string
+  goal: string
+}
+
+const rate = (n: number, unit: string) => perSec(n).replace('ops/s', unit)
+
+/** A {@link RateRow} as a row of `npm run bench`'s table. */
+export function rateResultRow(r: RateRow, store = '—'): ResultRow {
+  return {
+    benchmark: r.name,
+    store,
+    ours: rate(r.ours, r.unit),
+    baseline:
+      rate(r.baseline, r.baselineUnit ?? r.unit) + (r.baselineName ? ` (${r.baselineName})` : ''),
+    ratio: r.ratio,
+    goal: r.goal,
+  }
+}
+
+/** {@link RateRow}s as the small table a bench module prints when run on its own. */
+export function rateTable(rows: RateRow[], first = 'benchmark'): string {
+  return markdownTable(
+    [first, 'ours', 'baseline (same run)', 'ratio', 'goal'],
+    rows.map((r) => {
+      const row = rateResultRow(r)
+      return [row.benchmark, row.ours, row.baseline, ratioText(row.ratio), row.goal]
+    }),
+  )
 }
 
 export function resultsTable(rows: ResultRow[]): string {

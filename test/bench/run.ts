@@ -22,7 +22,7 @@ import {
   int,
   log,
   machineLine,
-  perSec,
+  rateResultRow,
   resultsTable,
   seconds,
   timeOnce,
@@ -142,145 +142,75 @@ async function main(): Promise<number> {
     capturedWrites = service.writes
   }
   if (wantGroup('mapping') && args.store === 'all') {
-    // mapping.bench.ts (store-independent) is loaded on its own, so a broken mapping benchmark is
-    // reported without costing the store results.
-    try {
+    // Each store-independent group is loaded on its own, so a broken one is reported without
+    // costing the others or the store results.
+    await guarded('mapping', failures, async () => {
       const { benchMapping } = await import('./mapping.bench.ts')
       log('[mapping] compiled 20-rule mapping vs hand-written code…')
       for (const m of await benchMapping(
         args.quick ? { warmupMs: 100, rounds: 3, minMs: 300 } : undefined,
-      )) {
-        const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
-        mappingRows.push({
-          benchmark: m.name,
-          store: '—',
-          ours: unit(m.ours),
-          baseline: unit(m.baseline),
-          ratio: m.ours / m.baseline,
-          goal: m.goal,
-        })
-      }
-    } catch (err) {
-      failures.push(`mapping benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(
-        banner(['THE MAPPING BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
-      )
-    }
+      ))
+        // The mapping rows' ratio is of the medians (its rounds are ~1 s of µs-scale work).
+        mappingRows.push(rateResultRow({ ...m, ratio: m.ours / m.baseline }))
+    })
   }
 
   if (wantGroup('tokens') && args.store === 'all') {
-    // tokens.bench.ts: zero-click and HS256 issue in process, the token API over HTTP.
-    try {
+    await guarded('tokens', failures, async () => {
       const { benchTokens } = await import('./tokens.bench.ts')
       log(
         '[tokens] zero-click and HS256 issue vs raw crypto; token API vs express hello over HTTP…',
       )
       for (const m of await benchTokens(
         args.quick ? { warmupMs: 100, rounds: 3, minMs: 300, concurrency: 16 } : undefined,
-      )) {
-        const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
-        mappingRows.push({
-          benchmark: m.name,
-          store: '—',
-          ours: unit(m.ours),
-          baseline: `${unit(m.baseline)} (${m.baselineName})`,
-          ratio: m.ratio,
-          goal: m.goal,
-        })
-      }
-    } catch (err) {
-      failures.push(`tokens benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(
-        banner(['THE TOKENS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
-      )
-    }
+      ))
+        mappingRows.push(rateResultRow(m))
+    })
   }
 
   if (wantGroup('platforms') && args.store === 'all') {
-    // platforms.bench.ts: each catalogue platform's token vs its bare HMAC or jose JWT (#15).
-    try {
-      const { benchPlatforms } = await import('./platforms.bench.ts')
-      log('[platforms] each platform token vs its bare HMAC / jose JWT, in process…')
+    // Each catalogue platform's token vs its bare HMAC or node:crypto JWT (#15).
+    await guarded('platforms', failures, async () => {
+      const { benchPlatforms, DEFAULT_PLATFORM_OPTIONS, QUICK_PLATFORM_OPTIONS } =
+        await import('./platforms.bench.ts')
+      log('[platforms] each platform token vs its bare HMAC / JWT, in process (CPU time)…')
       for (const m of await benchPlatforms(
-        args.quick ? { warmupMs: 100, rounds: 3, minMs: 300 } : undefined,
-      )) {
-        const unit = (n: number) => perSec(n).replace('ops/s', m.unit)
-        mappingRows.push({
-          benchmark: m.name,
-          store: '—',
-          ours: unit(m.ours),
-          baseline: `${unit(m.baseline)} (${m.baselineName})`,
-          ratio: m.ratio,
-          goal: m.goal,
-        })
-      }
-    } catch (err) {
-      failures.push(`platforms benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(
-        banner(['THE PLATFORMS BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
-      )
-    }
+        args.quick ? QUICK_PLATFORM_OPTIONS : DEFAULT_PLATFORM_OPTIONS,
+      ))
+        mappingRows.push(rateResultRow(m))
+    })
   }
 
   if (wantGroup('oidc') && wantStore('sqlite')) {
-    // oidc.bench.ts (the app over SQLite beside a bare oidc-provider) is loaded on its own too.
-    try {
+    // oidc.bench.ts: the app over SQLite beside a bare oidc-provider.
+    await guarded('oidc', failures, async () => {
       const { benchOidc, oidcNotes, DEFAULT_OIDC_OPTIONS, QUICK_OIDC_OPTIONS } =
         await import('./oidc.bench.ts')
       const o = args.quick ? QUICK_OIDC_OPTIONS : DEFAULT_OIDC_OPTIONS
       log('[oidc] refresh / user-info vs a bare oidc-provider, sign-ins vs argon2id verify…')
-      for (const m of await benchOidc(o)) {
-        const unit = (n: number, u: string) => perSec(n).replace('ops/s', u)
-        mappingRows.push({
-          benchmark: m.name,
-          store: m.store,
-          ours: unit(m.ours, m.unit),
-          baseline: unit(m.baseline, m.baselineUnit),
-          ratio: m.ratio,
-          goal: m.goal,
-        })
-      }
+      for (const m of await benchOidc(o)) mappingRows.push(rateResultRow(m, m.store))
       notes.push(...oidcNotes(o))
-    } catch (err) {
-      failures.push(
-        `oidc benchmark failed: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`,
-      )
-      process.stderr.write(
-        banner(['THE OIDC BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
-      )
-    }
+    })
   }
 
   if (wantGroup('saml') && args.store === 'all') {
-    // saml.bench.ts (store-independent), loaded on its own like the mapping benchmark.
-    try {
+    await guarded('saml', failures, async () => {
       const { benchSaml } = await import('./saml.bench.ts')
       log(
         '[saml] signed login Responses vs raw RSA-2048 crypto.sign, inbound request checks vs a bare parse…',
       )
       for (const m of await benchSaml(
         args.quick ? { warmupMs: 200, rounds: 3, minMs: 300 } : undefined,
-      )) {
-        mappingRows.push({
-          benchmark: m.name,
-          store: '—',
-          ours: perSec(m.ours).replace('ops/s', m.unit),
-          baseline: perSec(m.baseline).replace('ops/s', m.baselineUnit ?? 'RSA signatures/s'),
-          ratio: m.ratio,
-          goal: m.goal,
-        })
-      }
-    } catch (err) {
-      failures.push(`saml benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(
-        banner(['THE SAML BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
-      )
-    }
+      ))
+        mappingRows.push(
+          rateResultRow({ ...m, baselineUnit: m.baselineUnit ?? 'RSA signatures/s' }),
+        )
+    })
   }
 
   if (wantGroup('footprint') && args.store === 'all') {
     // footprint.bench.ts: real server processes beside bare Node ones (RSS, start time).
-    try {
+    await guarded('footprint', failures, async () => {
       const { benchFootprint, DEFAULT_FOOTPRINT_OPTIONS, QUICK_FOOTPRINT_OPTIONS } =
         await import('./footprint.bench.ts')
       const o = args.quick ? QUICK_FOOTPRINT_OPTIONS : DEFAULT_FOOTPRINT_OPTIONS
@@ -300,12 +230,7 @@ async function main(): Promise<number> {
       notes.push(
         'footprint rows: ratio = ours ÷ baseline as size or time (lower is better; 2.00 = twice the bare process).',
       )
-    } catch (err) {
-      failures.push(`footprint benchmark failed: ${(err as Error)?.message ?? String(err)}`)
-      process.stderr.write(
-        banner(['THE FOOTPRINT BENCHMARK FAILED', String((err as Error)?.stack ?? err)]),
-      )
-    }
+    })
   }
 
   if (wantGroup('peers') && args.store === 'all') {

@@ -51,7 +51,7 @@ import { boostgptJwtType, minnitZeroClickType } from '../../src/tokens/platforms
 import type { TokenDeps } from '../../src/tokens/types.ts'
 import { fixtureKeys } from '../helpers/app.ts'
 import { typicalAccounts } from './mapping.bench.ts'
-import { markdownTable, measurePair, median, perSec, ratioText } from './lib.ts'
+import { measurePair, median, rateTable, type RateRow } from './lib.ts'
 
 const GOAL_ZERO_CLICK = 50_000
 const GOAL_JWT = 70_000
@@ -61,16 +61,8 @@ const MINNIT_KEY = 'z8pkH$jjNEWEEEe*DwThe4K2iDtjDwYQ'
 const BOOSTGPT_SECRET = '0123456789abcdef'.repeat(4)
 const ADMIN = 'bench-admin-token-0123456789abcdef'
 
-export interface TokenBenchRow {
-  name: string
-  ours: number
-  baseline: number
-  /** Median of per-round ratios (rounds ran back to back). */
-  ratio: number
-  unit: string
-  baselineName: string
-  goal: string
-}
+/** One row of this bench (lib.ts formats it). */
+export type TokenBenchRow = RateRow
 
 export interface TokenBenchOptions {
   warmupMs: number
@@ -499,17 +491,5 @@ if (import.meta.main) {
   const rows = await benchTokens(
     quick ? { warmupMs: 100, rounds: 3, minMs: 300, concurrency: 16 } : undefined,
   )
-  const unit = (n: number, u: string) => perSec(n).replace('ops/s', u)
-  process.stdout.write(
-    `${markdownTable(
-      ['benchmark', 'ours', 'baseline (same run)', 'ratio', 'goal'],
-      rows.map((r) => [
-        r.name,
-        unit(r.ours, r.unit),
-        `${unit(r.baseline, r.unit)} (${r.baselineName})`,
-        ratioText(r.ratio),
-        r.goal,
-      ]),
-    )}\n`,
-  )
+  process.stdout.write(`${rateTable(rows)}\n`)
 }
