@@ -99,5 +99,14 @@ export function optionalText(doc: JsonObject, field: string): string | undefined
 /** ISO 8601 of epoch seconds, or null when the value is not a representable time. */
 export function secondsToIso(ts: unknown): string | null {
   if (typeof ts !== 'number' || !Number.isFinite(ts) || Math.abs(ts) > 8.64e12) return null
-  return new Date(ts * 1000).toISOString()
+  // Tokens issued in the same second with the same lifetime expire at the same second: under
+  // load most ask for the time the one before did, and formatting a Date costs a tenth of a token.
+  if (ts !== lastSeconds) {
+    lastIso = new Date(ts * 1000).toISOString()
+    lastSeconds = ts
+  }
+  return lastIso
 }
+
+let lastSeconds = NaN
+let lastIso = ''
