@@ -17,6 +17,7 @@ import { z } from 'zod'
 import { hmacBuilder } from '../builders/hmac.ts'
 import { jwtBuilder } from '../builders/jwt.ts'
 import { definePlatform } from '../definition.ts'
+import type { FieldRules } from '../field-rules.ts'
 import { lifetime } from '../../integrations/schemas.ts'
 import { scriptString } from '../html.ts'
 import { apiKeySecret, browserSettings, printable } from '../settings.ts'
@@ -40,6 +41,14 @@ const guideFields = {
     label: 'Workspace ID (app_id)',
     help: 'Settings → Installation → Web, or the code after /apps/ in the Intercom URL',
   },
+}
+
+/** What both Intercom types send of a member: the same user, by either security scheme. */
+const defaultMapping = { user_id: 'external_id', email: 'email', name: 'nickname' }
+const fields: FieldRules = {
+  user_id: { kind: 'id', required: true, max: 255 },
+  email: { kind: 'email' },
+  name: { kind: 'text', max: 255, cut: true },
 }
 
 /** `window.intercomSettings = {…}` with every value a safe script string. */
@@ -77,12 +86,8 @@ export const intercomJwt = definePlatform<JwtSettings>({
     },
     api_key: apiKeySecret,
   },
-  defaultMapping: { user_id: 'external_id', email: 'email', name: 'nickname' },
-  fields: {
-    user_id: { kind: 'id', required: true, max: 255 },
-    email: { kind: 'email' },
-    name: { kind: 'text', max: 255, cut: true },
-  },
+  defaultMapping,
+  fields,
   builder: jwtBuilder<JwtSettings>({
     alg: 'HS256',
     secret: 'messenger_secret',
@@ -133,12 +138,8 @@ export const intercomUserHash = definePlatform<HashSettings>({
     },
     api_key: apiKeySecret,
   },
-  defaultMapping: { user_id: 'external_id', email: 'email', name: 'nickname' },
-  fields: {
-    user_id: { kind: 'id', required: true, max: 255 },
-    email: { kind: 'email' },
-    name: { kind: 'text', max: 255, cut: true },
-  },
+  defaultMapping,
+  fields,
   builder: hmacBuilder<HashSettings>({
     digest: 'sha256',
     encoding: 'hex',
